@@ -1,0 +1,98 @@
+"""Buy → an order row committed → a Checkout Session → the order awaits payment."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import stripe
+
+from bot.shop import Shop
+from storage import orders, products
+from storage.clock import now
+from storage.models import Order, OrderStatus
+
+log = logging.getLogger(__name__)
+
+# Stripe's bounds for expires_at are 30 minutes to 24 hours after creation; keep a minute
+# inside them so the clock drift between us and Stripe cannot push a request outside.
+_MIN_LIFE = 30 * 60 + 60
+_MAX_LIFE = 24 * 60 * 60 - 60
+# A link that expires sooner than this is not offered again; a fresh session is made instead.
+REUSE_MARGIN_SECONDS = 5 * 60
+
+
+class ProductUnavailable(Exception):
+    """The product is gone or hidden."""
+
+
+class CheckoutFailed(Exception):
+    """Stripe refused or could not be reached; the order is marked failed."""
+
+
+@dataclass(frozen=True)
+class Buyer:
+    user_id: int
+    chat_id: int
+    name: str
+
+
+def session_expiry(minutes: int, at: int) -> int:
+    return at + min(max(minutes * 60, _MIN_LIFE), _MAX_LIFE)
+
+
+async def start_checkout(shop: Shop, buyer: Buyer, product_id: int, quantity: int) -> Order:
+    """Return an order awaiting payment with its Checkout URL, reusing an open one.
+
+    Serialised per buyer, so a double tap cannot create two sessions."""
+    async with shop.buyer_locks.hold(buyer.user_id):
+        product = await products.get(shop.db.reader, product_id)
+        if product is None or not product.active:
+            raise ProductUnavailable
+        existing = await orders.open_for(
+            shop.db.reader,
+            buyer_user_id=buyer.user_id,
+            product_id=product.id,
+            quantity=quantity,
+            valid_after=now() + REUSE_MARGIN_SECONDS,
+        )
+        if existing is not None:
+            return existing
+        async with shop.db.transaction() as tx:
+            order = await orders.create(
+                tx,
+                buyer_user_id=buyer.user_id,
+                buyer_chat_id=buyer.chat_id,
+                buyer_name=buyer.name,
+                product_id=product.id,
+                product_title=product.title,
+                quantity=quantity,
+                unit_amount=product.price_minor,
+                currency=product.currency,
+                expires_at=session_expiry(shop.settings.checkout_expires_minutes, now()),
+            )
+        try:
+            link = await shop.stripe.create_checkout_session(order, product, shop.checkout_settings)
+        except stripe.StripeError as error:
+            log.error(
+                "checkout for order %s failed: %s (status %s, code %s, request %s)",
+                order.id,
+                type(error).__name__,
+                error.http_status,
+                error.code,
+                error.request_id,
+            )
+            async with shop.db.transaction() as tx:
+                reason = f"checkout: {error.code or type(error).__name__}"
+                await orders.transition(tx, order, OrderStatus.FAILED, failure_reason=reason)
+            raise CheckoutFailed from error
+        async with shop.db.transaction() as tx:
+            current = await orders.get(tx, order.id)
+            assert current is not None
+            await orders.update(
+                tx, order.id, checkout_session_id=link.session_id, checkout_url=link.url
+            )
+            await orders.transition(tx, current, OrderStatus.AWAITING_PAYMENT)
+            updated = await orders.get(tx, order.id)
+        assert updated is not None
+        return updated

@@ -1,0 +1,173 @@
+"""The outbox worker: sends what the shop owes, marks it, retries what Telegram did not take.
+
+Goods are delivered by editing the order's own message (the one that carried the Pay button)
+into the receipt. An edit applied twice changes nothing, so a crash between Telegram accepting
+it and us marking it sent cannot deliver twice; only the short push notice may repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+
+from telegram import Bot
+
+from bot import texts
+from bot.telegram_sender import Outcome, Result, edit_text, send_text
+from storage import deliveries, orders, products
+from storage.clock import now
+from storage.db import Database
+from storage.models import Delivery, DeliveryKind, Order, OrderStatus
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+CONCURRENCY = 16
+MAX_BACKOFF_SECONDS = 600
+IDLE_POLL_SECONDS = 30.0
+
+
+def backoff_seconds(attempts: int, retry_after: float | None) -> int:
+    """Exponential backoff with jitter, capped; never sooner than Telegram asked."""
+    base = min(2 ** min(attempts, 10), MAX_BACKOFF_SECONDS)
+    wait = base * random.uniform(0.5, 1.0)
+    if retry_after is not None:
+        wait = max(wait, retry_after)
+    return max(1, int(round(wait)))
+
+
+class DeliveryWorker:
+    def __init__(self, db: Database, bot: Bot, admin_ids: frozenset[int]) -> None:
+        self._db = db
+        self._bot = bot
+        self._admin_ids = admin_ids
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._limit = asyncio.Semaphore(CONCURRENCY)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        """Run in the background; leftovers from before a restart are due at once."""
+        self._task = asyncio.create_task(self._run(), name="delivery-worker")
+
+    async def stop(self) -> None:
+        """Let the deliveries in flight finish, then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                batch = await deliveries.due(self._db.reader, limit=BATCH)
+                if batch:
+                    await asyncio.gather(*(self._deliver_guarded(d) for d in batch))
+                    continue
+                await self._sleep_until_due()
+            except Exception:
+                log.exception("delivery worker: pass failed; retrying shortly")
+                await asyncio.sleep(1)
+
+    async def _sleep_until_due(self) -> None:
+        next_at = await deliveries.next_due_at(self._db.reader)
+        timeout = IDLE_POLL_SECONDS if next_at is None else max(next_at - now(), 0) + 0.05
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=min(timeout, IDLE_POLL_SECONDS))
+
+    async def _deliver_guarded(self, delivery: Delivery) -> None:
+        async with self._limit:
+            try:
+                await self._deliver(delivery)
+            except Exception as error:
+                log.exception("delivery %s failed unexpectedly", delivery.id)
+                async with self._db.transaction() as tx:
+                    await deliveries.reschedule(
+                        tx,
+                        delivery.id,
+                        at=now() + backoff_seconds(delivery.attempts, None),
+                        error=f"{type(error).__name__}: {error}",
+                    )
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        order = await orders.get(self._db.reader, delivery.order_id)
+        assert order is not None, "foreign key guarantees the order"
+        if delivery.kind is DeliveryKind.GOODS:
+            outcome = await self._send_goods(order)
+        elif delivery.kind is DeliveryKind.RESEND:
+            product = await products.get(self._db.reader, order.product_id)
+            outcome = await send_text(self._bot, delivery.chat_id, texts.resend(order, product))
+        elif delivery.kind is DeliveryKind.SALE_ALERT:
+            outcome = await send_text(self._bot, delivery.chat_id, texts.sale_alert(order))
+        else:
+            text = texts.problem_alert(order, delivery.detail)
+            outcome = await send_text(self._bot, delivery.chat_id, text)
+        await self._settle(delivery, order, outcome)
+
+    async def _send_goods(self, order: Order) -> Outcome:
+        product = await products.get(self._db.reader, order.product_id)
+        receipt = texts.receipt(order, product)
+        outcome = Outcome(Result.GONE)
+        if order.message_id is not None:
+            outcome = await edit_text(self._bot, order.buyer_chat_id, order.message_id, receipt)
+        if outcome.result is Result.GONE:
+            outcome = await send_text(self._bot, order.buyer_chat_id, receipt)
+            if outcome.result is Result.SENT:
+                # From now on a retry edits this message instead of sending another copy.
+                async with self._db.transaction() as tx:
+                    await orders.update(tx, order.id, message_id=outcome.message_id)
+        if outcome.result is not Result.SENT:
+            return outcome
+        return await send_text(self._bot, order.buyer_chat_id, texts.paid_notice(order))
+
+    async def _settle(self, delivery: Delivery, order: Order, outcome: Outcome) -> None:
+        async with self._db.transaction() as tx:
+            if outcome.result is Result.SENT:
+                await deliveries.mark_sent(tx, delivery.id)
+                if delivery.kind is DeliveryKind.GOODS:
+                    current = await orders.get(tx, order.id)
+                    if current is not None and current.status is OrderStatus.PAID:
+                        await orders.transition(tx, current, OrderStatus.FULFILLED)
+                return
+            if outcome.result is Result.RETRY:
+                wait = backoff_seconds(delivery.attempts, outcome.retry_after)
+                log.warning(
+                    "delivery %s (order %s) will retry in %ss: %s",
+                    delivery.id,
+                    order.id,
+                    wait,
+                    outcome.error,
+                )
+                await deliveries.reschedule(tx, delivery.id, at=now() + wait, error=outcome.error)
+                return
+            await deliveries.mark_failed(tx, delivery.id, error=outcome.error)
+            log.warning(
+                "delivery %s (order %s, %s) given up: %s",
+                delivery.id,
+                order.id,
+                delivery.kind.value,
+                outcome.error,
+            )
+            if delivery.kind in (DeliveryKind.GOODS, DeliveryKind.RESEND):
+                reason = (
+                    "the buyer has blocked the bot"
+                    if outcome.result is Result.BLOCKED
+                    else f"Telegram refused the message ({outcome.error})"
+                )
+                for admin in sorted(self._admin_ids):
+                    await deliveries.enqueue(
+                        tx,
+                        dedupe_key=f"undelivered:{delivery.id}:{admin}",
+                        order_id=order.id,
+                        kind=DeliveryKind.PROBLEM_ALERT,
+                        chat_id=admin,
+                        detail=f"The purchase could not be delivered: {reason}. It is paid; "
+                        "the buyer can get it with /orders → Send again once they are back.",
+                    )
+        self.wake()

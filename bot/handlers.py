@@ -1,0 +1,243 @@
+"""Buyer chat handlers: one small async function per command or button."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+)
+
+from bot import keyboards, texts
+from bot.callbacks import decode
+from bot.checkout import Buyer, CheckoutFailed, ProductUnavailable, start_checkout
+from bot.shop import Shop, shop_of
+from storage import deliveries, orders, products
+from storage.models import DeliveryKind, Product
+
+log = logging.getLogger(__name__)
+
+CATALOG_PAGE_SIZE = 8
+ORDERS_PAGE_SIZE = 5
+_PRODUCT_PAYLOAD = re.compile(r"^p_(\d{1,12})$")
+
+
+def _buyer(user: User, chat_id: int) -> Buyer:
+    return Buyer(user_id=user.id, chat_id=chat_id, name=user.full_name)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Welcome + catalog button; `/start p_<id>` (a deep link) opens that product."""
+    message = update.effective_message
+    assert message is not None
+    payload = context.args[0] if context.args else ""
+    match = _PRODUCT_PAYLOAD.match(payload)
+    if match:
+        await send_product_card(shop_of(context), message, int(match.group(1)))
+        return
+    await message.reply_text(
+        texts.welcome(context.bot.first_name),
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboards.start_menu(),
+    )
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """How buying works, in four steps."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.help_text(), parse_mode=ParseMode.HTML)
+
+
+async def catalog_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The first catalog page as a list of product buttons."""
+    assert update.effective_message is not None
+    text, markup = await _catalog_page(shop_of(context), 0)
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The buyer's recent orders with their state, and Send again for paid ones."""
+    assert update.effective_message is not None and update.effective_user is not None
+    text, markup = await _orders_page(shop_of(context), update.effective_user.id, 0)
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _catalog_page(shop: Shop, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    total = await products.count_active(shop.db.reader)
+    if total == 0:
+        return texts.catalog_empty(), None
+    pages = math.ceil(total / CATALOG_PAGE_SIZE)
+    page = min(page, pages - 1)
+    items = await products.list_active(
+        shop.db.reader, offset=page * CATALOG_PAGE_SIZE, limit=CATALOG_PAGE_SIZE
+    )
+    return texts.catalog_header(page, pages), keyboards.catalog(items, page, pages)
+
+
+async def _orders_page(
+    shop: Shop, user_id: int, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    total = await orders.count_for_buyer(shop.db.reader, user_id)
+    pages = max(math.ceil(total / ORDERS_PAGE_SIZE), 1)
+    page = min(page, pages - 1)
+    items = await orders.for_buyer(
+        shop.db.reader, user_id, offset=page * ORDERS_PAGE_SIZE, limit=ORDERS_PAGE_SIZE
+    )
+    return texts.orders_list(items, page, pages), keyboards.orders(items, page, pages)
+
+
+async def send_product_card(shop: Shop, message: Message, product_id: int) -> None:
+    product = await products.get(shop.db.reader, product_id)
+    if product is None or not product.active:
+        await message.reply_text(texts.product_unavailable())
+        return
+    markup = keyboards.product_card(product, 1)
+    if product.photo:
+        await message.reply_photo(
+            product.photo,
+            caption=texts.product_card(product, limit=texts.MAX_CAPTION),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )
+    else:
+        await message.reply_text(
+            texts.product_card(product, limit=texts.MAX_TEXT),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every inline button of the buyer's flow; stale or forged data gets a polite answer."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    callback = decode(query.data)
+    message = query.message
+    if callback is None or not isinstance(message, Message):
+        await query.answer(texts.unknown_button(), show_alert=True)
+        return
+    shop = shop_of(context)
+    action, args = callback.action, callback.args
+    if action == "cat":
+        await query.answer()
+        text, markup = await _catalog_page(shop, args[0])
+        await _show(query, message, text, markup)
+    elif action == "prod":
+        await query.answer()
+        await send_product_card(shop, message, args[0])
+    elif action == "qty":
+        await _change_quantity(shop, query, message, args[0], args[1])
+    elif action == "buy":
+        await _buy(shop, query, message, args[0], args[1])
+    elif action == "ord":
+        await query.answer()
+        text, markup = await _orders_page(shop, query.from_user.id, args[0])
+        await _show(query, message, text, markup)
+    elif action == "again":
+        await _send_again(shop, query, args[0])
+    else:
+        await query.answer()
+
+
+async def _show(
+    query: CallbackQuery,
+    message: Message,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+) -> None:
+    """Turn a menu message into another page; a photo message gets a new message instead."""
+    if message.text is None:
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        return
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
+
+
+async def _change_quantity(
+    shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
+) -> None:
+    product = await products.get(shop.db.reader, product_id)
+    if product is None or not product.active:
+        await query.answer(texts.product_unavailable(), show_alert=True)
+        return
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(keyboards.product_card(product, quantity))
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
+
+
+async def _buy(
+    shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
+) -> None:
+    await query.answer("Preparing your payment link…")
+    try:
+        order = await start_checkout(
+            shop, _buyer(query.from_user, message.chat.id), product_id, quantity
+        )
+    except ProductUnavailable:
+        await message.reply_text(texts.product_unavailable())
+        return
+    except CheckoutFailed:
+        await message.reply_text(texts.checkout_failed())
+        return
+    sent = await message.reply_text(
+        texts.pay_message(order), parse_mode=ParseMode.HTML, reply_markup=keyboards.pay(order)
+    )
+    async with shop.db.transaction() as tx:
+        await orders.update(tx, order.id, message_id=sent.message_id)
+
+
+async def _send_again(shop: Shop, query: CallbackQuery, order_id: int) -> None:
+    order = await orders.get(shop.db.reader, order_id)
+    if order is None or order.buyer_user_id != query.from_user.id or not order.is_paid:
+        await query.answer(texts.resend_unavailable(), show_alert=True)
+        return
+    await query.answer("Sending it again…")
+    async with shop.db.transaction() as tx:
+        await deliveries.enqueue(
+            tx,
+            dedupe_key=f"resend:{order.id}:{query.id}",
+            order_id=order.id,
+            kind=DeliveryKind.RESEND,
+            chat_id=order.buyer_chat_id,
+        )
+    shop.wake_outbox()
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log every handler error with its traceback; tell the user something went wrong."""
+    log.error("handler error", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, "Sorry, something went wrong. Please try again."
+            )
+        except Exception:  # noqa: BLE001 - the error handler must not raise
+            log.warning("could not tell the user about the error")
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler("help", help_command))
+    application.add_handler(CommandHandler("catalog", catalog_command))
+    application.add_handler(CommandHandler("orders", orders_command))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_error_handler(on_error)
+
+
+def product_link(username: str, product: Product) -> str:
+    """A deep link that opens a product's card: t.me/<bot>?start=p_<id> (≤ 64 chars, A-Za-z0-9_)."""
+    return f"https://t.me/{username}?start=p_{product.id}"

@@ -1,0 +1,59 @@
+"""The shop's dependencies, built once at start and handed to handlers and use-cases."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from telegram import Bot
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.stripe_gateway import CheckoutSettings, StripeGateway
+from storage.db import Database
+
+
+class KeyedLocks:
+    """One asyncio lock per key (a buyer), dropped again when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: int) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                del self._locks[key]
+
+
+@dataclass
+class Shop:
+    settings: Settings
+    db: Database
+    stripe: StripeGateway
+    bot: Bot
+    wake_outbox: Callable[[], None]
+    buyer_locks: KeyedLocks = field(default_factory=KeyedLocks)
+
+    @property
+    def checkout_settings(self) -> CheckoutSettings:
+        return CheckoutSettings(
+            public_base_url=self.settings.public_base_url,
+            allow_promotion_codes=self.settings.allow_promotion_codes,
+        )
+
+
+def shop_of(context: ContextTypes.DEFAULT_TYPE) -> Shop:
+    shop = context.bot_data["shop"]
+    assert isinstance(shop, Shop)
+    return shop

@@ -1,0 +1,92 @@
+"""The one place that sends the shop's own messages, turning Telegram's errors into decisions.
+
+Handlers answer the user directly through python-telegram-bot; everything the shop *owes*
+somebody (goods, alerts) goes through here, so that every failure is classified as: retry
+later, the user blocked us, or Telegram refused this message for good.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+log = logging.getLogger(__name__)
+
+
+class Result(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"  # transient: timeout, network, flood control, Telegram down
+    BLOCKED = "blocked"  # the user blocked the bot or deleted their account
+    REJECTED = "rejected"  # Telegram refused this request for good (chat not found, …)
+    GONE = "gone"  # the message to edit no longer exists or can't be edited
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    message_id: int | None = None
+    retry_after: float | None = None
+    error: str = ""
+
+
+_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
+
+
+def _classify(error: TelegramError) -> Outcome:
+    # Order matters: BadRequest and TimedOut are both NetworkError subclasses in PTB.
+    if isinstance(error, RetryAfter):
+        seconds = error.retry_after
+        wait = seconds.total_seconds() if not isinstance(seconds, int) else float(seconds)
+        return Outcome(Result.RETRY, retry_after=wait, error=str(error))
+    if isinstance(error, Forbidden):
+        return Outcome(Result.BLOCKED, error=str(error))
+    if isinstance(error, BadRequest):
+        text = error.message.lower()
+        if "message is not modified" in text:
+            return Outcome(Result.SENT, error=str(error))
+        if any(marker in text for marker in _GONE):
+            return Outcome(Result.GONE, error=str(error))
+        return Outcome(Result.REJECTED, error=str(error))
+    return Outcome(Result.RETRY, error=f"{type(error).__name__}: {error}")
+
+
+async def send_text(
+    bot: Bot, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> Outcome:
+    try:
+        message: Message = await bot.send_message(
+            chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=reply_markup,
+            link_preview_options=None,
+        )
+    except TelegramError as error:
+        return _classify(error)
+    return Outcome(Result.SENT, message_id=message.message_id)
+
+
+async def edit_text(
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> Outcome:
+    """Edit a message in place; editing to the same content counts as done (idempotent)."""
+    try:
+        await bot.edit_message_text(
+            text,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=reply_markup,
+        )
+    except TelegramError as error:
+        return _classify(error)
+    return Outcome(Result.SENT, message_id=message_id)

@@ -1,0 +1,84 @@
+"""The delivery outbox: messages owed, claimed by the worker, marked sent or failed."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from storage.clock import now
+from storage.models import Delivery, DeliveryKind
+
+
+async def enqueue(
+    conn: aiosqlite.Connection,
+    *,
+    dedupe_key: str,
+    order_id: int,
+    kind: DeliveryKind,
+    chat_id: int,
+    detail: str = "",
+) -> bool:
+    """Owe a message once per dedupe key; False when it was already owed."""
+    ts = now()
+    cursor = await conn.execute(
+        "INSERT INTO deliveries (dedupe_key, order_id, kind, chat_id, detail, next_attempt_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+        (dedupe_key, order_id, kind.value, chat_id, detail, ts, ts),
+    )
+    return cursor.rowcount == 1
+
+
+async def due(conn: aiosqlite.Connection, *, limit: int) -> list[Delivery]:
+    """Pending deliveries whose next attempt time has come, oldest first."""
+    async with conn.execute(
+        "SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
+        " ORDER BY next_attempt_at, id LIMIT ?",
+        (now(), limit),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [Delivery.from_row(row) for row in rows]
+
+
+async def next_due_at(conn: aiosqlite.Connection) -> int | None:
+    async with conn.execute(
+        "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+async def mark_sent(conn: aiosqlite.Connection, delivery_id: int) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?,"
+        " last_error = NULL WHERE id = ?",
+        (now(), delivery_id),
+    )
+
+
+async def reschedule(conn: aiosqlite.Connection, delivery_id: int, *, at: int, error: str) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+        " WHERE id = ?",
+        (at, error[:500], delivery_id),
+    )
+
+
+async def mark_failed(conn: aiosqlite.Connection, delivery_id: int, *, error: str) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_error = ?"
+        " WHERE id = ?",
+        (error[:500], delivery_id),
+    )
+
+
+async def for_order(conn: aiosqlite.Connection, order_id: int) -> list[Delivery]:
+    async with conn.execute(
+        "SELECT * FROM deliveries WHERE order_id = ? ORDER BY id", (order_id,)
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [Delivery.from_row(row) for row in rows]
+
+
+async def count_pending(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

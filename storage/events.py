@@ -1,0 +1,25 @@
+"""Stripe event log: the unique event id is what makes a redelivered event a no-op."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from storage.clock import now
+
+
+async def record(
+    conn: aiosqlite.Connection, event_id: str, event_type: str, order_id: int | None, outcome: str
+) -> bool:
+    """Record an event once; False when it was already recorded (a duplicate delivery)."""
+    cursor = await conn.execute(
+        "INSERT INTO stripe_events (id, type, order_id, outcome, received_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        (event_id, event_type, order_id, outcome, now()),
+    )
+    return cursor.rowcount == 1
+
+
+async def outcome_of(conn: aiosqlite.Connection, event_id: str) -> str | None:
+    async with conn.execute("SELECT outcome FROM stripe_events WHERE id = ?", (event_id,)) as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row else None

@@ -1,0 +1,146 @@
+"""Typed records read from the database, and the order life cycle's allow-list."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING = "pending"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PROCESSING = "processing"
+    PAID = "paid"
+    FULFILLED = "fulfilled"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+S = OrderStatus
+
+# Where an order may go from each state. Anything else would move it backwards and is refused,
+# so events arriving late, twice or out of order cannot undo a payment. Money taken always wins:
+# an order that failed or expired locally still becomes paid if Stripe says it was paid.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.PENDING: frozenset({S.AWAITING_PAYMENT, S.PROCESSING, S.PAID, S.FAILED, S.EXPIRED}),
+    S.AWAITING_PAYMENT: frozenset({S.PROCESSING, S.PAID, S.FAILED, S.EXPIRED}),
+    S.PROCESSING: frozenset({S.PAID, S.FAILED}),
+    S.PAID: frozenset({S.FULFILLED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
+    S.FULFILLED: frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.FAILED: frozenset({S.PAID, S.PROCESSING}),
+    S.EXPIRED: frozenset({S.PAID, S.PROCESSING}),
+    S.REFUNDED: frozenset(),
+}
+
+# States in which the buyer has paid and is owed (or has had) the goods.
+PAID_STATES = frozenset({S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED})
+# States in which a Checkout Session may still be paid.
+OPEN_STATES = frozenset({S.PENDING, S.AWAITING_PAYMENT})
+
+
+def can_transition(current: OrderStatus, new: OrderStatus) -> bool:
+    return new in TRANSITIONS[current]
+
+
+@dataclass(frozen=True)
+class Product:
+    id: int
+    title: str
+    description: str
+    price_minor: int
+    currency: str
+    photo: str | None
+    delivery_text: str
+    active: bool
+    position: int
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Product:
+        return cls(
+            id=row["id"],
+            title=row["title"],
+            description=row["description"],
+            price_minor=row["price_minor"],
+            currency=row["currency"],
+            photo=row["photo"],
+            delivery_text=row["delivery_text"],
+            active=bool(row["active"]),
+            position=row["position"],
+        )
+
+
+@dataclass(frozen=True)
+class Order:
+    id: int
+    ref: str
+    buyer_user_id: int
+    buyer_chat_id: int
+    buyer_name: str
+    product_id: int
+    product_title: str
+    quantity: int
+    unit_amount: int
+    amount_total: int
+    currency: str
+    status: OrderStatus
+    checkout_session_id: str | None
+    checkout_url: str | None
+    expires_at: int
+    payment_intent_id: str | None
+    message_id: int | None
+    failure_reason: str | None
+    created_at: int
+    updated_at: int
+    paid_at: int | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Order:
+        values: dict[str, Any] = {key: row[key] for key in row.keys()}  # noqa: SIM118
+        values["status"] = OrderStatus(values["status"])
+        return cls(**values)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status in PAID_STATES
+
+
+class DeliveryKind(enum.StrEnum):
+    GOODS = "goods"  # the receipt with the goods, to the buyer
+    RESEND = "resend"  # the goods again, asked for by the buyer
+    SALE_ALERT = "sale_alert"  # "new sale" to an admin
+    PROBLEM_ALERT = "problem_alert"  # a payment that needs a human, to an admin
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    dedupe_key: str
+    order_id: int
+    kind: DeliveryKind
+    chat_id: int
+    status: str
+    attempts: int
+    next_attempt_at: int
+    detail: str
+    last_error: str | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Delivery:
+        return cls(
+            id=row["id"],
+            dedupe_key=row["dedupe_key"],
+            order_id=row["order_id"],
+            kind=DeliveryKind(row["kind"]),
+            chat_id=row["chat_id"],
+            status=row["status"],
+            attempts=row["attempts"],
+            next_attempt_at=row["next_attempt_at"],
+            detail=row["detail"],
+            last_error=row["last_error"],
+        )

@@ -1,0 +1,156 @@
+"""Order repository. Status changes go through `transition`, which enforces the allow-list."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import aiosqlite
+
+from storage.clock import now
+from storage.models import OPEN_STATES, Order, OrderStatus, can_transition
+
+_UPDATABLE = frozenset(
+    {
+        "checkout_session_id",
+        "checkout_url",
+        "payment_intent_id",
+        "message_id",
+        "failure_reason",
+        "paid_at",
+    }
+)
+
+
+async def create(
+    conn: aiosqlite.Connection,
+    *,
+    buyer_user_id: int,
+    buyer_chat_id: int,
+    buyer_name: str,
+    product_id: int,
+    product_title: str,
+    quantity: int,
+    unit_amount: int,
+    currency: str,
+    expires_at: int,
+) -> Order:
+    """Insert a pending order; its `ref` is random so idempotency keys never collide across
+    databases (order ids restart when a merchant starts afresh, Stripe keeps keys for 24 h)."""
+    ts = now()
+    cursor = await conn.execute(
+        "INSERT INTO orders (ref, buyer_user_id, buyer_chat_id, buyer_name, product_id,"
+        " product_title, quantity, unit_amount, amount_total, currency, status, expires_at,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            secrets.token_hex(12),
+            buyer_user_id,
+            buyer_chat_id,
+            buyer_name,
+            product_id,
+            product_title,
+            quantity,
+            unit_amount,
+            unit_amount * quantity,
+            currency,
+            OrderStatus.PENDING.value,
+            expires_at,
+            ts,
+            ts,
+        ),
+    )
+    assert cursor.lastrowid is not None
+    order = await get(conn, cursor.lastrowid)
+    assert order is not None
+    return order
+
+
+async def get(conn: aiosqlite.Connection, order_id: int) -> Order | None:
+    async with conn.execute("SELECT * FROM orders WHERE id = ?", (order_id,)) as cursor:
+        row = await cursor.fetchone()
+    return Order.from_row(row) if row else None
+
+
+async def by_session(conn: aiosqlite.Connection, session_id: str) -> Order | None:
+    async with conn.execute(
+        "SELECT * FROM orders WHERE checkout_session_id = ?", (session_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return Order.from_row(row) if row else None
+
+
+async def open_for(
+    conn: aiosqlite.Connection,
+    *,
+    buyer_user_id: int,
+    product_id: int,
+    quantity: int,
+    valid_after: int,
+) -> Order | None:
+    """The buyer's still-payable session for the same purchase, so a second tap reuses it."""
+    async with conn.execute(
+        "SELECT * FROM orders WHERE buyer_user_id = ? AND product_id = ? AND quantity = ?"
+        " AND status = ? AND checkout_url IS NOT NULL AND expires_at > ?"
+        " ORDER BY id DESC LIMIT 1",
+        (buyer_user_id, product_id, quantity, OrderStatus.AWAITING_PAYMENT.value, valid_after),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return Order.from_row(row) if row else None
+
+
+async def for_buyer(
+    conn: aiosqlite.Connection, buyer_user_id: int, *, offset: int, limit: int
+) -> list[Order]:
+    """The buyer's orders, newest first, leaving out attempts that never got a payment link."""
+    async with conn.execute(
+        "SELECT * FROM orders WHERE buyer_user_id = ? AND status != ?"
+        " ORDER BY id DESC LIMIT ? OFFSET ?",
+        (buyer_user_id, OrderStatus.PENDING.value, limit, offset),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [Order.from_row(row) for row in rows]
+
+
+async def count_for_buyer(conn: aiosqlite.Connection, buyer_user_id: int) -> int:
+    async with conn.execute(
+        "SELECT COUNT(*) FROM orders WHERE buyer_user_id = ? AND status != ?",
+        (buyer_user_id, OrderStatus.PENDING.value),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def update(conn: aiosqlite.Connection, order_id: int, **fields: Any) -> None:
+    """Set non-status fields (session id, message id, …)."""
+    unknown = set(fields) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    await conn.execute(
+        f"UPDATE orders SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608
+        (*fields.values(), now(), order_id),
+    )
+
+
+async def transition(
+    conn: aiosqlite.Connection, order: Order, new: OrderStatus, **fields: Any
+) -> bool:
+    """Move the order to `new` if the allow-list permits; False (and no change) otherwise.
+
+    The `WHERE status = ?` guard makes the move conditional on the state we decided from."""
+    if not can_transition(order.status, new):
+        return False
+    unknown = set(fields) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    assignments = "".join(f", {name} = ?" for name in fields)
+    cursor = await conn.execute(
+        f"UPDATE orders SET status = ?{assignments}, updated_at = ?"  # noqa: S608
+        " WHERE id = ? AND status = ?",
+        (new.value, *fields.values(), now(), order.id, order.status.value),
+    )
+    return cursor.rowcount == 1
+
+
+def is_open(order: Order) -> bool:
+    return order.status in OPEN_STATES

@@ -1,0 +1,26 @@
+"""What the HTTP edge needs from the shop, as plain callables wired by the app factory.
+
+The edge never imports the shop. It reports a bad request by the shop raising `ValueError`
+(answered 400); any other exception from an event handler means "ours but not recorded" (5xx, so
+Stripe retries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+# The buyer-facing state the /success page reports after checking the session.
+PaymentState = str  # "paid", "processing", "unpaid" or "unknown"
+
+
+@dataclass(frozen=True)
+class ShopPorts:
+    handle_stripe_event: Callable[[stripe.Event], Awaitable[None]]
+    fulfil_session: Callable[[str], Awaitable[PaymentState]]
+    feed_telegram_update: Callable[[dict[str, Any]], Awaitable[None]]
+    health: Callable[[], Awaitable[dict[str, bool]]]
+    bot_username: Callable[[], str | None]

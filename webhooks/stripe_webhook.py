@@ -1,0 +1,52 @@
+"""POST /stripe/webhook: verify the signature on the raw body, hand the event to the shop."""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from webhooks.ports import ShopPorts
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+def make_handler(ports: ShopPorts, webhook_secret: str) -> Handler:
+    async def stripe_webhook(request: web.Request) -> web.Response:
+        body = await request.read()
+        signature = request.headers.get("Stripe-Signature")
+        if not signature:
+            return _bad_request("missing Stripe-Signature header")
+        try:
+            event = stripe.Webhook.construct_event(
+                body, signature, webhook_secret, SIGNATURE_TOLERANCE_SECONDS
+            )
+        except stripe.SignatureVerificationError:
+            log.warning("stripe webhook: bad or stale signature from %s", request.remote)
+            return _bad_request("invalid signature")
+        except (ValueError, TypeError, AttributeError, KeyError):
+            log.warning("stripe webhook: signed but unparsable body")
+            return _bad_request("malformed body")
+        try:
+            await ports.handle_stripe_event(event)
+        except ValueError as error:
+            log.warning("stripe webhook: malformed event %s: %s", _event_id(event), error)
+            return _bad_request("malformed event")
+        except Exception:
+            log.exception("stripe webhook: could not record event %s", _event_id(event))
+            return web.json_response({"error": "not recorded, retry later"}, status=503)
+        return web.json_response({"received": True})
+
+    return stripe_webhook
+
+
+def _event_id(event: stripe.Event) -> str:
+    return str(getattr(event, "id", "?"))
+
+
+def _bad_request(reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=400)

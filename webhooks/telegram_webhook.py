@@ -1,0 +1,39 @@
+"""POST /telegram/webhook: updates in webhook mode, only with Telegram's secret token."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from webhooks.ports import ShopPorts
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def make_handler(ports: ShopPorts, secret_token: str) -> Handler:
+    expected = secret_token.encode()
+
+    async def telegram_webhook(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            log.warning("telegram webhook: wrong or missing secret token from %s", request.remote)
+            return web.json_response({"error": "forbidden"}, status=403)
+        try:
+            update = json.loads(await request.read())
+        except ValueError:
+            return web.json_response({"error": "malformed body"}, status=400)
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            return web.json_response({"error": "not an update"}, status=400)
+        try:
+            await ports.feed_telegram_update(update)
+        except ValueError:
+            return web.json_response({"error": "not an update"}, status=400)
+        return web.json_response({"ok": True})
+
+    return telegram_webhook
