@@ -149,7 +149,7 @@ class ShopApp:
         await self.application.start()
         if self.application.updater is not None:
             await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        self.worker.start()
+        await self.worker.start()
         self._ready = True
         log.info("@%s is ready (%s mode)", bot.username, settings.telegram_mode)
 

@@ -51,8 +51,12 @@ class DeliveryWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Run in the background; leftovers from before a restart are due at once."""
+        async with self._db.transaction() as tx:
+            leftovers = await deliveries.make_all_due(tx)
+        if leftovers:
+            log.info("delivery worker: %s deliveries left from before, retrying now", leftovers)
         self._task = asyncio.create_task(self._run(), name="delivery-worker")
 
     async def stop(self) -> None:

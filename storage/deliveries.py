@@ -46,6 +46,16 @@ async def next_due_at(conn: aiosqlite.Connection) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
+async def make_all_due(conn: aiosqlite.Connection) -> int:
+    """At start, everything still pending is retried at once: it may have waited on an outage
+    that ended while we were down."""
+    cursor = await conn.execute(
+        "UPDATE deliveries SET next_attempt_at = MIN(next_attempt_at, ?) WHERE status = 'pending'",
+        (now(),),
+    )
+    return cursor.rowcount
+
+
 async def mark_sent(conn: aiosqlite.Connection, delivery_id: int) -> None:
     await conn.execute(
         "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?,"

@@ -1,0 +1,78 @@
+"""Fixtures: the Telegram and Stripe fakes on loopback, settings, and the shop app itself."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import ShopApp
+from bot.config import Settings, load_settings
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import FakeTelegram
+
+ADMIN_ID = 900001
+BUYER_ID = 700001
+OTHER_BUYER_ID = 700002
+PUBLIC_BASE_URL = "https://shop.test"
+BOT_TOKEN = "123456:TEST-fake-token-0123456789abcdef"
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram(token=BOT_TOKEN)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def stripe_api() -> AsyncIterator[FakeStripe]:
+    fake = FakeStripe()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def settings_for(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe, **env: str
+) -> Settings:
+    environ = {
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_BASE_URL": telegram.base_url,
+        "STRIPE_SECRET_KEY": stripe_api.api_key,
+        "STRIPE_WEBHOOK_SECRET": stripe_api.webhook_secret,
+        "STRIPE_API_BASE": stripe_api.api_base,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "ADMIN_IDS": str(ADMIN_ID),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}",
+        "HOST": "127.0.0.1",
+        **env,
+    }
+    # Port 0: the OS picks a free one; the app reports it.
+    return dataclasses.replace(load_settings(environ, env_file=None), port=0)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe) -> Settings:
+    return settings_for(tmp_path, telegram, stripe_api)
+
+
+async def start_app(settings: Settings, telegram: FakeTelegram, stripe_api: FakeStripe) -> ShopApp:
+    """Start the real app against the fakes; the admin has started the bot, as in real life."""
+    telegram.user_sends(ADMIN_ID, "/help", first_name="Admin", queue=False)
+    app = ShopApp(settings)
+    await app.start()
+    stripe_api.webhook_url = f"http://127.0.0.1:{app.port}/stripe/webhook"
+    return app
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> AsyncIterator[ShopApp]:
+    shop_app = await start_app(settings, telegram, stripe_api)
+    yield shop_app
+    await shop_app.stop()

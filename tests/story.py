@@ -1,0 +1,71 @@
+"""Steps of the buyer's story, driven through the Telegram fake as a person would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.app import ShopApp
+from storage import orders, products
+from storage.models import Order
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import FakeMessage, FakeTelegram
+
+
+async def add_product(app: ShopApp, **fields: Any) -> int:
+    assert app.db is not None
+    values: dict[str, Any] = {
+        "title": "Ebook: Async Python",
+        "description": "A practical guide.",
+        "price_minor": 999,
+        "currency": "usd",
+        "delivery_text": "Download: https://files.example/ebook.pdf",
+    }
+    values.update(fields)
+    async with app.db.transaction() as tx:
+        return await products.add(tx, **values)
+
+
+async def open_card(telegram: FakeTelegram, buyer: int, product_id: int) -> FakeMessage:
+    """The buyer follows a deep link to the product and sees its card."""
+    telegram.user_sends(buyer, f"/start p_{product_id}")
+    return await telegram.wait_for(buyer, lambda m: any("Buy" in b["text"] for b in m.buttons()))
+
+
+async def buy(telegram: FakeTelegram, buyer: int, card: FakeMessage) -> FakeMessage:
+    """Tap Buy on the card and wait for the order message with its Pay button."""
+    before = len(telegram.messages(buyer))
+    telegram.user_taps(buyer, card, card.button("Buy")["callback_data"])
+    return await telegram.wait_for(
+        buyer,
+        lambda m: m.message_id > _last_id(telegram, buyer, before) and _has_pay_button(m),
+    )
+
+
+def _last_id(telegram: FakeTelegram, chat_id: int, count: int) -> int:
+    messages = telegram.messages(chat_id)
+    return messages[count - 1].message_id if count else 0
+
+
+def _has_pay_button(message: FakeMessage) -> bool:
+    return any(b.get("url") and b["text"].startswith("Pay") for b in message.buttons())
+
+
+def session_of(stripe_api: FakeStripe, pay_message: FakeMessage) -> str:
+    url = next(b["url"] for b in pay_message.buttons() if b.get("url"))
+    return next(sid for sid, s in stripe_api.sessions.items() if s["url"] == url)
+
+
+async def order_of(app: ShopApp, session_id: str) -> Order:
+    assert app.db is not None
+    order = await orders.by_session(app.db.reader, session_id)
+    assert order is not None
+    return order
+
+
+async def pay_and_notify(stripe_api: FakeStripe, session_id: str) -> int:
+    """The buyer pays; Stripe sends checkout.session.completed. Returns our HTTP status."""
+    stripe_api.pay(session_id)
+    status, _ = await stripe_api.deliver(
+        stripe_api.session_event("checkout.session.completed", session_id)
+    )
+    return status

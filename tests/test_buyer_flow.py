@@ -1,0 +1,325 @@
+"""The buyer's story end to end: real PTB and stripe SDKs over HTTP to the fakes, real SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from bot.app import ShopApp
+from storage import deliveries, orders
+from storage.models import DeliveryKind, OrderStatus
+from tests.conftest import ADMIN_ID, BUYER_ID, PUBLIC_BASE_URL
+from tests.fakes.stripe import FakeStripe
+from tests.fakes.telegram import FakeTelegram
+from tests.story import add_product, buy, open_card, order_of, pay_and_notify, session_of
+
+
+async def test_happy_path_from_start_to_goods(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_id = await add_product(app, title="Ebook", price_minor=1250)
+    telegram.user_sends(BUYER_ID, "/start")
+    welcome = await telegram.wait_for(BUYER_ID, lambda m: "Welcome" in (m.text or ""))
+    telegram.user_taps(BUYER_ID, welcome, welcome.button("catalog")["callback_data"])
+    catalog = await telegram.wait_for(BUYER_ID, lambda m: "Catalog" in (m.text or ""))
+    telegram.user_taps(BUYER_ID, catalog, catalog.button("Ebook")["callback_data"])
+    card = await telegram.wait_for(BUYER_ID, lambda m: "$12.50" in (m.text or ""))
+    telegram.user_taps(BUYER_ID, card, card.button("+")["callback_data"])
+    await telegram.wait_for(BUYER_ID, lambda m: m.message_id == card.message_id and m.edits > 0)
+    card = next(m for m in telegram.messages(BUYER_ID) if m.message_id == card.message_id)
+    assert "$25.00" in card.button("Buy")["text"]
+
+    pay_message = await buy(telegram, BUYER_ID, card)
+    assert "Pay $25.00" in pay_message.button("Pay")["text"]
+    session_id = session_of(stripe_api, pay_message)
+    session = stripe_api.sessions[session_id]
+    order = await order_of(app, session_id)
+    assert order.status is OrderStatus.AWAITING_PAYMENT
+    assert session["amount_total"] == 2500 and session["currency"] == "usd"
+    assert session["metadata"]["order_id"] == str(order.id)
+    assert session["client_reference_id"] == str(order.id)
+    assert session["success_url"] == f"{PUBLIC_BASE_URL}/success?session_id={{CHECKOUT_SESSION_ID}}"
+    assert session["expires_at"] == order.expires_at
+
+    assert await pay_and_notify(stripe_api, session_id) == 200
+    receipt = await telegram.wait_for(
+        BUYER_ID,
+        lambda m: m.message_id == pay_message.message_id and "files.example" in (m.text or ""),
+    )
+    assert "Paid — order #" in (receipt.text or "") and not receipt.buttons()
+    await telegram.wait_for(BUYER_ID, lambda m: "Payment received" in (m.text or ""))
+    alert = await telegram.wait_for(ADMIN_ID, lambda m: "New sale" in (m.text or ""))
+    assert "$25.00" in (alert.text or "")
+    assert (await order_of(app, session_id)).status is OrderStatus.FULFILLED
+    product_card = stripe_api.sessions[session_id]
+    assert product_card["payment_status"] == "paid"
+    assert product_id
+
+
+async def test_same_event_twice_delivers_once(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_id = await add_product(app)
+    pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
+    session_id = session_of(stripe_api, pay_message)
+    stripe_api.pay(session_id)
+    event = stripe_api.session_event("checkout.session.completed", session_id)
+    first, second = await asyncio.gather(stripe_api.deliver(event), stripe_api.deliver(event))
+    assert (first[0], second[0]) == (200, 200)
+    assert (await stripe_api.deliver(event))[0] == 200
+    await telegram.wait_for(BUYER_ID, lambda m: "Payment received" in (m.text or ""))
+    await _settled(app)
+    notices = [m for m in telegram.messages(BUYER_ID) if "Payment received" in (m.text or "")]
+    assert len(notices) == 1
+    edits = [c for c in telegram.calls_of("editMessageText") if c.status == 200]
+    assert len(edits) == 1
+    assert len(telegram.messages(ADMIN_ID)) == 1
+
+
+async def test_bad_and_stale_signatures_are_rejected(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_id = await add_product(app)
+    pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
+    session_id = session_of(stripe_api, pay_message)
+    stripe_api.pay(session_id)
+    event = stripe_api.session_event("checkout.session.completed", session_id)
+    assert (await stripe_api.deliver(event, secret="whsec_wrong"))[0] == 400
+    stale = await stripe_api.deliver(event, timestamp=_now() - 301)
+    assert stale[0] == 400
+    assert (await stripe_api.deliver(event, signature="t=1,v1=deadbeef"))[0] == 400
+    await asyncio.sleep(0.3)
+    assert (await order_of(app, session_id)).status is OrderStatus.AWAITING_PAYMENT
+    assert not [m for m in telegram.messages(BUYER_ID) if "Paid" in (m.text or "")]
+
+
+async def test_garbage_body_is_400_and_process_stays_healthy(app: ShopApp) -> None:
+    url = f"http://127.0.0.1:{app.port}"
+    async with aiohttp.ClientSession() as http:
+        for body, headers in [
+            (b"\x00\xff not json", {"Stripe-Signature": "t=1,v1=00"}),
+            (b"{}", {}),
+            (b"[1, 2", {"Stripe-Signature": "garbage"}),
+        ]:
+            async with http.post(f"{url}/stripe/webhook", data=body, headers=headers) as r:
+                assert r.status == 400
+        async with http.get(f"{url}/healthz") as r:
+            assert r.status == 200
+            assert (await r.json())["status"] == "ok"
+
+
+async def test_signed_garbage_is_400(app: ShopApp, stripe_api: FakeStripe) -> None:
+    body = b'{"id": "evt_1", "type": "checkout.session.completed", "data": {"object": []}}'
+    url = f"http://127.0.0.1:{app.port}/stripe/webhook"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, data=body, headers={"Stripe-Signature": stripe_api.sign(body)}) as r,
+    ):
+        assert r.status == 400
+
+
+async def test_session_that_is_not_ours_is_ignored(
+    app: ShopApp, stripe_api: FakeStripe
+) -> None:
+    foreign = {
+        "id": "cs_test_foreign",
+        "object": "checkout.session",
+        "metadata": {},
+        "payment_status": "paid",
+        "status": "complete",
+        "amount_total": 500,
+        "currency": "usd",
+        "livemode": False,
+    }
+    event = stripe_api.make_event("checkout.session.completed", foreign)
+    assert (await stripe_api.deliver(event))[0] == 200
+    other_type = stripe_api.make_event("customer.created", {"id": "cus_1", "object": "customer"})
+    assert (await stripe_api.deliver(other_type))[0] == 200
+    assert app.db is not None
+    async with app.db.reader.execute("SELECT COUNT(*) FROM stripe_events") as cursor:
+        row = await cursor.fetchone()
+    assert row is not None and row[0] == 0
+
+
+async def test_amount_mismatch_is_not_delivered_and_admins_are_alerted(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_id = await add_product(app, price_minor=999)
+    pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
+    session_id = session_of(stripe_api, pay_message)
+    stripe_api.pay(session_id)
+    event = stripe_api.session_event("checkout.session.completed", session_id)
+    event["data"]["object"]["amount_total"] = 100
+    assert (await stripe_api.deliver(event))[0] == 200
+    alert = await telegram.wait_for(ADMIN_ID, lambda m: "needs attention" in (m.text or ""))
+    assert "$1.00" in (alert.text or "") and "$9.99" in (alert.text or "")
+    order = await order_of(app, session_id)
+    assert order.status is OrderStatus.FAILED
+    assert not [m for m in telegram.messages(BUYER_ID) if "files.example" in (m.text or "")]
+
+
+async def test_telegram_429_then_ok_delivers_once(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_id = await add_product(app)
+    pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
+    session_id = session_of(stripe_api, pay_message)
+    telegram.fail_next("editMessageText", times=3, status=429, retry_after=1)
+    assert await pay_and_notify(stripe_api, session_id) == 200
+    await telegram.wait_for(
+        BUYER_ID, lambda m: "Payment received" in (m.text or ""), timeout=15
+    )
+    await _settled(app)
+    edits = telegram.calls_of("editMessageText")
+    assert [c.status for c in edits].count(429) == 3
+    assert [c.status for c in edits].count(200) == 1
+    notices = [m for m in telegram.messages(BUYER_ID) if "Payment received" in (m.text or "")]
+    assert len(notices) == 1
+
+
+async def test_buyer_who_blocked_the_bot_is_recorded_and_others_unaffected(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    other = BUYER_ID + 1
+    product_id = await add_product(app)
+    blocked_msg = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
+    ok_msg = await buy(telegram, other, await open_card(telegram, other, product_id))
+    telegram.block(BUYER_ID)
+    assert await pay_and_notify(stripe_api, session_of(stripe_api, blocked_msg)) == 200
+    assert await pay_and_notify(stripe_api, session_of(stripe_api, ok_msg)) == 200
+    await telegram.wait_for(other, lambda m: "Payment received" in (m.text or ""))
+    alert = await telegram.wait_for(ADMIN_ID, lambda m: "blocked the bot" in (m.text or ""))
+    blocked_order = await order_of(app, session_of(stripe_api, blocked_msg))
+    assert f"#{blocked_order.id}" in (alert.text or "")
+    assert app.db is not None
+    goods = [
+        d
+        for d in await deliveries.for_order(app.db.reader, blocked_order.id)
+        if d.kind is DeliveryKind.GOODS
+    ]
+    assert [d.status for d in goods] == ["failed"]
+    assert "blocked" in (goods[0].last_error or "")
+    assert blocked_order.status is OrderStatus.PAID
+
+
+async def test_buy_tapped_twice_makes_one_session(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_id = await add_product(app)
+    card = await open_card(telegram, BUYER_ID, product_id)
+    data = card.button("Buy")["callback_data"]
+    telegram.user_taps(BUYER_ID, card, data)
+    telegram.user_taps(BUYER_ID, card, data)
+    for _ in range(100):
+        pays = [m for m in telegram.messages(BUYER_ID) if any(b.get("url") for b in m.buttons())]
+        if len(pays) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert len(pays) == 2
+    assert len(stripe_api.sessions) == 1
+    assert pays[0].buttons()[0]["url"] == pays[1].buttons()[0]["url"]
+    assert len(stripe_api.requests_to("POST", "/v1/checkout/sessions")) == 1
+
+
+async def test_title_with_html_characters_renders(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_id = await add_product(
+        app, title="Tom & Jerry <Deluxe>", description="Cat <b>&</b> mouse", delivery_text="<3"
+    )
+    card = await open_card(telegram, BUYER_ID, product_id)
+    assert "Tom & Jerry <Deluxe>" in (card.text or "")
+    assert "Cat <b>&</b> mouse" in (card.text or "")
+    pay_message = await buy(telegram, BUYER_ID, card)
+    assert "Tom & Jerry <Deluxe>" in (pay_message.text or "")
+    session_id = session_of(stripe_api, pay_message)
+    name = stripe_api.sessions[session_id]["line_items"][0]["price_data"]["product_data"]["name"]
+    assert name == "Tom & Jerry <Deluxe>"
+    assert await pay_and_notify(stripe_api, session_id) == 200
+    receipt = await telegram.wait_for(BUYER_ID, lambda m: "Your purchase" in (m.text or ""))
+    assert "<3" in (receipt.text or "")
+    alert = await telegram.wait_for(ADMIN_ID, lambda m: "New sale" in (m.text or ""))
+    assert "Tom & Jerry <Deluxe>" in (alert.text or "")
+
+
+async def test_stripe_error_gives_a_friendly_message_and_fails_the_order(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_id = await add_product(app)
+    card = await open_card(telegram, BUYER_ID, product_id)
+    stripe_api.fail_next("POST", "/v1/checkout/sessions", times=1, status=429)
+    telegram.user_taps(BUYER_ID, card, card.button("Buy")["callback_data"])
+    await telegram.wait_for(BUYER_ID, lambda m: "couldn't start the payment" in (m.text or ""))
+    assert app.db is not None
+    order = await orders.get(app.db.reader, 1)
+    assert order is not None and order.status is OrderStatus.FAILED
+
+
+async def test_success_page_fulfils_when_the_webhook_is_lost(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_id = await add_product(app)
+    pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
+    session_id = session_of(stripe_api, pay_message)
+    stripe_api.pay(session_id)  # paid, but no webhook arrives
+    url = f"http://127.0.0.1:{app.port}"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{url}/success", params={"session_id": session_id}) as r:
+            assert r.status == 200
+            page = await r.text()
+        assert "Payment received" in page and "https://t.me/shop_test_bot" in page
+        async with http.get(f"{url}/success", params={"session_id": session_id}) as r:
+            assert r.status == 200
+        async with http.get(f"{url}/cancel") as r:
+            assert r.status == 200 and "Nothing was charged" in await r.text()
+    await telegram.wait_for(BUYER_ID, lambda m: "Payment received" in (m.text or ""))
+    # The webhook arriving late changes nothing.
+    event = stripe_api.session_event("checkout.session.completed", session_id)
+    assert (await stripe_api.deliver(event))[0] == 200
+    await _settled(app)
+    notices = [m for m in telegram.messages(BUYER_ID) if "Payment received" in (m.text or "")]
+    assert len(notices) == 1
+
+
+async def test_orders_lists_and_sends_again(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_id = await add_product(app, delivery_text="KEY-123")
+    pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
+    assert await pay_and_notify(stripe_api, session_of(stripe_api, pay_message)) == 200
+    await telegram.wait_for(BUYER_ID, lambda m: "Payment received" in (m.text or ""))
+    telegram.user_sends(BUYER_ID, "/orders")
+    listing = await telegram.wait_for(BUYER_ID, lambda m: "Your orders" in (m.text or ""))
+    assert "delivered" in (listing.text or "")
+    telegram.user_taps(BUYER_ID, listing, listing.button("again")["callback_data"])
+    copy = await telegram.wait_for(
+        BUYER_ID, lambda m: m.message_id > listing.message_id and "KEY-123" in (m.text or "")
+    )
+    assert copy.message_id != pay_message.message_id
+    # Another buyer cannot ask for this order's goods with a forged button.
+    other = BUYER_ID + 5
+    telegram.user_sends(other, "/orders")
+    theirs = await telegram.wait_for(other, lambda m: "no orders" in (m.text or ""))
+    forged = {"callback_data": listing.button("again")["callback_data"]}
+    telegram.user_taps(other, listing, forged["callback_data"], check_keyboard=False)
+    await asyncio.sleep(0.3)
+    assert not [m for m in telegram.messages(other) if "KEY-123" in (m.text or "")]
+    assert theirs
+
+
+async def _settled(app: ShopApp) -> None:
+    """Wait until the outbox has nothing pending (what the worker owes is sent or given up)."""
+    assert app.db is not None
+    for _ in range(200):
+        if await deliveries.count_pending(app.db.reader) == 0:
+            await asyncio.sleep(0.1)
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("deliveries still pending")
+
+
+def _now() -> int:
+    import time
+
+    return int(time.time())
