@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import enum
 import logging
+import warnings
 from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,9 @@ _GONE = ("message to edit not found", "message can't be edited", "message_id_inv
 def _classify(error: TelegramError) -> Outcome:
     # Order matters: BadRequest and TimedOut are both NetworkError subclasses in PTB.
     if isinstance(error, RetryAfter):
-        seconds = error.retry_after
+        with warnings.catch_warnings():  # PTB 22 warns that int will become timedelta
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            seconds = error.retry_after
         wait = seconds.total_seconds() if not isinstance(seconds, int) else float(seconds)
         return Outcome(Result.RETRY, retry_after=wait, error=str(error))
     if isinstance(error, Forbidden):

@@ -125,7 +125,7 @@ def receipt(order: Order, product: Product | None) -> str:
 def paid_notice(order: Order) -> str:
     return (
         f"🎉 Payment received for order #{order.id}. "
-        "Your purchase is in the order message above. Thank you!"
+        "Everything you bought is in the order message above. Thank you!"
     )
 
 

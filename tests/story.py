@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.app import ShopApp
-from storage import orders, products
+from storage import deliveries, orders, products
 from storage.models import Order
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeMessage, FakeTelegram
@@ -69,3 +70,15 @@ async def pay_and_notify(stripe_api: FakeStripe, session_id: str) -> int:
         stripe_api.session_event("checkout.session.completed", session_id)
     )
     return status
+
+
+async def settled(app: ShopApp) -> None:
+    """Wait until the outbox has nothing pending (all sent or given up)."""
+    assert app.db is not None
+    for _ in range(200):
+        if await deliveries.count_pending(app.db.reader) == 0:
+            await asyncio.sleep(0.1)  # let the last settle commit its order status
+            if await deliveries.count_pending(app.db.reader) == 0:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("deliveries still pending")

@@ -12,7 +12,15 @@ from storage.models import DeliveryKind, OrderStatus
 from tests.conftest import ADMIN_ID, BUYER_ID, PUBLIC_BASE_URL
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeTelegram
-from tests.story import add_product, buy, open_card, order_of, pay_and_notify, session_of
+from tests.story import (
+    add_product,
+    buy,
+    open_card,
+    order_of,
+    pay_and_notify,
+    session_of,
+    settled,
+)
 
 
 async def test_happy_path_from_start_to_goods(
@@ -51,6 +59,7 @@ async def test_happy_path_from_start_to_goods(
     await telegram.wait_for(BUYER_ID, lambda m: "Payment received" in (m.text or ""))
     alert = await telegram.wait_for(ADMIN_ID, lambda m: "New sale" in (m.text or ""))
     assert "$25.00" in (alert.text or "")
+    await settled(app)
     assert (await order_of(app, session_id)).status is OrderStatus.FULFILLED
     product_card = stripe_api.sessions[session_id]
     assert product_card["payment_status"] == "paid"
@@ -69,7 +78,7 @@ async def test_same_event_twice_delivers_once(
     assert (first[0], second[0]) == (200, 200)
     assert (await stripe_api.deliver(event))[0] == 200
     await telegram.wait_for(BUYER_ID, lambda m: "Payment received" in (m.text or ""))
-    await _settled(app)
+    await settled(app)
     notices = [m for m in telegram.messages(BUYER_ID) if "Payment received" in (m.text or "")]
     assert len(notices) == 1
     edits = [c for c in telegram.calls_of("editMessageText") if c.status == 200]
@@ -119,9 +128,7 @@ async def test_signed_garbage_is_400(app: ShopApp, stripe_api: FakeStripe) -> No
         assert r.status == 400
 
 
-async def test_session_that_is_not_ours_is_ignored(
-    app: ShopApp, stripe_api: FakeStripe
-) -> None:
+async def test_session_that_is_not_ours_is_ignored(app: ShopApp, stripe_api: FakeStripe) -> None:
     foreign = {
         "id": "cs_test_foreign",
         "object": "checkout.session",
@@ -167,10 +174,8 @@ async def test_telegram_429_then_ok_delivers_once(
     session_id = session_of(stripe_api, pay_message)
     telegram.fail_next("editMessageText", times=3, status=429, retry_after=1)
     assert await pay_and_notify(stripe_api, session_id) == 200
-    await telegram.wait_for(
-        BUYER_ID, lambda m: "Payment received" in (m.text or ""), timeout=15
-    )
-    await _settled(app)
+    await telegram.wait_for(BUYER_ID, lambda m: "Payment received" in (m.text or ""), timeout=15)
+    await settled(app)
     edits = telegram.calls_of("editMessageText")
     assert [c.status for c in edits].count(429) == 3
     assert [c.status for c in edits].count(200) == 1
@@ -234,7 +239,8 @@ async def test_title_with_html_characters_renders(
     pay_message = await buy(telegram, BUYER_ID, card)
     assert "Tom & Jerry <Deluxe>" in (pay_message.text or "")
     session_id = session_of(stripe_api, pay_message)
-    name = stripe_api.sessions[session_id]["line_items"][0]["price_data"]["product_data"]["name"]
+    create = stripe_api.requests_to("POST", "/v1/checkout/sessions")[0]
+    name = create.params["line_items"][0]["price_data"]["product_data"]["name"]
     assert name == "Tom & Jerry <Deluxe>"
     assert await pay_and_notify(stripe_api, session_id) == 200
     receipt = await telegram.wait_for(BUYER_ID, lambda m: "Your purchase" in (m.text or ""))
@@ -277,7 +283,7 @@ async def test_success_page_fulfils_when_the_webhook_is_lost(
     # The webhook arriving late changes nothing.
     event = stripe_api.session_event("checkout.session.completed", session_id)
     assert (await stripe_api.deliver(event))[0] == 200
-    await _settled(app)
+    await settled(app)
     notices = [m for m in telegram.messages(BUYER_ID) if "Payment received" in (m.text or "")]
     assert len(notices) == 1
 
@@ -289,6 +295,7 @@ async def test_orders_lists_and_sends_again(
     pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
     assert await pay_and_notify(stripe_api, session_of(stripe_api, pay_message)) == 200
     await telegram.wait_for(BUYER_ID, lambda m: "Payment received" in (m.text or ""))
+    await settled(app)
     telegram.user_sends(BUYER_ID, "/orders")
     listing = await telegram.wait_for(BUYER_ID, lambda m: "Your orders" in (m.text or ""))
     assert "delivered" in (listing.text or "")
@@ -306,17 +313,6 @@ async def test_orders_lists_and_sends_again(
     await asyncio.sleep(0.3)
     assert not [m for m in telegram.messages(other) if "KEY-123" in (m.text or "")]
     assert theirs
-
-
-async def _settled(app: ShopApp) -> None:
-    """Wait until the outbox has nothing pending (what the worker owes is sent or given up)."""
-    assert app.db is not None
-    for _ in range(200):
-        if await deliveries.count_pending(app.db.reader) == 0:
-            await asyncio.sleep(0.1)
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("deliveries still pending")
 
 
 def _now() -> int:

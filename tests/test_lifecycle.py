@@ -17,7 +17,15 @@ from storage.models import OrderStatus
 from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
 from tests.fakes.stripe import FakeStripe
 from tests.fakes.telegram import FakeTelegram
-from tests.story import add_product, buy, open_card, order_of, pay_and_notify, session_of
+from tests.story import (
+    add_product,
+    buy,
+    open_card,
+    order_of,
+    pay_and_notify,
+    session_of,
+    settled,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,6 +53,7 @@ async def test_restart_delivers_a_leftover_delivery_once(
     app = await start_app(settings, telegram, stripe_api)
     try:
         await telegram.wait_for(BUYER_ID, lambda m: "Payment received" in (m.text or ""))
+        await settled(app)
         order = await order_of(app, session_id)
         assert order.status is OrderStatus.FULFILLED
         assert app.db is not None
@@ -122,12 +131,23 @@ def test_bad_configuration_lists_every_problem_and_exits_2(tmp_path: Path) -> No
         "PORT": "99999",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True,
-        timeout=60, check=False,
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
-    for name in ("TELEGRAM_BOT_TOKEN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
-                 "PUBLIC_BASE_URL", "ADMIN_IDS", "PORT"):
+    for name in (
+        "TELEGRAM_BOT_TOKEN",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "PUBLIC_BASE_URL",
+        "ADMIN_IDS",
+        "PORT",
+    ):
         assert name in result.stderr
     assert "Traceback" not in result.stderr
     assert "pk_test_wrongkind" not in result.stderr
@@ -151,8 +171,13 @@ async def test_sigterm_stops_the_process_cleanly(
         "PORT": str(port),
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         async with aiohttp.ClientSession() as http:
