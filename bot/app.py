@@ -59,6 +59,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .read_timeout(15)
         .write_timeout(15)
         .pool_timeout(10)
+        # Room for PTB's final getUpdates at shutdown while the cancelled long poll lets go.
+        .get_updates_connection_pool_size(2)
     )
     if settings.telegram_mode == "webhook":
         builder = builder.updater(None)

@@ -82,3 +82,18 @@ async def settled(app: ShopApp) -> None:
                 return
         await asyncio.sleep(0.05)
     raise AssertionError("deliveries still pending")
+
+
+async def checkout(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe, buyer: int, **product: Any
+) -> tuple[FakeMessage, str]:
+    """A new product, bought by `buyer` up to the Pay button: (pay message, session id)."""
+    product_id = await add_product(app, **product)
+    pay_message = await buy(telegram, buyer, await open_card(telegram, buyer, product_id))
+    return pay_message, session_of(stripe_api, pay_message)
+
+
+def paid_event(stripe_api: FakeStripe, session_id: str) -> dict[str, Any]:
+    """The buyer pays; the checkout.session.completed event Stripe would send (not sent yet)."""
+    stripe_api.pay(session_id)
+    return stripe_api.session_event("checkout.session.completed", session_id)

@@ -15,8 +15,10 @@ from tests.fakes.telegram import FakeTelegram
 from tests.story import (
     add_product,
     buy,
+    checkout,
     open_card,
     order_of,
+    paid_event,
     pay_and_notify,
     session_of,
     settled,
@@ -26,7 +28,7 @@ from tests.story import (
 async def test_happy_path_from_start_to_goods(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
-    product_id = await add_product(app, title="Ebook", price_minor=1250)
+    await add_product(app, title="Ebook", price_minor=1250)
     telegram.user_sends(BUYER_ID, "/start")
     welcome = await telegram.wait_for(BUYER_ID, lambda m: "Welcome" in (m.text or ""))
     telegram.user_taps(BUYER_ID, welcome, welcome.button("catalog")["callback_data"])
@@ -61,19 +63,13 @@ async def test_happy_path_from_start_to_goods(
     assert "$25.00" in (alert.text or "")
     await settled(app)
     assert (await order_of(app, session_id)).status is OrderStatus.FULFILLED
-    product_card = stripe_api.sessions[session_id]
-    assert product_card["payment_status"] == "paid"
-    assert product_id
 
 
 async def test_same_event_twice_delivers_once(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
-    product_id = await add_product(app)
-    pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
-    session_id = session_of(stripe_api, pay_message)
-    stripe_api.pay(session_id)
-    event = stripe_api.session_event("checkout.session.completed", session_id)
+    _, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
+    event = paid_event(stripe_api, session_id)
     first, second = await asyncio.gather(stripe_api.deliver(event), stripe_api.deliver(event))
     assert (first[0], second[0]) == (200, 200)
     assert (await stripe_api.deliver(event))[0] == 200
@@ -89,11 +85,8 @@ async def test_same_event_twice_delivers_once(
 async def test_bad_and_stale_signatures_are_rejected(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
-    product_id = await add_product(app)
-    pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
-    session_id = session_of(stripe_api, pay_message)
-    stripe_api.pay(session_id)
-    event = stripe_api.session_event("checkout.session.completed", session_id)
+    _, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
+    event = paid_event(stripe_api, session_id)
     assert (await stripe_api.deliver(event, secret="whsec_wrong"))[0] == 400
     stale = await stripe_api.deliver(event, timestamp=_now() - 301)
     assert stale[0] == 400
@@ -152,11 +145,8 @@ async def test_session_that_is_not_ours_is_ignored(app: ShopApp, stripe_api: Fak
 async def test_amount_mismatch_is_not_delivered_and_admins_are_alerted(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
-    product_id = await add_product(app, price_minor=999)
-    pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
-    session_id = session_of(stripe_api, pay_message)
-    stripe_api.pay(session_id)
-    event = stripe_api.session_event("checkout.session.completed", session_id)
+    _, session_id = await checkout(app, telegram, stripe_api, BUYER_ID, price_minor=999)
+    event = paid_event(stripe_api, session_id)
     event["data"]["object"]["amount_total"] = 100
     assert (await stripe_api.deliver(event))[0] == 200
     alert = await telegram.wait_for(ADMIN_ID, lambda m: "needs attention" in (m.text or ""))
@@ -169,9 +159,7 @@ async def test_amount_mismatch_is_not_delivered_and_admins_are_alerted(
 async def test_telegram_429_then_ok_delivers_once(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
-    product_id = await add_product(app)
-    pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
-    session_id = session_of(stripe_api, pay_message)
+    pay_message, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
     telegram.fail_next("editMessageText", times=3, status=429, retry_after=1)
     assert await pay_and_notify(stripe_api, session_id) == 200
     await telegram.wait_for(BUYER_ID, lambda m: "Payment received" in (m.text or ""), timeout=15)
@@ -265,9 +253,7 @@ async def test_stripe_error_gives_a_friendly_message_and_fails_the_order(
 async def test_success_page_fulfils_when_the_webhook_is_lost(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
-    product_id = await add_product(app)
-    pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
-    session_id = session_of(stripe_api, pay_message)
+    pay_message, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
     stripe_api.pay(session_id)  # paid, but no webhook arrives
     url = f"http://127.0.0.1:{app.port}"
     async with aiohttp.ClientSession() as http:

@@ -1,0 +1,118 @@
+"""Catalog browsing: pages, photo cards, quantities, deep links, limits kept by construction."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot import callbacks, texts
+from bot.app import ShopApp
+from storage.models import Product
+from tests.conftest import BUYER_ID
+from tests.fakes.telegram import FakeTelegram
+from tests.story import add_product, buy, open_card
+
+
+async def test_catalog_pages_through_many_products(app: ShopApp, telegram: FakeTelegram) -> None:
+    for number in range(1, 12):
+        await add_product(app, title=f"Item {number:02d}", price_minor=100 * number)
+    telegram.user_sends(BUYER_ID, "/catalog")
+    page1 = await telegram.wait_for(BUYER_ID, lambda m: "page 1 of 2" in (m.text or ""))
+    titles = [b["text"] for b in page1.buttons() if b["text"].startswith("Item")]
+    assert titles[0] == "Item 01 — $1.00" and len(titles) == 8
+    telegram.user_taps(BUYER_ID, page1, page1.button("Next")["callback_data"])
+    page2 = await telegram.wait_for(BUYER_ID, lambda m: "page 2 of 2" in (m.text or ""))
+    assert page2.message_id == page1.message_id  # the menu is edited in place
+    assert [b["text"] for b in page2.buttons() if b["text"].startswith("Item")] == [
+        "Item 09 — $9.00",
+        "Item 10 — $10.00",
+        "Item 11 — $11.00",
+    ]
+
+
+async def test_empty_shop_says_so(app: ShopApp, telegram: FakeTelegram) -> None:
+    telegram.user_sends(BUYER_ID, "/catalog")
+    await telegram.wait_for(BUYER_ID, lambda m: "no products yet" in (m.text or ""))
+
+
+async def test_photo_card_with_long_description_and_buy(
+    app: ShopApp, telegram: FakeTelegram
+) -> None:
+    product_id = await add_product(
+        app,
+        title="Poster",
+        description="Very long. " * 300,
+        photo="https://images.example/poster.jpg",
+        price_minor=5000,
+        currency="eur",
+    )
+    card = await open_card(telegram, BUYER_ID, product_id)
+    assert card.photo is not None
+    assert card.caption is not None and len(card.caption) <= texts.MAX_CAPTION
+    assert "€50.00" in card.caption
+    for quantity in range(2, 11):
+        telegram.user_taps(BUYER_ID, card, card.button("+")["callback_data"])
+        card = await telegram.wait_for(
+            BUYER_ID,
+            lambda m, q=quantity, c=card: m.message_id == c.message_id and m.edits == q - 1,
+        )
+    assert "Buy 10 — €500.00" in card.button("Buy")["text"]
+    assert card.button("+")["callback_data"].endswith(":10")  # the maximum
+    pay = await buy(telegram, BUYER_ID, card)
+    assert "Pay €500.00" in pay.button("Pay")["text"]
+    telegram.user_taps(BUYER_ID, card, card.button("Catalog")["callback_data"])
+    await telegram.wait_for(BUYER_ID, lambda m: "Catalog" in (m.text or ""))
+
+
+async def test_hidden_or_unknown_product_is_unavailable(
+    app: ShopApp, telegram: FakeTelegram
+) -> None:
+    hidden = await add_product(app, active=False)
+    telegram.user_sends(BUYER_ID, f"/start p_{hidden}")
+    await telegram.wait_for(BUYER_ID, lambda m: "no longer available" in (m.text or ""))
+    telegram.user_sends(BUYER_ID, "/start p_99999")
+    await telegram.wait_for(
+        BUYER_ID, lambda m: "no longer available" in (m.text or "") and m.message_id > 1
+    )
+
+
+async def test_forged_button_data_gets_a_polite_answer(
+    app: ShopApp, telegram: FakeTelegram
+) -> None:
+    product_id = await add_product(app)
+    card = await open_card(telegram, BUYER_ID, product_id)
+    for forged in ("buy:1:11", "buy:1:0", "price:1:1", "buy:abc:1", "cat"):
+        telegram.user_taps(BUYER_ID, card, forged, check_keyboard=False)
+    for _ in range(100):
+        if len(telegram.answered_callbacks) == 5:
+            break
+        await asyncio.sleep(0.05)
+    assert len(telegram.answered_callbacks) == 5
+    assert all("expired" in (a.get("text") or "") for a in telegram.answered_callbacks)
+
+
+def test_callback_data_round_trips_and_fits_64_bytes() -> None:
+    data = callbacks.encode("buy", 999_999_999_999, 10)
+    assert len(data.encode()) <= 64
+    assert callbacks.decode(data) == callbacks.Callback("buy", (999_999_999_999, 10))
+    assert callbacks.decode("buy:1") is None
+    assert callbacks.decode("qty:1:11") is None
+    assert callbacks.decode("again:-1") is None
+
+
+def test_card_text_stays_under_telegram_limits() -> None:
+    product = Product(
+        id=1,
+        title="T" * 128,
+        description="<&>" * 5000,
+        price_minor=999,
+        currency="usd",
+        photo=None,
+        delivery_text="",
+        active=True,
+        position=1,
+    )
+    for limit in (texts.MAX_CAPTION, texts.MAX_TEXT):
+        html = texts.product_card(product, limit=limit)
+        plain = html.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        plain = plain.replace("<b>", "").replace("</b>", "")
+        assert len(plain) <= limit
