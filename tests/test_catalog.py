@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from bot import callbacks, texts
 from bot.app import ShopApp
 from storage.models import Product
 from tests.conftest import BUYER_ID
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeMessage, FakeTelegram
 from tests.story import add_product, buy, open_card
 
 
@@ -51,10 +52,7 @@ async def test_photo_card_with_long_description_and_buy(
     assert "€50.00" in card.caption
     for quantity in range(2, 11):
         telegram.user_taps(BUYER_ID, card, card.button("+")["callback_data"])
-        card = await telegram.wait_for(
-            BUYER_ID,
-            lambda m, q=quantity, c=card: m.message_id == c.message_id and m.edits == q - 1,
-        )
+        card = await telegram.wait_for(BUYER_ID, _edited(card.message_id, times=quantity - 1))
     assert "Buy 10 — €500.00" in card.button("Buy")["text"]
     assert card.button("+")["callback_data"].endswith(":10")  # the maximum
     pay = await buy(telegram, BUYER_ID, card)
@@ -88,6 +86,10 @@ async def test_forged_button_data_gets_a_polite_answer(
         await asyncio.sleep(0.05)
     assert len(telegram.answered_callbacks) == 5
     assert all("expired" in (a.get("text") or "") for a in telegram.answered_callbacks)
+
+
+def _edited(message_id: int, *, times: int) -> Callable[[FakeMessage], bool]:
+    return lambda m: m.message_id == message_id and m.edits == times
 
 
 def test_callback_data_round_trips_and_fits_64_bytes() -> None:
