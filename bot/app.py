@@ -141,6 +141,7 @@ class ShopApp:
         self.shop = Shop(settings, self.db, self.stripe, bot, self.worker.wake)
         self.application.bot_data["shop"] = self.shop
         handlers.register(self.application)
+        handlers.register_fallbacks(self.application)
         await bot.set_my_commands(BUYER_COMMANDS)
         if settings.telegram_mode == "webhook":
             await bot.set_webhook(

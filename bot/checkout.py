@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import stripe
 
 from bot.shop import Shop
-from storage import orders, products
+from storage import orders, products, stock
 from storage.clock import now
-from storage.models import Order, OrderStatus
+from storage.models import Order, OrderStatus, ProductKind
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,14 @@ REUSE_MARGIN_SECONDS = 5 * 60
 
 class ProductUnavailable(Exception):
     """The product is gone or hidden."""
+
+
+class SoldOut(Exception):
+    """Not enough stock items left for the quantity asked."""
+
+    def __init__(self, available: int) -> None:
+        super().__init__(f"{available} left")
+        self.available = available
 
 
 class CheckoutFailed(Exception):
@@ -70,7 +78,13 @@ async def start_checkout(shop: Shop, buyer: Buyer, product_id: int, quantity: in
                 unit_amount=product.price_minor,
                 currency=product.currency,
                 expires_at=session_expiry(shop.settings.checkout_expires_minutes, now()),
+                product_kind=product.kind,
             )
+            if product.kind is ProductKind.DIGITAL_STOCK and not await stock.reserve(
+                tx, product.id, order.id, quantity
+            ):
+                # Raising rolls the order back too: nothing was promised to anyone.
+                raise SoldOut(await stock.available(tx, product.id))
         try:
             link = await shop.stripe.create_checkout_session(order, product, shop.checkout_settings)
         except stripe.StripeError as error:
@@ -85,6 +99,7 @@ async def start_checkout(shop: Shop, buyer: Buyer, product_id: int, quantity: in
             async with shop.db.transaction() as tx:
                 reason = f"checkout: {error.code or type(error).__name__}"
                 await orders.transition(tx, order, OrderStatus.FAILED, failure_reason=reason)
+                await stock.release(tx, order.id)
             raise CheckoutFailed from error
         async with shop.db.transaction() as tx:
             current = await orders.get(tx, order.id)

@@ -14,11 +14,12 @@ from typing import Any
 import aiosqlite
 import stripe
 
+from bot import refunds
 from bot.money import format_money
 from bot.shop import Shop
-from storage import deliveries, events, orders
+from storage import deliveries, events, orders, stock
 from storage.clock import now
-from storage.models import DeliveryKind, Order, OrderStatus
+from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"
 EXPIRED = "checkout.session.expired"
 SESSION_EVENTS = frozenset({COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED})
+CHARGE_REFUNDED = "charge.refunded"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class SessionFacts:
     currency: str | None
     payment_intent: str | None
     livemode: bool
+    shipping_address: str | None = None
 
 
 def session_facts(obj: Mapping[str, Any]) -> SessionFacts:
@@ -67,7 +70,31 @@ def session_facts(obj: Mapping[str, Any]) -> SessionFacts:
         currency=_str_or_none(obj.get("currency")),
         payment_intent=_str_or_none(intent),
         livemode=bool(obj.get("livemode")),
+        shipping_address=_shipping_address(obj),
     )
+
+
+def _shipping_address(obj: Mapping[str, Any]) -> str | None:
+    """The collected shipping address as lines for people (API 2026: collected_information)."""
+    collected = obj.get("collected_information")
+    details = collected.get("shipping_details") if isinstance(collected, Mapping) else None
+    if not isinstance(details, Mapping):
+        return None
+    address = details.get("address")
+    address = address if isinstance(address, Mapping) else {}
+    city_line = " ".join(
+        str(address[k]) for k in ("postal_code", "city") if isinstance(address.get(k), str)
+    )
+    parts = [
+        details.get("name"),
+        address.get("line1"),
+        address.get("line2"),
+        city_line,
+        address.get("state"),
+        address.get("country"),
+    ]
+    lines = [str(part).strip() for part in parts if isinstance(part, str) and part.strip()]
+    return "\n".join(lines) or None
 
 
 def _str_or_none(value: object) -> str | None:
@@ -82,12 +109,15 @@ async def handle_stripe_event(shop: Shop, event: stripe.Event) -> None:
     event_id, event_type = payload.get("id"), payload.get("type")
     if not isinstance(event_id, str) or not isinstance(event_type, str):
         raise ValueError("event without id or type")
-    if event_type not in SESSION_EVENTS:
+    if event_type not in SESSION_EVENTS and event_type != CHARGE_REFUNDED:
         log.info("stripe event %s (%s) ignored: not a type this shop handles", event_id, event_type)
         return
     data = payload.get("data")
     if not isinstance(data, Mapping) or not isinstance(data.get("object"), Mapping):
         raise ValueError("event without data.object")
+    if event_type == CHARGE_REFUNDED:
+        await _handle_refund_event(shop, event_id, data["object"])
+        return
     facts = session_facts(data["object"])
     if facts.order_id is None:
         log.info("stripe event %s ignored: session %s is not ours", event_id, facts.session_id)
@@ -113,6 +143,28 @@ async def handle_stripe_event(shop: Shop, event: stripe.Event) -> None:
     shop.wake_outbox()
 
 
+async def _handle_refund_event(shop: Shop, event_id: str, charge: Mapping[str, Any]) -> None:
+    """A refund from /refund or the Dashboard: Stripe reports the charge's refunded total."""
+    intent, refunded = charge.get("payment_intent"), charge.get("amount_refunded")
+    if charge.get("object") != "charge" or not isinstance(refunded, int):
+        raise ValueError("charge.refunded without a charge")
+    if not isinstance(intent, str):
+        log.info("stripe event %s ignored: a charge without a payment intent", event_id)
+        return
+    async with shop.db.transaction() as tx:
+        if await events.outcome_of(tx, event_id) is not None:
+            return
+        order = await orders.by_payment_intent(tx, intent)
+        if order is None:
+            log.info("stripe event %s ignored: payment %s is not ours", event_id, intent)
+            return
+        changed = await refunds.apply_refunded_total(tx, order, refunded)
+        await events.record(
+            tx, event_id, CHARGE_REFUNDED, order.id, "refunded" if changed else "unchanged"
+        )
+    shop.wake_outbox()
+
+
 async def _apply_event(
     tx: aiosqlite.Connection, shop: Shop, order: Order, event_type: str, facts: SessionFacts
 ) -> str:
@@ -122,9 +174,12 @@ async def _apply_event(
         moved = await orders.transition(
             tx, order, OrderStatus.FAILED, failure_reason="delayed payment failed"
         )
-        return "failed" if moved else "ignored"
-    moved = await orders.transition(tx, order, OrderStatus.EXPIRED)
-    return "expired" if moved else "ignored"
+    else:
+        moved = await orders.transition(tx, order, OrderStatus.EXPIRED)
+    if not moved:
+        return "ignored"
+    await stock.release(tx, order.id)
+    return "failed" if event_type == ASYNC_FAILED else "expired"
 
 
 async def _apply_session(
@@ -164,10 +219,17 @@ async def _record_payment(
             log.error("order %s not delivered: %s", order.id, problem)
         return "mismatch"
     moved = await orders.transition(
-        tx, order, OrderStatus.PAID, payment_intent_id=facts.payment_intent, paid_at=now()
+        tx,
+        order,
+        OrderStatus.PAID,
+        payment_intent_id=facts.payment_intent,
+        paid_at=now(),
+        shipping_address=facts.shipping_address,
     )
     if not moved:
         return "ignored"
+    if order.product_kind is ProductKind.DIGITAL_STOCK:
+        await _hand_over_stock(tx, shop, order)
     await deliveries.enqueue(
         tx,
         dedupe_key=f"goods:{order.id}",
@@ -184,6 +246,28 @@ async def _record_payment(
             chat_id=admin,
         )
     return "paid"
+
+
+async def _hand_over_stock(tx: aiosqlite.Connection, shop: Shop, order: Order) -> None:
+    """Reserved items become the buyer's. If the reservation was released meanwhile (the
+    session expired locally, then the payment went through), take fresh items; if the pool is
+    empty, the admins must act."""
+    missing = order.quantity - await stock.reserved_for(tx, order.id)
+    if missing > 0 and not await stock.reserve(tx, order.product_id, order.id, missing):
+        await stock.reserve(
+            tx, order.product_id, order.id, await stock.available(tx, order.product_id)
+        )
+        for admin in sorted(shop.settings.admin_ids):
+            await deliveries.enqueue(
+                tx,
+                dedupe_key=f"short:{order.id}:{admin}",
+                order_id=order.id,
+                kind=DeliveryKind.PROBLEM_ALERT,
+                chat_id=admin,
+                detail="It is paid but the stock ran out before all its items could be given. "
+                "Add stock and use Send again, or refund the difference.",
+            )
+    await stock.sell(tx, order.id)
 
 
 def _mismatch(order: Order, facts: SessionFacts, livemode: bool) -> str | None:

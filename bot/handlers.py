@@ -14,6 +14,8 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    MessageHandler,
+    filters,
 )
 
 from bot import keyboards, texts
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 
 CATALOG_PAGE_SIZE = 8
 ORDERS_PAGE_SIZE = 5
+# Buyer buttons: everything else (admin buttons) is left to the admin handlers.
+BUYER_BUTTONS = re.compile(r"^(cat|prod|qty|buy|ord|again|noop)(:|$)")
 _PRODUCT_PAYLOAD = re.compile(r"^p_(\d{1,12})$")
 
 
@@ -234,8 +238,26 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("catalog", catalog_command))
     application.add_handler(CommandHandler("orders", orders_command))
-    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=BUYER_BUTTONS))
     application.add_error_handler(on_error)
+
+
+def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+    """Last in line: unknown commands (including admin ones from non-admins) and buttons."""
+    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    application.add_handler(CallbackQueryHandler(stale_button))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the buyer can't use: the same answer whether it exists for admins or not."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.unknown_command())
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button nobody handles (old, forged, or an admin's seen by someone else)."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(texts.unknown_button(), show_alert=True)
 
 
 def product_link(username: str, product: Product) -> str:

@@ -50,6 +50,7 @@ class Shop:
         return CheckoutSettings(
             public_base_url=self.settings.public_base_url,
             allow_promotion_codes=self.settings.allow_promotion_codes,
+            shipping_countries=self.settings.shipping_countries,
         )
 
 

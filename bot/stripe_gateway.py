@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any, cast
 
 import stripe
 from stripe.params.checkout import SessionCreateParams
 
-from storage.models import Order, Product
+from storage.models import Order, Product, ProductKind
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ REQUEST_TIMEOUT_SECONDS = 30
 class CheckoutSettings:
     public_base_url: str
     allow_promotion_codes: bool
+    shipping_countries: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,14 @@ class CheckoutLink:
     session_id: str
     url: str
     expires_at: int
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: str
+    amount: int
+    currency: str
+    status: str
 
 
 class StripeGateway:
@@ -57,6 +67,18 @@ class StripeGateway:
             raise stripe.APIError("Checkout Session came back without a url")
         return CheckoutLink(session.id, session.url, session.expires_at)
 
+    async def create_refund(
+        self, payment_intent_id: str, amount: int | None, idempotency_key: str
+    ) -> RefundResult:
+        """Refund all (amount None) or part of a payment; the key makes a retry safe."""
+        params: stripe.params.RefundCreateParams = {"payment_intent": payment_intent_id}
+        if amount is not None:
+            params["amount"] = amount
+        refund = await self._client.v1.refunds.create_async(
+            params, {"idempotency_key": idempotency_key}
+        )
+        return RefundResult(refund.id, refund.amount, refund.currency, refund.status or "pending")
+
     async def retrieve_checkout_session(self, session_id: str) -> stripe.checkout.Session:
         return await self._client.v1.checkout.sessions.retrieve_async(session_id)
 
@@ -72,7 +94,7 @@ def checkout_session_params(
     if product.description.strip():
         product_data["description"] = product.description[:500]
     base = settings.public_base_url
-    return {
+    params: SessionCreateParams = {
         "mode": "payment",
         "line_items": [
             {
@@ -92,3 +114,8 @@ def checkout_session_params(
         "expires_at": order.expires_at,
         "allow_promotion_codes": settings.allow_promotion_codes,
     }
+    if product.kind is ProductKind.PHYSICAL:
+        params["shipping_address_collection"] = {
+            "allowed_countries": cast(Any, list(settings.shipping_countries))
+        }
+    return params

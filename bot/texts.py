@@ -176,5 +176,9 @@ def resend_unavailable() -> str:
     return "Only paid orders can be sent again."
 
 
+def unknown_command() -> str:
+    return "I don't know that command. Try /catalog to browse, or /help."
+
+
 def unknown_button() -> str:
     return "This button has expired. Please use /catalog."

@@ -48,6 +48,13 @@ def can_transition(current: OrderStatus, new: OrderStatus) -> bool:
     return new in TRANSITIONS[current]
 
 
+class ProductKind(enum.StrEnum):
+    DIGITAL_TEXT = "digital_text"  # a fixed delivery text (a link, instructions)
+    DIGITAL_STOCK = "digital_stock"  # one unique item per unit from a pool (license keys)
+    PHYSICAL = "physical"  # shipped: Checkout collects the address
+    SERVICE = "service"  # confirmation plus the merchant's note
+
+
 @dataclass(frozen=True)
 class Product:
     id: int
@@ -59,6 +66,9 @@ class Product:
     delivery_text: str
     active: bool
     position: int
+    kind: ProductKind = ProductKind.DIGITAL_TEXT
+    category: str | None = None
+    archived: bool = False
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Product:
@@ -72,6 +82,9 @@ class Product:
             delivery_text=row["delivery_text"],
             active=bool(row["active"]),
             position=row["position"],
+            kind=ProductKind(row["kind"]),
+            category=row["category"],
+            archived=bool(row["archived"]),
         )
 
 
@@ -98,11 +111,17 @@ class Order:
     created_at: int
     updated_at: int
     paid_at: int | None
+    product_kind: ProductKind
+    shipping_address: str | None
+    shipped_at: int | None
+    tracking: str | None
+    amount_refunded: int
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Order:
         values: dict[str, Any] = {key: row[key] for key in row.keys()}  # noqa: SIM118
         values["status"] = OrderStatus(values["status"])
+        values["product_kind"] = ProductKind(values["product_kind"])
         return cls(**values)
 
     @property
@@ -115,6 +134,8 @@ class DeliveryKind(enum.StrEnum):
     RESEND = "resend"  # the goods again, asked for by the buyer
     SALE_ALERT = "sale_alert"  # "new sale" to an admin
     PROBLEM_ALERT = "problem_alert"  # a payment that needs a human, to an admin
+    SHIPPED_NOTICE = "shipped_notice"  # "your order is on its way", to the buyer
+    REFUND_NOTICE = "refund_notice"  # "you were refunded", to the buyer
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,12 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import now
-from storage.models import OPEN_STATES, Order, OrderStatus, can_transition
+from storage.models import OPEN_STATES, Order, OrderStatus, ProductKind, can_transition
 
 _UPDATABLE = frozenset(
-    {
-        "checkout_session_id",
-        "checkout_url",
-        "payment_intent_id",
-        "message_id",
-        "failure_reason",
-        "paid_at",
-    }
-)
+    {"checkout_session_id", "checkout_url", "payment_intent_id", "message_id", "failure_reason",
+     "paid_at", "shipping_address", "shipped_at", "tracking", "amount_refunded"}
+)  # fmt: skip
 
 
 async def create(
@@ -34,6 +28,7 @@ async def create(
     unit_amount: int,
     currency: str,
     expires_at: int,
+    product_kind: ProductKind = ProductKind.DIGITAL_TEXT,
 ) -> Order:
     """Insert a pending order; its `ref` is random so idempotency keys never collide across
     databases (order ids restart when a merchant starts afresh, Stripe keeps keys for 24 h)."""
@@ -41,7 +36,8 @@ async def create(
     cursor = await conn.execute(
         "INSERT INTO orders (ref, buyer_user_id, buyer_chat_id, buyer_name, product_id,"
         " product_title, quantity, unit_amount, amount_total, currency, status, expires_at,"
-        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " product_kind, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             secrets.token_hex(12),
             buyer_user_id,
@@ -55,6 +51,7 @@ async def create(
             currency,
             OrderStatus.PENDING.value,
             expires_at,
+            product_kind.value,
             ts,
             ts,
         ),
@@ -74,6 +71,14 @@ async def get(conn: aiosqlite.Connection, order_id: int) -> Order | None:
 async def by_session(conn: aiosqlite.Connection, session_id: str) -> Order | None:
     async with conn.execute(
         "SELECT * FROM orders WHERE checkout_session_id = ?", (session_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return Order.from_row(row) if row else None
+
+
+async def by_payment_intent(conn: aiosqlite.Connection, payment_intent_id: str) -> Order | None:
+    async with conn.execute(
+        "SELECT * FROM orders WHERE payment_intent_id = ?", (payment_intent_id,)
     ) as cursor:
         row = await cursor.fetchone()
     return Order.from_row(row) if row else None
@@ -154,3 +159,36 @@ async def transition(
 
 def is_open(order: Order) -> bool:
     return order.status in OPEN_STATES
+
+
+async def recent(
+    conn: aiosqlite.Connection,
+    *,
+    offset: int,
+    limit: int,
+    statuses: frozenset[OrderStatus] | None = None,
+) -> list[Order]:
+    """All buyers' orders, newest first, optionally only in some states (admin view)."""
+    where, args = _status_filter(statuses)
+    async with conn.execute(
+        f"SELECT * FROM orders{where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
+        (*args, limit, offset),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [Order.from_row(row) for row in rows]
+
+
+async def count(
+    conn: aiosqlite.Connection, *, statuses: frozenset[OrderStatus] | None = None
+) -> int:
+    where, args = _status_filter(statuses)
+    async with conn.execute(f"SELECT COUNT(*) FROM orders{where}", args) as cursor:  # noqa: S608
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _status_filter(statuses: frozenset[OrderStatus] | None) -> tuple[str, tuple[str, ...]]:
+    if not statuses:
+        return "", ()
+    marks = ", ".join("?" for _ in statuses)
+    return f" WHERE status IN ({marks})", tuple(sorted(s.value for s in statuses))

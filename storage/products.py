@@ -5,7 +5,21 @@ from __future__ import annotations
 import aiosqlite
 
 from storage.clock import now
-from storage.models import Product
+from storage.models import Product, ProductKind
+
+# Fields an admin may edit after creating a product.
+EDITABLE = frozenset(
+    {
+        "title",
+        "description",
+        "price_minor",
+        "currency",
+        "photo",
+        "delivery_text",
+        "kind",
+        "category",
+    }
+)
 
 
 async def add(
@@ -19,6 +33,8 @@ async def add(
     delivery_text: str = "",
     active: bool = True,
     position: int | None = None,
+    kind: ProductKind = ProductKind.DIGITAL_TEXT,
+    category: str | None = None,
 ) -> int:
     """Insert a product (last in the catalog unless a position is given); returns its id."""
     if position is None:
@@ -28,7 +44,8 @@ async def add(
     ts = now()
     cursor = await conn.execute(
         "INSERT INTO products (title, description, price_minor, currency, photo, delivery_text,"
-        " active, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " active, position, kind, category, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             title,
             description,
@@ -38,6 +55,8 @@ async def add(
             delivery_text,
             int(active),
             position,
+            kind.value,
+            category,
             ts,
             ts,
         ),
@@ -52,17 +71,139 @@ async def get(conn: aiosqlite.Connection, product_id: int) -> Product | None:
     return Product.from_row(row) if row else None
 
 
-async def count_active(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("SELECT COUNT(*) FROM products WHERE active = 1") as cursor:
+_VISIBLE = "active = 1 AND archived = 0"
+
+
+async def count_active(conn: aiosqlite.Connection, *, category: str | None = None) -> int:
+    """Products buyers can see (in one category when given)."""
+    where, args = _in_category(category)
+    async with conn.execute(
+        f"SELECT COUNT(*) FROM products WHERE {_VISIBLE}{where}",
+        args,  # noqa: S608
+    ) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
 
 
-async def list_active(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list[Product]:
+async def list_active(
+    conn: aiosqlite.Connection, *, offset: int, limit: int, category: str | None = None
+) -> list[Product]:
     """One catalog page, in the merchant's order."""
+    where, args = _in_category(category)
     async with conn.execute(
-        "SELECT * FROM products WHERE active = 1 ORDER BY position, id LIMIT ? OFFSET ?",
+        f"SELECT * FROM products WHERE {_VISIBLE}{where}"  # noqa: S608
+        " ORDER BY position, id LIMIT ? OFFSET ?",
+        (*args, limit, offset),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [Product.from_row(row) for row in rows]
+
+
+def _in_category(category: str | None) -> tuple[str, tuple[str, ...]]:
+    return (" AND category = ?", (category,)) if category is not None else ("", ())
+
+
+async def active_categories(conn: aiosqlite.Connection) -> list[tuple[str, int]]:
+    """Categories with visible products and how many, in the order of their first product."""
+    async with conn.execute(
+        f"SELECT category, COUNT(*) FROM products WHERE {_VISIBLE} AND category IS NOT NULL"  # noqa: S608
+        " GROUP BY category ORDER BY MIN(position), category"
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [(str(row[0]), int(row[1])) for row in rows]
+
+
+async def categories(conn: aiosqlite.Connection) -> list[str]:
+    """Every category in use (for the admin to choose from)."""
+    async with conn.execute(
+        "SELECT DISTINCT category FROM products WHERE archived = 0 AND category IS NOT NULL"
+        " ORDER BY category"
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [str(row[0]) for row in rows]
+
+
+async def count_all(conn: aiosqlite.Connection) -> int:
+    """Products the admin manages: shown and hidden, not archived."""
+    async with conn.execute("SELECT COUNT(*) FROM products WHERE archived = 0") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def list_all(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list[Product]:
+    async with conn.execute(
+        "SELECT * FROM products WHERE archived = 0 ORDER BY position, id LIMIT ? OFFSET ?",
         (limit, offset),
     ) as cursor:
         rows = await cursor.fetchall()
     return [Product.from_row(row) for row in rows]
+
+
+async def update(conn: aiosqlite.Connection, product_id: int, **fields: object) -> None:
+    """Change editable fields; validation is the caller's (the same as when adding)."""
+    unknown = set(fields) - EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    values = [v.value if isinstance(v, ProductKind) else v for v in fields.values()]
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    await conn.execute(
+        f"UPDATE products SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608
+        (*values, now(), product_id),
+    )
+
+
+async def set_active(conn: aiosqlite.Connection, product_id: int, active: bool) -> None:
+    await conn.execute(
+        "UPDATE products SET active = ?, updated_at = ? WHERE id = ?",
+        (int(active), now(), product_id),
+    )
+
+
+async def move(conn: aiosqlite.Connection, product_id: int, direction: int) -> bool:
+    """Swap the product with its neighbour above (-1) or below (+1); False at either end."""
+    product = await get(conn, product_id)
+    if product is None:
+        return False
+    comparison, order = ("<", "DESC") if direction < 0 else (">", "ASC")
+    async with conn.execute(
+        f"SELECT id, position FROM products WHERE archived = 0"  # noqa: S608
+        f" AND (position {comparison} ? OR (position = ? AND id {comparison} ?))"
+        f" ORDER BY position {order}, id {order} LIMIT 1",
+        (product.position, product.position, product.id),
+    ) as cursor:
+        neighbour = await cursor.fetchone()
+    if neighbour is None:
+        return False
+    other_position = int(neighbour["position"])
+    if other_position == product.position:  # equal positions: spread them first
+        other_position += direction
+    await conn.execute(
+        "UPDATE products SET position = ? WHERE id = ?", (other_position, product.id)
+    )
+    await conn.execute(
+        "UPDATE products SET position = ? WHERE id = ?", (product.position, neighbour["id"])
+    )
+    return True
+
+
+async def has_orders(conn: aiosqlite.Connection, product_id: int) -> bool:
+    async with conn.execute(
+        "SELECT 1 FROM orders WHERE product_id = ? LIMIT 1", (product_id,)
+    ) as cursor:
+        return await cursor.fetchone() is not None
+
+
+async def delete(conn: aiosqlite.Connection, product_id: int) -> str:
+    """Erase a product nobody ordered; archive one with orders. Returns "deleted"/"archived"."""
+    if await has_orders(conn, product_id):
+        await conn.execute(
+            "UPDATE products SET archived = 1, active = 0, updated_at = ? WHERE id = ?",
+            (now(), product_id),
+        )
+        await conn.execute(
+            "DELETE FROM stock_items WHERE product_id = ? AND state = 'available'", (product_id,)
+        )
+        return "archived"
+    await conn.execute("DELETE FROM stock_items WHERE product_id = ?", (product_id,))
+    await conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
+    return "deleted"

@@ -1,0 +1,50 @@
+"""Who is an admin, checked on every command *and* every button tap.
+
+`filters.User` checks a message's sender; on a callback query the message is the bot's own, so
+admin buttons must check `update.effective_user` themselves — `admin_only` does that.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import ContextTypes, filters
+
+from bot import texts
+from bot.shop import shop_of
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]]
+
+
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in shop_of(context).settings.admin_ids
+
+
+def admin_filter(admin_ids: frozenset[int]) -> filters.User:
+    """For admin command handlers: anyone else falls through to the buyer's handlers."""
+    return filters.User(user_id=sorted(admin_ids))
+
+
+def admin_only(handler: Handler) -> Handler:
+    """Wrap an admin callback-query (or message) handler: non-admins get the buyer's answer
+    for a stale button and see none of the shop's data."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+        if is_admin(update, context):
+            return await handler(update, context)
+        user = update.effective_user
+        log.warning("non-admin %s tried an admin action", user.id if user else "?")
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.unknown_button(), show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(texts.unknown_command())
+        return None
+
+    return guarded

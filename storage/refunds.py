@@ -1,0 +1,40 @@
+"""Refunds as Stripe reports them; the refund id keeps each one counted once."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from storage.clock import now
+
+
+async def record(
+    conn: aiosqlite.Connection,
+    refund_id: str,
+    order_id: int,
+    amount: int,
+    currency: str,
+    status: str,
+) -> bool:
+    """Record a refund once, updating its status if seen again; True when it is new."""
+    async with conn.execute("SELECT 1 FROM refunds WHERE id = ?", (refund_id,)) as cursor:
+        known = await cursor.fetchone() is not None
+    if known:
+        await conn.execute("UPDATE refunds SET status = ? WHERE id = ?", (status, refund_id))
+        return False
+    await conn.execute(
+        "INSERT INTO refunds (id, order_id, amount, currency, status, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (refund_id, order_id, amount, currency, status, now()),
+    )
+    return True
+
+
+async def total_for(conn: aiosqlite.Connection, order_id: int) -> int:
+    """What the refunds we recorded for an order add up to (failed ones do not count)."""
+    async with conn.execute(
+        "SELECT COALESCE(SUM(amount), 0) FROM refunds"
+        " WHERE order_id = ? AND status NOT IN ('failed', 'canceled')",
+        (order_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,96 @@
+"""The pool of unique items of a `digital_stock` product: add, reserve, sell, release."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from storage.clock import now
+
+MAX_ITEM_CHARS = 512
+
+
+async def add_items(
+    conn: aiosqlite.Connection, product_id: int, items: list[str]
+) -> tuple[int, int]:
+    """Add items (blank lines dropped); returns (added, skipped as duplicates or too long)."""
+    added = skipped = 0
+    ts = now()
+    for item in items:
+        text = item.strip()
+        if not text:
+            continue
+        if len(text) > MAX_ITEM_CHARS:
+            skipped += 1
+            continue
+        cursor = await conn.execute(
+            "INSERT INTO stock_items (product_id, content, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (product_id, content) DO NOTHING",
+            (product_id, text, ts),
+        )
+        if cursor.rowcount == 1:
+            added += 1
+        else:
+            skipped += 1
+    return added, skipped
+
+
+async def available(conn: aiosqlite.Connection, product_id: int) -> int:
+    async with conn.execute(
+        "SELECT COUNT(*) FROM stock_items WHERE product_id = ? AND state = 'available'",
+        (product_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def reserve(
+    conn: aiosqlite.Connection, product_id: int, order_id: int, quantity: int
+) -> bool:
+    """Reserve `quantity` items for the order, all or none (call inside a transaction)."""
+    cursor = await conn.execute(
+        "UPDATE stock_items SET state = 'reserved', order_id = ? WHERE id IN ("
+        " SELECT id FROM stock_items WHERE product_id = ? AND state = 'available'"
+        " ORDER BY id LIMIT ?)",
+        (order_id, product_id, quantity),
+    )
+    if cursor.rowcount == quantity:
+        return True
+    await release(conn, order_id)
+    return False
+
+
+async def reserved_for(conn: aiosqlite.Connection, order_id: int) -> int:
+    async with conn.execute(
+        "SELECT COUNT(*) FROM stock_items WHERE order_id = ? AND state = 'reserved'", (order_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def sell(conn: aiosqlite.Connection, order_id: int) -> int:
+    """The order is paid: its reserved items become its own for good."""
+    cursor = await conn.execute(
+        "UPDATE stock_items SET state = 'sold' WHERE order_id = ? AND state = 'reserved'",
+        (order_id,),
+    )
+    return cursor.rowcount
+
+
+async def release(conn: aiosqlite.Connection, order_id: int) -> int:
+    """The order will not be paid: its reserved items go back to the pool."""
+    cursor = await conn.execute(
+        "UPDATE stock_items SET state = 'available', order_id = NULL"
+        " WHERE order_id = ? AND state = 'reserved'",
+        (order_id,),
+    )
+    return cursor.rowcount
+
+
+async def items_of(conn: aiosqlite.Connection, order_id: int) -> list[str]:
+    """The items sold to an order, in a stable order."""
+    async with conn.execute(
+        "SELECT content FROM stock_items WHERE order_id = ? AND state = 'sold' ORDER BY id",
+        (order_id,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [str(row[0]) for row in rows]
