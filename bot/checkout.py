@@ -55,7 +55,7 @@ async def start_checkout(shop: Shop, buyer: Buyer, product_id: int, quantity: in
     Serialised per buyer, so a double tap cannot create two sessions."""
     async with shop.buyer_locks.hold(buyer.user_id):
         product = await products.get(shop.db.reader, product_id)
-        if product is None or not product.active:
+        if product is None or not product.active or product.archived:
             raise ProductUnavailable
         existing = await orders.open_for(
             shop.db.reader,

@@ -16,7 +16,7 @@ from telegram import Bot
 
 from bot import texts
 from bot.telegram_sender import Outcome, Result, edit_text, send_text
-from storage import deliveries, orders, products
+from storage import deliveries, orders, products, stock
 from storage.clock import now
 from storage.db import Database
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus
@@ -104,19 +104,28 @@ class DeliveryWorker:
         assert order is not None, "foreign key guarantees the order"
         if delivery.kind is DeliveryKind.GOODS:
             outcome = await self._send_goods(order)
-        elif delivery.kind is DeliveryKind.RESEND:
-            product = await products.get(self._db.reader, order.product_id)
-            outcome = await send_text(self._bot, delivery.chat_id, texts.resend(order, product))
-        elif delivery.kind is DeliveryKind.SALE_ALERT:
-            outcome = await send_text(self._bot, delivery.chat_id, texts.sale_alert(order))
         else:
-            text = texts.problem_alert(order, delivery.detail)
+            text = await self._render(delivery, order)
             outcome = await send_text(self._bot, delivery.chat_id, text)
         await self._settle(delivery, order, outcome)
 
+    async def _render(self, delivery: Delivery, order: Order) -> str:
+        kind = delivery.kind
+        if kind is DeliveryKind.RESEND:
+            product = await products.get(self._db.reader, order.product_id)
+            return texts.resend(order, product, await stock.items_of(self._db.reader, order.id))
+        if kind is DeliveryKind.SALE_ALERT:
+            return texts.sale_alert(order)
+        if kind is DeliveryKind.SHIPPED_NOTICE:
+            return texts.shipped_notice(order)
+        if kind is DeliveryKind.REFUND_NOTICE:
+            return texts.refund_notice(order, delivery.detail)
+        return texts.problem_alert(order, delivery.detail)
+
     async def _send_goods(self, order: Order) -> Outcome:
         product = await products.get(self._db.reader, order.product_id)
-        receipt = texts.receipt(order, product)
+        items = await stock.items_of(self._db.reader, order.id)
+        receipt = texts.receipt(order, product, items)
         outcome = Outcome(Result.GONE)
         if order.message_id is not None:
             outcome = await edit_text(self._bot, order.buyer_chat_id, order.message_id, receipt)

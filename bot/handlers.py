@@ -20,10 +20,10 @@ from telegram.ext import (
 
 from bot import keyboards, texts
 from bot.callbacks import decode
-from bot.checkout import Buyer, CheckoutFailed, ProductUnavailable, start_checkout
+from bot.checkout import Buyer, CheckoutFailed, ProductUnavailable, SoldOut, start_checkout
 from bot.shop import Shop, shop_of
-from storage import deliveries, orders, products
-from storage.models import DeliveryKind, Product
+from storage import deliveries, orders, products, stock
+from storage.models import DeliveryKind, Product, ProductKind
 
 log = logging.getLogger(__name__)
 
@@ -100,23 +100,31 @@ async def _orders_page(
 
 async def send_product_card(shop: Shop, message: Message, product_id: int) -> None:
     product = await products.get(shop.db.reader, product_id)
-    if product is None or not product.active:
+    if product is None or not product.active or product.archived:
         await message.reply_text(texts.product_unavailable())
         return
-    markup = keyboards.product_card(product, 1)
+    left = await _stock_left(shop, product)
+    markup = keyboards.product_card(product, 1, stock_left=left)
     if product.photo:
         await message.reply_photo(
             product.photo,
-            caption=texts.product_card(product, limit=texts.MAX_CAPTION),
+            caption=texts.product_card(product, limit=texts.MAX_CAPTION, stock_left=left),
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
         )
     else:
         await message.reply_text(
-            texts.product_card(product, limit=texts.MAX_TEXT),
+            texts.product_card(product, limit=texts.MAX_TEXT, stock_left=left),
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
         )
+
+
+async def _stock_left(shop: Shop, product: Product) -> int | None:
+    """Items left for a stock product; None for kinds without a count."""
+    if product.kind is not ProductKind.DIGITAL_STOCK:
+        return None
+    return await stock.available(shop.db.reader, product.id)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -172,12 +180,15 @@ async def _change_quantity(
     shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
 ) -> None:
     product = await products.get(shop.db.reader, product_id)
-    if product is None or not product.active:
+    if product is None or not product.active or product.archived:
         await query.answer(texts.product_unavailable(), show_alert=True)
         return
     await query.answer()
+    left = await _stock_left(shop, product)
     try:
-        await query.edit_message_reply_markup(keyboards.product_card(product, quantity))
+        await query.edit_message_reply_markup(
+            keyboards.product_card(product, quantity, stock_left=left)
+        )
     except BadRequest as error:
         if "not modified" not in error.message.lower():
             raise
@@ -193,6 +204,9 @@ async def _buy(
         )
     except ProductUnavailable:
         await message.reply_text(texts.product_unavailable())
+        return
+    except SoldOut as sold_out:
+        await message.reply_text(texts.sold_out(sold_out.available))
         return
     except CheckoutFailed:
         await message.reply_text(texts.checkout_failed())

@@ -39,9 +39,16 @@ def catalog(products: list[Product], page: int, pages: int) -> InlineKeyboardMar
     return InlineKeyboardMarkup(rows)
 
 
-def product_card(product: Product, quantity: int) -> InlineKeyboardMarkup:
-    less = max(quantity - 1, 1)
-    more = min(quantity + 1, MAX_QUANTITY)
+def product_card(
+    product: Product, quantity: int, *, stock_left: int | None = None
+) -> InlineKeyboardMarkup:
+    """Quantity −/+ and Buy; a sold-out product gets no Buy button, only the way back."""
+    back = [InlineKeyboardButton("‹ Catalog", callback_data=encode("cat", 0))]
+    most = MAX_QUANTITY if stock_left is None else min(MAX_QUANTITY, stock_left)
+    if most < 1:
+        return InlineKeyboardMarkup([back])
+    quantity = min(max(quantity, 1), most)
+    less, more = max(quantity - 1, 1), min(quantity + 1, most)
     total = format_money(product.price_minor * quantity, product.currency)
     return InlineKeyboardMarkup(
         [
@@ -56,7 +63,7 @@ def product_card(product: Product, quantity: int) -> InlineKeyboardMarkup:
                     callback_data=encode("buy", product.id, quantity),
                 )
             ],
-            [InlineKeyboardButton("‹ Catalog", callback_data=encode("cat", 0))],
+            back,
         ]
     )
 

@@ -48,7 +48,9 @@ async def apply_refunded_total(tx: aiosqlite.Connection, order: Order, refunded_
         order_id=order.id,
         kind=DeliveryKind.REFUND_NOTICE,
         chat_id=order.buyer_chat_id,
-        detail=format_money(total - order.amount_refunded, order.currency),
+        detail="fully refunded"
+        if status is OrderStatus.REFUNDED
+        else f"refunded {format_money(total - order.amount_refunded, order.currency)}",
     )
     return True
 

@@ -10,7 +10,7 @@ import datetime as dt
 from html import escape
 
 from bot.money import format_money
-from storage.models import Order, OrderStatus, Product
+from storage.models import Order, OrderStatus, Product, ProductKind
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -60,13 +60,25 @@ def catalog_button(product: Product) -> str:
     return f"{clip(product.title, PAGE_TITLE_CHARS)} — {price(product)}"
 
 
-def product_card(product: Product, *, limit: int) -> str:
+def stock_line(stock_left: int | None) -> str:
+    if stock_left is None:
+        return ""
+    return "\n❌ Sold out" if stock_left <= 0 else f"\n📦 {stock_left} left in stock"
+
+
+def product_card(product: Product, *, limit: int, stock_left: int | None = None) -> str:
     """The card's text or caption; the description gives way when space runs out."""
     head = f"<b>{escape(product.title)}</b>\n\n"
-    tail = f"\n\n💰 <b>{escape(price(product))}</b>"
-    room = limit - len(product.title) - len(price(product)) - 8
+    tail = f"\n\n💰 <b>{escape(price(product))}</b>{stock_line(stock_left)}"
+    room = limit - len(product.title) - len(price(product)) - len(stock_line(stock_left)) - 8
     body = escape(clip(product.description, max(room, 0))) if product.description else ""
     return head + body + tail if body else head.rstrip("\n") + tail
+
+
+def sold_out(available: int) -> str:
+    if available <= 0:
+        return "Sorry, this product just sold out."
+    return f"Sorry, only {available} left — please choose a smaller quantity."
 
 
 def product_unavailable() -> str:
@@ -104,22 +116,40 @@ def too_fast() -> str:
     return "One moment — your payment link is being prepared."
 
 
-def _goods(product: Product | None) -> str:
-    delivery = product.delivery_text if product else ""
-    if not delivery.strip():
+def goods(order: Order, product: Product | None, items: list[str], *, room: int) -> str:
+    """What the buyer gets, by kind; the merchant's text gives way to the items if needed."""
+    note = product.delivery_text.strip() if product else ""
+    kind = order.product_kind
+    if kind is ProductKind.DIGITAL_STOCK:
+        shown = "\n".join(f"<code>{escape(item)}</code>" for item in items)
+        if len(items) < order.quantity:
+            shown += "\n(The rest will follow from the merchant.)"
+        body = shown
+    elif kind is ProductKind.PHYSICAL:
+        address = escape(order.shipping_address or "the address you gave at checkout")
+        body = f"We'll ship it to:\n{address}\nYou'll get a message here when it's on its way."
+    elif kind is ProductKind.SERVICE:
+        body = "Your booking is confirmed."
+    elif note:  # digital_text: the merchant's text is the goods
+        return escape(clip(note, min(room, MAX_DELIVERY_TEXT)))
+    else:
         return "The merchant will be in touch with you about your order shortly."
-    return escape(clip(delivery, MAX_DELIVERY_TEXT))
+    left = room - len(body) - 2
+    if note and left > 20:
+        body += "\n\n" + escape(clip(note, min(left, MAX_DELIVERY_TEXT)))
+    return body
 
 
-def receipt(order: Order, product: Product | None) -> str:
+def receipt(order: Order, product: Product | None, items: list[str] | None = None) -> str:
     """The order message once paid: confirmation plus the goods (edited in, so idempotent)."""
     total = format_money(order.amount_total, order.currency)
-    return (
+    head = (
         f"✅ <b>Paid — order #{order.id}</b>\n"
         f"{escape(clip(order.product_title, 128))} × {order.quantity}\n"
         f"Total paid: <b>{escape(total)}</b>\n\n"
-        f"📦 <b>Your purchase</b>\n{_goods(product)}"
+        "📦 <b>Your purchase</b>\n"
     )
+    return head + goods(order, product, items or [], room=MAX_TEXT - len(head) - 100)
 
 
 def paid_notice(order: Order) -> str:
@@ -129,16 +159,37 @@ def paid_notice(order: Order) -> str:
     )
 
 
-def resend(order: Order, product: Product | None) -> str:
-    return f"📦 <b>Order #{order.id}</b> — {escape(order.product_title)}\n\n{_goods(product)}"
+def resend(order: Order, product: Product | None, items: list[str] | None = None) -> str:
+    head = f"📦 <b>Order #{order.id}</b> — {escape(clip(order.product_title, 128))}\n\n"
+    return head + goods(order, product, items or [], room=MAX_TEXT - len(head) - 100)
 
 
 def sale_alert(order: Order) -> str:
     total = format_money(order.amount_total, order.currency)
-    return (
+    text = (
         f"💰 <b>New sale</b> — order #{order.id}\n"
         f"{escape(order.product_title)} × {order.quantity}: <b>{escape(total)}</b>\n"
         f"Buyer: {escape(order.buyer_name) or 'unknown'} (id <code>{order.buyer_user_id}</code>)"
+    )
+    if order.product_kind is ProductKind.PHYSICAL:
+        address = escape(order.shipping_address or "not collected")
+        text += f"\n\n🚚 <b>Ship to</b>\n{address}\n\nWhen it's sent: /ship {order.id} [tracking]"
+    return text
+
+
+def shipped_notice(order: Order) -> str:
+    tracking = f"\nTracking: <code>{escape(order.tracking)}</code>" if order.tracking else ""
+    return (
+        f"🚚 Your order #{order.id} ({escape(clip(order.product_title, 128))}) "
+        f"is on its way!{tracking}"
+    )
+
+
+def refund_notice(order: Order, what: str) -> str:
+    """`what` says how much, decided when the refund was recorded ("refunded €5.00")."""
+    return (
+        f"↩️ Your order #{order.id} ({escape(clip(order.product_title, 128))}) was {escape(what)}. "
+        "The money goes back to your card; banks take 5–10 days to show it."
     )
 
 

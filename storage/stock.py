@@ -6,7 +6,7 @@ import aiosqlite
 
 from storage.clock import now
 
-MAX_ITEM_CHARS = 512
+MAX_ITEM_CHARS = 256
 
 
 async def add_items(
