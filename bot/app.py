@@ -12,8 +12,8 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import fulfilment, handlers
@@ -31,6 +31,17 @@ BUYER_COMMANDS = [
     BotCommand("start", "Welcome and main menu"),
     BotCommand("catalog", "Browse the products"),
     BotCommand("orders", "Your orders"),
+    BotCommand("help", "How buying works"),
+]
+ADMIN_COMMANDS = [
+    BotCommand("addproduct", "Add a product, step by step"),
+    BotCommand("products", "Edit, hide, reorder or delete products"),
+    BotCommand("stock", "Add items to a stock product"),
+    BotCommand("orders", "Recent orders of all buyers"),
+    BotCommand("sales", "Sales, revenue and refunds"),
+    BotCommand("refund", "Refund an order: /refund <order> [amount]"),
+    BotCommand("ship", "Mark shipped: /ship <order> [tracking]"),
+    BotCommand("catalog", "See the catalog as buyers do"),
     BotCommand("help", "How buying works"),
 ]
 CONCURRENT_UPDATES = 64
@@ -142,7 +153,7 @@ class ShopApp:
         self.application.bot_data["shop"] = self.shop
         handlers.register(self.application)
         handlers.register_fallbacks(self.application)
-        await bot.set_my_commands(BUYER_COMMANDS)
+        await self._set_commands()
         if settings.telegram_mode == "webhook":
             await bot.set_webhook(
                 settings.telegram_webhook_url,
@@ -155,6 +166,16 @@ class ShopApp:
         await self.worker.start()
         self._ready = True
         log.info("@%s is ready (%s mode)", bot.username, settings.telegram_mode)
+
+    async def _set_commands(self) -> None:
+        """Buyers' commands for everyone; the admin list in each admin's own chat."""
+        bot = self.application.bot
+        await bot.set_my_commands(BUYER_COMMANDS)
+        for admin_id in sorted(self.settings.admin_ids):
+            try:
+                await bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id))
+            except BadRequest as error:  # the admin has not started the bot yet
+                log.warning("admin %s: commands not set (%s); send the bot /start", admin_id, error)
 
     async def _initialize_bot(self) -> None:
         """Connect to Telegram, waiting out an outage; a rejected token stops the start."""

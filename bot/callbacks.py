@@ -20,7 +20,8 @@ class Callback:
 
 # action → number of integer arguments
 _ARITY = {
-    "cat": 1,  # catalog page
+    "cat": 1,  # catalog page (or the category menu when there are several)
+    "cc": 2,  # a category's page: the category's first product id, page
     "prod": 1,  # product card
     "qty": 2,  # product id, quantity (re-draws the card's buttons)
     "buy": 2,  # product id, quantity

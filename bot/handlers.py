@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 CATALOG_PAGE_SIZE = 8
 ORDERS_PAGE_SIZE = 5
 # Buyer buttons: everything else (admin buttons) is left to the admin handlers.
-BUYER_BUTTONS = re.compile(r"^(cat|prod|qty|buy|ord|again|noop)(:|$)")
+BUYER_BUTTONS = re.compile(r"^(cat|cc|prod|qty|buy|ord|again|noop)(:|$)")
 _PRODUCT_PAYLOAD = re.compile(r"^p_(\d{1,12})$")
 
 
@@ -74,16 +74,29 @@ async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-async def _catalog_page(shop: Shop, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    total = await products.count_active(shop.db.reader)
-    if total == 0:
+async def _catalog_page(
+    shop: Shop, page: int, group: int | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The catalog: categories first when there are several, else (or inside one) products.
+
+    `group` is the id of a category's first product, which names the category in buttons."""
+    groups = await products.catalog_groups(shop.db.reader)
+    if not groups:
         return texts.catalog_empty(), None
-    pages = math.ceil(total / CATALOG_PAGE_SIZE)
+    if group is None and len(groups) > 1:
+        return texts.categories_header(), keyboards.categories(groups)
+    category = None
+    if group is not None:
+        anchor = await products.get(shop.db.reader, group)
+        category = (anchor.category or "") if anchor else None
+    total = await products.count_active(shop.db.reader, category=category)
+    pages = max(math.ceil(total / CATALOG_PAGE_SIZE), 1)
     page = min(page, pages - 1)
     items = await products.list_active(
-        shop.db.reader, offset=page * CATALOG_PAGE_SIZE, limit=CATALOG_PAGE_SIZE
+        shop.db.reader, offset=page * CATALOG_PAGE_SIZE, limit=CATALOG_PAGE_SIZE, category=category
     )
-    return texts.catalog_header(page, pages), keyboards.catalog(items, page, pages)
+    header = texts.catalog_header(page, pages, category)
+    return header, keyboards.catalog(items, page, pages, group=group if len(groups) > 1 else None)
 
 
 async def _orders_page(
@@ -138,9 +151,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     shop = shop_of(context)
     action, args = callback.action, callback.args
-    if action == "cat":
+    if action in ("cat", "cc"):
         await query.answer()
-        text, markup = await _catalog_page(shop, args[0])
+        if action == "cat":
+            text, markup = await _catalog_page(shop, args[0])
+        else:
+            text, markup = await _catalog_page(shop, args[1], group=args[0])
         await _show(query, message, text, markup)
     elif action == "prod":
         await query.answer()

@@ -10,13 +10,14 @@ from bot.money import format_money
 from storage.models import Order, Product
 
 
-def _nav_row(action: str, page: int, pages: int) -> list[InlineKeyboardButton]:
+def _nav_row(action: str, page: int, pages: int, *lead: int) -> list[InlineKeyboardButton]:
+    """‹ Back · n/m · Next › — `lead` are the action's arguments before the page number."""
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton("‹ Back", callback_data=encode(action, page - 1)))
+        row.append(InlineKeyboardButton("‹ Back", callback_data=encode(action, *lead, page - 1)))
     row.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=encode("noop")))
     if page + 1 < pages:
-        row.append(InlineKeyboardButton("Next ›", callback_data=encode(action, page + 1)))
+        row.append(InlineKeyboardButton("Next ›", callback_data=encode(action, *lead, page + 1)))
     return row
 
 
@@ -29,13 +30,35 @@ def start_menu() -> InlineKeyboardMarkup:
     )
 
 
-def catalog(products: list[Product], page: int, pages: int) -> InlineKeyboardMarkup:
+def categories(groups: list[tuple[str, int, int]]) -> InlineKeyboardMarkup:
+    """One button per category; a group is named by its first product's id in callbacks."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"{texts.clip(name, texts.PAGE_TITLE_CHARS) if name else 'Other'} ({count})",
+                    callback_data=encode("cc", first_id, 0),
+                )
+            ]
+            for name, count, first_id in groups
+        ]
+    )
+
+
+def catalog(
+    products: list[Product], page: int, pages: int, *, group: int | None = None
+) -> InlineKeyboardMarkup:
+    """A page of products; inside a category (`group`) with a way back to the categories."""
     rows = [
         [InlineKeyboardButton(texts.catalog_button(p), callback_data=encode("prod", p.id))]
         for p in products
     ]
     if pages > 1:
-        rows.append(_nav_row("cat", page, pages))
+        rows.append(
+            _nav_row("cat", page, pages) if group is None else _nav_row("cc", page, pages, group)
+        )
+    if group is not None:
+        rows.append([InlineKeyboardButton("‹ Categories", callback_data=encode("cat", 0))])
     return InlineKeyboardMarkup(rows)
 
 

@@ -47,9 +47,14 @@ def help_text() -> str:
     )
 
 
-def catalog_header(page: int, pages: int) -> str:
+def catalog_header(page: int, pages: int, category: str | None = None) -> str:
     suffix = f" · page {page + 1} of {pages}" if pages > 1 else ""
-    return f"🛍️ <b>Catalog</b>{suffix}\n\nTap a product to see it."
+    title = "Catalog" if category is None else (category or "Other")
+    return f"🛍️ <b>{escape(title)}</b>{suffix}\n\nTap a product to see it."
+
+
+def categories_header() -> str:
+    return "🛍️ <b>Catalog</b>\n\nChoose a category."
 
 
 def catalog_empty() -> str:

@@ -100,17 +100,27 @@ async def list_active(
 
 
 def _in_category(category: str | None) -> tuple[str, tuple[str, ...]]:
-    return (" AND category = ?", (category,)) if category is not None else ("", ())
+    """None: every product; "": products without a category; else that category."""
+    if category is None:
+        return "", ()
+    if category == "":
+        return " AND category IS NULL", ()
+    return " AND category = ?", (category,)
 
 
-async def active_categories(conn: aiosqlite.Connection) -> list[tuple[str, int]]:
-    """Categories with visible products and how many, in the order of their first product."""
+async def catalog_groups(conn: aiosqlite.Connection) -> list[tuple[str, int, int]]:
+    """(category, products, first product id) for visible products, in catalog order; the
+    category "" holds products without one. The first product's id names the group in buttons."""
     async with conn.execute(
-        f"SELECT category, COUNT(*) FROM products WHERE {_VISIBLE} AND category IS NOT NULL"  # noqa: S608
-        " GROUP BY category ORDER BY MIN(position), category"
+        f"SELECT COALESCE(category, ''), COUNT(*), MIN(position) FROM products"  # noqa: S608
+        f" WHERE {_VISIBLE} GROUP BY COALESCE(category, '') ORDER BY MIN(position)"
     ) as cursor:
-        rows = await cursor.fetchall()
-    return [(str(row[0]), int(row[1])) for row in rows]
+        groups = await cursor.fetchall()
+    result = []
+    for name, count, _ in groups:
+        first = await list_active(conn, offset=0, limit=1, category=str(name))
+        result.append((str(name), int(count), first[0].id))
+    return result
 
 
 async def categories(conn: aiosqlite.Connection) -> list[str]:

@@ -118,3 +118,31 @@ def test_card_text_stays_under_telegram_limits() -> None:
         plain = html.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
         plain = plain.replace("<b>", "").replace("</b>", "")
         assert len(plain) <= limit
+
+
+async def test_categories_come_first_when_there_are_several(
+    app: ShopApp, telegram: FakeTelegram
+) -> None:
+    await add_product(app, title="Sticker", category="Merch <&>")
+    await add_product(app, title="Hoodie", category="Merch <&>")
+    await add_product(app, title="Ebook", category="Books")
+    await add_product(app, title="Gift card")
+    telegram.user_sends(BUYER_ID, "/catalog")
+    menu = await telegram.wait_for(BUYER_ID, lambda m: "Choose a category" in (m.text or ""))
+    assert [b["text"] for b in menu.buttons()] == ["Merch <&> (2)", "Books (1)", "Other (1)"]
+    telegram.user_taps(BUYER_ID, menu, menu.button("Merch")["callback_data"])
+    merch = await telegram.wait_for(BUYER_ID, lambda m: "Merch <&>" in (m.text or ""))
+    assert [b["text"].split(" —")[0] for b in merch.buttons()][:2] == ["Sticker", "Hoodie"]
+    telegram.user_taps(BUYER_ID, merch, merch.button("Categories")["callback_data"])
+    await telegram.wait_for(BUYER_ID, lambda m: "Choose a category" in (m.text or ""))
+    menu = telegram.messages(BUYER_ID)[-1]
+    telegram.user_taps(BUYER_ID, menu, menu.button("Other")["callback_data"])
+    other = await telegram.wait_for(
+        BUYER_ID,
+        lambda m: (
+            "<b>" not in (m.text or "")
+            and "Other" in (m.text or "")
+            and "Gift card" in str(m.buttons())
+        ),
+    )
+    assert "Sticker" not in str(other.buttons())

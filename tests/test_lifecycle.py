@@ -209,3 +209,12 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def test_commands_are_registered_for_buyers_and_admins(
+    app: ShopApp, telegram: FakeTelegram
+) -> None:
+    buyer = {c["command"] for c in telegram.commands["default"]}
+    admin = {c["command"] for c in telegram.commands[f"chat:{ADMIN_ID}"]}
+    assert buyer == {"start", "catalog", "orders", "help"}
+    assert {"addproduct", "products", "stock", "orders", "sales", "refund", "ship"} <= admin
