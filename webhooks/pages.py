@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -13,6 +14,8 @@ from webhooks.ports import ShopPorts
 
 log = logging.getLogger(__name__)
 
+# The buyer is looking at a loading page; past this, the webhook will do the work instead.
+SUCCESS_CHECK_SECONDS = 10
 _SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 
 _PAGE = """<!doctype html>
@@ -78,7 +81,9 @@ def success_handler(ports: ShopPorts) -> Handler:
         state = "unknown"
         if _SESSION_ID.match(session_id):
             try:
-                state = await ports.fulfil_session(session_id)
+                state = await asyncio.wait_for(
+                    ports.fulfil_session(session_id), SUCCESS_CHECK_SECONDS
+                )
             except Exception:
                 log.exception("success page: could not check the session")
         return _render(ports, *_SUCCESS_TEXT.get(state, _UNKNOWN))
