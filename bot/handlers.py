@@ -47,11 +47,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if match:
         await send_product_card(shop_of(context), message, int(match.group(1)))
         return
-    await message.reply_text(
-        texts.welcome(context.bot.first_name),
-        parse_mode=ParseMode.HTML,
-        reply_markup=keyboards.start_menu(),
-    )
+    text = texts.welcome(context.bot.first_name)
+    user = update.effective_user
+    if user is not None and user.id in shop_of(context).settings.admin_ids:
+        text += texts.admin_hint()
+    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboards.start_menu())
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

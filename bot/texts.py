@@ -35,6 +35,13 @@ def welcome(shop_name: str) -> str:
     )
 
 
+def admin_hint() -> str:
+    return (
+        "\n\n🔧 <b>You run this shop.</b> /addproduct to add a product, /products to manage "
+        "them, /orders and /sales to follow the money."
+    )
+
+
 def help_text() -> str:
     return (
         "<b>How it works</b>\n"
