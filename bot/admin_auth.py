@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes, filters
@@ -18,7 +19,8 @@ from bot.shop import shop_of
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]]
+# A coroutine function, as python-telegram-bot's handler classes expect.
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, object]]
 
 
 def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -16,7 +16,7 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import fulfilment, handlers
+from bot import admin, fulfilment, handlers
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.shop import Shop
@@ -151,6 +151,7 @@ class ShopApp:
         self.worker = DeliveryWorker(self.db, bot, settings.admin_ids)
         self.shop = Shop(settings, self.db, self.stripe, bot, self.worker.wake)
         self.application.bot_data["shop"] = self.shop
+        admin.register(self.application, settings.admin_ids)
         handlers.register(self.application)
         handlers.register_fallbacks(self.application)
         await self._set_commands()

@@ -33,13 +33,14 @@ MAX_CAPTION_UTF16 = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100
 MAX_CALLBACK_ANSWER_UTF16 = 200
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile refuses bigger files
 
 # fmt: off
 METHODS = (
     "getMe", "logOut", "close", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo",
     "setMyCommands", "deleteMyCommands", "getMyCommands", "sendMessage", "sendPhoto",
     "sendDocument", "editMessageText", "editMessageCaption", "editMessageReplyMarkup",
-    "deleteMessage", "answerCallbackQuery", "sendChatAction",
+    "deleteMessage", "answerCallbackQuery", "sendChatAction", "getFile",
 )
 _CANONICAL = {name.lower(): name for name in METHODS}
 # Methods that produce or change a visible message, i.e. the ones flood control throttles.
@@ -482,6 +483,12 @@ async def _read_params(request: web.Request) -> JSON:
     return {key: _decode_param(key, value) for key, value in raw.items()}
 
 
+def _suffix(file_name: str) -> str:
+    """The extension Telegram keeps in a document's file_path ("" for none)."""
+    match = re.search(r"\.[A-Za-z0-9]{1,8}$", file_name)
+    return match.group().lower() if match else ""
+
+
 def _int_param(params: JSON, name: str, default: int | None = None) -> int:
     value = params.get(name, default)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -545,6 +552,7 @@ class FakeTelegram:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("GET", "/bot{token}/{method}", self._serve)
         app.router.add_route("POST", "/bot{token}/{method}", self._serve)
+        app.router.add_route("GET", "/file/bot{token}/{file_path:.+}", self._serve_file)
         # handler_cancellation: a client that hangs up (e.g. a stopped poller) frees its handler.
         self._runner = web.AppRunner(
             app, handle_signals=False, handler_cancellation=True, shutdown_timeout=1.0
@@ -668,6 +676,73 @@ class FakeTelegram:
             "data": callback_data,
         }
         return self._make_update("callback_query", query, queue)
+
+    def user_sends_photo(
+        self,
+        user_id: int,
+        *,
+        caption: str | None = None,
+        sizes: tuple[tuple[int, int], ...] = ((90, 68), (320, 240), (1280, 960)),
+        first_name: str = "Buyer",
+        queue: bool = True,
+    ) -> JSON:
+        """A photo from a user, as Telegram delivers it: one PhotoSize per size, smallest
+        first, each with its own file_id that the bot may send back or download (getFile)."""
+        photo = []
+        for width, height in sizes:
+            data = b"\xff\xd8\xff" + f"fake jpeg {width}x{height}".encode()
+            file_id = self._register_user_file("photo", data, {"width": width, "height": height})
+            photo.append(self._files[file_id]["json"])
+        extra: JSON = {"photo": photo}
+        if caption:
+            extra["caption"] = caption
+        return self._user_media_message(user_id, extra, first_name, queue)
+
+    def user_sends_document(
+        self,
+        user_id: int,
+        file_name: str,
+        content: bytes,
+        *,
+        mime_type: str = "text/plain",
+        caption: str | None = None,
+        first_name: str = "Buyer",
+        queue: bool = True,
+    ) -> JSON:
+        """A file from a user (e.g. a .txt upload); getFile and the download URL serve
+        ``content`` back byte for byte."""
+        meta = {"file_name": file_name, "mime_type": mime_type}
+        file_id = self._register_user_file("document", content, meta)
+        extra: JSON = {"document": self._files[file_id]["json"]}
+        if caption:
+            extra["caption"] = caption
+        return self._user_media_message(user_id, extra, first_name, queue)
+
+    def _register_user_file(self, kind: str, data: bytes, meta: JSON) -> str:
+        number = next(self._file_ids)
+        file_id = f"{'AgAC' if kind == 'photo' else 'BQAC'}user{number:06d}"
+        info: JSON = {
+            "file_id": file_id,
+            "file_unique_id": f"AQADuser{number:06d}",
+            "file_size": len(data),
+            **meta,
+        }
+        self._files[file_id] = {"kind": kind, "json": info, "data": data}
+        return file_id
+
+    def _user_media_message(self, user_id: int, extra: JSON, first_name: str, queue: bool) -> JSON:
+        user = self._register(user_id, first_name, "en")
+        self._blocked.discard(user_id)
+        message_id = self._next_message_id(user_id)
+        self._user_messages.setdefault(user_id, set()).add(message_id)
+        message: JSON = {
+            "message_id": message_id,
+            "from": user,
+            "chat": self._chat_json(user_id),
+            "date": int(time.time()),
+            **extra,
+        }
+        return self._make_update("message", message, queue)
 
     def block(self, user_id: int) -> None:
         """The user blocked the bot: every request targeting their chat answers 403."""
@@ -1265,3 +1340,42 @@ class FakeTelegram:
         if params.get("action") not in _CHAT_ACTIONS:
             raise bad_request("wrong parameter action in request")
         return True
+
+    async def _m_getFile(self, params: JSON) -> JSON:
+        """Telegram answers a file_path under /file/bot<token>/ for files of up to 20 MB."""
+        file_id = str(params.get("file_id") or "")
+        if not file_id:
+            raise bad_request("file_id is empty")
+        known = self._files.get(file_id)
+        if known is None:
+            raise bad_request("invalid file_id")
+        data = known.get("data")
+        if data is None:  # sent by the bot from a URL: the fake never fetched its bytes
+            raise bad_request("file is temporarily unavailable")
+        if len(data) > MAX_DOWNLOAD_BYTES:
+            raise bad_request("file is too big")
+        meta = known["json"]
+        folder = "photos" if known["kind"] == "photo" else "documents"
+        suffix = ".jpg" if known["kind"] == "photo" else _suffix(meta.get("file_name", ""))
+        path = f"{folder}/file_{meta['file_unique_id']}{suffix}"
+        known["path"] = path
+        return {
+            "file_id": file_id,
+            "file_unique_id": meta["file_unique_id"],
+            "file_size": len(data),
+            "file_path": path,
+        }
+
+    async def _serve_file(self, request: web.Request) -> web.Response:
+        """The download URL of a file_path handed out by getFile; anything else is a 404."""
+        try:
+            self._check_token(request.match_info["token"])
+        except ApiError as error:
+            return web.json_response(error.body(), status=error.status)
+        wanted = request.match_info["file_path"]
+        for known in self._files.values():
+            if known.get("path") == wanted and known.get("data") is not None:
+                return web.Response(body=known["data"], content_type="application/octet-stream")
+        return web.json_response(
+            {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+        )

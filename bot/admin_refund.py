@@ -1,0 +1,265 @@
+"""Admin: `/refund <order> [amount]` and the order detail's Refund button, with a confirmation.
+
+Money leaves the merchant's account here, so a refund needs two steps and must never happen
+twice: the amount is kept server-side under a random token (the button carries only the
+token), the first tap takes the token away before anything is awaited, and the token is the
+Stripe idempotency key. A double tap, a forged button or a tap after a restart therefore
+refunds nothing more.
+
+Callback layout: `ao:rf:<order>` (detail → confirmation for everything left),
+`ao:ry:<token>` (confirm), `ao:rn:<token>` (cancel); all well under 64 bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.admin_auth import admin_filter, admin_only
+from bot.admin_orders import STATUS_LABEL, money, parse_order_id
+from bot.money import MAX_AMOUNT, exponent, format_money
+from bot.refunds import REFUNDABLE, RefundRefused, refund_order
+from bot.shop import Shop, shop_of
+from bot.texts import clip
+from storage import orders
+from storage.models import Order, OrderStatus
+
+log = logging.getLogger(__name__)
+
+CONFIRMATION_TTL_SECONDS = 15 * 60
+_BOT_DATA_KEY = "admin_refunds"
+_NUMBER = re.compile(r"^(\d{1,12})(?:[.,](\d{1,6}))?$")
+
+
+class AmountError(ValueError):
+    """A refund amount the admin should type differently; the message says how."""
+
+
+@dataclass(frozen=True)
+class PendingRefund:
+    """A confirmation on screen: which order, how much, and since when (monotonic)."""
+
+    order_id: int
+    amount: int
+    created: float
+
+
+def parse_refund_amount(text: str, currency: str) -> int:
+    """An amount as an admin types it ("5", "5.50", "5,50 EUR", "€5") in the order's currency,
+    to minor units. Unlike a price there is no minimum charge: any part of a payment refunds."""
+    code = currency.lower()
+    cleaned = re.sub(rf"(?i)(?<![a-z]){re.escape(code)}(?![a-z])", "", text)
+    cleaned = "".join(ch for ch in cleaned if unicodedata.category(ch) != "Sc").strip()
+    places = exponent(code)
+    example = "5" if places == 0 else "5." + "0" * places
+    match = _NUMBER.match(cleaned)
+    if match is None:
+        raise AmountError(
+            f"“{clip(text.strip(), 20)}” is not an amount I can read: "
+            f"write it in {code.upper()}, like {example}."
+        )
+    whole, fraction = match.group(1), match.group(2) or ""
+    if len(fraction) > places:
+        raise AmountError(f"{code.upper()} has {places} decimal places; write it like {example}.")
+    amount = int(Decimal(f"{whole}.{fraction or '0'}").scaleb(places))
+    if amount <= 0:
+        raise AmountError("A refund must be more than zero.")
+    if amount > MAX_AMOUNT:
+        raise AmountError("That is more than any payment Stripe takes.")
+    return amount
+
+
+def _refusal(order: Order | None, order_id: int) -> str | None:
+    if order is None:
+        return f"There is no order #{order_id}."
+    if order.status not in REFUNDABLE or order.payment_intent_id is None:
+        return f"Order #{order.id} is {STATUS_LABEL[order.status]}; only paid orders refund."
+    return None
+
+
+def confirmation_text(order: Order, amount: int) -> str:
+    remaining = order.amount_total - order.amount_refunded
+    rest = (
+        "the whole payment"
+        if amount == order.amount_total
+        else ("everything left" if amount == remaining else "part of the payment")
+    )
+    return (
+        f"↩️ <b>Refund order #{order.id}?</b>\n"
+        f"{escape(clip(order.product_title, 128))} × {order.quantity}\n"
+        f"Buyer: {escape(clip(order.buyer_name, 64)) or 'unknown'}"
+        f" (id <code>{order.buyer_user_id}</code>)\n"
+        f"Paid {money(order.amount_total, order.currency)}"
+        f" · refunded so far {money(order.amount_refunded, order.currency)}\n\n"
+        f"This gives <b>{money(amount, order.currency)}</b> back to the buyer's card through "
+        f"Stripe ({rest}). It cannot be undone."
+    )
+
+
+def _pending(context: ContextTypes.DEFAULT_TYPE) -> dict[str, PendingRefund]:
+    """Confirmations on screen, per application; forgotten after a restart on purpose."""
+    store = context.bot_data.setdefault(_BOT_DATA_KEY, {})
+    assert isinstance(store, dict)
+    return store
+
+
+def _forget_stale(store: dict[str, PendingRefund]) -> None:
+    cutoff = time.monotonic() - CONFIRMATION_TTL_SECONDS
+    for token in [t for t, p in store.items() if p.created < cutoff]:
+        del store[token]
+
+
+async def ask(
+    shop: Shop,
+    context: ContextTypes.DEFAULT_TYPE,
+    message: Message,
+    order_id: int,
+    amount_text: str | None,
+) -> None:
+    """Reply with a confirmation for refunding `amount_text` (None: everything left)."""
+    order = await orders.get(shop.db.reader, order_id)
+    refusal = _refusal(order, order_id)
+    if refusal is not None or order is None:
+        await message.reply_text(refusal or "")
+        return
+    remaining = order.amount_total - order.amount_refunded
+    try:
+        amount = (
+            remaining if amount_text is None else parse_refund_amount(amount_text, order.currency)
+        )
+    except AmountError as error:
+        await message.reply_text(str(error))
+        return
+    if amount > remaining:
+        await message.reply_text(
+            f"Order #{order.id} has only {money(remaining, order.currency)} left to refund.",
+            parse_mode=ParseMode.HTML,
+        )
+        return
+    store = _pending(context)
+    _forget_stale(store)
+    token = secrets.token_hex(8)
+    store[token] = PendingRefund(order.id, amount, time.monotonic())
+    await message.reply_text(
+        confirmation_text(order, amount),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        f"↩️ Refund {format_money(amount, order.currency)}",
+                        callback_data=f"ao:ry:{token}",
+                    ),
+                    InlineKeyboardButton("Cancel", callback_data=f"ao:rn:{token}"),
+                ]
+            ]
+        ),
+    )
+
+
+def _outcome_text(order: Order, refunded: int) -> str:
+    state = "refunded" if order.status is OrderStatus.REFUNDED else "partially refunded"
+    return (
+        f"✅ Refunded {money(refunded, order.currency)} of order #{order.id}; the order is now "
+        f"<b>{state}</b> ({money(order.amount_refunded, order.currency)} of "
+        f"{money(order.amount_total, order.currency)}). The buyer is being told."
+    )
+
+
+async def refund_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/refund <order> [amount]: a confirmation with Refund <amount> / Cancel buttons, or why
+    the order cannot be refunded."""
+    message = update.effective_message
+    assert message is not None
+    args = context.args or []
+    order_id = parse_order_id(args[0]) if args else None
+    if order_id is None:
+        await message.reply_text(
+            "Usage: <code>/refund &lt;order&gt; [amount]</code> — without an amount, everything "
+            "not yet refunded. E.g. <code>/refund 12 5.00</code>",
+            parse_mode=ParseMode.HTML,
+        )
+        return
+    amount_text = " ".join(args[1:]).strip() or None
+    await ask(shop_of(context), context, message, order_id, amount_text)
+
+
+async def on_refund_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Refund… on an order's detail (a confirmation for everything left), Refund <amount>
+    (the refund is made once: "Refunding…", then the outcome) and Cancel."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, action, arg = query.data.split(":", 2)
+    shop = shop_of(context)
+    if action == "rf" and arg.isdigit() and len(arg) <= 12 and isinstance(query.message, Message):
+        await query.answer()
+        await ask(shop, context, query.message, int(arg), None)
+    elif action == "ry":
+        await _confirm(shop, context, query, arg)
+    elif action == "rn":
+        dropped = _pending(context).pop(arg, None)
+        await query.answer()
+        if dropped is not None:
+            await _edit(
+                query, f"Refund of order #{dropped.order_id} cancelled; nothing was refunded."
+            )
+    else:
+        await query.answer("This button has expired.", show_alert=True)
+
+
+async def _confirm(
+    shop: Shop, context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, token: str
+) -> None:
+    # Taken before the first await: of two taps on one confirmation only one finds it.
+    pending = _pending(context).pop(token, None)
+    if pending is None:
+        await query.answer("This confirmation was already used or has expired.")
+        return
+    if pending.created < time.monotonic() - CONFIRMATION_TTL_SECONDS:
+        await query.answer()
+        await _edit(query, f"This confirmation expired; send /refund {pending.order_id} again.")
+        return
+    await query.answer("Refunding…")
+    await _edit(query, f"⏳ Refunding order #{pending.order_id}…")
+    try:
+        done = await refund_order(shop, pending.order_id, pending.amount, token)
+    except RefundRefused as error:
+        await _edit(query, f"❌ {escape(str(error))}")
+        return
+    except Exception:
+        log.exception("refund of order %s: unexpected error", pending.order_id)
+        await _edit(
+            query,
+            f"⚠️ The refund of order #{pending.order_id} may not have gone through. Check it "
+            "with /orders (and in Stripe) before trying again.",
+        )
+        return
+    await _edit(query, _outcome_text(done.order, done.amount))
+
+
+async def _edit(query: CallbackQuery, text: str) -> None:
+    """Replace the confirmation (and its buttons); a failed edit must not stop a refund."""
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+    except BadRequest as error:
+        log.warning("could not edit the refund confirmation: %s", error.message)
+
+
+def handlers(admin_ids: frozenset[int]) -> list[BaseHandler[Update, Any, Any]]:
+    """/refund for admins (others get the buyer's unknown-command answer) and its buttons."""
+    return [
+        CommandHandler("refund", admin_only(refund_command), filters=admin_filter(admin_ids)),
+        CallbackQueryHandler(admin_only(on_refund_button), pattern=r"^ao:r[fyn]:"),
+    ]

@@ -1,0 +1,184 @@
+"""Admin: /sales — orders, units, revenue, refunds and net for today (UTC), the last 7 and 30
+days and all time, and each window's best-selling products.
+
+Amounts in different currencies are never added together: every figure is per currency. The
+numbers come from aggregate queries in storage/sales.py.
+
+Callback layout: `as:o` (the overview, refreshed) and `as:w:<d|w|m|a>` (one window with its
+top products); nothing else, so forged data can only ask for a view an admin may see anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.admin_auth import admin_filter, admin_only
+from bot.admin_orders import money
+from bot.shop import Shop, shop_of
+from bot.texts import clip
+from storage import sales
+from storage.clock import now
+
+DAY = 86_400
+TOP = 5
+# Room left under Telegram's 4096 characters (the HTML tags count towards the limit too).
+TEXT_BUDGET = 3800
+
+
+@dataclass(frozen=True)
+class Window:
+    code: str
+    label: str
+    short: str
+
+
+WINDOWS = (
+    Window("d", "Today (UTC)", "Today"),
+    Window("w", "Last 7 days", "7 days"),
+    Window("m", "Last 30 days", "30 days"),
+    Window("a", "All time", "All time"),
+)
+_WINDOW_BY_CODE = {w.code: w for w in WINDOWS}
+
+
+def window_start(window: Window, at: int) -> int:
+    """The first second of the window ending at `at`; "today" starts at midnight UTC."""
+    if window.code == "d":
+        return at - at % DAY
+    if window.code == "w":
+        return at - 7 * DAY
+    if window.code == "m":
+        return at - 30 * DAY
+    return 0
+
+
+def _fit(lines: list[str]) -> str:
+    """Join lines, leaving out the tail (and saying so) rather than exceed Telegram's limit."""
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > TEXT_BUDGET:
+            kept.append("… (more not shown)")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept)
+
+
+def _totals_lines(rows: list[sales.CurrencyTotals]) -> list[str]:
+    if not rows:
+        return ["No sales."]
+    orders_count = sum(r.orders for r in rows)
+    units = sum(r.units for r in rows)
+    lines = [f"{orders_count} order{'s' * (orders_count != 1)} · {units} unit{'s' * (units != 1)}"]
+    for r in rows:
+        lines.append(
+            f"{r.currency.upper()}: revenue {money(r.revenue, r.currency)}"
+            f" · refunds {money(r.refunded, r.currency)} · net <b>{money(r.net, r.currency)}</b>"
+        )
+    return lines
+
+
+def overview_text(by_window: list[tuple[Window, list[sales.CurrencyTotals]]], at: int) -> str:
+    stamp = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"📊 <b>Sales</b> · as of {stamp}"]
+    for window, rows in by_window:
+        lines += ["", f"<b>{window.label}</b>", *_totals_lines(rows)]
+    return _fit(lines)
+
+
+def window_text(
+    window: Window, rows: list[sales.CurrencyTotals], top: list[sales.ProductSales], at: int
+) -> str:
+    stamp = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"📊 <b>Sales · {window.label}</b> · as of {stamp}", *_totals_lines(rows)]
+    if top:
+        lines += ["", f"🏆 <b>Top {TOP} products by revenue</b>"]
+        currency = None
+        for p in top:
+            if p.currency != currency:
+                currency = p.currency
+                lines.append(f"<i>{currency.upper()}</i>")
+            lines.append(
+                f"{p.rank}. {escape(clip(p.title, 48))} — {money(p.revenue, p.currency)}"
+                f" · {p.units} unit{'s' * (p.units != 1)}"
+            )
+    return _fit(lines)
+
+
+def keyboard(selected: str | None) -> InlineKeyboardMarkup:
+    """One button per window (the shown one marked) and the way back to the overview."""
+    windows = [
+        InlineKeyboardButton(
+            ("• " if w.code == selected else "") + w.short, callback_data=f"as:w:{w.code}"
+        )
+        for w in WINDOWS
+    ]
+    back = "« Overview" if selected else "🔄 Refresh"
+    return InlineKeyboardMarkup([windows, [InlineKeyboardButton(back, callback_data="as:o")]])
+
+
+async def _overview(shop: Shop) -> str:
+    at = now()
+    by_window = [
+        (w, await sales.totals(shop.db.reader, since=window_start(w, at))) for w in WINDOWS
+    ]
+    return overview_text(by_window, at)
+
+
+async def _window(shop: Shop, window: Window) -> str:
+    at = now()
+    since = window_start(window, at)
+    rows = await sales.totals(shop.db.reader, since=since)
+    top = await sales.top_products(shop.db.reader, since=since, limit=TOP)
+    return window_text(window, rows, top, at)
+
+
+async def sales_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sales (admins): the four windows at a glance, with buttons for each one's top products."""
+    assert update.effective_message is not None
+    text = await _overview(shop_of(context))
+    await update.effective_message.reply_text(
+        text, parse_mode=ParseMode.HTML, reply_markup=keyboard(None)
+    )
+
+
+async def on_sales_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A window button shows that window with its top products; Overview/Refresh the summary."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    shop = shop_of(context)
+    parts = query.data.split(":")
+    if parts == ["as", "o"]:
+        await query.answer()
+        await _edit(query, await _overview(shop), keyboard(None))
+    elif len(parts) == 3 and parts[1] == "w" and parts[2] in _WINDOW_BY_CODE:
+        await query.answer()
+        window = _WINDOW_BY_CODE[parts[2]]
+        await _edit(query, await _window(shop, window), keyboard(window.code))
+    else:
+        await query.answer("This button has expired.", show_alert=True)
+
+
+async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
+
+
+def handlers(admin_ids: frozenset[int]) -> list[BaseHandler[Update, Any, Any]]:
+    """/sales for admins (others get the buyer's unknown-command answer) and its buttons."""
+    return [
+        CommandHandler("sales", admin_only(sales_command), filters=admin_filter(admin_ids)),
+        CallbackQueryHandler(admin_only(on_sales_button), pattern=r"^as:"),
+    ]
