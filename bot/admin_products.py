@@ -22,7 +22,6 @@ from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -54,6 +53,7 @@ from bot.admin_wizard import (
     say,
     within,
 )
+from bot.handlers import show_page
 from bot.shop import Shop, shop_of
 from storage import products, stock
 from storage.models import Product, ProductKind
@@ -224,21 +224,6 @@ def _edit_menu(product: Product) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[:3], buttons[3:], [back]])
 
 
-async def _show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Turn the admin's menu message into the next view (a new message if it can't be edited)."""
-    message = query.message
-    if not isinstance(message, Message) or message.text is None:
-        await query.get_bot().send_message(
-            query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-        )
-        return
-    try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise
-
-
 # --- /products and its buttons -------------------------------------------------------------------
 
 
@@ -265,7 +250,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _open_list(shop: Shop, query: CallbackQuery, page: int) -> None:
     """‹ Back / Next › / All products: that page of the list, in place."""
     await query.answer()
-    await _show(query, *await _list_page(shop, page))
+    await show_page(query, *await _list_page(shop, page))
 
 
 async def _noop(shop: Shop, query: CallbackQuery) -> None:
@@ -280,7 +265,7 @@ async def _open_card(shop: Shop, query: CallbackQuery, product_id: int) -> None:
         await query.answer("That product no longer exists.", show_alert=True)
         return
     await query.answer()
-    await _show(query, *await _card(shop, product))
+    await show_page(query, *await _card(shop, product))
 
 
 async def _set_visible(shop: Shop, query: CallbackQuery, product_id: int, visible: int) -> None:
@@ -322,7 +307,7 @@ async def _refresh_card(shop: Shop, query: CallbackQuery, product_id: int) -> No
     """Redraw the card in place after a change, so what the admin sees is what is stored."""
     product = await _managed(shop, product_id)
     if product is not None:
-        await _show(query, *await _card(shop, product))
+        await show_page(query, *await _card(shop, product))
 
 
 async def _choose_field(shop: Shop, query: CallbackQuery, product_id: int) -> None:
@@ -333,7 +318,7 @@ async def _choose_field(shop: Shop, query: CallbackQuery, product_id: int) -> No
         return
     await query.answer("Choose what to change")
     text, _ = await _card(shop, product)
-    await _show(query, text + "\n\n✏️ <b>What do you want to change?</b>", _edit_menu(product))
+    await show_page(query, text + "\n\n✏️ <b>What do you want to change?</b>", _edit_menu(product))
 
 
 async def _ask_delete(shop: Shop, query: CallbackQuery, product_id: int) -> None:
@@ -356,7 +341,7 @@ async def _ask_delete(shop: Shop, query: CallbackQuery, product_id: int) -> None
             ]
         ]
     )
-    await _show(query, text, markup)
+    await show_page(query, text, markup)
 
 
 async def _delete(shop: Shop, query: CallbackQuery, product_id: int) -> None:
@@ -377,7 +362,7 @@ async def _delete(shop: Shop, query: CallbackQuery, product_id: int) -> None:
     else:
         text = f"🗑 <b>{title}</b> was deleted."
     back = InlineKeyboardButton("‹ All products", callback_data=_data("l", 0))
-    await _show(query, text, InlineKeyboardMarkup([[back]]))
+    await show_page(query, text, InlineKeyboardMarkup([[back]]))
 
 
 _ROUTES: dict[tuple[str, int], Callable[..., Awaitable[None]]] = {

@@ -41,7 +41,7 @@ from telegram.ext import (
 
 from bot import keyboards, texts
 from bot.admin_auth import admin_only
-from bot.handlers import product_link
+from bot.handlers import product_link, reply_card
 from bot.money import Money, MoneyError, format_money, parse_price
 from bot.shop import Shop, shop_of
 from storage import products, stock
@@ -673,16 +673,7 @@ def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     )
 
     async def show() -> None:
-        if product.photo:
-            await message.reply_photo(
-                product.photo,
-                caption=texts.product_card(product, limit=texts.MAX_CAPTION, stock_left=left),
-                parse_mode=ParseMode.HTML,
-                reply_markup=inert,
-            )
-        else:
-            card = texts.product_card(product, limit=texts.MAX_TEXT, stock_left=left)
-            await say(message, card, inert)
+        await reply_card(message, product, left, inert)
         text = f"👆 This is how buyers will see it.\n\n{_summary(draft)}\n\nSave this product?"
         await say(message, text, confirm)
 

@@ -117,17 +117,23 @@ async def send_product_card(shop: Shop, message: Message, product_id: int) -> No
         await message.reply_text(texts.product_unavailable())
         return
     left = await _stock_left(shop, product)
-    markup = keyboards.product_card(product, 1, stock_left=left)
+    await reply_card(message, product, left, keyboards.product_card(product, 1, stock_left=left))
+
+
+async def reply_card(
+    message: Message, product: Product, stock_left: int | None, markup: InlineKeyboardMarkup
+) -> None:
+    """The product card: a photo with a caption when the product has one, else text."""
     if product.photo:
         await message.reply_photo(
             product.photo,
-            caption=texts.product_card(product, limit=texts.MAX_CAPTION, stock_left=left),
+            caption=texts.product_card(product, limit=texts.MAX_CAPTION, stock_left=stock_left),
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
         )
     else:
         await message.reply_text(
-            texts.product_card(product, limit=texts.MAX_TEXT, stock_left=left),
+            texts.product_card(product, limit=texts.MAX_TEXT, stock_left=stock_left),
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
         )
@@ -157,7 +163,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             text, markup = await _catalog_page(shop, args[0])
         else:
             text, markup = await _catalog_page(shop, args[1], group=args[0])
-        await _show(query, message, text, markup)
+        await show_page(query, text, markup)
     elif action == "prod":
         await query.answer()
         await send_product_card(shop, message, args[0])
@@ -168,22 +174,21 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif action == "ord":
         await query.answer()
         text, markup = await _orders_page(shop, query.from_user.id, args[0])
-        await _show(query, message, text, markup)
+        await show_page(query, text, markup)
     elif action == "again":
         await _send_again(shop, query, args[0])
     else:
         await query.answer()
 
 
-async def _show(
-    query: CallbackQuery,
-    message: Message,
-    text: str,
-    markup: InlineKeyboardMarkup | None,
-) -> None:
-    """Turn a menu message into another page; a photo message gets a new message instead."""
-    if message.text is None:
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+async def show_page(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Turn a menu message into the next page; a photo (or inaccessible) message gets a new
+    message instead, since a caption cannot become a text."""
+    message = query.message
+    if not isinstance(message, Message) or message.text is None:
+        await query.get_bot().send_message(
+            query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
         return
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
