@@ -10,8 +10,8 @@ import pytest
 
 from bot.app import ShopApp
 from bot.config import Settings, load_settings
-from tests.fakes.stripe import FakeStripe
-from tests.fakes.telegram import FakeTelegram
+from sandbox.fake_stripe import FakeStripe
+from sandbox.fake_telegram import FakeTelegram
 
 ADMIN_ID = 900001
 BUYER_ID = 700001

@@ -6,10 +6,10 @@ import asyncio
 from typing import Any
 
 from bot.app import ShopApp
+from sandbox.fake_stripe import FakeStripe
+from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage import deliveries, orders, products
 from storage.models import Order
-from tests.fakes.stripe import FakeStripe
-from tests.fakes.telegram import FakeMessage, FakeTelegram
 
 
 async def add_product(app: ShopApp, **fields: Any) -> int:

@@ -11,11 +11,11 @@ import pytest
 import stripe
 
 from bot.app import ShopApp
+from sandbox.fake_stripe import FakeStripe
+from sandbox.fake_telegram import FakeMessage, FakeTelegram, parse_html, utf16_len
 from storage import deliveries, orders
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID
-from tests.fakes.stripe import FakeStripe
-from tests.fakes.telegram import FakeMessage, FakeTelegram, parse_html, utf16_len
 from tests.story import add_product, buy, order_of, session_of, settled
 
 SHIPPING = {

@@ -10,11 +10,11 @@ import pytest
 from bot import admin_products, texts
 from bot.app import ShopApp
 from bot.config import Settings
+from sandbox.fake_stripe import FakeStripe
+from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage import orders, products, stock
 from storage.models import Product, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID, start_app
-from tests.fakes.stripe import FakeStripe
-from tests.fakes.telegram import FakeMessage, FakeTelegram
 from tests.story import add_product, open_card
 
 

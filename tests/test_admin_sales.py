@@ -10,13 +10,13 @@ import stripe
 
 from bot.admin_sales import WINDOWS, window_start
 from bot.app import ShopApp
+from sandbox.fake_stripe import FakeStripe
+from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage import orders, products, sales
 from storage.clock import now
 from storage.db import Database
 from storage.models import OrderStatus
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID
-from tests.fakes.stripe import FakeStripe
-from tests.fakes.telegram import FakeMessage, FakeTelegram
 from tests.story import add_product, buy, order_of, session_of, settled
 from tests.test_admin_orders import admin_says, open_card_as, tap, unpaid_order
 

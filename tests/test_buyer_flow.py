@@ -7,11 +7,11 @@ import asyncio
 import aiohttp
 
 from bot.app import ShopApp
+from sandbox.fake_stripe import FakeStripe
+from sandbox.fake_telegram import FakeTelegram
 from storage import deliveries, orders
 from storage.models import DeliveryKind, OrderStatus
 from tests.conftest import ADMIN_ID, BUYER_ID, PUBLIC_BASE_URL
-from tests.fakes.stripe import FakeStripe
-from tests.fakes.telegram import FakeTelegram
 from tests.story import (
     add_product,
     buy,

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from bot import callbacks, texts
 from bot.app import ShopApp
+from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage.models import Product
 from tests.conftest import BUYER_ID
-from tests.fakes.telegram import FakeMessage, FakeTelegram
 from tests.story import add_product, buy, open_card
 
 

@@ -26,7 +26,7 @@ from stripe.params.checkout import (
     _session_retrieve_params,
 )
 
-from tests.fakes.stripe import (
+from sandbox.fake_stripe import (
     BOOLEAN,
     CHECKOUT_SESSION_CREATE,
     CHECKOUT_SESSION_LIST,

@@ -1,6 +1,6 @@
 """The fake Bot API is only useful if it is as strict as Telegram: prove it with the real SDK.
 
-Every test drives ``tests.fakes.telegram.FakeTelegram`` through a real ``telegram.Bot`` over
+Every test drives ``sandbox.fake_telegram.FakeTelegram`` through a real ``telegram.Bot`` over
 HTTP, so PTB's request encoding and its mapping of error answers to exceptions are exercised.
 """
 
@@ -32,7 +32,7 @@ from telegram.error import (
     RetryAfter,
 )
 
-from tests.fakes.telegram import FakeTelegram
+from sandbox.fake_telegram import FakeTelegram
 
 BUYER = 42
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

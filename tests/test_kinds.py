@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import ShopApp
+from sandbox.fake_stripe import FakeStripe
+from sandbox.fake_telegram import FakeTelegram
 from storage import orders, stock
 from storage.models import OrderStatus, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID
-from tests.fakes.stripe import FakeStripe
-from tests.fakes.telegram import FakeTelegram
 from tests.story import (
     add_product,
     buy,

@@ -12,11 +12,11 @@ from pathlib import Path
 import aiohttp
 
 from bot.app import ShopApp
+from sandbox.fake_stripe import FakeStripe
+from sandbox.fake_telegram import FakeTelegram
 from storage import deliveries
 from storage.models import OrderStatus
 from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
-from tests.fakes.stripe import FakeStripe
-from tests.fakes.telegram import FakeTelegram
 from tests.story import (
     add_product,
     buy,
