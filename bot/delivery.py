@@ -12,9 +12,9 @@ import contextlib
 import logging
 import random
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 
-from bot import texts
+from bot import keyboards, texts
 from bot.telegram_sender import Outcome, Result, edit_text, send_text
 from storage import deliveries, orders, products, stock
 from storage.clock import now
@@ -105,22 +105,32 @@ class DeliveryWorker:
         if delivery.kind is DeliveryKind.GOODS:
             outcome = await self._send_goods(order)
         else:
-            text = await self._render(delivery, order)
-            outcome = await send_text(self._bot, delivery.chat_id, text)
+            text, markup = await self._render(delivery, order)
+            outcome = await send_text(self._bot, delivery.chat_id, text, markup)
         await self._settle(delivery, order, outcome)
 
-    async def _render(self, delivery: Delivery, order: Order) -> str:
+    async def _render(
+        self, delivery: Delivery, order: Order
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
         kind = delivery.kind
         if kind is DeliveryKind.RESEND:
             product = await products.get(self._db.reader, order.product_id)
-            return texts.resend(order, product, await stock.items_of(self._db.reader, order.id))
-        if kind is DeliveryKind.SALE_ALERT:
-            return texts.sale_alert(order)
-        if kind is DeliveryKind.SHIPPED_NOTICE:
-            return texts.shipped_notice(order)
+            items = await stock.items_of(self._db.reader, order.id)
+            return texts.resend(order, product, items), None
+        if kind is DeliveryKind.FAILED_NOTICE:
+            return texts.failed_notice(order), keyboards.buy_again(order)
+        if kind is DeliveryKind.EXPIRED_NOTICE:
+            return texts.expired_notice(order), keyboards.buy_again(order)
+        plain = {
+            DeliveryKind.SALE_ALERT: texts.sale_alert,
+            DeliveryKind.SHIPPED_NOTICE: texts.shipped_notice,
+            DeliveryKind.PROCESSING_NOTICE: texts.processing_notice,
+        }
+        if kind in plain:
+            return plain[kind](order), None
         if kind is DeliveryKind.REFUND_NOTICE:
-            return texts.refund_notice(order, delivery.detail)
-        return texts.problem_alert(order, delivery.detail)
+            return texts.refund_notice(order, delivery.detail), None
+        return texts.problem_alert(order, delivery.detail), None
 
     async def _send_goods(self, order: Order) -> Outcome:
         product = await products.get(self._db.reader, order.product_id)

@@ -1,14 +1,15 @@
-"""Stripe says a session moved → the order moves, and the goods are owed, in one transaction.
+"""Stripe says a session moved → the order moves, and what we owe is queued, in one transaction.
 
-`handle_stripe_event` (webhook) and `fulfil_session` (success page) share `_apply_session`,
-which is idempotent per order: a payment is recorded once, whatever calls it how often.
+The webhook (`handle_stripe_event`), the success page (`fulfil_session`) and the reconciliation
+job (`apply_session_snapshot`) all end in `_apply_session`. Order moves go through the
+allow-list, so events in any order and any number converge on the same final state, and the
+outbox's dedupe keys make every message owed at most once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
@@ -17,6 +18,7 @@ import stripe
 from bot import refunds
 from bot.money import format_money
 from bot.shop import Shop
+from bot.stripe_objects import SessionFacts, session_facts
 from storage import deliveries, events, orders, stock
 from storage.clock import now
 from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
@@ -29,76 +31,6 @@ ASYNC_FAILED = "checkout.session.async_payment_failed"
 EXPIRED = "checkout.session.expired"
 SESSION_EVENTS = frozenset({COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED})
 CHARGE_REFUNDED = "charge.refunded"
-
-
-@dataclass(frozen=True)
-class SessionFacts:
-    """What we need from a checkout.session object, checked for shape."""
-
-    session_id: str
-    order_id: int | None
-    order_ref: str | None
-    status: str | None
-    payment_status: str | None
-    amount_total: int | None
-    currency: str | None
-    payment_intent: str | None
-    livemode: bool
-    shipping_address: str | None = None
-
-
-def session_facts(obj: Mapping[str, Any]) -> SessionFacts:
-    """Parse a checkout.session; ValueError when it is not one."""
-    if obj.get("object") != "checkout.session" or not isinstance(obj.get("id"), str):
-        raise ValueError("not a checkout.session object")
-    metadata = obj.get("metadata") or {}
-    if not isinstance(metadata, Mapping):
-        raise ValueError("metadata is not an object")
-    raw_order = metadata.get("order_id")
-    order_id = int(raw_order) if isinstance(raw_order, str) and raw_order.isdigit() else None
-    intent = obj.get("payment_intent")
-    if isinstance(intent, Mapping):  # expanded
-        intent = intent.get("id")
-    amount = obj.get("amount_total")
-    return SessionFacts(
-        session_id=obj["id"],
-        order_id=order_id,
-        order_ref=_str_or_none(metadata.get("order_ref")),
-        status=_str_or_none(obj.get("status")),
-        payment_status=_str_or_none(obj.get("payment_status")),
-        amount_total=amount if isinstance(amount, int) else None,
-        currency=_str_or_none(obj.get("currency")),
-        payment_intent=_str_or_none(intent),
-        livemode=bool(obj.get("livemode")),
-        shipping_address=_shipping_address(obj),
-    )
-
-
-def _shipping_address(obj: Mapping[str, Any]) -> str | None:
-    """The collected shipping address as lines for people (API 2026: collected_information)."""
-    collected = obj.get("collected_information")
-    details = collected.get("shipping_details") if isinstance(collected, Mapping) else None
-    if not isinstance(details, Mapping):
-        return None
-    address = details.get("address")
-    address = address if isinstance(address, Mapping) else {}
-    city_line = " ".join(
-        str(address[k]) for k in ("postal_code", "city") if isinstance(address.get(k), str)
-    )
-    parts = [
-        details.get("name"),
-        address.get("line1"),
-        address.get("line2"),
-        city_line,
-        address.get("state"),
-        address.get("country"),
-    ]
-    lines = [str(part).strip() for part in parts if isinstance(part, str) and part.strip()]
-    return "\n".join(lines) or None
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 async def handle_stripe_event(shop: Shop, event: stripe.Event) -> None:
@@ -116,7 +48,7 @@ async def handle_stripe_event(shop: Shop, event: stripe.Event) -> None:
     if not isinstance(data, Mapping) or not isinstance(data.get("object"), Mapping):
         raise ValueError("event without data.object")
     if event_type == CHARGE_REFUNDED:
-        await _handle_refund_event(shop, event_id, data["object"])
+        await refunds.handle_refund_event(shop, event_id, data["object"])
         return
     facts = session_facts(data["object"])
     if facts.order_id is None:
@@ -131,9 +63,7 @@ async def handle_stripe_event(shop: Shop, event: stripe.Event) -> None:
             raise LookupError(f"event {event_id}: order {facts.order_id} not found")
         if facts.order_ref != order.ref:
             log.warning(
-                "stripe event %s ignored: order %s belongs to another shop database",
-                event_id,
-                facts.order_id,
+                "stripe event %s ignored: order %s is another database's", event_id, order.id
             )
             await events.record(tx, event_id, event_type, None, "foreign")
             return
@@ -143,43 +73,14 @@ async def handle_stripe_event(shop: Shop, event: stripe.Event) -> None:
     shop.wake_outbox()
 
 
-async def _handle_refund_event(shop: Shop, event_id: str, charge: Mapping[str, Any]) -> None:
-    """A refund from /refund or the Dashboard: Stripe reports the charge's refunded total."""
-    intent, refunded = charge.get("payment_intent"), charge.get("amount_refunded")
-    if charge.get("object") != "charge" or not isinstance(refunded, int):
-        raise ValueError("charge.refunded without a charge")
-    if not isinstance(intent, str):
-        log.info("stripe event %s ignored: a charge without a payment intent", event_id)
-        return
-    async with shop.db.transaction() as tx:
-        if await events.outcome_of(tx, event_id) is not None:
-            return
-        order = await orders.by_payment_intent(tx, intent)
-        if order is None:
-            log.info("stripe event %s ignored: payment %s is not ours", event_id, intent)
-            return
-        changed = await refunds.apply_refunded_total(tx, order, refunded)
-        await events.record(
-            tx, event_id, CHARGE_REFUNDED, order.id, "refunded" if changed else "unchanged"
-        )
-    shop.wake_outbox()
-
-
 async def _apply_event(
     tx: aiosqlite.Connection, shop: Shop, order: Order, event_type: str, facts: SessionFacts
 ) -> str:
     if event_type in (COMPLETED, ASYNC_SUCCEEDED):
         return await _apply_session(tx, shop, order, facts)
     if event_type == ASYNC_FAILED:
-        moved = await orders.transition(
-            tx, order, OrderStatus.FAILED, failure_reason="delayed payment failed"
-        )
-    else:
-        moved = await orders.transition(tx, order, OrderStatus.EXPIRED)
-    if not moved:
-        return "ignored"
-    await stock.release(tx, order.id)
-    return "failed" if event_type == ASYNC_FAILED else "expired"
+        return await _end_unpaid(tx, shop, order, OrderStatus.FAILED)
+    return await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED)
 
 
 async def _apply_session(
@@ -190,10 +91,61 @@ async def _apply_session(
         await orders.update(tx, order.id, checkout_session_id=facts.session_id)
     if facts.payment_status in ("paid", "no_payment_required"):
         return await _record_payment(tx, shop, order, facts)
-    if facts.status == "complete":
-        moved = await orders.transition(tx, order, OrderStatus.PROCESSING)
-        return "processing" if moved else "ignored"
-    return "ignored"
+    if facts.status == "expired":
+        return await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED)
+    if facts.status != "complete":
+        return "ignored"
+    if not await orders.transition(
+        tx, order, OrderStatus.PROCESSING, payment_intent_id=facts.payment_intent
+    ):
+        return "ignored"
+    await _tell_buyer(tx, order, DeliveryKind.PROCESSING_NOTICE)
+    return "processing"
+
+
+async def _end_unpaid(
+    tx: aiosqlite.Connection, shop: Shop, order: Order, status: OrderStatus
+) -> str:
+    """The session will never be paid: release its stock and tell the buyer (once)."""
+    reason = "delayed payment failed" if status is OrderStatus.FAILED else None
+    fields = {"failure_reason": reason} if reason else {}
+    if not await orders.transition(tx, order, status, **fields):
+        return "ignored"
+    await stock.release(tx, order.id)
+    if status is OrderStatus.FAILED:
+        await _tell_buyer(tx, order, DeliveryKind.FAILED_NOTICE)
+    elif shop.settings.notify_expired:
+        await _tell_buyer(tx, order, DeliveryKind.EXPIRED_NOTICE)
+    return status.value
+
+
+async def _tell_buyer(tx: aiosqlite.Connection, order: Order, kind: DeliveryKind) -> None:
+    await deliveries.enqueue(
+        tx,
+        dedupe_key=f"{kind.value}:{order.id}",
+        order_id=order.id,
+        kind=kind,
+        chat_id=order.buyer_chat_id,
+    )
+
+
+async def _tell_admins(
+    tx: aiosqlite.Connection,
+    shop: Shop,
+    order: Order,
+    key: str,
+    kind: DeliveryKind,
+    detail: str = "",
+) -> None:
+    for admin in sorted(shop.settings.admin_ids):
+        await deliveries.enqueue(
+            tx,
+            dedupe_key=f"{key}:{order.id}:{admin}",
+            order_id=order.id,
+            kind=kind,
+            chat_id=admin,
+            detail=detail,
+        )
 
 
 async def _record_payment(
@@ -206,16 +158,12 @@ async def _record_payment(
         if order.failure_reason != problem:
             await orders.update(tx, order.id, failure_reason=problem)
             await orders.transition(tx, order, OrderStatus.FAILED)
-            for admin in sorted(shop.settings.admin_ids):
-                await deliveries.enqueue(
-                    tx,
-                    dedupe_key=f"mismatch:{order.id}:{admin}",
-                    order_id=order.id,
-                    kind=DeliveryKind.PROBLEM_ALERT,
-                    chat_id=admin,
-                    detail=f"{problem}. The goods were NOT delivered; check the payment in "
-                    f"Stripe ({facts.session_id}) and refund or deliver by hand.",
-                )
+            await stock.release(tx, order.id)
+            detail = (
+                f"{problem}. The goods were NOT delivered; check the payment in Stripe "
+                f"({facts.session_id}) and refund or deliver by hand."
+            )
+            await _tell_admins(tx, shop, order, "mismatch", DeliveryKind.PROBLEM_ALERT, detail)
             log.error("order %s not delivered: %s", order.id, problem)
         return "mismatch"
     moved = await orders.transition(
@@ -230,43 +178,29 @@ async def _record_payment(
         return "ignored"
     if order.product_kind is ProductKind.DIGITAL_STOCK:
         await _hand_over_stock(tx, shop, order)
-    await deliveries.enqueue(
-        tx,
-        dedupe_key=f"goods:{order.id}",
-        order_id=order.id,
-        kind=DeliveryKind.GOODS,
-        chat_id=order.buyer_chat_id,
-    )
-    for admin in sorted(shop.settings.admin_ids):
-        await deliveries.enqueue(
-            tx,
-            dedupe_key=f"sale:{order.id}:{admin}",
-            order_id=order.id,
-            kind=DeliveryKind.SALE_ALERT,
-            chat_id=admin,
-        )
+    await _tell_buyer(tx, order, DeliveryKind.GOODS)
+    await _tell_admins(tx, shop, order, "sale", DeliveryKind.SALE_ALERT)
+    if order.amount_refunded:  # a refund event overtook this payment's events
+        paid = await orders.get(tx, order.id)
+        assert paid is not None
+        await refunds.apply_refunded_total(tx, paid, paid.amount_refunded)
     return "paid"
 
 
 async def _hand_over_stock(tx: aiosqlite.Connection, shop: Shop, order: Order) -> None:
     """Reserved items become the buyer's. If the reservation was released meanwhile (the
     session expired locally, then the payment went through), take fresh items; if the pool is
-    empty, the admins must act."""
+    short, the admins must act."""
     missing = order.quantity - await stock.reserved_for(tx, order.id)
     if missing > 0 and not await stock.reserve(tx, order.product_id, order.id, missing):
         await stock.reserve(
             tx, order.product_id, order.id, await stock.available(tx, order.product_id)
         )
-        for admin in sorted(shop.settings.admin_ids):
-            await deliveries.enqueue(
-                tx,
-                dedupe_key=f"short:{order.id}:{admin}",
-                order_id=order.id,
-                kind=DeliveryKind.PROBLEM_ALERT,
-                chat_id=admin,
-                detail="It is paid but the stock ran out before all its items could be given. "
-                "Add stock and use Send again, or refund the difference.",
-            )
+        detail = (
+            "It is paid but the stock ran out before all its items could be given. "
+            "Add stock and use Send again, or refund the difference."
+        )
+        await _tell_admins(tx, shop, order, "short", DeliveryKind.PROBLEM_ALERT, detail)
     await stock.sell(tx, order.id)
 
 
@@ -285,6 +219,22 @@ def _mismatch(order: Order, facts: SessionFacts, livemode: bool) -> str | None:
     return None
 
 
+async def apply_session_snapshot(shop: Shop, obj: Mapping[str, Any]) -> Order | None:
+    """Apply a checkout.session as Stripe has it now (retrieved or listed), for the success
+    page and the reconciliation job. None when the session is not one of our orders."""
+    facts = session_facts(obj)
+    if facts.order_id is None:
+        return None
+    async with shop.db.transaction() as tx:
+        order = await orders.get(tx, facts.order_id)
+        if order is None or order.ref != facts.order_ref:
+            return None
+        await _apply_session(tx, shop, order, facts)
+        after = await orders.get(tx, order.id)
+    shop.wake_outbox()
+    return after
+
+
 async def fulfil_session(shop: Shop, session_id: str) -> str:
     """Check a session with Stripe and record its payment (the /success page's safety net).
 
@@ -300,16 +250,9 @@ async def fulfil_session(shop: Shop, session_id: str) -> str:
     except stripe.StripeError as error:
         log.warning("success page: could not retrieve session: %s", type(error).__name__)
         return "unknown"
-    facts = session_facts(session.to_dict())
-    if facts.order_id != order.id or facts.order_ref != order.ref:
+    after = await apply_session_snapshot(shop, session.to_dict())
+    if after is None or after.id != order.id:
         return "unknown"
-    async with shop.db.transaction() as tx:
-        current = await orders.get(tx, order.id)
-        assert current is not None
-        await _apply_session(tx, shop, current, facts)
-        after = await orders.get(tx, order.id)
-    shop.wake_outbox()
-    assert after is not None
     if after.is_paid:
         return "paid"
     return "processing" if after.status is OrderStatus.PROCESSING else "unpaid"

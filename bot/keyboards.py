@@ -91,6 +91,13 @@ def product_card(
     )
 
 
+def buy_again(order: Order) -> InlineKeyboardMarkup:
+    """Back to the product's card, for an order that will not be paid."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("🔁 Buy again", callback_data=encode("prod", order.product_id))]]
+    )
+
+
 def pay(order: Order) -> InlineKeyboardMarkup:
     assert order.checkout_url is not None
     return InlineKeyboardMarkup(

@@ -7,16 +7,18 @@ Totals only grow, so the command's answer and the later webhook for the same ref
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import aiosqlite
 import stripe
 
 from bot.money import format_money
 from bot.shop import Shop
-from storage import deliveries, orders
+from storage import deliveries, events, orders
 from storage import refunds as refund_log
-from storage.models import DeliveryKind, Order, OrderStatus
+from storage.models import PAID_STATES, DeliveryKind, Order, OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -34,25 +36,78 @@ class RefundDone:
 
 
 async def apply_refunded_total(tx: aiosqlite.Connection, order: Order, refunded_total: int) -> bool:
-    """Bring the order up to Stripe's refunded total; tell the buyer once per new total."""
+    """Bring the order up to Stripe's refunded total; tell the buyer once per new total.
+
+    A refund that overtakes the payment's own events is remembered on the unpaid order and
+    applied when the payment is recorded, so any arrival order ends in the same state."""
     total = min(refunded_total, order.amount_total)
-    if total <= order.amount_refunded:
-        return False
+    if order.status not in PAID_STATES:
+        if total <= order.amount_refunded:
+            return False
+        await orders.update(tx, order.id, amount_refunded=total)
+        return True
     status = OrderStatus.REFUNDED if total >= order.amount_total else OrderStatus.PARTIALLY_REFUNDED
+    if total <= 0 or (total == order.amount_refunded and order.status is status):
+        return False
+    if total < order.amount_refunded:
+        return False
     if not await orders.transition(tx, order, status, amount_refunded=total):
         log.warning("order %s: refund to %s not applied from %s", order.id, total, order.status)
         return False
+    what = (
+        "fully refunded"
+        if status is OrderStatus.REFUNDED
+        else f"refunded {format_money(total, order.currency)} in total"
+    )
     await deliveries.enqueue(
         tx,
         dedupe_key=f"refund:{order.id}:{total}",
         order_id=order.id,
         kind=DeliveryKind.REFUND_NOTICE,
         chat_id=order.buyer_chat_id,
-        detail="fully refunded"
-        if status is OrderStatus.REFUNDED
-        else f"refunded {format_money(total - order.amount_refunded, order.currency)}",
+        detail=what,
     )
     return True
+
+
+async def handle_refund_event(shop: Shop, event_id: str, charge: Mapping[str, Any]) -> None:
+    """charge.refunded (from /refund or the Dashboard): the charge's refunded total applies.
+
+    The order is found by its payment intent; if the payment's own events have not arrived
+    yet, the intent's metadata (ours carry the order id) says which order it is."""
+    intent, refunded = charge.get("payment_intent"), charge.get("amount_refunded")
+    if charge.get("object") != "charge" or not isinstance(refunded, int):
+        raise ValueError("charge.refunded without a charge")
+    if not isinstance(intent, str):
+        log.info("stripe event %s ignored: a charge without a payment intent", event_id)
+        return
+    order = await orders.by_payment_intent(shop.db.reader, intent)
+    order_id = order.id if order else await _order_of_intent(shop, intent)
+    if order_id is None:
+        log.info("stripe event %s ignored: payment %s is not ours", event_id, intent)
+        return
+    async with shop.db.transaction() as tx:
+        if await events.outcome_of(tx, event_id) is not None:
+            return
+        current = await orders.get(tx, order_id)
+        if current is None:
+            raise LookupError(f"event {event_id}: order {order_id} not found")
+        if current.payment_intent_id is None:
+            await orders.update(tx, current.id, payment_intent_id=intent)
+        changed = await apply_refunded_total(tx, current, refunded)
+        await events.record(
+            tx, event_id, "charge.refunded", current.id, "refunded" if changed else "unchanged"
+        )
+    shop.wake_outbox()
+
+
+async def _order_of_intent(shop: Shop, intent: str) -> int | None:
+    metadata = await shop.stripe.payment_intent_metadata(intent)
+    raw, ref = metadata.get("order_id", ""), metadata.get("order_ref")
+    if not raw.isdigit():
+        return None
+    order = await orders.get(shop.db.reader, int(raw))
+    return order.id if order is not None and order.ref == ref else None
 
 
 async def refund_order(

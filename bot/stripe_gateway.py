@@ -79,6 +79,11 @@ class StripeGateway:
         )
         return RefundResult(refund.id, refund.amount, refund.currency, refund.status or "pending")
 
+    async def payment_intent_metadata(self, payment_intent_id: str) -> dict[str, str]:
+        intent = await self._client.v1.payment_intents.retrieve_async(payment_intent_id)
+        metadata = intent.to_dict().get("metadata") or {}
+        return {str(key): str(value) for key, value in metadata.items()}
+
     async def retrieve_checkout_session(self, session_id: str) -> stripe.checkout.Session:
         return await self._client.v1.checkout.sessions.retrieve_async(session_id)
 

@@ -189,6 +189,27 @@ def sale_alert(order: Order) -> str:
     return text
 
 
+def processing_notice(order: Order) -> str:
+    return (
+        f"⏳ Thanks! Your payment for order #{order.id} is being confirmed by your bank. "
+        "This can take a few days with some payment methods; we'll deliver as soon as it clears."
+    )
+
+
+def failed_notice(order: Order) -> str:
+    return (
+        f"❌ The payment for order #{order.id} ({escape(clip(order.product_title, 128))}) "
+        "did not go through, so nothing was charged. You can try again with another method."
+    )
+
+
+def expired_notice(order: Order) -> str:
+    return (
+        f"⌛ Your payment link for order #{order.id} ({escape(clip(order.product_title, 128))}) "
+        "expired. Still interested? Tap below to get a fresh one."
+    )
+
+
 def shipped_notice(order: Order) -> str:
     tracking = f"\nTracking: <code>{escape(order.tracking)}</code>" if order.tracking else ""
     return (

@@ -33,8 +33,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PAID: frozenset({S.FULFILLED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
     S.FULFILLED: frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED}),
     S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
-    S.FAILED: frozenset({S.PAID, S.PROCESSING}),
-    S.EXPIRED: frozenset({S.PAID, S.PROCESSING}),
+    S.FAILED: frozenset({S.PAID}),
+    S.EXPIRED: frozenset({S.PAID}),
     S.REFUNDED: frozenset(),
 }
 
@@ -134,6 +134,9 @@ class DeliveryKind(enum.StrEnum):
     RESEND = "resend"  # the goods again, asked for by the buyer
     SALE_ALERT = "sale_alert"  # "new sale" to an admin
     PROBLEM_ALERT = "problem_alert"  # a payment that needs a human, to an admin
+    PROCESSING_NOTICE = "processing_notice"  # "your payment is being confirmed"
+    FAILED_NOTICE = "failed_notice"  # "your delayed payment failed" + try again
+    EXPIRED_NOTICE = "expired_notice"  # "your payment link expired" + buy again
     SHIPPED_NOTICE = "shipped_notice"  # "your order is on its way", to the buyer
     REFUND_NOTICE = "refund_notice"  # "you were refunded", to the buyer
 

@@ -46,17 +46,17 @@ async def available(conn: aiosqlite.Connection, product_id: int) -> int:
 async def reserve(
     conn: aiosqlite.Connection, product_id: int, order_id: int, quantity: int
 ) -> bool:
-    """Reserve `quantity` items for the order, all or none (call inside a transaction)."""
-    cursor = await conn.execute(
+    """Reserve `quantity` more items for the order, all or none. Call it inside a write
+    transaction: the count and the update then see the same pool."""
+    if await available(conn, product_id) < quantity:
+        return False
+    await conn.execute(
         "UPDATE stock_items SET state = 'reserved', order_id = ? WHERE id IN ("
         " SELECT id FROM stock_items WHERE product_id = ? AND state = 'available'"
         " ORDER BY id LIMIT ?)",
         (order_id, product_id, quantity),
     )
-    if cursor.rowcount == quantity:
-        return True
-    await release(conn, order_id)
-    return False
+    return True
 
 
 async def reserved_for(conn: aiosqlite.Connection, order_id: int) -> int:
