@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -79,8 +80,13 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
 
 
 class ShopApp:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, add_routes: Callable[[web.Application], None] | None = None
+    ) -> None:
+        """`add_routes` may add more routes to the HTTP server before it starts (the sandbox
+        serves its pages beside the shop's, on the same port)."""
         self.settings = settings
+        self._add_routes = add_routes
         self.application = build_application(settings)
         self.stripe = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
         self.db: Database | None = None
@@ -139,6 +145,8 @@ class ShopApp:
             stripe_webhook_secret=settings.stripe_webhook_secret,
             telegram_secret=settings.telegram_webhook_secret,
         )
+        if self._add_routes is not None:
+            self._add_routes(server)
         self._runner = web.AppRunner(server, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.host, settings.port)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import stripe
 
 from bot.shop import Shop
+from bot.stripe_gateway import StripeBusy
 from storage import orders, products, stock
 from storage.clock import now
 from storage.models import Order, OrderStatus, ProductKind
@@ -20,13 +22,20 @@ _MIN_LIFE = 30 * 60 + 60
 _MAX_LIFE = 24 * 60 * 60 - 60
 # A link that expires sooner than this is not offered again; a fresh session is made instead.
 REUSE_MARGIN_SECONDS = 5 * 60
+MAX_OPEN_SESSIONS_PER_BUYER = 5
+# When the Stripe queue is this long, the buyer first gets a "preparing…" message.
+PLACEHOLDER_AFTER_SECONDS = 3.0
 
 
-class ProductUnavailable(Exception):
+class CheckoutRefused(Exception):
+    """No payment link for this tap; the subclass says why, for the buyer."""
+
+
+class ProductUnavailable(CheckoutRefused):
     """The product is gone or hidden."""
 
 
-class SoldOut(Exception):
+class SoldOut(CheckoutRefused):
     """Not enough stock items left for the quantity asked."""
 
     def __init__(self, available: int) -> None:
@@ -34,7 +43,15 @@ class SoldOut(Exception):
         self.available = available
 
 
-class CheckoutFailed(Exception):
+class TooManyOpen(CheckoutRefused):
+    """The buyer already has as many unpaid payment links as we allow."""
+
+
+class SlowDown(CheckoutRefused):
+    """The buyer taps Buy faster than a person shops."""
+
+
+class CheckoutFailed(CheckoutRefused):
     """Stripe refused or could not be reached; the order is marked failed."""
 
 
@@ -49,10 +66,19 @@ def session_expiry(minutes: int, at: int) -> int:
     return at + min(max(minutes * 60, _MIN_LIFE), _MAX_LIFE)
 
 
-async def start_checkout(shop: Shop, buyer: Buyer, product_id: int, quantity: int) -> Order:
+async def start_checkout(
+    shop: Shop,
+    buyer: Buyer,
+    product_id: int,
+    quantity: int,
+    on_wait: Callable[[], Awaitable[None]] | None = None,
+) -> Order:
     """Return an order awaiting payment with its Checkout URL, reusing an open one.
 
-    Serialised per buyer, so a double tap cannot create two sessions."""
+    Serialised per buyer, so a double tap cannot create two sessions. `on_wait` runs first when
+    the Stripe queue is long (a flash sale), so the buyer sees that the link is coming."""
+    if not shop.buy_taps.allow(buyer.user_id):
+        raise SlowDown
     async with shop.buyer_locks.hold(buyer.user_id):
         product = await products.get(shop.db.reader, product_id)
         if product is None or not product.active or product.archived:
@@ -66,6 +92,11 @@ async def start_checkout(shop: Shop, buyer: Buyer, product_id: int, quantity: in
         )
         if existing is not None:
             return existing
+        if (
+            await orders.count_open(shop.db.reader, buyer.user_id, now())
+            >= MAX_OPEN_SESSIONS_PER_BUYER
+        ):
+            raise TooManyOpen
         async with shop.db.transaction() as tx:
             order = await orders.create(
                 tx,
@@ -85,8 +116,13 @@ async def start_checkout(shop: Shop, buyer: Buyer, product_id: int, quantity: in
             ):
                 # Raising rolls the order back too: nothing was promised to anyone.
                 raise SoldOut(await stock.available(tx, product.id))
+        if on_wait is not None and shop.stripe.estimated_wait() >= PLACEHOLDER_AFTER_SECONDS:
+            await on_wait()
         try:
             link = await shop.stripe.create_checkout_session(order, product, shop.checkout_settings)
+        except StripeBusy as error:
+            await _fail(shop, order, "checkout: busy")
+            raise CheckoutFailed from error
         except stripe.StripeError as error:
             log.error(
                 "checkout for order %s failed: %s (status %s, code %s, request %s)",
@@ -96,10 +132,7 @@ async def start_checkout(shop: Shop, buyer: Buyer, product_id: int, quantity: in
                 error.code,
                 error.request_id,
             )
-            async with shop.db.transaction() as tx:
-                reason = f"checkout: {error.code or type(error).__name__}"
-                await orders.transition(tx, order, OrderStatus.FAILED, failure_reason=reason)
-                await stock.release(tx, order.id)
+            await _fail(shop, order, f"checkout: {error.code or type(error).__name__}")
             raise CheckoutFailed from error
         async with shop.db.transaction() as tx:
             current = await orders.get(tx, order.id)
@@ -111,3 +144,9 @@ async def start_checkout(shop: Shop, buyer: Buyer, product_id: int, quantity: in
             updated = await orders.get(tx, order.id)
         assert updated is not None
         return updated
+
+
+async def _fail(shop: Shop, order: Order, reason: str) -> None:
+    async with shop.db.transaction() as tx:
+        await orders.transition(tx, order, OrderStatus.FAILED, failure_reason=reason)
+        await stock.release(tx, order.id)

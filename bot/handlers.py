@@ -20,7 +20,15 @@ from telegram.ext import (
 
 from bot import keyboards, texts
 from bot.callbacks import decode
-from bot.checkout import Buyer, CheckoutFailed, ProductUnavailable, SoldOut, start_checkout
+from bot.checkout import (
+    Buyer,
+    CheckoutRefused,
+    ProductUnavailable,
+    SlowDown,
+    SoldOut,
+    TooManyOpen,
+    start_checkout,
+)
 from bot.shop import Shop, shop_of
 from storage import deliveries, orders, products, stock
 from storage.models import DeliveryKind, Product, ProductKind
@@ -218,25 +226,48 @@ async def _change_quantity(
 async def _buy(
     shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
 ) -> None:
+    """Buy → (a "preparing…" message when Stripe is busy) → the order message with Pay."""
     await query.answer("Preparing your payment link…")
+    placeholder: list[Message] = []
+
+    async def show_waiting() -> None:
+        placeholder.append(await message.reply_text(texts.preparing_link()))
+
     try:
         order = await start_checkout(
-            shop, _buyer(query.from_user, message.chat.id), product_id, quantity
+            shop, _buyer(query.from_user, message.chat.id), product_id, quantity, show_waiting
         )
-    except ProductUnavailable:
-        await message.reply_text(texts.product_unavailable())
+    except CheckoutRefused as refusal:
+        await _say_or_edit(placeholder, message, _refusal_text(refusal))
         return
-    except SoldOut as sold_out:
-        await message.reply_text(texts.sold_out(sold_out.available))
-        return
-    except CheckoutFailed:
-        await message.reply_text(texts.checkout_failed())
-        return
-    sent = await message.reply_text(
-        texts.pay_message(order), parse_mode=ParseMode.HTML, reply_markup=keyboards.pay(order)
-    )
+    text, markup = texts.pay_message(order), keyboards.pay(order)
+    if placeholder:
+        sent = await placeholder[0].edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        message_id = sent.message_id if isinstance(sent, Message) else placeholder[0].message_id
+    else:
+        sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        message_id = sent.message_id
     async with shop.db.transaction() as tx:
-        await orders.update(tx, order.id, message_id=sent.message_id)
+        await orders.update(tx, order.id, message_id=message_id)
+
+
+def _refusal_text(refusal: CheckoutRefused) -> str:
+    if isinstance(refusal, SoldOut):
+        return texts.sold_out(refusal.available)
+    if isinstance(refusal, ProductUnavailable):
+        return texts.product_unavailable()
+    if isinstance(refusal, TooManyOpen):
+        return texts.too_many_open()
+    if isinstance(refusal, SlowDown):
+        return texts.slow_down()
+    return texts.checkout_failed()
+
+
+async def _say_or_edit(placeholder: list[Message], message: Message, text: str) -> None:
+    if placeholder:
+        await placeholder[0].edit_text(text)
+    else:
+        await message.reply_text(text)
 
 
 async def _send_again(shop: Shop, query: CallbackQuery, order_id: int) -> None:

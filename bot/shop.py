@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,6 +38,30 @@ class KeyedLocks:
                 del self._locks[key]
 
 
+class RateWindow:
+    """At most `limit` events per key in any `seconds`-long window (Buy taps per buyer)."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self._limit, self._seconds = limit, seconds
+        self._events: dict[int, deque[float]] = {}
+
+    def allow(self, key: int) -> bool:
+        moment = time.monotonic()
+        events = self._events.setdefault(key, deque())
+        while events and events[0] <= moment - self._seconds:
+            events.popleft()
+        if len(events) >= self._limit:
+            return False
+        events.append(moment)
+        if len(self._events) > 10_000:  # forget idle buyers now and then
+            for idle in [k for k, v in self._events.items() if not v or v[-1] < moment - 60]:
+                del self._events[idle]
+        return True
+
+
+BUY_TAPS_PER_MINUTE = 10
+
+
 @dataclass
 class Shop:
     settings: Settings
@@ -44,6 +70,7 @@ class Shop:
     bot: Bot
     wake_outbox: Callable[[], None]
     buyer_locks: KeyedLocks = field(default_factory=KeyedLocks)
+    buy_taps: RateWindow = field(default_factory=lambda: RateWindow(BUY_TAPS_PER_MINUTE, 60))
 
     @property
     def checkout_settings(self) -> CheckoutSettings:

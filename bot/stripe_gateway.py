@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 import stripe
+from aiolimiter import AsyncLimiter
 from stripe.params.checkout import SessionCreateParams
 
 from storage.models import Order, Product, ProductKind
@@ -14,9 +18,27 @@ from storage.models import Order, Product, ProductKind
 log = logging.getLogger(__name__)
 
 # The SDK retries connection errors, 409 and 5xx under the same idempotency key; a plain 429
-# is never retried by the SDK (it raises RateLimitError).
+# is never retried by the SDK (it raises RateLimitError) — `_with_backoff` does that.
 NETWORK_RETRIES = 3
 REQUEST_TIMEOUT_SECONDS = 30
+# Stripe allows about 25 Checkout Session creations per second; stay just under it so a flash
+# sale queues here instead of collecting 429s.
+SESSION_CREATES_PER_SECOND = 24
+MAX_WAITING_CREATES = 2000
+BACKOFF_ATTEMPTS = 8
+BACKOFF_FIRST_SECONDS = 0.25
+BACKOFF_MAX_SECONDS = 8.0
+
+
+class StripeBusy(Exception):
+    """Too many buyers are already waiting for a payment link; try again in a minute."""
+
+
+def _transient(error: stripe.StripeError) -> bool:
+    """Worth another try under the same idempotency key: throttling, outages, timeouts."""
+    if isinstance(error, stripe.RateLimitError | stripe.APIConnectionError):
+        return True
+    return isinstance(error, stripe.APIError) and (error.http_status or 500) >= 500
 
 
 @dataclass(frozen=True)
@@ -43,6 +65,8 @@ class RefundResult:
 
 class StripeGateway:
     def __init__(self, api_key: str, api_base: str) -> None:
+        self._creates = AsyncLimiter(SESSION_CREATES_PER_SECOND, 1)
+        self._waiting = 0
         self._http = stripe.AIOHTTPClient(timeout=REQUEST_TIMEOUT_SECONDS)
         self._client = stripe.StripeClient(
             api_key,
@@ -58,14 +82,45 @@ class StripeGateway:
         self, order: Order, product: Product, settings: CheckoutSettings
     ) -> CheckoutLink:
         """One session per order; the order's random ref is the idempotency key, so a retry
-        after a timeout returns the session Stripe already made instead of a second one."""
-        session = await self._client.v1.checkout.sessions.create_async(
-            checkout_session_params(order, product, settings),
-            {"idempotency_key": f"checkout-{order.ref}"},
-        )
+        after a timeout returns the session Stripe already made instead of a second one.
+
+        Creations queue here at Stripe's rate (a bounded queue: StripeBusy when full), and
+        429s, 5xx and timeouts are retried with backoff and jitter under the same key."""
+        if self._waiting >= MAX_WAITING_CREATES:
+            raise StripeBusy
+        params = checkout_session_params(order, product, settings)
+        options: stripe.RequestOptions = {"idempotency_key": f"checkout-{order.ref}"}
+        self._waiting += 1
+        try:
+            session = await self._with_backoff(
+                lambda: self._client.v1.checkout.sessions.create_async(params, options)
+            )
+        finally:
+            self._waiting -= 1
         if not session.url:
             raise stripe.APIError("Checkout Session came back without a url")
         return CheckoutLink(session.id, session.url, session.expires_at)
+
+    def estimated_wait(self) -> float:
+        """Seconds a new session creation would wait in the queue right now."""
+        return self._waiting / SESSION_CREATES_PER_SECOND
+
+    async def _with_backoff(
+        self, call: Callable[[], Awaitable[stripe.checkout.Session]]
+    ) -> stripe.checkout.Session:
+        for attempt in range(BACKOFF_ATTEMPTS):
+            async with self._creates:
+                try:
+                    return await call()
+                except stripe.StripeError as error:
+                    if not _transient(error) or attempt == BACKOFF_ATTEMPTS - 1:
+                        raise
+                    delay = min(BACKOFF_FIRST_SECONDS * 2**attempt, BACKOFF_MAX_SECONDS)
+                    log.warning(
+                        "Stripe %s; retrying session creation in %.1fs", type(error).__name__, delay
+                    )
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+        raise AssertionError("unreachable")
 
     async def create_refund(
         self, payment_intent_id: str, amount: int | None, idempotency_key: str
@@ -86,6 +141,18 @@ class StripeGateway:
 
     async def retrieve_checkout_session(self, session_id: str) -> stripe.checkout.Session:
         return await self._client.v1.checkout.sessions.retrieve_async(session_id)
+
+    async def list_checkout_sessions(
+        self, created_since: int, *, page_size: int = 100
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every Checkout Session created since `created_since` (Unix time), newest first, as
+        plain dicts, fetched page by page as the caller goes — so a caller that stops early
+        (a 429) has not paid for pages it never used."""
+        page = await self._client.v1.checkout.sessions.list_async(
+            {"created": {"gte": created_since}, "limit": page_size}
+        )
+        async for session in page.auto_paging_iter():
+            yield session.to_dict()
 
 
 def checkout_session_params(

@@ -124,8 +124,19 @@ def checkout_failed() -> str:
     )
 
 
-def too_fast() -> str:
-    return "One moment — your payment link is being prepared."
+def preparing_link() -> str:
+    return "⏳ Lots of buyers right now — preparing your payment link, it will appear here…"
+
+
+def too_many_open() -> str:
+    return (
+        "You already have several unpaid payment links. Pay or let one expire, "
+        "or check /orders, before starting another."
+    )
+
+
+def slow_down() -> str:
+    return "Easy there — that's a lot of taps. Please wait a minute and try again."
 
 
 def goods(order: Order, product: Product | None, items: list[str], *, room: int) -> str:

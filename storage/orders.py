@@ -103,6 +103,17 @@ async def open_for(
     return Order.from_row(row) if row else None
 
 
+async def count_open(conn: aiosqlite.Connection, buyer_user_id: int, at: int) -> int:
+    """The buyer's payment links that can still be paid (or are being made)."""
+    async with conn.execute(
+        "SELECT COUNT(*) FROM orders WHERE buyer_user_id = ? AND status IN (?, ?)"
+        " AND expires_at > ?",
+        (buyer_user_id, OrderStatus.PENDING.value, OrderStatus.AWAITING_PAYMENT.value, at),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def for_buyer(
     conn: aiosqlite.Connection, buyer_user_id: int, *, offset: int, limit: int
 ) -> list[Order]:
@@ -185,6 +196,29 @@ async def count(
     async with conn.execute(f"SELECT COUNT(*) FROM orders{where}", args) as cursor:  # noqa: S608
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+async def oldest_created_at(
+    conn: aiosqlite.Connection, statuses: frozenset[OrderStatus]
+) -> int | None:
+    """When the oldest order in these states was created: how far back reconciliation must
+    look at Stripe's sessions (a session is always created after its order)."""
+    where, args = _status_filter(statuses)
+    async with conn.execute(f"SELECT MIN(created_at) FROM orders{where}", args) as cursor:  # noqa: S608
+        row = await cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+async def open_expired(conn: aiosqlite.Connection, *, before: int, limit: int) -> list[Order]:
+    """Orders still waiting for a payment whose link expired before `before`, oldest first:
+    their sessions are over, so reconciliation settles them."""
+    async with conn.execute(
+        "SELECT * FROM orders WHERE status IN (?, ?) AND expires_at < ?"
+        " ORDER BY expires_at, id LIMIT ?",
+        (OrderStatus.PENDING.value, OrderStatus.AWAITING_PAYMENT.value, before, limit),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [Order.from_row(row) for row in rows]
 
 
 def _status_filter(statuses: frozenset[OrderStatus] | None) -> tuple[str, tuple[str, ...]]:

@@ -27,9 +27,13 @@ async def add_product(app: ShopApp, **fields: Any) -> int:
 
 
 async def open_card(telegram: FakeTelegram, buyer: int, product_id: int) -> FakeMessage:
-    """The buyer follows a deep link to the product and sees its card."""
+    """The buyer follows a deep link to the product and sees its (new) card."""
+    seen = _last_id(telegram, buyer, len(telegram.messages(buyer)))
     telegram.user_sends(buyer, f"/start p_{product_id}")
-    return await telegram.wait_for(buyer, lambda m: any("Buy" in b["text"] for b in m.buttons()))
+    return await telegram.wait_for(
+        buyer,
+        lambda m: m.message_id > seen and any("Buy" in b["text"] for b in m.buttons()),
+    )
 
 
 async def buy(telegram: FakeTelegram, buyer: int, card: FakeMessage) -> FakeMessage:

@@ -237,17 +237,51 @@ async def test_title_with_html_characters_renders(
     assert "Tom & Jerry <Deluxe>" in (alert.text or "")
 
 
-async def test_stripe_error_gives_a_friendly_message_and_fails_the_order(
+async def test_stripe_refusal_gives_a_friendly_message_and_fails_the_order(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
-    product_id = await add_product(app)
+    product_id = await add_product(app, price_minor=10)  # under Stripe's minimum charge
     card = await open_card(telegram, BUYER_ID, product_id)
-    stripe_api.fail_next("POST", "/v1/checkout/sessions", times=1, status=429)
     telegram.user_taps(BUYER_ID, card, card.button("Buy")["callback_data"])
     await telegram.wait_for(BUYER_ID, lambda m: "couldn't start the payment" in (m.text or ""))
     assert app.db is not None
     order = await orders.get(app.db.reader, 1)
     assert order is not None and order.status is OrderStatus.FAILED
+    assert order.failure_reason == "checkout: amount_too_small"
+    assert len(stripe_api.requests_to("POST", "/v1/checkout/sessions")) == 1  # not retried
+
+
+async def test_stripe_throttling_and_outage_are_retried_under_the_same_key(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_id = await add_product(app)
+    card = await open_card(telegram, BUYER_ID, product_id)
+    stripe_api.fail_next("POST", "/v1/checkout/sessions", times=3, status=429)
+    pay_message = await buy(telegram, BUYER_ID, card)
+    assert pay_message.button("Pay")
+    attempts = stripe_api.requests_to("POST", "/v1/checkout/sessions")
+    assert [r.status for r in attempts] == [429, 429, 429, 200]
+    assert len({r.idempotency_key for r in attempts}) == 1
+    stripe_api.fail_next("POST", "/v1/checkout/sessions", times=2, status=503)
+    other = BUYER_ID + 1
+    assert (await buy(telegram, other, await open_card(telegram, other, product_id))).button("Pay")
+    assert len(stripe_api.sessions) == 2
+
+
+async def test_buyers_cannot_flood_checkout(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_ids = [await add_product(app, title=f"P{n}") for n in range(7)]
+    for product_id in product_ids[:5]:
+        await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
+    card = await open_card(telegram, BUYER_ID, product_ids[5])
+    telegram.user_taps(BUYER_ID, card, card.button("Buy")["callback_data"])
+    await telegram.wait_for(BUYER_ID, lambda m: "several unpaid payment links" in (m.text or ""))
+    assert len(stripe_api.sessions) == 5
+    for _ in range(6):  # 4 more taps reach the limit of 10 a minute, then it says slow down
+        telegram.user_taps(BUYER_ID, card, card.button("Buy")["callback_data"])
+    await telegram.wait_for(BUYER_ID, lambda m: "lot of taps" in (m.text or ""))
+    assert len(stripe_api.sessions) == 5
 
 
 async def test_success_page_fulfils_when_the_webhook_is_lost(

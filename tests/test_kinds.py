@@ -7,7 +7,7 @@ import asyncio
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
-from storage import orders, stock
+from storage import orders, products, stock
 from storage.models import OrderStatus, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID
 from tests.story import (
@@ -89,8 +89,10 @@ async def test_stripe_failure_releases_the_reserved_key(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
     product_id = await _stock_product(app, ["ONLY-KEY"])
+    assert app.db is not None
+    async with app.db.transaction() as tx:  # under Stripe's minimum: Stripe refuses it
+        await products.update(tx, product_id, price_minor=10)
     card = await open_card(telegram, BUYER_ID, product_id)
-    stripe_api.fail_next("POST", "/v1/checkout/sessions", status=429)
     telegram.user_taps(BUYER_ID, card, card.button("Buy")["callback_data"])
     await telegram.wait_for(BUYER_ID, lambda m: "couldn't start the payment" in (m.text or ""))
     assert app.db is not None
