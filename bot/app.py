@@ -17,7 +17,7 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import admin, fulfilment, handlers
+from bot import admin, fulfilment, handlers, reconcile
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.shop import Shop
@@ -159,6 +159,7 @@ class ShopApp:
         self.worker = DeliveryWorker(self.db, bot, settings.admin_ids)
         self.shop = Shop(settings, self.db, self.stripe, bot, self.worker.wake)
         self.application.bot_data["shop"] = self.shop
+        reconcile.schedule(self.application)  # lost webhooks: at start, then every 5 min
         admin.register(self.application, settings.admin_ids)
         handlers.register(self.application)
         handlers.register_fallbacks(self.application)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -143,8 +143,8 @@ class StripeGateway:
         return await self._client.v1.checkout.sessions.retrieve_async(session_id)
 
     async def list_checkout_sessions(
-        self, created_since: int, *, page_size: int = 100
-    ) -> AsyncIterator[dict[str, Any]]:
+        self, created_since: int, page_size: int = 100
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Every Checkout Session created since `created_since` (Unix time), newest first, as
         plain dicts, fetched page by page as the caller goes — so a caller that stops early
         (a 429) has not paid for pages it never used."""

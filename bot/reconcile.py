@@ -1,0 +1,217 @@
+"""Reconciliation: apply what Stripe knows to the orders whose webhook never came.
+
+Webhooks get lost: the endpoint was down longer than Stripe retries, it was misconfigured, or
+we crashed between Stripe creating a session and us storing its id. So at start and every few
+minutes this job (a) lists the recent Checkout Sessions and applies each one that can still move
+one of our orders, and (b) settles the orders still waiting for a payment whose link has
+expired. Sessions go through `apply_session_snapshot`, the same idempotent function as the
+webhook and the success page, so any number of runs, interleaved with late webhooks, converge on
+one state and owe each message at most once. Stripe's faults are counted and left to the next
+run; a 429 ends the run at once, so we never add to the load that caused it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Mapping
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from telegram.ext import Application, ContextTypes
+
+from bot.fulfilment import apply_session_snapshot
+from bot.shop import Shop, shop_of
+from bot.stripe_objects import SessionFacts, session_facts
+from storage import orders, stock
+from storage.clock import now
+from storage.db import Database
+from storage.models import OPEN_STATES, Order, OrderStatus, can_transition
+
+log = logging.getLogger(__name__)
+
+# Module constants so tests (and the sandbox) can shorten them before the app starts.
+FIRST_RUN_SECONDS = 5.0  # after start: the webhooks missed while we were down
+INTERVAL_SECONDS = 5 * 60.0
+LIST_PAGE_SIZE = 100  # Stripe's maximum
+# A session lives at most 24 h, so older ones cannot change any more (except a delayed payment
+# settling, which Stripe's webhook retries for three days cover); the margin absorbs clock drift
+# between us and Stripe and the time Stripe takes to expire a session after its expires_at.
+SESSION_LIFE_SECONDS = 24 * 60 * 60
+MARGIN_SECONDS = 5 * 60
+OVERDUE_BATCH = 100  # orders settled one by one per run, so a backlog cannot flood Stripe
+# Orders whose session may still change: listing Stripe's sessions reaches back to the oldest.
+UNSETTLED = OPEN_STATES | {OrderStatus.PROCESSING}
+NO_LINK_REASON = "no payment link was created"
+
+_running: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class ReconcileReport:
+    """What one run did: sessions looked at, orders moved, Stripe calls that failed."""
+
+    seen: int = 0
+    paid: int = 0
+    processing: int = 0
+    expired: int = 0
+    errors: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.paid or self.processing or self.expired)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.seen} sessions seen, {self.paid} newly paid, {self.processing} processing,"
+            f" {self.expired} expired, {self.errors} errors"
+        )
+
+
+class _Throttled(Exception):
+    """Stripe answered 429: stop this run."""
+
+
+async def reconcile(shop: Shop) -> ReconcileReport:
+    """One pass over Stripe's recent sessions and our overdue orders. Never raises for Stripe's
+    faults; runs for the same database wait for each other instead of doubling the calls."""
+    report = ReconcileReport()
+    lock = _running.setdefault(shop.db, asyncio.Lock())
+    async with lock:
+        listed: set[str] = set()
+        try:
+            await _apply_listed(shop, report, listed)
+            await _settle_overdue(shop, report, listed)
+        except _Throttled:
+            pass  # counted where it happened; the rest waits for the next run
+    if report.changed or report.errors:
+        log.info("reconciliation: %s", report)
+    return report
+
+
+def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Run `reconcile` shortly after start and then every INTERVAL_SECONDS: never two at once,
+    and the first run however long the rest of the start took (no misfire grace; `first` is
+    counted from this call). The shop is read from bot_data when the job runs."""
+    if application.job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without its job-queue extra")
+    application.job_queue.run_repeating(
+        _job,
+        interval=INTERVAL_SECONDS,
+        first=FIRST_RUN_SECONDS,
+        name="reconcile",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+
+
+async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    try:
+        await reconcile(shop_of(context))
+    except Exception:  # a database hiccup must not stop the schedule; the next run retries
+        log.exception("reconciliation run failed")
+
+
+async def _apply_listed(shop: Shop, report: ReconcileReport, listed: set[str]) -> None:
+    """(a) Apply every listed session that can still move its order."""
+    oldest = await orders.oldest_created_at(shop.db.reader, UNSETTLED)
+    if oldest is None:
+        return  # nothing of ours is waiting on Stripe
+    since = max(oldest - MARGIN_SECONDS, now() - SESSION_LIFE_SECONDS - MARGIN_SECONDS)
+    try:
+        async with aclosing(shop.stripe.list_checkout_sessions(since, LIST_PAGE_SIZE)) as sessions:
+            async for session in sessions:
+                listed.add(str(session.get("id")))
+                await _apply(shop, session, report)
+    except stripe.StripeError as error:
+        _count_failure(report, "listing Checkout Sessions", error)
+
+
+async def _settle_overdue(shop: Shop, report: ReconcileReport, listed: set[str]) -> None:
+    """(b) Orders still waiting for a payment after their link expired: ask Stripe about each
+    session not listed above; with no session at all (we crashed while creating it, or Stripe
+    never answered) there is nothing to pay, so the order expires here and now."""
+    before = now() - MARGIN_SECONDS
+    for order in await orders.open_expired(shop.db.reader, before=before, limit=OVERDUE_BATCH):
+        session_id = order.checkout_session_id
+        if session_id is None:
+            if await _expire_without_session(shop, order):
+                report.expired += 1
+            continue
+        if session_id in listed:
+            continue  # Stripe still shows it open: its expiry is late; the next run looks again
+        try:
+            session = await shop.stripe.retrieve_checkout_session(session_id)
+        except stripe.StripeError as error:
+            _count_failure(report, f"retrieving order {order.id}'s session", error)
+            continue
+        await _apply(shop, session.to_dict(), report)
+
+
+async def _apply(shop: Shop, session: Mapping[str, Any], report: ReconcileReport) -> None:
+    report.seen += 1
+    try:
+        facts = session_facts(session)
+    except ValueError:
+        report.errors += 1
+        log.warning("reconciliation: Stripe listed something that is not a Checkout Session")
+        return
+    if facts.order_id is None:
+        return  # not one of ours
+    order = await orders.get(shop.db.reader, facts.order_id)
+    if order is None or order.ref != facts.order_ref:
+        return  # another shop's or another database's order
+    target = _implied_status(facts)
+    if target is None or not can_transition(order.status, target):
+        return  # already final here, or nothing new: skip the write transaction
+    after = await apply_session_snapshot(shop, session)
+    if after is None or after.status is order.status:
+        return
+    if after.is_paid:
+        report.paid += 1
+    elif after.status is OrderStatus.PROCESSING:
+        report.processing += 1
+    elif after.status is OrderStatus.EXPIRED:
+        report.expired += 1
+
+
+def _implied_status(facts: SessionFacts) -> OrderStatus | None:
+    """Where the session would take its order (mirrors fulfilment's `_apply_session`)."""
+    if facts.payment_status in ("paid", "no_payment_required"):
+        return OrderStatus.PAID
+    if facts.status == "expired":
+        return OrderStatus.EXPIRED
+    if facts.status == "complete":
+        return OrderStatus.PROCESSING
+    return None
+
+
+async def _expire_without_session(shop: Shop, order: Order) -> bool:
+    """Expire an order that never got a payment link and release its stock, in one transaction.
+    The buyer is not told: they never had a link that could expire."""
+    async with shop.db.transaction() as tx:
+        current = await orders.get(tx, order.id)
+        if current is None or current.checkout_session_id is not None:
+            return False  # its session was stored meanwhile: the next run asks Stripe
+        if not await orders.transition(
+            tx, current, OrderStatus.EXPIRED, failure_reason=NO_LINK_REASON
+        ):
+            return False
+        await stock.release(tx, current.id)
+    return True
+
+
+def _count_failure(report: ReconcileReport, doing: str, error: stripe.StripeError) -> None:
+    report.errors += 1
+    log.warning(
+        "reconciliation: %s failed: %s (status %s, code %s, request %s)",
+        doing,
+        type(error).__name__,
+        error.http_status,
+        error.code,
+        error.request_id,
+    )
+    if isinstance(error, stripe.RateLimitError):
+        raise _Throttled from error
