@@ -8,6 +8,7 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY webhooks ./webhooks
 COPY storage ./storage
+COPY sandbox ./sandbox
 RUN pip install . && useradd --create-home shop && mkdir -p /app/data && chown shop /app/data
 
 USER shop

@@ -10,6 +10,7 @@ import sys
 from bot import logging_setup
 from bot.app import ShopApp, StartupError
 from bot.config import ConfigError, Settings, load_settings
+from sandbox.settings import sandbox_wanted
 
 log = logging.getLogger("bot")
 
@@ -37,6 +38,10 @@ async def serve(settings: Settings) -> None:
 
 def main() -> int:
     try:
+        if sandbox_wanted():  # no credentials at all, or SANDBOX=1
+            from sandbox.run import main as run_sandbox
+
+            return run_sandbox()
         settings = load_settings()
     except ConfigError as error:
         print(error, file=sys.stderr)

@@ -676,6 +676,12 @@ class FakeStripe:
         self.webhook_secret = webhook_secret
         self.rate_limit_per_second = rate_limit_per_second
         self.webhook_url: str | None = None
+        # Where sessions' `url` points (default: this server's tiny /c/pay page); the sandbox
+        # serves its fuller Checkout page on the browser's origin instead.
+        self.hosted_base_url: str | None = None
+        # Called with each API request and its answer, so the sandbox can send the webhooks
+        # Stripe sends after API calls (a refund, an expired session).
+        self.after_request: Callable[[FakeRequest, dict[str, Any]], None] | None = None
         self.clock: Callable[[], float] = time.time  # replace to move time in tests
         # Stripe's objects, by id, as the API shows them.
         self.sessions: dict[str, dict[str, Any]] = {}
@@ -809,6 +815,11 @@ class FakeStripe:
         customer_id = new_id("cus_", 14)
         self.objects[customer_id] = {"id": customer_id, "object": "customer", "email": email}
         return customer_id
+
+    def line_items(self, session_id: str) -> list[dict[str, Any]]:
+        """The session's line items as the API lists them (for a hosted page to show)."""
+        self._session_for_control(session_id)
+        return copy.deepcopy(self._line_items[session_id])
 
     # ---- test controls: what the customer does on the hosted page ---------------------------
 
@@ -1011,6 +1022,8 @@ class FakeStripe:
             status = 500
             payload = ApiError(500, f"FakeStripe crashed: {crash!r}", type="api_error").body()
         record.status = status
+        if self.after_request is not None:
+            self.after_request(record, payload)
         if request.method == "POST" and record.idempotency_key:
             headers["Idempotency-Key"] = record.idempotency_key
             headers.setdefault("Original-Request", record.request_id)
@@ -1818,7 +1831,9 @@ class FakeStripe:
                 else None
             ),
             "ui_mode": ui_mode,
-            "url": f"{self.api_base}/c/pay/{session_id}" if hosted else None,
+            "url": f"{self.hosted_base_url or self.api_base}/c/pay/{session_id}"
+            if hosted
+            else None,
             "wallet_options": None,
         }
 

@@ -510,11 +510,13 @@ class FakeTelegram:
         *,
         bot_id: int = 123456,
         bot_username: str = "shop_test_bot",
+        bot_name: str = "Shop Test Bot",
         rate_limit_per_second: float | None = None,
     ) -> None:
         self._token = token
         self._bot_id = bot_id
         self._bot_username = bot_username
+        self._bot_name = bot_name
         self.rate_limit_per_second = rate_limit_per_second
         self.down = False  # every method answers 502 Bad Gateway while True
         self.calls: list[FakeCall] = []
@@ -581,6 +583,10 @@ class FakeTelegram:
     @property
     def bot_username(self) -> str:
         return self._bot_username
+
+    @property
+    def bot_name(self) -> str:
+        return self._bot_name
 
     @property
     def base_url(self) -> str:
@@ -795,6 +801,20 @@ class FakeTelegram:
                 )
             await self._wait_change(remaining)
 
+    def file_url(self, file_id: str) -> str | None:
+        """The URL the bot sent a file from (None for uploads and users' files), so a viewer
+        such as the sandbox page can show a photo the fake itself never downloads."""
+        url = self._files.get(file_id, {}).get("url")
+        return url if isinstance(url, str) else None
+
+    async def wait_for_change(
+        self,
+        timeout: float,  # noqa: ASYNC109 - a plain bound on the wait, like asyncio.wait_for's
+    ) -> None:
+        """Return at the next change (a message sent, edited or deleted, an update queued, a
+        callback answered) or after ``timeout`` seconds: live views wait here, not in a loop."""
+        await self._wait_change(timeout)
+
     def calls_of(self, method: str) -> list[FakeCall]:
         canonical = _CANONICAL.get(method.lower(), method)
         return [call for call in self.calls if call.method == canonical]
@@ -910,7 +930,7 @@ class FakeTelegram:
         return {
             "id": self._bot_id,
             "is_bot": True,
-            "first_name": "Shop Test Bot",
+            "first_name": self._bot_name,
             "username": self._bot_username,
         }
 
@@ -1018,6 +1038,8 @@ class FakeTelegram:
             if isinstance(value, FakeUpload):
                 meta["mime_type"] = value.content_type
         self._files[file_id] = {"kind": kind, "json": meta}
+        if isinstance(value, str):
+            self._files[file_id]["url"] = value  # never fetched; kept so a viewer can show it
         return file_id
 
     def _store(self, message: FakeMessage) -> JSON:
@@ -1333,6 +1355,7 @@ class FakeTelegram:
                 "cache_time": params.get("cache_time"),
             }
         )
+        self._notify()
         return True
 
     async def _m_sendChatAction(self, params: JSON) -> bool:

@@ -1,0 +1,140 @@
+"""The personas' conversations with the bot, as the sandbox page shows and plays them.
+
+The bot's messages are read from the Telegram stand-in (their current state: edits applied,
+deletions marked); what a persona typed is kept here, since Telegram never hands a bot's
+conversation partner's messages back. Typing and tapping go through the stand-in's
+`user_sends` / `user_taps`, so the bot receives them by getUpdates like production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.fake_telegram import MAX_TEXT_UTF16, FakeMessage, FakeTelegram, utf16_len
+from sandbox.personas import PERSONAS, Persona, persona
+
+JSON = dict[str, Any]
+
+
+class ChatRefused(Exception):
+    """The persona cannot do that (an empty or too long text, a button that is gone)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing the page shows, with a version that changes whenever its view does."""
+
+    key: str
+    version: object
+    view: JSON
+
+
+class Chats:
+    def __init__(self, telegram: FakeTelegram) -> None:
+        self._telegram = telegram
+        self._typed: dict[int, list[JSON]] = {p.user_id: [] for p in PERSONAS}
+        self._query_chats: dict[str, int] = {}
+
+    def register_personas(self) -> None:
+        """Every persona has started the bot once before, as a real admin must for the bot to
+        set their commands and message them; their chats still open empty on the page."""
+        for someone in PERSONAS:
+            self._telegram.user_sends(
+                someone.user_id, "/start", first_name=someone.name, queue=False
+            )
+
+    def send(self, user_id: int, text: str) -> None:
+        someone = _persona(user_id)
+        if not text.strip():
+            raise ChatRefused("Type something first.")
+        if utf16_len(text) > MAX_TEXT_UTF16:
+            raise ChatRefused(f"Telegram messages hold at most {MAX_TEXT_UTF16} characters.")
+        update = self._telegram.user_sends(user_id, text, first_name=someone.name)
+        message = update["message"]
+        self._typed[user_id].append(
+            {
+                "message_id": message["message_id"],
+                "text": text,
+                "entities": message.get("entities", []),
+                "date": message["date"],
+            }
+        )
+
+    def tap(self, user_id: int, message_id: int, callback_data: str) -> None:
+        _persona(user_id)
+        message = next(
+            (m for m in self._telegram.messages(user_id) if m.message_id == message_id), None
+        )
+        if message is None:
+            raise ChatRefused("That message is not in this chat.")
+        try:
+            update = self._telegram.user_taps(user_id, message, callback_data)
+        except AssertionError as error:  # the button is not on the message (any more)
+            raise ChatRefused("That button is not there any more.") from error
+        self._query_chats[update["callback_query"]["id"]] = user_id
+
+    def items(self) -> Iterator[Item]:
+        """Every message of every persona's chat, then the answers to their button taps."""
+        for someone in PERSONAS:
+            for message in self._telegram.messages(someone.user_id):
+                yield Item(
+                    f"m{message.chat_id}:{message.message_id}",
+                    (message.edits, message.deleted),
+                    self._bot_message(message),
+                )
+            for typed in self._typed[someone.user_id]:
+                yield Item(
+                    f"m{someone.user_id}:{typed['message_id']}",
+                    0,
+                    {"type": "message", "chat_id": someone.user_id, "from": "user", **typed},
+                )
+        for number, answer in enumerate(self._telegram.answered_callbacks):
+            chat_id = self._query_chats.get(str(answer["callback_query_id"]))
+            if chat_id is not None:
+                yield Item(
+                    f"a{number}",
+                    0,
+                    {
+                        "type": "answer",
+                        "chat_id": chat_id,
+                        "text": answer["text"] or "",
+                        "alert": answer["show_alert"],
+                    },
+                )
+
+    def _bot_message(self, message: FakeMessage) -> JSON:
+        photo = None
+        if message.photo is not None:
+            photo = self._telegram.file_url(message.photo) or ""  # "" = a photo we cannot show
+        rows = (message.reply_markup or {}).get("inline_keyboard", [])
+        return {
+            "type": "message",
+            "chat_id": message.chat_id,
+            "message_id": message.message_id,
+            "from": "bot",
+            "text": message.text if message.text is not None else (message.caption or ""),
+            "entities": message.entities if message.text is not None else message.caption_entities,
+            "photo": photo,
+            "document": message.document is not None,
+            "buttons": [[_button(b) for b in row] for row in rows],
+            "date": message.date,
+            "edited": message.edits > 0,
+            "deleted": message.deleted,
+        }
+
+
+def _button(button: JSON) -> JSON:
+    if "callback_data" in button:
+        return {"text": button["text"], "data": button["callback_data"]}
+    if "url" in button:
+        return {"text": button["text"], "url": button["url"]}
+    return {"text": button["text"]}  # kinds the sandbox cannot play (web apps, logins, …)
+
+
+def _persona(user_id: int) -> Persona:
+    try:
+        return persona(user_id)
+    except ValueError as error:
+        raise ChatRefused(str(error)) from error

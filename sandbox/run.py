@@ -1,0 +1,187 @@
+"""The sandbox: the real shop against in-process stand-ins for Telegram and Stripe.
+
+`python -m bot` comes here when no credentials are configured (or SANDBOX=1). Everything the
+shop runs is the production code — `ShopApp`, its handlers, the `/stripe/webhook` endpoint
+checking real signatures, the SQLite storage — and only the two base URLs differ: they point at
+FakeTelegram and FakeStripe, served on 127.0.0.1 ephemeral ports in this same event loop. The
+shop's own server also serves the sandbox page (`/sandbox`) and the Checkout page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import signal
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from bot import logging_setup
+from bot.app import ShopApp, StartupError
+from bot.config import ConfigError, Settings, sandbox_requested
+from sandbox.chats import Chats
+from sandbox.customer import Customer
+from sandbox.fake_stripe import FakeStripe
+from sandbox.fake_telegram import FakeTelegram
+from sandbox.seed import seed_demo_shop
+from sandbox.settings import SCRATCH_DATABASE, Credentials, sandbox_settings
+from sandbox.web import SandboxWeb
+from sandbox.webhook_log import WebhookLog
+from storage.db import Database
+
+log = logging.getLogger("sandbox")
+
+BOT_USERNAME = "sandbox_shop_bot"
+BOT_NAME = "Sandbox Shop"
+
+
+def banner(port: int) -> str:
+    return (
+        f"SANDBOX — nothing here talks to Telegram or Stripe; open http://localhost:{port}/sandbox"
+    )
+
+
+class Sandbox:
+    """The stand-ins, the shop on top of them, and the sandbox's pages; start() then stop()."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        self.telegram = FakeTelegram(
+            credentials.bot_token,
+            bot_id=credentials.bot_id,
+            bot_username=BOT_USERNAME,
+            bot_name=BOT_NAME,
+        )
+        self.stripe = FakeStripe(credentials.stripe_key, credentials.webhook_secret)
+        self.webhooks = WebhookLog(self.stripe)
+        self.chats = Chats(self.telegram)
+        self.app: ShopApp | None = None
+        self.settings: Settings | None = None
+
+    @classmethod
+    async def start(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        env_file: Path | None = Path(".env"),
+        *,
+        configure_logging: bool = False,
+    ) -> Sandbox:
+        """Start everything; ConfigError for bad settings, after cleaning up what started."""
+        sandbox = cls(Credentials())
+        try:
+            await sandbox._start(environ, env_file, configure_logging)
+        except BaseException:
+            await sandbox.stop()
+            raise
+        return sandbox
+
+    async def _start(
+        self,
+        environ: Mapping[str, str] | None,
+        env_file: Path | None,
+        configure_logging: bool,
+    ) -> None:
+        await self.telegram.start()
+        await self.stripe.start()
+        settings = sandbox_settings(
+            self.credentials,
+            telegram_api_base_url=self.telegram.base_url,
+            stripe_api_base=self.stripe.api_base,
+            environ=environ,
+            env_file=env_file,
+        )
+        self.settings = settings
+        if configure_logging:
+            _configure_logging(settings, self.credentials)
+        if not sandbox_requested(environ, env_file):
+            log.warning("SANDBOX=1: the configured Telegram and Stripe credentials are not used")
+        self.chats.register_personas()
+        if settings.database_path == SCRATCH_DATABASE:
+            _start_afresh(settings.database_path)
+        db = await Database.open(settings.database_path)
+        try:
+            await seed_demo_shop(db, settings.public_base_url)
+        finally:
+            await db.close()
+        self.stripe.webhook_url = (
+            f"http://{_loopback(settings.host)}:{settings.port}/stripe/webhook"
+        )
+        self.stripe.hosted_base_url = f"{settings.public_base_url}/sandbox/stripe"
+        self.stripe.after_request = self.webhooks.after_request
+        pages = SandboxWeb(
+            self.telegram, self.chats, self.webhooks, Customer(self.stripe, self.webhooks)
+        )
+        self.app = ShopApp(settings, add_routes=pages.add_routes)
+        await self.app.start()
+
+    @property
+    def url(self) -> str:
+        assert self.settings is not None
+        return f"{self.settings.public_base_url}/sandbox"
+
+    async def stop(self) -> None:
+        """Shop first (it still talks to the stand-ins while it stops), then the stand-ins."""
+        if self.app is not None:
+            await self.app.stop()
+        await self.webhooks.close()
+        await self.telegram.stop()
+        await self.stripe.stop()
+
+
+def _start_afresh(database: Path) -> None:
+    """Remove the scratch database (and SQLite's WAL files) of an earlier start."""
+    for suffix in ("", "-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    log.info("sandbox: a fresh shop in %s (set DATABASE_URL to keep one)", database)
+
+
+def _loopback(host: str) -> str:
+    """An address this process can reach its own server at, whatever HOST it listens on."""
+    if host in ("", "0.0.0.0", "localhost"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def _configure_logging(settings: Settings, credentials: Credentials) -> None:
+    logging_setup.configure(
+        settings.log_level,
+        [credentials.bot_token, credentials.stripe_key, credentials.webhook_secret],
+    )
+    if settings.log_level != "DEBUG":
+        # One line per long poll and per page request drowns what the visitor came to see.
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+async def _serve(environ: Mapping[str, str] | None, env_file: Path | None) -> None:
+    sandbox = await Sandbox.start(environ, env_file, configure_logging=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        assert sandbox.settings is not None
+        print(banner(sandbox.settings.port), flush=True)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await sandbox.stop()
+
+
+def main(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> int:
+    """Run the sandbox until SIGTERM or SIGINT; exit status 2 when it cannot start."""
+    try:
+        asyncio.run(_serve(environ, env_file))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except StartupError as error:
+        log.error("%s", error)
+        return 2
+    except OSError as error:
+        hint = " Set PORT to a free port." if error.errno == errno.EADDRINUSE else ""
+        print(f"The sandbox cannot start: {error}.{hint}", file=sys.stderr)
+        return 2
+    return 0

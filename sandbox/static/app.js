@@ -1,0 +1,433 @@
+/* The sandbox page: play buyers and the admin against the real bot, watch Stripe's webhooks.
+ *
+ * State arrives on one Server-Sent Events stream (/sandbox/api/stream): messages (new and
+ * edited), answers to button taps, webhook deliveries and delayed payments waiting to settle.
+ * Typing and tapping are plain JSON POSTs; the bot then receives them by getUpdates.
+ */
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    personas: [],
+    active: null,
+    chats: new Map(), // chat id -> Map(key -> message item)
+    unread: new Map(),
+    webhooks: new Map(),
+    waiting: [],
+  };
+
+  // --- talking to the server -----------------------------------------------------------------
+
+  async function post(path, body) {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body || {}),
+    });
+    if (!response.ok) {
+      let message = `The sandbox refused that (${response.status}).`;
+      try {
+        message = (await response.json()).error || message;
+      } catch { /* not JSON */ }
+      toast(message);
+      return false;
+    }
+    return true;
+  }
+
+  function send(text) {
+    return post("/sandbox/api/send", { user_id: state.active, text });
+  }
+
+  function tap(message, data, button) {
+    button.classList.add("pending");
+    setTimeout(() => button.classList.remove("pending"), 3000);
+    return post("/sandbox/api/tap", { user_id: message.chat_id, message_id: message.message_id, data });
+  }
+
+  function connect() {
+    const stream = new EventSource("/sandbox/api/stream");
+    stream.addEventListener("items", (event) => apply(JSON.parse(event.data)));
+    stream.addEventListener("error", () => document.body.classList.add("offline"));
+    stream.addEventListener("open", () => document.body.classList.remove("offline"));
+  }
+
+  function apply(batch) {
+    if (batch.initial) {
+      state.chats.clear();
+      state.webhooks.clear();
+      $("messages").replaceChildren();
+    }
+    for (const item of batch.items) {
+      if (item.type === "message") applyMessage(item, batch.initial);
+      else if (item.type === "answer") applyAnswer(item);
+      else if (item.type === "webhook") state.webhooks.set(item.number, item);
+      else if (item.type === "waiting") state.waiting = item.sessions;
+    }
+    if (batch.initial) renderChat();
+    renderPersonas();
+    renderEvents();
+    updateStart();
+  }
+
+  function applyMessage(item, initial) {
+    let chat = state.chats.get(item.chat_id);
+    if (!chat) state.chats.set(item.chat_id, (chat = new Map()));
+    const isNew = !chat.has(item.key);
+    chat.set(item.key, item);
+    if (item.chat_id === state.active) {
+      if (!initial) renderMessage(item);
+    } else if (isNew && !initial && item.from === "bot") {
+      state.unread.set(item.chat_id, (state.unread.get(item.chat_id) || 0) + 1);
+    }
+  }
+
+  function applyAnswer(item) {
+    document.querySelectorAll(".kb.pending").forEach((b) => b.classList.remove("pending"));
+    if (item.chat_id !== state.active || !item.text) return;
+    if (item.alert) showAlert(item.text);
+    else toast(item.text);
+  }
+
+  // --- the chat ------------------------------------------------------------------------------
+
+  function renderChat() {
+    const box = $("messages");
+    box.replaceChildren();
+    const chat = state.chats.get(state.active) || new Map();
+    [...chat.values()].sort((a, b) => a.message_id - b.message_id).forEach(renderMessage);
+    box.scrollTop = box.scrollHeight;
+  }
+
+  function renderMessage(item) {
+    const box = $("messages");
+    const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+    const old = box.querySelector(`[data-key="${CSS.escape(item.key)}"]`);
+    if (item.deleted) {
+      if (old) old.remove();
+      return;
+    }
+    const element = messageElement(item);
+    if (old) {
+      old.replaceWith(element);
+    } else {
+      const later = [...box.children].find((c) => Number(c.dataset.id) > item.message_id);
+      box.insertBefore(element, later || null);
+    }
+    if (!old && (nearBottom || item.from === "user")) box.scrollTop = box.scrollHeight;
+  }
+
+  function messageElement(item) {
+    const row = document.createElement("div");
+    row.className = `msg ${item.from}`;
+    row.dataset.key = item.key;
+    row.dataset.id = item.message_id;
+    const bubble = document.createElement("div");
+    bubble.className = "bubble";
+    if (item.photo !== undefined && item.photo !== null) bubble.append(photoElement(item.photo));
+    if (item.document) {
+      const doc = document.createElement("div");
+      doc.className = "document";
+      doc.textContent = "📄 a file";
+      bubble.append(doc);
+    }
+    if (item.text) {
+      const text = document.createElement("div");
+      text.className = "text";
+      const onCommand = item.from === "bot" ? (command) => send(command) : undefined;
+      text.append(TgEntities.render(item.text, item.entities, { onCommand, detect: item.from === "bot" }));
+      bubble.append(text);
+    }
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = (item.edited ? "edited " : "") + clock(item.date);
+    bubble.append(meta);
+    row.append(bubble);
+    if (item.buttons && item.buttons.length) row.append(keyboard(item));
+    return row;
+  }
+
+  function photoElement(url) {
+    const href = url && TgEntities.safeUrl(url);
+    if (!href) {
+      const placeholder = document.createElement("div");
+      placeholder.className = "photo placeholder";
+      placeholder.textContent = "🖼 photo";
+      return placeholder;
+    }
+    const img = document.createElement("img");
+    img.className = "photo";
+    img.src = href;
+    img.alt = "photo";
+    img.loading = "lazy";
+    return img;
+  }
+
+  function keyboard(message) {
+    const board = document.createElement("div");
+    board.className = "keyboard";
+    for (const row of message.buttons) {
+      const line = document.createElement("div");
+      line.className = "kb-row";
+      for (const button of row) line.append(keyButton(message, button));
+      board.append(line);
+    }
+    return board;
+  }
+
+  function keyButton(message, button) {
+    const href = button.url && TgEntities.safeUrl(button.url);
+    if (href) {
+      const a = document.createElement("a");
+      a.className = "kb url";
+      a.href = href;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.textContent = button.text;
+      a.title = href;
+      return a;
+    }
+    const element = document.createElement("button");
+    element.type = "button";
+    element.className = "kb";
+    element.textContent = button.text;
+    if (button.data === undefined) element.disabled = true;
+    else element.addEventListener("click", () => tap(message, button.data, element));
+    return element;
+  }
+
+  function clock(seconds) {
+    if (!seconds) return "";
+    return new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function updateStart() {
+    const chat = state.chats.get(state.active);
+    $("start").hidden = Boolean(chat && chat.size);
+  }
+
+  // --- personas ------------------------------------------------------------------------------
+
+  function renderPersonas() {
+    const nav = $("personas");
+    nav.replaceChildren();
+    for (const persona of state.personas) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "persona";
+      button.dataset.persona = persona.id;
+      button.setAttribute("aria-pressed", String(persona.id === state.active));
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = persona.name;
+      const detail = document.createElement("span");
+      detail.className = "detail";
+      detail.textContent = `${persona.role} · ${persona.id}`;
+      button.title = `Telegram user id ${persona.id}`;
+      button.append(name, detail);
+      const unread = state.unread.get(persona.id);
+      if (unread) {
+        const badge = document.createElement("span");
+        badge.className = "badge";
+        badge.textContent = unread;
+        button.append(badge);
+      }
+      button.addEventListener("click", () => choose(persona.id));
+      nav.append(button);
+    }
+  }
+
+  function choose(id) {
+    state.active = id;
+    state.unread.delete(id);
+    const persona = state.personas.find((p) => p.id === id);
+    $("who").textContent = `you are ${persona.name} (${persona.role}, id ${persona.id})`;
+    history.replaceState(null, "", `#${id}`);
+    closeMenu();
+    renderPersonas();
+    renderChat();
+    updateStart();
+    $("text").focus();
+  }
+
+  // --- composer and command menu ---------------------------------------------------------------
+
+  function setUpComposer() {
+    const text = $("text");
+    $("composer").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const value = text.value;
+      if (!value.trim()) return;
+      text.value = "";
+      resize();
+      if (!(await send(value))) text.value = value;
+    });
+    text.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        $("composer").requestSubmit();
+      }
+    });
+    const resize = () => {
+      text.style.height = "auto";
+      text.style.height = `${Math.min(text.scrollHeight, 160)}px`;
+    };
+    text.addEventListener("input", resize);
+    $("start-button").addEventListener("click", () => send("/start"));
+    $("menu-button").addEventListener("click", toggleMenu);
+  }
+
+  function toggleMenu() {
+    const menu = $("menu");
+    if (!menu.hidden) return closeMenu();
+    const persona = state.personas.find((p) => p.id === state.active);
+    menu.replaceChildren();
+    for (const { command, description } of persona.commands) {
+      const item = document.createElement("button");
+      item.type = "button";
+      item.setAttribute("role", "menuitem");
+      const name = document.createElement("b");
+      name.textContent = `/${command}`;
+      item.append(name, ` ${description}`);
+      item.addEventListener("click", () => {
+        closeMenu();
+        const text = $("text");
+        if (description.includes("<")) {
+          text.value = `/${command} `; // takes arguments: let the visitor type them
+          text.focus();
+        } else {
+          send(`/${command}`);
+        }
+      });
+      menu.append(item);
+    }
+    menu.hidden = false;
+    $("menu-button").setAttribute("aria-expanded", "true");
+  }
+
+  function closeMenu() {
+    $("menu").hidden = true;
+    $("menu-button").setAttribute("aria-expanded", "false");
+  }
+
+  // --- the events panel ----------------------------------------------------------------------
+
+  function renderEvents() {
+    const list = $("webhooks");
+    list.replaceChildren();
+    const deliveries = [...state.webhooks.values()].sort((a, b) => b.number - a.number);
+    for (const delivery of deliveries) list.append(webhookElement(delivery));
+    $("no-webhooks").hidden = deliveries.length > 0;
+    $("events-count").textContent = deliveries.length;
+    renderWaiting();
+  }
+
+  function webhookElement(delivery) {
+    const item = document.createElement("li");
+    const ok = delivery.status !== null && delivery.status >= 200 && delivery.status < 300;
+    item.className = `webhook ${ok ? "ok" : "failed"}`;
+    item.dataset.number = delivery.number;
+    const line = document.createElement("div");
+    line.className = "wh-line";
+    const status = document.createElement("span");
+    status.className = "status";
+    status.textContent = delivery.status === null ? "no answer" : delivery.status;
+    const type = document.createElement("code");
+    type.className = "type";
+    type.textContent = delivery.event_type;
+    const ms = document.createElement("span");
+    ms.className = "ms";
+    ms.textContent = `${delivery.ms} ms`;
+    line.append(status, type, ms);
+    const sub = document.createElement("div");
+    sub.className = "wh-sub";
+    const when = new Date(delivery.at * 1000).toLocaleTimeString();
+    sub.textContent = `#${delivery.number} · ${delivery.event_id} · ${when}`
+      + (delivery.resend_of ? ` · resend of #${delivery.resend_of}` : "");
+    const details = document.createElement("details");
+    const summary = document.createElement("summary");
+    summary.textContent = "The bot's answer";
+    const answer = document.createElement("pre");
+    answer.textContent = delivery.answer || "(empty)";
+    details.append(summary, answer);
+    const resend = document.createElement("button");
+    resend.type = "button";
+    resend.className = "resend";
+    resend.textContent = "Resend";
+    resend.addEventListener("click", async () => {
+      resend.disabled = true;
+      await post(`/sandbox/api/webhooks/${delivery.number}/resend`);
+      resend.disabled = false;
+    });
+    item.append(line, sub, details, resend);
+    return item;
+  }
+
+  function renderWaiting() {
+    const box = $("waiting");
+    box.replaceChildren();
+    for (const session of state.waiting) {
+      const card = document.createElement("div");
+      card.className = "waiting";
+      const text = document.createElement("p");
+      text.append("A delayed payment is processing: ");
+      const code = document.createElement("code");
+      code.textContent = `${session.slice(0, 18)}…`;
+      code.title = session;
+      text.append(code);
+      const settle = document.createElement("button");
+      settle.type = "button";
+      settle.textContent = "Settle";
+      settle.addEventListener("click", () => post(`/sandbox/api/sessions/${encodeURIComponent(session)}/settle`));
+      const fail = document.createElement("button");
+      fail.type = "button";
+      fail.textContent = "Fail";
+      fail.addEventListener("click", () => post(`/sandbox/api/sessions/${encodeURIComponent(session)}/fail`));
+      card.append(text, settle, fail);
+      box.append(card);
+    }
+  }
+
+  // --- toasts and alerts ---------------------------------------------------------------------
+
+  let toastTimer = 0;
+  function toast(text) {
+    const box = $("toast");
+    box.textContent = text;
+    box.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { box.hidden = true; }, 3500);
+  }
+
+  function showAlert(text) {
+    $("alert-text").textContent = text;
+    $("alert").hidden = false;
+    $("alert-ok").focus();
+  }
+
+  // --- start ---------------------------------------------------------------------------------
+
+  async function main() {
+    const setup = await (await fetch("/sandbox/api/setup")).json();
+    state.personas = setup.personas;
+    $("bot-name").textContent = setup.bot.name;
+    $("bot-sub").textContent = `@${setup.bot.username} · bot`;
+    $("alert-ok").addEventListener("click", () => { $("alert").hidden = true; });
+    const showEvents = (open) => {
+      document.body.classList.toggle("events-open", open);
+      $("events-toggle").setAttribute("aria-expanded", String(open));
+    };
+    $("events-toggle").addEventListener("click", () => {
+      showEvents(!document.body.classList.contains("events-open"));
+    });
+    $("events-close").addEventListener("click", () => showEvents(false));
+    setUpComposer();
+    const wanted = Number(location.hash.slice(1));
+    const first = state.personas.find((p) => p.id === wanted) || state.personas[0];
+    choose(first.id);
+    connect();
+  }
+
+  main();
+})();

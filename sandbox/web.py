@@ -1,0 +1,240 @@
+"""The sandbox's HTTP routes on the shop's own server: the page, its API and its live stream.
+
+`/sandbox` is a static page (sandbox/static) that talks to:
+- `GET  /sandbox/api/setup` — personas (ids included), the bot's name and commands;
+- `GET  /sandbox/api/stream` — Server-Sent Events: every message, tap answer, webhook and
+  waiting delayed payment, first all of them, then each one again whenever it changes;
+- `POST /sandbox/api/send`, `/sandbox/api/tap` — a persona types or taps (JSON bodies);
+- `POST /sandbox/api/webhooks/{number}/resend`, `/sandbox/api/sessions/{id}/{settle|fail}`.
+The Checkout page lives under `/sandbox/stripe` (checkout_page.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from sandbox import checkout_page
+from sandbox.chats import ChatRefused, Chats, Item
+from sandbox.customer import CheckoutRefused, Customer
+from sandbox.fake_telegram import FakeTelegram
+from sandbox.origin import same_origin
+from sandbox.personas import PERSONAS
+from sandbox.webhook_log import Delivery, WebhookLog
+
+STATIC = Path(__file__).parent / "static"
+HEARTBEAT_SECONDS = 15.0
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' http: https: data:; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class SandboxWeb:
+    def __init__(
+        self, telegram: FakeTelegram, chats: Chats, webhooks: WebhookLog, customer: Customer
+    ) -> None:
+        self._telegram = telegram
+        self._chats = chats
+        self._webhooks = webhooks
+        self._customer = customer
+        self._closing = asyncio.Event()
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/sandbox", self._page)
+        app.router.add_get("/sandbox/", self._page)
+        app.router.add_static("/sandbox/static/", STATIC)
+        app.router.add_get("/sandbox/api/setup", self._setup)
+        app.router.add_get("/sandbox/api/stream", self._stream)
+        app.router.add_post("/sandbox/api/send", self._send)
+        app.router.add_post("/sandbox/api/tap", self._tap)
+        app.router.add_post("/sandbox/api/webhooks/{number:[0-9]+}/resend", self._resend)
+        app.router.add_post(
+            "/sandbox/api/sessions/{session_id}/{outcome:settle|fail}", self._settle
+        )
+        checkout_page.add_routes(app, self._customer)
+        app.on_shutdown.append(self._close_streams)
+
+    async def _close_streams(self, _: web.Application) -> None:
+        """Open event streams never end by themselves; end them so shutdown does not wait."""
+        self._closing.set()
+
+    # --- the page and its setup -----------------------------------------------------------------
+
+    async def _page(self, request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "index.html", headers=_PAGE_HEADERS)
+
+    async def _setup(self, request: web.Request) -> web.Response:
+        commands = self._telegram.commands
+        return web.json_response(
+            {
+                "bot": {"name": self._telegram.bot_name, "username": self._telegram.bot_username},
+                "personas": [
+                    {
+                        "id": p.user_id,
+                        "name": p.name,
+                        "role": p.role,
+                        "commands": commands.get(f"chat:{p.user_id}", commands.get("default", [])),
+                    }
+                    for p in PERSONAS
+                ],
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    # --- the live stream ------------------------------------------------------------------------
+
+    def _items(self) -> Iterator[Item]:
+        yield from self._chats.items()
+        for delivery in self._webhooks.deliveries():
+            yield Item(f"w{delivery.number}", 0, _webhook_view(delivery))
+        waiting = sorted(s["id"] for s in self._customer.awaiting_settlement())
+        yield Item("waiting", tuple(waiting), {"type": "waiting", "sessions": waiting})
+
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        sent: dict[str, object] = {}
+        first = True
+        try:
+            while not self._closing.is_set():
+                batch = []
+                for item in self._items():
+                    if sent.get(item.key, _UNSEEN) == item.version:
+                        continue
+                    sent[item.key] = item.version
+                    # Answers to taps made before this page opened are old news: no toasts.
+                    if not (first and item.view["type"] == "answer"):
+                        batch.append({"key": item.key, **item.view})
+                if batch or first:
+                    await response.write(_event("items", {"items": batch, "initial": first}))
+                else:
+                    await response.write(b": still here\n\n")
+                first = False
+                await self._next_change()
+        except ConnectionResetError:
+            pass  # the page went away
+        return response
+
+    async def _next_change(self) -> None:
+        waits = [
+            asyncio.ensure_future(self._telegram.wait_for_change(HEARTBEAT_SECONDS)),
+            asyncio.ensure_future(self._webhooks.changed.wait(HEARTBEAT_SECONDS)),
+            asyncio.ensure_future(self._closing.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+
+    # --- what a visitor does --------------------------------------------------------------------
+
+    async def _send(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        try:
+            self._chats.send(_int(body, "user_id"), _str(body, "text"))
+        except ChatRefused as refused:
+            raise _bad(str(refused)) from refused
+        return web.json_response({"ok": True})
+
+    async def _tap(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        try:
+            self._chats.tap(_int(body, "user_id"), _int(body, "message_id"), _str(body, "data"))
+        except ChatRefused as refused:
+            raise _bad(str(refused)) from refused
+        return web.json_response({"ok": True})
+
+    async def _resend(self, request: web.Request) -> web.Response:
+        _check_origin(request)
+        try:
+            delivery = await self._webhooks.resend(int(request.match_info["number"]))
+        except KeyError as error:
+            raise web.HTTPNotFound() from error
+        return web.json_response(_webhook_view(delivery))
+
+    async def _settle(self, request: web.Request) -> web.Response:
+        _check_origin(request)
+        session_id = request.match_info["session_id"]
+        try:
+            await self._customer.settle(
+                session_id, succeeded=request.match_info["outcome"] == "settle"
+            )
+        except CheckoutRefused as refused:
+            raise _bad(str(refused)) from refused
+        return web.json_response({"ok": True})
+
+
+_UNSEEN = object()
+
+
+def _event(name: str, data: Any) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def _webhook_view(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "type": "webhook",
+        "number": delivery.number,
+        "event_id": delivery.event_id,
+        "event_type": delivery.event_type,
+        "object_id": delivery.object_id,
+        "status": delivery.status,
+        "answer": delivery.answer,
+        "ms": delivery.milliseconds,
+        "at": delivery.sent_at,
+        "resend_of": delivery.resend_of,
+    }
+
+
+def _check_origin(request: web.Request) -> None:
+    if not same_origin(request):
+        raise web.HTTPForbidden(text="cross-site requests are refused")
+
+
+def _bad(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(
+        text=json.dumps({"ok": False, "error": message}), content_type="application/json"
+    )
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    """A JSON object body; requiring JSON also keeps plain cross-site forms out."""
+    _check_origin(request)
+    if request.content_type != "application/json":
+        raise _bad("send JSON")
+    try:
+        body = await request.json()
+    except ValueError as error:
+        raise _bad("the body is not JSON") from error
+    if not isinstance(body, dict):
+        raise _bad("the body must be a JSON object")
+    return body
+
+
+def _int(body: dict[str, Any], name: str) -> int:
+    value = body.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _bad(f"{name} must be a number")
+    return value
+
+
+def _str(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise _bad(f"{name} must be text")
+    return value

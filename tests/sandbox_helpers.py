@@ -1,0 +1,40 @@
+"""Helpers shared by the sandbox's tests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+
+from sandbox.run import Sandbox
+from tests.story import buy, open_card
+
+
+def free_port() -> int:
+    """A port free right now on 127.0.0.1; the sandbox needs a real one for its public URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def started_sandbox(environ: dict[str, str]) -> Sandbox:
+    """The sandbox in this event loop on a free port, hermetic: `environ` is all it reads."""
+    return await Sandbox.start({"PORT": str(free_port()), **environ}, env_file=None)
+
+
+async def session_for(sandbox: Sandbox, buyer: int, product_id: int) -> str:
+    """The buyer opens the product, taps Buy, and gets a Pay link: its session id."""
+    pay_message = await buy(
+        sandbox.telegram, buyer, await open_card(sandbox.telegram, buyer, product_id)
+    )
+    url = next(b["url"] for b in pay_message.buttons() if b.get("url"))
+    return str(url).rsplit("/", 1)[-1]
+
+
+async def eventually(check: Callable[[], bool], what: str, seconds: float = 5.0) -> None:
+    """Wait for something that happens in the background (a webhook Stripe sends by itself)."""
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {seconds}s: {what}")

@@ -1,0 +1,336 @@
+"""The sandbox without a browser: when it starts, what it runs on, its page API and Checkout.
+
+The browser story is in test_sandbox_browser.py; these pin down the rules around it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.__main__ import main as bot_main
+from bot.config import ConfigError
+from bot.refunds import refund_order
+from sandbox.personas import ADMIN, BUYERS
+from sandbox.run import Sandbox, banner
+from sandbox.seed import DEMO_KEYS
+from sandbox.settings import Credentials, sandbox_settings, sandbox_wanted
+from storage import orders, products, stock
+from tests.sandbox_helpers import eventually, free_port, session_for, started_sandbox
+
+ALICE, BOB = BUYERS
+CONFIG_VARIABLES = (
+    "SANDBOX",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_BASE_URL",
+    "TELEGRAM_MODE",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "PUBLIC_BASE_URL",
+    "HOST",
+    "PORT",
+    "ADMIN_IDS",
+    "DATABASE_URL",
+    "DEFAULT_CURRENCY",
+    "LOG_LEVEL",
+    "ALLOW_PROMOTION_CODES",
+    "SHIPPING_COUNTRIES",
+    "CHECKOUT_EXPIRES_MINUTES",
+    "NOTIFY_EXPIRED",
+)
+GAME_KEY, MUG = 2, 3  # ids of the seeded products in a fresh database
+TOKEN = "123456:TEST-fake-token-0123456789abcdef"
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    running = await started_sandbox({"DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.db'}"})
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def site(sandbox: Sandbox) -> str:
+    assert sandbox.settings is not None
+    return sandbox.settings.public_base_url
+
+
+# --- when the sandbox starts ---------------------------------------------------------------------
+
+
+def test_no_credentials_at_all_means_sandbox_and_half_means_an_error(tmp_path: Path) -> None:
+    assert sandbox_wanted({}, env_file=None)
+    assert not sandbox_wanted({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None)
+    assert not sandbox_wanted({"STRIPE_SECRET_KEY": "sk_test_x"}, env_file=None)
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("STRIPE_SECRET_KEY=sk_test_x\n")
+    assert not sandbox_wanted({}, env_file=dotenv)
+    both = {"TELEGRAM_BOT_TOKEN": TOKEN, "STRIPE_SECRET_KEY": "sk_test_x"}
+    assert sandbox_wanted({**both, "SANDBOX": "1"}, env_file=None)
+    assert not sandbox_wanted({"SANDBOX": "0"}, env_file=None)
+    with pytest.raises(ConfigError, match="SANDBOX “maybe” is not a yes/no value"):
+        sandbox_wanted({"SANDBOX": "maybe"}, env_file=None)
+
+
+def test_entry_point_lists_what_is_missing_when_half_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in CONFIG_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    assert bot_main() == 2
+    error = capsys.readouterr().err
+    assert "STRIPE_SECRET_KEY is missing" in error and "SANDBOX" not in error
+    assert not (tmp_path / "data").exists()
+
+
+def test_sandbox_settings_are_checked_like_production_and_keep_their_own_credentials() -> None:
+    credentials = Credentials()
+    urls = {"telegram_api_base_url": "http://127.0.0.1:1/bot", "stripe_api_base": "http://x:2"}
+    settings = sandbox_settings(credentials, environ={}, env_file=None, **urls)
+    assert settings.telegram_bot_token == credentials.bot_token
+    assert settings.stripe_secret_key.startswith("sk_test_") and not settings.stripe_livemode
+    assert settings.stripe_webhook_secret.startswith("whsec_")
+    assert settings.public_base_url == "http://localhost:8080"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+    assert settings.admin_ids == {ADMIN.user_id}
+    assert settings.database_path == Path("data/sandbox.db")
+    assert settings.telegram_api_base_url == urls["telegram_api_base_url"]
+
+    tuned = sandbox_settings(
+        credentials,
+        environ={
+            "PORT": "9000",
+            "DEFAULT_CURRENCY": "eur",
+            "TELEGRAM_MODE": "webhook",  # the stand-in has no HTTPS: ignored, as are these
+            "ADMIN_IDS": "1",
+            "STRIPE_API_BASE": "https://api.stripe.com",
+        },
+        env_file=None,
+        **urls,
+    )
+    assert (tuned.port, tuned.public_base_url) == (9000, "http://localhost:9000")
+    assert tuned.default_currency == "eur" and tuned.telegram_mode == "polling"
+    assert tuned.admin_ids == {ADMIN.user_id} and tuned.stripe_api_base == "http://x:2"
+
+    with pytest.raises(ConfigError) as bad:
+        sandbox_settings(credentials, environ={"PORT": "eighty"}, env_file=None, **urls)
+    assert len(bad.value.problems) == 1 and "PORT" in bad.value.problems[0]
+
+
+async def test_python_m_bot_with_nothing_configured_starts_the_sandbox(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env={**env, "PORT": str(port)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), 30)
+        assert line.decode().strip() == banner(port)
+        assert banner(port) == (
+            "SANDBOX — nothing here talks to Telegram or Stripe; "
+            f"open http://localhost:{port}/sandbox"
+        )
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://localhost:{port}/healthz") as health:
+                assert health.status == 200
+            async with http.get(f"http://localhost:{port}/sandbox") as page:
+                assert page.status == 200 and "Sandbox" in await page.text()
+        assert (tmp_path / "data" / "sandbox.db").exists()
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_a_fresh_shop_each_start_unless_a_database_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    async def titles(environ: dict[str, str], add: str | None = None) -> list[str]:
+        running = await started_sandbox(environ)
+        try:
+            assert running.app is not None and running.app.db is not None
+            db = running.app.db
+            if add is not None:
+                async with db.transaction() as tx:
+                    await products.add(tx, title=add, price_minor=500, currency="usd")
+            listed = await products.list_all(db.reader, offset=0, limit=50)
+            assert await stock.available(db.reader, GAME_KEY) == len(DEMO_KEYS)
+            return [p.title for p in listed]
+        finally:
+            await running.stop()
+
+    seeded = await titles({}, add="Extra")
+    assert len(seeded) == 5 and "Sandbox mug" in seeded
+    assert await titles({}) == seeded[:4]  # data/sandbox.db started over
+
+    kept = {"DATABASE_URL": f"sqlite:///{tmp_path / 'mine.db'}"}
+    assert await titles(kept, add="Extra") == seeded
+    assert await titles(kept) == seeded  # kept, and not seeded twice
+
+
+# --- the page's API ------------------------------------------------------------------------------
+
+
+async def read_items(stream: aiohttp.ClientResponse) -> dict[str, Any]:
+    """The next `items` event of the page's event stream."""
+    while True:
+        line = (await asyncio.wait_for(stream.content.readline(), 10)).decode()
+        if line.startswith("data: "):
+            return dict(json.loads(line.removeprefix("data: ")))
+
+
+async def test_the_page_plays_personas_through_the_telegram_stand_in(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    base = site(sandbox)
+    async with http.get(f"{base}/sandbox/api/setup") as answer:
+        setup = await answer.json()
+    assert [p["id"] for p in setup["personas"]] == [ALICE.user_id, BOB.user_id, ADMIN.user_id]
+    commands = {p["id"]: {c["command"] for c in p["commands"]} for p in setup["personas"]}
+    assert "addproduct" in commands[ADMIN.user_id] and "addproduct" not in commands[BOB.user_id]
+
+    async with http.get(f"{base}/sandbox/api/stream") as stream:
+        first = await read_items(stream)
+        assert first["initial"] and [i["type"] for i in first["items"]] == ["waiting"]
+        sent = {"user_id": ALICE.user_id, "text": "/start"}
+        async with http.post(f"{base}/sandbox/api/send", json=sent) as answer:
+            assert answer.status == 200
+        seen: list[dict[str, Any]] = []
+        while not any("Welcome" in i.get("text", "") for i in seen):
+            seen += (await read_items(stream))["items"]
+    typed = next(i for i in seen if i["from"] == "user")
+    assert typed["text"] == "/start" and typed["chat_id"] == ALICE.user_id
+    welcome = next(i for i in seen if "Welcome" in i.get("text", ""))
+    assert welcome["from"] == "bot" and welcome["buttons"] and welcome["entities"]
+
+    async def refused(path: str, body: Any, **headers: str) -> tuple[int, str]:
+        async with http.post(f"{base}{path}", json=body, headers=headers) as answer:
+            return answer.status, await answer.text()
+
+    tapped = {"user_id": ALICE.user_id, "message_id": welcome["message_id"], "data": "nope"}
+    assert (await refused("/sandbox/api/tap", tapped))[0] == 400
+    assert (await refused("/sandbox/api/send", {"user_id": 1, "text": "hi"}))[0] == 400
+    assert (await refused("/sandbox/api/send", {"user_id": ALICE.user_id, "text": " "}))[0] == 400
+    evil = await refused("/sandbox/api/send", sent, Origin="https://evil.example")
+    assert evil[0] == 403
+    async with http.post(f"{base}/sandbox/api/send", data="user_id=1") as form:
+        assert form.status == 400  # only JSON: a plain cross-site form cannot post here
+
+
+# --- Checkout and webhooks -----------------------------------------------------------------------
+
+
+async def test_checkout_page_shows_the_session_and_escapes_merchant_text(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    assert sandbox.app is not None and sandbox.app.db is not None
+    async with sandbox.app.db.transaction() as tx:
+        await products.update(tx, MUG, title="Mug <script>alert(1)</script>")
+    session_id = await session_for(sandbox, ALICE.user_id, MUG)
+    url = sandbox.stripe.sessions[session_id]["url"]
+    assert url == f"{site(sandbox)}/sandbox/stripe/c/pay/{session_id}"  # the page's own origin
+    async with http.get(url) as page:
+        text = await page.text()
+    assert page.status == 200 and "$18.00" in text
+    assert "&lt;script&gt;" in text and "<script>" not in text
+    assert 'name="country"' in text  # physical goods: Checkout asks for the address
+    async with http.get(f"{site(sandbox)}/sandbox/stripe/c/pay/cs_test_unknown") as missing:
+        assert missing.status == 404
+
+
+async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    base = f"{site(sandbox)}/sandbox/stripe/c/pay"
+
+    async def press(session_id: str, action: str, **form: str) -> tuple[int, str]:
+        async with http.post(
+            f"{base}/{session_id}/{action}", data=form, allow_redirects=False
+        ) as answer:
+            return answer.status, answer.headers.get("Location", "")
+
+    # Cancel: back to the bot's cancel page, and Stripe sends nothing.
+    cancelled = await session_for(sandbox, ALICE.user_id, GAME_KEY)
+    status, location = await press(cancelled, "cancel")
+    assert status == 303 and location.startswith(f"{site(sandbox)}/cancel?order=")
+    assert sandbox.webhooks.deliveries() == []
+
+    # Let it expire: checkout.session.expired reaches the bot, which answers 200.
+    assert await press(cancelled, "expire") == (303, f"/sandbox/stripe/c/pay/{cancelled}")
+    [expired] = sandbox.webhooks.deliveries()
+    assert (expired.event_type, expired.status) == ("checkout.session.expired", 200)
+    assert (await press(cancelled, "pay"))[0] == 409  # an expired session takes no payment
+
+    # A delayed method: the success page now, then Fail from the events panel.
+    delayed = await session_for(sandbox, BOB.user_id, MUG)
+    status, location = await press(
+        delayed, "pay_delayed", email="bob@example.com", name="Bob", line1="2 Main St",
+        city="Berlin", postal_code="10115", country="DE",
+    )  # fmt: skip
+    assert status == 303 and location == f"{site(sandbox)}/success?session_id={delayed}"
+    shipped_to = sandbox.stripe.sessions[delayed]["collected_information"]["shipping_details"]
+    assert shipped_to["address"]["country"] == "DE" and shipped_to["name"] == "Bob"
+    async with http.post(f"{site(sandbox)}/sandbox/api/sessions/{delayed}/fail") as failed:
+        assert failed.status == 200
+    types = [(d.event_type, d.status) for d in sandbox.webhooks.deliveries()]
+    assert types[1:] == [
+        ("checkout.session.completed", 200),
+        ("checkout.session.async_payment_failed", 200),
+    ]
+    assert sandbox.app is not None and sandbox.app.db is not None
+    order = await orders.by_session(sandbox.app.db.reader, delayed)
+    assert order is not None and order.status.value == "failed"
+
+
+async def test_resend_and_the_webhooks_stripe_sends_after_a_refund(sandbox: Sandbox) -> None:
+    session_id = await session_for(sandbox, ALICE.user_id, GAME_KEY)
+    sandbox.stripe.pay(session_id)
+    paid = await sandbox.webhooks.send(
+        sandbox.stripe.session_event("checkout.session.completed", session_id)
+    )
+    again = await sandbox.webhooks.resend(paid.number)
+    assert (again.event_id, again.status, again.resend_of) == (paid.event_id, 200, 1)
+    with pytest.raises(KeyError):
+        await sandbox.webhooks.resend(99)
+
+    # The bot refunds through the API; Stripe then sends charge.refunded by itself.
+    assert sandbox.app is not None and sandbox.app.shop is not None
+    order = await orders.by_session(sandbox.app.shop.db.reader, session_id)
+    assert order is not None
+    await refund_order(sandbox.app.shop, order.id, None, "sandbox-test")
+    await eventually(
+        lambda: any(d.event_type == "charge.refunded" for d in sandbox.webhooks.deliveries()),
+        "Stripe's charge.refunded after the bot's refund",
+    )
+    assert sandbox.webhooks.deliveries()[-1].status == 200
