@@ -209,14 +209,20 @@ def _mismatch(order: Order, facts: SessionFacts, livemode: bool) -> str | None:
         mode = "live" if facts.livemode else "test"
         return f"Stripe reported a {mode}-mode payment, but this shop runs in the other mode"
     if facts.amount_total != order.amount_total or facts.currency != order.currency:
-        paid = (
-            format_money(facts.amount_total, facts.currency)
-            if facts.amount_total is not None and facts.currency
-            else "an unknown amount"
-        )
+        paid = _shown_amount(facts.amount_total, facts.currency)
         expected = format_money(order.amount_total, order.currency)
         return f"Stripe reported {paid} paid, but the order is for {expected}"
     return None
+
+
+def _shown_amount(amount: int | None, currency: str | None) -> str:
+    """An amount Stripe reported, for an alert: even an absurd one must not stop the alert."""
+    if amount is None or not currency:
+        return "an unknown amount"
+    try:
+        return format_money(amount, currency)
+    except (ArithmeticError, ValueError):
+        return f"{amount} (minor units of {currency[:10]!r})"
 
 
 async def apply_session_snapshot(shop: Shop, obj: Mapping[str, Any]) -> Order | None:

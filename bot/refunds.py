@@ -102,7 +102,14 @@ async def handle_refund_event(shop: Shop, event_id: str, charge: Mapping[str, An
 
 
 async def _order_of_intent(shop: Shop, intent: str) -> int | None:
-    metadata = await shop.stripe.payment_intent_metadata(intent)
+    """Ask Stripe whose payment this is; one Stripe does not know is certainly not ours (other
+    errors propagate, so the event is retried)."""
+    try:
+        metadata = await shop.stripe.payment_intent_metadata(intent)
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise
     raw, ref = metadata.get("order_id", ""), metadata.get("order_ref")
     if not raw.isdigit():
         return None

@@ -28,7 +28,7 @@ def make_handler(ports: ShopPorts, webhook_secret: str) -> Handler:
         except stripe.SignatureVerificationError:
             log.warning("stripe webhook: bad or stale signature from %s", request.remote)
             return _bad_request("invalid signature")
-        except (ValueError, TypeError, AttributeError, KeyError):
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
             log.warning("stripe webhook: signed but unparsable body")
             return _bad_request("malformed body")
         try:

@@ -20,13 +20,14 @@ def make_handler(ports: ShopPorts, secret_token: str) -> Handler:
     expected = secret_token.encode()
 
     async def telegram_webhook(request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        # aiohttp keeps undecodable header bytes as surrogates; keep them, never crash on them.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, expected):
             log.warning("telegram webhook: wrong or missing secret token from %s", request.remote)
             return web.json_response({"error": "forbidden"}, status=403)
         try:
             update = json.loads(await request.read())
-        except ValueError:
+        except (ValueError, RecursionError):
             return web.json_response({"error": "malformed body"}, status=400)
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             return web.json_response({"error": "not an update"}, status=400)
