@@ -34,24 +34,26 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import admin_wizard, texts
+from bot import admin_fields, admin_wizard, texts
 from bot.admin_auth import admin_filter, admin_only
-from bot.admin_wizard import (
-    CATEGORY_HINT,
-    DELIVERY_LABELS,
-    ITEMS_HINT,
-    KIND_LABELS,
+from bot.admin_dialog import (
     Dialog,
-    FieldError,
     advance,
     ask_again,
     begin,
-    category_keyboard,
     current,
     finish,
     message_of,
     say,
     within,
+)
+from bot.admin_fields import FieldError
+from bot.admin_wizard import (
+    CATEGORY_HINT,
+    DELIVERY_LABELS,
+    ITEMS_HINT,
+    KIND_LABELS,
+    category_keyboard,
 )
 from bot.handlers import show_page
 from bot.shop import Shop, shop_of
@@ -398,9 +400,9 @@ def _current_value(product: Product, what: str) -> str:
 def _edit_prompt(product: Product, what: str, default_currency: str) -> str:
     label = _field_label(what, product.kind)
     hints = {
-        "title": f"Send the new <b>title</b> (1–{admin_wizard.MAX_TITLE} characters).",
+        "title": f"Send the new <b>title</b> (1–{admin_fields.MAX_TITLE} characters).",
         "description": (
-            f"Send the new <b>description</b> (up to {admin_wizard.MAX_DESCRIPTION} characters), "
+            f"Send the new <b>description</b> (up to {admin_fields.MAX_DESCRIPTION} characters), "
             "or /skip to remove it."
         ),
         "price": admin_wizard.price_hint(default_currency),
@@ -434,7 +436,7 @@ async def edit_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
     markup = None
     if what == "category":
         edit.categories = (await products.categories(shop.db.reader))[
-            : admin_wizard.CATEGORY_BUTTONS
+            : admin_fields.CATEGORY_BUTTONS
         ]
         markup = category_keyboard(edit.categories, f"ap:c:{product.id}")
     note = begin(context, edit)
@@ -457,16 +459,16 @@ async def edit_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> objec
     try:
         changes: dict[str, object]
         if edit.what == "title":
-            changes = {"title": admin_wizard.clean_title(message.text)}
+            changes = {"title": admin_fields.clean_title(message.text)}
         elif edit.what == "description":
-            changes = {"description": admin_wizard.clean_description(message.text)}
+            changes = {"description": admin_fields.clean_description(message.text)}
         elif edit.what == "price":
-            price = admin_wizard.clean_price(message.text, default)
+            price = admin_fields.clean_price(message.text, default)
             changes = {"price_minor": price.amount, "currency": price.currency}
         elif edit.what == "delivery":
-            changes = {"delivery_text": admin_wizard.clean_delivery(message.text)}
+            changes = {"delivery_text": admin_fields.clean_delivery(message.text)}
         elif edit.what == "category":
-            changes = {"category": admin_wizard.clean_category(message.text)}
+            changes = {"category": admin_fields.clean_category(message.text)}
         else:
             raise FieldError("Please send a photo, or /skip to remove the current one.")
     except FieldError as error:
@@ -480,7 +482,7 @@ async def edit_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
     if _edit_of(context).what != "photo":
         await say(message_of(update), "I need text here, or /cancel to keep it as it is.")
         return None
-    return await _apply(update, context, {"photo": admin_wizard.largest_photo(message_of(update))})
+    return await _apply(update, context, {"photo": admin_fields.largest_photo(message_of(update))})
 
 
 async def edit_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
@@ -556,7 +558,7 @@ async def stock_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
         return _stay(context)
     if any(line.strip() for line in lines):
         try:
-            items = admin_wizard.parse_items("\n".join(lines))
+            items = admin_fields.parse_items("\n".join(lines))
         except FieldError as error:
             await ask_again(message, error, _STOCK_USAGE)
             return _stay(context)
@@ -608,7 +610,7 @@ async def stock_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
     """Items typed one per line after /stock <id>: "added N, skipped M, available K"."""
     message = message_of(update)
     try:
-        items = admin_wizard.parse_items(message.text)
+        items = admin_fields.parse_items(message.text)
     except FieldError as error:
         await ask_again(message, error, ITEMS_HINT)
         return None
@@ -620,7 +622,7 @@ async def stock_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
     message = message_of(update)
     assert message.document is not None
     try:
-        items = await admin_wizard.read_items_file(message.document)
+        items = await admin_fields.read_items_file(message.document)
     except FieldError as error:
         await ask_again(message, error, ITEMS_HINT)
         return None

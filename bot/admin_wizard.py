@@ -2,30 +2,22 @@
 
 Nothing reaches the database until the merchant has seen the product exactly as buyers will
 (the buyer's own card rendering) and tapped Save, so a cancelled, abandoned or timed-out dialog
-leaves no trace. The field rules live here and are reused by /products' Edit and by /stock, so
-a product can never be edited into something this wizard would have refused.
-
-Replies that move a dialog on are sent *after* the handler has returned its next state (see
-`advance`): the app handles updates concurrently, and answering first would let a quick admin's
-next message reach the conversation before python-telegram-bot has stored the new state.
+leaves no trace. The field rules (`admin_fields`) and the dialog plumbing (`admin_dialog`) are
+shared with /products' Edit and /stock.
 """
 
 from __future__ import annotations
 
 import enum
-import functools
 import secrets
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any, TypeVar
 
 from telegram import (
     CallbackQuery,
-    Document,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
 )
 from telegram.constants import ParseMode
@@ -41,197 +33,43 @@ from telegram.ext import (
 
 from bot import keyboards, texts
 from bot.admin_auth import admin_only
+from bot.admin_dialog import (
+    Dialog,
+    Handler,
+    advance,
+    ask_again,
+    begin,
+    current,
+    finish,
+    message_of,
+    say,
+    within,
+)
+from bot.admin_fields import (
+    CATEGORY_BUTTONS,
+    MAX_CATEGORY,
+    MAX_DESCRIPTION,
+    MAX_ITEM_LINES,
+    MAX_TITLE,
+    FieldError,
+    clean_category,
+    clean_delivery,
+    clean_description,
+    clean_price,
+    clean_title,
+    largest_photo,
+    parse_items,
+    read_items_file,
+)
 from bot.handlers import product_link, reply_card
-from bot.money import Money, MoneyError, format_money, parse_price
+from bot.money import Money, format_money
 from bot.shop import Shop, shop_of
 from storage import products, stock
 from storage.models import Product, ProductKind
 
-MAX_TITLE = 128
-MAX_DESCRIPTION = 800
-MAX_CATEGORY = 32
-MAX_ITEMS_FILE_BYTES = 1024 * 1024
-MAX_ITEM_LINES = 10_000
-CATEGORY_BUTTONS = 24  # existing categories offered as buttons; more can still be typed
 END = ConversationHandler.END
 
 State = TypeVar("State")
-
-
-class FieldError(ValueError):
-    """Input the merchant must correct; the message is theirs to read (plain text)."""
-
-
-# --- field rules, shared with /products' Edit and /stock --------------------------------------
-
-
-def clean_title(text: str | None) -> str:
-    title = (text or "").strip()
-    if not title:
-        raise FieldError("The title can't be empty.")
-    if "\n" in title:
-        raise FieldError("Please keep the title on one line.")
-    if len(title) > MAX_TITLE:
-        raise FieldError(f"That title has {len(title)} characters; the most is {MAX_TITLE}.")
-    return title
-
-
-def clean_description(text: str | None) -> str:
-    description = (text or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise FieldError(
-            f"That description has {len(description)} characters; the most is {MAX_DESCRIPTION}."
-        )
-    return description
-
-
-def clean_delivery(text: str | None) -> str:
-    delivery = (text or "").strip()
-    if not delivery:
-        raise FieldError("The text can't be empty.")
-    if len(delivery) > texts.MAX_DELIVERY_TEXT:
-        raise FieldError(
-            f"That text has {len(delivery)} characters; the most is {texts.MAX_DELIVERY_TEXT}."
-        )
-    return delivery
-
-
-def clean_category(text: str | None) -> str:
-    category = (text or "").strip()
-    if not category or "\n" in category:
-        raise FieldError("Send the category's name on one line.")
-    if len(category) > MAX_CATEGORY:
-        raise FieldError(f"A category name can have at most {MAX_CATEGORY} characters.")
-    return category
-
-
-def clean_price(text: str | None, default_currency: str) -> Money:
-    try:
-        return parse_price(text or "", default_currency)
-    except MoneyError as error:
-        raise FieldError(str(error)) from error
-
-
-def parse_items(text: str | None) -> list[str]:
-    """One item per line, blank lines dropped; duplicates are left for storage to count."""
-    lines = (text or "").splitlines()
-    if len(lines) > MAX_ITEM_LINES:
-        raise FieldError(f"That is {len(lines)} lines; send at most {MAX_ITEM_LINES:,} at once.")
-    items = [line.strip() for line in lines if line.strip()]
-    if not items:
-        raise FieldError("I found no items: send one item per line.")
-    return items
-
-
-async def read_items_file(document: Document) -> list[str]:
-    """The items of an uploaded .txt file (UTF-8, ≤ 1 MB, ≤ 10,000 lines)."""
-    name = document.file_name or "this file"
-    if not name.lower().endswith(".txt"):
-        raise FieldError(f"“{name}” is not a .txt file. Send a plain .txt file, one item per line.")
-    if (document.file_size or 0) > MAX_ITEMS_FILE_BYTES:
-        raise FieldError("That file is over 1 MB. Split it into smaller files.")
-    data = await (await document.get_file()).download_as_bytearray()
-    if len(data) > MAX_ITEMS_FILE_BYTES:
-        raise FieldError("That file is over 1 MB. Split it into smaller files.")
-    try:
-        content = bytes(data).decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise FieldError(
-            "That file is not UTF-8 text. Save it as UTF-8 and send it again."
-        ) from error
-    return parse_items(content)
-
-
-def largest_photo(message: Message) -> str:
-    """The file_id of the biggest size Telegram made of the photo."""
-    return max(
-        message.photo, key=lambda size: (size.width * size.height, size.file_size or 0)
-    ).file_id
-
-
-# --- dialog plumbing, shared with /products' Edit and /stock ----------------------------------
-
-DIALOG = "admin_dialog"
-
-
-@dataclass
-class Dialog:
-    """What an admin is in the middle of; one at a time, kept in their user_data."""
-
-    label: str  # HTML, e.g. "the new product"
-    outcome: str  # what cancelling means, e.g. "nothing was saved"
-
-
-def current(context: ContextTypes.DEFAULT_TYPE) -> Dialog | None:
-    """The admin's open dialog, if any."""
-    found = (context.user_data or {}).get(DIALOG)
-    return found if isinstance(found, Dialog) else None
-
-
-def begin(context: ContextTypes.DEFAULT_TYPE, dialog: Dialog) -> str:
-    """Start `dialog`, replacing any other; returns a note about the one it replaced."""
-    assert context.user_data is not None
-    previous = current(context)
-    context.user_data[DIALOG] = dialog
-    if previous is None:
-        return ""
-    return f"\n\n<i>(Left {previous.label} unfinished: {previous.outcome}.)</i>"
-
-
-def finish(context: ContextTypes.DEFAULT_TYPE) -> Dialog | None:
-    """Forget the dialog (it was saved, cancelled or timed out); returns what it was."""
-    dialog = current(context)
-    if context.user_data is not None:
-        context.user_data.pop(DIALOG, None)
-    return dialog
-
-
-def advance(
-    context: ContextTypes.DEFAULT_TYPE,
-    update: Update,
-    reply: Coroutine[Any, Any, object],
-    state: State,
-) -> State:
-    """Move the conversation to `state`, then show `reply`: PTB stores the returned state
-    before this task yields, and only then does the reply go out and invite the next step."""
-    context.application.create_task(reply, update=update, name="admin dialog reply")
-    return state
-
-
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, object]]
-
-
-def within(kind: type[Dialog], handler: Handler) -> Handler:
-    """Run a dialog step only while its dialog is on: a timeout or a second tap may have just
-    closed it, and then the admin hears so instead of an error."""
-
-    @functools.wraps(handler)
-    async def step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-        if isinstance(current(context), kind):
-            return await handler(update, context)
-        if update.callback_query is not None:
-            await update.callback_query.answer(texts.unknown_button(), show_alert=True)
-        elif update.effective_message is not None:
-            await update.effective_message.reply_text("That dialog has ended. Start it again.")
-        return END
-
-    return step
-
-
-def message_of(update: Update) -> Message:
-    """The message to answer: the admin's own, or the one carrying the tapped button."""
-    assert update.effective_message is not None
-    return update.effective_message
-
-
-async def say(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in the same chat; `text` is HTML, with everything the merchant typed escaped."""
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-
-
-async def ask_again(message: Message, error: FieldError, hint: str) -> None:
-    """Tell the admin what was wrong and what to send instead; the step stays the same."""
-    await say(message, f"⚠️ {escape(str(error))}\n\n{hint}")
 
 
 # --- the draft ----------------------------------------------------------------------------------

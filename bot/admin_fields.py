@@ -1,0 +1,104 @@
+"""The rules every product field follows, whether typed in /addproduct, /products' Edit or
+/stock — so a product can never be edited into something the wizard would have refused."""
+
+from __future__ import annotations
+
+from telegram import Document, Message
+
+from bot import texts
+from bot.money import Money, MoneyError, parse_price
+
+MAX_TITLE = 128
+MAX_DESCRIPTION = 800
+MAX_CATEGORY = 32
+MAX_ITEMS_FILE_BYTES = 1024 * 1024
+MAX_ITEM_LINES = 10_000
+CATEGORY_BUTTONS = 24  # existing categories offered as buttons; more can still be typed
+
+
+class FieldError(ValueError):
+    """Input the merchant must correct; the message is theirs to read (plain text)."""
+
+
+def clean_title(text: str | None) -> str:
+    title = (text or "").strip()
+    if not title:
+        raise FieldError("The title can't be empty.")
+    if "\n" in title:
+        raise FieldError("Please keep the title on one line.")
+    if len(title) > MAX_TITLE:
+        raise FieldError(f"That title has {len(title)} characters; the most is {MAX_TITLE}.")
+    return title
+
+
+def clean_description(text: str | None) -> str:
+    description = (text or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise FieldError(
+            f"That description has {len(description)} characters; the most is {MAX_DESCRIPTION}."
+        )
+    return description
+
+
+def clean_delivery(text: str | None) -> str:
+    delivery = (text or "").strip()
+    if not delivery:
+        raise FieldError("The text can't be empty.")
+    if len(delivery) > texts.MAX_DELIVERY_TEXT:
+        raise FieldError(
+            f"That text has {len(delivery)} characters; the most is {texts.MAX_DELIVERY_TEXT}."
+        )
+    return delivery
+
+
+def clean_category(text: str | None) -> str:
+    category = (text or "").strip()
+    if not category or "\n" in category:
+        raise FieldError("Send the category's name on one line.")
+    if len(category) > MAX_CATEGORY:
+        raise FieldError(f"A category name can have at most {MAX_CATEGORY} characters.")
+    return category
+
+
+def clean_price(text: str | None, default_currency: str) -> Money:
+    try:
+        return parse_price(text or "", default_currency)
+    except MoneyError as error:
+        raise FieldError(str(error)) from error
+
+
+def parse_items(text: str | None) -> list[str]:
+    """One item per line, blank lines dropped; duplicates are left for storage to count."""
+    lines = (text or "").splitlines()
+    if len(lines) > MAX_ITEM_LINES:
+        raise FieldError(f"That is {len(lines)} lines; send at most {MAX_ITEM_LINES:,} at once.")
+    items = [line.strip() for line in lines if line.strip()]
+    if not items:
+        raise FieldError("I found no items: send one item per line.")
+    return items
+
+
+async def read_items_file(document: Document) -> list[str]:
+    """The items of an uploaded .txt file (UTF-8, ≤ 1 MB, ≤ 10,000 lines)."""
+    name = document.file_name or "this file"
+    if not name.lower().endswith(".txt"):
+        raise FieldError(f"“{name}” is not a .txt file. Send a plain .txt file, one item per line.")
+    if (document.file_size or 0) > MAX_ITEMS_FILE_BYTES:
+        raise FieldError("That file is over 1 MB. Split it into smaller files.")
+    data = await (await document.get_file()).download_as_bytearray()
+    if len(data) > MAX_ITEMS_FILE_BYTES:
+        raise FieldError("That file is over 1 MB. Split it into smaller files.")
+    try:
+        content = bytes(data).decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise FieldError(
+            "That file is not UTF-8 text. Save it as UTF-8 and send it again."
+        ) from error
+    return parse_items(content)
+
+
+def largest_photo(message: Message) -> str:
+    """The file_id of the biggest size Telegram made of the photo."""
+    return max(
+        message.photo, key=lambda size: (size.width * size.height, size.file_size or 0)
+    ).file_id
