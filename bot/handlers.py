@@ -227,7 +227,10 @@ async def _buy(
     shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
 ) -> None:
     """Buy → (a "preparing…" message when Stripe is busy) → the order message with Pay."""
-    await query.answer("Preparing your payment link…")
+    try:
+        await query.answer("Preparing your payment link…")
+    except BadRequest:  # a tap Telegram re-sent after a restart: answered already; go on
+        log.info("buy tap %s was answered before", query.id)
     placeholder: list[Message] = []
 
     async def show_waiting() -> None:
@@ -248,7 +251,9 @@ async def _buy(
         sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
         message_id = sent.message_id
     async with shop.db.transaction() as tx:
-        await orders.update(tx, order.id, message_id=message_id)
+        # The first pay message stays the order's own: the goods are edited into it, so a
+        # second one (a double tap reusing the session) must not move the delivery elsewhere.
+        await orders.claim_message(tx, order.id, message_id)
 
 
 def _refusal_text(refusal: CheckoutRefused) -> str:

@@ -148,6 +148,15 @@ async def update(conn: aiosqlite.Connection, order_id: int, **fields: Any) -> No
     )
 
 
+async def claim_message(conn: aiosqlite.Connection, order_id: int, message_id: int) -> bool:
+    """Make `message_id` the order's own message unless it already has one."""
+    cursor = await conn.execute(
+        "UPDATE orders SET message_id = ?, updated_at = ? WHERE id = ? AND message_id IS NULL",
+        (message_id, now(), order_id),
+    )
+    return cursor.rowcount == 1
+
+
 async def transition(
     conn: aiosqlite.Connection, order: Order, new: OrderStatus, **fields: Any
 ) -> bool:

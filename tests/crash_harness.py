@@ -97,7 +97,12 @@ class BotProcess:
             self.own_exits.append(self.process.returncode)
         await self.process.wait()
 
-    async def wait_healthy(self, http: aiohttp.ClientSession, timeout: float) -> bool:  # noqa: ASYNC109
+    async def wait_healthy(
+        self,
+        http: aiohttp.ClientSession,
+        timeout: float,  # noqa: ASYNC109 - a plain bound, like asyncio.wait_for's
+    ) -> bool:
+        """Poll /healthz until 200 (True), the process exits, or `timeout` passes (False)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.returncode is not None:
@@ -619,3 +624,14 @@ def refusals(telegram: FakeTelegram, buyers: list[int]) -> Counter[str]:
                 if phrase in (message.text or ""):
                     counts[name] += 1
     return counts
+
+
+def describe_chat(telegram: FakeTelegram, chat: int, around: set[int]) -> str:
+    """The messages near `around` in a chat, for a failure message: id, edits, text."""
+    lines = []
+    low, high = min(around) - 3, max(around) + 2
+    for message in telegram.messages(chat):
+        if low <= message.message_id <= high:
+            text = (message.text or message.caption or "").replace("\n", " | ")[:90]
+            lines.append(f"#{message.message_id} edits={message.edits} {text!r}")
+    return "\n    " + "\n    ".join(lines)

@@ -503,13 +503,15 @@ def stripe_signed(rng: random.Random, world: World) -> Req:
         times = rng.choice([0, 0, 1, 1, 2, 3])
         body = stripe_body(mutate(event, rng, times), rng)
     now = int(time.time())
-    style = rng.randrange(5)
+    style = rng.randrange(6)
     headers: list[tuple[str, str]]
     if style == 0:  # a timestamp in the future still verifies (the SDK checks only staleness)
         headers = [("Stripe-Signature", _sign(world, body, ts=now + rng.randint(1, 10**6)))]
     elif style == 1:  # Stripe sends one v1 per active secret during a secret roll
         good = _sign(world, body).split("v1=")[1]
         headers = [("Stripe-Signature", f"t={now},v1={_hex(rng, 32)},v1={good}")]
+    elif style == 2:  # a valid header, then a second, garbled one
+        headers = [("Stripe-Signature", _sign(world, body)), ("Stripe-Signature", "t=1,v1=00")]
     else:
         headers = [("Stripe-Signature", _sign(world, body))]
     return Req(
