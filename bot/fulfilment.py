@@ -33,11 +33,10 @@ SESSION_EVENTS = frozenset({COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED})
 CHARGE_REFUNDED = "charge.refunded"
 
 
-async def handle_stripe_event(shop: Shop, event: stripe.Event) -> None:
+async def handle_stripe_event(shop: Shop, payload: Mapping[str, Any]) -> None:
     """Record a verified event and apply it. Returns normally when recorded or knowingly
     ignored; raises ValueError for a malformed event and LookupError when the event is ours but
     its order is missing (so Stripe retries)."""
-    payload = event.to_dict()
     event_id, event_type = payload.get("id"), payload.get("type")
     if not isinstance(event_id, str) or not isinstance(event_type, str):
         raise ValueError("event without id or type")

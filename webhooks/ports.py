@@ -7,11 +7,9 @@ Stripe retries).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import stripe
 
 # The buyer-facing state the /success page reports after checking the session.
 PaymentState = str  # "paid", "processing", "unpaid" or "unknown"
@@ -19,7 +17,7 @@ PaymentState = str  # "paid", "processing", "unpaid" or "unknown"
 
 @dataclass(frozen=True)
 class ShopPorts:
-    handle_stripe_event: Callable[[stripe.Event], Awaitable[None]]
+    handle_stripe_event: Callable[[Mapping[str, Any]], Awaitable[None]]  # a verified event
     fulfil_session: Callable[[str], Awaitable[PaymentState]]
     feed_telegram_update: Callable[[dict[str, Any]], Awaitable[None]]
     health: Callable[[], Awaitable[dict[str, bool]]]
