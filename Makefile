@@ -27,5 +27,9 @@ unit: $(STAMP)
 
 test: lint types unit
 
+# Not part of `test`: it takes minutes and measures rather than checks (bench/RESULTS.md).
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -75,6 +76,28 @@ class Database:
     async def close(self) -> None:
         await self._reader.close()
         await self._writer.close()
+
+
+async def fetch_one(
+    conn: aiosqlite.Connection, sql: str, args: Iterable[Any] = ()
+) -> aiosqlite.Row | None:
+    """The first row of a one-row query, in one hand-off to aiosqlite's thread.
+
+    `async with conn.execute(…) as cursor: await cursor.fetchone()` crosses to the SQLite thread
+    and back three times (execute, fetch, close). Each crossing waits for an event-loop
+    iteration, and inside a write transaction the write lock is held all the while, so under
+    load the crossings, not SQLite, set the pace: the webhook made 12 per event (bench/,
+    scenario 1). Use only for queries that return at most a few rows."""
+    for row in await conn.execute_fetchall(sql, args):
+        return row
+    return None
+
+
+async def fetch_all(
+    conn: aiosqlite.Connection, sql: str, args: Iterable[Any] = ()
+) -> list[aiosqlite.Row]:
+    """Every row of a query, in one hand-off to aiosqlite's thread (see `fetch_one`)."""
+    return list(await conn.execute_fetchall(sql, args))
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from storage.clock import now
+from storage.db import fetch_all, fetch_one
 from storage.models import Delivery, DeliveryKind
 
 
@@ -29,20 +30,19 @@ async def enqueue(
 
 async def due(conn: aiosqlite.Connection, *, limit: int) -> list[Delivery]:
     """Pending deliveries whose next attempt time has come, oldest first."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
         " ORDER BY next_attempt_at, id LIMIT ?",
         (now(), limit),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [Delivery.from_row(row) for row in rows]
 
 
 async def next_due_at(conn: aiosqlite.Connection) -> int | None:
-    async with conn.execute(
-        "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        conn, "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"
+    )
     return int(row[0]) if row and row[0] is not None else None
 
 
@@ -81,14 +81,12 @@ async def mark_failed(conn: aiosqlite.Connection, delivery_id: int, *, error: st
 
 
 async def for_order(conn: aiosqlite.Connection, order_id: int) -> list[Delivery]:
-    async with conn.execute(
-        "SELECT * FROM deliveries WHERE order_id = ? ORDER BY id", (order_id,)
-    ) as cursor:
-        rows = await cursor.fetchall()
+    rows = await fetch_all(
+        conn, "SELECT * FROM deliveries WHERE order_id = ? ORDER BY id", (order_id,)
+    )
     return [Delivery.from_row(row) for row in rows]
 
 
 async def count_pending(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'") as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
     return int(row[0]) if row else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from storage.clock import now
+from storage.db import fetch_one
 
 
 async def record(
@@ -20,6 +21,5 @@ async def record(
 
 
 async def outcome_of(conn: aiosqlite.Connection, event_id: str) -> str | None:
-    async with conn.execute("SELECT outcome FROM stripe_events WHERE id = ?", (event_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT outcome FROM stripe_events WHERE id = ?", (event_id,))
     return str(row[0]) if row else None

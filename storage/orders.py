@@ -8,6 +8,7 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import now
+from storage.db import fetch_all, fetch_one
 from storage.models import OPEN_STATES, Order, OrderStatus, ProductKind, can_transition
 
 _UPDATABLE = frozenset(
@@ -63,24 +64,19 @@ async def create(
 
 
 async def get(conn: aiosqlite.Connection, order_id: int) -> Order | None:
-    async with conn.execute("SELECT * FROM orders WHERE id = ?", (order_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, "SELECT * FROM orders WHERE id = ?", (order_id,))
     return Order.from_row(row) if row else None
 
 
 async def by_session(conn: aiosqlite.Connection, session_id: str) -> Order | None:
-    async with conn.execute(
-        "SELECT * FROM orders WHERE checkout_session_id = ?", (session_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, "SELECT * FROM orders WHERE checkout_session_id = ?", (session_id,))
     return Order.from_row(row) if row else None
 
 
 async def by_payment_intent(conn: aiosqlite.Connection, payment_intent_id: str) -> Order | None:
-    async with conn.execute(
-        "SELECT * FROM orders WHERE payment_intent_id = ?", (payment_intent_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        conn, "SELECT * FROM orders WHERE payment_intent_id = ?", (payment_intent_id,)
+    )
     return Order.from_row(row) if row else None
 
 
@@ -93,24 +89,24 @@ async def open_for(
     valid_after: int,
 ) -> Order | None:
     """The buyer's still-payable session for the same purchase, so a second tap reuses it."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT * FROM orders WHERE buyer_user_id = ? AND product_id = ? AND quantity = ?"
         " AND status = ? AND checkout_url IS NOT NULL AND expires_at > ?"
         " ORDER BY id DESC LIMIT 1",
         (buyer_user_id, product_id, quantity, OrderStatus.AWAITING_PAYMENT.value, valid_after),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return Order.from_row(row) if row else None
 
 
 async def count_open(conn: aiosqlite.Connection, buyer_user_id: int, at: int) -> int:
     """The buyer's payment links that can still be paid (or are being made)."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT COUNT(*) FROM orders WHERE buyer_user_id = ? AND status IN (?, ?)"
         " AND expires_at > ?",
         (buyer_user_id, OrderStatus.PENDING.value, OrderStatus.AWAITING_PAYMENT.value, at),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return int(row[0]) if row else 0
 
 
@@ -118,21 +114,21 @@ async def for_buyer(
     conn: aiosqlite.Connection, buyer_user_id: int, *, offset: int, limit: int
 ) -> list[Order]:
     """The buyer's orders, newest first, leaving out attempts that never got a payment link."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT * FROM orders WHERE buyer_user_id = ? AND status != ?"
         " ORDER BY id DESC LIMIT ? OFFSET ?",
         (buyer_user_id, OrderStatus.PENDING.value, limit, offset),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [Order.from_row(row) for row in rows]
 
 
 async def count_for_buyer(conn: aiosqlite.Connection, buyer_user_id: int) -> int:
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT COUNT(*) FROM orders WHERE buyer_user_id = ? AND status != ?",
         (buyer_user_id, OrderStatus.PENDING.value),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return int(row[0]) if row else 0
 
 
@@ -190,20 +186,21 @@ async def recent(
 ) -> list[Order]:
     """All buyers' orders, newest first, optionally only in some states (admin view)."""
     where, args = _status_filter(statuses)
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         f"SELECT * FROM orders{where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
         (*args, limit, offset),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [Order.from_row(row) for row in rows]
 
 
 async def count(
     conn: aiosqlite.Connection, *, statuses: frozenset[OrderStatus] | None = None
 ) -> int:
+    """How many orders (in these states): one row per state from `order_counts`, which
+    triggers keep (migration 0003), so the admin's list never counts a million rows."""
     where, args = _status_filter(statuses)
-    async with conn.execute(f"SELECT COUNT(*) FROM orders{where}", args) as cursor:  # noqa: S608
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, f"SELECT COALESCE(SUM(n), 0) FROM order_counts{where}", args)  # noqa: S608
     return int(row[0]) if row else 0
 
 
@@ -213,20 +210,19 @@ async def oldest_created_at(
     """When the oldest order in these states was created: how far back reconciliation must
     look at Stripe's sessions (a session is always created after its order)."""
     where, args = _status_filter(statuses)
-    async with conn.execute(f"SELECT MIN(created_at) FROM orders{where}", args) as cursor:  # noqa: S608
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, f"SELECT MIN(created_at) FROM orders{where}", args)  # noqa: S608
     return int(row[0]) if row and row[0] is not None else None
 
 
 async def open_expired(conn: aiosqlite.Connection, *, before: int, limit: int) -> list[Order]:
     """Orders still waiting for a payment whose link expired before `before`, oldest first:
     their sessions are over, so reconciliation settles them."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT * FROM orders WHERE status IN (?, ?) AND expires_at < ?"
         " ORDER BY expires_at, id LIMIT ?",
         (OrderStatus.PENDING.value, OrderStatus.AWAITING_PAYMENT.value, before, limit),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [Order.from_row(row) for row in rows]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from storage.clock import now
+from storage.db import fetch_one
 from storage.models import Product, ProductKind
 
 # Fields an admin may edit after creating a product.
@@ -66,8 +67,7 @@ async def add(
 
 
 async def get(conn: aiosqlite.Connection, product_id: int) -> Product | None:
-    async with conn.execute("SELECT * FROM products WHERE id = ?", (product_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, "SELECT * FROM products WHERE id = ?", (product_id,))
     return Product.from_row(row) if row else None
 
 

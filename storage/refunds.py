@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from storage.clock import now
+from storage.db import fetch_one
 
 
 async def record(
@@ -16,8 +17,7 @@ async def record(
     status: str,
 ) -> bool:
     """Record a refund once, updating its status if seen again; True when it is new."""
-    async with conn.execute("SELECT 1 FROM refunds WHERE id = ?", (refund_id,)) as cursor:
-        known = await cursor.fetchone() is not None
+    known = await fetch_one(conn, "SELECT 1 FROM refunds WHERE id = ?", (refund_id,)) is not None
     if known:
         await conn.execute("UPDATE refunds SET status = ? WHERE id = ?", (status, refund_id))
         return False
@@ -31,10 +31,10 @@ async def record(
 
 async def total_for(conn: aiosqlite.Connection, order_id: int) -> int:
     """What the refunds we recorded for an order add up to (failed ones do not count)."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT COALESCE(SUM(amount), 0) FROM refunds"
         " WHERE order_id = ? AND status NOT IN ('failed', 'canceled')",
         (order_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return int(row[0]) if row else 0

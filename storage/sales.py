@@ -1,8 +1,12 @@
 """Sales figures for /sales, computed by SQLite in aggregate queries.
 
-Every query walks the `orders_by_paid_at` index over the window (`INDEXED BY` makes SQLite
-refuse to run rather than silently scan the table should the index ever go), so the cost grows
-with the sales in the window, not with every order ever made, and no row reaches Python.
+The windows read the aggregates that triggers keep beside the orders (migration 0003): "all
+time" one row per currency × product from `sales_total`, any other window one row per UTC day ×
+currency × product from `sales_daily` for its whole days, plus, when it starts mid-day (the last
+7 and 30 days), the orders of that first partial day through the `orders_by_paid_at` index
+(`INDEXED BY` makes SQLite refuse to run rather than silently scan the table should the index
+ever go). So /sales costs the same at a million orders as at a thousand, and no row reaches
+Python.
 """
 
 from __future__ import annotations
@@ -22,6 +26,31 @@ SALE_STATES = (
     OrderStatus.REFUNDED,
 )
 _STATES_SQL = ", ".join(f"'{state.value}'" for state in SALE_STATES)
+DAY = 86_400
+
+# A window's sales as rows of (currency, product_id, orders, units, revenue, refunded), to be
+# summed: whole days from the daily rollup, then the orders paid between `since` and the first
+# midnight at or after it (none when the window starts at midnight, as "today" does).
+_DAYS_ROWS = (
+    "SELECT currency, product_id, orders AS n, units AS u, revenue AS r, refunded AS f"
+    " FROM sales_daily WHERE day >= ?"
+    " UNION ALL"
+    " SELECT currency, product_id, 1, quantity, amount_total, amount_refunded"
+    " FROM orders INDEXED BY orders_by_paid_at"
+    f" WHERE paid_at >= ? AND paid_at < ? AND status IN ({_STATES_SQL})"  # noqa: S608
+)
+_ALL_TIME_ROWS = (
+    "SELECT currency, product_id, orders AS n, units AS u, revenue AS r, refunded AS f"
+    " FROM sales_total"
+)
+
+
+def _window(since: int) -> tuple[str, tuple[int, ...]]:
+    """The rows of the window starting at `since` and their parameters."""
+    if since <= 0:
+        return _ALL_TIME_ROWS, ()
+    first_day = -(-since // DAY)  # the first midnight at or after `since`, as a day number
+    return _DAYS_ROWS, (first_day, since, first_day * DAY)
 
 
 @dataclass(frozen=True)
@@ -54,14 +83,13 @@ class ProductSales:
 
 async def totals(conn: aiosqlite.Connection, *, since: int) -> list[CurrencyTotals]:
     """Sales paid at or after `since` (unix seconds; 0 for all time), one row per currency."""
-    async with conn.execute(
-        "SELECT currency, COUNT(*), SUM(quantity), SUM(amount_total), SUM(amount_refunded)"
-        " FROM orders INDEXED BY orders_by_paid_at"
-        f" WHERE paid_at >= ? AND status IN ({_STATES_SQL})"  # noqa: S608 - constants only
-        " GROUP BY currency ORDER BY currency",
-        (since,),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    window, args = _window(since)
+    rows = await conn.execute_fetchall(
+        "SELECT currency, SUM(n), SUM(u), SUM(r), SUM(f)"
+        f" FROM ({window})"  # noqa: S608 - constants only
+        " GROUP BY currency HAVING SUM(n) > 0 ORDER BY currency",
+        args,
+    )
     return [
         CurrencyTotals(
             currency=row[0],
@@ -80,21 +108,20 @@ async def top_products(
     """The `limit` best-selling products by revenue in each currency, paid at or after
     `since`; ordered by currency, then rank. Amounts in different currencies are never added
     together, so each currency has its own ranking."""
-    async with conn.execute(
+    window, args = _window(since)
+    rows = await conn.execute_fetchall(
         "SELECT product_id, title, currency, orders, units, revenue, rank FROM ("
-        " SELECT o.product_id, p.title AS title, o.currency AS currency, COUNT(*) AS orders,"
-        "  SUM(o.quantity) AS units, SUM(o.amount_total) AS revenue,"
+        " SELECT w.product_id, p.title AS title, w.currency AS currency, SUM(w.n) AS orders,"
+        "  SUM(w.u) AS units, SUM(w.r) AS revenue,"
         "  ROW_NUMBER() OVER ("
-        "   PARTITION BY o.currency ORDER BY SUM(o.amount_total) DESC, o.product_id"
+        "   PARTITION BY w.currency ORDER BY SUM(w.r) DESC, w.product_id"
         "  ) AS rank"
-        " FROM orders AS o INDEXED BY orders_by_paid_at"
-        " JOIN products AS p ON p.id = o.product_id"
-        f" WHERE o.paid_at >= ? AND o.status IN ({_STATES_SQL})"  # noqa: S608 - constants only
-        " GROUP BY o.product_id, o.currency"
+        f" FROM ({window}) AS w"  # noqa: S608 - constants only
+        " JOIN products AS p ON p.id = w.product_id"
+        " GROUP BY w.product_id, w.currency HAVING SUM(w.n) > 0"
         ") WHERE rank <= ? ORDER BY currency, rank",
-        (since, limit),
-    ) as cursor:
-        rows = await cursor.fetchall()
+        (*args, limit),
+    )
     return [
         ProductSales(
             product_id=int(row[0]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from storage.clock import now
+from storage.db import fetch_all, fetch_one
 
 MAX_ITEM_CHARS = 256
 
@@ -35,11 +36,11 @@ async def add_items(
 
 
 async def available(conn: aiosqlite.Connection, product_id: int) -> int:
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "SELECT COUNT(*) FROM stock_items WHERE product_id = ? AND state = 'available'",
         (product_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return int(row[0]) if row else 0
 
 
@@ -60,10 +61,11 @@ async def reserve(
 
 
 async def reserved_for(conn: aiosqlite.Connection, order_id: int) -> int:
-    async with conn.execute(
-        "SELECT COUNT(*) FROM stock_items WHERE order_id = ? AND state = 'reserved'", (order_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        conn,
+        "SELECT COUNT(*) FROM stock_items WHERE order_id = ? AND state = 'reserved'",
+        (order_id,),
+    )
     return int(row[0]) if row else 0
 
 
@@ -88,9 +90,9 @@ async def release(conn: aiosqlite.Connection, order_id: int) -> int:
 
 async def items_of(conn: aiosqlite.Connection, order_id: int) -> list[str]:
     """The items sold to an order, in a stable order."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT content FROM stock_items WHERE order_id = ? AND state = 'sold' ORDER BY id",
         (order_id,),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [str(row[0]) for row in rows]
