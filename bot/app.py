@@ -15,11 +15,12 @@ from typing import Any
 from aiohttp import web
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot import admin, fulfilment, handlers, reconcile
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
+from bot.rate_limiter import SteadyRateLimiter
 from bot.shop import Shop
 from bot.stripe_gateway import StripeGateway
 from storage.db import Database
@@ -67,7 +68,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(SteadyRateLimiter(max_retries=2))
         .concurrent_updates(CONCURRENT_UPDATES)
         .connect_timeout(10)
         .read_timeout(15)

@@ -227,8 +227,13 @@ async def _buy(
     shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
 ) -> None:
     """Buy → (a "preparing…" message when Stripe is busy) → the order message with Pay."""
+    wait = shop.stripe.estimated_wait()
     try:
-        await query.answer("Preparing your payment link…")
+        await query.answer(
+            "Preparing your payment link…"
+            if wait < 3
+            else f"Lots of buyers right now — your payment link comes in about {wait:.0f} s."
+        )
     except BadRequest:  # a tap Telegram re-sent after a restart: answered already; go on
         log.info("buy tap %s was answered before", query.id)
     placeholder: list[Message] = []

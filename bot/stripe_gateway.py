@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -28,6 +29,7 @@ MAX_WAITING_CREATES = 2000
 BACKOFF_ATTEMPTS = 8
 BACKOFF_FIRST_SECONDS = 0.25
 BACKOFF_MAX_SECONDS = 8.0
+THROTTLE_MEMORY_SECONDS = 10.0
 
 
 class StripeBusy(Exception):
@@ -65,7 +67,9 @@ class RefundResult:
 
 class StripeGateway:
     def __init__(self, api_key: str, api_base: str) -> None:
-        self._creates = AsyncLimiter(SESSION_CREATES_PER_SECOND, 1)
+        # One every 1/24 s, evenly spaced: a bucket of 24 would burst past Stripe's window.
+        self._creates = AsyncLimiter(1, 1 / SESSION_CREATES_PER_SECOND)
+        self._throttled_until = 0.0
         self._waiting = 0
         self._http = stripe.AIOHTTPClient(timeout=REQUEST_TIMEOUT_SECONDS)
         self._client = stripe.StripeClient(
@@ -105,6 +109,10 @@ class StripeGateway:
         """Seconds a new session creation would wait in the queue right now."""
         return self._waiting / SESSION_CREATES_PER_SECOND
 
+    def throttled(self) -> bool:
+        """Whether Stripe itself answered 429 in the last few seconds."""
+        return time.monotonic() < self._throttled_until
+
     async def _with_backoff(
         self, call: Callable[[], Awaitable[stripe.checkout.Session]]
     ) -> stripe.checkout.Session:
@@ -113,6 +121,8 @@ class StripeGateway:
                 try:
                     return await call()
                 except stripe.StripeError as error:
+                    if isinstance(error, stripe.RateLimitError):
+                        self._throttled_until = time.monotonic() + THROTTLE_MEMORY_SECONDS
                     if not _transient(error) or attempt == BACKOFF_ATTEMPTS - 1:
                         raise
                     delay = min(BACKOFF_FIRST_SECONDS * 2**attempt, BACKOFF_MAX_SECONDS)

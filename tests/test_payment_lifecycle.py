@@ -10,7 +10,7 @@ from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from storage.models import OrderStatus
 from tests.conftest import BUYER_ID, settings_for, start_app
-from tests.story import checkout, order_of, pay_and_notify, settled
+from tests.story import add_product, checkout, open_card, order_of, pay_and_notify, settled
 
 
 async def test_delayed_payment_that_clears(
@@ -116,3 +116,28 @@ async def test_stripe_throttling_for_a_while_then_back(
     assert pay_message.button("Pay")
     assert await pay_and_notify(stripe_api, session_id) == 200
     await telegram.wait_for(BUYER_ID, lambda m: "Payment received" in (m.text or ""))
+
+
+async def test_while_stripe_throttles_buyers_see_a_preparing_message_turn_into_the_link(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    first_card = await open_card(telegram, BUYER_ID, await add_product(app, title="A"))
+    second = BUYER_ID + 1
+    second_card = await open_card(telegram, second, await add_product(app, title="B"))
+    stripe_api.fail_next("POST", "/v1/checkout/sessions", times=3, status=429)
+    telegram.user_taps(BUYER_ID, first_card, first_card.button("Buy")["callback_data"])
+    for _ in range(100):  # the first buyer's request meets Stripe's 429
+        if stripe_api.rate_limited or any(
+            r.status == 429 for r in stripe_api.requests_to("POST", "/v1/checkout/sessions")
+        ):
+            break
+        await asyncio.sleep(0.02)
+    telegram.user_taps(second, second_card, second_card.button("Buy")["callback_data"])
+    waiting = await telegram.wait_for(
+        second, lambda m: "preparing your payment link" in (m.text or "")
+    )
+    link = await telegram.wait_for(
+        second, lambda m: m.message_id == waiting.message_id and "Order #" in (m.text or "")
+    )
+    assert link.button("Pay")
+    await telegram.wait_for(BUYER_ID, lambda m: "Order #" in (m.text or ""))
