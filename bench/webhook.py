@@ -268,8 +268,8 @@ async def run(report: Report, workdir: Path, *, quick: bool, profile: bool) -> N
         "taking turns (req/s is the median round, latencies are pooled, CPU per request is "
         f"the process's user + system time over the level); {plan.warmup} warm-up first. "
         "Each request is a distinct order, so each one commits a state change, an event row "
-        "and two outbox rows; the delivery worker runs meanwhile (AIORateLimiter keeps it at "
-        "30 messages/s; the Telegram stand-in has no limit in this scenario).",
+        "and two outbox rows; the delivery worker runs meanwhile (the bot's rate limiter keeps "
+        "it at about 30 messages/s; the Telegram stand-in has no limit in this scenario).",
     ]
     if recording is not None:
         notes += [
