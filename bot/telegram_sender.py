@@ -39,14 +39,18 @@ class Outcome:
 _GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 
 
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Telegram's asked-for pause, whether PTB gives it as int or (from v23) timedelta."""
+    with warnings.catch_warnings():  # PTB 22 warns that int will become timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        seconds = error.retry_after
+    return seconds.total_seconds() if not isinstance(seconds, int) else float(seconds)
+
+
 def _classify(error: TelegramError) -> Outcome:
     # Order matters: BadRequest and TimedOut are both NetworkError subclasses in PTB.
     if isinstance(error, RetryAfter):
-        with warnings.catch_warnings():  # PTB 22 warns that int will become timedelta
-            warnings.simplefilter("ignore", PTBDeprecationWarning)
-            seconds = error.retry_after
-        wait = seconds.total_seconds() if not isinstance(seconds, int) else float(seconds)
-        return Outcome(Result.RETRY, retry_after=wait, error=str(error))
+        return Outcome(Result.RETRY, retry_after=retry_after_seconds(error), error=str(error))
     if isinstance(error, Forbidden):
         return Outcome(Result.BLOCKED, error=str(error))
     if isinstance(error, BadRequest):
