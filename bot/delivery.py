@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 
 from telegram import Bot, InlineKeyboardMarkup
 
 from bot import keyboards, texts
-from bot.telegram_sender import Outcome, Result, edit_text, send_text
+from bot.sale_alerts import SaleAlerts
+from bot.telegram_sender import Outcome, Result, backoff_seconds, edit_text, send_text
 from storage import deliveries, orders, products, stock
 from storage.clock import now
 from storage.db import Database
@@ -25,17 +25,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 50
 CONCURRENCY = 16
-MAX_BACKOFF_SECONDS = 600
 IDLE_POLL_SECONDS = 30.0
-
-
-def backoff_seconds(attempts: int, retry_after: float | None) -> int:
-    """Exponential backoff with jitter, capped; never sooner than Telegram asked."""
-    base = min(2 ** min(attempts, 10), MAX_BACKOFF_SECONDS)
-    wait = base * random.uniform(0.5, 1.0)
-    if retry_after is not None:
-        wait = max(wait, retry_after)
-    return max(1, int(round(wait)))
 
 
 class DeliveryWorker:
@@ -47,6 +37,7 @@ class DeliveryWorker:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._limit = asyncio.Semaphore(CONCURRENCY)
+        self._sale_alerts = SaleAlerts(db, bot)
 
     def wake(self) -> None:
         self._wake.set()
@@ -71,7 +62,15 @@ class DeliveryWorker:
             try:
                 batch = await deliveries.due(self._db.reader, limit=BATCH)
                 if batch:
-                    await asyncio.gather(*(self._deliver_guarded(d) for d in batch))
+                    alert = DeliveryKind.SALE_ALERT
+                    await asyncio.gather(
+                        *(self._deliver_guarded(d) for d in batch if d.kind is not alert),
+                        # An admin's due sale alerts go out together, paced per chat.
+                        *map(
+                            self._sale_alerts.send_due,
+                            {d.chat_id for d in batch if d.kind is alert},
+                        ),
+                    )
                     continue
                 await self._sleep_until_due()
             except Exception:
@@ -122,7 +121,6 @@ class DeliveryWorker:
         if kind is DeliveryKind.EXPIRED_NOTICE:
             return texts.expired_notice(order), keyboards.buy_again(order)
         plain = {
-            DeliveryKind.SALE_ALERT: texts.sale_alert,
             DeliveryKind.SHIPPED_NOTICE: texts.shipped_notice,
             DeliveryKind.PROCESSING_NOTICE: texts.processing_notice,
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import random
 import warnings
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 600
 
 
 class Result(enum.Enum):
@@ -45,6 +48,16 @@ def retry_after_seconds(error: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         seconds = error.retry_after
     return seconds.total_seconds() if not isinstance(seconds, int) else float(seconds)
+
+
+def backoff_seconds(attempts: int, retry_after: float | None) -> int:
+    """When to try an owed message again: exponential backoff with jitter, capped; never
+    sooner than Telegram asked."""
+    base = min(2 ** min(attempts, 10), MAX_BACKOFF_SECONDS)
+    wait = base * random.uniform(0.5, 1.0)
+    if retry_after is not None:
+        wait = max(wait, retry_after)
+    return max(1, int(round(wait)))
 
 
 def _classify(error: TelegramError) -> Outcome:

@@ -200,6 +200,39 @@ def sale_alert(order: Order) -> str:
     return text
 
 
+def sale_digest(orders: list[Order]) -> str:
+    """Several sales in one admin message: counts and totals first, then as many lines as fit."""
+    totals: dict[str, int] = {}
+    for order in orders:
+        totals[order.currency] = totals.get(order.currency, 0) + order.amount_total
+    summed = " + ".join(format_money(amount, currency) for currency, amount in totals.items())
+    head = f"💰 <b>New sales: {len(orders)}</b> — <b>{escape(summed)}</b>\n"
+    room = MAX_TEXT - len(head) - 80
+    lines: list[str] = []
+    for order in orders:
+        line = _digest_line(order)
+        if len(line) > room:
+            break
+        lines.append(line)
+        room -= len(line)
+    rest = len(orders) - len(lines)
+    more = f"\n…and {rest} more: /orders" if rest else ""
+    return head + "".join(lines) + more
+
+
+def _digest_line(order: Order) -> str:
+    total = format_money(order.amount_total, order.currency)
+    buyer = escape(clip(order.buyer_name, 32)) or "unknown"
+    line = (
+        f"\n#{order.id} {escape(clip(order.product_title, 40))} × {order.quantity}: "
+        f"{escape(total)} — {buyer}"
+    )
+    if order.product_kind is ProductKind.PHYSICAL:
+        address = escape(clip(order.shipping_address or "not collected", 80))
+        line += f"\n    🚚 {address} → /ship {order.id}"
+    return line
+
+
 def processing_notice(order: Order) -> str:
     return (
         f"⏳ Thanks! Your payment for order #{order.id} is being confirmed by your bank. "

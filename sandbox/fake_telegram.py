@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import re
 import time
 from collections import deque
@@ -512,12 +513,17 @@ class FakeTelegram:
         bot_username: str = "shop_test_bot",
         bot_name: str = "Shop Test Bot",
         rate_limit_per_second: float | None = None,
+        chat_rate_limit: tuple[int, float] | None = None,
     ) -> None:
         self._token = token
         self._bot_id = bot_id
         self._bot_username = bot_username
         self._bot_name = bot_name
         self.rate_limit_per_second = rate_limit_per_second
+        # (messages, seconds) allowed in any one chat: Telegram asks for about one message a
+        # second per chat and tolerates short bursts; beyond them it answers 429.
+        self.chat_rate_limit = chat_rate_limit
+        self._recent_in_chat: dict[int, deque[float]] = {}
         self.down = False  # every method answers 502 Bad Gateway while True
         self.calls: list[FakeCall] = []
         self.webhook: JSON | None = None
@@ -841,6 +847,7 @@ class FakeTelegram:
                 if unreadable is not None:
                     raise unreadable
                 self._injected_failure(method)
+                self._chat_flood_control(method, params)
                 self._flood_control(method)
                 status, body = 200, {"ok": True, "result": await handler(params)}
             except ApiError as error:
@@ -883,6 +890,24 @@ class FakeTelegram:
             self.rate_limited += 1
             raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         self._recent_sends.append(now)
+
+    def _chat_flood_control(self, method: str, params: JSON) -> None:
+        if self.chat_rate_limit is None or method not in RATE_LIMITED_METHODS:
+            return
+        limit, seconds = self.chat_rate_limit
+        try:
+            chat_id = int(params.get("chat_id", 0))
+        except (TypeError, ValueError):
+            return  # the method's own checks answer that
+        now = time.monotonic()
+        recent = self._recent_in_chat.setdefault(chat_id, deque())
+        while recent and now - recent[0] >= seconds:
+            recent.popleft()
+        if len(recent) >= limit:
+            self.rate_limited += 1
+            wait = max(1, math.ceil(seconds - (now - recent[0])))
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        recent.append(now)
 
     # ------------------------------------------------------------------ state helpers
 

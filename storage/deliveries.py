@@ -39,6 +39,19 @@ async def due(conn: aiosqlite.Connection, *, limit: int) -> list[Delivery]:
     return [Delivery.from_row(row) for row in rows]
 
 
+async def due_for_chat(
+    conn: aiosqlite.Connection, chat_id: int, kind: DeliveryKind, *, limit: int
+) -> list[Delivery]:
+    """One chat's pending deliveries of one kind that are due, oldest first (for digests)."""
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM deliveries WHERE status = 'pending' AND chat_id = ? AND kind = ?"
+        " AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+        (chat_id, kind.value, now(), limit),
+    )
+    return [Delivery.from_row(row) for row in rows]
+
+
 async def next_due_at(conn: aiosqlite.Connection) -> int | None:
     row = await fetch_one(
         conn, "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"
@@ -54,6 +67,14 @@ async def make_all_due(conn: aiosqlite.Connection) -> int:
         (now(),),
     )
     return cursor.rowcount
+
+
+async def postpone(conn: aiosqlite.Connection, delivery_ids: list[int], *, at: int) -> None:
+    """Hold deliveries back without counting an attempt (pacing, not failure)."""
+    await conn.executemany(
+        "UPDATE deliveries SET next_attempt_at = ? WHERE id = ?",
+        [(at, delivery_id) for delivery_id in delivery_ids],
+    )
 
 
 async def mark_sent(conn: aiosqlite.Connection, delivery_id: int) -> None:

@@ -68,6 +68,17 @@ async def get(conn: aiosqlite.Connection, order_id: int) -> Order | None:
     return Order.from_row(row) if row else None
 
 
+async def get_many(conn: aiosqlite.Connection, order_ids: list[int]) -> list[Order]:
+    """Orders by id, in id order; ids that do not exist are left out."""
+    if not order_ids:
+        return []
+    marks = ",".join("?" * len(order_ids))
+    rows = await fetch_all(
+        conn, f"SELECT * FROM orders WHERE id IN ({marks}) ORDER BY id", tuple(order_ids)
+    )
+    return [Order.from_row(row) for row in rows]
+
+
 async def by_session(conn: aiosqlite.Connection, session_id: str) -> Order | None:
     row = await fetch_one(conn, "SELECT * FROM orders WHERE checkout_session_id = ?", (session_id,))
     return Order.from_row(row) if row else None

@@ -103,7 +103,7 @@ async def test_any_event_order_converges(
             *(stripe_api.deliver(e) for e in shuffled[start : start + batch])
         )
         assert all(status == 200 for status, _ in answers), answers
-    await settled(app)
+    await settled(app, buyers_only=True)  # 25 examples share one admin's paced alert chat
 
     sold = 0
     for story, session_id, buyer in sessions:

@@ -1,0 +1,92 @@
+"""Sale alerts to an admin: a short burst, then one message per chat every few seconds, each
+carrying every sale that came in meanwhile.
+
+Telegram asks bots to stay under about one message a second in any one chat and answers 429 to
+those that don't, which pauses every other message the bot sends. A flash sale pays orders many
+times faster than that, so one alert per sale would flood the admin's chat and slow every
+buyer's delivery. A quiet shop still gets each sale at once, on its own, with the full alert.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from telegram import Bot
+
+from bot import texts
+from bot.telegram_sender import Outcome, Result, backoff_seconds, send_text
+from storage import deliveries, orders
+from storage.clock import now
+from storage.db import Database
+from storage.models import Delivery, DeliveryKind
+
+log = logging.getLogger(__name__)
+
+ALERT_BURST = 3  # messages a chat may get at once after a quiet spell
+ALERT_GAP_SECONDS = 5.0  # then one message per this many seconds
+MAX_PER_DIGEST = 500  # beyond the lines that fit, the digest counts the rest
+
+
+class SaleAlerts:
+    """Sends the sale alerts due for one admin chat, paced by a token bucket per chat."""
+
+    def __init__(self, db: Database, bot: Bot) -> None:
+        self._db = db
+        self._bot = bot
+        self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at monotonic)
+
+    async def send_due(self, chat_id: int) -> None:
+        due = await deliveries.due_for_chat(
+            self._db.reader, chat_id, DeliveryKind.SALE_ALERT, limit=MAX_PER_DIGEST
+        )
+        if not due:
+            return
+        wait = self._take_token(chat_id)
+        if wait > 0:
+            async with self._db.transaction() as tx:
+                await deliveries.postpone(tx, [d.id for d in due], at=now() + math.ceil(wait))
+            return
+        try:
+            outcome = await self._send(chat_id, due)
+        except Exception as error:
+            log.exception("sale alert to %s failed unexpectedly", chat_id)
+            outcome = Outcome(Result.RETRY, error=f"{type(error).__name__}: {error}")
+        await self._settle(due, outcome)
+
+    def _take_token(self, chat_id: int) -> float:
+        """0 when the chat may get a message now (and one is counted), else seconds to wait."""
+        at = time.monotonic()
+        tokens, then = self._buckets.get(chat_id, (ALERT_BURST, at))
+        tokens = min(ALERT_BURST, tokens + (at - then) / ALERT_GAP_SECONDS)
+        if tokens < 1:
+            self._buckets[chat_id] = (tokens, at)
+            return (1 - tokens) * ALERT_GAP_SECONDS
+        self._buckets[chat_id] = (tokens - 1, at)
+        return 0.0
+
+    async def _send(self, chat_id: int, due: list[Delivery]) -> Outcome:
+        sold = await orders.get_many(self._db.reader, [d.order_id for d in due])
+        text = texts.sale_alert(sold[0]) if len(sold) == 1 else texts.sale_digest(sold)
+        return await send_text(self._bot, chat_id, text)
+
+    async def _settle(self, due: list[Delivery], outcome: Outcome) -> None:
+        async with self._db.transaction() as tx:
+            for delivery in due:
+                if outcome.result is Result.SENT:
+                    await deliveries.mark_sent(tx, delivery.id)
+                elif outcome.result is Result.RETRY:
+                    wait = backoff_seconds(delivery.attempts, outcome.retry_after)
+                    await deliveries.reschedule(
+                        tx, delivery.id, at=now() + wait, error=outcome.error
+                    )
+                else:
+                    await deliveries.mark_failed(tx, delivery.id, error=outcome.error)
+        if outcome.result is not Result.SENT:
+            log.warning(
+                "%s sale alert(s) to an admin not sent (%s): %s",
+                len(due),
+                outcome.result.value,
+                outcome.error,
+            )
