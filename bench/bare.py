@@ -11,6 +11,7 @@ import signal
 import sys
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 
 async def webhook(request: web.Request) -> web.Response:
@@ -23,8 +24,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def serve(port: int) -> None:
+    await serve_until_signal(webhook, port)
+
+
+async def serve_until_signal(handler: Handler, port: int) -> None:
+    """Serve `handler` at /stripe/webhook (and a /healthz) on loopback until SIGTERM/SIGINT."""
     app = web.Application()
-    app.router.add_post("/stripe/webhook", webhook)
+    app.router.add_post("/stripe/webhook", handler)
     app.router.add_get("/healthz", healthz)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()

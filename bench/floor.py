@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 
 import stripe
 from aiohttp import web
 
+from bench.bare import serve_until_signal
 from storage.db import Database
 
 INBOX = "CREATE TABLE IF NOT EXISTS bench_inbox (event_id TEXT PRIMARY KEY, body BLOB NOT NULL)"
@@ -74,23 +74,9 @@ async def serve(port: int, mode: str, database: Path) -> None:
                 await tx.execute(INSERT, (event_id, raw))
         return web.json_response({"received": True})
 
-    async def healthz(request: web.Request) -> web.Response:
-        return web.Response(status=200)
-
-    app = web.Application()
-    app.router.add_post("/stripe/webhook", webhook)
-    app.router.add_get("/healthz", healthz)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     try:
-        await stop.wait()
+        await serve_until_signal(webhook, port)
     finally:
-        await runner.cleanup()
         await db.close()
 
 
