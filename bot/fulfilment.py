@@ -240,6 +240,19 @@ async def apply_session_snapshot(shop: Shop, obj: Mapping[str, Any]) -> Order | 
     return after
 
 
+async def apply_payment_failed(shop: Shop, order_id: int) -> Order | None:
+    """Stripe says the delayed payment of a processing order failed (its PaymentIntent needs a
+    new payment method), but the webhook never told us: end the order as the event would."""
+    async with shop.db.transaction() as tx:
+        order = await orders.get(tx, order_id)
+        if order is None or order.status is not OrderStatus.PROCESSING:
+            return order
+        await _end_unpaid(tx, shop, order, OrderStatus.FAILED)
+        after = await orders.get(tx, order_id)
+    shop.wake_outbox()
+    return after
+
+
 async def fulfil_session(shop: Shop, session_id: str) -> str:
     """Check a session with Stripe and record its payment (the /success page's safety net).
 

@@ -3,11 +3,13 @@
 Webhooks get lost: the endpoint was down longer than Stripe retries, it was misconfigured, or
 we crashed between Stripe creating a session and us storing its id. So at start and every few
 minutes this job (a) lists the recent Checkout Sessions and applies each one that can still move
-one of our orders, and (b) settles the orders still waiting for a payment whose link has
-expired. Sessions go through `apply_session_snapshot`, the same idempotent function as the
-webhook and the success page, so any number of runs, interleaved with late webhooks, converge on
-one state and owe each message at most once. Stripe's faults are counted and left to the next
-run; a 429 ends the run at once, so we never add to the load that caused it.
+one of our orders, (b) settles the orders still waiting for a payment whose link has expired,
+and (c) asks how the delayed payments still being confirmed went: a bank debit can settle days
+after its session, beyond the list's reach. Sessions go through `apply_session_snapshot`, the
+same idempotent function as the webhook and the success page, so any number of runs,
+interleaved with late webhooks, converge on one state and owe each message at most once.
+Stripe's faults are counted and left to the next run; a 429 ends the run at once, so we never
+add to the load that caused it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 import stripe
 from telegram.ext import Application, ContextTypes
 
-from bot.fulfilment import apply_session_snapshot
+from bot.fulfilment import apply_payment_failed, apply_session_snapshot
 from bot.shop import Shop, shop_of
 from bot.stripe_objects import SessionFacts, session_facts
 from storage import orders, stock
@@ -38,11 +40,14 @@ FIRST_RUN_SECONDS = 5.0  # after start: the webhooks missed while we were down
 INTERVAL_SECONDS = 5 * 60.0
 LIST_PAGE_SIZE = 100  # Stripe's maximum
 # A session lives at most 24 h, so older ones cannot change any more (except a delayed payment
-# settling, which Stripe's webhook retries for three days cover); the margin absorbs clock drift
+# settling, which (c) asks the PaymentIntent about); the margin absorbs clock drift
 # between us and Stripe and the time Stripe takes to expire a session after its expires_at.
 SESSION_LIFE_SECONDS = 24 * 60 * 60
 MARGIN_SECONDS = 5 * 60
 OVERDUE_BATCH = 100  # orders settled one by one per run, so a backlog cannot flood Stripe
+PROCESSING_BATCH = 100  # delayed payments asked about per run, longest-waiting first
+# A PaymentIntent in one of these states will not be paid by the session's payment method.
+PAYMENT_FAILED_STATES = frozenset({"requires_payment_method", "canceled"})
 # Orders whose session may still change: listing Stripe's sessions reaches back to the oldest.
 UNSETTLED = OPEN_STATES | {OrderStatus.PROCESSING}
 NO_LINK_REASON = "no payment link was created"
@@ -58,16 +63,17 @@ class ReconcileReport:
     paid: int = 0
     processing: int = 0
     expired: int = 0
+    failed: int = 0
     errors: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.paid or self.processing or self.expired)
+        return bool(self.paid or self.processing or self.expired or self.failed)
 
     def __str__(self) -> str:
         return (
             f"{self.seen} sessions seen, {self.paid} newly paid, {self.processing} processing,"
-            f" {self.expired} expired, {self.errors} errors"
+            f" {self.expired} expired, {self.failed} failed, {self.errors} errors"
         )
 
 
@@ -85,6 +91,7 @@ async def reconcile(shop: Shop) -> ReconcileReport:
         try:
             await _apply_listed(shop, report, listed)
             await _settle_overdue(shop, report, listed)
+            await _check_delayed_payments(shop, report)
         except _Throttled:
             pass  # counted where it happened; the rest waits for the next run
     if report.changed or report.errors:
@@ -148,6 +155,29 @@ async def _settle_overdue(shop: Shop, report: ReconcileReport, listed: set[str])
             _count_failure(report, f"retrieving order {order.id}'s session", error)
             continue
         await _apply(shop, session.to_dict(), report)
+
+
+async def _check_delayed_payments(shop: Shop, report: ReconcileReport) -> None:
+    """(c) Orders still processing a while after they started: one PaymentIntent look-up each;
+    the session is fetched only when the payment went through."""
+    waiting = await orders.processing_since_before(
+        shop.db.reader, before=now() - MARGIN_SECONDS, limit=PROCESSING_BATCH
+    )
+    for order in waiting:
+        if order.payment_intent_id is None or order.checkout_session_id is None:
+            continue
+        try:
+            status = await shop.stripe.payment_intent_status(order.payment_intent_id)
+            if status == "succeeded":
+                session = await shop.stripe.retrieve_checkout_session(order.checkout_session_id)
+                await _apply(shop, session.to_dict(), report)
+        except stripe.StripeError as error:
+            _count_failure(report, f"checking order {order.id}'s delayed payment", error)
+            continue
+        if status in PAYMENT_FAILED_STATES:
+            after = await apply_payment_failed(shop, order.id)
+            if after is not None and after.status is OrderStatus.FAILED:
+                report.failed += 1
 
 
 async def _apply(shop: Shop, session: Mapping[str, Any], report: ReconcileReport) -> None:

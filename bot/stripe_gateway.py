@@ -149,6 +149,11 @@ class StripeGateway:
         metadata = intent.to_dict().get("metadata") or {}
         return {str(key): str(value) for key, value in metadata.items()}
 
+    async def payment_intent_status(self, payment_intent_id: str) -> str:
+        """ "processing", "succeeded", "requires_payment_method" (a delayed payment failed), …"""
+        intent = await self._client.v1.payment_intents.retrieve_async(payment_intent_id)
+        return str(intent.status)
+
     async def retrieve_checkout_session(self, session_id: str) -> stripe.checkout.Session:
         return await self._client.v1.checkout.sessions.retrieve_async(session_id)
 

@@ -237,6 +237,19 @@ async def open_expired(conn: aiosqlite.Connection, *, before: int, limit: int) -
     return [Order.from_row(row) for row in rows]
 
 
+async def processing_since_before(
+    conn: aiosqlite.Connection, *, before: int, limit: int
+) -> list[Order]:
+    """Orders whose delayed payment (a bank debit) was still being confirmed at `before`,
+    longest-waiting first."""
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM orders WHERE status = ? AND updated_at < ? ORDER BY updated_at, id LIMIT ?",
+        (OrderStatus.PROCESSING.value, before, limit),
+    )
+    return [Order.from_row(row) for row in rows]
+
+
 def _status_filter(statuses: frozenset[OrderStatus] | None) -> tuple[str, tuple[str, ...]]:
     if not statuses:
         return "", ()
