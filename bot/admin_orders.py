@@ -120,6 +120,19 @@ def parse_order_id(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+async def order_command_args(
+    message: Message, args: list[str] | None, usage: str
+) -> tuple[int, str | None] | None:
+    """`/command <order> [rest…]`: the order id and the rest (None when empty), or None after
+    showing `usage` (HTML) to an admin who left the order out or mistyped it."""
+    words = args or []
+    order_id = parse_order_id(words[0]) if words else None
+    if order_id is None:
+        await message.reply_text(usage, parse_mode=ParseMode.HTML)
+        return None
+    return order_id, " ".join(words[1:]).strip() or None
+
+
 # --- texts ---------------------------------------------------------------------------------
 
 
@@ -330,16 +343,14 @@ async def ship_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     learns why not (no such order, not physical, not paid, already shipped)."""
     message = update.effective_message
     assert message is not None
-    args = context.args or []
-    order_id = parse_order_id(args[0]) if args else None
-    if order_id is None:
-        await message.reply_text(
-            "Usage: <code>/ship &lt;order&gt; [tracking number]</code>, e.g. "
-            "<code>/ship 12 1Z999AA10123456784</code>",
-            parse_mode=ParseMode.HTML,
-        )
+    usage = (
+        "Usage: <code>/ship &lt;order&gt; [tracking number]</code>, e.g. "
+        "<code>/ship 12 1Z999AA10123456784</code>"
+    )
+    parsed = await order_command_args(message, context.args, usage)
+    if parsed is None:
         return
-    tracking = " ".join(args[1:]).strip() or None
+    order_id, tracking = parsed
     problem = tracking_problem(tracking) if tracking is not None else None
     if problem:
         await message.reply_text(problem)

@@ -28,7 +28,7 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.admin_auth import admin_filter, admin_only
-from bot.admin_orders import STATUS_LABEL, money, parse_order_id
+from bot.admin_orders import STATUS_LABEL, money, order_command_args
 from bot.money import MAX_AMOUNT, exponent, format_money
 from bot.refunds import REFUNDABLE, RefundRefused, refund_order
 from bot.shop import Shop, shop_of
@@ -183,16 +183,14 @@ async def refund_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     the order cannot be refunded."""
     message = update.effective_message
     assert message is not None
-    args = context.args or []
-    order_id = parse_order_id(args[0]) if args else None
-    if order_id is None:
-        await message.reply_text(
-            "Usage: <code>/refund &lt;order&gt; [amount]</code> — without an amount, everything "
-            "not yet refunded. E.g. <code>/refund 12 5.00</code>",
-            parse_mode=ParseMode.HTML,
-        )
+    usage = (
+        "Usage: <code>/refund &lt;order&gt; [amount]</code> — without an amount, everything "
+        "not yet refunded. E.g. <code>/refund 12 5.00</code>"
+    )
+    parsed = await order_command_args(message, context.args, usage)
+    if parsed is None:
         return
-    amount_text = " ".join(args[1:]).strip() or None
+    order_id, amount_text = parsed
     await ask(shop_of(context), context, message, order_id, amount_text)
 
 
