@@ -17,6 +17,15 @@ from sandbox.personas import PERSONAS, Persona, persona
 
 JSON = dict[str, Any]
 
+MAX_PHOTO_BYTES = 180 * 1024  # the page shrinks photos to fit; the shop's server takes 256 KiB
+MAX_CAPTION_UTF16 = 1024
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
+
+
+def file_path(file_id: str) -> str:
+    """Where the page fetches a file a persona sent (see `Chats.file`)."""
+    return f"/sandbox/api/files/{file_id}"
+
 
 class ChatRefused(Exception):
     """The persona cannot do that (an empty or too long text, a button that is gone)."""
@@ -61,6 +70,42 @@ class Chats:
                 "date": message["date"],
             }
         )
+
+    def send_photo(
+        self, user_id: int, data: bytes, size: tuple[int, int], caption: str = ""
+    ) -> None:
+        """The persona sends a photo (JPEG or PNG) with an optional caption, as from a phone:
+        Telegram hands the bot one PhotoSize per size, the largest last."""
+        someone = _persona(user_id)
+        if not data.startswith(IMAGE_MAGIC):
+            raise ChatRefused("Send a JPEG or PNG photo.")
+        if len(data) > MAX_PHOTO_BYTES:
+            raise ChatRefused(f"Photos here hold at most {MAX_PHOTO_BYTES // 1024} KB.")
+        if utf16_len(caption) > MAX_CAPTION_UTF16:
+            raise ChatRefused(f"Captions hold at most {MAX_CAPTION_UTF16} characters.")
+        width, height = size
+        if not (0 < width <= 10_000 and 0 < height <= 10_000):
+            raise ChatRefused("That photo's size makes no sense.")
+        thumb = max(width, height) / 90
+        sizes = ((max(1, round(width / thumb)), max(1, round(height / thumb))), (width, height))
+        update = self._telegram.user_sends_photo(
+            user_id, caption=caption or None, sizes=sizes, first_name=someone.name, data=data
+        )
+        message = update["message"]
+        self._typed[user_id].append(
+            {
+                "message_id": message["message_id"],
+                "text": caption,
+                "entities": message.get("caption_entities", []),
+                "photo": file_path(message["photo"][-1]["file_id"]),
+                "date": message["date"],
+            }
+        )
+
+    def file(self, file_id: str) -> bytes | None:
+        """A photo a persona sent, for the page to show (the bot may send it back by id)."""
+        data = self._telegram.file_data(file_id)
+        return data if data is not None and data.startswith(IMAGE_MAGIC) else None
 
     def tap(self, user_id: int, message_id: int, callback_data: str) -> None:
         _persona(user_id)
@@ -108,6 +153,8 @@ class Chats:
         photo = None
         if message.photo is not None:
             photo = self._telegram.file_url(message.photo) or ""  # "" = a photo we cannot show
+            if not photo and self.file(message.photo) is not None:
+                photo = file_path(message.photo)  # a persona's photo, sent back by file_id
         rows = (message.reply_markup or {}).get("inline_keyboard", [])
         return {
             "type": "message",

@@ -697,13 +697,15 @@ class FakeTelegram:
         sizes: tuple[tuple[int, int], ...] = ((90, 68), (320, 240), (1280, 960)),
         first_name: str = "Buyer",
         queue: bool = True,
+        data: bytes | None = None,
     ) -> JSON:
         """A photo from a user, as Telegram delivers it: one PhotoSize per size, smallest
-        first, each with its own file_id that the bot may send back or download (getFile)."""
+        first, each with its own file_id that the bot may send back or download (getFile).
+        With `data` (a real image) every size serves those bytes; else a stub JPEG each."""
         photo = []
         for width, height in sizes:
-            data = b"\xff\xd8\xff" + f"fake jpeg {width}x{height}".encode()
-            file_id = self._register_user_file("photo", data, {"width": width, "height": height})
+            content = data or b"\xff\xd8\xff" + f"fake jpeg {width}x{height}".encode()
+            file_id = self._register_user_file("photo", content, {"width": width, "height": height})
             photo.append(self._files[file_id]["json"])
         extra: JSON = {"photo": photo}
         if caption:
@@ -806,6 +808,11 @@ class FakeTelegram:
                     f"no message in chat {chat_id} matched within {timeout}s; messages: {seen}"
                 )
             await self._wait_change(remaining)
+
+    def file_data(self, file_id: str) -> bytes | None:
+        """The bytes of a file a user sent (None for the bot's own uploads and URLs)."""
+        data = self._files.get(file_id, {}).get("data")
+        return data if isinstance(data, bytes) else None
 
     def file_url(self, file_id: str) -> str | None:
         """The URL the bot sent a file from (None for uploads and users' files), so a viewer

@@ -12,6 +12,8 @@ The Checkout page lives under `/sandbox/stripe` (checkout_page.py).
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +56,8 @@ class SandboxWeb:
         app.router.add_get("/sandbox/api/setup", self._setup)
         app.router.add_get("/sandbox/api/stream", self._stream)
         app.router.add_post("/sandbox/api/send", self._send)
+        app.router.add_post("/sandbox/api/photo", self._photo)
+        app.router.add_get("/sandbox/api/files/{file_id:[A-Za-z0-9_-]+}", self._file)
         app.router.add_post("/sandbox/api/tap", self._tap)
         app.router.add_post("/sandbox/api/webhooks/{number:[0-9]+}/resend", self._resend)
         app.router.add_post(
@@ -150,6 +154,27 @@ class SandboxWeb:
         except ChatRefused as refused:
             raise _bad(str(refused)) from refused
         return web.json_response({"ok": True})
+
+    async def _photo(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        try:
+            data = base64.b64decode(_str(body, "data"), validate=True)
+        except binascii.Error as error:
+            raise _bad("data must be base64") from error
+        size = (_int(body, "width"), _int(body, "height"))
+        try:
+            self._chats.send_photo(_int(body, "user_id"), data, size, _str(body, "caption"))
+        except ChatRefused as refused:
+            raise _bad(str(refused)) from refused
+        return web.json_response({"ok": True})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        data = self._chats.file(request.match_info["file_id"])
+        if data is None:
+            raise web.HTTPNotFound()
+        kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+        return web.Response(body=data, content_type=kind, headers=headers)
 
     async def _tap(self, request: web.Request) -> web.Response:
         body = await _json_body(request)

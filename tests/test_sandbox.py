@@ -6,6 +6,8 @@ The browser story is in test_sandbox_browser.py; these pin down the rules around
 from __future__ import annotations
 
 import asyncio
+import base64
+import functools
 import json
 import os
 import signal
@@ -246,6 +248,45 @@ async def test_the_page_plays_personas_through_the_telegram_stand_in(
     assert evil[0] == 403
     async with http.post(f"{base}/sandbox/api/send", data="user_id=1") as form:
         assert form.status == 400  # only JSON: a plain cross-site form cannot post here
+
+
+async def test_a_persona_sends_a_photo_the_bot_can_use_and_the_page_can_show(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    base = site(sandbox)
+    mug = (Path(__file__).parent.parent / "sandbox" / "static" / "demo-mug.png").read_bytes()
+
+    async def post(path: str, body: dict[str, Any]) -> tuple[int, str]:
+        async with http.post(f"{base}{path}", json=body) as answer:
+            return answer.status, await answer.text()
+
+    def admin_saw(text: str) -> bool:
+        return any(text in (m.text or "") for m in sandbox.telegram.messages(ADMIN.user_id))
+
+    for step, reply in [("/addproduct", "Send the title"), ("Mug", "description"),
+                        ("/skip", "Send the price"), ("12", "Send a photo")]:  # fmt: skip
+        assert (await post("/sandbox/api/send", {"user_id": ADMIN.user_id, "text": step}))[0] == 200
+        await eventually(functools.partial(admin_saw, reply), reply)
+
+    photo = {"user_id": ADMIN.user_id, "width": 64, "height": 48, "caption": ""}
+    not_an_image = await post("/sandbox/api/photo", {**photo, "data": "aGVsbG8="})
+    assert not_an_image[0] == 400 and "JPEG or PNG" in not_an_image[1]
+    huge = base64.b64encode(mug + bytes(184 * 1024)).decode()  # just over, under 256 KiB
+    assert (await post("/sandbox/api/photo", {**photo, "data": huge}))[0] == 400
+    assert (await post("/sandbox/api/photo", {**photo, "data": "%%%"}))[0] == 400
+    assert (await post("/sandbox/api/photo", {**photo, "width": 0, "data": "x"}))[0] == 400
+    assert not admin_saw("What kind of product")  # nothing refused reached the bot
+
+    good = {**photo, "data": base64.b64encode(mug).decode()}
+    assert (await post("/sandbox/api/photo", good))[0] == 200
+    await eventually(lambda: admin_saw("What kind of product"), "the wizard took the photo")
+    items = [item.view for item in sandbox.chats.items()]
+    sent = next(i for i in items if i.get("from") == "user" and i.get("photo"))
+    async with http.get(f"{base}{sent['photo']}") as served:
+        assert served.status == 200 and served.content_type == "image/png"
+        assert await served.read() == mug
+    async with http.get(f"{base}/sandbox/api/files/AgACnothing") as missing:
+        assert missing.status == 404
 
 
 # --- Checkout and webhooks -----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sandbox.run import Sandbox
 from tests.sandbox_helpers import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+MUG = Path(__file__).parent.parent / "sandbox" / "static" / "demo-mug.png"
 CHROMIUM_INSTALLED = Path(CHROMIUM).exists()
 CHROMIUM_ARGS = [
     "--headless",
@@ -151,7 +152,8 @@ async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
     await bot_says(page, "Send the price")
     await say(page, "7.50")
     await bot_says(page, "Send a photo")
-    await say(page, "/skip")
+    await page.set_input_files("#photo-input", MUG)  # the 📎 button's file picker
+    await expect(page.locator(".msg.user img.photo")).to_be_visible()
     await bot_says(page, "What kind of product")
     await tap(page, "Digital text")
     await bot_says(page, "Send the delivery text")
@@ -167,6 +169,12 @@ async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
     await say(page, "/catalog")
     await tap(page, "Posters")
     await expect(page.locator(".kb", has_text="Poster <b>&</b> co — $7.50")).to_be_visible()
+    await tap(page, "Poster <b>&</b> co — $7.50")
+    card = page.locator(".msg.bot", has_text="Poster <b>&</b> co").last
+    photo = card.locator("img.photo")
+    await expect(photo).to_have_attribute("src", re.compile("/sandbox/api/files/"))
+    # decode() rejects for a broken image: the bytes the admin uploaded really load.
+    assert await photo.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
     assert errors == []
     await context.close()
 

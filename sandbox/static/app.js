@@ -149,7 +149,7 @@
   }
 
   function photoElement(url) {
-    const href = url && TgEntities.safeUrl(url);
+    const href = url && TgEntities.safeUrl(new URL(url, location.href).href);
     if (!href) {
       const placeholder = document.createElement("div");
       placeholder.className = "photo placeholder";
@@ -276,6 +276,60 @@
     text.addEventListener("input", resize);
     $("start-button").addEventListener("click", () => send("/start"));
     $("menu-button").addEventListener("click", toggleMenu);
+    $("attach-button").addEventListener("click", () => $("photo-input").click());
+    $("photo-input").addEventListener("change", async () => {
+      const file = $("photo-input").files[0];
+      $("photo-input").value = "";
+      if (!file) return;
+      const caption = text.value;
+      text.value = "";
+      resize();
+      if (!(await sendPhoto(file, caption))) text.value = caption;
+    });
+  }
+
+  // A phone sends photos as JPEG, scaled down; here they are also kept small enough for the
+  // sandbox (MAX_PHOTO_BYTES in sandbox/chats.py), lowering the quality until they fit.
+  const PHOTO_MAX_SIDE = 1280;
+  const PHOTO_MAX_BYTES = 170 * 1024;
+
+  async function sendPhoto(file, caption) {
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(file);
+    } catch {
+      toast("That file is not a photo this browser can read.");
+      return false;
+    }
+    const scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+    let width = Math.max(1, Math.round(bitmap.width * scale));
+    let height = Math.max(1, Math.round(bitmap.height * scale));
+    let blob = null;
+    for (let quality = 0.85; ; quality -= 0.15) {
+      const canvas = document.createElement("canvas");
+      canvas.width = width;
+      canvas.height = height;
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, width, height);
+      blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
+      if (!blob || blob.size <= PHOTO_MAX_BYTES) break;
+      if (quality < 0.4) {
+        width = Math.max(1, Math.round(width * 0.7));
+        height = Math.max(1, Math.round(height * 0.7));
+        quality = 1.0;
+      }
+    }
+    if (!blob) {
+      toast("That photo could not be prepared.");
+      return false;
+    }
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    }
+    return post("/sandbox/api/photo", {
+      user_id: state.active, data: btoa(binary), width, height, caption,
+    });
   }
 
   function toggleMenu() {
