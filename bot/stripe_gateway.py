@@ -150,7 +150,7 @@ class StripeGateway:
         return {str(key): str(value) for key, value in metadata.items()}
 
     async def payment_intent_status(self, payment_intent_id: str) -> str:
-        """ "processing", "succeeded", "requires_payment_method" (a delayed payment failed), …"""
+        """The intent's status: processing, succeeded, requires_payment_method (failed), …"""
         intent = await self._client.v1.payment_intents.retrieve_async(payment_intent_id)
         return str(intent.status)
 
