@@ -166,9 +166,15 @@ def measures(at: int, probe_order: int) -> list[Measure]:
     async def by_session(db: Database) -> object:
         return await orders.by_session(db.reader, f"cs_test_g{probe_order:012d}")
 
-    def admin_list(statuses: frozenset[OrderStatus] | None) -> Probe:
+    async def current_count(db: Database, statuses: frozenset[OrderStatus] | None) -> int:
+        return await orders.count(db.reader, statuses=statuses)
+
+    def admin_list(
+        statuses: frozenset[OrderStatus] | None,
+        count: Callable[[Database, frozenset[OrderStatus] | None], Awaitable[int]] = current_count,
+    ) -> Probe:
         async def probe(db: Database) -> object:
-            total = await orders.count(db.reader, statuses=statuses)
+            total = await count(db, statuses)
             page = await orders.recent(
                 db.reader,
                 offset=0,
@@ -178,6 +184,9 @@ def measures(at: int, probe_order: int) -> list[Measure]:
             return total, page
 
         return probe
+
+    def old_list(statuses: frozenset[OrderStatus] | None) -> Probe:
+        return admin_list(statuses, before_count)
 
     async def sales_overview(db: Database) -> object:
         return [await sales.totals(db.reader, since=window_start(w, at)) for w in WINDOWS]
@@ -203,19 +212,6 @@ def measures(at: int, probe_order: int) -> list[Measure]:
         rows = await before_totals(db, since=since)
         return rows, await before_top_products(db, since=since, limit=5)
 
-    def admin_list_before(statuses: frozenset[OrderStatus] | None) -> Probe:
-        async def probe(db: Database) -> object:
-            total = await before_count(db, statuses)
-            page = await orders.recent(
-                db.reader,
-                offset=0,
-                limit=PAGE_SIZE,
-                statuses=statuses,
-            )
-            return total, page
-
-        return probe
-
     return [
         Measure("buyer /orders (count + page)", buyer_orders, True),
         Measure("admin order detail (by id)", order_detail, True),
@@ -225,10 +221,8 @@ def measures(at: int, probe_order: int) -> list[Measure]:
         Measure("/sales overview (4 windows)", sales_overview, False),
         Measure("/sales · 30 days (+ top products)", sales_month, False),
         Measure("/sales · all time (+ top products)", sales_all_time, False),
-        Measure("before 0003: admin /orders · All", admin_list_before(all_filter.statuses), False),
-        Measure(
-            "before 0003: admin /orders · Paid", admin_list_before(paid_filter.statuses), False
-        ),
+        Measure("before 0003: admin /orders · All", old_list(all_filter.statuses), False),
+        Measure("before 0003: admin /orders · Paid", old_list(paid_filter.statuses), False),
         Measure("before 0003: /sales overview", sales_overview_before, False),
         Measure("before 0003: /sales · 30 days", sales_month_before, False),
         Measure("before 0003: /sales · all time", sales_all_time_before, False),

@@ -27,6 +27,7 @@ from aiohttp import web
 
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import RATE_LIMITED_METHODS, FakeCall, FakeTelegram
+from sandbox.standins import standin_environ
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_ID = 900001
@@ -101,11 +102,7 @@ def shop_env(
     env.update(
         {
             "SANDBOX": "0",
-            "TELEGRAM_BOT_TOKEN": telegram.token,
-            "TELEGRAM_API_BASE_URL": telegram.base_url,
-            "STRIPE_SECRET_KEY": stripe_api.api_key,
-            "STRIPE_WEBHOOK_SECRET": stripe_api.webhook_secret,
-            "STRIPE_API_BASE": stripe_api.api_base,
+            **standin_environ(telegram, stripe_api),
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "ADMIN_IDS": str(ADMIN_ID),
             "DATABASE_URL": f"sqlite:///{database.resolve()}",

@@ -12,6 +12,7 @@ from bot.app import ShopApp
 from bot.config import Settings, load_settings
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from sandbox.standins import standin_environ
 
 ADMIN_ID = 900001
 BUYER_ID = 700001
@@ -40,11 +41,7 @@ def settings_for(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe, **env: str
 ) -> Settings:
     environ = {
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "STRIPE_SECRET_KEY": stripe_api.api_key,
-        "STRIPE_WEBHOOK_SECRET": stripe_api.webhook_secret,
-        "STRIPE_API_BASE": stripe_api.api_base,
+        **standin_environ(telegram, stripe_api),
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "ADMIN_IDS": str(ADMIN_ID),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}",

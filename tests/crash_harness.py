@@ -28,6 +28,7 @@ import aiohttp
 
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
+from sandbox.standins import standin_environ
 
 JSON = dict[str, Any]
 
@@ -134,11 +135,7 @@ def bot_env(
 ) -> dict[str, str]:
     return {
         "PATH": os.environ["PATH"],
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "STRIPE_SECRET_KEY": stripe_api.api_key,
-        "STRIPE_WEBHOOK_SECRET": stripe_api.webhook_secret,
-        "STRIPE_API_BASE": stripe_api.api_base,
+        **standin_environ(telegram, stripe_api),
         "PUBLIC_BASE_URL": "https://shop.test",
         "ADMIN_IDS": str(admin_id),
         "HOST": "127.0.0.1",

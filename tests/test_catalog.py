@@ -66,10 +66,11 @@ async def test_hidden_or_unknown_product_is_unavailable(
 ) -> None:
     hidden = await add_product(app, active=False)
     telegram.user_sends(BUYER_ID, f"/start p_{hidden}")
-    await telegram.wait_for(BUYER_ID, lambda m: "no longer available" in (m.text or ""))
+    first = await telegram.wait_for(BUYER_ID, lambda m: "no longer available" in (m.text or ""))
     telegram.user_sends(BUYER_ID, "/start p_99999")
     await telegram.wait_for(
-        BUYER_ID, lambda m: "no longer available" in (m.text or "") and m.message_id > 1
+        BUYER_ID,
+        lambda m: "no longer available" in (m.text or "") and m.message_id > first.message_id,
     )
 
 

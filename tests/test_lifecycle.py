@@ -14,6 +14,7 @@ import aiohttp
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from sandbox.standins import standin_environ
 from storage import deliveries
 from storage.models import OrderStatus
 from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
@@ -160,11 +161,7 @@ async def test_sigterm_stops_the_process_cleanly(
     port = _free_port()
     env = {
         "PATH": os.environ["PATH"],
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "STRIPE_SECRET_KEY": stripe_api.api_key,
-        "STRIPE_WEBHOOK_SECRET": stripe_api.webhook_secret,
-        "STRIPE_API_BASE": stripe_api.api_base,
+        **standin_environ(telegram, stripe_api),
         "PUBLIC_BASE_URL": "https://shop.test",
         "ADMIN_IDS": str(ADMIN_ID),
         "HOST": "127.0.0.1",

@@ -28,29 +28,10 @@ from sandbox.seed import DEMO_KEYS
 from sandbox.settings import Credentials, sandbox_settings, sandbox_wanted
 from storage import orders, products, stock
 from tests.sandbox_helpers import eventually, free_port, session_for, started_sandbox
+from tests.test_config import ALL_VARIABLES
 
 ALICE, BOB = BUYERS
-CONFIG_VARIABLES = (
-    "SANDBOX",
-    "TELEGRAM_BOT_TOKEN",
-    "TELEGRAM_API_BASE_URL",
-    "TELEGRAM_MODE",
-    "TELEGRAM_WEBHOOK_SECRET",
-    "STRIPE_SECRET_KEY",
-    "STRIPE_WEBHOOK_SECRET",
-    "STRIPE_API_BASE",
-    "PUBLIC_BASE_URL",
-    "HOST",
-    "PORT",
-    "ADMIN_IDS",
-    "DATABASE_URL",
-    "DEFAULT_CURRENCY",
-    "LOG_LEVEL",
-    "ALLOW_PROMOTION_CODES",
-    "SHIPPING_COUNTRIES",
-    "CHECKOUT_EXPIRES_MINUTES",
-    "NOTIFY_EXPIRED",
-)
+CONFIG_VARIABLES = ("SANDBOX", *sorted(ALL_VARIABLES))
 GAME_KEY, MUG = 2, 3  # ids of the seeded products in a fresh database
 TOKEN = "123456:TEST-fake-token-0123456789abcdef"
 
