@@ -14,7 +14,6 @@ import datetime as dt
 import os
 import platform
 import signal
-import socket
 import sys
 import time
 from collections.abc import Mapping
@@ -27,7 +26,7 @@ from aiohttp import web
 
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import RATE_LIMITED_METHODS, FakeCall, FakeTelegram
-from sandbox.standins import standin_environ
+from sandbox.standins import free_port, standin_environ
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_ID = 900001
@@ -86,12 +85,6 @@ class TimedStripe(FakeStripe):
             StripeHit(time.monotonic(), request.method, request.path, response.status)
         )
         return response
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def shop_env(

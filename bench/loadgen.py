@@ -54,10 +54,6 @@ class LoadResult:
     def p99_ms(self) -> float:
         return self.percentile_ms(99)
 
-    @property
-    def ok(self) -> bool:
-        return set(self.statuses) == {200}
-
 
 async def run_load(
     url: str,

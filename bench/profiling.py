@@ -45,7 +45,6 @@ def _idle_leaves() -> tuple[str, ...]:
 _IDLE = _idle_leaves()
 # What the event loop's CPU goes to; a stack counts for the first rule one of its frames matches.
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Stripe SDK: construct_event (verify + build StripeObjects)", ("Webhook.construct_event",)),
     ("Stripe SDK: event.to_dict()", ("StripeObject.to_dict", "_to_dict_recursive")),
     ("logging (access log, event lines)", ("logging/__init__.py", "AccessLogger")),
     ("delivery worker (render, PTB → Telegram)", ("bot/delivery.py",)),
@@ -82,10 +81,6 @@ class Profile:
                 profile.stacks[tuple(stack.split(";"))] += int(count)
         return profile
 
-    @property
-    def total(self) -> int:
-        return sum(self.stacks.values())
-
     @staticmethod
     def _in_thread(stack: tuple[str, ...]) -> bool:
         """A stack of a `threading` thread (aiosqlite's workers), not of the main thread."""
@@ -110,11 +105,10 @@ class Profile:
         threads = sum(n for s, n in self.stacks.items() if self._in_thread(s) and not self._idle(s))
         return loop / possible, threads / possible
 
-    def inclusive(self, *, own_only: bool = False, loop_only: bool = True) -> Counter[str]:
-        """Samples per function, counted once per stack it appears in (inclusive time)."""
+    def inclusive(self, *, own_only: bool = False) -> Counter[str]:
+        """Loop samples per function, counted once per stack it appears in (inclusive time)."""
         counts: Counter[str] = Counter()
-        stacks = self.loop_stacks() if loop_only else self.stacks
-        for stack, n in stacks.items():
+        for stack, n in self.loop_stacks().items():
             seen: set[str] = set()
             for frame in stack:
                 name = _short(frame)
@@ -125,10 +119,9 @@ class Profile:
                     counts[name] += n
         return counts
 
-    def self_time(self, *, loop_only: bool = True) -> Counter[str]:
+    def self_time(self) -> Counter[str]:
         counts: Counter[str] = Counter()
-        stacks = self.loop_stacks() if loop_only else self.stacks
-        for stack, n in stacks.items():
+        for stack, n in self.loop_stacks().items():
             counts[_short(stack[-1])] += n
         return counts
 
@@ -173,13 +166,6 @@ class Profile:
         for name, n in self.self_time().most_common(top):
             lines.append(f"| {n / loop_total:.0%} | `{name}` |")
         return lines
-
-    def share(self, *needles: str) -> float:
-        """Fraction of event-loop samples whose stack has a frame containing any needle."""
-        loop = self.loop_stacks()
-        total = sum(loop.values()) or 1
-        hit = sum(n for s, n in loop.items() if any(x in f for f in s for x in needles))
-        return hit / total
 
 
 def _short(frame: str) -> str:

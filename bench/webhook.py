@@ -28,7 +28,6 @@ from bench.harness import (
     Process,
     TimedStripe,
     TimedTelegram,
-    free_port,
     shop_env,
     shop_process,
 )
@@ -36,6 +35,7 @@ from bench.loadgen import LoadResult, run_load, signed
 from bench.profiling import Profile, Recording
 from bench.report import Report
 from bot.stripe_gateway import CheckoutSettings, StripeGateway
+from sandbox.standins import free_port
 from storage import orders, products
 from storage.clock import now
 from storage.db import Database

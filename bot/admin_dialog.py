@@ -8,7 +8,7 @@ python-telegram-bot has stored the new state.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from html import escape
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes, ConversationHandler
 
 from bot import texts
+from bot.admin_auth import Handler
 from bot.admin_fields import FieldError
 
 END = ConversationHandler.END
@@ -69,9 +70,6 @@ def advance(
     before this task yields, and only then does the reply go out and invite the next step."""
     context.application.create_task(reply, update=update, name="admin dialog reply")
     return state
-
-
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, object]]
 
 
 def within(kind: type[Dialog], handler: Handler) -> Handler:

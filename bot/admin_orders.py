@@ -21,7 +21,6 @@ import logging
 import math
 import re
 import warnings
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -59,8 +58,6 @@ _ORDER_ID = re.compile(r"^#?(\d{1,12})$")
 _USER_DATA_SHIP = "admin_ship"  # user_data key of the open ShipQuestion
 
 S = OrderStatus
-
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Any]]
 
 
 @dataclass(frozen=True)

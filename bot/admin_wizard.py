@@ -12,7 +12,7 @@ import enum
 import secrets
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram import (
     CallbackQuery,
@@ -32,10 +32,9 @@ from telegram.ext import (
 )
 
 from bot import keyboards, texts
-from bot.admin_auth import admin_only
+from bot.admin_auth import Handler, admin_only
 from bot.admin_dialog import (
     Dialog,
-    Handler,
     advance,
     ask_again,
     begin,
@@ -68,9 +67,6 @@ from storage import products, stock
 from storage.models import Product, ProductKind
 
 END = ConversationHandler.END
-
-State = TypeVar("State")
-
 
 # --- the draft ----------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot import keyboards, texts
+from bot.admin_auth import is_admin
 from bot.callbacks import decode
 from bot.checkout import (
     Buyer,
@@ -56,8 +57,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_product_card(shop_of(context), message, int(match.group(1)))
         return
     text = texts.welcome(context.bot.first_name)
-    user = update.effective_user
-    if user is not None and user.id in shop_of(context).settings.admin_ids:
+    if is_admin(update, context):
         text += texts.admin_hint()
     await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboards.start_menu())
 

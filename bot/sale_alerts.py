@@ -72,17 +72,15 @@ class SaleAlerts:
         return await send_text(self._bot, chat_id, text)
 
     async def _settle(self, due: list[Delivery], outcome: Outcome) -> None:
+        ids = [d.id for d in due]
         async with self._db.transaction() as tx:
-            for delivery in due:
-                if outcome.result is Result.SENT:
-                    await deliveries.mark_sent(tx, delivery.id)
-                elif outcome.result is Result.RETRY:
-                    wait = backoff_seconds(delivery.attempts, outcome.retry_after)
-                    await deliveries.reschedule(
-                        tx, delivery.id, at=now() + wait, error=outcome.error
-                    )
-                else:
-                    await deliveries.mark_failed(tx, delivery.id, error=outcome.error)
+            if outcome.result is Result.SENT:
+                await deliveries.mark_sent(tx, *ids)
+            elif outcome.result is Result.RETRY:
+                wait = backoff_seconds(max(d.attempts for d in due), outcome.retry_after)
+                await deliveries.reschedule(tx, *ids, at=now() + wait, error=outcome.error)
+            else:
+                await deliveries.mark_failed(tx, *ids, error=outcome.error)
         if outcome.result is not Result.SENT:
             log.warning(
                 "%s sale alert(s) to an admin not sent (%s): %s",

@@ -10,20 +10,17 @@ cancel, or let the session expire. Every value shown is escaped: titles come fro
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from html import escape
 from typing import Any
 
 from aiohttp import web
 from babel import Locale
-from babel.numbers import format_currency
 
+from bot.money import format_money
 from sandbox.customer import CheckoutRefused, Customer, Shipping
-from sandbox.fake_stripe import ZERO_DECIMAL
 from sandbox.origin import same_origin
 
 PREFIX = "/sandbox/stripe"
-_THREE_DECIMAL = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
 _FIELD_CHARS = 200
 _COUNTRY_NAMES = Locale.parse("en").territories
 
@@ -56,13 +53,6 @@ _UNKNOWN = (
 )
 
 
-def money(amount: int, currency: str) -> str:
-    """Stripe's minor units as people read them, "$12.00", "¥1,000"."""
-    exponent = 0 if currency in ZERO_DECIMAL else 3 if currency in _THREE_DECIMAL else 2
-    major = Decimal(amount).scaleb(-exponent)
-    return format_currency(major, currency.upper(), locale="en_US")
-
-
 def _expires(expires_at: int) -> str:
     minutes = round((expires_at - time.time()) / 60)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expires_at))
@@ -72,11 +62,11 @@ def _expires(expires_at: int) -> str:
 def _items(line_items: list[dict[str, Any]]) -> str:
     rows = []
     for item in line_items:
-        unit = money(int(item["price"]["unit_amount"]), item["currency"])
+        unit = format_money(int(item["price"]["unit_amount"]), item["currency"])
         rows.append(
             f"<tr><td>{escape(str(item['description']))}"
             f"<small>{item['quantity']} × {escape(unit)}</small></td>"
-            f"<td>{escape(money(int(item['amount_total']), item['currency']))}</td></tr>"
+            f"<td>{escape(format_money(int(item['amount_total']), item['currency']))}</td></tr>"
         )
     return "".join(rows)
 
@@ -108,7 +98,7 @@ def _shipping_fields(session: dict[str, Any]) -> str:
 
 def _open_actions(session: dict[str, Any]) -> str:
     action = escape(f"{PREFIX}/c/pay/{session['id']}")
-    total = money(int(session["amount_total"] or 0), str(session["currency"]))
+    total = format_money(int(session["amount_total"] or 0), str(session["currency"]))
     return (
         f'<form method="post" action="{action}/pay">'
         + _field("Email", "email", "buyer@example.com", "email")
@@ -150,7 +140,7 @@ def render(customer: Customer, session: dict[str, Any], notice: str = "") -> str
     return _PAGE.format(
         notice=f'<p class="notice" role="alert">{escape(notice)}</p>' if notice else "",
         heading=escape(heading),
-        total=escape(money(int(session["amount_total"] or 0), currency)),
+        total=escape(format_money(int(session["amount_total"] or 0), currency)),
         items=_items(customer.line_items(session["id"])),
         expires=escape(_expires(int(session["expires_at"]))),
         session_id=escape(session["id"]),

@@ -1,6 +1,8 @@
-"""The settings that point the shop at the stand-ins, spelled once for tests, bench and tools."""
+"""Wiring the shop to the stand-ins, spelled once for tests, bench and tools."""
 
 from __future__ import annotations
+
+import socket
 
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
@@ -15,3 +17,10 @@ def standin_environ(telegram: FakeTelegram, stripe_api: FakeStripe) -> dict[str,
         "STRIPE_WEBHOOK_SECRET": stripe_api.webhook_secret,
         "STRIPE_API_BASE": stripe_api.api_base,
     }
+
+
+def free_port() -> int:
+    """A port free right now on 127.0.0.1, for a server whose URL must be known in advance."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -77,27 +77,31 @@ async def postpone(conn: aiosqlite.Connection, delivery_ids: list[int], *, at: i
     )
 
 
-async def mark_sent(conn: aiosqlite.Connection, delivery_id: int) -> None:
-    await conn.execute(
+# Each takes any number of ids in one round trip (a digest settles hundreds at once).
+
+
+async def mark_sent(conn: aiosqlite.Connection, *delivery_ids: int) -> None:
+    ts = now()
+    await conn.executemany(
         "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?,"
         " last_error = NULL WHERE id = ?",
-        (now(), delivery_id),
+        [(ts, delivery_id) for delivery_id in delivery_ids],
     )
 
 
-async def reschedule(conn: aiosqlite.Connection, delivery_id: int, *, at: int, error: str) -> None:
-    await conn.execute(
+async def reschedule(conn: aiosqlite.Connection, *delivery_ids: int, at: int, error: str) -> None:
+    await conn.executemany(
         "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
         " WHERE id = ?",
-        (at, error[:500], delivery_id),
+        [(at, error[:500], delivery_id) for delivery_id in delivery_ids],
     )
 
 
-async def mark_failed(conn: aiosqlite.Connection, delivery_id: int, *, error: str) -> None:
-    await conn.execute(
+async def mark_failed(conn: aiosqlite.Connection, *delivery_ids: int, error: str) -> None:
+    await conn.executemany(
         "UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_error = ?"
         " WHERE id = ?",
-        (error[:500], delivery_id),
+        [(error[:500], delivery_id) for delivery_id in delivery_ids],
     )
 
 

@@ -15,18 +15,13 @@ async def record(
     amount: int,
     currency: str,
     status: str,
-) -> bool:
-    """Record a refund once, updating its status if seen again; True when it is new."""
-    known = await fetch_one(conn, "SELECT 1 FROM refunds WHERE id = ?", (refund_id,)) is not None
-    if known:
-        await conn.execute("UPDATE refunds SET status = ? WHERE id = ?", (status, refund_id))
-        return False
+) -> None:
+    """Record a refund once, updating its status if seen again."""
     await conn.execute(
         "INSERT INTO refunds (id, order_id, amount, currency, status, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status",
         (refund_id, order_id, amount, currency, status, now()),
     )
-    return True
 
 
 async def total_for(conn: aiosqlite.Connection, order_id: int) -> int:

@@ -15,7 +15,6 @@ import os
 import random
 import re
 import signal
-import socket
 import sqlite3
 import sys
 import time
@@ -43,12 +42,6 @@ COMPLETED = "checkout.session.completed"
 ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"
 EXPIRED = "checkout.session.expired"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- the process

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
 
 from sandbox.run import Sandbox
+from sandbox.standins import free_port
 from tests.story import buy, open_card
-
-
-def free_port() -> int:
-    """A port free right now on 127.0.0.1; the sandbox needs a real one for its public URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def started_sandbox(environ: dict[str, str]) -> Sandbox:

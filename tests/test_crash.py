@@ -37,6 +37,7 @@ import pytest
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import ApiError, FakeTelegram
+from sandbox.standins import free_port
 from storage import products, stock
 from storage.db import Database
 from storage.models import ProductKind
@@ -53,7 +54,6 @@ from tests.crash_harness import (
     age_open_orders,
     bot_env,
     describe_chat,
-    free_port,
     goods_messages,
     notices,
     open_orders,

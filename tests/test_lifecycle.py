@@ -14,7 +14,7 @@ import aiohttp
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
-from sandbox.standins import standin_environ
+from sandbox.standins import free_port, standin_environ
 from storage import deliveries
 from storage.models import OrderStatus
 from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
@@ -158,7 +158,7 @@ async def test_sigterm_stops_the_process_cleanly(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
     """`python -m bot` as a process: ready on /healthz, then SIGTERM → exit 0."""
-    port = _free_port()
+    port = free_port()
     env = {
         "PATH": os.environ["PATH"],
         **standin_environ(telegram, stripe_api),
@@ -198,14 +198,6 @@ async def test_sigterm_stops_the_process_cleanly(
     finally:
         if process.returncode is None:
             process.kill()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_commands_are_registered_for_buyers_and_admins(

@@ -26,8 +26,9 @@ from sandbox.personas import ADMIN, BUYERS
 from sandbox.run import Sandbox, banner
 from sandbox.seed import DEMO_KEYS
 from sandbox.settings import Credentials, sandbox_settings, sandbox_wanted
+from sandbox.standins import free_port
 from storage import orders, products, stock
-from tests.sandbox_helpers import eventually, free_port, session_for, started_sandbox
+from tests.sandbox_helpers import eventually, session_for, started_sandbox
 from tests.test_config import ALL_VARIABLES
 
 ALICE, BOB = BUYERS

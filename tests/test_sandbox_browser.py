@@ -20,7 +20,7 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright, 
 
 from sandbox.personas import ADMIN, BUYERS
 from sandbox.run import Sandbox
-from tests.sandbox_helpers import free_port
+from sandbox.standins import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 MUG = Path(__file__).parent.parent / "sandbox" / "static" / "demo-mug.png"

@@ -33,7 +33,9 @@ def make_handler(ports: ShopPorts, webhook_secret: str) -> Handler:
         except stripe.SignatureVerificationError:
             log.warning("stripe webhook: bad or stale signature from %s", request.remote)
             return _bad_request("invalid signature")
-        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
+        # TypeError: a non-ASCII signature (hmac.compare_digest); ValueError and RecursionError:
+        # JSON that is bad, not UTF-8 or too deeply nested.
+        except (ValueError, TypeError, RecursionError):
             log.warning("stripe webhook: signed but unparsable body")
             return _bad_request("malformed body")
         if not isinstance(event, dict):
