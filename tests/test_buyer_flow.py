@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from storage import deliveries, orders
-from storage.models import DeliveryKind, OrderStatus
-from tests.conftest import ADMIN_ID, BUYER_ID, PUBLIC_BASE_URL
+from storage.clock import now
+from storage.models import DeliveryKind, OrderStatus, ProductKind
+from tests.conftest import ADMIN_ID, BUYER_ID, PUBLIC_BASE_URL, settings_for, start_app
 from tests.story import (
     add_product,
     buy,
@@ -154,6 +157,51 @@ async def test_amount_mismatch_is_not_delivered_and_admins_are_alerted(
     order = await order_of(app, session_id)
     assert order.status is OrderStatus.FAILED
     assert not [m for m in telegram.messages(BUYER_ID) if "files.example" in (m.text or "")]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "alert_says"),
+    [("currency", "eur", "€9.99 paid"), ("livemode", True, "live-mode payment")],
+)
+async def test_currency_or_mode_mismatch_is_not_delivered_and_admins_are_alerted(
+    app: ShopApp,
+    telegram: FakeTelegram,
+    stripe_api: FakeStripe,
+    field: str,
+    value: object,
+    alert_says: str,
+) -> None:
+    _, session_id = await checkout(app, telegram, stripe_api, BUYER_ID, price_minor=999)
+    event = paid_event(stripe_api, session_id)
+    event["data"]["object"][field] = value
+    assert (await stripe_api.deliver(event))[0] == 200
+    alert = await telegram.wait_for(ADMIN_ID, lambda m: "needs attention" in (m.text or ""))
+    assert alert_says in (alert.text or "")
+    await settled(app)
+    assert (await order_of(app, session_id)).status is OrderStatus.FAILED
+    assert not [m for m in telegram.messages(BUYER_ID) if "files.example" in (m.text or "")]
+    assert not [m for m in telegram.messages(ADMIN_ID) if "New sale" in (m.text or "")]
+
+
+async def test_checkout_follows_the_merchants_settings(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    env = {
+        "ALLOW_PROMOTION_CODES": "true",
+        "CHECKOUT_EXPIRES_MINUTES": "45",
+        "SHIPPING_COUNTRIES": "NL,BE",
+    }
+    app = await start_app(settings_for(tmp_path, telegram, stripe_api, **env), telegram, stripe_api)
+    try:
+        mug = await add_product(app, title="Mug", kind=ProductKind.PHYSICAL)
+        before = now()
+        await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, mug))
+        params = stripe_api.requests_to("POST", "/v1/checkout/sessions")[0].params
+        assert params["allow_promotion_codes"] == "true"
+        assert before + 45 * 60 <= int(params["expires_at"]) <= now() + 45 * 60
+        assert params["shipping_address_collection"]["allowed_countries"] == ["NL", "BE"]
+    finally:
+        await app.stop()
 
 
 async def test_telegram_429_then_ok_delivers_once(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import Any
 
 from bot import texts
@@ -54,6 +55,33 @@ async def test_a_burst_of_sales_reaches_the_admin_as_a_digest_within_the_chat_li
         owed = await deliveries.for_order(app.db.reader, order.id)
         alert_rows = [d for d in owed if d.kind is DeliveryKind.SALE_ALERT]
         assert [d.status for d in alert_rows] == ["sent"]
+
+
+async def test_after_a_burst_of_three_the_admin_hears_at_most_every_few_seconds(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    product_id = await add_product(app, title="Sticker", price_minor=500)
+    sessions = []
+    for n in range(5):
+        buyer = BUYER_ID + n
+        pay_message = await buy(telegram, buyer, await open_card(telegram, buyer, product_id))
+        sessions.append(session_of(stripe_api, pay_message))
+
+    def alerts() -> list[str]:
+        return [m.text or "" for m in telegram.messages(ADMIN_ID) if "New sale" in (m.text or "")]
+
+    for count, session_id in enumerate(sessions[:3], start=1):  # a quiet shop: one each
+        assert (await stripe_api.deliver(paid_event(stripe_api, session_id)))[0] == 200
+        while len(alerts()) < count:
+            await telegram.wait_for_change(1.0)
+    third = time.monotonic()
+    late = [paid_event(stripe_api, session_id) for session_id in sessions[3:]]
+    assert [s for s, _ in await asyncio.gather(*map(stripe_api.deliver, late))] == [200, 200]
+    await telegram.wait_for(ADMIN_ID, lambda m: len(alerts()) == 4, timeout=15)
+    assert time.monotonic() - third >= 2.0  # the burst was spent: the next waits its turn
+    assert "New sales: 2" in alerts()[-1]
+    await settled(app)
+    assert len(alerts()) == 4
 
 
 async def test_an_admin_who_blocked_the_bot_does_not_hold_up_buyers(

@@ -29,6 +29,7 @@ from sandbox.settings import Credentials, sandbox_settings, sandbox_wanted
 from sandbox.standins import free_port
 from storage import orders, products, stock
 from tests.sandbox_helpers import eventually, session_for, started_sandbox
+from tests.story import settled
 from tests.test_config import ALL_VARIABLES
 
 ALICE, BOB = BUYERS
@@ -334,6 +335,24 @@ async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
     assert sandbox.app is not None and sandbox.app.db is not None
     order = await orders.by_session(sandbox.app.db.reader, delayed)
     assert order is not None and order.status.value == "failed"
+
+    # The same, but Settle: the payment clears and the goods go out.
+    cleared = await session_for(sandbox, ALICE.user_id, MUG)
+    status, _ = await press(
+        cleared, "pay_delayed", email="alice@example.com", name="Alice", line1="1 High St",
+        city="London", postal_code="N1", country="GB",
+    )  # fmt: skip
+    assert status == 303
+    async with http.post(f"{site(sandbox)}/sandbox/api/sessions/{cleared}/settle") as settle:
+        assert settle.status == 200
+    types = [(d.event_type, d.status) for d in sandbox.webhooks.deliveries()]
+    assert types[3:] == [
+        ("checkout.session.completed", 200),
+        ("checkout.session.async_payment_succeeded", 200),
+    ]
+    await settled(sandbox.app)
+    order = await orders.by_session(sandbox.app.db.reader, cleared)
+    assert order is not None and order.status.value == "fulfilled"
 
 
 async def test_resend_and_the_webhooks_stripe_sends_after_a_refund(sandbox: Sandbox) -> None:

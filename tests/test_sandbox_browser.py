@@ -21,6 +21,7 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright, 
 from sandbox.personas import ADMIN, BUYERS
 from sandbox.run import Sandbox
 from sandbox.standins import free_port
+from tests.story import settled
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 MUG = Path(__file__).parent.parent / "sandbox" / "static" / "demo-mug.png"
@@ -139,6 +140,12 @@ async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
     await expect(again).to_contain_text("resend of #1")
     await expect(again.locator(".status")).to_have_text("200")
     await page.locator("#events-close").click()
+    assert sandbox.app is not None
+    await settled(sandbox.app)  # whatever the resend owed has been sent by now
+    notices = [
+        m for m in sandbox.telegram.messages(ALICE.user_id) if "Payment received" in (m.text or "")
+    ]
+    assert len(notices) == 1
     await expect(page.locator(".msg.bot", has_text=re.compile("SBX-"))).to_have_count(1)
     await expect(page.locator(".msg.bot", has_text="Payment received")).to_have_count(1)
 
