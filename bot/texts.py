@@ -135,6 +135,20 @@ def too_many_open() -> str:
     )
 
 
+def holding_too_many(room: int) -> str:
+    """A Buy refused because the buyer's unpaid orders already hold their share of the stock."""
+    if room <= 0:
+        return (
+            "You already hold as many of these as one buyer can in unpaid orders. Pay for one "
+            "or cancel it on its payment page (or let it expire) to take more."
+        )
+    more = f"{room} more" if room > 1 else "1 more"
+    return (
+        f"You can take only {more} of these while your other unpaid orders hold the rest — "
+        "please choose a smaller quantity, or pay for or cancel an open order first."
+    )
+
+
 def slow_down() -> str:
     return "Easy there — that's a lot of taps. Please wait a minute and try again."
 

@@ -52,6 +52,10 @@ def _last_id(telegram: FakeTelegram, chat_id: int, count: int) -> int:
     return messages[count - 1].message_id if count else 0
 
 
+def _has_button(message: FakeMessage, text: str) -> bool:
+    return any(b["text"] == text for b in message.buttons())
+
+
 def _has_pay_button(message: FakeMessage) -> bool:
     return any(b.get("url") and b["text"].startswith("Pay") for b in message.buttons())
 
@@ -112,3 +116,16 @@ def paid_event(stripe_api: FakeStripe, session_id: str) -> dict[str, Any]:
     """The buyer pays; the checkout.session.completed event Stripe would send (not sent yet)."""
     stripe_api.pay(session_id)
     return stripe_api.session_event("checkout.session.completed", session_id)
+
+
+async def tap_buy_with_quantity(
+    telegram: FakeTelegram, buyer: int, product_id: int, quantity: int
+) -> None:
+    """Open the product's card, tap + up to `quantity` and tap Buy (not waiting for the answer)."""
+    card = await open_card(telegram, buyer, product_id)
+    for wanted in range(2, quantity + 1):
+        telegram.user_taps(buyer, card, card.button("+")["callback_data"])
+        await telegram.wait_for(
+            buyer, lambda m, label=f"Qty {wanted}": m is card and _has_button(m, label)
+        )
+    telegram.user_taps(buyer, card, card.button("Buy")["callback_data"])
