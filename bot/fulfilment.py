@@ -15,7 +15,7 @@ from typing import Any
 import aiosqlite
 import stripe
 
-from bot import refunds
+from bot import order_message, refunds
 from bot.money import format_money
 from bot.shop import Shop
 from bot.stripe_objects import SessionFacts, session_facts
@@ -98,22 +98,31 @@ async def _apply_session(
         tx, order, OrderStatus.PROCESSING, payment_intent_id=facts.payment_intent
     ):
         return "ignored"
+    await order_message.owe_edit(tx, order, OrderStatus.PROCESSING.value)
     await _tell_buyer(tx, order, DeliveryKind.PROCESSING_NOTICE)
     return "processing"
 
 
 async def _end_unpaid(
-    tx: aiosqlite.Connection, shop: Shop, order: Order, status: OrderStatus
+    tx: aiosqlite.Connection,
+    shop: Shop,
+    order: Order,
+    status: OrderStatus,
+    *,
+    cancelled: bool = False,
 ) -> str:
-    """The session will never be paid: release its stock and tell the buyer (once)."""
+    """The session will never be paid: release its stock, take the dead Pay button off the
+    order message and tell the buyer (once; not about a cancel they made themselves)."""
     reason = "delayed payment failed" if status is OrderStatus.FAILED else None
+    reason = order_message.CANCELLED_REASON if cancelled else reason
     fields = {"failure_reason": reason} if reason else {}
     if not await orders.transition(tx, order, status, **fields):
         return "ignored"
     await stock.release(tx, order.id)
+    await order_message.owe_edit(tx, order, status.value)
     if status is OrderStatus.FAILED:
         await _tell_buyer(tx, order, DeliveryKind.FAILED_NOTICE)
-    elif shop.settings.notify_expired:
+    elif shop.settings.notify_expired and not cancelled:
         await _tell_buyer(tx, order, DeliveryKind.EXPIRED_NOTICE)
     return status.value
 
@@ -248,6 +257,19 @@ async def apply_payment_failed(shop: Shop, order_id: int) -> Order | None:
         if order is None or order.status is not OrderStatus.PROCESSING:
             return order
         await _end_unpaid(tx, shop, order, OrderStatus.FAILED)
+        after = await orders.get(tx, order_id)
+    shop.wake_outbox()
+    return after
+
+
+async def apply_cancelled(shop: Shop, order_id: int) -> Order | None:
+    """The buyer cancelled on Checkout and Stripe expired the session at our request: end the
+    order as the expired event would, at once; that event then changes nothing."""
+    async with shop.db.transaction() as tx:
+        order = await orders.get(tx, order_id)
+        if order is None:
+            return None
+        await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED, cancelled=True)
         after = await orders.get(tx, order_id)
     shop.wake_outbox()
     return after

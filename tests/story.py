@@ -125,7 +125,10 @@ async def tap_buy_with_quantity(
     card = await open_card(telegram, buyer, product_id)
     for wanted in range(2, quantity + 1):
         telegram.user_taps(buyer, card, card.button("+")["callback_data"])
-        await telegram.wait_for(
-            buyer, lambda m, label=f"Qty {wanted}": m is card and _has_button(m, label)
-        )
+        label = f"Qty {wanted}"
+
+        def shows_quantity(message: FakeMessage, label: str = label) -> bool:
+            return message is card and _has_button(message, label)
+
+        await telegram.wait_for(buyer, shows_quantity)
     telegram.user_taps(buyer, card, card.button("Buy")["callback_data"])
