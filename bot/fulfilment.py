@@ -275,24 +275,45 @@ async def apply_cancelled(shop: Shop, order_id: int) -> Order | None:
     return after
 
 
+# The only states a look-up at Stripe can still change; any other is final for the pages.
+_UNSETTLED = frozenset({OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PROCESSING})
+
+
 async def fulfil_session(shop: Shop, session_id: str) -> str:
     """Check a session with Stripe and record its payment (the /success page's safety net).
 
-    Only sessions of our own orders reach Stripe, so the page cannot be used to make us call
-    the API for arbitrary ids. Returns "paid", "processing", "unpaid" or "unknown"."""
+    Stripe is asked only about our own orders that are not settled yet, and at most once per
+    session every few seconds however many pages ask (`Shop.session_lookups`), so the open
+    page cannot make us spend the account's rate limit. Returns the order's `page_state`, or
+    "unknown" for a session that is not ours."""
     order = await orders.by_session(shop.db.reader, session_id)
     if order is None:
         return "unknown"
-    if order.is_paid:
-        return "paid"
+    if order.status in _UNSETTLED:
+        await shop.session_lookups.run(session_id, lambda: _look_up(shop, session_id))
+        order = await orders.get(shop.db.reader, order.id)
+        assert order is not None
+    return page_state(order)
+
+
+async def _look_up(shop: Shop, session_id: str) -> None:
     try:
         session = await shop.stripe.retrieve_checkout_session(session_id)
     except stripe.StripeError as error:
         log.warning("success page: could not retrieve session: %s", type(error).__name__)
-        return "unknown"
-    after = await apply_session_snapshot(shop, session.to_dict())
-    if after is None or after.id != order.id:
-        return "unknown"
-    if after.is_paid:
+        return
+    await apply_session_snapshot(shop, session.to_dict())
+
+
+def page_state(order: Order) -> str:
+    """What the buyer's pages say about the payment: "paid", "processing", "failed",
+    "expired", "refunded" or "unpaid" (nothing seen yet)."""
+    if order.is_paid:
         return "paid"
-    return "processing" if after.status is OrderStatus.PROCESSING else "unpaid"
+    states = {
+        OrderStatus.PROCESSING: "processing",
+        OrderStatus.FAILED: "failed",
+        OrderStatus.EXPIRED: "expired",
+        OrderStatus.REFUNDED: "refunded",
+    }
+    return states.get(order.status, "unpaid")
