@@ -151,3 +151,14 @@ async def test_cancel_after_paying_keeps_the_payment_and_delivers(
     )
     await settled(app)
     assert (await order_of(app, session_id)).status is OrderStatus.FULFILLED
+
+
+async def test_a_cancel_link_opened_many_times_at_once_expires_once(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    _, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
+    url = cancel_url(stripe_api, session_id)
+    pages = await asyncio.gather(*(get_page(app, url) for _ in range(50)))
+    assert all("Payment cancelled" in page and "back on offer" in page for page in pages)
+    assert expire_calls(stripe_api) == 1
+    assert stripe_api.requests_to("GET", f"/v1/checkout/sessions/{session_id}") == []
