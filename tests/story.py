@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import stripe
+
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
@@ -132,3 +134,27 @@ async def tap_buy_with_quantity(
 
         await telegram.wait_for(buyer, shows_quantity)
     telegram.user_taps(buyer, card, card.button("Buy")["callback_data"])
+
+
+async def notify(stripe_api: FakeStripe, event_type: str, session_id: str) -> None:
+    """Stripe sends the checkout.session.* event for the session as it is now; we answer 200."""
+    event = stripe_api.session_event(event_type, session_id)
+    status, _ = await stripe_api.deliver(event)
+    assert status == 200
+
+
+async def refund_in_dashboard(
+    stripe_api: FakeStripe, payment_intent_id: str, amount: int | None = None
+) -> None:
+    """The merchant refunds (all, or `amount`) in the Stripe Dashboard; no event is sent yet."""
+    http = stripe.AIOHTTPClient()
+    client = stripe.StripeClient(
+        stripe_api.api_key, base_addresses={"api": stripe_api.api_base}, http_client=http
+    )
+    params: stripe.params.RefundCreateParams = {"payment_intent": payment_intent_id}
+    if amount is not None:
+        params["amount"] = amount
+    try:
+        await client.v1.refunds.create_async(params)
+    finally:
+        await http.close_async()  # type: ignore[no-untyped-call]

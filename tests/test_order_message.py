@@ -3,14 +3,19 @@ the outbox, into what is true now (issue 10, item 23)."""
 
 from __future__ import annotations
 
-import stripe
-
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage.models import OrderStatus
 from tests.conftest import BUYER_ID
-from tests.story import checkout, order_of, pay_and_notify, settled
+from tests.story import (
+    checkout,
+    notify,
+    order_of,
+    pay_and_notify,
+    refund_in_dashboard,
+    settled,
+)
 
 
 def has_pay_link(message: FakeMessage) -> bool:
@@ -23,17 +28,12 @@ async def edited_to(telegram: FakeTelegram, message: FakeMessage, words: str) ->
     )
 
 
-async def deliver(stripe_api: FakeStripe, event_type: str, session_id: str) -> None:
-    event = stripe_api.session_event(event_type, session_id)
-    assert (await stripe_api.deliver(event))[0] == 200
-
-
 async def test_delayed_payment_then_failure_edit_the_pay_message_each_time(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
     pay_message, session_id = await checkout(app, telegram, stripe_api, BUYER_ID, title="Lamp")
     stripe_api.pay(session_id, payment_status="unpaid")  # a bank debit
-    await deliver(stripe_api, "checkout.session.completed", session_id)
+    await notify(stripe_api, "checkout.session.completed", session_id)
 
     await edited_to(telegram, pay_message, "Payment being confirmed")
     assert "Tap the button below to pay" not in (pay_message.text or "")
@@ -41,7 +41,7 @@ async def test_delayed_payment_then_failure_edit_the_pay_message_each_time(
 
     stripe_api.settle(session_id, succeeded=False)
     for _ in range(2):  # Stripe retries; the message is edited once
-        await deliver(stripe_api, "checkout.session.async_payment_failed", session_id)
+        await notify(stripe_api, "checkout.session.async_payment_failed", session_id)
     await edited_to(telegram, pay_message, "Payment failed")
     await settled(app)
     assert not has_pay_link(pay_message) and pay_message.button("Buy again")
@@ -61,7 +61,7 @@ async def test_an_expired_link_is_taken_off_the_pay_message(
 ) -> None:
     pay_message, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
     stripe_api.expire(session_id)
-    await deliver(stripe_api, "checkout.session.expired", session_id)
+    await notify(stripe_api, "checkout.session.expired", session_id)
     await edited_to(telegram, pay_message, "Payment link expired")
     assert not has_pay_link(pay_message) and pay_message.button("Buy again")
     assert (await order_of(app, session_id)).status is OrderStatus.EXPIRED
@@ -76,16 +76,7 @@ async def test_a_refund_is_noted_on_the_receipt_which_keeps_the_goods(
     await settled(app)
     order = await order_of(app, session_id)
     assert order.payment_intent_id is not None
-    http = stripe.AIOHTTPClient()
-    client = stripe.StripeClient(
-        stripe_api.api_key, base_addresses={"api": stripe_api.api_base}, http_client=http
-    )
-    try:  # the merchant refunds $5 in the Dashboard
-        await client.v1.refunds.create_async(
-            {"payment_intent": order.payment_intent_id, "amount": 500}
-        )
-    finally:
-        await http.close_async()  # type: ignore[no-untyped-call]
+    await refund_in_dashboard(stripe_api, order.payment_intent_id, 500)  # $5 of $20
     refunded = stripe_api.refund_event(order.payment_intent_id)
     assert (await stripe_api.deliver(refunded))[0] == 200
 

@@ -12,7 +12,7 @@ from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from tests.conftest import BUYER_ID
-from tests.story import checkout, settled
+from tests.story import checkout, notify, pay_and_notify, settled
 
 PARALLEL = 300
 
@@ -47,13 +47,10 @@ async def test_settled_and_unknown_sessions_are_not_looked_up(
 ) -> None:
     _, expired_id = await checkout(app, telegram, stripe_api, BUYER_ID)
     stripe_api.expire(expired_id)
-    expired = stripe_api.session_event("checkout.session.expired", expired_id)
-    assert (await stripe_api.deliver(expired))[0] == 200
+    await notify(stripe_api, "checkout.session.expired", expired_id)
     await settled(app)  # the expiry notice (with its Buy again) is out before the next card
     _, paid_id = await checkout(app, telegram, stripe_api, BUYER_ID, title="Paid one")
-    stripe_api.pay(paid_id)
-    paid = stripe_api.session_event("checkout.session.completed", paid_id)
-    assert (await stripe_api.deliver(paid))[0] == 200
+    await pay_and_notify(stripe_api, paid_id)
     unknown_id = "cs_test_" + "x" * 58
     stripe_api.requests.clear()
 
@@ -72,13 +69,11 @@ async def test_a_failed_delayed_payment_is_not_almost_there(
 ) -> None:
     _, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
     stripe_api.pay(session_id, payment_status="unpaid")
-    completed = stripe_api.session_event("checkout.session.completed", session_id)
-    assert (await stripe_api.deliver(completed))[0] == 200
+    await notify(stripe_api, "checkout.session.completed", session_id)
     [processing] = await open_success_pages(app, session_id, 1)
     assert "being confirmed" in processing
     stripe_api.settle(session_id, succeeded=False)
-    failed = stripe_api.session_event("checkout.session.async_payment_failed", session_id)
-    assert (await stripe_api.deliver(failed))[0] == 200
+    await notify(stripe_api, "checkout.session.async_payment_failed", session_id)
     await settled(app)
     [page] = await open_success_pages(app, session_id, 1)
     assert "Payment not completed" in page and "Almost there" not in page
