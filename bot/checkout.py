@@ -13,7 +13,7 @@ from bot.shop import Shop
 from bot.stripe_gateway import StripeBusy
 from storage import orders, products, stock
 from storage.clock import now
-from storage.models import Order, OrderStatus, ProductKind
+from storage.models import Order, OrderStatus, Product, ProductKind
 
 log = logging.getLogger(__name__)
 
@@ -107,23 +107,7 @@ async def start_checkout(
             >= MAX_OPEN_SESSIONS_PER_BUYER
         ):
             raise TooManyOpen
-        async with shop.db.transaction() as tx:
-            order = await orders.create(
-                tx,
-                buyer_user_id=buyer.user_id,
-                buyer_chat_id=buyer.chat_id,
-                buyer_name=buyer.name,
-                product_id=product.id,
-                product_title=product.title,
-                quantity=quantity,
-                unit_amount=product.price_minor,
-                currency=product.currency,
-                expires_at=session_expiry(shop.settings.checkout_expires_minutes, now()),
-                product_kind=product.kind,
-            )
-            if product.kind is ProductKind.DIGITAL_STOCK:
-                # Raising rolls the order back too: nothing was promised to anyone.
-                await _reserve_within_cap(shop, tx, buyer, order, quantity)
+        order = await _new_order(shop, buyer, product, quantity)
         if on_wait is not None and shop.stripe.throttled():
             await on_wait()
         try:
@@ -152,6 +136,28 @@ async def start_checkout(
             updated = await orders.get(tx, order.id)
         assert updated is not None
         return updated
+
+
+async def _new_order(shop: Shop, buyer: Buyer, product: Product, quantity: int) -> Order:
+    """The pending order row, with its stock reserved in the same transaction (all or none)."""
+    async with shop.db.transaction() as tx:
+        order = await orders.create(
+            tx,
+            buyer_user_id=buyer.user_id,
+            buyer_chat_id=buyer.chat_id,
+            buyer_name=buyer.name,
+            product_id=product.id,
+            product_title=product.title,
+            quantity=quantity,
+            unit_amount=product.price_minor,
+            currency=product.currency,
+            expires_at=session_expiry(shop.settings.checkout_expires_minutes, now()),
+            product_kind=product.kind,
+        )
+        if product.kind is ProductKind.DIGITAL_STOCK:
+            # Raising rolls the order back too: nothing was promised to anyone.
+            await _reserve_within_cap(shop, tx, buyer, order, quantity)
+    return order
 
 
 async def _reserve_within_cap(

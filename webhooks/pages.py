@@ -59,8 +59,7 @@ _STATE_TEXT = {
     "cancelled": (
         "↩️",
         "Payment cancelled",
-        "Nothing was charged. The payment link is closed and the items are back on offer; "
-        "you can buy again in the bot.",
+        "Nothing was charged and the payment link is closed. You can buy again in the bot.",
     ),
 }
 _SUCCESS_TEXT = {
