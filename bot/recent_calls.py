@@ -25,11 +25,12 @@ class RecentCalls(Generic[T]):
         self._calls: dict[str, tuple[asyncio.Task[T], float]] = {}
 
     async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
-        """`call()`'s result, from a call made at most `seconds` ago for this key if there is
-        one (still running or done). A caller that gives up waiting does not cancel the call."""
+        """`call()`'s result: from the call for this key still running, or finished but started
+        less than `seconds` ago, if there is one. A caller that gives up waiting does not cancel
+        the call."""
         moment = time.monotonic()
         entry = self._calls.get(key)
-        if entry is None or moment - entry[1] >= self._seconds:
+        if entry is None or (entry[0].done() and moment - entry[1] >= self._seconds):
             if len(self._calls) >= MAX_REMEMBERED:
                 self._forget_stale(moment)
             task = asyncio.ensure_future(call())

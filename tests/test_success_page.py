@@ -5,10 +5,12 @@ payment that failed (item 23). Counted on the Stripe stand-in's own request log.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiohttp
 
 from bot.app import ShopApp
+from bot.shop import SESSION_LOOKUP_SECONDS
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from tests.conftest import BUYER_ID
@@ -37,8 +39,19 @@ async def test_parallel_pages_for_an_open_order_share_one_lookup(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
     _, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
+    started = time.monotonic()
     pages = await open_success_pages(app, session_id, PARALLEL)
+    windows = (time.monotonic() - started) // SESSION_LOOKUP_SECONDS + 1  # 1 unless very slow
     assert all("Almost there" in page for page in pages)
+    assert 1 <= lookups(stripe_api, session_id) <= windows
+
+
+async def test_a_page_opened_again_soon_after_reuses_the_lookup(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    _, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
+    await open_success_pages(app, session_id, 1)
+    await open_success_pages(app, session_id, 1)  # a reload, well inside the window
     assert lookups(stripe_api, session_id) == 1
 
 
