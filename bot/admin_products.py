@@ -133,9 +133,12 @@ def _price(product: Product) -> str:
 
 
 async def _stock_note(shop: Shop, product: Product) -> str:
+    """Available and reserved apart: reserved items are held by unpaid orders and come back
+    when those are cancelled or expire, so "Sold out" with many reserved is not sold out."""
     if product.kind is not ProductKind.DIGITAL_STOCK:
         return ""
-    return f" · {await stock.available(shop.db.reader, product.id)} in stock"
+    available, reserved = await stock.counts(shop.db.reader, product.id)
+    return f" · {available} available · {reserved} reserved"
 
 
 # --- rendering ---------------------------------------------------------------------------------

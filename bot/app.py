@@ -17,7 +17,7 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
-from bot import admin, fulfilment, handlers, reconcile
+from bot import admin, cancel, fulfilment, handlers, reconcile
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.rate_limiter import SteadyRateLimiter
@@ -107,6 +107,7 @@ class ShopApp:
             feed_telegram_update=self._feed_telegram_update,
             health=self._health,
             bot_username=self._bot_username,
+            cancel_checkout=self._cancel_checkout,
         )
 
     async def _handle_stripe_event(self, event: Mapping[str, Any]) -> None:
@@ -118,6 +119,11 @@ class ShopApp:
         if self.shop is None:
             return "unknown"
         return await fulfilment.fulfil_session(self.shop, session_id)
+
+    async def _cancel_checkout(self, order: str, token: str) -> str:
+        if self.shop is None:
+            return "unknown"
+        return await cancel.cancel_checkout(self.shop, order, token)
 
     async def _feed_telegram_update(self, data: dict[str, Any]) -> None:
         if not self._ready:

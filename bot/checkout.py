@@ -6,13 +6,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import aiosqlite
 import stripe
 
 from bot.shop import Shop
 from bot.stripe_gateway import StripeBusy
 from storage import orders, products, stock
 from storage.clock import now
-from storage.models import Order, OrderStatus, ProductKind
+from storage.models import Order, OrderStatus, Product, ProductKind
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,15 @@ class SoldOut(CheckoutRefused):
     def __init__(self, available: int) -> None:
         super().__init__(f"{available} left")
         self.available = available
+
+
+class HoldingTooMany(CheckoutRefused):
+    """The buyer's unpaid orders already hold (nearly) as many units of the product as one
+    buyer may; `room` is how many more they can take now."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__(f"{room} more allowed")
+        self.room = room
 
 
 class TooManyOpen(CheckoutRefused):
@@ -97,25 +107,7 @@ async def start_checkout(
             >= MAX_OPEN_SESSIONS_PER_BUYER
         ):
             raise TooManyOpen
-        async with shop.db.transaction() as tx:
-            order = await orders.create(
-                tx,
-                buyer_user_id=buyer.user_id,
-                buyer_chat_id=buyer.chat_id,
-                buyer_name=buyer.name,
-                product_id=product.id,
-                product_title=product.title,
-                quantity=quantity,
-                unit_amount=product.price_minor,
-                currency=product.currency,
-                expires_at=session_expiry(shop.settings.checkout_expires_minutes, now()),
-                product_kind=product.kind,
-            )
-            if product.kind is ProductKind.DIGITAL_STOCK and not await stock.reserve(
-                tx, product.id, order.id, quantity
-            ):
-                # Raising rolls the order back too: nothing was promised to anyone.
-                raise SoldOut(await stock.available(tx, product.id))
+        order = await _new_order(shop, buyer, product, quantity)
         if on_wait is not None and shop.stripe.throttled():
             await on_wait()
         try:
@@ -144,6 +136,41 @@ async def start_checkout(
             updated = await orders.get(tx, order.id)
         assert updated is not None
         return updated
+
+
+async def _new_order(shop: Shop, buyer: Buyer, product: Product, quantity: int) -> Order:
+    """The pending order row, with its stock reserved in the same transaction (all or none)."""
+    async with shop.db.transaction() as tx:
+        order = await orders.create(
+            tx,
+            buyer_user_id=buyer.user_id,
+            buyer_chat_id=buyer.chat_id,
+            buyer_name=buyer.name,
+            product_id=product.id,
+            product_title=product.title,
+            quantity=quantity,
+            unit_amount=product.price_minor,
+            currency=product.currency,
+            expires_at=session_expiry(shop.settings.checkout_expires_minutes, now()),
+            product_kind=product.kind,
+        )
+        if product.kind is ProductKind.DIGITAL_STOCK:
+            # Raising rolls the order back too: nothing was promised to anyone.
+            await _reserve_within_cap(shop, tx, buyer, order, quantity)
+    return order
+
+
+async def _reserve_within_cap(
+    shop: Shop, tx: aiosqlite.Connection, buyer: Buyer, order: Order, quantity: int
+) -> None:
+    """Reserve the order's items, unless the buyer would then hold more of this product in
+    unpaid orders than MAX_RESERVED_PER_BUYER (so one account cannot hold a whole pool)."""
+    held = await stock.reserved_by_buyer(tx, order.product_id, buyer.user_id)
+    cap = shop.settings.max_reserved_per_buyer
+    if held + quantity > cap:
+        raise HoldingTooMany(max(cap - held, 0))
+    if not await stock.reserve(tx, order.product_id, order.id, quantity):
+        raise SoldOut(await stock.available(tx, order.product_id))
 
 
 async def _fail(shop: Shop, order: Order, reason: str) -> None:

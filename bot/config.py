@@ -88,6 +88,7 @@ class Settings:
     shipping_countries: tuple[str, ...]
     checkout_expires_minutes: int
     notify_expired: bool
+    max_reserved_per_buyer: int = 10
 
     @property
     def stripe_livemode(self) -> bool:
@@ -566,6 +567,11 @@ def load_settings(
         ),
     )
     notify_expired = r.parsed("NOTIFY_EXPIRED", True, _bool(r, "NOTIFY_EXPIRED"))
+    max_reserved = r.parsed(
+        "MAX_RESERVED_PER_BUYER",
+        10,
+        _int_in(r, "MAX_RESERVED_PER_BUYER", 1, 100_000, " (units of one product per buyer)"),
+    )
 
     if r.problems:
         raise ConfigError(r.problems)
@@ -590,6 +596,7 @@ def load_settings(
         shipping_countries=shipping,
         checkout_expires_minutes=expires,
         notify_expired=notify_expired,
+        max_reserved_per_buyer=max_reserved,
     )
 
 

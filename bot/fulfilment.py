@@ -15,7 +15,7 @@ from typing import Any
 import aiosqlite
 import stripe
 
-from bot import refunds
+from bot import order_message, refunds
 from bot.money import format_money
 from bot.shop import Shop
 from bot.stripe_objects import SessionFacts, session_facts
@@ -98,22 +98,31 @@ async def _apply_session(
         tx, order, OrderStatus.PROCESSING, payment_intent_id=facts.payment_intent
     ):
         return "ignored"
+    await order_message.owe_edit(tx, order, OrderStatus.PROCESSING.value)
     await _tell_buyer(tx, order, DeliveryKind.PROCESSING_NOTICE)
     return "processing"
 
 
 async def _end_unpaid(
-    tx: aiosqlite.Connection, shop: Shop, order: Order, status: OrderStatus
+    tx: aiosqlite.Connection,
+    shop: Shop,
+    order: Order,
+    status: OrderStatus,
+    *,
+    cancelled: bool = False,
 ) -> str:
-    """The session will never be paid: release its stock and tell the buyer (once)."""
+    """The session will never be paid: release its stock, take the dead Pay button off the
+    order message and tell the buyer (once; not about a cancel they made themselves)."""
     reason = "delayed payment failed" if status is OrderStatus.FAILED else None
+    reason = order_message.CANCELLED_REASON if cancelled else reason
     fields = {"failure_reason": reason} if reason else {}
     if not await orders.transition(tx, order, status, **fields):
         return "ignored"
     await stock.release(tx, order.id)
+    await order_message.owe_edit(tx, order, status.value)
     if status is OrderStatus.FAILED:
         await _tell_buyer(tx, order, DeliveryKind.FAILED_NOTICE)
-    elif shop.settings.notify_expired:
+    elif shop.settings.notify_expired and not cancelled:
         await _tell_buyer(tx, order, DeliveryKind.EXPIRED_NOTICE)
     return status.value
 
@@ -253,24 +262,58 @@ async def apply_payment_failed(shop: Shop, order_id: int) -> Order | None:
     return after
 
 
+async def apply_cancelled(shop: Shop, order_id: int) -> Order | None:
+    """The buyer cancelled on Checkout and Stripe expired the session at our request: end the
+    order as the expired event would, at once; that event then changes nothing."""
+    async with shop.db.transaction() as tx:
+        order = await orders.get(tx, order_id)
+        if order is None:
+            return None
+        await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED, cancelled=True)
+        after = await orders.get(tx, order_id)
+    shop.wake_outbox()
+    return after
+
+
+# The only states a look-up at Stripe can still change; any other is final for the pages.
+_UNSETTLED = frozenset({OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PROCESSING})
+
+
 async def fulfil_session(shop: Shop, session_id: str) -> str:
     """Check a session with Stripe and record its payment (the /success page's safety net).
 
-    Only sessions of our own orders reach Stripe, so the page cannot be used to make us call
-    the API for arbitrary ids. Returns "paid", "processing", "unpaid" or "unknown"."""
+    Stripe is asked only about our own orders that are not settled yet, and at most once per
+    session every few seconds however many pages ask (`Shop.session_lookups`), so the open
+    page cannot make us spend the account's rate limit. Returns the order's `page_state`, or
+    "unknown" for a session that is not ours."""
     order = await orders.by_session(shop.db.reader, session_id)
     if order is None:
         return "unknown"
-    if order.is_paid:
-        return "paid"
+    if order.status in _UNSETTLED:
+        await shop.session_lookups.run(session_id, lambda: _look_up(shop, session_id))
+        order = await orders.get(shop.db.reader, order.id)
+        assert order is not None
+    return page_state(order)
+
+
+async def _look_up(shop: Shop, session_id: str) -> None:
     try:
         session = await shop.stripe.retrieve_checkout_session(session_id)
     except stripe.StripeError as error:
         log.warning("success page: could not retrieve session: %s", type(error).__name__)
-        return "unknown"
-    after = await apply_session_snapshot(shop, session.to_dict())
-    if after is None or after.id != order.id:
-        return "unknown"
-    if after.is_paid:
+        return
+    await apply_session_snapshot(shop, session.to_dict())
+
+
+def page_state(order: Order) -> str:
+    """What the buyer's pages say about the payment: "paid", "processing", "failed",
+    "expired", "refunded" or "unpaid" (nothing seen yet)."""
+    if order.is_paid:
         return "paid"
-    return "processing" if after.status is OrderStatus.PROCESSING else "unpaid"
+    states = {
+        OrderStatus.PROCESSING: "processing",
+        OrderStatus.FAILED: "failed",
+        OrderStatus.EXPIRED: "expired",
+        OrderStatus.REFUNDED: "refunded",
+    }
+    return states.get(order.status, "unpaid")

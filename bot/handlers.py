@@ -24,6 +24,7 @@ from bot.callbacks import decode
 from bot.checkout import (
     Buyer,
     CheckoutRefused,
+    HoldingTooMany,
     ProductUnavailable,
     SlowDown,
     SoldOut,
@@ -268,6 +269,8 @@ def _refusal_text(refusal: CheckoutRefused) -> str:
         return texts.product_unavailable()
     if isinstance(refusal, TooManyOpen):
         return texts.too_many_open()
+    if isinstance(refusal, HoldingTooMany):
+        return texts.holding_too_many(refusal.room)
     if isinstance(refusal, SlowDown):
         return texts.slow_down()
     return texts.checkout_failed()

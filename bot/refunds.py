@@ -14,6 +14,7 @@ from typing import Any
 import aiosqlite
 import stripe
 
+from bot import order_message
 from bot.money import format_money
 from bot.shop import Shop
 from storage import deliveries, events, orders
@@ -67,6 +68,7 @@ async def apply_refunded_total(tx: aiosqlite.Connection, order: Order, refunded_
         chat_id=order.buyer_chat_id,
         detail=what,
     )
+    await order_message.owe_edit(tx, order, f"refunded:{total}")
     return True
 
 

@@ -13,6 +13,7 @@ from telegram import Bot
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
+from bot.recent_calls import RecentCalls
 from bot.stripe_gateway import CheckoutSettings, StripeGateway
 from storage.db import Database
 
@@ -60,6 +61,7 @@ class RateWindow:
 
 
 BUY_TAPS_PER_MINUTE = 10
+SESSION_LOOKUP_SECONDS = 5.0
 
 
 @dataclass
@@ -71,6 +73,10 @@ class Shop:
     wake_outbox: Callable[[], None]
     buyer_locks: KeyedLocks = field(default_factory=KeyedLocks)
     buy_taps: RateWindow = field(default_factory=lambda: RateWindow(BUY_TAPS_PER_MINUTE, 60))
+    # Stripe look-ups the buyer's pages make (/success, /cancel), one per session per window.
+    session_lookups: RecentCalls[None] = field(
+        default_factory=lambda: RecentCalls(SESSION_LOOKUP_SECONDS)
+    )
 
     @property
     def checkout_settings(self) -> CheckoutSettings:
@@ -78,6 +84,7 @@ class Shop:
             public_base_url=self.settings.public_base_url,
             allow_promotion_codes=self.settings.allow_promotion_codes,
             shipping_countries=self.settings.shipping_countries,
+            cancel_key=self.settings.stripe_webhook_secret.encode(),
         )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import stripe
@@ -48,6 +50,16 @@ class CheckoutSettings:
     public_base_url: str
     allow_promotion_codes: bool
     shipping_countries: tuple[str, ...]
+    # Signs each order's cancel link (a server secret: STRIPE_WEBHOOK_SECRET).
+    cancel_key: bytes = field(default=b"", repr=False)
+
+
+def cancel_token(key: bytes, order_ref: str) -> str:
+    """The secret only the buyer's own cancel link carries, so a guessed or copied
+    `/cancel?order=N` cannot end someone else's order. Derived (HMAC of the order's random
+    ref) rather than stored: the same for every retry of the session's creation, and nothing
+    to migrate. Compare it with `hmac.compare_digest`."""
+    return hmac.new(key, f"cancel-link:{order_ref}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -154,6 +166,11 @@ class StripeGateway:
         intent = await self._client.v1.payment_intents.retrieve_async(payment_intent_id)
         return str(intent.status)
 
+    async def expire_checkout_session(self, session_id: str) -> stripe.checkout.Session:
+        """Close an open session so it can no longer be paid. Stripe refuses (InvalidRequestError)
+        a session that is not `open` any more: completed (perhaps paid) or already expired."""
+        return await self._client.v1.checkout.sessions.expire_async(session_id)
+
     async def retrieve_checkout_session(self, session_id: str) -> stripe.checkout.Session:
         return await self._client.v1.checkout.sessions.retrieve_async(session_id)
 
@@ -197,7 +214,9 @@ def checkout_session_params(
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata},
         "success_url": f"{base}/success?session_id={{CHECKOUT_SESSION_ID}}",
-        "cancel_url": f"{base}/cancel?order={order.id}",
+        "cancel_url": (
+            f"{base}/cancel?order={order.id}&token={cancel_token(settings.cancel_key, order.ref)}"
+        ),
         "expires_at": order.expires_at,
         "allow_promotion_codes": settings.allow_promotion_codes,
     }

@@ -135,6 +135,20 @@ def too_many_open() -> str:
     )
 
 
+def holding_too_many(room: int) -> str:
+    """A Buy refused because the buyer's unpaid orders already hold their share of the stock."""
+    if room <= 0:
+        return (
+            "You already hold as many of these as one buyer can in unpaid orders. Pay for one "
+            "or cancel it on its payment page (or let it expire) to take more."
+        )
+    more = f"{room} more" if room > 1 else "1 more"
+    return (
+        f"You can take only {more} of these while your other unpaid orders hold the rest — "
+        "please choose a smaller quantity, or pay for or cancel an open order first."
+    )
+
+
 def slow_down() -> str:
     return "Easy there — that's a lot of taps. Please wait a minute and try again."
 
@@ -169,10 +183,54 @@ def receipt(order: Order, product: Product | None, items: list[str] | None = Non
     head = (
         f"✅ <b>Paid — order #{order.id}</b>\n"
         f"{escape(clip(order.product_title, 128))} × {order.quantity}\n"
-        f"Total paid: <b>{escape(total)}</b>\n\n"
+        f"Total paid: <b>{escape(total)}</b>\n{_refunded_line(order)}\n"
         "📦 <b>Your purchase</b>\n"
     )
     return head + goods(order, product, items or [], room=MAX_TEXT - len(head) - 100)
+
+
+def _refunded_line(order: Order) -> str:
+    if not order.amount_refunded:
+        return ""
+    if order.amount_refunded >= order.amount_total:
+        return "💳 <b>Refunded in full</b>\n"
+    refunded = format_money(order.amount_refunded, order.currency)
+    return f"💳 Refunded: <b>{escape(refunded)}</b>\n"
+
+
+def _order_head(order: Order, icon: str, state: str) -> str:
+    total = format_money(order.amount_total, order.currency)
+    return (
+        f"{icon} <b>{state} — order #{order.id}</b>\n"
+        f"{escape(clip(order.product_title, 128))} × {order.quantity}\n"
+        f"Total: {escape(total)}\n\n"
+    )
+
+
+def order_processing(order: Order) -> str:
+    """The order message once a delayed payment (a bank debit) is on its way: no Pay button."""
+    return _order_head(order, "⏳", "Payment being confirmed") + (
+        "Your bank is confirming the payment; this can take a few days with some methods. "
+        "The goods will appear here as soon as it clears."
+    )
+
+
+def order_failed(order: Order) -> str:
+    return _order_head(order, "❌", "Payment failed") + (
+        "The payment was declined, so nothing was charged. "
+        "Tap below to try again, with another method if you like."
+    )
+
+
+def order_expired(order: Order, *, cancelled: bool) -> str:
+    if cancelled:
+        return _order_head(order, "✖️", "Cancelled") + (
+            "You cancelled the payment: nothing was charged and the payment link is closed. "
+            "Changed your mind? Tap below."
+        )
+    return _order_head(order, "⌛", "Payment link expired") + (
+        "Nothing was charged. Still interested? Tap below to get a fresh link."
+    )
 
 
 def paid_notice(order: Order) -> str:

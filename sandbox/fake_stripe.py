@@ -35,12 +35,16 @@ Notes for this API version: `payment_method_types` is no longer a create paramet
 
 Errors the endpoint raises are never stored under an idempotency key (Stripe does not store
 validation failures), and neither are injected faults, so a retry with the same key executes.
-Sessions do not expire by themselves: call `expire()`.
+Sessions do not expire by themselves: call `expire()`. Expiring one through the API
+(`POST /v1/checkout/sessions/{id}/expire`, open sessions only) sends `checkout.session.expired`
+like Stripe does (see `send_event`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import copy
 import functools
 import hashlib
@@ -52,7 +56,7 @@ import string
 import time
 import typing
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeAlias
@@ -682,6 +686,11 @@ class FakeStripe:
         # Called with each API request and its answer, so the sandbox can send the webhooks
         # Stripe sends after API calls (a refund, an expired session).
         self.after_request: Callable[[FakeRequest, dict[str, Any]], None] | None = None
+        # How the events Stripe sends on its own after an API call go out (checkout.session.
+        # expired after POST …/expire): None posts them, signed, to webhook_url when it is set;
+        # the sandbox passes its webhook log's `send` so its events panel shows them.
+        self.send_event: Callable[[dict[str, Any]], Awaitable[object]] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
         self.clock: Callable[[], float] = time.time  # replace to move time in tests
         # Stripe's objects, by id, as the API shows them.
         self.sessions: dict[str, dict[str, Any]] = {}
@@ -732,6 +741,9 @@ class FakeStripe:
         self._port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1259,6 +1271,7 @@ class FakeStripe:
                 "session",
             )
         self._mark_expired(session)
+        self._emit(self.session_event("checkout.session.expired", session["id"]))
         return 200, self._expand_session(session, params.get("expand", []))
 
     # ---- endpoints: payment intents, charges, refunds --------------------------------------
@@ -1934,6 +1947,22 @@ class FakeStripe:
             "has_more": has_more,
             "url": url,
         }
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        """Send an event Stripe sends after an API call, once the call has been answered (a
+        replayed request sends nothing again). Undeliverable: dropped, as nobody listens."""
+        send = self.send_event or (self.deliver if self.webhook_url else None)
+        if send is None:
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(0)  # the API answer first
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                await send(event)
+
+        task = asyncio.get_running_loop().create_task(later())
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     def _mark_expired(self, session: dict[str, Any]) -> None:
         session["status"] = "expired"

@@ -109,6 +109,7 @@ class Sandbox:
         )
         self.stripe.hosted_base_url = f"{settings.public_base_url}/sandbox/stripe"
         self.stripe.after_request = self.webhooks.after_request
+        self.stripe.send_event = self.webhooks.send
         pages = SandboxWeb(
             self.telegram, self.chats, self.webhooks, Customer(self.stripe, self.webhooks)
         )

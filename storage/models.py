@@ -139,6 +139,7 @@ class DeliveryKind(enum.StrEnum):
     EXPIRED_NOTICE = "expired_notice"  # "your payment link expired" + buy again
     SHIPPED_NOTICE = "shipped_notice"  # "your order is on its way", to the buyer
     REFUND_NOTICE = "refund_notice"  # "you were refunded", to the buyer
+    ORDER_MESSAGE = "order_message"  # edit the order's own message to the order's state
 
 
 @dataclass(frozen=True)

@@ -310,7 +310,7 @@ async def test_products_lists_state_kind_price_and_stock(
     listing = await admin.sends("/products", "Products")
     assert "11 in all · page 1 of 2" in shown(listing)
     assert "✅ shown · 📄 Digital text · $12.50" in shown(listing)
-    assert "🙈 hidden · 🔑 Digital stock · $9.99 · 2 in stock" in shown(listing)
+    assert "🙈 hidden · 🔑 Digital stock · $9.99 · 2 available · 0 reserved" in shown(listing)
     assert len([t for t in button_texts(listing) if t.startswith("#")]) == 8
     page2 = await admin.taps(listing, "Next", "page 2 of 2")
     assert page2.message_id == listing.message_id

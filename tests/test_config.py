@@ -47,6 +47,7 @@ ALL_VARIABLES = {
     "SHIPPING_COUNTRIES",
     "CHECKOUT_EXPIRES_MINUTES",
     "NOTIFY_EXPIRED",
+    "MAX_RESERVED_PER_BUYER",
 }
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 
@@ -168,6 +169,7 @@ def test_redacted_lists_every_field_and_hides_secrets() -> None:
         "shipping_countries",
         "checkout_expires_minutes",
         "notify_expired",
+        "max_reserved_per_buyer",
     }
     text = " ".join(shown.values())
     for secret in (TOKEN.split(":")[1], STRIPE_KEY[8:], WHSEC[6:], "W" * 40):
@@ -564,6 +566,17 @@ def test_no_secret_value_appears_in_the_error() -> None:
 
 
 # --- .env.example and the sandbox ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("units", ["0", "-1", "ten", "100001"])
+def test_max_reserved_per_buyer_bounds(units: str) -> None:
+    (problem,) = problems_with(MAX_RESERVED_PER_BUYER=units)
+    assert problem.startswith("MAX_RESERVED_PER_BUYER") and "whole number" in problem
+
+
+def test_max_reserved_per_buyer_default_and_value() -> None:
+    assert settings().max_reserved_per_buyer == 10
+    assert settings(MAX_RESERVED_PER_BUYER="3").max_reserved_per_buyer == 3
 
 
 def test_env_example_documents_every_variable() -> None:

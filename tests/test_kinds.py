@@ -16,6 +16,7 @@ from tests.story import (
     open_card,
     order_of,
     pay_and_notify,
+    refund_in_dashboard,
     session_of,
     settled,
 )
@@ -153,8 +154,6 @@ async def test_service_order_gets_confirmation_and_note(
 async def test_dashboard_refund_event_applies_once_and_tells_the_buyer(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
-    import stripe
-
     product_id = await add_product(app, price_minor=2000)
     pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
     session_id = session_of(stripe_api, pay_message)
@@ -162,25 +161,17 @@ async def test_dashboard_refund_event_applies_once_and_tells_the_buyer(
     await settled(app)
     order = await order_of(app, session_id)
     assert order.payment_intent_id is not None
-    http = stripe.AIOHTTPClient()
-    client = stripe.StripeClient(
-        stripe_api.api_key, base_addresses={"api": stripe_api.api_base}, http_client=http
-    )
-    try:  # the merchant refunds €5 in the Dashboard, then the rest
-        await client.v1.refunds.create_async(
-            {"payment_intent": order.payment_intent_id, "amount": 500}
-        )
-        partial = stripe_api.refund_event(order.payment_intent_id)
-        for _ in range(2):
-            assert (await stripe_api.deliver(partial))[0] == 200
-        await settled(app)
-        assert (await order_of(app, session_id)).status is OrderStatus.PARTIALLY_REFUNDED
-        await client.v1.refunds.create_async({"payment_intent": order.payment_intent_id})
-        full = stripe_api.refund_event(order.payment_intent_id)
-        answers = await asyncio.gather(stripe_api.deliver(full), stripe_api.deliver(partial))
-        assert [status for status, _ in answers] == [200, 200]
-    finally:
-        await http.close_async()  # type: ignore[no-untyped-call]
+    # The merchant refunds €5 in the Dashboard, then the rest.
+    await refund_in_dashboard(stripe_api, order.payment_intent_id, 500)
+    partial = stripe_api.refund_event(order.payment_intent_id)
+    for _ in range(2):
+        assert (await stripe_api.deliver(partial))[0] == 200
+    await settled(app)
+    assert (await order_of(app, session_id)).status is OrderStatus.PARTIALLY_REFUNDED
+    await refund_in_dashboard(stripe_api, order.payment_intent_id)
+    full = stripe_api.refund_event(order.payment_intent_id)
+    answers = await asyncio.gather(stripe_api.deliver(full), stripe_api.deliver(partial))
+    assert [status for status, _ in answers] == [200, 200]
     await settled(app)
     refunded = await order_of(app, session_id)
     assert refunded.status is OrderStatus.REFUNDED and refunded.amount_refunded == 2000

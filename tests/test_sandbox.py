@@ -293,6 +293,21 @@ async def test_checkout_page_shows_the_session_and_escapes_merchant_text(
         assert missing.status == 404
 
 
+async def test_cancel_in_the_sandbox_expires_the_session_and_the_panel_shows_stripes_event(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    """Checkout's Cancel leads to the bot's /cancel page, which expires the session through the
+    stand-in's API; the checkout.session.expired it sends appears in the events panel."""
+    session_id = await session_for(sandbox, ALICE.user_id, GAME_KEY)
+    base = f"{site(sandbox)}/sandbox/stripe/c/pay"
+    async with http.post(f"{base}/{session_id}/cancel") as page:
+        assert page.status == 200 and "Payment cancelled" in await page.text()
+    assert sandbox.stripe.sessions[session_id]["status"] == "expired"
+    await eventually(lambda: len(sandbox.webhooks.deliveries()) == 1, "the expired event")
+    [expired] = sandbox.webhooks.deliveries()
+    assert (expired.event_type, expired.status) == ("checkout.session.expired", 200)
+
+
 async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
     sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:

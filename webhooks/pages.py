@@ -37,13 +37,33 @@ background:#2aabee;color:#fff;text-decoration:none;font-weight:600}}
 </html>
 """
 
-_SUCCESS_TEXT = {
+# What each state the pages report says to the buyer: (icon, title, message).
+_STATE_TEXT = {
     "paid": ("✅", "Payment received", "Thank you! Your order is on its way to you in Telegram."),
     "processing": (
         "⏳",
         "Payment is being confirmed",
         "Your bank is confirming the payment. The bot will message you as soon as it clears.",
     ),
+    "failed": (
+        "❌",
+        "Payment not completed",
+        "The payment did not go through. The bot has the details and a way to try again.",
+    ),
+    "expired": (
+        "⌛",
+        "Payment link expired",
+        "This payment link has expired and nothing was charged. You can buy again in the bot.",
+    ),
+    "refunded": ("↩️", "Order refunded", "This order was refunded. The bot has the details."),
+    "cancelled": (
+        "↩️",
+        "Payment cancelled",
+        "Nothing was charged and the payment link is closed. You can buy again in the bot.",
+    ),
+}
+_SUCCESS_TEXT = {
+    **_STATE_TEXT,
     "unpaid": (
         "⏳",
         "Almost there",
@@ -54,6 +74,12 @@ _UNKNOWN = (
     "🛍️",
     "Thanks!",
     "If you completed the payment, the bot will message you with your order shortly.",
+)
+# A cancel link we could not act on (not ours, or Stripe unreachable): nothing was charged.
+_NOT_CANCELLED = (
+    "↩️",
+    "Payment cancelled",
+    "Nothing was charged. You can pick up where you left off in the bot.",
 )
 
 
@@ -93,12 +119,20 @@ def success_handler(ports: ShopPorts) -> Handler:
 
 def cancel_handler(ports: ShopPorts) -> Handler:
     async def cancel(request: web.Request) -> web.Response:
-        return _render(
-            ports,
-            "↩️",
-            "Payment cancelled",
-            "Nothing was charged. You can pick up where you left off in the bot.",
-        )
+        """Checkout's "back": expire the session and release its stock at once, if the link's
+        token is its order's own; otherwise (or if Stripe cannot be reached) the link simply
+        runs out at its expiry."""
+        state = "unknown"
+        try:
+            state = await asyncio.wait_for(
+                ports.cancel_checkout(
+                    request.query.get("order", ""), request.query.get("token", "")
+                ),
+                SUCCESS_CHECK_SECONDS,
+            )
+        except Exception:
+            log.exception("cancel page: could not cancel the order")
+        return _render(ports, *_STATE_TEXT.get(state, _NOT_CANCELLED))
 
     return cancel
 

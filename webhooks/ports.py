@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# The buyer-facing state the /success page reports after checking the session.
-PaymentState = str  # "paid", "processing", "unpaid" or "unknown"
+# The buyer-facing state the /success and /cancel pages report: "paid", "processing",
+# "failed", "expired", "refunded", "unpaid", "cancelled" (only /cancel) or "unknown".
+PaymentState = str
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,4 @@ class ShopPorts:
     feed_telegram_update: Callable[[dict[str, Any]], Awaitable[None]]
     health: Callable[[], Awaitable[dict[str, bool]]]
     bot_username: Callable[[], str | None]
+    cancel_checkout: Callable[[str, str], Awaitable[PaymentState]]  # (order, token) of the link
