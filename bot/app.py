@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -142,7 +144,7 @@ class ShopApp:
     # --- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         settings = self.settings
-        self.db = await Database.open(settings.database_path)
+        self.db = await _open_database(settings.database_path)
         server = create_app(
             self._ports(),
             stripe_webhook_secret=settings.stripe_webhook_secret,
@@ -223,6 +225,17 @@ class ShopApp:
         if self.db is not None:
             await self.db.close()
         log.info("stopped")
+
+
+async def _open_database(path: Path) -> Database:
+    """The shop's database, or a StartupError saying which file is unusable and why."""
+    try:
+        return await Database.open(path)
+    except sqlite3.DatabaseError as error:  # not a database, malformed, cannot be opened
+        raise StartupError(
+            f"The database {path} cannot be used: {error}. Restore it from a backup "
+            "(README: Backups) or point DATABASE_URL at another file."
+        ) from error
 
 
 def _bound_port(runner: web.AppRunner, configured: int) -> int:

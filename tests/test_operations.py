@@ -1,0 +1,82 @@
+"""Operating the shop: a broken or busy database file, a full disk, backups, a skewed clock.
+
+Each story runs the real `python -m bot` (or the real app) against the stand-ins and a real
+SQLite file, and looks at what an operator sees: the exit status and the one line it printed,
+or what /healthz answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from sandbox.fake_stripe import FakeStripe
+from sandbox.fake_telegram import FakeTelegram
+from sandbox.standins import free_port
+from storage.db import Database
+from tests.conftest import ADMIN_ID
+from tests.crash_harness import bot_env
+
+REPO = Path(__file__).resolve().parent.parent
+EXIT_TIMEOUT = 60.0
+
+
+async def _run_until_exit(env: dict[str, str]) -> tuple[int, str]:
+    """`python -m bot` to its end: the exit status and everything it printed. A process that
+    does not end in time is killed and fails the test."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), EXIT_TIMEOUT)
+    except TimeoutError:
+        process.kill()
+        output, _ = await process.communicate()
+        message = f"still running after {EXIT_TIMEOUT:.0f} s:\n{output.decode()}"
+        raise AssertionError(message) from None
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+def _error_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "ERROR" in line or "Traceback" in line]
+
+
+def _damage(path: Path, how: str) -> None:
+    """Overwritten with text, or a real shop database (just created there) cut short as a full
+    disk or a bad copy leaves it."""
+    if how == "garbage":
+        path.write_bytes(b"this is not a database, it was overwritten\n" * 200)
+    else:
+        path.write_bytes(path.read_bytes()[:1500])
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+async def test_a_corrupt_database_file_stops_the_start_with_one_line(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe, damage: str
+) -> None:
+    db_path = tmp_path / "shop.db"
+    await (await Database.open(db_path)).close()
+    _damage(db_path, damage)
+    env = bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID)
+
+    status, output = await _run_until_exit(env)
+
+    assert status == 2, output
+    assert "Traceback" not in output
+    errors = _error_lines(output)
+    assert len(errors) == 1, output
+    assert str(db_path) in errors[0]
+    assert "backup" in errors[0]
+    with pytest.raises(sqlite3.DatabaseError):  # the file was left as it was, for forensics
+        sqlite3.connect(db_path).execute("SELECT count(*) FROM sqlite_master").fetchone()
