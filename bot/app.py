@@ -26,6 +26,7 @@ from bot.rate_limiter import SteadyRateLimiter
 from bot.shop import Shop
 from bot.stripe_gateway import StripeGateway
 from storage.db import Database
+from storage.lock import DatabaseInUse, ProcessLock
 from webhooks.ports import ShopPorts
 from webhooks.server import create_app
 
@@ -94,6 +95,7 @@ class ShopApp:
         self._add_routes = add_routes
         self.application = build_application(settings)
         self.stripe = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
+        self._lock: ProcessLock | None = None
         self.db: Database | None = None
         self.shop: Shop | None = None
         self.worker: DeliveryWorker | None = None
@@ -144,6 +146,7 @@ class ShopApp:
     # --- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         settings = self.settings
+        self._lock = _lock_database(settings.database_path)  # before migrations touch the file
         self.db = await _open_database(settings.database_path)
         server = create_app(
             self._ports(),
@@ -224,7 +227,21 @@ class ShopApp:
         await self.stripe.close()
         if self.db is not None:
             await self.db.close()
+        if self._lock is not None:
+            self._lock.release()
         log.info("stopped")
+
+
+def _lock_database(path: Path) -> ProcessLock:
+    """This process's claim on the database file, or a StartupError naming the owner."""
+    try:
+        return ProcessLock.acquire(path)
+    except DatabaseInUse as error:
+        raise StartupError(str(error)) from error
+    except OSError as error:
+        raise StartupError(
+            f"The lock beside the database {path} cannot be taken: {error}"
+        ) from error
 
 
 async def _open_database(path: Path) -> Database:

@@ -12,6 +12,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from sandbox.fake_stripe import FakeStripe
@@ -19,20 +20,19 @@ from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import free_port
 from storage.db import Database
 from tests.conftest import ADMIN_ID
-from tests.crash_harness import bot_env
+from tests.crash_harness import HEALTH_TIMEOUT, BotProcess, bot_env
 
-REPO = Path(__file__).resolve().parent.parent
 EXIT_TIMEOUT = 60.0
 
 
-async def _run_until_exit(env: dict[str, str]) -> tuple[int, str]:
+async def _run_until_exit(env: dict[str, str], cwd: Path) -> tuple[int, str]:
     """`python -m bot` to its end: the exit status and everything it printed. A process that
     does not end in time is killed and fails the test."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
-        cwd=REPO,
+        cwd=cwd,
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -70,7 +70,7 @@ async def test_a_corrupt_database_file_stops_the_start_with_one_line(
     _damage(db_path, damage)
     env = bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID)
 
-    status, output = await _run_until_exit(env)
+    status, output = await _run_until_exit(env, tmp_path)
 
     assert status == 2, output
     assert "Traceback" not in output
@@ -80,3 +80,41 @@ async def test_a_corrupt_database_file_stops_the_start_with_one_line(
     assert "backup" in errors[0]
     with pytest.raises(sqlite3.DatabaseError):  # the file was left as it was, for forensics
         sqlite3.connect(db_path).execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
+async def test_a_second_process_on_the_same_database_is_refused(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    """The second start says who owns the file and exits; once the owner dies (SIGKILL: no
+    clean-up ran), the next start takes over at once."""
+    db_path = tmp_path / "shop.db"
+    log_path = tmp_path / "first.log"
+    with log_path.open("wb") as log:
+        first = BotProcess(
+            bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID), tmp_path, 0, log
+        )
+        first.port = int(first.env["PORT"])
+        await first.start()
+        try:
+            async with aiohttp.ClientSession() as http:
+                assert await first.wait_healthy(http, HEALTH_TIMEOUT), log_path.read_text()
+                second_env = bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID)
+                status, output = await _run_until_exit(second_env, tmp_path)
+                assert status == 2, output
+                assert "Traceback" not in output
+                errors = _error_lines(output)
+                assert len(errors) == 1, output
+                assert "Another process" in errors[0] and str(db_path) in errors[0]
+                assert first.process is not None and f"pid {first.process.pid}" in errors[0]
+                assert await first.wait_healthy(http, 1.0), "the owner kept running"
+
+                await first.kill()
+                third = BotProcess(second_env, tmp_path, int(second_env["PORT"]), log)
+                await third.start()
+                try:
+                    assert await third.wait_healthy(http, HEALTH_TIMEOUT), log_path.read_text()
+                finally:
+                    assert await third.terminate(20) == 0
+        finally:
+            if first.process is not None and first.process.returncode is None:
+                await first.kill()
