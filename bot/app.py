@@ -26,8 +26,9 @@ from bot.rate_limiter import SteadyRateLimiter
 from bot.shop import Shop
 from bot.stripe_gateway import StripeGateway
 from storage.db import Database
+from storage.health import WriteProbe
 from storage.lock import DatabaseInUse, ProcessLock
-from webhooks.ports import ShopPorts
+from webhooks.ports import Health, ShopPorts
 from webhooks.server import create_app
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class ShopApp:
         self.stripe = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
         self._lock: ProcessLock | None = None
         self.db: Database | None = None
+        self._write_probe: WriteProbe | None = None
         self.shop: Shop | None = None
         self.worker: DeliveryWorker | None = None
         self._runner: web.AppRunner | None = None
@@ -132,9 +134,22 @@ class ShopApp:
             raise ValueError("not a Telegram update") from error
         await self.application.update_queue.put(update)
 
-    async def _health(self) -> dict[str, bool]:
-        database = self.db is not None and await self.db.ping()
-        return {"database": database, "bot": self._ready and self.application.running}
+    async def _health(self) -> Health:
+        """The database must answer and take a write (a probe, at most every few seconds);
+        the bot must be running."""
+        database_problem = await self._database_problem()
+        bot = self._ready and self.application.running
+        problems = [database_problem] if database_problem else []
+        if not bot:
+            problems.append("the bot is not running (starting, stopping or Telegram unreachable)")
+        return Health({"database": database_problem is None, "bot": bot}, tuple(problems))
+
+    async def _database_problem(self) -> str | None:
+        if self.db is None or self._write_probe is None:
+            return "the database is not open yet"
+        if not await self.db.ping():
+            return "the database does not answer reads"
+        return await self._write_probe.problem()
 
     def _bot_username(self) -> str | None:
         try:
@@ -148,6 +163,7 @@ class ShopApp:
         settings = self.settings
         self._lock = _lock_database(settings.database_path)  # before migrations touch the file
         self.db = await _open_database(settings.database_path)
+        self._write_probe = WriteProbe(self.db)
         server = create_app(
             self._ports(),
             stripe_webhook_secret=settings.stripe_webhook_secret,

@@ -8,9 +8,12 @@ or what /healthz answers.
 from __future__ import annotations
 
 import asyncio
+import resource
 import sqlite3
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -118,3 +121,67 @@ async def test_a_second_process_on_the_same_database_is_refused(
         finally:
             if first.process is not None and first.process.returncode is None:
                 await first.kill()
+
+
+async def _health(http: aiohttp.ClientSession, port: int) -> tuple[int, dict[str, Any]]:
+    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+        return response.status, await response.json()
+
+
+async def _health_until(
+    http: aiohttp.ClientSession, port: int, status: int, within: float
+) -> dict[str, Any]:
+    """Poll /healthz the way a monitor does until it answers `status`; its JSON body."""
+    deadline = time.monotonic() + within
+    seen: tuple[int, dict[str, Any]] | None = None
+    while time.monotonic() < deadline:
+        try:
+            seen = await _health(http, port)
+        except aiohttp.ClientError:
+            seen = None
+        if seen is not None and seen[0] == status:
+            return seen[1]
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"/healthz never answered {status} within {within:.0f} s: {seen}")
+
+
+async def test_healthz_is_503_while_the_disk_takes_no_writes(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    """The disk refuses every write (RLIMIT_FSIZE 1 on the running process: each write to a file
+    fails with EFBIG, as on a full or read-only disk) while reads still work: /healthz turns
+    503 and says why, and back to 200 once the disk takes writes again."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=bot_env(telegram, stripe_api, port, tmp_path / "shop.db", ADMIN_ID),
+        stdout=asyncio.subprocess.PIPE,  # a pipe, not a file: the log is not limited
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    output = asyncio.create_task(process.stdout.read())
+    try:
+        async with aiohttp.ClientSession() as http:
+            healthy = await _health_until(http, port, 200, HEALTH_TIMEOUT)
+            assert healthy == {"status": "ok", "database": True, "bot": True}
+
+            resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
+            broken = await _health_until(http, port, 503, 30)
+            assert broken["status"] == "unavailable"
+            assert broken["database"] is False and broken["bot"] is True
+            assert len(broken["problems"]) == 1
+            assert "cannot be written" in broken["problems"][0]
+
+            limits = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
+            resource.prlimit(process.pid, resource.RLIMIT_FSIZE, limits)
+            assert await _health_until(http, port, 200, 30) == healthy
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), 20)
+    log = (await output).decode()
+    assert log.count("cannot be written") == 1, log  # one line when it broke, not one per poll
+    assert "takes writes again" in log
