@@ -138,6 +138,11 @@ def _migrations() -> list[tuple[int, str]]:
     return found
 
 
+def latest_schema_version() -> int:
+    """The `user_version` a database has once every migration shipped with this code ran."""
+    return _migrations()[-1][0]
+
+
 async def migrate(conn: aiosqlite.Connection) -> int:
     """Apply every migration newer than `PRAGMA user_version`, each in its own transaction."""
     async with conn.execute("PRAGMA user_version") as cursor:

@@ -8,6 +8,7 @@ or what /healthz answers.
 from __future__ import annotations
 
 import asyncio
+import os
 import resource
 import sqlite3
 import sys
@@ -21,9 +22,11 @@ import pytest
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import free_port
+from storage import orders
 from storage.db import Database
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
 from tests.crash_harness import HEALTH_TIMEOUT, BotProcess, bot_env
+from tests.story import add_product, buy, open_card, order_of, pay_and_notify, session_of, settled
 
 EXIT_TIMEOUT = 60.0
 
@@ -185,3 +188,81 @@ async def test_healthz_is_503_while_the_disk_takes_no_writes(
     log = (await output).decode()
     assert log.count("cannot be written") == 1, log  # one line when it broke, not one per poll
     assert "takes writes again" in log
+
+
+async def _run_tool(cwd: Path, env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), EXIT_TIMEOUT)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def _plain_copy_sees_orders(db_path: Path, copy: Path) -> int | None:
+    """What `cp shop.db` would give: the main file alone, without its WAL."""
+    copy.write_bytes(db_path.read_bytes())
+    try:
+        return int(sqlite3.connect(copy).execute("SELECT count(*) FROM orders").fetchone()[0])
+    except sqlite3.DatabaseError:
+        return None
+
+
+async def test_backup_while_the_bot_runs_restores_every_order(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    """`python -m storage.backup DEST` beside the running bot (which holds its lock and has
+    fresh orders only in the WAL) gives a checked copy; a bot started on that copy has them."""
+    app = await start_app(settings_for(tmp_path, telegram, stripe_api), telegram, stripe_api)
+    db_path = tmp_path / "shop.db"
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    try:
+        product_id = await add_product(app)
+        pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
+        session_id = session_of(stripe_api, pay_message)
+        assert await pay_and_notify(stripe_api, session_id) == 200
+        await settled(app)
+        paid = await order_of(app, session_id)
+        assert not _plain_copy_sees_orders(db_path, tmp_path / "plain-copy.db"), "in the WAL"
+
+        env = {"PATH": os.environ["PATH"], "DATABASE_URL": f"sqlite:///{db_path}"}
+        status, out, err = await _run_tool(tmp_path, env, "-m", "storage.backup", str(backups))
+    finally:
+        await app.stop()
+    assert (status, err) == (0, ""), err
+    (copy,) = backups.iterdir()
+    assert out.strip().startswith(f"{copy}: integrity ok, schema version ")
+    assert "1 products, 1 orders" in out
+
+    restored = await start_app(
+        settings_for(tmp_path, telegram, stripe_api, DATABASE_URL=f"sqlite:///{copy}"),
+        telegram,
+        stripe_api,
+    )
+    try:
+        assert restored.db is not None
+        order = await orders.get(restored.db.reader, paid.id)
+        assert order == paid
+    finally:
+        await restored.stop()
+
+
+async def test_backup_check_refuses_a_damaged_copy(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.db", tmp_path / "bad.db"
+    await (await Database.open(good)).close()
+    status, out, err = await _run_tool(
+        tmp_path, {"PATH": os.environ["PATH"]}, "-m", "storage.backup", "--check", str(good)
+    )
+    assert status == 0 and "integrity ok" in out, err
+    _damage(bad, "garbage")
+    status, out, err = await _run_tool(
+        tmp_path, {"PATH": os.environ["PATH"]}, "-m", "storage.backup", "--check", str(bad)
+    )
+    assert status == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"backup failed: {bad} cannot be read")
