@@ -19,7 +19,7 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
-from bot import admin, fulfilment, handlers, reconcile
+from bot import admin, clock_check, fulfilment, handlers, reconcile
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.rate_limiter import SteadyRateLimiter
@@ -99,6 +99,7 @@ class ShopApp:
         self._lock: ProcessLock | None = None
         self.db: Database | None = None
         self._write_probe: WriteProbe | None = None
+        self._clock_check: asyncio.Task[float | None] | None = None
         self.shop: Shop | None = None
         self.worker: DeliveryWorker | None = None
         self._runner: web.AppRunner | None = None
@@ -164,6 +165,8 @@ class ShopApp:
         self._lock = _lock_database(settings.database_path)  # before migrations touch the file
         self.db = await _open_database(settings.database_path)
         self._write_probe = WriteProbe(self.db)
+        # In the background: a slow or unreachable Stripe must not hold up the start.
+        self._clock_check = asyncio.create_task(clock_check.warn_if_skewed(self.stripe))
         server = create_app(
             self._ports(),
             stripe_webhook_secret=settings.stripe_webhook_secret,
@@ -240,6 +243,9 @@ class ShopApp:
         if self.worker is not None:
             await self.worker.stop()
         await application.shutdown()
+        if self._clock_check is not None:
+            self._clock_check.cancel()
+            await asyncio.gather(self._clock_check, return_exceptions=True)
         await self.stripe.close()
         if self.db is not None:
             await self.db.close()
