@@ -35,10 +35,9 @@ from tests.story import add_product, buy, open_card, order_of, pay_and_notify, s
 EXIT_TIMEOUT = 60.0
 
 
-async def _run_until_exit(env: dict[str, str], cwd: Path) -> tuple[int, str]:
-    """`python -m bot` to its end: the exit status and everything it printed. A process that
-    does not end in time is killed and fails the test."""
-    process = await asyncio.create_subprocess_exec(
+async def _spawn_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    """`python -m bot` with its log on a pipe (not a file, which RLIMIT_FSIZE would limit)."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
@@ -47,6 +46,12 @@ async def _run_until_exit(env: dict[str, str], cwd: Path) -> tuple[int, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+
+
+async def _run_until_exit(env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """`python -m bot` to its end: the exit status and everything it printed. A process that
+    does not end in time is killed and fails the test."""
+    process = await _spawn_bot(env, cwd)
     try:
         output, _ = await asyncio.wait_for(process.communicate(), EXIT_TIMEOUT)
     except TimeoutError:
@@ -58,8 +63,14 @@ async def _run_until_exit(env: dict[str, str], cwd: Path) -> tuple[int, str]:
     return process.returncode, output.decode()
 
 
-def _error_lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if "ERROR" in line or "Traceback" in line]
+def _refusal(status: int, output: str) -> str:
+    """The one line a refused start printed, after checking it was a clean refusal: exit
+    status 2, no traceback, exactly one error line."""
+    assert status == 2, output
+    assert "Traceback" not in output
+    errors = [line for line in output.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, output
+    return errors[0]
 
 
 def _damage(path: Path, how: str) -> None:
@@ -80,14 +91,9 @@ async def test_a_corrupt_database_file_stops_the_start_with_one_line(
     _damage(db_path, damage)
     env = bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID)
 
-    status, output = await _run_until_exit(env, tmp_path)
+    refusal = _refusal(*await _run_until_exit(env, tmp_path))
 
-    assert status == 2, output
-    assert "Traceback" not in output
-    errors = _error_lines(output)
-    assert len(errors) == 1, output
-    assert str(db_path) in errors[0]
-    assert "backup" in errors[0]
+    assert str(db_path) in refusal and "backup" in refusal
     with pytest.raises(sqlite3.DatabaseError):  # the file was left as it was, for forensics
         sqlite3.connect(db_path).execute("SELECT count(*) FROM sqlite_master").fetchone()
 
@@ -100,22 +106,16 @@ async def test_a_second_process_on_the_same_database_is_refused(
     db_path = tmp_path / "shop.db"
     log_path = tmp_path / "first.log"
     with log_path.open("wb") as log:
-        first = BotProcess(
-            bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID), tmp_path, 0, log
-        )
-        first.port = int(first.env["PORT"])
+        first_env = bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID)
+        first = BotProcess(first_env, tmp_path, int(first_env["PORT"]), log)
         await first.start()
         try:
             async with aiohttp.ClientSession() as http:
                 assert await first.wait_healthy(http, HEALTH_TIMEOUT), log_path.read_text()
                 second_env = bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID)
-                status, output = await _run_until_exit(second_env, tmp_path)
-                assert status == 2, output
-                assert "Traceback" not in output
-                errors = _error_lines(output)
-                assert len(errors) == 1, output
-                assert "Another process" in errors[0] and str(db_path) in errors[0]
-                assert first.process is not None and f"pid {first.process.pid}" in errors[0]
+                refusal = _refusal(*await _run_until_exit(second_env, tmp_path))
+                assert "Another process" in refusal and str(db_path) in refusal
+                assert first.process is not None and f"pid {first.process.pid}" in refusal
                 assert await first.wait_healthy(http, 1.0), "the owner kept running"
 
                 await first.kill()
@@ -159,15 +159,8 @@ async def test_healthz_is_503_while_the_disk_takes_no_writes(
     fails with EFBIG, as on a full or read-only disk) while reads still work: /healthz turns
     503 and says why, and back to 200 once the disk takes writes again."""
     port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=bot_env(telegram, stripe_api, port, tmp_path / "shop.db", ADMIN_ID),
-        stdout=asyncio.subprocess.PIPE,  # a pipe, not a file: the log is not limited
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    env = bot_env(telegram, stripe_api, port, tmp_path / "shop.db", ADMIN_ID)
+    process = await _spawn_bot(env, tmp_path)
     assert process.stdout is not None
     output = asyncio.create_task(process.stdout.read())
     try:
