@@ -163,7 +163,10 @@ class StripeGateway:
         `Date` header of the cheapest read there is; None when the answer carried no date.
         Good to a second or so: enough to catch a clock minutes off."""
         sent = time.time()
-        page = await self._client.v1.checkout.sessions.list_async({"limit": 1})
+        # Sessions created from now on: an empty page, and no list of old sessions asked for.
+        page = await self._client.v1.checkout.sessions.list_async(
+            {"limit": 1, "created": {"gte": int(sent)}}
+        )
         received = time.time()
         response = page.last_response
         headers = response.headers if response is not None else {}
