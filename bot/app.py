@@ -1,6 +1,7 @@
 """The app factory: wires storage, Stripe, Telegram and the HTTP server, starts and stops them.
 
-One process, one event loop. Start order: database → HTTP server (so /healthz answers 503 while
+One process, one event loop. Start order: the database's one-process lock → database (and, in
+the background, the clock compared with Stripe's) → HTTP server (so /healthz answers 503 while
 we connect) → Telegram (initialize, commands, webhook or polling) → delivery worker → ready.
 Stop runs the same steps backwards, in python-telegram-bot's documented order.
 """
