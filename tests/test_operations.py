@@ -28,11 +28,13 @@ from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import free_port
 from storage import orders
 from storage.db import Database
+from storage.health import PROBE_INTERVAL_SECONDS
 from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
 from tests.crash_harness import HEALTH_TIMEOUT, BotProcess, bot_env
 from tests.story import add_product, buy, open_card, order_of, pay_and_notify, session_of, settled
 
 EXIT_TIMEOUT = 60.0
+WAL_PAGE_SIZE, WAL_FRAME_HEADER = 4096, 24
 
 
 async def _spawn_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
@@ -185,6 +187,25 @@ async def test_healthz_is_503_while_the_disk_takes_no_writes(
     log = (await output).decode()
     assert log.count("cannot be written") == 1, log  # one line when it broke, not one per poll
     assert "takes writes again" in log
+
+
+def _wal_bytes(db_path: Path) -> int:
+    return Path(f"{db_path}-wal").stat().st_size
+
+
+async def test_healthz_polled_hard_writes_at_most_once_per_interval(app: ShopApp) -> None:
+    """/healthz is polled by monitors: 40 polls in a row commit one probe per interval, seen as
+    pages appended to the WAL (nothing else writes in an idle shop)."""
+    assert app.port is not None and app.db is not None
+    async with aiohttp.ClientSession() as http:
+        await _health(http, app.port)  # the first probe, and the WAL file, exist now
+        before, began = _wal_bytes(app.settings.database_path), time.monotonic()
+        answers = [await _health(http, app.port) for _ in range(40)]
+        elapsed = time.monotonic() - began
+    assert {status for status, _ in answers} == {200}
+    appended = _wal_bytes(app.settings.database_path) - before
+    frames = appended // (WAL_PAGE_SIZE + WAL_FRAME_HEADER)
+    assert frames <= 1 + int(elapsed / PROBE_INTERVAL_SECONDS), (frames, elapsed)
 
 
 async def _run_tool(cwd: Path, env: dict[str, str], *args: str) -> tuple[int, str, str]:
