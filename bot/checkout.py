@@ -17,10 +17,12 @@ from storage.models import Order, OrderStatus, Product, ProductKind
 
 log = logging.getLogger(__name__)
 
-# Stripe's bounds for expires_at are 30 minutes to 24 hours after creation; keep a minute
-# inside them so the clock drift between us and Stripe cannot push a request outside.
-_MIN_LIFE = 30 * 60 + 60
-_MAX_LIFE = 24 * 60 * 60 - 60
+# Stripe checks expires_at against its own clock: 30 minutes to 24 hours after creation. Keep
+# this far inside both bounds so that a clock up to 5 minutes off ours (the start-up check warns
+# past a minute) cannot push a request outside and fail every Buy.
+CLOCK_SKEW_ALLOWANCE_SECONDS = 5 * 60
+_MIN_LIFE = 30 * 60 + CLOCK_SKEW_ALLOWANCE_SECONDS
+_MAX_LIFE = 24 * 60 * 60 - CLOCK_SKEW_ALLOWANCE_SECONDS
 # A link that expires sooner than this is not offered again; a fresh session is made instead.
 REUSE_MARGIN_SECONDS = 5 * 60
 MAX_OPEN_SESSIONS_PER_BUYER = 5

@@ -32,6 +32,7 @@ TelegramMode = Literal["polling", "webhook"]
 
 DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_STRIPE_API_BASE = "https://api.stripe.com"
+DEFAULT_DATABASE = Path("data/shop.db")
 DEFAULT_SHIPPING_COUNTRIES: tuple[str, ...] = ("US", "CA", "GB", "DE", "FR")
 
 _SECRET_FIELDS = frozenset(
@@ -533,7 +534,7 @@ def load_settings(
     if admin_raw is not None:
         admin_ids = _admin_ids(r, admin_raw) or frozenset()
 
-    database_path = r.parsed("DATABASE_URL", Path("data/shop.db"), lambda v: _database_path(r, v))
+    database_path = r.parsed("DATABASE_URL", DEFAULT_DATABASE, lambda v: _database_path(r, v))
 
     def currency(value: str) -> str | None:
         code = value.lower()
@@ -604,3 +605,17 @@ def _derived_webhook_secret(token: str) -> str:
     """Stable across restarts and replicas without one more variable to set, yet not the token
     itself, which must never travel in a header."""
     return hashlib.sha256(f"tg-webhook:{token}".encode()).hexdigest()[:48]
+
+
+def configured_database_path(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Path:
+    """DATABASE_URL's file alone (environment first, then `.env`), for tools such as
+    `python -m storage.backup` that need the database but none of the credentials."""
+    env, file_values, file_problems = _merged(environ, env_file)
+    r = _Reader(env, file_values)
+    r.problems.extend(file_problems)
+    path = r.parsed("DATABASE_URL", DEFAULT_DATABASE, lambda v: _database_path(r, v))
+    if r.problems:
+        raise ConfigError(r.problems)
+    return path

@@ -10,6 +10,7 @@ import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
 import stripe
@@ -173,6 +174,26 @@ class StripeGateway:
 
     async def retrieve_checkout_session(self, session_id: str) -> stripe.checkout.Session:
         return await self._client.v1.checkout.sessions.retrieve_async(session_id)
+
+    async def clock_offset(self) -> float | None:
+        """Seconds this machine's clock runs ahead of Stripe's (negative: behind), from the
+        `Date` header of the cheapest read there is; None when the answer carried no date.
+        Good to a second or so: enough to catch a clock minutes off."""
+        sent = time.time()
+        # Sessions created from now on: an empty page, and no list of old sessions asked for.
+        page = await self._client.v1.checkout.sessions.list_async(
+            {"limit": 1, "created": {"gte": int(sent)}}
+        )
+        received = time.time()
+        response = page.last_response
+        headers = response.headers if response is not None else {}
+        date = next((value for name, value in headers.items() if name.lower() == "date"), None)
+        try:
+            stripe_time = parsedate_to_datetime(date).timestamp() if date else None
+        except (TypeError, ValueError):
+            stripe_time = None
+        # The header is whole seconds, truncated: Stripe's clock read somewhere in that second.
+        return None if stripe_time is None else (sent + received) / 2 - (stripe_time + 0.5)
 
     async def list_checkout_sessions(
         self, created_since: int, page_size: int = 100

@@ -59,6 +59,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from email.utils import formatdate
 from typing import Any, TypeAlias
 from urllib.parse import parse_qsl, urlsplit
 
@@ -734,11 +735,16 @@ class FakeStripe:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
+        app.on_response_prepare.append(self._stamp_date)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self._port = int(self._runner.addresses[0][1])
+
+    async def _stamp_date(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Stripe's answers carry its clock in `Date`; this one's follows `clock`, skew and all."""
+        response.headers["Date"] = formatdate(self.clock(), usegmt=True)
 
     async def stop(self) -> None:
         for task in list(self._sending):

@@ -139,10 +139,12 @@ def cancel_handler(ports: ShopPorts) -> Handler:
 
 def health_handler(ports: ShopPorts) -> Handler:
     async def healthz(request: web.Request) -> web.Response:
-        checks = await ports.health()
-        ready = all(checks.values())
-        return web.json_response(
-            {"status": "ok" if ready else "starting", **checks}, status=200 if ready else 503
-        )
+        """200 only when a payment could be recorded now; else 503 and the problems."""
+        health = await ports.health()
+        ready = all(health.checks.values())
+        body: dict[str, object] = {"status": "ok" if ready else "unavailable", **health.checks}
+        if health.problems:
+            body["problems"] = list(health.problems)
+        return web.json_response(body, status=200 if ready else 503)
 
     return healthz

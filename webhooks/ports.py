@@ -17,10 +17,19 @@ PaymentState = str
 
 
 @dataclass(frozen=True)
+class Health:
+    """Each part's readiness (database, bot) and, when one is not ready, why — for the operator
+    reading /healthz."""
+
+    checks: dict[str, bool]
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ShopPorts:
     handle_stripe_event: Callable[[Mapping[str, Any]], Awaitable[None]]  # a verified event
     fulfil_session: Callable[[str], Awaitable[PaymentState]]
     feed_telegram_update: Callable[[dict[str, Any]], Awaitable[None]]
-    health: Callable[[], Awaitable[dict[str, bool]]]
+    health: Callable[[], Awaitable[Health]]
     bot_username: Callable[[], str | None]
     cancel_checkout: Callable[[str, str], Awaitable[PaymentState]]  # (order, token) of the link
