@@ -43,8 +43,10 @@ _PLACEHOLDER = "replace-with"
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _STRIPE_KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
-# Telegram delivers webhooks only to these ports (Bot API, setWebhook).
+# Telegram's own Bot API servers deliver webhooks only over https to these ports (setWebhook);
+# a self-hosted Bot API server takes any http(s) URL and port.
 _TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+_TELEGRAM_CLOUD_HOST = "api.telegram.org"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -513,10 +515,14 @@ def load_settings(
                 "PUBLIC_BASE_URL still holds the placeholder from .env.example; "
                 "give this server's public address."
             )
-        elif telegram_mode == "webhook":
+        elif telegram_mode == "webhook" and _is_telegram_cloud(telegram_api_base_url):
             parts = urlsplit(public_base_url)
             if parts.scheme != "https":
-                r.problem("PUBLIC_BASE_URL must use https:// when TELEGRAM_MODE is webhook.")
+                r.problem(
+                    "PUBLIC_BASE_URL must use https:// when TELEGRAM_MODE is webhook "
+                    "(Telegram's servers deliver webhooks only over https; a self-hosted "
+                    "Bot API server in TELEGRAM_API_BASE_URL also takes http://)."
+                )
             elif parts.port is not None and parts.port not in _TELEGRAM_WEBHOOK_PORTS:
                 r.problem(
                     f"PUBLIC_BASE_URL uses port {parts.port}, but Telegram delivers webhooks "
@@ -591,6 +597,12 @@ def load_settings(
         checkout_expires_minutes=expires,
         notify_expired=notify_expired,
     )
+
+
+def _is_telegram_cloud(api_base_url: str) -> bool:
+    """Whether the Bot API server is Telegram's own, whose webhook rules (https, four ports)
+    bind us; a self-hosted Bot API server accepts plain http and any port."""
+    return urlsplit(api_base_url).hostname == _TELEGRAM_CLOUD_HOST
 
 
 def _derived_webhook_secret(token: str) -> str:

@@ -390,6 +390,28 @@ def test_webhook_mode_refuses_other_ports() -> None:
     assert "8443" in problem
 
 
+@pytest.mark.parametrize(
+    "api", ["http://127.0.0.1:8081/bot", "https://botapi.internal/bot", "http://tg-bot-api/bot"]
+)
+def test_webhook_mode_on_a_self_hosted_bot_api_takes_http_and_any_port(api: str) -> None:
+    """A self-hosted Bot API server delivers webhooks over plain http to any port; only
+    Telegram's own servers insist on https and ports 443/80/88/8443."""
+    s = settings(
+        TELEGRAM_MODE="webhook",
+        TELEGRAM_API_BASE_URL=api,
+        PUBLIC_BASE_URL="http://shop.internal:8080",
+    )
+    assert s.telegram_webhook_url == "http://shop.internal:8080/telegram/webhook"
+
+
+def test_webhook_mode_on_telegrams_own_api_still_needs_https_and_its_ports() -> None:
+    cloud = {"TELEGRAM_MODE": "webhook", "TELEGRAM_API_BASE_URL": "https://api.telegram.org/bot"}
+    (http,) = problems_with(**cloud, PUBLIC_BASE_URL="http://shop.test")
+    assert "https" in http and "self-hosted" in http
+    (port,) = problems_with(**cloud, PUBLIC_BASE_URL="https://shop.test:8080")
+    assert "8443" in port
+
+
 def test_polling_mode_allows_plain_http_for_local_runs() -> None:
     assert settings(PUBLIC_BASE_URL="http://localhost:8080").public_base_url == (
         "http://localhost:8080"
