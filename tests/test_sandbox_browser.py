@@ -4,8 +4,9 @@ A buyer browses, buys, pays on the Checkout page and gets the goods in the chat;
 panel resends the payment event and nothing is delivered twice; the admin adds a product with
 /addproduct and another buyer finds it. All on a phone-sized screen, the hardest layout.
 
-Chromium comes from the system (`apt-get install chromium`, which .ci/run does): a missing
-browser fails this test loudly rather than skipping it, and nothing here downloads one.
+Chromium comes from the system (Debian's package, which `make test` installs through
+tools/ensure-chromium): a missing browser fails this test loudly rather than skipping it, and
+nothing here downloads one.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
 async def browser() -> AsyncIterator[Browser]:
     if not CHROMIUM_INSTALLED:
         pytest.fail(
-            "chromium is not installed: apt-get install -y chromium (.ci/run does it). "
+            "chromium is not installed: run `make browser` (tools/ensure-chromium) or "
+            "apt-get install -y chromium. "
             "The sandbox's browser test never downloads a browser of its own."
         )
     async with async_playwright() as playwright:
