@@ -23,9 +23,11 @@ from bot.money import SUPPORTED_CURRENCIES
 __all__ = [
     "ConfigError",
     "Settings",
+    "configured_values",
+    "database_path",
     "load_settings",
+    "parse_bool",
     "read_env_file",
-    "sandbox_requested",
 ]
 
 TelegramMode = Literal["polling", "webhook"]
@@ -303,15 +305,22 @@ def _url_problem(name: str, value: str) -> str | None:
     return None
 
 
+def parse_bool(value: str) -> bool | None:
+    """A yes/no setting: true/false, 1/0, yes/no, on/off in any case; None for anything else."""
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    return None
+
+
 def _bool(reader: _Reader, name: str) -> Callable[[str], bool | None]:
     def parse(value: str) -> bool | None:
-        lowered = value.lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        reader.problem(f"{name} {_shown(value)} is not a yes/no value: use true or false.")
-        return None
+        result = parse_bool(value)
+        if result is None:
+            reader.problem(f"{name} {_shown(value)} is not a yes/no value: use true or false.")
+        return result
 
     return parse
 
@@ -418,18 +427,29 @@ def _merged(
     return env, file_values, problems
 
 
-def sandbox_requested(
+def configured_values(
     environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
-) -> bool:
-    """True when neither TELEGRAM_BOT_TOKEN nor STRIPE_SECRET_KEY is set anywhere.
+) -> tuple[dict[str, str], list[str]]:
+    """Every variable that is set (the environment over `.env`, empty values counting as unset,
+    as `load_settings` reads them), and the problems of a malformed `.env` file.
 
-    The contract says that exact situation starts the sandbox instead of failing, so the entry
-    point asks this before calling `load_settings`; a malformed `.env` is then left for
-    `load_settings` to report.
+    For whoever must look at the configuration before settling on how to start (bot.launch,
+    the sandbox's own settings): one reading, the same rules as the shop's.
     """
-    env, file_values, _ = _merged(environ, env_file)
+    env, file_values, problems = _merged(environ, env_file)
     reader = _Reader(env, file_values)
-    return reader.raw("TELEGRAM_BOT_TOKEN") is None and reader.raw("STRIPE_SECRET_KEY") is None
+    names = {*file_values, *env}
+    values = {name: value for name in names if (value := reader.raw(name)) is not None}
+    return values, problems
+
+
+def database_path(url: str) -> Path:
+    """The SQLite file a DATABASE_URL names; ConfigError says what is wrong with the URL."""
+    reader = _Reader({}, {})
+    path = _database_path(reader, url.strip())
+    if path is None:
+        raise ConfigError(reader.problems)
+    return path
 
 
 def load_settings(

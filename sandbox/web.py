@@ -25,7 +25,7 @@ from sandbox import checkout_page
 from sandbox.chats import ChatRefused, Chats, Item
 from sandbox.customer import CheckoutRefused, Customer
 from sandbox.fake_telegram import FakeTelegram
-from sandbox.origin import same_origin
+from sandbox.origin import Origins
 from sandbox.personas import PERSONAS
 from sandbox.webhook_log import Delivery, WebhookLog
 
@@ -41,15 +41,22 @@ _PAGE_HEADERS = {
 
 class SandboxWeb:
     def __init__(
-        self, telegram: FakeTelegram, chats: Chats, webhooks: WebhookLog, customer: Customer
+        self,
+        telegram: FakeTelegram,
+        chats: Chats,
+        webhooks: WebhookLog,
+        customer: Customer,
+        origins: Origins,
     ) -> None:
         self._telegram = telegram
+        self._origins = origins
         self._chats = chats
         self._webhooks = webhooks
         self._customer = customer
         self._closing = asyncio.Event()
 
     def add_routes(self, app: web.Application) -> None:
+        app.middlewares.append(self._origins.guard)  # every route: our address, our pages
         app.router.add_get("/sandbox", self._page)
         app.router.add_get("/sandbox/", self._page)
         app.router.add_static("/sandbox/static/", STATIC)
@@ -185,7 +192,6 @@ class SandboxWeb:
         return web.json_response({"ok": True})
 
     async def _resend(self, request: web.Request) -> web.Response:
-        _check_origin(request)
         try:
             delivery = await self._webhooks.resend(int(request.match_info["number"]))
         except KeyError as error:
@@ -193,7 +199,6 @@ class SandboxWeb:
         return web.json_response(_webhook_view(delivery))
 
     async def _settle(self, request: web.Request) -> web.Response:
-        _check_origin(request)
         session_id = request.match_info["session_id"]
         try:
             await self._customer.settle(
@@ -226,11 +231,6 @@ def _webhook_view(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-def _check_origin(request: web.Request) -> None:
-    if not same_origin(request):
-        raise web.HTTPForbidden(text="cross-site requests are refused")
-
-
 def _bad(message: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(
         text=json.dumps({"ok": False, "error": message}), content_type="application/json"
@@ -239,7 +239,6 @@ def _bad(message: str) -> web.HTTPBadRequest:
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
     """A JSON object body; requiring JSON also keeps plain cross-site forms out."""
-    _check_origin(request)
     if request.content_type != "application/json":
         raise _bad("send JSON")
     try:

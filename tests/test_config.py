@@ -15,7 +15,6 @@ from bot.config import (
     Settings,
     load_settings,
     read_env_file,
-    sandbox_requested,
 )
 
 TOKEN = "123456789:AAH" + "x" * 32
@@ -47,6 +46,8 @@ ALL_VARIABLES = {
     "SHIPPING_COUNTRIES",
     "CHECKOUT_EXPIRES_MINUTES",
     "NOTIFY_EXPIRED",
+    "SANDBOX",
+    "SANDBOX_ALLOW_PUBLIC",
 }
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 
@@ -612,13 +613,3 @@ def test_an_unedited_copy_of_env_example_does_not_start() -> None:
         "PUBLIC_BASE_URL",
     }
     assert all("placeholder" in p for p in found)
-
-
-def test_sandbox_is_requested_only_without_token_and_key(tmp_path: Path) -> None:
-    env_file = tmp_path / ".env"
-    assert sandbox_requested({}, env_file=None)
-    assert sandbox_requested({"TELEGRAM_BOT_TOKEN": "", "ADMIN_IDS": "1"}, env_file=None)
-    assert not sandbox_requested({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None)
-    assert not sandbox_requested({"STRIPE_SECRET_KEY": STRIPE_KEY}, env_file=None)
-    env_file.write_text(f"STRIPE_SECRET_KEY={STRIPE_KEY}\n")
-    assert not sandbox_requested({}, env_file=env_file)

@@ -21,7 +21,7 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright, 
 
 from sandbox.personas import ADMIN, BUYERS
 from sandbox.run import Sandbox
-from sandbox.standins import free_port
+from tests.sandbox_helpers import started_sandbox
 from tests.story import settled
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -46,8 +46,7 @@ expect.set_options(timeout=10_000)
 
 @pytest.fixture
 async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    environ = {"PORT": str(free_port()), "DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.db'}"}
-    running = await Sandbox.start(environ, env_file=None)
+    running = await started_sandbox(tmp_path / "sandbox.db")
     try:
         yield running
     finally:
