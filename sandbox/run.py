@@ -30,7 +30,7 @@ from sandbox.fake_telegram import FakeTelegram
 from sandbox.origin import Origins
 from sandbox.seed import seed_demo_shop
 from sandbox.settings import SCRATCH_DATABASE, Credentials, is_loopback, sandbox_settings
-from sandbox.web import SandboxWeb
+from sandbox.web import TELEGRAM_LINKS, SandboxWeb
 from sandbox.webhook_log import WebhookLog
 from storage.db import Database
 
@@ -117,7 +117,11 @@ class Sandbox:
         origins = Origins(settings.port, settings.public_base_url, _own_url(settings))
         customer = Customer(self.stripe, self.webhooks)
         pages = SandboxWeb(self.telegram, self.chats, self.webhooks, customer, origins)
-        self.app = ShopApp(settings, add_routes=pages.add_routes)
+        self.app = ShopApp(
+            settings,
+            add_routes=pages.add_routes,
+            telegram_link_base=settings.public_base_url + TELEGRAM_LINKS,
+        )
         await self.app.start()
 
     @property

@@ -492,12 +492,18 @@ async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
     status, location = await press(cancelled, "cancel")
     assert status == 303 and location.startswith(f"{site(sandbox)}/cancel?order=")
     assert sandbox.webhooks.deliveries() == []
+    await back_to_the_bot_stays_in_the_sandbox(sandbox, http, location)
 
     # Let it expire: checkout.session.expired reaches the bot, which answers 200.
     assert await press(cancelled, "expire") == (303, f"/sandbox/stripe/c/pay/{cancelled}")
     [expired] = sandbox.webhooks.deliveries()
     assert (expired.event_type, expired.status) == ("checkout.session.expired", 200)
     assert (await press(cancelled, "pay"))[0] == 409  # an expired session takes no payment
+    async with http.get(f"{base}/{cancelled}") as page:
+        shown = await page.text()
+    assert "has expired" in shown and "Expired ·" in shown
+    assert "Expires" not in shown and "min)" not in shown  # no time left on a dead link
+    assert 'href="/sandbox"' in shown  # and a way back to the chat
 
     # A delayed method: the success page now, then Fail from the events panel.
     delayed = await session_for(sandbox, BOB.user_id, MUG)
@@ -506,6 +512,16 @@ async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
         city="Berlin", postal_code="10115", country="DE",
     )  # fmt: skip
     assert status == 303 and location == f"{site(sandbox)}/success?session_id={delayed}"
+    await back_to_the_bot_stays_in_the_sandbox(sandbox, http, location)
+    assert sandbox.app is not None and sandbox.app.db is not None
+    waiting_order = await orders.by_session(sandbox.app.db.reader, delayed)
+    assert waiting_order is not None
+    async with http.get(f"{site(sandbox)}/sandbox/api/stream") as stream:
+        (card,) = [i for i in (await read_items(stream))["items"] if i["type"] == "waiting"]
+    assert card["sessions"] == [  # the events panel names the order it waits for
+        {"id": delayed, "order": str(waiting_order.id), "what": "Sandbox mug × 1",
+         "total": "$18.00"}
+    ]  # fmt: skip
     shipped_to = sandbox.stripe.sessions[delayed]["collected_information"]["shipping_details"]
     assert shipped_to["address"]["country"] == "DE" and shipped_to["name"] == "Bob"
     async with http.post(f"{site(sandbox)}/sandbox/api/sessions/{delayed}/fail") as failed:
@@ -536,6 +552,22 @@ async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
     await settled(sandbox.app)
     order = await orders.by_session(sandbox.app.db.reader, cleared)
     assert order is not None and order.status.value == "fulfilled"
+
+
+async def back_to_the_bot_stays_in_the_sandbox(
+    sandbox: Sandbox, http: aiohttp.ClientSession, page_url: str
+) -> None:
+    """The success and cancel pages' "Back to the bot" opens the sandbox's chat, never t.me,
+    where nobody (or a stranger) owns the sandbox bot's username."""
+    async with http.get(page_url) as page:
+        text = await page.text()
+    link = f"{site(sandbox)}/sandbox/t.me/{sandbox.telegram.bot_username}"
+    assert f'href="{link}"' in text and "https://t.me/" not in text
+    for query, target in (("", "/sandbox"), ("?start=p_3", "/sandbox?start=p_3")):
+        async with http.get(link + query, allow_redirects=False) as opened:
+            assert (opened.status, opened.headers["Location"]) == (303, target)
+    async with http.get(f"{site(sandbox)}/sandbox/t.me/someone_else_bot") as other:
+        assert other.status == 404
 
 
 async def test_resend_and_the_webhooks_stripe_sends_after_a_refund(sandbox: Sandbox) -> None:

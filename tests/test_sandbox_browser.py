@@ -11,13 +11,14 @@ nothing here downloads one.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, ViewportSize, async_playwright, expect
 
 from sandbox.personas import ADMIN, BUYERS
 from sandbox.run import Sandbox
@@ -172,6 +173,16 @@ async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
     await tap(page, "Save")
     await bot_says(page, "Saved")
 
+    # The deep link to share opens the product right here, as Telegram opens t.me links to a
+    # bot in the app: not the real t.me, which knows nothing of the sandbox's bot.
+    shown_at = page.url
+    cards = page.locator(".msg.bot", has=page.locator("img.photo"), has_text="Poster")
+    before = await cards.count()
+    await page.locator(".msg.bot a", has_text=re.compile(r"t\.me/.*\?start=p_")).last.click()
+    await expect(page.locator(".msg.user", has_text=re.compile(r"^/start p_\d+"))).to_be_visible()
+    await expect(cards).to_have_count(before + 1)  # the product's card, as buyers open it
+    assert page.url == shown_at and len(context.pages) == 1
+
     # Bob, a new buyer, finds it; the merchant's text shows as text, never as markup.
     await play(page, BOB.user_id)
     await say(page, "/catalog")
@@ -203,3 +214,42 @@ async def test_wide_screen_shows_chat_and_events_side_by_side(
     await expect(photo).to_be_visible()
     assert await photo.evaluate("img => img.complete && img.naturalWidth > 0")
     await page.close()
+
+
+async def test_on_a_phone_a_late_photo_keeps_the_newest_buttons_in_view_and_badges_whole(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = await context.new_page()
+
+    async def slow_photo(route: Route) -> None:  # a phone's network: the text comes first
+        await asyncio.sleep(1.0)
+        await route.continue_()
+
+    await page.route("**/demo-mug.png", slow_photo)
+    await page.goto(f"{sandbox.url}#{ALICE.user_id}")
+    await page.get_by_role("button", name="Start").click()
+    await bot_says(page, "Welcome")
+    for _ in range(2):  # enough chat that it scrolls
+        await say(page, "/help")
+    await say(page, "/catalog")
+    await tap(page, "Merch")
+    await tap(page, "mug")
+    card = page.locator(".msg.bot", has=page.locator("img.photo")).last
+    await expect(card.locator(".kb").first).to_be_in_viewport()
+    await card.locator("img.photo").evaluate("img => img.decode()")  # the photo is in now
+    await expect(card.locator(".kb").last).to_be_in_viewport()
+
+    # Bob gets an answer while Alice plays: his unread badge shows whole, not clipped.
+    sandbox.chats.send(BOB.user_id, "/help")
+    badge = page.locator(f'.persona[data-persona="{BOB.user_id}"] .badge')
+    await expect(badge).to_have_text("1")
+    inside = await badge.evaluate(
+        """badge => {
+            const b = badge.getBoundingClientRect();
+            const box = badge.closest(".personas").getBoundingClientRect();
+            return b.top >= box.top && b.right <= box.right && b.bottom <= box.bottom;
+        }"""
+    )
+    assert inside
+    await context.close()

@@ -22,3 +22,5 @@ class ShopPorts:
     feed_telegram_update: Callable[[dict[str, Any]], Awaitable[None]]
     health: Callable[[], Awaitable[dict[str, bool]]]
     bot_username: Callable[[], str | None]
+    # Where "back to the bot" links point: t.me, or the sandbox's own stand-in for it.
+    telegram_link_base: str = "https://t.me/"
