@@ -41,7 +41,7 @@ bench: $(STAMP)
 # changing dependencies in pyproject.toml, or to take new releases; commit the result.
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'uv>=0.4'
-	$(BIN)/uv pip compile pyproject.toml --generate-hashes --upgrade --python-version 3.11 \
+	$(BIN)/uv pip compile --quiet pyproject.toml --generate-hashes --upgrade --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock" \
 		-o requirements.lock
 

@@ -47,7 +47,8 @@ class Launch:
             return None
         return (
             "To play the shop with local stand-ins for Telegram and Stripe instead, start the "
-            "sandbox on purpose: SANDBOX=1 make run (it never uses these settings' database)."
+            "sandbox on purpose: SANDBOX=1 make run (it ignores these settings and runs on its "
+            "own scratch database, so it refuses to start while DATABASE_URL is set)."
         )
 
 
