@@ -2,7 +2,7 @@
 # Reproducible: an exact base image tag, and every dependency installed at the exact version and
 # hash in requirements.lock (refresh it with `make lock`, see README). The project itself runs
 # from /app as copied, so nothing is resolved or downloaded beyond the lock.
-FROM python:3.11.13-slim-bookworm
+FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
