@@ -89,12 +89,18 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
 
 class ShopApp:
     def __init__(
-        self, settings: Settings, *, add_routes: Callable[[web.Application], None] | None = None
+        self,
+        settings: Settings,
+        *,
+        add_routes: Callable[[web.Application], None] | None = None,
+        telegram_link_base: str = "https://t.me/",
     ) -> None:
         """`add_routes` may add more routes to the HTTP server before it starts (the sandbox
-        serves its pages beside the shop's, on the same port)."""
+        serves its pages beside the shop's, on the same port, and its own stand-in for t.me
+        links as `telegram_link_base`)."""
         self.settings = settings
         self._add_routes = add_routes
+        self._telegram_link_base = telegram_link_base
         self.application = build_application(settings)
         self.stripe = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
         self._lock: ProcessLock | None = None
@@ -116,6 +122,7 @@ class ShopApp:
             health=self._health,
             bot_username=self._bot_username,
             cancel_checkout=self._cancel_checkout,
+            telegram_link_base=self._telegram_link_base,
         )
 
     async def _handle_stripe_event(self, event: Mapping[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""Logging that never prints a secret: tokens and keys are masked in every record."""
+"""Logging that never prints a secret (tokens and keys are masked in every record) and that
+shows the shop's own story: our loggers at LOG_LEVEL, third-party libraries at WARNING."""
 
 from __future__ import annotations
 
@@ -28,13 +29,21 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+# The project's own top-level packages: their loggers follow LOG_LEVEL.
+OWN_LOGGERS = ("bot", "webhooks", "storage", "sandbox", "bench")
+# Libraries speak up only for trouble: at INFO, apscheduler logs every job added and removed,
+# the Stripe SDK and httpx every request (httpx's URLs even carry the bot token), aiohttp every
+# access. A stricter LOG_LEVEL (ERROR, CRITICAL) applies to them too.
+THIRD_PARTY_LEVEL = logging.WARNING
+
+
 def configure(level: str, secrets: Iterable[str]) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    ours = logging.getLevelName(level)
+    root.setLevel(max(ours, THIRD_PARTY_LEVEL))
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(ours)

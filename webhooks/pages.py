@@ -86,7 +86,8 @@ _NOT_CANCELLED = (
 def _render(ports: ShopPorts, icon: str, title: str, message: str) -> web.Response:
     username = ports.bot_username()
     link = (
-        f'<a class="button" href="https://t.me/{html.escape(username)}">Back to the bot</a>'
+        f'<a class="button" href="{html.escape(ports.telegram_link_base + username)}">'
+        "Back to the bot</a>"
         if username
         else ""
     )

@@ -33,3 +33,5 @@ class ShopPorts:
     health: Callable[[], Awaitable[Health]]
     bot_username: Callable[[], str | None]
     cancel_checkout: Callable[[str, str], Awaitable[PaymentState]]  # (order, token) of the link
+    # Where "back to the bot" links point: t.me, or the sandbox's own stand-in for it.
+    telegram_link_base: str = "https://t.me/"
