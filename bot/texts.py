@@ -163,13 +163,50 @@ def goods(order: Order, product: Product | None, items: list[str], *, room: int)
     return body
 
 
+def amount_paid(order: Order) -> int:
+    """What the buyer paid: Stripe's charge once recorded, else our price less the discount."""
+    if order.amount_charged is not None:
+        return order.amount_charged
+    return order.amount_total - order.amount_discount
+
+
+def charge_note(order: Order) -> str:
+    """For an admin, after the order's total: the discount and what was charged, when they
+    differ from the total ("" otherwise)."""
+    charged = amount_paid(order)
+    if not order.amount_discount and charged == order.amount_total:
+        return ""
+    discount = (
+        f" · discount −{escape(format_money(order.amount_discount, order.currency))}"
+        if order.amount_discount
+        else ""
+    )
+    return f"{discount} · charged <b>{escape(format_money(charged, order.currency))}</b>"
+
+
+def _price_lines(order: Order) -> str:
+    """The receipt's money lines: the price, what a code took off, shipping and tax when
+    charged, and what was paid — so the buyer sees exactly what left their account."""
+    paid = amount_paid(order)
+    extras = paid - (order.amount_total - order.amount_discount)
+    lines = []
+    if order.amount_discount or extras:
+        lines.append(f"Price: {escape(format_money(order.amount_total, order.currency))}")
+    if order.amount_discount:
+        discount = format_money(order.amount_discount, order.currency)
+        lines.append(f"Discount: −{escape(discount)}")
+    if extras > 0:
+        lines.append(f"Shipping and tax: {escape(format_money(extras, order.currency))}")
+    lines.append(f"Total paid: <b>{escape(format_money(paid, order.currency))}</b>")
+    return "\n".join(lines)
+
+
 def receipt(order: Order, product: Product | None, items: list[str] | None = None) -> str:
     """The order message once paid: confirmation plus the goods (edited in, so idempotent)."""
-    total = format_money(order.amount_total, order.currency)
     head = (
         f"✅ <b>Paid — order #{order.id}</b>\n"
         f"{escape(clip(order.product_title, 128))} × {order.quantity}\n"
-        f"Total paid: <b>{escape(total)}</b>\n\n"
+        f"{_price_lines(order)}\n\n"
         "📦 <b>Your purchase</b>\n"
     )
     return head + goods(order, product, items or [], room=MAX_TEXT - len(head) - 100)
@@ -191,7 +228,8 @@ def sale_alert(order: Order) -> str:
     total = format_money(order.amount_total, order.currency)
     text = (
         f"💰 <b>New sale</b> — order #{order.id}\n"
-        f"{escape(order.product_title)} × {order.quantity}: <b>{escape(total)}</b>\n"
+        f"{escape(order.product_title)} × {order.quantity}: <b>{escape(total)}</b>"
+        f"{charge_note(order)}\n"
         f"Buyer: {escape(order.buyer_name) or 'unknown'} (id <code>{order.buyer_user_id}</code>)"
     )
     if order.product_kind is ProductKind.PHYSICAL:
