@@ -61,7 +61,7 @@ async def handle_stripe_event(shop: Shop, payload: Mapping[str, Any]) -> None:
         if await events.outcome_of(tx, event_id) is not None:
             log.info("stripe event %s already handled", event_id)
             return
-        order = await _our_order(tx, facts)
+        order = await our_order(tx, facts)
         if order is None:
             log.warning(
                 "stripe event %s ignored: session %s names no order of this database",
@@ -76,7 +76,7 @@ async def handle_stripe_event(shop: Shop, payload: Mapping[str, Any]) -> None:
     shop.wake_outbox()
 
 
-async def _our_order(conn: aiosqlite.Connection, facts: SessionFacts) -> Order | None:
+async def our_order(conn: aiosqlite.Connection, facts: SessionFacts) -> Order | None:
     """The order this session was made for, or None when the session is not ours: an event is
     ours only when it carries our own order reference and it matches the order (a bare numeric
     id also comes from another integration on the account, or a staging database)."""
@@ -308,7 +308,7 @@ async def apply_session_snapshot(shop: Shop, obj: Mapping[str, Any]) -> Order | 
     if not facts.ours:
         return None
     async with shop.db.transaction() as tx:
-        order = await _our_order(tx, facts)
+        order = await our_order(tx, facts)
         if order is None:
             return None
         await _apply_session(tx, shop, order, facts)
