@@ -143,7 +143,7 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.job_queue.run_repeating(
         _recent_job,
         interval=RECENT_INTERVAL_SECONDS,
-        first=FIRST_RUN_SECONDS + RECENT_INTERVAL_SECONDS,
+        first=RECENT_INTERVAL_SECONDS,
         name="reconcile_recent",
         job_kwargs=once,
     )
