@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import functools
 import json
 import re
 import sys
@@ -1005,7 +1006,7 @@ async def test_list_filters_are_each_applied_exactly(
     start = 1_900_000_000
     ids = []
     for offset in range(4):
-        fake.clock = lambda offset=offset: float(start + offset * 60)
+        fake.clock = functools.partial(float, start + offset * 60)
         ids.append((await create(client, shop_params(expires_at=start + 7200))).id)
     fake.pay(ids[1])
     fake.pay(ids[3])
