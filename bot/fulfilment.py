@@ -49,10 +49,10 @@ async def handle_stripe_event(shop: Shop, payload: Mapping[str, Any]) -> None:
     data = payload.get("data")
     if not isinstance(data, Mapping) or not isinstance(data.get("object"), Mapping):
         raise ValueError("event without data.object")
+    _note_api_version(event_id, payload.get("api_version"))
     if event_type == CHARGE_REFUNDED:
         await refunds.handle_refund_event(shop, event_id, data["object"])
         return
-    _note_api_version(event_id, payload.get("api_version"))
     facts = session_facts(data["object"])
     if not facts.ours:
         log.info("stripe event %s ignored: session %s is not ours", event_id, facts.session_id)

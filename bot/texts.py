@@ -242,7 +242,7 @@ def sale_digest(orders: list[Order]) -> str:
     """Several sales in one admin message: counts and totals first, then as many lines as fit."""
     totals: dict[str, int] = {}
     for order in orders:
-        totals[order.currency] = totals.get(order.currency, 0) + order.amount_total
+        totals[order.currency] = totals.get(order.currency, 0) + amount_paid(order)
     summed = " + ".join(format_money(amount, currency) for currency, amount in totals.items())
     head = f"💰 <b>New sales: {len(orders)}</b> — <b>{escape(summed)}</b>\n"
     room = MAX_TEXT - len(head) - 80
@@ -259,7 +259,7 @@ def sale_digest(orders: list[Order]) -> str:
 
 
 def _digest_line(order: Order) -> str:
-    total = format_money(order.amount_total, order.currency)
+    total = format_money(amount_paid(order), order.currency)
     buyer = escape(clip(order.buyer_name, 32)) or "unknown"
     line = (
         f"\n#{order.id} {escape(clip(order.product_title, 40))} × {order.quantity}: "
@@ -330,7 +330,7 @@ def orders_list(orders: list[Order], page: int, pages: int) -> str:
         return "You have no orders yet. Start with the /catalog!"
     lines = ["📦 <b>Your orders</b>" + (f" · page {page + 1} of {pages}" if pages > 1 else "")]
     for order in orders:
-        total = format_money(order.amount_total, order.currency)
+        total = format_money(amount_paid(order), order.currency)
         lines.append(
             f"\n<b>#{order.id}</b> · {escape(clip(order.product_title, 60))} × {order.quantity}"
             f" · {escape(total)}\n{_STATUS_LABEL[order.status]}"

@@ -59,6 +59,10 @@ async def test_a_25_percent_code_pays_15_of_20_and_is_delivered_with_a_true_rece
     alert = await telegram.wait_for(ADMIN_ID, lambda m: "New sale" in (m.text or ""))
     assert "discount −$5.00" in (alert.text or "") and "charged $15.00" in (alert.text or "")
 
+    telegram.user_sends(BUYER_ID, "/orders")
+    mine = await telegram.wait_for(BUYER_ID, lambda m: "Your orders" in (m.text or ""))
+    assert "$15.00" in (mine.text or "") and "$20.00" not in (mine.text or "")
+
     # /sales reports what came in, net of the discount.
     sales = await admin_says(telegram, "/sales", lambda t: "revenue" in t)
     assert "revenue $15.00" in (sales.text or "") and "$20.00" not in (sales.text or "")
