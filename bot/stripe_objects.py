@@ -14,6 +14,8 @@ from typing import Any
 
 from bot.ids import parse_id
 
+_LARGEST_AMOUNT = 2**63 - 1  # SQLite's INTEGER
+
 
 @dataclass(frozen=True)
 class SessionFacts:
@@ -120,8 +122,11 @@ def _shipping_address(obj: Mapping[str, Any]) -> str | None:
 
 
 def _amount(value: object) -> int | None:
-    """An amount in minor units; JSON `true` is not one."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """An amount in minor units: a whole number from 0 up to what a database column holds
+    (JSON `true`, a negative or an absurd number is none — and so never matches an order)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= _LARGEST_AMOUNT else None
 
 
 def _str_or_none(value: object) -> str | None:

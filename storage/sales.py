@@ -55,7 +55,8 @@ def _window(since: int) -> tuple[str, tuple[int, ...]]:
 
 @dataclass(frozen=True)
 class CurrencyTotals:
-    """One currency's sales in a window; amounts in minor units."""
+    """One currency's sales in a window; amounts in minor units, revenue net of the discounts
+    promotion codes gave (what the orders were sold for, migration 0005)."""
 
     currency: str
     orders: int
