@@ -186,7 +186,7 @@ async def _record_payment(
 ) -> str:
     if order.is_paid or order.status is OrderStatus.REFUNDED:
         return "already_paid"
-    problem = charge_problem(order, facts, shop.settings.stripe_livemode)
+    problem = _charge_problem(order, facts, shop.settings.stripe_livemode)
     if problem:
         return await _hold_payment(tx, shop, order, facts, problem)
     moved = await orders.transition(
@@ -221,7 +221,7 @@ async def _hold_payment(
         tx,
         order.id,
         failure_reason=problem,
-        payment_intent_id=facts.payment_intent,
+        payment_intent_id=facts.payment_intent or order.payment_intent_id,
         amount_charged=facts.amount_total,
     )
     await orders.transition(tx, order, OrderStatus.FAILED)
@@ -263,7 +263,7 @@ async def _hand_over_stock(tx: aiosqlite.Connection, shop: Shop, order: Order) -
     await stock.sell(tx, order.id)
 
 
-def charge_problem(order: Order, facts: SessionFacts, livemode: bool) -> str | None:
+def _charge_problem(order: Order, facts: SessionFacts, livemode: bool) -> str | None:
     """Why what Stripe charged is not what we offered, or None when it is.
 
     The line items' subtotal must be the order's amount, and Stripe's own breakdown must explain
