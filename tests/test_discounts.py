@@ -4,7 +4,9 @@ Stories over the real stand-ins, with ALLOW_PROMOTION_CODES on as a merchant wou
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ import pytest
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from storage import orders, sales
+from storage.db import Database
 from storage.models import DeliveryKind, OrderStatus
 from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
 from tests.story import checkout, order_of, settled
@@ -138,3 +142,52 @@ async def test_a_discount_that_does_not_explain_the_charge_is_a_mismatch(
     assert alert_says in (alert.text or "")
     order = await order_of(promo_app, session_id)
     assert order.status is OrderStatus.FAILED and order.refundable_amount > 0
+
+
+def database_at_migration_0004(path: Path) -> None:
+    """A shop's file as the release before discounts left it: one order paid $20.00, one that
+    never got paid, in sales since then."""
+    folder = resources.files("storage.migrations")
+    with sqlite3.connect(path) as db:
+        earlier = sorted(e.name for e in folder.iterdir() if "0001" <= e.name[:4] <= "0004")
+        for name in earlier:
+            db.executescript(folder.joinpath(name).read_text(encoding="utf-8"))
+        db.execute("PRAGMA user_version = 4")
+        db.execute(
+            "INSERT INTO products (id, title, price_minor, currency, created_at, updated_at)"
+            " VALUES (1, 'Ebook', 2000, 'usd', 0, 0)"
+        )
+        for order_id, status, paid_at in [(1, "fulfilled", 86_400), (2, "expired", None)]:
+            db.execute(
+                "INSERT INTO orders (id, ref, buyer_user_id, buyer_chat_id, product_id,"
+                " product_title, quantity, unit_amount, amount_total, currency, status,"
+                " expires_at, payment_intent_id, created_at, updated_at, paid_at)"
+                " VALUES (?, ?, 7, 7, 1, 'Ebook', 1, 2000, 2000, 'usd', ?, 0, ?, 0, 0, ?)",
+                (order_id, f"ref{order_id}", status, f"pi_{order_id}", paid_at),
+            )
+
+
+async def test_orders_paid_before_discounts_keep_their_sales_and_stay_refundable(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shop.db"
+    database_at_migration_0004(path)
+    db = await Database.open(path)
+    try:
+        paid, unpaid = await orders.get_many(db.reader, [1, 2])
+        assert (paid.amount_charged, paid.amount_discount, paid.refundable_amount) == (
+            2000,
+            0,
+            2000,
+        )
+        assert (unpaid.amount_charged, unpaid.refundable_amount) == (None, 0)
+        [usd] = await sales.totals(db.reader, since=0)
+        assert (usd.orders, usd.revenue) == (1, 2000)
+        async with db.transaction() as tx:  # the triggers count a discount from now on
+            await orders.update(tx, paid.id, amount_discount=500)
+        [usd] = await sales.totals(db.reader, since=0)
+        assert (usd.orders, usd.revenue) == (1, 1500)
+        [day] = await sales.totals(db.reader, since=86_400)
+        assert day.revenue == 1500
+    finally:
+        await db.close()
