@@ -231,6 +231,7 @@ async def _hold_payment(
         f"({facts.session_id}), then deliver by hand or refund it: /refund {order.id}"
     )
     await _tell_admins(tx, shop, order, "mismatch", DeliveryKind.PROBLEM_ALERT, detail)
+    await _tell_buyer(tx, order, DeliveryKind.HELD_NOTICE)
     log.error("order %s not delivered: %s", order.id, problem)
     await _apply_early_refund(tx, order)
     return "mismatch"

@@ -278,6 +278,16 @@ def processing_notice(order: Order) -> str:
     )
 
 
+def held_notice(order: Order) -> str:
+    """Money was taken but did not match the order: nothing is delivered until the merchant
+    has looked, and the buyer must not pay again."""
+    return (
+        f"💳 We received your payment for order #{order.id} "
+        f"({escape(clip(order.product_title, 128))}), but it needs a check by the merchant "
+        "before we can deliver. They will deliver it or refund you — please don't pay again."
+    )
+
+
 def failed_notice(order: Order) -> str:
     return (
         f"❌ The payment for order #{order.id} ({escape(clip(order.product_title, 128))}) "

@@ -157,6 +157,7 @@ class DeliveryKind(enum.StrEnum):
     EXPIRED_NOTICE = "expired_notice"  # "your payment link expired" + buy again
     SHIPPED_NOTICE = "shipped_notice"  # "your order is on its way", to the buyer
     REFUND_NOTICE = "refund_notice"  # "you were refunded", to the buyer
+    HELD_NOTICE = "held_notice"  # "your payment arrived but needs the merchant's check"
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,8 @@ async def test_a_payment_that_does_not_match_is_not_delivered_but_stays_refundab
     assert order.payment_intent_id == stripe_api.sessions[session_id]["payment_intent"]
     assert (order.amount_charged, order.refundable_amount) == (100, 100)
     assert not [m for m in telegram.messages(BUYER_ID) if "files.example" in (m.text or "")]
+    held = await telegram.wait_for(BUYER_ID, lambda m: "needs a check" in (m.text or ""))
+    assert "don't pay again" in (held.text or "")
 
     confirm = await admin_says(telegram, f"/refund {order.id}", lambda t: "Refund order" in t)
     assert "Not delivered" in (confirm.text or "")
