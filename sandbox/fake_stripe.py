@@ -31,7 +31,11 @@ tables below when the shop starts sending it.
 Notes for this API version: `payment_method_types` is no longer a create parameter (use
 `allowed_payment_method_types`); `ui_mode` is `hosted_page` (default), `embedded_page`,
 `elements` or `form`; a completed session's shipping address is in
-`collected_information.shipping_details` (there is no top-level `shipping_details`).
+`collected_information.shipping_details` (there is no top-level `shipping_details`); a promotion
+code points at its coupon through `promotion.coupon`. With `allow_promotion_codes` the customer
+may type a code on the hosted page (`pay(..., promotion_code=…)`): like Stripe, that lowers
+`amount_total` and the line items' totals and fills `total_details.amount_discount`, while
+`amount_subtotal` stays what the line items add up to.
 
 Errors the endpoint raises are never stored under an idempotency key (Stripe does not store
 validation failures), and neither are injected faults, so a retry with the same key executes.
