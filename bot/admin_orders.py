@@ -41,10 +41,10 @@ from telegram.warnings import PTBUserWarning
 
 from bot.admin_auth import admin_filter, admin_only
 from bot.callbacks import MAX_CALLBACK_BYTES
+from bot.ids import ID_PATTERN, parse_id
 from bot.money import format_money
-from bot.refunds import REFUNDABLE
 from bot.shop import Shop, shop_of
-from bot.texts import clip
+from bot.texts import charge_note, clip
 from storage import deliveries, orders
 from storage.clock import now
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ProductKind
@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 8
 MAX_TRACKING = 100
 TRACKING_TIMEOUT_SECONDS = 600
-_ORDER_ID = re.compile(r"^#?(\d{1,12})$")
+_ORDER_ID = re.compile(rf"^#?({ID_PATTERN})$")
 _USER_DATA_SHIP = "admin_ship"  # user_data key of the open ShipQuestion
 
 S = OrderStatus
@@ -175,7 +175,7 @@ def detail_text(order: Order, rows: list[Delivery]) -> str:
         f" (id <code>{order.buyer_user_id}</code>)",
         f"Product: {escape(clip(order.product_title, 128))} × {order.quantity}"
         f" (product #{order.product_id}, {order.product_kind.value.replace('_', ' ')})",
-        f"Total: <b>{money(order.amount_total, order.currency)}</b>"
+        f"Total: <b>{money(order.amount_total, order.currency)}</b>{charge_note(order)}"
         f" · refunded: {money(order.amount_refunded, order.currency)}",
         f"Created: {when(order.created_at)} · paid: {when(order.paid_at)}",
         f"Checkout session: <code>{escape(clip(order.checkout_session_id or '—', 100))}</code>",
@@ -250,7 +250,7 @@ def detail_keyboard(order: Order, status_code: str, page: int) -> InlineKeyboard
         rows.append([InlineKeyboardButton("📨 Resend goods", callback_data=_data("rs", order.id))])
     if can_ship(order):
         rows.append([InlineKeyboardButton("🚚 Mark shipped", callback_data=_data("sh", order.id))])
-    if order.status in REFUNDABLE and order.payment_intent_id:
+    if order.refundable_amount > 0:
         rows.append([InlineKeyboardButton("↩️ Refund…", callback_data=_data("rf", order.id))])
     rows.append(
         [
@@ -387,7 +387,7 @@ async def on_orders_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 def _ids(*parts: str) -> bool:
-    return all(part.isdigit() and len(part) <= 12 for part in parts)
+    return all(parse_id(part) is not None for part in parts)
 
 
 async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -569,15 +569,17 @@ def _tracking_conversation(admin_ids: frozenset[int]) -> ConversationHandler[Any
         warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
         return ConversationHandler(
             entry_points=[
-                CallbackQueryHandler(admin_only(ask_tracking), pattern=r"^ao:sh:\d{1,12}$")
+                CallbackQueryHandler(admin_only(ask_tracking), pattern=rf"^ao:sh:{ID_PATTERN}$")
             ],
             states={
                 TRACKING: [
                     MessageHandler(
                         admins & filters.TEXT & ~filters.COMMAND, admin_only(receive_tracking)
                     ),
-                    CallbackQueryHandler(admin_only(no_tracking), pattern=r"^ao:nt:\d{1,12}$"),
-                    CallbackQueryHandler(admin_only(cancel_tracking), pattern=r"^ao:sx:\d{1,12}$"),
+                    CallbackQueryHandler(admin_only(no_tracking), pattern=rf"^ao:nt:{ID_PATTERN}$"),
+                    CallbackQueryHandler(
+                        admin_only(cancel_tracking), pattern=rf"^ao:sx:{ID_PATTERN}$"
+                    ),
                 ]
             },
             fallbacks=[CommandHandler("cancel", admin_only(cancel_tracking), filters=admins)],

@@ -56,6 +56,7 @@ from bot.admin_wizard import (
     category_keyboard,
 )
 from bot.handlers import show_page
+from bot.ids import ID_PATTERN, parse_id
 from bot.shop import Shop, shop_of
 from storage import products, stock
 from storage.models import Product, ProductKind
@@ -65,7 +66,7 @@ DIALOG_TIMEOUT: float | dt.timedelta = dt.timedelta(minutes=15)
 """How long a dialog waits for the admin's next answer (read when `handlers` is called)."""
 
 END = ConversationHandler.END
-_BUTTON = re.compile(r"^ap:([a-z]+)((?::\d{1,12})*)$")
+_BUTTON = re.compile(rf"^ap:([a-z]+)((?::{ID_PATTERN})*)$")
 
 
 def _data(action: str, *args: int) -> str:
@@ -553,10 +554,11 @@ async def stock_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
     message, shop = message_of(update), shop_of(context)
     head, *lines = (message.text or "").split("\n")
     words = head.split()
-    if len(words) != 2 or not words[1].removeprefix("#").isdigit():
+    product_id = parse_id(words[1].removeprefix("#")) if len(words) == 2 else None
+    if product_id is None:
         await say(message, _STOCK_USAGE)
         return _stay(context)
-    product = await _stock_product(shop, message, int(words[1].removeprefix("#")))
+    product = await _stock_product(shop, message, product_id)
     if product is None:
         return _stay(context)
     if any(line.strip() for line in lines):

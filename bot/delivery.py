@@ -125,6 +125,7 @@ class DeliveryWorker:
         plain = {
             DeliveryKind.SHIPPED_NOTICE: texts.shipped_notice,
             DeliveryKind.PROCESSING_NOTICE: texts.processing_notice,
+            DeliveryKind.HELD_NOTICE: texts.held_notice,
         }
         if kind in plain:
             return plain[kind](order), None

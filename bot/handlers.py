@@ -31,6 +31,7 @@ from bot.checkout import (
     TooManyOpen,
     start_checkout,
 )
+from bot.ids import ID_PATTERN
 from bot.shop import Shop, shop_of
 from storage import deliveries, orders, products, stock
 from storage.models import DeliveryKind, Product, ProductKind
@@ -41,7 +42,7 @@ CATALOG_PAGE_SIZE = 8
 ORDERS_PAGE_SIZE = 5
 # Buyer buttons: everything else (admin buttons) is left to the admin handlers.
 BUYER_BUTTONS = re.compile(r"^(cat|cc|prod|qty|buy|ord|again|noop)(:|$)")
-_PRODUCT_PAYLOAD = re.compile(r"^p_(\d{1,12})$")
+_PRODUCT_PAYLOAD = re.compile(rf"^p_({ID_PATTERN})$")
 
 
 def _buyer(user: User, chat_id: int) -> Buyer:
@@ -93,11 +94,12 @@ async def _catalog_page(
     if not groups:
         return texts.catalog_empty(), None
     if group is None and len(groups) > 1:
-        return texts.categories_header(), keyboards.categories(groups)
-    category = None
-    if group is not None:
-        anchor = await products.get(shop.db.reader, group)
-        category = (anchor.category or "") if anchor else None
+        return _categories(groups)
+    anchor = await products.get(shop.db.reader, group) if group is not None else None
+    if group is not None and (anchor is None or not anchor.listed):
+        # A stale or forged button: a hidden product must not reveal its category's name.
+        return await _catalog_page(shop, 0) if len(groups) == 1 else _categories(groups)
+    category = (anchor.category or "") if anchor else None
     total = await products.count_active(shop.db.reader, category=category)
     pages = max(math.ceil(total / CATALOG_PAGE_SIZE), 1)
     page = min(page, pages - 1)
@@ -106,6 +108,10 @@ async def _catalog_page(
     )
     header = texts.catalog_header(page, pages, category)
     return header, keyboards.catalog(items, page, pages, group=group if len(groups) > 1 else None)
+
+
+def _categories(groups: list[tuple[str, int, int]]) -> tuple[str, InlineKeyboardMarkup]:
+    return texts.categories_header(), keyboards.categories(groups)
 
 
 async def _orders_page(
@@ -122,7 +128,7 @@ async def _orders_page(
 
 async def send_product_card(shop: Shop, message: Message, product_id: int) -> None:
     product = await products.get(shop.db.reader, product_id)
-    if product is None or not product.active or product.archived:
+    if product is None or not product.listed:
         await message.reply_text(texts.product_unavailable())
         return
     left = await _stock_left(shop, product)
@@ -210,7 +216,7 @@ async def _change_quantity(
     shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
 ) -> None:
     product = await products.get(shop.db.reader, product_id)
-    if product is None or not product.active or product.archived:
+    if product is None or not product.listed:
         await query.answer(texts.product_unavailable(), show_alert=True)
         return
     await query.answer()

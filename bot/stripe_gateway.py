@@ -196,14 +196,19 @@ class StripeGateway:
         return None if stripe_time is None else (sent + received) / 2 - (stripe_time + 0.5)
 
     async def list_checkout_sessions(
-        self, created_since: int, page_size: int = 100
+        self, created_since: int, page_size: int = 100, *, status: str | None = None
     ) -> AsyncGenerator[dict[str, Any], None]:
-        """Every Checkout Session created since `created_since` (Unix time), newest first, as
-        plain dicts, fetched page by page as the caller goes — so a caller that stops early
-        (a 429) has not paid for pages it never used."""
-        page = await self._client.v1.checkout.sessions.list_async(
-            {"created": {"gte": created_since}, "limit": page_size}
-        )
+        """Every Checkout Session created since `created_since` (Unix time), only those in
+        `status` when given (open, complete, expired), newest first, as plain dicts, fetched
+        page by page as the caller goes — so a caller that stops early (a 429) has not paid for
+        pages it never used."""
+        params: stripe.params.checkout.SessionListParams = {
+            "created": {"gte": created_since},
+            "limit": page_size,
+        }
+        if status is not None:
+            params["status"] = cast(Any, status)
+        page = await self._client.v1.checkout.sessions.list_async(params)
         async for session in page.auto_paging_iter():
             yield session.to_dict()
 

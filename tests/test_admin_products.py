@@ -488,6 +488,8 @@ async def test_stock_explains_wrong_ids_and_kinds(
     text_product = await add_product(app, title="Ebook")
     await admin.sends("/stock", "Usage")
     await admin.sends("/stock abc", "Usage")
+    await admin.sends("/stock ²", "Usage")  # isdigit() says yes, int() said ValueError
+    await admin.sends("/stock #١", "Usage")  # int() would have read it as product 1
     await admin.sends("/stock 99\nKEY", "There is no product #99")
     await admin.sends(f"/stock {text_product}\nKEY", "only stock products have items")
 
