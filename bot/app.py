@@ -25,7 +25,7 @@ from bot.shop import Shop
 from bot.stripe_gateway import StripeGateway
 from storage.db import Database
 from webhooks.ports import ShopPorts
-from webhooks.server import create_app
+from webhooks.server import HttpServer, create_app, serve
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class ShopApp:
         self.db: Database | None = None
         self.shop: Shop | None = None
         self.worker: DeliveryWorker | None = None
-        self._runner: web.AppRunner | None = None
+        self._http: HttpServer | None = None
         self._ready = False
         self.port: int | None = None
 
@@ -150,11 +150,8 @@ class ShopApp:
         )
         if self._add_routes is not None:
             self._add_routes(server)
-        self._runner = web.AppRunner(server, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, settings.host, settings.port)
-        await site.start()
-        self.port = _bound_port(self._runner, settings.port)
+        self._http = await serve(server, settings.host, settings.port)
+        self.port = self._http.port
         log.info("HTTP server listening on %s:%s", settings.host, self.port)
 
         await self._initialize_bot()
@@ -209,8 +206,8 @@ class ShopApp:
     async def stop(self) -> None:
         """Stop taking work, finish what is in flight, close everything."""
         self._ready = False
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._http is not None:
+            await self._http.close()
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
@@ -223,10 +220,3 @@ class ShopApp:
         if self.db is not None:
             await self.db.close()
         log.info("stopped")
-
-
-def _bound_port(runner: web.AppRunner, configured: int) -> int:
-    for address in runner.addresses:
-        if isinstance(address, tuple) and len(address) >= 2:
-            return int(address[1])
-    return configured
