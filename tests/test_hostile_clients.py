@@ -32,7 +32,7 @@ async def _slow_body(port: int) -> Connection:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(
         b"POST /stripe/webhook HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\n"
-        b"Stripe-Signature: t=1,v1=00\r\nContent-Length: 5000\r\n\r\n{\"id\": "
+        b'Stripe-Signature: t=1,v1=00\r\nContent-Length: 5000\r\n\r\n{"id": '
     )
     await writer.drain()
     return reader, writer
@@ -62,9 +62,11 @@ async def test_slow_and_silent_clients_are_closed_while_the_shop_answers(
 
     slow = [await _slow_body(app.port) for _ in range(SLOW_BODIES)]
     silent = [await asyncio.open_connection("127.0.0.1", app.port) for _ in range(SILENT)]
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"http://127.0.0.1:{app.port}/healthz") as response:
-            assert response.status == 200
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{app.port}/healthz") as response,
+    ):
+        assert response.status == 200
     assert await pay_and_notify(stripe_api, session_id) == 200
     await settled(app, buyers_only=True)
     assert (await order_of(app, session_id)).status.value == "fulfilled"
