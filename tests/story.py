@@ -112,3 +112,21 @@ def paid_event(stripe_api: FakeStripe, session_id: str) -> dict[str, Any]:
     """The buyer pays; the checkout.session.completed event Stripe would send (not sent yet)."""
     stripe_api.pay(session_id)
     return stripe_api.session_event("checkout.session.completed", session_id)
+
+
+async def tap_answer(
+    telegram: FakeTelegram, buyer: int, message: FakeMessage, callback_data: str
+) -> str:
+    """Tap a button; the text of the tap's own answer (a toast or an alert, "" for none)."""
+    update = telegram.user_taps(buyer, message, callback_data)
+    query_id = update["callback_query"]["id"]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5.0
+    while True:
+        for answer in telegram.answered_callbacks:
+            if answer["callback_query_id"] == query_id:
+                return str(answer["text"] or "")
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f"tap {query_id} ({callback_data}) was never answered")
+        await telegram.wait_for_change(remaining)
