@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 BODY_READ_SECONDS = 10.0
 IDLE_SECONDS = 15.0
 MAX_CONNECTIONS = 512
-MAX_SLOW_BODIES = 32
+MAX_SLOW_BODIES = 128  # above the concurrency of a webhook burst, well under MAX_CONNECTIONS
 LISTEN_BACKLOG = 128
 # After an early answer (408, 413, 503), read and drop what the client still sends for this
 # long so it can see the answer; then close (aiohttp's default of 10 s kept slow clients open).
