@@ -252,6 +252,10 @@ async def _buy(
     except CheckoutRefused as refusal:
         await _refuse(query, message, placeholder, _refusal_text(refusal), answered=bool(answered))
         return
+    except Exception:
+        if not answered:  # stop the spinner; on_error tells the buyer what happened
+            await _answer_tap(query)
+        raise
     if not answered:  # an open link was found again: no Stripe call, nothing announced yet
         await _answer_tap(query)
     text, markup = texts.pay_message(order), keyboards.pay(order)
