@@ -33,12 +33,16 @@ PERSONAL = ("Quartermain", "ada.lovelace", "Lovelace", "Byron Street", "N1 7AB")
 
 @pytest.fixture
 def debug_log() -> Iterator[io.StringIO]:
-    """The shop's own logging set-up at DEBUG, written to a buffer; restored afterwards."""
+    """The shop's own logging set-up at DEBUG, written to a buffer, with the libraries turned
+    up to DEBUG too (as whoever debugs one of them would); restored afterwards."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level
-    levels = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
+    names = (*logging_setup.THIRD_PARTY, "bot", "webhooks", "storage")
+    levels = {name: logging.getLogger(name).level for name in names}
     stream = io.StringIO()
     logging_setup.configure("DEBUG", [BOT_TOKEN], stream=stream)
+    for name in names:
+        logging.getLogger(name).setLevel(logging.DEBUG)
     yield stream
     root.handlers[:], root.level = saved[0], saved[1]
     for name, level in levels.items():
