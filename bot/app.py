@@ -30,7 +30,7 @@ from storage.db import Database
 from storage.health import WriteProbe
 from storage.lock import DatabaseInUse, ProcessLock
 from webhooks.ports import Health, ShopPorts
-from webhooks.server import create_app
+from webhooks.server import HttpServer, create_app, serve
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class ShopApp:
         self._clock_check: asyncio.Task[float | None] | None = None
         self.shop: Shop | None = None
         self.worker: DeliveryWorker | None = None
-        self._runner: web.AppRunner | None = None
+        self._http: HttpServer | None = None
         self._ready = False
         self.port: int | None = None
 
@@ -188,11 +188,8 @@ class ShopApp:
         )
         if self._add_routes is not None:
             self._add_routes(server)
-        self._runner = web.AppRunner(server, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, settings.host, settings.port)
-        await site.start()
-        self.port = _bound_port(self._runner, settings.port)
+        self._http = await serve(server, settings.host, settings.port)
+        self.port = self._http.port
         log.info("HTTP server listening on %s:%s", settings.host, self.port)
 
         await self._initialize_bot()
@@ -247,8 +244,8 @@ class ShopApp:
     async def stop(self) -> None:
         """Stop taking work, finish what is in flight, close everything."""
         self._ready = False
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._http is not None:
+            await self._http.close()
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
@@ -289,10 +286,3 @@ async def _open_database(path: Path) -> Database:
             f"The database {path} cannot be used: {error}. Restore it from a backup "
             "(README: Backups) or point DATABASE_URL at another file."
         ) from error
-
-
-def _bound_port(runner: web.AppRunner, configured: int) -> int:
-    for address in runner.addresses:
-        if isinstance(address, tuple) and len(address) >= 2:
-            return int(address[1])
-    return configured

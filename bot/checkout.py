@@ -81,14 +81,13 @@ async def start_checkout(
     buyer: Buyer,
     product_id: int,
     quantity: int,
-    on_wait: Callable[[], Awaitable[None]] | None = None,
+    before_stripe: Callable[[], Awaitable[None]] | None = None,
 ) -> Order:
     """Return an order awaiting payment with its Checkout URL, reusing an open one.
 
-    Serialised per buyer, so a double tap cannot create two sessions. `on_wait` runs first while
-    Stripe is throttling us, so the buyer sees that the link is coming. (Our own queue at
-    Stripe's rate is announced in the button's answer instead: a message per waiting buyer
-    would make Telegram's 30 messages/s the bottleneck of a flash sale.)"""
+    Serialised per buyer, so a double tap cannot create two sessions. Every refusal is raised
+    before `before_stripe` runs (then only Stripe can fail), so the caller can answer a refusal
+    in the tap's own answer and otherwise announce the link while Stripe works."""
     if not shop.buy_taps.allow(buyer.user_id):
         raise SlowDown
     async with shop.buyer_locks.hold(buyer.user_id):
@@ -110,8 +109,8 @@ async def start_checkout(
         ):
             raise TooManyOpen
         order = await _new_order(shop, buyer, product, quantity)
-        if on_wait is not None and shop.stripe.throttled():
-            await on_wait()
+        if before_stripe is not None:
+            await before_stripe()
         try:
             link = await shop.stripe.create_checkout_session(order, product, shop.checkout_settings)
         except StripeBusy as error:

@@ -15,7 +15,15 @@ from telegram import Bot, InlineKeyboardMarkup
 
 from bot import keyboards, order_message, texts
 from bot.sale_alerts import SaleAlerts
-from bot.telegram_sender import Outcome, Result, backoff_seconds, edit_text, send_text
+from bot.telegram_sender import (
+    Outcome,
+    Result,
+    backoff_seconds,
+    delivery_priority,
+    edit_text,
+    send_text,
+    sending_as,
+)
 from storage import deliveries, orders, products, stock
 from storage.clock import now
 from storage.db import Database
@@ -87,7 +95,8 @@ class DeliveryWorker:
     async def _deliver_guarded(self, delivery: Delivery) -> None:
         async with self._limit:
             try:
-                await self._deliver(delivery)
+                with sending_as(delivery_priority(delivery.kind)):
+                    await self._deliver(delivery)
             except Exception as error:
                 log.exception("delivery %s failed unexpectedly", delivery.id)
                 async with self._db.transaction() as tx:

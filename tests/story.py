@@ -158,3 +158,21 @@ async def refund_in_dashboard(
         await client.v1.refunds.create_async(params)
     finally:
         await http.close_async()  # type: ignore[no-untyped-call]
+
+
+async def tap_answer(
+    telegram: FakeTelegram, buyer: int, message: FakeMessage, callback_data: str
+) -> str:
+    """Tap a button; the text of the tap's own answer (a toast or an alert, "" for none)."""
+    update = telegram.user_taps(buyer, message, callback_data)
+    query_id = update["callback_query"]["id"]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5.0
+    while True:
+        for answer in telegram.answered_callbacks:
+            if answer["callback_query_id"] == query_id:
+                return str(answer["text"] or "")
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f"tap {query_id} ({callback_data}) was never answered")
+        await telegram.wait_for_change(remaining)
