@@ -30,12 +30,15 @@ async def add_product(app: ShopApp, **fields: Any) -> int:
 
 
 async def open_card(telegram: FakeTelegram, buyer: int, product_id: int) -> FakeMessage:
-    """The buyer follows a deep link to the product and sees its (new) card."""
+    """The buyer follows a deep link to the product and sees its (new) card: the message whose
+    Buy button is this product's (a "Buy again" under an order arriving meanwhile is not it)."""
     seen = _last_id(telegram, buyer, len(telegram.messages(buyer)))
     telegram.user_sends(buyer, f"/start p_{product_id}")
+    buys_it = f"buy:{product_id}:"
     return await telegram.wait_for(
         buyer,
-        lambda m: m.message_id > seen and any("Buy" in b["text"] for b in m.buttons()),
+        lambda m: m.message_id > seen
+        and any(str(b.get("callback_data", "")).startswith(buys_it) for b in m.buttons()),
     )
 
 
