@@ -140,8 +140,11 @@ async def start_checkout(
 
 
 async def _new_order(shop: Shop, buyer: Buyer, product: Product, quantity: int) -> Order:
-    """The pending order row, with its stock reserved in the same transaction (all or none)."""
-    async with shop.db.transaction() as tx:
+    """The pending order row, with its stock reserved in the same transaction (all or none).
+
+    Durable: once Stripe has the session, a payment may name this order at any time, so its row
+    must survive even a power loss (see `Database.transaction`)."""
+    async with shop.db.transaction(durable=True) as tx:
         order = await orders.create(
             tx,
             buyer_user_id=buyer.user_id,

@@ -47,24 +47,42 @@ class Database:
         return cls(writer, reader)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction: committed on success, rolled back on any exception."""
+    async def transaction(self, *, durable: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: committed on success, rolled back on any exception.
+
+        `durable` flushes the commit to the device before returning (`synchronous=FULL` for
+        this one commit). Under the default `NORMAL` a commit survives the process dying but a
+        power loss may take the last seconds' commits; that is repaired from Stripe's records
+        for everything except a row that only we have and that money will later name — the
+        order written before its Checkout Session exists. Those commits are durable."""
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            if durable:
+                await self._writer.execute("PRAGMA synchronous = FULL")
             try:
-                yield self._writer
+                async with self._begin_commit() as writer:
+                    yield writer
+            finally:
+                if durable:
+                    await self._writer.execute("PRAGMA synchronous = NORMAL")
+
+    @asynccontextmanager
+    async def _begin_commit(self) -> AsyncIterator[aiosqlite.Connection]:
+        """`BEGIN IMMEDIATE … COMMIT` on the writer; the caller holds the write lock."""
+        await self._writer.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._writer
+        except BaseException:
+            await self._writer.rollback()
+            raise
+        else:
+            try:
+                await self._writer.commit()
             except BaseException:
-                await self._writer.rollback()
+                # A commit the disk refused (full, read-only, I/O error) may leave the
+                # transaction open; close it, or every later BEGIN would fail too.
+                if self._writer.in_transaction:
+                    await self._writer.rollback()
                 raise
-            else:
-                try:
-                    await self._writer.commit()
-                except BaseException:
-                    # A commit the disk refused (full, read-only, I/O error) may leave the
-                    # transaction open; close it, or every later BEGIN would fail too.
-                    if self._writer.in_transaction:
-                        await self._writer.rollback()
-                    raise
 
     @property
     def reader(self) -> aiosqlite.Connection:

@@ -37,8 +37,10 @@ async def open_card(telegram: FakeTelegram, buyer: int, product_id: int) -> Fake
     buys_it = f"buy:{product_id}:"
     return await telegram.wait_for(
         buyer,
-        lambda m: m.message_id > seen
-        and any(str(b.get("callback_data", "")).startswith(buys_it) for b in m.buttons()),
+        lambda m: (
+            m.message_id > seen
+            and any(str(b.get("callback_data", "")).startswith(buys_it) for b in m.buttons())
+        ),
     )
 
 
