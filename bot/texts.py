@@ -1,7 +1,8 @@
 """Every message the bot writes, as Telegram HTML. Merchant and buyer text is always escaped.
 
 Lengths are kept under Telegram's limits by construction (4096 characters of text, 1024 of a
-caption), so a long description can never make a send fail.
+caption), so a long description can never make a send fail. Telegram counts those characters
+in UTF-16 code units (an emoji is two), so every length here is `utf16_len`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,23 @@ MAX_DELIVERY_TEXT = 3000
 PAGE_TITLE_CHARS = 40
 
 
+def utf16_len(text: str) -> int:
+    """The length Telegram measures its limits in: UTF-16 code units, so 😀 counts two.
+
+    The one measure for every limit, from the admin's fields to the messages we build."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def clip(text: str, limit: int) -> str:
-    """Shorten plain text (before escaping) to `limit` characters, marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """Shorten plain text (before escaping) to `limit` UTF-16 units, marking the cut."""
+    if utf16_len(text) <= limit:
+        return text
+    units = 1  # the "…" takes one
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return text[:index].rstrip() + "…"
+    return text
 
 
 def price(product: Product) -> str:
@@ -82,7 +97,8 @@ def product_card(product: Product, *, limit: int, stock_left: int | None = None)
     """The card's text or caption; the description gives way when space runs out."""
     head = f"<b>{escape(product.title)}</b>\n\n"
     tail = f"\n\n💰 <b>{escape(price(product))}</b>{stock_line(stock_left)}"
-    room = limit - len(product.title) - len(price(product)) - len(stock_line(stock_left)) - 8
+    fixed = product.title + price(product) + stock_line(stock_left)
+    room = limit - utf16_len(fixed) - 8
     body = escape(clip(product.description, max(room, 0))) if product.description else ""
     return head + body + tail if body else head.rstrip("\n") + tail
 
@@ -157,7 +173,7 @@ def goods(order: Order, product: Product | None, items: list[str], *, room: int)
         return escape(clip(note, min(room, MAX_DELIVERY_TEXT)))
     else:
         return "The merchant will be in touch with you about your order shortly."
-    left = room - len(body) - 2
+    left = room - utf16_len(body) - 2
     if note and left > 20:
         body += "\n\n" + escape(clip(note, min(left, MAX_DELIVERY_TEXT)))
     return body
@@ -207,14 +223,14 @@ def sale_digest(orders: list[Order]) -> str:
         totals[order.currency] = totals.get(order.currency, 0) + order.amount_total
     summed = " + ".join(format_money(amount, currency) for currency, amount in totals.items())
     head = f"💰 <b>New sales: {len(orders)}</b> — <b>{escape(summed)}</b>\n"
-    room = MAX_TEXT - len(head) - 80
+    room = MAX_TEXT - utf16_len(head) - 80
     lines: list[str] = []
     for order in orders:
         line = _digest_line(order)
-        if len(line) > room:
+        if utf16_len(line) > room:
             break
         lines.append(line)
-        room -= len(line)
+        room -= utf16_len(line)
     rest = len(orders) - len(lines)
     more = f"\n…and {rest} more: /orders" if rest else ""
     return head + "".join(lines) + more
