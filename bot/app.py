@@ -34,6 +34,7 @@ BUYER_COMMANDS = [
     BotCommand("catalog", "Browse the products"),
     BotCommand("orders", "Your orders"),
     BotCommand("help", "How buying works"),
+    BotCommand("paysupport", "Help with a payment, refunds"),
 ]
 ADMIN_COMMANDS = [
     BotCommand("addproduct", "Add a product, step by step"),

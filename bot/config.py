@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from babel import Locale
 
 from bot.money import SUPPORTED_CURRENCIES
+from bot.texts import utf16_len
 
 __all__ = [
     "ConfigError",
@@ -88,6 +89,7 @@ class Settings:
     shipping_countries: tuple[str, ...]
     checkout_expires_minutes: int
     notify_expired: bool
+    support_contact: str | None = None  # how buyers reach the merchant; None: relay to admins
 
     @property
     def stripe_livemode(self) -> bool:
@@ -406,6 +408,20 @@ def _shipping_countries(reader: _Reader, value: str) -> tuple[str, ...] | None:
     return tuple(codes)
 
 
+MAX_SUPPORT_CONTACT = 200
+
+
+def _support_contact(reader: _Reader, value: str) -> str | None:
+    """One line that buyers read in /help, /paysupport and the answer to a plain message."""
+    if "\n" in value or utf16_len(value) > MAX_SUPPORT_CONTACT:
+        reader.problem(
+            f"SUPPORT_CONTACT must be one line of at most {MAX_SUPPORT_CONTACT} characters, "
+            "e.g. @myshop_support or support@myshop.example."
+        )
+        return None
+    return value
+
+
 def _merged(
     environ: Mapping[str, str] | None, env_file: Path | None
 ) -> tuple[Mapping[str, str], dict[str, str], list[str]]:
@@ -566,6 +582,7 @@ def load_settings(
         ),
     )
     notify_expired = r.parsed("NOTIFY_EXPIRED", True, _bool(r, "NOTIFY_EXPIRED"))
+    support_contact = r.parsed("SUPPORT_CONTACT", None, lambda v: _support_contact(r, v))
 
     if r.problems:
         raise ConfigError(r.problems)
@@ -590,6 +607,7 @@ def load_settings(
         shipping_countries=shipping,
         checkout_expires_minutes=expires,
         notify_expired=notify_expired,
+        support_contact=support_contact,
     )
 
 

@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import keyboards, texts
+from bot import keyboards, support, texts
 from bot.admin_auth import is_admin
 from bot.callbacks import decode
 from bot.checkout import (
@@ -63,9 +63,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """How buying works, in four steps."""
+    """How buying works, in four steps, and how to reach the merchant."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(texts.help_text(), parse_mode=ParseMode.HTML)
+    contact = texts.support_line(shop_of(context).settings.support_contact)
+    await update.effective_message.reply_text(
+        f"{texts.help_text()}\n\n{contact}", parse_mode=ParseMode.HTML
+    )
 
 
 async def catalog_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -314,13 +317,25 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("catalog", catalog_command))
     application.add_handler(CommandHandler("orders", orders_command))
+    application.add_handler(CommandHandler("paysupport", support.paysupport_command))
+    application.add_handler(CommandHandler("cancel", support.cancel_command))
     application.add_handler(CallbackQueryHandler(on_button, pattern=BUYER_BUTTONS))
     application.add_error_handler(on_error)
 
 
 def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
-    """Last in line: unknown commands (including admin ones from non-admins) and buttons."""
+    """Last in line: unknown commands (including admin ones from non-admins), plain messages
+    that no dialog took, and buttons."""
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE
+            & filters.UpdateType.MESSAGE
+            & ~filters.COMMAND
+            & ~filters.StatusUpdate.ALL,
+            support.plain_message,
+        )
+    )
     application.add_handler(CallbackQueryHandler(stale_button))
 
 

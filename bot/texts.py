@@ -65,8 +65,59 @@ def help_text() -> str:
         "3. Pay on Stripe's secure page\n"
         "4. Your goods arrive here within seconds\n\n"
         "/orders — your orders, and a way to get your goods sent again\n"
+        "/paysupport — help with a payment, and refunds\n"
         "/help — this message"
     )
+
+
+def support_line(contact: str | None) -> str:
+    """How a buyer reaches the merchant: the configured SUPPORT_CONTACT, else this chat."""
+    if contact:
+        return f"💬 Questions? Contact the merchant: {escape(contact)}"
+    return "💬 Questions? Just write them here: your message goes to the merchant."
+
+
+def pay_support(contact: str | None) -> str:
+    """/paysupport, which Telegram expects of every bot that takes payments."""
+    return (
+        "🧾 <b>Payment support</b>\n"
+        f"{support_line(contact)}\n"
+        "Please give your order number (see /orders).\n\n"
+        "<b>Refunds</b>: the merchant refunds through Stripe to the card you paid with; you get "
+        "a message here, and banks take 5–10 days to show the money. Telegram's own support "
+        "can't help with purchases made in this bot."
+    )
+
+
+def plain_message_answer(contact: str | None, relayed: bool) -> str:
+    """The answer to a buyer's message that is no command: how to reach the merchant."""
+    if contact:
+        return (
+            "👋 I'm the shop's bot, so I can't answer questions myself.\n"
+            f"{support_line(contact)}\n\n/catalog to browse, /orders for your orders."
+        )
+    if relayed:
+        return (
+            "📨 I passed your message on to the merchant; they will get back to you.\n\n"
+            "/catalog to browse, /orders for your orders."
+        )
+    return (
+        "✋ That's a lot of messages at once: the merchant has your earlier ones. "
+        "Please wait a minute before sending more."
+    )
+
+
+def relayed_message(name: str, user_id: int, username: str | None, text: str) -> str:
+    """A buyer's message passed on to an admin (no SUPPORT_CONTACT is set)."""
+    handle = f" @{escape(username)}" if username else ""
+    return (
+        f"💬 <b>Message from a buyer</b>: {escape(clip(name, 64)) or 'unknown'}{handle} "
+        f"(id <code>{user_id}</code>)\n\n{escape(clip(text, 3500))}"
+    )
+
+
+def nothing_to_cancel() -> str:
+    return "There's nothing to cancel right now."
 
 
 def catalog_header(page: int, pages: int, category: str | None = None) -> str:

@@ -47,6 +47,7 @@ ALL_VARIABLES = {
     "SHIPPING_COUNTRIES",
     "CHECKOUT_EXPIRES_MINUTES",
     "NOTIFY_EXPIRED",
+    "SUPPORT_CONTACT",
 }
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 
@@ -168,6 +169,7 @@ def test_redacted_lists_every_field_and_hides_secrets() -> None:
         "shipping_countries",
         "checkout_expires_minutes",
         "notify_expired",
+        "support_contact",
     }
     text = " ".join(shown.values())
     for secret in (TOKEN.split(":")[1], STRIPE_KEY[8:], WHSEC[6:], "W" * 40):
