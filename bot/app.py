@@ -43,7 +43,7 @@ ADMIN_COMMANDS = [
     BotCommand("orders", "Recent orders of all buyers"),
     BotCommand("sales", "Sales, revenue and refunds"),
     BotCommand("refund", "Refund an order: /refund <order> [amount]"),
-    BotCommand("ship", "Mark shipped: /ship <order> [tracking]"),
+    BotCommand("ship", "Orders to ship, or /ship <order> [tracking]"),
     BotCommand("catalog", "See the catalog as buyers do"),
     BotCommand("help", "How buying works"),
 ]

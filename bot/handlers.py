@@ -285,7 +285,7 @@ async def _say_or_edit(placeholder: list[Message], message: Message, text: str) 
 
 async def _send_again(shop: Shop, query: CallbackQuery, order_id: int) -> None:
     order = await orders.get(shop.db.reader, order_id)
-    if order is None or order.buyer_user_id != query.from_user.id or not order.is_paid:
+    if order is None or order.buyer_user_id != query.from_user.id or not order.can_resend:
         await query.answer(texts.resend_unavailable(), show_alert=True)
         return
     await query.answer("Sending it again…")

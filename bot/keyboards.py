@@ -109,7 +109,7 @@ def orders(orders: list[Order], page: int, pages: int) -> InlineKeyboardMarkup |
     rows = [
         [InlineKeyboardButton(f"📨 Send order #{o.id} again", callback_data=encode("again", o.id))]
         for o in orders
-        if o.is_paid
+        if o.can_resend
     ]
     if pages > 1:
         rows.append(_nav_row("ord", page, pages))

@@ -11,7 +11,7 @@ import datetime as dt
 from html import escape
 
 from bot.money import format_money
-from storage.models import Order, OrderStatus, Product, ProductKind
+from storage.models import Order, OrderStatus, Product, ProductKind, ShippingStage
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -329,6 +329,24 @@ def shipped_notice(order: Order) -> str:
     )
 
 
+def tracking_notice(order: Order, tracking: str) -> str:
+    """A tracking number added or corrected after the order shipped (one notice per change)."""
+    return (
+        f"🚚 Your order #{order.id} ({escape(clip(order.product_title, 128))}) has a new "
+        f"tracking number: <code>{escape(tracking)}</code>"
+    )
+
+
+def after_payment_notice(order: Order) -> str:
+    """The short push after the receipt: a physical order's goods are not in any message."""
+    if order.product_kind is not ProductKind.PHYSICAL:
+        return paid_notice(order)
+    return (
+        f"🎉 Payment received for order #{order.id}. We'll ship it to the address you gave "
+        "and send you a message here when it's on its way. Thank you!"
+    )
+
+
 def refund_notice(order: Order, what: str) -> str:
     """`what` says how much, decided when the refund was recorded ("refunded €5.00")."""
     return (
@@ -354,6 +372,23 @@ _STATUS_LABEL = {
 }
 
 
+_STAGE_LABEL = {
+    ShippingStage.TO_SHIP: "📦 paid, to be shipped",
+    ShippingStage.SHIPPED: "🚚 shipped",
+    ShippingStage.DELIVERED: "📬 delivered",
+}
+
+
+def order_state(order: Order) -> str:
+    """The order's state for its buyer: a paid physical order by its shipping stage."""
+    stage = order.shipping_stage
+    if stage is None:
+        return _STATUS_LABEL[order.status]
+    tracking = f" · tracking {escape(order.tracking)}" if order.tracking else ""
+    refunded = " · ↩️ partly refunded" if order.status is OrderStatus.PARTIALLY_REFUNDED else ""
+    return _STAGE_LABEL[stage] + (tracking if stage is ShippingStage.SHIPPED else "") + refunded
+
+
 def orders_list(orders: list[Order], page: int, pages: int) -> str:
     if not orders:
         return "You have no orders yet. Start with the /catalog!"
@@ -362,7 +397,7 @@ def orders_list(orders: list[Order], page: int, pages: int) -> str:
         total = format_money(order.amount_total, order.currency)
         lines.append(
             f"\n<b>#{order.id}</b> · {escape(clip(order.product_title, 60))} × {order.quantity}"
-            f" · {escape(total)}\n{_STATUS_LABEL[order.status]}"
+            f" · {escape(total)}\n{order_state(order)}"
         )
     return "\n".join(lines)
 
@@ -377,3 +412,8 @@ def unknown_command() -> str:
 
 def unknown_button() -> str:
     return "This button has expired. Please use /catalog."
+
+
+def admin_button_expired() -> str:
+    """An admin's old or finished button, in the admin's words (not the buyer's /catalog)."""
+    return "This button has expired: its step is over. Use /products or /orders to go on."
