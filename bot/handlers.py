@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 CATALOG_PAGE_SIZE = 8
 ORDERS_PAGE_SIZE = 5
 # Buyer buttons: everything else (admin buttons) is left to the admin handlers.
-BUYER_BUTTONS = re.compile(r"^(cat|cc|prod|qty|buy|ord|again|noop)(:|$)")
+BUYER_BUTTONS = re.compile(r"^(cat|cc|prod|qty|max|buy|ord|again|noop)(:|$)")
 _PRODUCT_PAYLOAD = re.compile(r"^p_(\d{1,12})$")
 
 
@@ -180,6 +180,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_product_card(shop, message, args[0])
     elif action == "qty":
         await _change_quantity(shop, query, message, args[0], args[1])
+    elif action == "max":
+        await _at_most(shop, query, args[0])
     elif action == "buy":
         await _buy(shop, query, message, args[0], args[1])
     elif action == "ord":
@@ -224,6 +226,16 @@ async def _change_quantity(
     except BadRequest as error:
         if "not modified" not in error.message.lower():
             raise
+
+
+async def _at_most(shop: Shop, query: CallbackQuery, product_id: int) -> None:
+    """+ at the largest quantity: the toast says why there is no more (stock or the cap)."""
+    product = await products.get(shop.db.reader, product_id)
+    if product is None or not product.active or product.archived:
+        await query.answer(texts.product_unavailable(), show_alert=True)
+        return
+    left = await _stock_left(shop, product)
+    await query.answer(texts.at_most(left))
 
 
 async def _buy(

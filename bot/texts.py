@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
+from bot.callbacks import MAX_QUANTITY
 from bot.money import format_money
 from storage.models import Order, OrderStatus, Product, ProductKind, ShippingStage
 
@@ -152,6 +153,13 @@ def product_card(product: Product, *, limit: int, stock_left: int | None = None)
     room = limit - utf16_len(fixed) - 8
     body = escape(clip(product.description, max(room, 0))) if product.description else ""
     return head + body + tail if body else head.rstrip("\n") + tail
+
+
+def at_most(stock_left: int | None) -> str:
+    """The toast for + at the largest quantity a card offers."""
+    if stock_left is not None and stock_left < MAX_QUANTITY:
+        return f"Only {stock_left} left in stock."
+    return f"You can buy at most {MAX_QUANTITY} at once."
 
 
 def sold_out(available: int) -> str:
