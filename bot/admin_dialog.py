@@ -81,7 +81,7 @@ def within(kind: type[Dialog], handler: Handler) -> Handler:
         if isinstance(current(context), kind):
             return await handler(update, context)
         if update.callback_query is not None:
-            await update.callback_query.answer(texts.unknown_button(), show_alert=True)
+            await update.callback_query.answer(texts.admin_button_expired(), show_alert=True)
         elif update.effective_message is not None:
             await update.effective_message.reply_text("That dialog has ended. Start it again.")
         return END

@@ -244,7 +244,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = [int(part) for part in match.group(2).split(":")[1:]] if match else []
     route = _ROUTES.get((action, len(args)))
     if route is None:
-        await query.answer(texts.unknown_button(), show_alert=True)
+        await query.answer(texts.admin_button_expired(), show_alert=True)
         return
     await route(shop_of(context), query, *args)
 
@@ -512,7 +512,7 @@ async def edit_category_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     _, _, raw_id, choice = query.data.split(":")
     valid = choice == "none" or int(choice) < len(edit.categories)
     if int(raw_id) != edit.product_id or edit.what != "category" or not valid:
-        await query.answer(texts.unknown_button(), show_alert=True)
+        await query.answer(texts.admin_button_expired(), show_alert=True)
         return None
     await query.answer()
     category = None if choice == "none" else edit.categories[int(choice)]

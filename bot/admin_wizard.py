@@ -380,7 +380,7 @@ async def chose_kind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
     assert query is not None and query.data is not None
     token, _, kind = query.data.removeprefix("aw:").split(":")
     if int(token) != draft.token:
-        await query.answer(texts.unknown_button(), show_alert=True)
+        await query.answer(texts.admin_button_expired(), show_alert=True)
         return None
     draft.kind = ProductKind(kind)
     await query.answer()
@@ -474,7 +474,7 @@ async def chose_category(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     assert query is not None and query.data is not None
     token, _, choice = query.data.removeprefix("aw:").split(":")
     if int(token) != draft.token or not (choice == "none" or int(choice) < len(draft.categories)):
-        await query.answer(texts.unknown_button(), show_alert=True)
+        await query.answer(texts.admin_button_expired(), show_alert=True)
         return None
     draft.category = None if choice == "none" else draft.categories[int(choice)]
     await query.answer()
@@ -527,7 +527,7 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     assert query is not None and query.data is not None
     draft = current(context)
     if not isinstance(draft, Draft) or query.data != _data(draft, "save"):
-        await query.answer(texts.unknown_button(), show_alert=True)
+        await query.answer(texts.admin_button_expired(), show_alert=True)
         return None
     finish(context)  # before any await: a second tap finds nothing to save
     try:
@@ -585,7 +585,7 @@ async def discard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     assert query is not None and query.data is not None
     draft = current(context)
     if not isinstance(draft, Draft) or query.data != _data(draft, "cancel"):
-        await query.answer(texts.unknown_button(), show_alert=True)
+        await query.answer(texts.admin_button_expired(), show_alert=True)
         return None
     finish(context)
     await query.answer()

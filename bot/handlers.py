@@ -358,9 +358,11 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button nobody handles (old, forged, or an admin's seen by someone else)."""
+    """A button nobody handles (old, forged, or an admin's seen by someone else); an admin
+    hears it in admin words."""
     assert update.callback_query is not None
-    await update.callback_query.answer(texts.unknown_button(), show_alert=True)
+    answer = texts.admin_button_expired() if is_admin(update, context) else texts.unknown_button()
+    await update.callback_query.answer(answer, show_alert=True)
 
 
 def product_link(username: str, product: Product) -> str:
