@@ -40,11 +40,14 @@ from bot.admin_dialog import (
     Dialog,
     advance,
     ask_again,
+    ask_with_buttons,
     begin,
     current,
+    drop_keyboard,
     finish,
     message_of,
     say,
+    take_buttons_off,
     within,
 )
 from bot.admin_fields import FieldError
@@ -441,8 +444,11 @@ async def edit_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
         markup = category_keyboard(edit.categories, f"ap:c:{product.id}")
     note = begin(context, edit)
     await query.answer()
+    menu = message_of(update)
+    await take_buttons_off(context, menu.chat_id, menu.message_id)  # the choice is made
     prompt = _edit_prompt(product, what, shop.settings.default_currency) + note
-    return advance(context, update, say(message_of(update), prompt, markup), Wait.EDIT)
+    reply = say(menu, prompt) if markup is None else ask_with_buttons(menu, edit, prompt, markup)
+    return advance(context, update, reply, Wait.EDIT)
 
 
 def _edit_of(context: ContextTypes.DEFAULT_TYPE) -> Edit:
@@ -525,6 +531,7 @@ async def _apply(
     """Store the change and show the updated card: "✅ Price updated"."""
     shop, edit = shop_of(context), _edit_of(context)
     finish(context)
+    await drop_keyboard(context, message_of(update).chat_id, edit)
     if await _managed(shop, edit.product_id) is None:
         gone = say(message_of(update), "That product no longer exists; nothing was changed.")
         return advance(context, update, gone, END)
@@ -655,6 +662,8 @@ def _stay(context: ContextTypes.DEFAULT_TYPE) -> object:
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     """/cancel in any dialog: "Cancelled … — nothing was saved"."""
     dialog = finish(context)
+    if dialog is not None:
+        await drop_keyboard(context, message_of(update).chat_id, dialog)
     text = f"✖️ Cancelled {dialog.label} — {dialog.outcome}." if dialog else "Nothing to cancel."
     return advance(context, update, say(message_of(update), text), END)
 
@@ -684,6 +693,7 @@ async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     dialog = finish(context)
     if dialog is None or update.effective_chat is None:
         return
+    await drop_keyboard(context, update.effective_chat.id, dialog)
     await context.bot.send_message(
         update.effective_chat.id,
         f"⌛ No answer for {_duration(DIALOG_TIMEOUT)}, so I closed {dialog.label} — "

@@ -37,8 +37,10 @@ from bot.admin_dialog import (
     Dialog,
     advance,
     ask_again,
+    ask_with_buttons,
     begin,
     current,
+    drop_keyboard,
     finish,
     message_of,
     say,
@@ -464,7 +466,7 @@ async def _ask_category(update: Update, context: ContextTypes.DEFAULT_TYPE, note
     draft = _draft(context)
     draft.categories = (await products.categories(shop_of(context).db.reader))[:CATEGORY_BUTTONS]
     markup = category_keyboard(draft.categories, _data(draft, "c"))
-    reply = say(message_of(update), note + CATEGORY_HINT, markup)
+    reply = ask_with_buttons(message_of(update), draft, note + CATEGORY_HINT, markup)
     return advance(context, update, reply, Step.CATEGORY)
 
 
@@ -478,6 +480,7 @@ async def chose_category(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return None
     draft.category = None if choice == "none" else draft.categories[int(choice)]
     await query.answer()
+    await drop_keyboard(context, message_of(update).chat_id, draft)
     return _preview(update, context)
 
 
@@ -489,6 +492,7 @@ async def typed_category(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     except FieldError as error:
         await ask_again(message, error, CATEGORY_HINT)
         return None
+    await drop_keyboard(context, message.chat_id, draft)
     return _preview(update, context)
 
 
@@ -509,7 +513,7 @@ def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     async def show() -> None:
         await reply_card(message, product, left, inert)
         text = f"👆 This is how buyers will see it.\n\n{_summary(draft)}\n\nSave this product?"
-        await say(message, text, confirm)
+        await ask_with_buttons(message, draft, text, confirm)
 
     return advance(context, update, show(), Step.CONFIRM)
 
