@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from telegram import Document, Message
 
 from bot import texts
+from bot.config import SHIPPABLE_COUNTRIES
 from bot.money import Money, MoneyError, parse_price
 
 MAX_TITLE = 128
@@ -57,6 +59,22 @@ def clean_category(text: str | None) -> str:
     if not category or "\n" in category:
         raise FieldError("Send the category's name on one line.")
     return check_length(category, MAX_CATEGORY, "That category name")
+
+
+def clean_countries(text: str | None) -> tuple[str, ...]:
+    """A physical product's own shipping countries: two-letter codes, by commas or spaces,
+    each one Stripe Checkout ships to (the same list SHIPPING_COUNTRIES is checked against)."""
+    codes = [code.upper() for code in re.split(r"[,;\s]+", (text or "").strip()) if code]
+    if not codes:
+        raise FieldError("Send at least one two-letter country code, e.g. US.")
+    refused = [code for code in codes if code not in SHIPPABLE_COUNTRIES]
+    if refused:
+        shown = ", ".join(texts.clip(code, 12) for code in refused[:5])
+        raise FieldError(
+            f"Stripe Checkout doesn't ship to {shown}: use two-letter country codes such as "
+            "US, DE or FR."
+        )
+    return tuple(dict.fromkeys(codes))
 
 
 def clean_price(text: str | None, default_currency: str) -> Money:

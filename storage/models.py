@@ -93,6 +93,7 @@ class Product:
     category: str | None = None
     archived: bool = False
     shipping_countries: tuple[str, ...] | None = None  # physical only; None: the shop's list
+    show_when_stocked: bool = False  # hidden until a /stock upload gives it items
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Product:
@@ -112,6 +113,7 @@ class Product:
             shipping_countries=tuple(row["shipping_countries"].split(","))
             if row["shipping_countries"]
             else None,
+            show_when_stocked=bool(row["show_when_stocked"]),
         )
 
 

@@ -1,4 +1,5 @@
--- Physical orders' own life after payment, and per-product shipping countries.
+-- Physical orders' own life after payment, per-product shipping countries, and stock products
+-- that wait hidden until they have items.
 --
 -- A paid physical order is "to ship" until an admin marks it shipped (shipped_at, with or
 -- without tracking), then "shipped", then optionally "delivered" (delivered_at) when the admin
@@ -15,3 +16,8 @@ CREATE INDEX orders_to_ship ON orders (id DESC)
 -- A physical product may ship to other countries than the shop's SHIPPING_COUNTRIES:
 -- comma-separated ISO codes, NULL for the shop-wide list.
 ALTER TABLE products ADD COLUMN shipping_countries TEXT;
+
+-- A stock product saved without items can wait hidden: the /stock upload that gives it items
+-- shows it in the catalog (instead of buyers seeing "Sold out" from the start).
+ALTER TABLE products ADD COLUMN show_when_stocked INTEGER NOT NULL DEFAULT 0
+    CHECK (show_when_stocked IN (0, 1));
