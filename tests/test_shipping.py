@@ -4,6 +4,7 @@ the buyer told once per change) → delivered, as the buyer and the admins see i
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
@@ -15,6 +16,10 @@ from tests.test_admin_orders import SHIPPING, admin_says, current, outbox, paid_
 
 def _text(message: FakeMessage) -> str:
     return message.text or ""
+
+
+def told(words: str) -> Callable[[FakeMessage], bool]:
+    return lambda message: words in _text(message)
 
 
 async def buyer_sees(telegram: FakeTelegram, command: str, expect: str) -> FakeMessage:
@@ -69,9 +74,7 @@ async def test_a_physical_order_goes_to_ship_shipped_delivered(
         (f"tracking:{mug.id}:2", "TRK-3"),
     ]
     for number in ("TRK-2", "TRK-3"):
-        await telegram.wait_for(
-            BUYER_ID, lambda m, n=number: f"new tracking number: {n}" in _text(m)
-        )
+        await telegram.wait_for(BUYER_ID, told(f"new tracking number: {number}"))
     assert len(await outbox(app, mug.id, DeliveryKind.SHIPPED_NOTICE)) == 1
     mine = await buyer_sees(telegram, "/orders", "Your orders")
     assert "🚚 shipped · tracking TRK-3" in _text(mine)
