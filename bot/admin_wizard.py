@@ -132,7 +132,7 @@ class Draft(Dialog):
         over-long items); None for the other kinds, whose cards show no count."""
         if self.kind is not ProductKind.DIGITAL_STOCK:
             return None
-        return len({item for item in self.items if len(item) <= stock.MAX_ITEM_CHARS})
+        return len({item for item in self.items if stock.fits(item)})
 
     def product(self) -> Product:
         """The draft as the catalog would hold it (id 0: not saved yet)."""

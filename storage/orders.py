@@ -154,9 +154,7 @@ async def count_for_buyer(conn: aiosqlite.Connection, buyer_user_id: int) -> int
 
 async def update(conn: aiosqlite.Connection, order_id: int, **fields: Any) -> None:
     """Set non-status fields (session id, message id, …)."""
-    unknown = set(fields) - _UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
+    _check_fields(fields, _UPDATABLE)
     assignments = ", ".join(f"{name} = ?" for name in fields)
     await conn.execute(
         f"UPDATE orders SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608
@@ -181,9 +179,7 @@ async def transition(
     The `WHERE status = ?` guard makes the move conditional on the state we decided from."""
     if not can_transition(order.status, new):
         return False
-    unknown = set(fields) - _UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
+    _check_fields(fields, _UPDATABLE)
     assignments = "".join(f", {name} = ?" for name in fields)
     cursor = await conn.execute(
         f"UPDATE orders SET status = ?{assignments}, updated_at = ?"  # noqa: S608
@@ -196,6 +192,13 @@ async def transition(
 _SHIPPING_FIELDS = frozenset({"shipped_at", "tracking", "delivered_at"})
 
 
+def _check_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
+    """Column names are spelled into SQL: only known ones may pass."""
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+
+
 async def move_shipping(
     conn: aiosqlite.Connection, order: Order, new: ShippingStage, **fields: Any
 ) -> bool:
@@ -206,9 +209,7 @@ async def move_shipping(
     on the same order at once change it, and tell the buyer, once."""
     if not can_move_shipping(order.shipping_stage, new):
         return False
-    unknown = set(fields) - _SHIPPING_FIELDS
-    if unknown:
-        raise ValueError(f"not a shipping field: {sorted(unknown)}")
+    _check_fields(fields, _SHIPPING_FIELDS)
     assignments = "".join(f", {name} = ?" for name in fields)
     cursor = await conn.execute(
         f"UPDATE orders SET updated_at = ?{assignments}"  # noqa: S608

@@ -76,7 +76,9 @@ async def test_stock_lines_split_only_at_newlines_and_control_characters_are_ref
         )
     )
     assert items == ["KEY-1", "KEY-2"]
-    assert stock.MAX_ITEM_CHARS  # the per-item limit is unchanged
+    # An item is measured as Telegram counts it too: 200 emoji are 400 units, over 256.
+    skipped = await admin.sends(f"/stock {product_id}\n{'🔑' * 200}\n{'🔑' * 128}", "added 1")
+    assert "skipped 1" in shown(skipped) and f"over {stock.MAX_ITEM_CHARS}" in shown(skipped)
 
 
 async def test_the_wizard_refuses_control_characters_in_items_too(
