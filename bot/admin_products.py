@@ -792,7 +792,7 @@ def _dialog(admin: filters.BaseFilter) -> ConversationHandler[ContextTypes.DEFAU
                 *admin_wizard.entry_points(admin),
                 CommandHandler("stock", stock_command, filters=admin),
                 CallbackQueryHandler(admin_only(edit_start), pattern=r"^ap:f:\d+:\d+$"),
-                CallbackQueryHandler(admin_only(stock_chosen), pattern=r"^ap:st:\d{1,12}$"),
+                CallbackQueryHandler(admin_only(stock_chosen), pattern=r"^ap:st:[0-9]{1,12}$"),
             ],
             states=states,
             fallbacks=[

@@ -11,6 +11,7 @@ Callback layout (ids only, ≤ 64 bytes; `admin_orders._data` builds them):
     ao:nt:<order>     mark shipped without tracking
     ao:sx:<order>     stop asking for the tracking number
     ao:dv:<order>     mark delivered
+Ids are matched as ASCII digits, [0-9]: a regex digit class lets other scripts' digits in.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ async def mark_delivered(shop: Shop, order_id: int) -> str:
 
 
 async def _to_ship_page(shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The orders waiting to be shipped, oldest of the page last, each a Mark shipped button."""
+    """The orders waiting to be shipped, newest first, each a Mark shipped button."""
     total = await orders.count_to_ship(shop.db.reader)
     if total == 0:
         return "🚚 Nothing to ship right now.", None
@@ -344,15 +345,17 @@ def _tracking_conversation(admin_ids: frozenset[int]) -> ConversationHandler[Any
         warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
         return ConversationHandler(
             entry_points=[
-                CallbackQueryHandler(admin_only(ask_tracking), pattern=r"^ao:(sh|tr):\d{1,12}$")
+                CallbackQueryHandler(admin_only(ask_tracking), pattern=r"^ao:(sh|tr):[0-9]{1,12}$")
             ],
             states={
                 TRACKING: [
                     MessageHandler(
                         admins & filters.TEXT & ~filters.COMMAND, admin_only(receive_tracking)
                     ),
-                    CallbackQueryHandler(admin_only(no_tracking), pattern=r"^ao:nt:\d{1,12}$"),
-                    CallbackQueryHandler(admin_only(cancel_tracking), pattern=r"^ao:sx:\d{1,12}$"),
+                    CallbackQueryHandler(admin_only(no_tracking), pattern=r"^ao:nt:[0-9]{1,12}$"),
+                    CallbackQueryHandler(
+                        admin_only(cancel_tracking), pattern=r"^ao:sx:[0-9]{1,12}$"
+                    ),
                 ]
             },
             fallbacks=[CommandHandler("cancel", admin_only(cancel_tracking), filters=admins)],
@@ -368,6 +371,6 @@ def handlers(admin_ids: frozenset[int]) -> list[BaseHandler[Update, Any, Any]]:
     return [
         _tracking_conversation(admin_ids),
         CommandHandler("ship", admin_only(ship_command), filters=admins),
-        CallbackQueryHandler(admin_only(on_delivered_button), pattern=r"^ao:dv:\d{1,12}$"),
-        CallbackQueryHandler(admin_only(on_old_prompt), pattern=r"^ao:(nt|sx):\d{1,12}$"),
+        CallbackQueryHandler(admin_only(on_delivered_button), pattern=r"^ao:dv:[0-9]{1,12}$"),
+        CallbackQueryHandler(admin_only(on_old_prompt), pattern=r"^ao:(nt|sx):[0-9]{1,12}$"),
     ]
