@@ -1,15 +1,20 @@
 # One process: the aiohttp server and the Telegram bot. SQLite lives in /app/data (mount a volume).
-FROM python:3.11-slim
+# Reproducible: an exact base image tag, and every dependency installed at the exact version and
+# hash in requirements.lock (refresh it with `make lock`, see README). The project itself runs
+# from /app as copied, so nothing is resolved or downloaded beyond the lock.
+FROM python:3.11.14-slim-bookworm
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
-COPY pyproject.toml README.md ./
+COPY requirements.lock ./
+RUN pip install --require-hashes --only-binary=:all: -r requirements.lock \
+    && useradd --create-home shop && mkdir -p /app/data && chown shop /app/data
+
 COPY bot ./bot
 COPY webhooks ./webhooks
 COPY storage ./storage
 COPY sandbox ./sandbox
-RUN pip install . && useradd --create-home shop && mkdir -p /app/data && chown shop /app/data
 
 USER shop
 EXPOSE 8080

@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only webhook,flash,growth] [--no-profile]`.
+"""`python -m bench [--quick] [--only webhook,flash,growth,window] [--no-profile]`.
 
 Runs the scenarios in order, prints the table and, for a full run of all of them, writes
 bench/RESULTS.md. The scratch files (databases, the shop's logs, py-spy's raw profiles) go to a
@@ -16,11 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import flash, growth, webhook
+from bench import flash, growth, webhook, window
 from bench.harness import Machine
 from bench.report import RESULTS, Report
 
-SCENARIOS = ("webhook", "flash", "growth")
+SCENARIOS = ("webhook", "flash", "growth", "window")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -47,8 +47,10 @@ async def _main(args: argparse.Namespace) -> Report:
             await webhook.run(report, workdir, quick=args.quick, profile=profile)
         elif name == "flash":
             await flash.run(report, workdir, quick=args.quick, profile=profile)
-        else:
+        elif name == "growth":
             await growth.run(report, workdir, quick=args.quick)
+        else:
+            window.run(report, quick=args.quick)
         loads.append(f"after {name} {os.getloadavg()[0]:.2f}")
     report.seconds = time.monotonic() - began
     report.section(

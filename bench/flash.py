@@ -104,8 +104,9 @@ def _scan(telegram: TimedTelegram, log: SaleLog, query_buyer: dict[str, int]) ->
             buyer = query_buyer.get(str(call.params.get("callback_query_id")))
             if buyer is not None:
                 log.answered.setdefault(buyer, at)
-                if call.params.get("show_alert"):
-                    log.errors[f"alert: {call.params.get('text')}"] += 1
+                if call.params.get("show_alert"):  # a refusal, told in the tap's answer
+                    alert = str(call.params.get("text"))
+                    log.errors[_ERRORS.get(alert, f"alert: {alert[:40]}")] += 1
             continue
         if call.method not in ("sendMessage", "editMessageText"):
             continue

@@ -243,7 +243,8 @@ async def before_count(db: Database, statuses: frozenset[OrderStatus] | None) ->
 
 async def before_totals(db: Database, *, since: int) -> list[tuple[object, ...]]:
     rows = await db.reader.execute_fetchall(
-        "SELECT currency, COUNT(*), SUM(quantity), SUM(amount_total), SUM(amount_refunded)"
+        "SELECT currency, COUNT(*), SUM(quantity), SUM(amount_total - amount_discount),"
+        " SUM(amount_refunded)"
         " FROM orders INDEXED BY orders_by_paid_at"
         f" WHERE paid_at >= ? AND status IN ({_STATES})"  # noqa: S608
         " GROUP BY currency ORDER BY currency",
@@ -256,9 +257,10 @@ async def before_top_products(db: Database, *, since: int, limit: int) -> list[t
     rows = await db.reader.execute_fetchall(
         "SELECT product_id, title, currency, orders, units, revenue, rank FROM ("
         " SELECT o.product_id, p.title AS title, o.currency AS currency, COUNT(*) AS orders,"
-        "  SUM(o.quantity) AS units, SUM(o.amount_total) AS revenue,"
+        "  SUM(o.quantity) AS units, SUM(o.amount_total - o.amount_discount) AS revenue,"
         "  ROW_NUMBER() OVER ("
-        "   PARTITION BY o.currency ORDER BY SUM(o.amount_total) DESC, o.product_id"
+        "   PARTITION BY o.currency ORDER BY SUM(o.amount_total - o.amount_discount) DESC,"
+        " o.product_id"
         "  ) AS rank"
         " FROM orders AS o INDEXED BY orders_by_paid_at"
         " JOIN products AS p ON p.id = o.product_id"

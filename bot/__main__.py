@@ -1,4 +1,8 @@
-"""`python -m bot`: load the configuration, run the shop until SIGTERM or SIGINT."""
+"""`python -m bot`: load the configuration, run the shop until SIGTERM or SIGINT.
+
+bot.launch decides between the shop and the sandbox; the sandbox package (the stand-ins, the
+play page) is imported only once it is chosen, so production never even loads it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import sys
 from bot import logging_setup
 from bot.app import ShopApp, StartupError
 from bot.config import ConfigError, Settings, load_settings
-from sandbox.settings import sandbox_wanted
+from bot.launch import choose_launch
 
 log = logging.getLogger("bot")
 
@@ -36,16 +40,26 @@ async def serve(settings: Settings) -> None:
         await app.stop()
 
 
+def _refused(error: ConfigError, hint: str | None = None) -> int:
+    print(error, file=sys.stderr)
+    if hint:
+        print(hint, file=sys.stderr)
+    return 2
+
+
 def main() -> int:
     try:
-        if sandbox_wanted():  # no credentials at all, or SANDBOX=1
-            from sandbox.run import main as run_sandbox
+        launch = choose_launch()
+    except ConfigError as error:
+        return _refused(error)
+    if launch.sandbox:
+        from sandbox.run import main as run_sandbox
 
-            return run_sandbox()
+        return run_sandbox()
+    try:
         settings = load_settings()
     except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
+        return _refused(error, launch.sandbox_hint)
     logging_setup.configure(
         settings.log_level,
         [

@@ -29,17 +29,17 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.admin_auth import admin_filter, admin_only
 from bot.callbacks import MAX_CALLBACK_BYTES
+from bot.ids import ID_PATTERN, parse_id
 from bot.money import format_money
-from bot.refunds import REFUNDABLE
 from bot.shop import Shop, shop_of
-from bot.texts import admin_button_expired, clip
+from bot.texts import admin_button_expired, charge_note, clip
 from storage import deliveries, orders
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ProductKind, ShippingStage
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 8
-_ORDER_ID = re.compile(r"^#?(\d{1,12})$")
+_ORDER_ID = re.compile(rf"^#?({ID_PATTERN})$")
 
 S = OrderStatus
 
@@ -176,7 +176,7 @@ def detail_text(order: Order, rows: list[Delivery]) -> str:
         f" (id <code>{order.buyer_user_id}</code>)",
         f"Product: {escape(clip(order.product_title, 128))} × {order.quantity}"
         f" (product #{order.product_id}, {order.product_kind.value.replace('_', ' ')})",
-        f"Total: <b>{money(order.amount_total, order.currency)}</b>"
+        f"Total: <b>{money(order.amount_total, order.currency)}</b>{charge_note(order)}"
         f" · refunded: {money(order.amount_refunded, order.currency)}",
         f"Created: {when(order.created_at)} · paid: {when(order.paid_at)}",
         f"Checkout session: <code>{escape(clip(order.checkout_session_id or '—', 100))}</code>",
@@ -265,7 +265,7 @@ def detail_keyboard(order: Order, status_code: str, page: int) -> InlineKeyboard
                 InlineKeyboardButton("📬 Mark delivered", callback_data=data("dv", order.id)),
             ]
         )
-    if order.status in REFUNDABLE and order.payment_intent_id:
+    if order.refundable_amount > 0:
         rows.append([InlineKeyboardButton("↩️ Refund…", callback_data=data("rf", order.id))])
     rows.append(
         [
@@ -335,7 +335,7 @@ async def on_orders_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 def _ids(*parts: str) -> bool:
-    return all(part.isdigit() and len(part) <= 12 for part in parts)
+    return all(parse_id(part) is not None for part in parts)
 
 
 async def edit_query(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:

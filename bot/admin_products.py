@@ -59,6 +59,7 @@ from bot.admin_wizard import (
     category_keyboard,
 )
 from bot.handlers import show_page
+from bot.ids import ID_PATTERN, parse_id
 from bot.shop import Shop, shop_of
 from storage import products, stock
 from storage.models import Product, ProductKind
@@ -68,7 +69,7 @@ DIALOG_TIMEOUT: float | dt.timedelta = dt.timedelta(minutes=15)
 """How long a dialog waits for the admin's next answer (read when `handlers` is called)."""
 
 END = ConversationHandler.END
-_BUTTON = re.compile(r"^ap:([a-z]+)((?::\d{1,12})*)$")
+_BUTTON = re.compile(rf"^ap:([a-z]+)((?::{ID_PATTERN})*)$")
 
 
 def _data(action: str, *args: int) -> str:
@@ -147,9 +148,12 @@ def _price(product: Product) -> str:
 
 
 async def _stock_note(shop: Shop, product: Product) -> str:
+    """Available and reserved apart: reserved items are held by unpaid orders and come back
+    when those are cancelled or expire, so "Sold out" with many reserved is not sold out."""
     if product.kind is not ProductKind.DIGITAL_STOCK:
         return ""
-    return f" · {await stock.available(shop.db.reader, product.id)} in stock"
+    available, reserved = await stock.counts(shop.db.reader, product.id)
+    return f" · {available} available · {reserved} reserved"
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -580,10 +584,11 @@ async def stock_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
     if len(words) == 1 and not any(line.strip() for line in lines):
         await say(message, *await _stock_choices(shop))
         return _stay(context)
-    if len(words) != 2 or not words[1].removeprefix("#").isdigit():
+    product_id = parse_id(words[1].removeprefix("#")) if len(words) == 2 else None
+    if product_id is None:
         await say(message, _STOCK_USAGE)
         return _stay(context)
-    product = await _stock_product(shop, message, int(words[1].removeprefix("#")))
+    product = await _stock_product(shop, message, product_id)
     if product is None:
         return _stay(context)
     if any(line.strip() for line in lines):
@@ -792,7 +797,7 @@ def _dialog(admin: filters.BaseFilter) -> ConversationHandler[ContextTypes.DEFAU
                 *admin_wizard.entry_points(admin),
                 CommandHandler("stock", stock_command, filters=admin),
                 CallbackQueryHandler(admin_only(edit_start), pattern=r"^ap:f:\d+:\d+$"),
-                CallbackQueryHandler(admin_only(stock_chosen), pattern=r"^ap:st:[0-9]{1,12}$"),
+                CallbackQueryHandler(admin_only(stock_chosen), pattern=rf"^ap:st:{ID_PATTERN}$"),
             ],
             states=states,
             fallbacks=[

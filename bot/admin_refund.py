@@ -29,8 +29,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.admin_auth import admin_filter, admin_only
 from bot.admin_orders import STATUS_LABEL, money, order_command_args
+from bot.ids import parse_id
 from bot.money import MAX_AMOUNT, exponent, format_money
-from bot.refunds import REFUNDABLE, RefundRefused, refund_order
+from bot.refunds import RefundRefused, refund_order
 from bot.shop import Shop, shop_of
 from bot.texts import clip
 from storage import orders
@@ -84,25 +85,30 @@ def parse_refund_amount(text: str, currency: str) -> int:
 def _refusal(order: Order | None, order_id: int) -> str | None:
     if order is None:
         return f"There is no order #{order_id}."
-    if order.status not in REFUNDABLE or order.payment_intent_id is None:
+    if order.refundable_amount <= 0:
         return f"Order #{order.id} is {STATUS_LABEL[order.status]}; only paid orders refund."
     return None
 
 
 def confirmation_text(order: Order, amount: int) -> str:
-    remaining = order.amount_total - order.amount_refunded
+    charged = order.amount_charged or 0
     rest = (
         "the whole payment"
-        if amount == order.amount_total
-        else ("everything left" if amount == remaining else "part of the payment")
+        if amount == charged
+        else ("everything left" if amount == order.refundable_amount else "part of the payment")
+    )
+    held = (
+        f"\n⚠️ Not delivered: {escape(clip(order.failure_reason, 300))}"
+        if order.failure_reason and not order.is_paid
+        else ""
     )
     return (
         f"↩️ <b>Refund order #{order.id}?</b>\n"
         f"{escape(clip(order.product_title, 128))} × {order.quantity}\n"
         f"Buyer: {escape(clip(order.buyer_name, 64)) or 'unknown'}"
         f" (id <code>{order.buyer_user_id}</code>)\n"
-        f"Paid {money(order.amount_total, order.currency)}"
-        f" · refunded so far {money(order.amount_refunded, order.currency)}\n\n"
+        f"Paid {money(charged, order.currency)}"
+        f" · refunded so far {money(order.amount_refunded, order.currency)}{held}\n\n"
         f"This gives <b>{money(amount, order.currency)}</b> back to the buyer's card through "
         f"Stripe ({rest}). It cannot be undone."
     )
@@ -134,7 +140,7 @@ async def ask(
     if refusal is not None or order is None:
         await message.reply_text(refusal or "")
         return
-    remaining = order.amount_total - order.amount_refunded
+    remaining = order.refundable_amount
     try:
         amount = (
             remaining if amount_text is None else parse_refund_amount(amount_text, order.currency)
@@ -170,11 +176,14 @@ async def ask(
 
 
 def _outcome_text(order: Order, refunded: int) -> str:
-    state = "refunded" if order.status is OrderStatus.REFUNDED else "partially refunded"
+    state = {
+        OrderStatus.REFUNDED: "refunded",
+        OrderStatus.PARTIALLY_REFUNDED: "partially refunded",
+    }.get(order.status, f"{STATUS_LABEL[order.status]}, partly refunded")
     return (
         f"✅ Refunded {money(refunded, order.currency)} of order #{order.id}; the order is now "
         f"<b>{state}</b> ({money(order.amount_refunded, order.currency)} of "
-        f"{money(order.amount_total, order.currency)}). The buyer is being told."
+        f"{money(order.amount_charged or 0, order.currency)}). The buyer is being told."
     )
 
 
@@ -201,9 +210,10 @@ async def on_refund_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     assert query is not None and query.data is not None
     _, action, arg = query.data.split(":", 2)
     shop = shop_of(context)
-    if action == "rf" and arg.isdigit() and len(arg) <= 12 and isinstance(query.message, Message):
+    order_id = parse_id(arg)
+    if action == "rf" and order_id is not None and isinstance(query.message, Message):
         await query.answer()
-        await ask(shop, context, query.message, int(arg), None)
+        await ask(shop, context, query.message, order_id, None)
     elif action == "ry":
         await _confirm(shop, context, query, arg)
     elif action == "rn":

@@ -40,6 +40,7 @@ from telegram.warnings import PTBUserWarning
 from bot import texts
 from bot.admin_auth import admin_filter, admin_only
 from bot.admin_orders import PAGE_SIZE, data, edit_query, order_command_args, status_label, when
+from bot.ids import ID_PATTERN
 from bot.shop import Shop, shop_of
 from storage import deliveries, orders
 from storage.clock import now
@@ -345,16 +346,18 @@ def _tracking_conversation(admin_ids: frozenset[int]) -> ConversationHandler[Any
         warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
         return ConversationHandler(
             entry_points=[
-                CallbackQueryHandler(admin_only(ask_tracking), pattern=r"^ao:(sh|tr):[0-9]{1,12}$")
+                CallbackQueryHandler(
+                    admin_only(ask_tracking), pattern=rf"^ao:(sh|tr):{ID_PATTERN}$"
+                )
             ],
             states={
                 TRACKING: [
                     MessageHandler(
                         admins & filters.TEXT & ~filters.COMMAND, admin_only(receive_tracking)
                     ),
-                    CallbackQueryHandler(admin_only(no_tracking), pattern=r"^ao:nt:[0-9]{1,12}$"),
+                    CallbackQueryHandler(admin_only(no_tracking), pattern=rf"^ao:nt:{ID_PATTERN}$"),
                     CallbackQueryHandler(
-                        admin_only(cancel_tracking), pattern=r"^ao:sx:[0-9]{1,12}$"
+                        admin_only(cancel_tracking), pattern=rf"^ao:sx:{ID_PATTERN}$"
                     ),
                 ]
             },
@@ -371,6 +374,6 @@ def handlers(admin_ids: frozenset[int]) -> list[BaseHandler[Update, Any, Any]]:
     return [
         _tracking_conversation(admin_ids),
         CommandHandler("ship", admin_only(ship_command), filters=admins),
-        CallbackQueryHandler(admin_only(on_delivered_button), pattern=r"^ao:dv:[0-9]{1,12}$"),
-        CallbackQueryHandler(admin_only(on_old_prompt), pattern=r"^ao:(nt|sx):[0-9]{1,12}$"),
+        CallbackQueryHandler(admin_only(on_delivered_button), pattern=rf"^ao:dv:{ID_PATTERN}$"),
+        CallbackQueryHandler(admin_only(on_old_prompt), pattern=rf"^ao:(nt|sx):{ID_PATTERN}$"),
     ]

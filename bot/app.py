@@ -1,6 +1,7 @@
 """The app factory: wires storage, Stripe, Telegram and the HTTP server, starts and stops them.
 
-One process, one event loop. Start order: database → HTTP server (so /healthz answers 503 while
+One process, one event loop. Start order: the database's one-process lock → database (and, in
+the background, the clock compared with Stripe's) → HTTP server (so /healthz answers 503 while
 we connect) → Telegram (initialize, commands, webhook or polling) → delivery worker → ready.
 Stop runs the same steps backwards, in python-telegram-bot's documented order.
 """
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -17,15 +20,17 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
-from bot import admin, fulfilment, handlers, reconcile
+from bot import admin, cancel, clock_check, fulfilment, handlers, reconcile
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.rate_limiter import SteadyRateLimiter
 from bot.shop import Shop
 from bot.stripe_gateway import StripeGateway
 from storage.db import Database
-from webhooks.ports import ShopPorts
-from webhooks.server import create_app
+from storage.health import WriteProbe
+from storage.lock import DatabaseInUse, ProcessLock
+from webhooks.ports import Health, ShopPorts
+from webhooks.server import HttpServer, create_app, serve
 
 log = logging.getLogger(__name__)
 
@@ -85,18 +90,27 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
 
 class ShopApp:
     def __init__(
-        self, settings: Settings, *, add_routes: Callable[[web.Application], None] | None = None
+        self,
+        settings: Settings,
+        *,
+        add_routes: Callable[[web.Application], None] | None = None,
+        telegram_link_base: str = "https://t.me/",
     ) -> None:
         """`add_routes` may add more routes to the HTTP server before it starts (the sandbox
-        serves its pages beside the shop's, on the same port)."""
+        serves its pages beside the shop's, on the same port, and its own stand-in for t.me
+        links as `telegram_link_base`)."""
         self.settings = settings
         self._add_routes = add_routes
+        self._telegram_link_base = telegram_link_base
         self.application = build_application(settings)
         self.stripe = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
+        self._lock: ProcessLock | None = None
         self.db: Database | None = None
+        self._write_probe: WriteProbe | None = None
+        self._clock_check: asyncio.Task[float | None] | None = None
         self.shop: Shop | None = None
         self.worker: DeliveryWorker | None = None
-        self._runner: web.AppRunner | None = None
+        self._http: HttpServer | None = None
         self._ready = False
         self.port: int | None = None
 
@@ -108,6 +122,8 @@ class ShopApp:
             feed_telegram_update=self._feed_telegram_update,
             health=self._health,
             bot_username=self._bot_username,
+            cancel_checkout=self._cancel_checkout,
+            telegram_link_base=self._telegram_link_base,
         )
 
     async def _handle_stripe_event(self, event: Mapping[str, Any]) -> None:
@@ -120,6 +136,11 @@ class ShopApp:
             return "unknown"
         return await fulfilment.fulfil_session(self.shop, session_id)
 
+    async def _cancel_checkout(self, order: str, token: str) -> str:
+        if self.shop is None:
+            return "unknown"
+        return await cancel.cancel_checkout(self.shop, order, token)
+
     async def _feed_telegram_update(self, data: dict[str, Any]) -> None:
         if not self._ready:
             raise RuntimeError("not ready yet")
@@ -129,9 +150,22 @@ class ShopApp:
             raise ValueError("not a Telegram update") from error
         await self.application.update_queue.put(update)
 
-    async def _health(self) -> dict[str, bool]:
-        database = self.db is not None and await self.db.ping()
-        return {"database": database, "bot": self._ready and self.application.running}
+    async def _health(self) -> Health:
+        """The database must answer and take a write (a probe, at most every few seconds);
+        the bot must be running."""
+        database_problem = await self._database_problem()
+        bot = self._ready and self.application.running
+        problems = [database_problem] if database_problem else []
+        if not bot:
+            problems.append("the bot is not running (starting, stopping or Telegram unreachable)")
+        return Health({"database": database_problem is None, "bot": bot}, tuple(problems))
+
+    async def _database_problem(self) -> str | None:
+        if self.db is None or self._write_probe is None:
+            return "the database is not open yet"
+        if not await self.db.ping():
+            return "the database does not answer reads"
+        return await self._write_probe.problem()
 
     def _bot_username(self) -> str | None:
         try:
@@ -143,7 +177,11 @@ class ShopApp:
     # --- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         settings = self.settings
-        self.db = await Database.open(settings.database_path)
+        self._lock = _lock_database(settings.database_path)  # before migrations touch the file
+        self.db = await _open_database(settings.database_path)
+        self._write_probe = WriteProbe(self.db)
+        # In the background: a slow or unreachable Stripe must not hold up the start.
+        self._clock_check = asyncio.create_task(clock_check.warn_if_skewed(self.stripe))
         server = create_app(
             self._ports(),
             stripe_webhook_secret=settings.stripe_webhook_secret,
@@ -151,11 +189,8 @@ class ShopApp:
         )
         if self._add_routes is not None:
             self._add_routes(server)
-        self._runner = web.AppRunner(server, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, settings.host, settings.port)
-        await site.start()
-        self.port = _bound_port(self._runner, settings.port)
+        self._http = await serve(server, settings.host, settings.port)
+        self.port = self._http.port
         log.info("HTTP server listening on %s:%s", settings.host, self.port)
 
         await self._initialize_bot()
@@ -210,8 +245,8 @@ class ShopApp:
     async def stop(self) -> None:
         """Stop taking work, finish what is in flight, close everything."""
         self._ready = False
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._http is not None:
+            await self._http.close()
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
@@ -220,14 +255,35 @@ class ShopApp:
         if self.worker is not None:
             await self.worker.stop()
         await application.shutdown()
+        if self._clock_check is not None:
+            self._clock_check.cancel()
+            await asyncio.gather(self._clock_check, return_exceptions=True)
         await self.stripe.close()
         if self.db is not None:
             await self.db.close()
+        if self._lock is not None:
+            self._lock.release()
         log.info("stopped")
 
 
-def _bound_port(runner: web.AppRunner, configured: int) -> int:
-    for address in runner.addresses:
-        if isinstance(address, tuple) and len(address) >= 2:
-            return int(address[1])
-    return configured
+def _lock_database(path: Path) -> ProcessLock:
+    """This process's claim on the database file, or a StartupError naming the owner."""
+    try:
+        return ProcessLock.acquire(path)
+    except DatabaseInUse as error:
+        raise StartupError(str(error)) from error
+    except OSError as error:
+        raise StartupError(
+            f"The lock beside the database {path} cannot be taken: {error}"
+        ) from error
+
+
+async def _open_database(path: Path) -> Database:
+    """The shop's database, or a StartupError saying which file is unusable and why."""
+    try:
+        return await Database.open(path)
+    except sqlite3.DatabaseError as error:  # not a database, malformed, cannot be opened
+        raise StartupError(
+            f"The database {path} cannot be used: {error}. Restore it from a backup "
+            "(README: Backups) or point DATABASE_URL at another file."
+        ) from error

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.ids import parse_id
+
 MAX_QUANTITY = 10
 MAX_CALLBACK_BYTES = 64
 
@@ -42,13 +44,13 @@ def encode(action: str, *args: int) -> str:
 
 
 def decode(data: str) -> Callback | None:
-    """Parse callback data; None for anything we did not make (old or forged buttons)."""
+    """Parse callback data; None for anything we did not make (old or forged buttons, ids
+    in anything but ASCII digits)."""
     action, *raw = data.split(":")
-    if _ARITY.get(action) != len(raw) or not all(
-        part.isdigit() and len(part) <= 12 for part in raw
-    ):
+    parsed = [parse_id(part) for part in raw]
+    if _ARITY.get(action) != len(raw) or None in parsed:
         return None
-    args = tuple(int(part) for part in raw)
+    args = tuple(arg for arg in parsed if arg is not None)
     if action in {"qty", "buy"} and not 1 <= args[1] <= MAX_QUANTITY:
         return None
     return Callback(action, args)

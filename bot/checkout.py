@@ -6,20 +6,23 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import aiosqlite
 import stripe
 
 from bot.shop import Shop
 from bot.stripe_gateway import StripeBusy
 from storage import orders, products, stock
 from storage.clock import now
-from storage.models import Order, OrderStatus, ProductKind
+from storage.models import Order, OrderStatus, Product, ProductKind
 
 log = logging.getLogger(__name__)
 
-# Stripe's bounds for expires_at are 30 minutes to 24 hours after creation; keep a minute
-# inside them so the clock drift between us and Stripe cannot push a request outside.
-_MIN_LIFE = 30 * 60 + 60
-_MAX_LIFE = 24 * 60 * 60 - 60
+# Stripe checks expires_at against its own clock: 30 minutes to 24 hours after creation. Keep
+# this far inside both bounds so that a clock up to 5 minutes off ours (the start-up check warns
+# past a minute) cannot push a request outside and fail every Buy.
+CLOCK_SKEW_ALLOWANCE_SECONDS = 5 * 60
+_MIN_LIFE = 30 * 60 + CLOCK_SKEW_ALLOWANCE_SECONDS
+_MAX_LIFE = 24 * 60 * 60 - CLOCK_SKEW_ALLOWANCE_SECONDS
 # A link that expires sooner than this is not offered again; a fresh session is made instead.
 REUSE_MARGIN_SECONDS = 5 * 60
 MAX_OPEN_SESSIONS_PER_BUYER = 5
@@ -39,6 +42,15 @@ class SoldOut(CheckoutRefused):
     def __init__(self, available: int) -> None:
         super().__init__(f"{available} left")
         self.available = available
+
+
+class HoldingTooMany(CheckoutRefused):
+    """The buyer's unpaid orders already hold (nearly) as many units of the product as one
+    buyer may; `room` is how many more they can take now."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__(f"{room} more allowed")
+        self.room = room
 
 
 class TooManyOpen(CheckoutRefused):
@@ -69,14 +81,13 @@ async def start_checkout(
     buyer: Buyer,
     product_id: int,
     quantity: int,
-    on_wait: Callable[[], Awaitable[None]] | None = None,
+    before_stripe: Callable[[], Awaitable[None]] | None = None,
 ) -> Order:
     """Return an order awaiting payment with its Checkout URL, reusing an open one.
 
-    Serialised per buyer, so a double tap cannot create two sessions. `on_wait` runs first while
-    Stripe is throttling us, so the buyer sees that the link is coming. (Our own queue at
-    Stripe's rate is announced in the button's answer instead: a message per waiting buyer
-    would make Telegram's 30 messages/s the bottleneck of a flash sale.)"""
+    Serialised per buyer, so a double tap cannot create two sessions. Every refusal is raised
+    before `before_stripe` runs (then only Stripe can fail), so the caller can answer a refusal
+    in the tap's own answer and otherwise announce the link while Stripe works."""
     if not shop.buy_taps.allow(buyer.user_id):
         raise SlowDown
     async with shop.buyer_locks.hold(buyer.user_id):
@@ -97,27 +108,9 @@ async def start_checkout(
             >= MAX_OPEN_SESSIONS_PER_BUYER
         ):
             raise TooManyOpen
-        async with shop.db.transaction() as tx:
-            order = await orders.create(
-                tx,
-                buyer_user_id=buyer.user_id,
-                buyer_chat_id=buyer.chat_id,
-                buyer_name=buyer.name,
-                product_id=product.id,
-                product_title=product.title,
-                quantity=quantity,
-                unit_amount=product.price_minor,
-                currency=product.currency,
-                expires_at=session_expiry(shop.settings.checkout_expires_minutes, now()),
-                product_kind=product.kind,
-            )
-            if product.kind is ProductKind.DIGITAL_STOCK and not await stock.reserve(
-                tx, product.id, order.id, quantity
-            ):
-                # Raising rolls the order back too: nothing was promised to anyone.
-                raise SoldOut(await stock.available(tx, product.id))
-        if on_wait is not None and shop.stripe.throttled():
-            await on_wait()
+        order = await _new_order(shop, buyer, product, quantity)
+        if before_stripe is not None:
+            await before_stripe()
         try:
             link = await shop.stripe.create_checkout_session(order, product, shop.checkout_settings)
         except StripeBusy as error:
@@ -144,6 +137,41 @@ async def start_checkout(
             updated = await orders.get(tx, order.id)
         assert updated is not None
         return updated
+
+
+async def _new_order(shop: Shop, buyer: Buyer, product: Product, quantity: int) -> Order:
+    """The pending order row, with its stock reserved in the same transaction (all or none)."""
+    async with shop.db.transaction() as tx:
+        order = await orders.create(
+            tx,
+            buyer_user_id=buyer.user_id,
+            buyer_chat_id=buyer.chat_id,
+            buyer_name=buyer.name,
+            product_id=product.id,
+            product_title=product.title,
+            quantity=quantity,
+            unit_amount=product.price_minor,
+            currency=product.currency,
+            expires_at=session_expiry(shop.settings.checkout_expires_minutes, now()),
+            product_kind=product.kind,
+        )
+        if product.kind is ProductKind.DIGITAL_STOCK:
+            # Raising rolls the order back too: nothing was promised to anyone.
+            await _reserve_within_cap(shop, tx, buyer, order, quantity)
+    return order
+
+
+async def _reserve_within_cap(
+    shop: Shop, tx: aiosqlite.Connection, buyer: Buyer, order: Order, quantity: int
+) -> None:
+    """Reserve the order's items, unless the buyer would then hold more of this product in
+    unpaid orders than MAX_RESERVED_PER_BUYER (so one account cannot hold a whole pool)."""
+    held = await stock.reserved_by_buyer(tx, order.product_id, buyer.user_id)
+    cap = shop.settings.max_reserved_per_buyer
+    if held + quantity > cap:
+        raise HoldingTooMany(max(cap - held, 0))
+    if not await stock.reserve(tx, order.product_id, order.id, quantity):
+        raise SoldOut(await stock.available(tx, order.product_id))
 
 
 async def _fail(shop: Shop, order: Order, reason: str) -> None:

@@ -24,15 +24,18 @@ from bot.texts import utf16_len
 __all__ = [
     "ConfigError",
     "Settings",
+    "configured_values",
+    "database_path",
     "load_settings",
+    "parse_bool",
     "read_env_file",
-    "sandbox_requested",
 ]
 
 TelegramMode = Literal["polling", "webhook"]
 
 DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_STRIPE_API_BASE = "https://api.stripe.com"
+DEFAULT_DATABASE = Path("data/shop.db")
 DEFAULT_SHIPPING_COUNTRIES: tuple[str, ...] = ("US", "CA", "GB", "DE", "FR")
 
 _SECRET_FIELDS = frozenset(
@@ -44,8 +47,10 @@ _PLACEHOLDER = "replace-with"
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _STRIPE_KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
-# Telegram delivers webhooks only to these ports (Bot API, setWebhook).
+# Telegram's own Bot API servers deliver webhooks only over https to these ports (setWebhook);
+# a self-hosted Bot API server takes any http(s) URL and port.
 _TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+_TELEGRAM_CLOUD_HOST = "api.telegram.org"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -89,6 +94,7 @@ class Settings:
     shipping_countries: tuple[str, ...]
     checkout_expires_minutes: int
     notify_expired: bool
+    max_reserved_per_buyer: int = 10
     support_contact: str | None = None  # how buyers reach the merchant; None: relay to admins
 
     @property
@@ -303,15 +309,22 @@ def _url_problem(name: str, value: str) -> str | None:
     return None
 
 
+def parse_bool(value: str) -> bool | None:
+    """A yes/no setting: true/false, 1/0, yes/no, on/off in any case; None for anything else."""
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    return None
+
+
 def _bool(reader: _Reader, name: str) -> Callable[[str], bool | None]:
     def parse(value: str) -> bool | None:
-        lowered = value.lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        reader.problem(f"{name} {_shown(value)} is not a yes/no value: use true or false.")
-        return None
+        result = parse_bool(value)
+        if result is None:
+            reader.problem(f"{name} {_shown(value)} is not a yes/no value: use true or false.")
+        return result
 
     return parse
 
@@ -432,18 +445,29 @@ def _merged(
     return env, file_values, problems
 
 
-def sandbox_requested(
+def configured_values(
     environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
-) -> bool:
-    """True when neither TELEGRAM_BOT_TOKEN nor STRIPE_SECRET_KEY is set anywhere.
+) -> tuple[dict[str, str], list[str]]:
+    """Every variable that is set (the environment over `.env`, empty values counting as unset,
+    as `load_settings` reads them), and the problems of a malformed `.env` file.
 
-    The contract says that exact situation starts the sandbox instead of failing, so the entry
-    point asks this before calling `load_settings`; a malformed `.env` is then left for
-    `load_settings` to report.
+    For whoever must look at the configuration before settling on how to start (bot.launch,
+    the sandbox's own settings): one reading, the same rules as the shop's.
     """
-    env, file_values, _ = _merged(environ, env_file)
+    env, file_values, problems = _merged(environ, env_file)
     reader = _Reader(env, file_values)
-    return reader.raw("TELEGRAM_BOT_TOKEN") is None and reader.raw("STRIPE_SECRET_KEY") is None
+    names = {*file_values, *env}
+    values = {name: value for name in names if (value := reader.raw(name)) is not None}
+    return values, problems
+
+
+def database_path(url: str) -> Path:
+    """The SQLite file a DATABASE_URL names; ConfigError says what is wrong with the URL."""
+    reader = _Reader({}, {})
+    path = _database_path(reader, url.strip())
+    if path is None:
+        raise ConfigError(reader.problems)
+    return path
 
 
 def load_settings(
@@ -529,10 +553,14 @@ def load_settings(
                 "PUBLIC_BASE_URL still holds the placeholder from .env.example; "
                 "give this server's public address."
             )
-        elif telegram_mode == "webhook":
+        elif telegram_mode == "webhook" and _is_telegram_cloud(telegram_api_base_url):
             parts = urlsplit(public_base_url)
             if parts.scheme != "https":
-                r.problem("PUBLIC_BASE_URL must use https:// when TELEGRAM_MODE is webhook.")
+                r.problem(
+                    "PUBLIC_BASE_URL must use https:// when TELEGRAM_MODE is webhook "
+                    "(Telegram's servers deliver webhooks only over https; a self-hosted "
+                    "Bot API server in TELEGRAM_API_BASE_URL also takes http://)."
+                )
             elif parts.port is not None and parts.port not in _TELEGRAM_WEBHOOK_PORTS:
                 r.problem(
                     f"PUBLIC_BASE_URL uses port {parts.port}, but Telegram delivers webhooks "
@@ -548,7 +576,7 @@ def load_settings(
     if admin_raw is not None:
         admin_ids = _admin_ids(r, admin_raw) or frozenset()
 
-    database_path = r.parsed("DATABASE_URL", Path("data/shop.db"), lambda v: _database_path(r, v))
+    database_path = r.parsed("DATABASE_URL", DEFAULT_DATABASE, lambda v: _database_path(r, v))
 
     def currency(value: str) -> str | None:
         code = value.lower()
@@ -582,6 +610,11 @@ def load_settings(
         ),
     )
     notify_expired = r.parsed("NOTIFY_EXPIRED", True, _bool(r, "NOTIFY_EXPIRED"))
+    max_reserved = r.parsed(
+        "MAX_RESERVED_PER_BUYER",
+        10,
+        _int_in(r, "MAX_RESERVED_PER_BUYER", 1, 100_000, " (units of one product per buyer)"),
+    )
     support_contact = r.parsed("SUPPORT_CONTACT", None, lambda v: _support_contact(r, v))
 
     if r.problems:
@@ -607,11 +640,32 @@ def load_settings(
         shipping_countries=shipping,
         checkout_expires_minutes=expires,
         notify_expired=notify_expired,
+        max_reserved_per_buyer=max_reserved,
         support_contact=support_contact,
     )
+
+
+def _is_telegram_cloud(api_base_url: str) -> bool:
+    """Whether the Bot API server is Telegram's own, whose webhook rules (https, four ports)
+    bind us; a self-hosted Bot API server accepts plain http and any port."""
+    return urlsplit(api_base_url).hostname == _TELEGRAM_CLOUD_HOST
 
 
 def _derived_webhook_secret(token: str) -> str:
     """Stable across restarts and replicas without one more variable to set, yet not the token
     itself, which must never travel in a header."""
     return hashlib.sha256(f"tg-webhook:{token}".encode()).hexdigest()[:48]
+
+
+def configured_database_path(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Path:
+    """DATABASE_URL's file alone (environment first, then `.env`), for tools such as
+    `python -m storage.backup` that need the database but none of the credentials."""
+    env, file_values, file_problems = _merged(environ, env_file)
+    r = _Reader(env, file_values)
+    r.problems.extend(file_problems)
+    path = r.parsed("DATABASE_URL", DEFAULT_DATABASE, lambda v: _database_path(r, v))
+    if r.problems:
+        raise ConfigError(r.problems)
+    return path

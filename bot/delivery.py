@@ -13,9 +13,17 @@ import logging
 
 from telegram import Bot, InlineKeyboardMarkup
 
-from bot import keyboards, texts
+from bot import keyboards, order_message, texts
 from bot.sale_alerts import SaleAlerts
-from bot.telegram_sender import Outcome, Result, backoff_seconds, edit_text, send_text
+from bot.telegram_sender import (
+    Outcome,
+    Result,
+    backoff_seconds,
+    delivery_priority,
+    edit_text,
+    send_text,
+    sending_as,
+)
 from storage import deliveries, orders, products, stock
 from storage.clock import now
 from storage.db import Database
@@ -87,7 +95,8 @@ class DeliveryWorker:
     async def _deliver_guarded(self, delivery: Delivery) -> None:
         async with self._limit:
             try:
-                await self._deliver(delivery)
+                with sending_as(delivery_priority(delivery.kind)):
+                    await self._deliver(delivery)
             except Exception as error:
                 log.exception("delivery %s failed unexpectedly", delivery.id)
                 async with self._db.transaction() as tx:
@@ -103,6 +112,8 @@ class DeliveryWorker:
         assert order is not None, "foreign key guarantees the order"
         if delivery.kind is DeliveryKind.GOODS:
             outcome = await self._send_goods(order)
+        elif delivery.kind is DeliveryKind.ORDER_MESSAGE:
+            outcome = await self._edit_order_message(order)
         else:
             text, markup = await self._render(delivery, order)
             outcome = await send_text(self._bot, delivery.chat_id, text, markup)
@@ -123,6 +134,7 @@ class DeliveryWorker:
         plain = {
             DeliveryKind.SHIPPED_NOTICE: texts.shipped_notice,
             DeliveryKind.PROCESSING_NOTICE: texts.processing_notice,
+            DeliveryKind.HELD_NOTICE: texts.held_notice,
         }
         if kind in plain:
             return plain[kind](order), None
@@ -132,10 +144,22 @@ class DeliveryWorker:
             return texts.tracking_notice(order, delivery.detail), None
         return texts.problem_alert(order, delivery.detail), None
 
-    async def _send_goods(self, order: Order) -> Outcome:
+    async def _current_order_message(self, order: Order) -> tuple[str, InlineKeyboardMarkup | None]:
         product = await products.get(self._db.reader, order.product_id)
         items = await stock.items_of(self._db.reader, order.id)
-        receipt = texts.receipt(order, product, items)
+        return order_message.render(order, product, items)
+
+    async def _edit_order_message(self, order: Order) -> Outcome:
+        """Bring the order's own message up to the order's state; a message the buyer deleted
+        (or none at all) leaves nothing to edit, which is done too."""
+        if order.message_id is None:
+            return Outcome(Result.SENT)
+        text, markup = await self._current_order_message(order)
+        outcome = await edit_text(self._bot, order.buyer_chat_id, order.message_id, text, markup)
+        return Outcome(Result.SENT) if outcome.result is Result.GONE else outcome
+
+    async def _send_goods(self, order: Order) -> Outcome:
+        receipt, _ = await self._current_order_message(order)
         outcome = Outcome(Result.GONE)
         if order.message_id is not None:
             outcome = await edit_text(self._bot, order.buyer_chat_id, order.message_id, receipt)

@@ -24,13 +24,16 @@ from bot.callbacks import decode
 from bot.checkout import (
     Buyer,
     CheckoutRefused,
+    HoldingTooMany,
     ProductUnavailable,
     SlowDown,
     SoldOut,
     TooManyOpen,
     start_checkout,
 )
+from bot.ids import ID_PATTERN
 from bot.shop import Shop, shop_of
+from bot.telegram_sender import Priority, sending_as
 from storage import deliveries, orders, products, stock
 from storage.models import DeliveryKind, Product, ProductKind
 
@@ -40,7 +43,7 @@ CATALOG_PAGE_SIZE = 8
 ORDERS_PAGE_SIZE = 5
 # Buyer buttons: everything else (admin buttons) is left to the admin handlers.
 BUYER_BUTTONS = re.compile(r"^(cat|cc|prod|qty|max|buy|ord|again|noop)(:|$)")
-_PRODUCT_PAYLOAD = re.compile(r"^p_(\d{1,12})$")
+_PRODUCT_PAYLOAD = re.compile(rf"^p_({ID_PATTERN})$")
 
 
 def _buyer(user: User, chat_id: int) -> Buyer:
@@ -95,11 +98,12 @@ async def _catalog_page(
     if not groups:
         return texts.catalog_empty(), None
     if group is None and len(groups) > 1:
-        return texts.categories_header(), keyboards.categories(groups)
-    category = None
-    if group is not None:
-        anchor = await products.get(shop.db.reader, group)
-        category = (anchor.category or "") if anchor else None
+        return _categories(groups)
+    anchor = await products.get(shop.db.reader, group) if group is not None else None
+    if group is not None and (anchor is None or not anchor.listed):
+        # A stale or forged button: a hidden product must not reveal its category's name.
+        return await _catalog_page(shop, 0) if len(groups) == 1 else _categories(groups)
+    category = (anchor.category or "") if anchor else None
     total = await products.count_active(shop.db.reader, category=category)
     pages = max(math.ceil(total / CATALOG_PAGE_SIZE), 1)
     page = min(page, pages - 1)
@@ -108,6 +112,10 @@ async def _catalog_page(
     )
     header = texts.catalog_header(page, pages, category)
     return header, keyboards.catalog(items, page, pages, group=group if len(groups) > 1 else None)
+
+
+def _categories(groups: list[tuple[str, int, int]]) -> tuple[str, InlineKeyboardMarkup]:
+    return texts.categories_header(), keyboards.categories(groups)
 
 
 async def _orders_page(
@@ -124,7 +132,7 @@ async def _orders_page(
 
 async def send_product_card(shop: Shop, message: Message, product_id: int) -> None:
     product = await products.get(shop.db.reader, product_id)
-    if product is None or not product.active or product.archived:
+    if product is None or not product.listed:
         await message.reply_text(texts.product_unavailable())
         return
     left = await _stock_left(shop, product)
@@ -214,7 +222,7 @@ async def _change_quantity(
     shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
 ) -> None:
     product = await products.get(shop.db.reader, product_id)
-    if product is None or not product.active or product.archived:
+    if product is None or not product.listed:
         await query.answer(texts.product_unavailable(), show_alert=True)
         return
     await query.answer()
@@ -241,39 +249,73 @@ async def _at_most(shop: Shop, query: CallbackQuery, product_id: int) -> None:
 async def _buy(
     shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
 ) -> None:
-    """Buy → (a "preparing…" message when Stripe is busy) → the order message with Pay."""
-    wait = shop.stripe.estimated_wait()
-    try:
-        await query.answer(
-            "Preparing your payment link…"
-            if wait < 3
-            else f"Lots of buyers right now — your payment link comes in about {wait:.0f} s."
-        )
-    except BadRequest:  # a tap Telegram re-sent after a restart: answered already; go on
-        log.info("buy tap %s was answered before", query.id)
+    """Buy → the order message with Pay. A refusal is the tap's own answer (an alert, which
+    costs no chat message); while Stripe is busy a "preparing…" message holds the place."""
+    answered: list[bool] = []
     placeholder: list[Message] = []
 
-    async def show_waiting() -> None:
-        placeholder.append(await message.reply_text(texts.preparing_link()))
+    async def before_stripe() -> None:
+        wait = shop.stripe.estimated_wait()
+        answered.append(
+            await _answer_tap(
+                query,
+                "Preparing your payment link…"
+                if wait < 3
+                else f"Lots of buyers right now — your payment link comes in about {wait:.0f} s.",
+            )
+        )
+        if shop.stripe.throttled():
+            placeholder.append(await message.reply_text(texts.preparing_link()))
 
     try:
         order = await start_checkout(
-            shop, _buyer(query.from_user, message.chat.id), product_id, quantity, show_waiting
+            shop, _buyer(query.from_user, message.chat.id), product_id, quantity, before_stripe
         )
     except CheckoutRefused as refusal:
-        await _say_or_edit(placeholder, message, _refusal_text(refusal))
+        await _refuse(query, message, placeholder, _refusal_text(refusal), answered=bool(answered))
         return
+    except Exception:
+        if not answered:  # stop the spinner; on_error tells the buyer what happened
+            await _answer_tap(query)
+        raise
+    if not answered:  # an open link was found again: no Stripe call, nothing announced yet
+        await _answer_tap(query)
     text, markup = texts.pay_message(order), keyboards.pay(order)
-    if placeholder:
-        sent = await placeholder[0].edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        message_id = sent.message_id if isinstance(sent, Message) else placeholder[0].message_id
-    else:
-        sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        message_id = sent.message_id
+    with sending_as(Priority.GOODS):
+        if placeholder:
+            sent = await placeholder[0].edit_text(
+                text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+            message_id = sent.message_id if isinstance(sent, Message) else placeholder[0].message_id
+        else:
+            sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            message_id = sent.message_id
     async with shop.db.transaction() as tx:
         # The first pay message stays the order's own: the goods are edited into it, so a
         # second one (a double tap reusing the session) must not move the delivery elsewhere.
         await orders.claim_message(tx, order.id, message_id)
+
+
+async def _answer_tap(query: CallbackQuery, text: str | None = None, alert: bool = False) -> bool:
+    """Answer the button's query (its spinner, or a toast/alert with `text`); False when it
+    could not be answered any more (answered before a restart, or too old)."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as error:
+        log.info("buy tap %s not answered: %s", query.id, error.message)
+        return False
+    return True
+
+
+async def _refuse(
+    query: CallbackQuery, message: Message, placeholder: list[Message], text: str, *, answered: bool
+) -> None:
+    """Say why there is no link: in the tap's own alert when it is still unanswered, else (only
+    Stripe failed after the tap was answered) as a message, last in Telegram's queue."""
+    if not answered and await _answer_tap(query, text, alert=True):
+        return
+    with sending_as(Priority.REFUSAL):
+        await _say_or_edit(placeholder, message, text)
 
 
 def _refusal_text(refusal: CheckoutRefused) -> str:
@@ -283,6 +325,8 @@ def _refusal_text(refusal: CheckoutRefused) -> str:
         return texts.product_unavailable()
     if isinstance(refusal, TooManyOpen):
         return texts.too_many_open()
+    if isinstance(refusal, HoldingTooMany):
+        return texts.holding_too_many(refusal.room)
     if isinstance(refusal, SlowDown):
         return texts.slow_down()
     return texts.checkout_failed()

@@ -1,15 +1,23 @@
-"""Telegram's ~30 messages/s as one evenly spaced schedule that a RetryAfter moves as a whole.
+"""Telegram's ~30 messages/s as one evenly spaced schedule, served by priority, that a
+RetryAfter moves as a whole.
 
 PTB's AIORateLimiter is a bucket on top of a rate: waves leave within milliseconds, the next
 requests get 429, and requests that took a slot during the pause all leave together when it
 ends — one 429 became a cycle delivering at 0.66–0.77 of the limit (bench/FINDINGS.md §3).
-Here every chat request takes the next slot of a single schedule; a RetryAfter pushes the
-schedule past the pause, and a request whose slot fell inside the pause queues again behind it.
+Here a chat request leaves at once when the schedule is free; otherwise it waits, and each slot
+as it comes (never inside a pause) goes to the waiting request of the highest priority, oldest
+first (bot.telegram_sender.Priority: goods and payment links, then notices, then refusals). So a
+flood of refusals or notices delays no buyer's goods by more than one slot. A refusal identical
+to one still waiting (same method, chat and text) is not queued again: it shares that one's
+result. Requests without a chat (answerCallbackQuery, getUpdates…) are not messages and take no
+slot — Telegram's 30/s is about messages — they only wait out a pause.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
 import itertools
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -18,10 +26,13 @@ from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.telegram_sender import retry_after_seconds
+from bot.telegram_sender import Priority, current_priority, retry_after_seconds
 
 MESSAGES_PER_SECOND = 28  # 29 left 34 ms of margin: two bunched arrivals gave 2 × 429
 PAUSE_MARGIN_SECONDS = 0.1
+
+Result = bool | JSONDict | list[JSONDict]
+_Waiter = tuple[Priority, int, "asyncio.Future[None]"]
 
 
 class SteadyRateLimiter(BaseRateLimiter[int]):
@@ -30,39 +41,100 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
         self._max_retries = max_retries
         self._next_slot = 0.0
         self._paused_until = 0.0
+        self._waiting: list[_Waiter] = []
+        self._order = itertools.count()
+        self._granter: asyncio.Task[None] | None = None
+        self._queued_refusals: dict[tuple[str, object, object], asyncio.Future[Result]] = {}
 
     async def initialize(self) -> None:
         """Nothing to set up: the schedule starts empty."""
 
     async def shutdown(self) -> None:
-        """Nothing to release."""
+        """Stop handing out slots; requests still waiting are cancelled."""
+        if self._granter is not None:
+            self._granter.cancel()
+        for _, _, waiter in self._waiting:
+            waiter.cancel()
+        self._waiting.clear()
 
-    async def _take_slot(self) -> None:
+    async def _take_slot(self, priority: Priority) -> None:
         loop = asyncio.get_running_loop()
-        while True:
+        moment = loop.time()
+        if not self._waiting and moment >= max(self._next_slot, self._paused_until):
+            self._next_slot = moment + self._interval
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), waiter))
+        if self._granter is None or self._granter.done():
+            self._granter = asyncio.create_task(self._grant_slots(), name="telegram-send-slots")
+        await waiter
+
+    async def _grant_slots(self) -> None:
+        """Hand each slot, when it comes and no pause covers it, to the first waiter."""
+        loop = asyncio.get_running_loop()
+        while self._waiting:
             moment = loop.time()
-            slot = max(self._next_slot, moment, self._paused_until)
-            self._next_slot = slot + self._interval
-            if slot > moment:
-                await asyncio.sleep(slot - moment)
-            if loop.time() >= self._paused_until:
-                return  # else a pause began while we waited: queue again behind it
+            due = max(self._next_slot, self._paused_until)
+            if due > moment:
+                await asyncio.sleep(due - moment)
+                continue  # a RetryAfter may have moved the schedule meanwhile
+            _, _, waiter = heapq.heappop(self._waiting)
+            if waiter.done():  # its request was cancelled while waiting
+                continue
+            self._next_slot = moment + self._interval
+            waiter.set_result(None)
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        callback: Callable[..., Coroutine[Any, Any, Result]],
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: int | None,
-    ) -> bool | JSONDict | list[JSONDict]:
-        """Messages (requests with a chat) take a slot; others only wait out a pause."""
+    ) -> Result:
+        """Messages (requests with a chat) take a slot by priority; others only wait out a
+        pause; a refusal repeating one still queued shares its result."""
+        priority = current_priority()
+        if priority is not Priority.REFUSAL or data.get("chat_id") is None:
+            return await self._send(callback, args, kwargs, data, rate_limit_args, priority)
+        key = (endpoint, data.get("chat_id"), data.get("text"))
+        queued = self._queued_refusals.get(key)
+        if queued is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                return await asyncio.shield(queued)
+            if not queued.cancelled():
+                raise asyncio.CancelledError  # this request itself was cancelled
+        shared: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        shared.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._queued_refusals[key] = shared
+        try:
+            result = await self._send(callback, args, kwargs, data, rate_limit_args, priority)
+            shared.set_result(result)
+            return result
+        except Exception as error:
+            shared.set_exception(error)
+            raise
+        finally:
+            if not shared.done():
+                shared.cancel()  # cancelled: a repeat waiting on it sends its own
+            if self._queued_refusals.get(key) is shared:
+                del self._queued_refusals[key]
+
+    async def _send(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+        priority: Priority,
+    ) -> Result:
         retries = self._max_retries if rate_limit_args is None else rate_limit_args
         loop = asyncio.get_running_loop()
         for attempt in itertools.count():
             if data.get("chat_id") is not None:
-                await self._take_slot()
+                await self._take_slot(priority)
             else:
                 await asyncio.sleep(max(self._paused_until - loop.time(), 0))
             try:

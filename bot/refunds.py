@@ -14,6 +14,8 @@ from typing import Any
 import aiosqlite
 import stripe
 
+from bot import order_message
+from bot.ids import parse_id
 from bot.money import format_money
 from bot.shop import Shop
 from storage import deliveries, events, orders
@@ -21,8 +23,6 @@ from storage import refunds as refund_log
 from storage.models import PAID_STATES, DeliveryKind, Order, OrderStatus
 
 log = logging.getLogger(__name__)
-
-REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED})
 
 
 class RefundRefused(Exception):
@@ -38,27 +38,36 @@ class RefundDone:
 async def apply_refunded_total(tx: aiosqlite.Connection, order: Order, refunded_total: int) -> bool:
     """Bring the order up to Stripe's refunded total; tell the buyer once per new total.
 
-    A refund that overtakes the payment's own events is remembered on the unpaid order and
-    applied when the payment is recorded, so any arrival order ends in the same state."""
-    total = min(refunded_total, order.amount_total)
-    if order.status not in PAID_STATES:
+    A refund that overtakes the payment's own events is remembered on the order and applied
+    when the payment is recorded, so any arrival order ends in the same state. A payment that
+    was recorded but not delivered (it did not match the order) refunds the same way."""
+    if order.amount_charged is None:  # the payment itself is not recorded yet
+        total = min(refunded_total, order.amount_total)
         if total <= order.amount_refunded:
             return False
         await orders.update(tx, order.id, amount_refunded=total)
         return True
-    status = OrderStatus.REFUNDED if total >= order.amount_total else OrderStatus.PARTIALLY_REFUNDED
-    if total <= 0 or (total == order.amount_refunded and order.status is status):
+    total = min(refunded_total, order.amount_charged)
+    if total <= 0 or total < order.amount_refunded:
         return False
-    if total < order.amount_refunded:
+    if total >= order.amount_charged:
+        status = OrderStatus.REFUNDED
+    elif order.status in PAID_STATES:
+        status = OrderStatus.PARTIALLY_REFUNDED
+    else:
+        status = order.status  # an undelivered payment, partly given back: it stays failed
+    if total == order.amount_refunded and order.status is status:
         return False
-    if not await orders.transition(tx, order, status, amount_refunded=total):
+    if status is order.status and order.status not in PAID_STATES:
+        await orders.update(tx, order.id, amount_refunded=total)
+    elif not await orders.transition(tx, order, status, amount_refunded=total):
         log.warning("order %s: refund to %s not applied from %s", order.id, total, order.status)
         return False
     what = (
         "fully refunded"
         if status is OrderStatus.REFUNDED
         else f"refunded {format_money(total, order.currency)} of "
-        f"{format_money(order.amount_total, order.currency)}"
+        f"{format_money(order.amount_charged, order.currency)}"
     )
     await deliveries.enqueue(
         tx,
@@ -68,6 +77,7 @@ async def apply_refunded_total(tx: aiosqlite.Connection, order: Order, refunded_
         chat_id=order.buyer_chat_id,
         detail=what,
     )
+    await order_message.owe_edit(tx, order, f"refunded:{total}")
     return True
 
 
@@ -111,10 +121,10 @@ async def _order_of_intent(shop: Shop, intent: str) -> int | None:
         if error.http_status == 404:
             return None
         raise
-    raw, ref = metadata.get("order_id", ""), metadata.get("order_ref")
-    if not raw.isdigit():
+    order_id, ref = parse_id(metadata.get("order_id")), metadata.get("order_ref")
+    if order_id is None:
         return None
-    order = await orders.get(shop.db.reader, int(raw))
+    order = await orders.get(shop.db.reader, order_id)
     return order.id if order is not None and order.ref == ref else None
 
 
@@ -125,9 +135,9 @@ async def refund_order(
     order = await orders.get(shop.db.reader, order_id)
     if order is None:
         raise RefundRefused(f"There is no order #{order_id}.")
-    if order.status not in REFUNDABLE or order.payment_intent_id is None:
+    remaining = order.refundable_amount
+    if remaining <= 0 or order.payment_intent_id is None:
         raise RefundRefused(f"Order #{order.id} is {order.status.value}; only paid orders refund.")
-    remaining = order.amount_total - order.amount_refunded
     wanted = remaining if amount is None else amount
     if not 0 < wanted <= remaining:
         raise RefundRefused(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -13,6 +13,7 @@ from telegram import Bot
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
+from bot.recent_calls import RecentCalls
 from bot.stripe_gateway import CheckoutSettings, StripeGateway
 from storage.db import Database
 
@@ -39,27 +40,50 @@ class KeyedLocks:
 
 
 class RateWindow:
-    """At most `limit` events per key in any `seconds`-long window (Buy taps per buyer)."""
+    """At most `limit` events per key in any `seconds`-long window (Buy taps per buyer).
 
-    def __init__(self, limit: int, seconds: float) -> None:
-        self._limit, self._seconds = limit, seconds
-        self._events: dict[int, deque[float]] = {}
+    O(1) per event, however many keys are active: each key keeps at most `limit` times, and the
+    keys sit in the order they were last seen, so the idle ones are forgotten from the front of
+    that order as time passes instead of by scanning every key (which made a flash sale of
+    20,000 buyers cost seconds of event-loop CPU)."""
+
+    def __init__(
+        self, limit: int, seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limit, self._seconds, self._clock = limit, seconds, clock
+        self._events: OrderedDict[int, deque[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        """Keys remembered: those seen within the last `seconds`, and no others."""
+        return len(self._events)
 
     def allow(self, key: int) -> bool:
-        moment = time.monotonic()
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= moment - self._seconds:
+        moment = self._clock()
+        horizon = moment - self._seconds
+        self._forget_idle(horizon)
+        events = self._events.get(key)
+        if events is None:
+            events = self._events[key] = deque()
+        else:
+            self._events.move_to_end(key)
+        while events and events[0] <= horizon:
             events.popleft()
         if len(events) >= self._limit:
             return False
         events.append(moment)
-        if len(self._events) > 10_000:  # forget idle buyers now and then
-            for idle in [k for k, v in self._events.items() if not v or v[-1] < moment - 60]:
-                del self._events[idle]
         return True
+
+    def _forget_idle(self, horizon: float) -> None:
+        """Drop keys, oldest-seen first, whose every event has left the window."""
+        while self._events:
+            key, events = next(iter(self._events.items()))
+            if events and events[-1] > horizon:
+                return
+            del self._events[key]
 
 
 BUY_TAPS_PER_MINUTE = 10
+SESSION_LOOKUP_SECONDS = 5.0
 
 
 @dataclass
@@ -71,6 +95,10 @@ class Shop:
     wake_outbox: Callable[[], None]
     buyer_locks: KeyedLocks = field(default_factory=KeyedLocks)
     buy_taps: RateWindow = field(default_factory=lambda: RateWindow(BUY_TAPS_PER_MINUTE, 60))
+    # Stripe look-ups the buyer's pages make (/success, /cancel), one per session per window.
+    session_lookups: RecentCalls[None] = field(
+        default_factory=lambda: RecentCalls(SESSION_LOOKUP_SECONDS)
+    )
 
     @property
     def checkout_settings(self) -> CheckoutSettings:
@@ -78,6 +106,7 @@ class Shop:
             public_base_url=self.settings.public_base_url,
             allow_promotion_codes=self.settings.allow_promotion_codes,
             shipping_countries=self.settings.shipping_countries,
+            cancel_key=self.settings.stripe_webhook_secret.encode(),
         )
 
 

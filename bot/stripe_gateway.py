@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
 import stripe
@@ -48,6 +51,16 @@ class CheckoutSettings:
     public_base_url: str
     allow_promotion_codes: bool
     shipping_countries: tuple[str, ...]
+    # Signs each order's cancel link (a server secret: STRIPE_WEBHOOK_SECRET).
+    cancel_key: bytes = field(default=b"", repr=False)
+
+
+def cancel_token(key: bytes, order_ref: str) -> str:
+    """The secret only the buyer's own cancel link carries, so a guessed or copied
+    `/cancel?order=N` cannot end someone else's order. Derived (HMAC of the order's random
+    ref) rather than stored: the same for every retry of the session's creation, and nothing
+    to migrate. Compare it with `hmac.compare_digest`."""
+    return hmac.new(key, f"cancel-link:{order_ref}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -154,18 +167,48 @@ class StripeGateway:
         intent = await self._client.v1.payment_intents.retrieve_async(payment_intent_id)
         return str(intent.status)
 
+    async def expire_checkout_session(self, session_id: str) -> stripe.checkout.Session:
+        """Close an open session so it can no longer be paid. Stripe refuses (InvalidRequestError)
+        a session that is not `open` any more: completed (perhaps paid) or already expired."""
+        return await self._client.v1.checkout.sessions.expire_async(session_id)
+
     async def retrieve_checkout_session(self, session_id: str) -> stripe.checkout.Session:
         return await self._client.v1.checkout.sessions.retrieve_async(session_id)
 
-    async def list_checkout_sessions(
-        self, created_since: int, page_size: int = 100
-    ) -> AsyncGenerator[dict[str, Any], None]:
-        """Every Checkout Session created since `created_since` (Unix time), newest first, as
-        plain dicts, fetched page by page as the caller goes — so a caller that stops early
-        (a 429) has not paid for pages it never used."""
+    async def clock_offset(self) -> float | None:
+        """Seconds this machine's clock runs ahead of Stripe's (negative: behind), from the
+        `Date` header of the cheapest read there is; None when the answer carried no date.
+        Good to a second or so: enough to catch a clock minutes off."""
+        sent = time.time()
+        # Sessions created from now on: an empty page, and no list of old sessions asked for.
         page = await self._client.v1.checkout.sessions.list_async(
-            {"created": {"gte": created_since}, "limit": page_size}
+            {"limit": 1, "created": {"gte": int(sent)}}
         )
+        received = time.time()
+        response = page.last_response
+        headers = response.headers if response is not None else {}
+        date = next((value for name, value in headers.items() if name.lower() == "date"), None)
+        try:
+            stripe_time = parsedate_to_datetime(date).timestamp() if date else None
+        except (TypeError, ValueError):
+            stripe_time = None
+        # The header is whole seconds, truncated: Stripe's clock read somewhere in that second.
+        return None if stripe_time is None else (sent + received) / 2 - (stripe_time + 0.5)
+
+    async def list_checkout_sessions(
+        self, created_since: int, page_size: int = 100, *, status: str | None = None
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """Every Checkout Session created since `created_since` (Unix time), only those in
+        `status` when given (open, complete, expired), newest first, as plain dicts, fetched
+        page by page as the caller goes — so a caller that stops early (a 429) has not paid for
+        pages it never used."""
+        params: stripe.params.checkout.SessionListParams = {
+            "created": {"gte": created_since},
+            "limit": page_size,
+        }
+        if status is not None:
+            params["status"] = cast(Any, status)
+        page = await self._client.v1.checkout.sessions.list_async(params)
         async for session in page.auto_paging_iter():
             yield session.to_dict()
 
@@ -197,7 +240,9 @@ def checkout_session_params(
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata},
         "success_url": f"{base}/success?session_id={{CHECKOUT_SESSION_ID}}",
-        "cancel_url": f"{base}/cancel?order={order.id}",
+        "cancel_url": (
+            f"{base}/cancel?order={order.id}&token={cancel_token(settings.cancel_key, order.ref)}"
+        ),
         "expires_at": order.expires_at,
         "allow_promotion_codes": settings.allow_promotion_codes,
     }

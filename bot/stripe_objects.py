@@ -2,6 +2,8 @@
 
 Events arrive as untrusted JSON (signed, but for a schema we do not control), so every field is
 type-checked here and anything that is not what we expect raises ValueError — a 400, not a crash.
+Fields that moved between API versions are read in every shape Stripe has used, so an endpoint
+left on an older version (or `stripe listen` without `--latest`) loses nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from bot.ids import parse_id
+
+_LARGEST_AMOUNT = 2**63 - 1  # SQLite's INTEGER
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,28 @@ class SessionFacts:
     payment_intent: str | None
     livemode: bool
     shipping_address: str | None = None
+    amount_subtotal: int | None = None
+    # From `total_details`: what explains the difference between subtotal and total.
+    amount_discount: int = 0
+    amount_shipping: int = 0
+    amount_tax: int = 0
+
+    @property
+    def ours(self) -> bool:
+        """Whether the session carries our order reference at all (whether it matches one of
+        our orders is for the caller to check against the order)."""
+        return self.order_id is not None and self.order_ref is not None
+
+    @property
+    def adds_up(self) -> bool:
+        """Whether Stripe's figures agree with each other: total = subtotal - discount +
+        shipping + tax (Stripe's own identity for a Checkout Session)."""
+        if self.amount_total is None or self.amount_subtotal is None:
+            return False
+        explained = (
+            self.amount_subtotal - self.amount_discount + self.amount_shipping + self.amount_tax
+        )
+        return explained == self.amount_total
 
 
 def session_facts(obj: Mapping[str, Any]) -> SessionFacts:
@@ -34,31 +62,47 @@ def session_facts(obj: Mapping[str, Any]) -> SessionFacts:
     metadata = obj.get("metadata") or {}
     if not isinstance(metadata, Mapping):
         raise ValueError("metadata is not an object")
-    raw_order = metadata.get("order_id")
-    order_id = int(raw_order) if isinstance(raw_order, str) and raw_order.isdigit() else None
     intent = obj.get("payment_intent")
     if isinstance(intent, Mapping):  # expanded
         intent = intent.get("id")
-    amount = obj.get("amount_total")
+    details = obj.get("total_details")
+    details = details if isinstance(details, Mapping) else {}
     return SessionFacts(
         session_id=obj["id"],
-        order_id=order_id,
+        order_id=parse_id(metadata.get("order_id")),
         order_ref=_str_or_none(metadata.get("order_ref")),
         status=_str_or_none(obj.get("status")),
         payment_status=_str_or_none(obj.get("payment_status")),
-        amount_total=amount if isinstance(amount, int) else None,
+        amount_total=_amount(obj.get("amount_total")),
         currency=_str_or_none(obj.get("currency")),
         payment_intent=_str_or_none(intent),
         livemode=bool(obj.get("livemode")),
         shipping_address=_shipping_address(obj),
+        amount_subtotal=_amount(obj.get("amount_subtotal")),
+        amount_discount=_amount(details.get("amount_discount")) or 0,
+        amount_shipping=_amount(details.get("amount_shipping")) or 0,
+        amount_tax=_amount(details.get("amount_tax")) or 0,
     )
 
 
-def _shipping_address(obj: Mapping[str, Any]) -> str | None:
-    """The collected shipping address as lines for people (API 2026: collected_information)."""
+def _shipping_details(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The collected name and address in whichever shape the event's API version uses:
+    `collected_information.shipping_details` (2025-02-24.acacia and later, the only one since
+    2025-03-31.basil), top-level `shipping_details` (2022-08-01 to acacia) or `shipping`
+    (before 2022-08-01). All three hold the same {name, address}."""
     collected = obj.get("collected_information")
-    details = collected.get("shipping_details") if isinstance(collected, Mapping) else None
-    if not isinstance(details, Mapping):
+    candidates = [
+        collected.get("shipping_details") if isinstance(collected, Mapping) else None,
+        obj.get("shipping_details"),
+        obj.get("shipping"),
+    ]
+    return next((c for c in candidates if isinstance(c, Mapping)), None)
+
+
+def _shipping_address(obj: Mapping[str, Any]) -> str | None:
+    """The collected shipping address as lines for people."""
+    details = _shipping_details(obj)
+    if details is None:
         return None
     address = details.get("address")
     address = address if isinstance(address, Mapping) else {}
@@ -75,6 +119,14 @@ def _shipping_address(obj: Mapping[str, Any]) -> str | None:
     ]
     lines = [str(part).strip() for part in parts if isinstance(part, str) and part.strip()]
     return "\n".join(lines) or None
+
+
+def _amount(value: object) -> int | None:
+    """An amount in minor units: a whole number from 0 up to what a database column holds
+    (JSON `true`, a negative or an absurd number is none — and so never matches an order)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= _LARGEST_AMOUNT else None
 
 
 def _str_or_none(value: object) -> str | None:

@@ -11,12 +11,17 @@ import enum
 import logging
 import random
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
+
+from storage.models import DeliveryKind
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,36 @@ class Outcome:
     message_id: int | None = None
     retry_after: float | None = None
     error: str = ""
+
+
+class Priority(enum.IntEnum):
+    """Which message leaves first when Telegram's ~30 messages/s are the bottleneck."""
+
+    GOODS = 0  # what was paid for, and payment links: money waits on these
+    NOTICE = 1  # everything else: replies, notices, admin alerts
+    REFUSAL = 2  # "sold out", "too many taps": nothing the buyer can act on at once
+
+
+_priority: ContextVar[Priority] = ContextVar("telegram_send_priority", default=Priority.NOTICE)
+
+
+@contextmanager
+def sending_as(priority: Priority) -> Iterator[None]:
+    """Bot API calls made inside take their place in the send schedule by `priority`."""
+    token = _priority.set(priority)
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+def current_priority() -> Priority:
+    return _priority.get()
+
+
+def delivery_priority(kind: DeliveryKind) -> Priority:
+    """Goods (first delivery or sent again) before the outbox's notices and alerts."""
+    return Priority.GOODS if kind in (DeliveryKind.GOODS, DeliveryKind.RESEND) else Priority.NOTICE
 
 
 _GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")

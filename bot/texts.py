@@ -210,6 +210,20 @@ def too_many_open() -> str:
     )
 
 
+def holding_too_many(room: int) -> str:
+    """A Buy refused because the buyer's unpaid orders already hold their share of the stock."""
+    if room <= 0:
+        return (
+            "You already hold as many of these as one buyer can in unpaid orders. Pay for one "
+            "or cancel it on its payment page (or let it expire) to take more."
+        )
+    more = f"{room} more" if room > 1 else "1 more"
+    return (
+        f"You can take only {more} of these while your other unpaid orders hold the rest — "
+        "please choose a smaller quantity, or pay for or cancel an open order first."
+    )
+
+
 def slow_down() -> str:
     return "Easy there — that's a lot of taps. Please wait a minute and try again."
 
@@ -238,16 +252,99 @@ def goods(order: Order, product: Product | None, items: list[str], *, room: int)
     return body
 
 
+def amount_paid(order: Order) -> int:
+    """What the buyer paid: Stripe's charge once recorded, else our price less the discount."""
+    if order.amount_charged is not None:
+        return order.amount_charged
+    return order.amount_total - order.amount_discount
+
+
+def charge_note(order: Order) -> str:
+    """For an admin, after the order's total: the discount and what was charged, when they
+    differ from the total ("" otherwise)."""
+    charged = amount_paid(order)
+    if not order.amount_discount and charged == order.amount_total:
+        return ""
+    discount = (
+        f" · discount −{escape(format_money(order.amount_discount, order.currency))}"
+        if order.amount_discount
+        else ""
+    )
+    return f"{discount} · charged <b>{escape(format_money(charged, order.currency))}</b>"
+
+
+def _price_lines(order: Order) -> str:
+    """The receipt's money lines: the price, what a code took off, shipping and tax when
+    charged, and what was paid — so the buyer sees exactly what left their account."""
+    paid = amount_paid(order)
+    extras = paid - (order.amount_total - order.amount_discount)
+    lines = []
+    if order.amount_discount or extras:
+        lines.append(f"Price: {escape(format_money(order.amount_total, order.currency))}")
+    if order.amount_discount:
+        discount = format_money(order.amount_discount, order.currency)
+        lines.append(f"Discount: −{escape(discount)}")
+    if extras > 0:
+        lines.append(f"Shipping and tax: {escape(format_money(extras, order.currency))}")
+    lines.append(f"Total paid: <b>{escape(format_money(paid, order.currency))}</b>")
+    return "\n".join(lines)
+
+
 def receipt(order: Order, product: Product | None, items: list[str] | None = None) -> str:
     """The order message once paid: confirmation plus the goods (edited in, so idempotent)."""
-    total = format_money(order.amount_total, order.currency)
     head = (
         f"✅ <b>Paid — order #{order.id}</b>\n"
         f"{escape(clip(order.product_title, 128))} × {order.quantity}\n"
-        f"Total paid: <b>{escape(total)}</b>\n\n"
+        f"{_price_lines(order)}\n{_refunded_line(order)}\n"
         "📦 <b>Your purchase</b>\n"
     )
     return head + goods(order, product, items or [], room=MAX_TEXT - len(head) - 100)
+
+
+def _refunded_line(order: Order) -> str:
+    if not order.amount_refunded:
+        return ""
+    paid = amount_paid(order)
+    if order.amount_refunded >= paid:
+        return "💳 <b>Refunded in full</b>\n"
+    refunded = format_money(order.amount_refunded, order.currency)
+    of_paid = format_money(paid, order.currency)
+    return f"💳 Refunded: <b>{escape(refunded)}</b> of {escape(of_paid)}\n"
+
+
+def _order_head(order: Order, icon: str, state: str) -> str:
+    total = format_money(order.amount_total, order.currency)
+    return (
+        f"{icon} <b>{state} — order #{order.id}</b>\n"
+        f"{escape(clip(order.product_title, 128))} × {order.quantity}\n"
+        f"Total: {escape(total)}\n\n"
+    )
+
+
+def order_processing(order: Order) -> str:
+    """The order message once a delayed payment (a bank debit) is on its way: no Pay button."""
+    return _order_head(order, "⏳", "Payment being confirmed") + (
+        "Your bank is confirming the payment; this can take a few days with some methods. "
+        "The goods will appear here as soon as it clears."
+    )
+
+
+def order_failed(order: Order) -> str:
+    return _order_head(order, "❌", "Payment failed") + (
+        "The payment was declined, so nothing was charged. "
+        "Tap below to try again, with another method if you like."
+    )
+
+
+def order_expired(order: Order, *, cancelled: bool) -> str:
+    if cancelled:
+        return _order_head(order, "✖️", "Cancelled") + (
+            "You cancelled the payment: nothing was charged and the payment link is closed. "
+            "Changed your mind? Tap below."
+        )
+    return _order_head(order, "⌛", "Payment link expired") + (
+        "Nothing was charged. Still interested? Tap below to get a fresh link."
+    )
 
 
 def paid_notice(order: Order) -> str:
@@ -266,7 +363,8 @@ def sale_alert(order: Order) -> str:
     total = format_money(order.amount_total, order.currency)
     text = (
         f"💰 <b>New sale</b> — order #{order.id}\n"
-        f"{escape(order.product_title)} × {order.quantity}: <b>{escape(total)}</b>\n"
+        f"{escape(order.product_title)} × {order.quantity}: <b>{escape(total)}</b>"
+        f"{charge_note(order)}\n"
         f"Buyer: {escape(order.buyer_name) or 'unknown'} (id <code>{order.buyer_user_id}</code>)"
     )
     if order.product_kind is ProductKind.PHYSICAL:
@@ -279,7 +377,7 @@ def sale_digest(orders: list[Order]) -> str:
     """Several sales in one admin message: counts and totals first, then as many lines as fit."""
     totals: dict[str, int] = {}
     for order in orders:
-        totals[order.currency] = totals.get(order.currency, 0) + order.amount_total
+        totals[order.currency] = totals.get(order.currency, 0) + amount_paid(order)
     summed = " + ".join(format_money(amount, currency) for currency, amount in totals.items())
     head = f"💰 <b>New sales: {len(orders)}</b> — <b>{escape(summed)}</b>\n"
     room = MAX_TEXT - utf16_len(head) - 80
@@ -296,7 +394,7 @@ def sale_digest(orders: list[Order]) -> str:
 
 
 def _digest_line(order: Order) -> str:
-    total = format_money(order.amount_total, order.currency)
+    total = format_money(amount_paid(order), order.currency)
     buyer = escape(clip(order.buyer_name, 32)) or "unknown"
     line = (
         f"\n#{order.id} {escape(clip(order.product_title, 40))} × {order.quantity}: "
@@ -312,6 +410,16 @@ def processing_notice(order: Order) -> str:
     return (
         f"⏳ Thanks! Your payment for order #{order.id} is being confirmed by your bank. "
         "This can take a few days with some payment methods; we'll deliver as soon as it clears."
+    )
+
+
+def held_notice(order: Order) -> str:
+    """Money was taken but did not match the order: nothing is delivered until the merchant
+    has looked, and the buyer must not pay again."""
+    return (
+        f"💳 We received your payment for order #{order.id} "
+        f"({escape(clip(order.product_title, 128))}), but it needs a check by the merchant "
+        "before we can deliver. They will deliver it or refund you — please don't pay again."
     )
 
 
@@ -402,7 +510,7 @@ def orders_list(orders: list[Order], page: int, pages: int) -> str:
         return "You have no orders yet. Start with the /catalog!"
     lines = ["📦 <b>Your orders</b>" + (f" · page {page + 1} of {pages}" if pages > 1 else "")]
     for order in orders:
-        total = format_money(order.amount_total, order.currency)
+        total = format_money(amount_paid(order), order.currency)
         lines.append(
             f"\n<b>#{order.id}</b> · {escape(clip(order.product_title, 60))} × {order.quantity}"
             f" · {escape(total)}\n{order_state(order)}"

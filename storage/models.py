@@ -25,7 +25,8 @@ S = OrderStatus
 
 # Where an order may go from each state. Anything else would move it backwards and is refused,
 # so events arriving late, twice or out of order cannot undo a payment. Money taken always wins:
-# an order that failed or expired locally still becomes paid if Stripe says it was paid.
+# an order that failed or expired locally still becomes paid if Stripe says it was paid, and one
+# whose payment was taken but not delivered (it did not match the order) can be refunded.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING: frozenset({S.AWAITING_PAYMENT, S.PROCESSING, S.PAID, S.FAILED, S.EXPIRED}),
     S.AWAITING_PAYMENT: frozenset({S.PROCESSING, S.PAID, S.FAILED, S.EXPIRED}),
@@ -33,8 +34,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PAID: frozenset({S.FULFILLED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
     S.FULFILLED: frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED}),
     S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
-    S.FAILED: frozenset({S.PAID}),
-    S.EXPIRED: frozenset({S.PAID}),
+    S.FAILED: frozenset({S.PAID, S.REFUNDED}),
+    S.EXPIRED: frozenset({S.PAID, S.REFUNDED}),
     S.REFUNDED: frozenset(),
 }
 
@@ -95,6 +96,11 @@ class Product:
     shipping_countries: tuple[str, ...] | None = None  # physical only; None: the shop's list
     show_when_stocked: bool = False  # hidden until a /stock upload gives it items
 
+    @property
+    def listed(self) -> bool:
+        """Whether buyers may see it (its card, its category): shown and not archived."""
+        return self.active and not self.archived
+
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Product:
         return cls(
@@ -145,6 +151,8 @@ class Order:
     shipped_at: int | None
     tracking: str | None
     amount_refunded: int
+    amount_discount: int = 0  # what a promotion code took off amount_total
+    amount_charged: int | None = None  # what Stripe took, once a payment is recorded
     delivered_at: int | None = None
 
     @classmethod
@@ -172,6 +180,16 @@ class Order:
         """Paid goods that a message carries can be sent again; a physical order has none."""
         return self.is_paid and self.product_kind is not ProductKind.PHYSICAL
 
+    @property
+    def refundable_amount(self) -> int:
+        """What an admin may still give back: what Stripe charged and we recorded, less what
+        was refunded. The one rule for /refund, its button and the refund bookkeeping: it holds
+        for a payment that was delivered and for one that was not (an amount that did not
+        match), and is 0 for anything never charged or without its PaymentIntent."""
+        if self.payment_intent_id is None or self.amount_charged is None:
+            return 0
+        return max(self.amount_charged - self.amount_refunded, 0)
+
 
 class DeliveryKind(enum.StrEnum):
     GOODS = "goods"  # the receipt with the goods, to the buyer
@@ -184,6 +202,8 @@ class DeliveryKind(enum.StrEnum):
     SHIPPED_NOTICE = "shipped_notice"  # "your order is on its way", to the buyer
     TRACKING_NOTICE = "tracking_notice"  # a tracking number added or corrected, to the buyer
     REFUND_NOTICE = "refund_notice"  # "you were refunded", to the buyer
+    ORDER_MESSAGE = "order_message"  # edit the order's own message to the order's state
+    HELD_NOTICE = "held_notice"  # "your payment arrived but needs the merchant's check"
 
 
 @dataclass(frozen=True)

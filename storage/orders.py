@@ -22,7 +22,8 @@ from storage.models import (
 
 _UPDATABLE = frozenset(
     {"checkout_session_id", "checkout_url", "payment_intent_id", "message_id", "failure_reason",
-     "paid_at", "shipping_address", "shipped_at", "tracking", "amount_refunded"}
+     "paid_at", "shipping_address", "shipped_at", "tracking", "amount_refunded",
+     "amount_discount", "amount_charged"}
 )  # fmt: skip
 
 

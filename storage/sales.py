@@ -35,7 +35,7 @@ _DAYS_ROWS = (
     "SELECT currency, product_id, orders AS n, units AS u, revenue AS r, refunded AS f"
     " FROM sales_daily WHERE day >= ?"
     " UNION ALL"
-    " SELECT currency, product_id, 1, quantity, amount_total, amount_refunded"
+    " SELECT currency, product_id, 1, quantity, amount_total - amount_discount, amount_refunded"
     " FROM orders INDEXED BY orders_by_paid_at"
     f" WHERE paid_at >= ? AND paid_at < ? AND status IN ({_STATES_SQL})"  # noqa: S608
 )
@@ -55,7 +55,8 @@ def _window(since: int) -> tuple[str, tuple[int, ...]]:
 
 @dataclass(frozen=True)
 class CurrencyTotals:
-    """One currency's sales in a window; amounts in minor units."""
+    """One currency's sales in a window; amounts in minor units, revenue net of the discounts
+    promotion codes gave (what the orders were sold for, migration 0005)."""
 
     currency: str
     orders: int

@@ -45,6 +45,31 @@ async def available(conn: aiosqlite.Connection, product_id: int) -> int:
     return int(row[0]) if row else 0
 
 
+async def counts(conn: aiosqlite.Connection, product_id: int) -> tuple[int, int]:
+    """(available, reserved) items of a product in one pass: reserved ones are held by unpaid
+    orders and come back when those end, so the admin sees them apart."""
+    row = await fetch_one(
+        conn,
+        "SELECT COALESCE(SUM(state = 'available'), 0), COALESCE(SUM(state = 'reserved'), 0)"
+        " FROM stock_items WHERE product_id = ? AND state IN ('available', 'reserved')",
+        (product_id,),
+    )
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+async def reserved_by_buyer(conn: aiosqlite.Connection, product_id: int, buyer_user_id: int) -> int:
+    """Items of the product held for the buyer's unpaid orders (only open orders hold any:
+    paying sells them, ending the order releases them)."""
+    row = await fetch_one(
+        conn,
+        "SELECT COUNT(*) FROM stock_items JOIN orders ON orders.id = stock_items.order_id"
+        " WHERE stock_items.product_id = ? AND stock_items.state = 'reserved'"
+        " AND orders.buyer_user_id = ?",
+        (product_id, buyer_user_id),
+    )
+    return int(row[0]) if row else 0
+
+
 async def reserve(
     conn: aiosqlite.Connection, product_id: int, order_id: int, quantity: int
 ) -> bool:

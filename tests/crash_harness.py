@@ -606,14 +606,11 @@ REFUSALS = {
 
 
 def refusals(telegram: FakeTelegram, buyers: list[int]) -> Counter[str]:
-    """What buyers were told instead of getting a link (for the statistics)."""
-    counts: Counter[str] = Counter()
-    for chat in buyers:
-        for message in telegram.messages(chat):
-            for name, phrase in REFUSALS.items():
-                if phrase in (message.text or ""):
-                    counts[name] += 1
-    return counts
+    """What buyers were told instead of getting a link (for the statistics): in a message, or
+    in their tap's own answer."""
+    told = [message.text or "" for chat in buyers for message in telegram.messages(chat)]
+    told += [str(answer["text"] or "") for answer in telegram.answered_callbacks]
+    return Counter(name for text in told for name, phrase in REFUSALS.items() if phrase in text)
 
 
 def describe_chat(telegram: FakeTelegram, chat: int, around: set[int]) -> str:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 from sandbox.run import Sandbox
 from sandbox.standins import free_port
 from tests.story import buy, open_card
 
 
-async def started_sandbox(environ: dict[str, str]) -> Sandbox:
-    """The sandbox in this event loop on a free port, hermetic: `environ` is all it reads."""
-    return await Sandbox.start({"PORT": str(free_port()), **environ}, env_file=None)
+async def started_sandbox(scratch: Path, environ: dict[str, str] | None = None) -> Sandbox:
+    """The sandbox in this event loop on a free port and the scratch database `scratch`,
+    hermetic: `environ` is all it reads."""
+    return await Sandbox.start(
+        {"PORT": str(free_port()), **(environ or {})}, env_file=None, scratch=scratch
+    )
 
 
 async def session_for(sandbox: Sandbox, buyer: int, product_id: int) -> str:

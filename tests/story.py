@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import stripe
+
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
@@ -50,6 +52,10 @@ async def buy(telegram: FakeTelegram, buyer: int, card: FakeMessage) -> FakeMess
 def _last_id(telegram: FakeTelegram, chat_id: int, count: int) -> int:
     messages = telegram.messages(chat_id)
     return messages[count - 1].message_id if count else 0
+
+
+def _has_button(message: FakeMessage, text: str) -> bool:
+    return any(b["text"] == text for b in message.buttons())
 
 
 def _has_pay_button(message: FakeMessage) -> bool:
@@ -112,3 +118,61 @@ def paid_event(stripe_api: FakeStripe, session_id: str) -> dict[str, Any]:
     """The buyer pays; the checkout.session.completed event Stripe would send (not sent yet)."""
     stripe_api.pay(session_id)
     return stripe_api.session_event("checkout.session.completed", session_id)
+
+
+async def tap_buy_with_quantity(
+    telegram: FakeTelegram, buyer: int, product_id: int, quantity: int
+) -> None:
+    """Open the product's card, tap + up to `quantity` and tap Buy (not waiting for the answer)."""
+    card = await open_card(telegram, buyer, product_id)
+    for wanted in range(2, quantity + 1):
+        telegram.user_taps(buyer, card, card.button("+")["callback_data"])
+        label = f"Qty {wanted}"
+
+        def shows_quantity(message: FakeMessage, label: str = label) -> bool:
+            return message is card and _has_button(message, label)
+
+        await telegram.wait_for(buyer, shows_quantity)
+    telegram.user_taps(buyer, card, card.button("Buy")["callback_data"])
+
+
+async def notify(stripe_api: FakeStripe, event_type: str, session_id: str) -> None:
+    """Stripe sends the checkout.session.* event for the session as it is now; we answer 200."""
+    event = stripe_api.session_event(event_type, session_id)
+    status, _ = await stripe_api.deliver(event)
+    assert status == 200
+
+
+async def refund_in_dashboard(
+    stripe_api: FakeStripe, payment_intent_id: str, amount: int | None = None
+) -> None:
+    """The merchant refunds (all, or `amount`) in the Stripe Dashboard; no event is sent yet."""
+    http = stripe.AIOHTTPClient()
+    client = stripe.StripeClient(
+        stripe_api.api_key, base_addresses={"api": stripe_api.api_base}, http_client=http
+    )
+    params: stripe.params.RefundCreateParams = {"payment_intent": payment_intent_id}
+    if amount is not None:
+        params["amount"] = amount
+    try:
+        await client.v1.refunds.create_async(params)
+    finally:
+        await http.close_async()  # type: ignore[no-untyped-call]
+
+
+async def tap_answer(
+    telegram: FakeTelegram, buyer: int, message: FakeMessage, callback_data: str
+) -> str:
+    """Tap a button; the text of the tap's own answer (a toast or an alert, "" for none)."""
+    update = telegram.user_taps(buyer, message, callback_data)
+    query_id = update["callback_query"]["id"]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5.0
+    while True:
+        for answer in telegram.answered_callbacks:
+            if answer["callback_query_id"] == query_id:
+                return str(answer["text"] or "")
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f"tap {query_id} ({callback_data}) was never answered")
+        await telegram.wait_for_change(remaining)

@@ -313,7 +313,7 @@ async def test_products_lists_state_kind_price_and_stock(
     listing = await admin.sends("/products", "Products")
     assert "11 in all · page 1 of 2" in shown(listing)
     assert "✅ shown · 📄 Digital text · $12.50" in shown(listing)
-    assert "🙈 hidden · 🔑 Digital stock · $9.99 · 2 in stock" in shown(listing)
+    assert "🙈 hidden · 🔑 Digital stock · $9.99 · 2 available · 0 reserved" in shown(listing)
     assert len([t for t in button_texts(listing) if t.startswith("#")]) == 8
     page2 = await admin.taps(listing, "Next", "page 2 of 2")
     assert page2.message_id == listing.message_id
@@ -491,6 +491,8 @@ async def test_stock_explains_wrong_ids_and_kinds(
     text_product = await add_product(app, title="Ebook")
     await admin.sends("/stock", "No stock products yet")  # item 27: /stock alone offers a list
     await admin.sends("/stock abc", "Usage")
+    await admin.sends("/stock ²", "Usage")  # isdigit() says yes, int() said ValueError
+    await admin.sends("/stock #١", "Usage")  # int() would have read it as product 1
     await admin.sends("/stock 99\nKEY", "There is no product #99")
     await admin.sends(f"/stock {text_product}\nKEY", "only stock products have items")
 

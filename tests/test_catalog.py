@@ -175,3 +175,51 @@ async def test_categories_come_first_when_there_are_several(
         ),
     )
     assert "Sticker" not in str(other.buttons())
+
+
+def test_ids_in_callback_data_are_ascii_digits_only() -> None:
+    """`"²".isdigit()` is true and `int("²")` raises; `"١٢"` would quietly be 12."""
+    for forged in ("prod:²", "prod:١٢", "cc:١:0", "qty:1:¹", "ord:-0", "prod:1\n", "prod: 1"):
+        assert callbacks.decode(forged) is None, forged
+    assert callbacks.decode("prod:12") == callbacks.Callback("prod", (12,))
+
+
+async def test_forged_ids_in_buttons_get_the_expired_answer(
+    app: ShopApp, telegram: FakeTelegram
+) -> None:
+    """Digits that are not ASCII used to raise ValueError ("something went wrong")."""
+    card = await open_card(telegram, BUYER_ID, await add_product(app))
+    forged = ("prod:²", "prod:١", "cc:²:0", "buy:١:1", "again:³")
+    for data in forged:
+        telegram.user_taps(BUYER_ID, card, data, check_keyboard=False)
+    for _ in range(100):
+        if len(telegram.answered_callbacks) == len(forged):
+            break
+        await asyncio.sleep(0.05)
+    answers = [a.get("text") or "" for a in telegram.answered_callbacks]
+    assert len(answers) == len(forged) and all("expired" in text for text in answers)
+    assert not [m for m in telegram.messages(BUYER_ID) if "went wrong" in (m.text or "")]
+
+
+async def test_a_hidden_products_id_does_not_reveal_its_category(
+    app: ShopApp, telegram: FakeTelegram
+) -> None:
+    await add_product(app, title="Ebook", category="Books")
+    await add_product(app, title="Sticker", category="Merch")
+    secret = await add_product(app, title="Prototype", category="Unannounced X", active=False)
+    archived = await add_product(app, title="Old", category="Discontinued Y")
+    assert app.db is not None
+    async with app.db.transaction() as tx:  # deleted after it sold: kept for its orders
+        await tx.execute("UPDATE products SET archived = 1 WHERE id = ?", (archived,))
+    telegram.user_sends(BUYER_ID, "/catalog")
+    menu = await telegram.wait_for(BUYER_ID, lambda m: "Choose a category" in (m.text or ""))
+    for hidden in (secret, archived):
+        telegram.user_taps(BUYER_ID, menu, menu.button("Books")["callback_data"])
+        menu = await telegram.wait_for(BUYER_ID, lambda m: "Books" in (m.text or ""))
+        telegram.user_taps(BUYER_ID, menu, f"cc:{hidden}:0", check_keyboard=False)
+        menu = await telegram.wait_for(
+            BUYER_ID, lambda m: "Books" not in (m.text or "") and m.edits > 0
+        )
+        shown = (menu.text or "") + str(menu.buttons())
+        assert "Choose a category" in shown
+        assert "Unannounced" not in shown and "Discontinued" not in shown

@@ -15,7 +15,6 @@ from bot.config import (
     Settings,
     load_settings,
     read_env_file,
-    sandbox_requested,
 )
 
 TOKEN = "123456789:AAH" + "x" * 32
@@ -47,6 +46,9 @@ ALL_VARIABLES = {
     "SHIPPING_COUNTRIES",
     "CHECKOUT_EXPIRES_MINUTES",
     "NOTIFY_EXPIRED",
+    "MAX_RESERVED_PER_BUYER",
+    "SANDBOX",
+    "SANDBOX_ALLOW_PUBLIC",
     "SUPPORT_CONTACT",
 }
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
@@ -169,6 +171,7 @@ def test_redacted_lists_every_field_and_hides_secrets() -> None:
         "shipping_countries",
         "checkout_expires_minutes",
         "notify_expired",
+        "max_reserved_per_buyer",
         "support_contact",
     }
     text = " ".join(shown.values())
@@ -392,6 +395,28 @@ def test_webhook_mode_refuses_other_ports() -> None:
     assert "8443" in problem
 
 
+@pytest.mark.parametrize(
+    "api", ["http://127.0.0.1:8081/bot", "https://botapi.internal/bot", "http://tg-bot-api/bot"]
+)
+def test_webhook_mode_on_a_self_hosted_bot_api_takes_http_and_any_port(api: str) -> None:
+    """A self-hosted Bot API server delivers webhooks over plain http to any port; only
+    Telegram's own servers insist on https and ports 443/80/88/8443."""
+    s = settings(
+        TELEGRAM_MODE="webhook",
+        TELEGRAM_API_BASE_URL=api,
+        PUBLIC_BASE_URL="http://shop.internal:8080",
+    )
+    assert s.telegram_webhook_url == "http://shop.internal:8080/telegram/webhook"
+
+
+def test_webhook_mode_on_telegrams_own_api_still_needs_https_and_its_ports() -> None:
+    cloud = {"TELEGRAM_MODE": "webhook", "TELEGRAM_API_BASE_URL": "https://api.telegram.org/bot"}
+    (http,) = problems_with(**cloud, PUBLIC_BASE_URL="http://shop.test")
+    assert "https" in http and "self-hosted" in http
+    (port,) = problems_with(**cloud, PUBLIC_BASE_URL="https://shop.test:8080")
+    assert "8443" in port
+
+
 def test_polling_mode_allows_plain_http_for_local_runs() -> None:
     assert settings(PUBLIC_BASE_URL="http://localhost:8080").public_base_url == (
         "http://localhost:8080"
@@ -568,6 +593,17 @@ def test_no_secret_value_appears_in_the_error() -> None:
 # --- .env.example and the sandbox ----------------------------------------------------------
 
 
+@pytest.mark.parametrize("units", ["0", "-1", "ten", "100001"])
+def test_max_reserved_per_buyer_bounds(units: str) -> None:
+    (problem,) = problems_with(MAX_RESERVED_PER_BUYER=units)
+    assert problem.startswith("MAX_RESERVED_PER_BUYER") and "whole number" in problem
+
+
+def test_max_reserved_per_buyer_default_and_value() -> None:
+    assert settings().max_reserved_per_buyer == 10
+    assert settings(MAX_RESERVED_PER_BUYER="3").max_reserved_per_buyer == 3
+
+
 def test_env_example_documents_every_variable() -> None:
     documented = read_env_file(ENV_EXAMPLE)
     assert set(documented) == ALL_VARIABLES
@@ -592,13 +628,3 @@ def test_an_unedited_copy_of_env_example_does_not_start() -> None:
         "PUBLIC_BASE_URL",
     }
     assert all("placeholder" in p for p in found)
-
-
-def test_sandbox_is_requested_only_without_token_and_key(tmp_path: Path) -> None:
-    env_file = tmp_path / ".env"
-    assert sandbox_requested({}, env_file=None)
-    assert sandbox_requested({"TELEGRAM_BOT_TOKEN": "", "ADMIN_IDS": "1"}, env_file=None)
-    assert not sandbox_requested({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None)
-    assert not sandbox_requested({"STRIPE_SECRET_KEY": STRIPE_KEY}, env_file=None)
-    env_file.write_text(f"STRIPE_SECRET_KEY={STRIPE_KEY}\n")
-    assert not sandbox_requested({}, env_file=env_file)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import functools
 import json
 import re
 import sys
@@ -994,3 +995,71 @@ def test_schema_check_would_catch_a_made_up_parameter() -> None:
     made_up["payment_method_types"] = ["string"]
     with pytest.raises(AssertionError, match="payment_method_types is not a Stripe parameter"):
         assert_in_sdk(made_up, _session_create_params.SessionCreateParams)
+
+
+async def test_list_filters_are_each_applied_exactly(
+    fake: FakeStripe, client: stripe.StripeClient
+) -> None:
+    """Reconciliation trusts `status` and `created` to leave nothing out and let nothing extra
+    in: each bound is applied as documented, a bound Stripe does not know is refused, and a
+    filter on an id no session carries matches none."""
+    start = 1_900_000_000
+    ids = []
+    for offset in range(4):
+        fake.clock = functools.partial(float, start + offset * 60)
+        ids.append((await create(client, shop_params(expires_at=start + 7200))).id)
+    fake.pay(ids[1])
+    fake.pay(ids[3])
+    sessions = client.v1.checkout.sessions
+
+    async def listed(params: Params) -> list[str]:
+        return [s.id for s in (await sessions.list_async(cast(Any, params))).data]
+
+    assert await listed({"status": "complete"}) == [ids[3], ids[1]]
+    assert await listed({"status": "complete", "created": {"gte": start + 60}}) == [
+        ids[3],
+        ids[1],
+    ]
+    assert await listed({"status": "complete", "created": {"gt": start + 60}}) == [ids[3]]
+    assert await listed({"created": {"gte": start + 60, "lt": start + 180}}) == [ids[2], ids[1]]
+    assert await listed({"created": {"lte": start}}) == [ids[0]]
+    assert await listed({"created": start + 120}) == [ids[2]]
+    assert await listed({"customer_account": "acct_1"}) == []
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        await sessions.list_async(cast(Any, {"created": {"after": start}}))
+    assert raised.value.param == "created[after]" and raised.value.code == "parameter_unknown"
+
+
+async def test_a_promotion_code_typed_on_the_page_discounts_the_payment(
+    fake: FakeStripe, client: stripe.StripeClient
+) -> None:
+    """With allow_promotion_codes the buyer types a code: Checkout lowers the line items' and
+    the session's totals, reports the discount in total_details, and charges the new total."""
+    quarter = fake.add_promotion_code(fake.add_coupon(percent_off=25), "SPRING25")
+    fake.add_promotion_code(fake.add_coupon(percent_off=100), "FREE")
+    session = await create(client, shop_params(allow_promotion_codes=True))
+    with pytest.raises(ValueError, match="not a valid promotion code"):
+        fake.pay(session.id, promotion_code="WINTER")
+    paid = fake.pay(session.id, promotion_code="spring25")  # Stripe ignores the case
+
+    assert (paid["amount_subtotal"], paid["amount_total"]) == (3000, 2250)
+    assert paid["total_details"] == {"amount_discount": 750, "amount_shipping": 0, "amount_tax": 0}
+    assert paid["discounts"] == [{"coupon": None, "promotion_code": quarter}]
+    items = await client.v1.checkout.sessions.line_items.list_async(session.id)
+    assert [(li.amount_subtotal, li.amount_discount, li.amount_total) for li in items.data] == [
+        (3000, 750, 2250)
+    ]
+    intent = fake.payment_intents[paid["payment_intent"]]
+    assert intent["amount"] == 2250 and fake.charges[intent["latest_charge"]]["amount"] == 2250
+
+    without = await create(client, shop_params())
+    with pytest.raises(ValueError, match="does not offer a promotion code"):
+        fake.pay(without.id, promotion_code="SPRING25")
+    free = fake.pay(
+        (await create(client, shop_params(allow_promotion_codes=True))).id, promotion_code="FREE"
+    )
+    assert (free["amount_total"], free["payment_status"], free["payment_intent"]) == (
+        0,
+        "no_payment_required",
+        None,
+    )

@@ -16,8 +16,10 @@ from tests.story import (
     open_card,
     order_of,
     pay_and_notify,
+    refund_in_dashboard,
     session_of,
     settled,
+    tap_answer,
 )
 
 BUYERS = [BUYER_ID + n for n in range(4)]
@@ -55,8 +57,8 @@ async def test_three_keys_three_buyers_then_sold_out(
     card = await telegram.wait_for(BUYERS[3], lambda m: "Sold out" in (m.text or ""))
     assert not [b for b in card.buttons() if "Buy" in b["text"]]
     # A Buy button from before the sell-out (first buyer's old card) is refused politely.
-    telegram.user_taps(BUYERS[0], first_card, first_card.button("Buy")["callback_data"])
-    await telegram.wait_for(BUYERS[0], lambda m: "sold out" in (m.text or ""))
+    buy_data = first_card.button("Buy")["callback_data"]
+    assert "sold out" in await tap_answer(telegram, BUYERS[0], first_card, buy_data)
 
 
 async def test_two_buyers_race_for_the_last_key(
@@ -67,8 +69,8 @@ async def test_two_buyers_race_for_the_last_key(
     first_card = await open_card(telegram, first, product_id)
     second_card = await open_card(telegram, second, product_id)
     pay_message = await buy(telegram, first, first_card)
-    telegram.user_taps(second, second_card, second_card.button("Buy")["callback_data"])
-    await telegram.wait_for(second, lambda m: "sold out" in (m.text or ""))
+    buy_data = second_card.button("Buy")["callback_data"]
+    assert "sold out" in await tap_answer(telegram, second, second_card, buy_data)
     assert len(stripe_api.sessions) == 1  # the second buyer never got a session
 
     # The first buyer lets the link expire: the key goes back and the second can buy it.
@@ -153,8 +155,6 @@ async def test_service_order_gets_confirmation_and_note(
 async def test_dashboard_refund_event_applies_once_and_tells_the_buyer(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
-    import stripe
-
     product_id = await add_product(app, price_minor=2000)
     pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
     session_id = session_of(stripe_api, pay_message)
@@ -162,25 +162,17 @@ async def test_dashboard_refund_event_applies_once_and_tells_the_buyer(
     await settled(app)
     order = await order_of(app, session_id)
     assert order.payment_intent_id is not None
-    http = stripe.AIOHTTPClient()
-    client = stripe.StripeClient(
-        stripe_api.api_key, base_addresses={"api": stripe_api.api_base}, http_client=http
-    )
-    try:  # the merchant refunds €5 in the Dashboard, then the rest
-        await client.v1.refunds.create_async(
-            {"payment_intent": order.payment_intent_id, "amount": 500}
-        )
-        partial = stripe_api.refund_event(order.payment_intent_id)
-        for _ in range(2):
-            assert (await stripe_api.deliver(partial))[0] == 200
-        await settled(app)
-        assert (await order_of(app, session_id)).status is OrderStatus.PARTIALLY_REFUNDED
-        await client.v1.refunds.create_async({"payment_intent": order.payment_intent_id})
-        full = stripe_api.refund_event(order.payment_intent_id)
-        answers = await asyncio.gather(stripe_api.deliver(full), stripe_api.deliver(partial))
-        assert [status for status, _ in answers] == [200, 200]
-    finally:
-        await http.close_async()  # type: ignore[no-untyped-call]
+    # The merchant refunds €5 in the Dashboard, then the rest.
+    await refund_in_dashboard(stripe_api, order.payment_intent_id, 500)
+    partial = stripe_api.refund_event(order.payment_intent_id)
+    for _ in range(2):
+        assert (await stripe_api.deliver(partial))[0] == 200
+    await settled(app)
+    assert (await order_of(app, session_id)).status is OrderStatus.PARTIALLY_REFUNDED
+    await refund_in_dashboard(stripe_api, order.payment_intent_id)
+    full = stripe_api.refund_event(order.payment_intent_id)
+    answers = await asyncio.gather(stripe_api.deliver(full), stripe_api.deliver(partial))
+    assert [status for status, _ in answers] == [200, 200]
     await settled(app)
     refunded = await order_of(app, session_id)
     assert refunded.status is OrderStatus.REFUNDED and refunded.amount_refunded == 2000

@@ -80,13 +80,19 @@ async def test_notify_expired_false_keeps_quiet(
     settings = settings_for(tmp_path, telegram, stripe_api, NOTIFY_EXPIRED="false")
     app = await start_app(settings, telegram, stripe_api)
     try:
-        _, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
+        pay_message, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
         stripe_api.expire(session_id)
         expired = stripe_api.session_event("checkout.session.expired", session_id)
         assert (await stripe_api.deliver(expired))[0] == 200
         await settled(app)
         assert (await order_of(app, session_id)).status is OrderStatus.EXPIRED
-        assert not [m for m in telegram.messages(BUYER_ID) if "expired" in (m.text or "")]
+        # No notice; only the order's own message stops offering the dead link (issue 10, 23).
+        assert [m for m in telegram.messages(BUYER_ID) if "expired" in (m.text or "")] == [
+            pay_message
+        ]
+        assert pay_message.button("Buy again") and not any(
+            b.get("url") for b in pay_message.buttons()
+        )
     finally:
         await app.stop()
 

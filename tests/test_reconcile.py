@@ -10,7 +10,7 @@ import stripe
 
 from bot import reconcile as reconciliation
 from bot.app import ShopApp
-from bot.reconcile import reconcile
+from bot.reconcile import catch_up_payments, reconcile
 from bot.shop import Shop
 from bot.stripe_gateway import NETWORK_RETRIES
 from sandbox.fake_stripe import FakeStripe
@@ -24,8 +24,9 @@ from tests.story import add_product, buy, checkout, open_card, order_of, session
 
 @pytest.fixture(autouse=True)
 def no_scheduled_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the app's own job out of the way, so each test sees only the runs it makes."""
+    """Keep the app's own jobs out of the way, so each test sees only the runs it makes."""
     monkeypatch.setattr(reconciliation, "FIRST_RUN_SECONDS", 3600.0)
+    monkeypatch.setattr(reconciliation, "RECENT_INTERVAL_SECONDS", 3600.0)
 
 
 def shop(app: ShopApp) -> Shop:
@@ -397,5 +398,65 @@ async def test_the_job_runs_by_itself_at_start(
         assert receipt.message_id == pay_message.message_id
         await settled(app)
         assert (await order_of(app, session_id)).status is OrderStatus.FULFILLED
+    finally:
+        await app.stop()
+
+
+async def created_minutes_ago(app: ShopApp, session_id: str, minutes: int) -> None:
+    """Move an order's creation back, as if its buyer had been at Checkout that long."""
+    order = await order_of(app, session_id)
+    assert app.db is not None
+    async with app.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE orders SET created_at = ? WHERE id = ?", (now() - minutes * 60, order.id)
+        )
+
+
+async def test_recent_payments_are_caught_up_from_completed_sessions_only(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    """The cheap pass: nothing to ask while no order has waited past a webhook's time; then one
+    list of completed sessions created since the oldest waiting order, and only they move."""
+    _, paid_id = await checkout(app, telegram, stripe_api, BUYER_ID)
+    _, open_id = await checkout(app, telegram, stripe_api, OTHER_BUYER_ID)
+    stripe_api.pay(paid_id)  # the buyer pays; the webhook never arrives
+    lists = len(stripe_api.requests_to("GET", "/v1/checkout/sessions"))
+
+    report = await catch_up_payments(shop(app))
+    assert (report.seen, report.paid) == (0, 0)  # its webhook may still be on its way
+    assert len(stripe_api.requests_to("GET", "/v1/checkout/sessions")) == lists
+
+    await created_minutes_ago(app, paid_id, 2)
+    await created_minutes_ago(app, open_id, 3)
+    report = await catch_up_payments(shop(app))
+    assert (report.seen, report.paid, report.errors) == (1, 1, 0)
+    request = stripe_api.requests_to("GET", "/v1/checkout/sessions")[-1]
+    assert request.params["status"] == "complete"
+    oldest = (await order_of(app, open_id)).created_at
+    assert int(request.params["created"]["gte"]) <= oldest
+    await settled(app)
+    assert (await order_of(app, paid_id)).status is OrderStatus.FULFILLED
+    assert (await order_of(app, open_id)).status is OrderStatus.AWAITING_PAYMENT
+    assert len(texts_to(telegram, BUYER_ID, "Your purchase")) == 1
+
+
+async def test_a_lost_webhook_costs_the_buyer_seconds_not_five_minutes(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's own schedule (the 5-minute run far away) delivers a paid order whose webhook
+    was lost within the grace plus one cheap pass; shortened here from 60 s + 30 s."""
+    monkeypatch.setattr(reconciliation, "RECENT_INTERVAL_SECONDS", 0.5)
+    monkeypatch.setattr(reconciliation, "WEBHOOK_GRACE_SECONDS", 1)
+    app = await start_app(settings_for(tmp_path, telegram, stripe_api), telegram, stripe_api)
+    try:
+        pay_message, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
+        stripe_api.pay(session_id)
+        receipt = await telegram.wait_for(
+            BUYER_ID, lambda m: "Your purchase" in (m.text or ""), timeout=15
+        )
+        assert receipt.message_id == pay_message.message_id
+        await settled(app)
+        assert (await order_of(app, session_id)).status is OrderStatus.FULFILLED
+        assert len(texts_to(telegram, BUYER_ID, "Your purchase")) == 1
     finally:
         await app.stop()

@@ -1,6 +1,7 @@
-"""The sandbox without a browser: when it starts, what it runs on, its page API and Checkout.
+"""The sandbox without a browser: its page API, who may reach it, and Checkout.
 
-The browser story is in test_sandbox_browser.py; these pin down the rules around it.
+When it starts and on what is in test_sandbox_start.py; the browser story in
+test_sandbox_browser.py.
 """
 
 from __future__ import annotations
@@ -9,9 +10,6 @@ import asyncio
 import base64
 import functools
 import json
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,28 +17,21 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.__main__ import main as bot_main
-from bot.config import ConfigError
 from bot.refunds import refund_order
 from sandbox.personas import ADMIN, BUYERS
-from sandbox.run import Sandbox, banner
-from sandbox.seed import DEMO_KEYS
-from sandbox.settings import Credentials, sandbox_settings, sandbox_wanted
+from sandbox.run import Sandbox
 from sandbox.standins import free_port
-from storage import orders, products, stock
+from storage import orders, products
 from tests.sandbox_helpers import eventually, session_for, started_sandbox
 from tests.story import settled
-from tests.test_config import ALL_VARIABLES
 
 ALICE, BOB = BUYERS
-CONFIG_VARIABLES = ("SANDBOX", *sorted(ALL_VARIABLES))
 GAME_KEY, MUG = 2, 3  # ids of the seeded products in a fresh database
-TOKEN = "123456:TEST-fake-token-0123456789abcdef"
 
 
 @pytest.fixture
 async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    running = await started_sandbox({"DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.db'}"})
+    running = await started_sandbox(tmp_path / "sandbox.db")
     try:
         yield running
     finally:
@@ -56,132 +47,6 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 def site(sandbox: Sandbox) -> str:
     assert sandbox.settings is not None
     return sandbox.settings.public_base_url
-
-
-# --- when the sandbox starts ---------------------------------------------------------------------
-
-
-def test_no_credentials_at_all_means_sandbox_and_half_means_an_error(tmp_path: Path) -> None:
-    assert sandbox_wanted({}, env_file=None)
-    assert not sandbox_wanted({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None)
-    assert not sandbox_wanted({"STRIPE_SECRET_KEY": "sk_test_x"}, env_file=None)
-    dotenv = tmp_path / ".env"
-    dotenv.write_text("STRIPE_SECRET_KEY=sk_test_x\n")
-    assert not sandbox_wanted({}, env_file=dotenv)
-    both = {"TELEGRAM_BOT_TOKEN": TOKEN, "STRIPE_SECRET_KEY": "sk_test_x"}
-    assert sandbox_wanted({**both, "SANDBOX": "1"}, env_file=None)
-    assert not sandbox_wanted({"SANDBOX": "0"}, env_file=None)
-    with pytest.raises(ConfigError, match="SANDBOX “maybe” is not a yes/no value"):
-        sandbox_wanted({"SANDBOX": "maybe"}, env_file=None)
-
-
-def test_entry_point_lists_what_is_missing_when_half_configured(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in CONFIG_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    assert bot_main() == 2
-    error = capsys.readouterr().err
-    assert "STRIPE_SECRET_KEY is missing" in error and "SANDBOX" not in error
-    assert not (tmp_path / "data").exists()
-
-
-def test_sandbox_settings_are_checked_like_production_and_keep_their_own_credentials() -> None:
-    credentials = Credentials()
-    urls = {"telegram_api_base_url": "http://127.0.0.1:1/bot", "stripe_api_base": "http://x:2"}
-    settings = sandbox_settings(credentials, environ={}, env_file=None, **urls)
-    assert settings.telegram_bot_token == credentials.bot_token
-    assert settings.stripe_secret_key.startswith("sk_test_") and not settings.stripe_livemode
-    assert settings.stripe_webhook_secret.startswith("whsec_")
-    assert settings.public_base_url == "http://localhost:8080"
-    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
-    assert settings.admin_ids == {ADMIN.user_id}
-    assert settings.database_path == Path("data/sandbox.db")
-    assert settings.telegram_api_base_url == urls["telegram_api_base_url"]
-
-    tuned = sandbox_settings(
-        credentials,
-        environ={
-            "PORT": "9000",
-            "DEFAULT_CURRENCY": "eur",
-            "TELEGRAM_MODE": "webhook",  # the stand-in has no HTTPS: ignored, as are these
-            "ADMIN_IDS": "1",
-            "STRIPE_API_BASE": "https://api.stripe.com",
-        },
-        env_file=None,
-        **urls,
-    )
-    assert (tuned.port, tuned.public_base_url) == (9000, "http://localhost:9000")
-    assert tuned.default_currency == "eur" and tuned.telegram_mode == "polling"
-    assert tuned.admin_ids == {ADMIN.user_id} and tuned.stripe_api_base == "http://x:2"
-
-    with pytest.raises(ConfigError) as bad:
-        sandbox_settings(credentials, environ={"PORT": "eighty"}, env_file=None, **urls)
-    assert len(bad.value.problems) == 1 and "PORT" in bad.value.problems[0]
-
-
-async def test_python_m_bot_with_nothing_configured_starts_the_sandbox(tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env={**env, "PORT": str(port)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), 30)
-        assert line.decode().strip() == banner(port)
-        assert banner(port) == (
-            "SANDBOX — nothing here talks to Telegram or Stripe; "
-            f"open http://localhost:{port}/sandbox"
-        )
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://localhost:{port}/healthz") as health:
-                assert health.status == 200
-            async with http.get(f"http://localhost:{port}/sandbox") as page:
-                assert page.status == 200 and "Sandbox" in await page.text()
-        assert (tmp_path / "data" / "sandbox.db").exists()
-        process.send_signal(signal.SIGINT)
-        assert await asyncio.wait_for(process.wait(), 30) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-
-
-async def test_a_fresh_shop_each_start_unless_a_database_is_given(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-
-    async def titles(environ: dict[str, str], add: str | None = None) -> list[str]:
-        running = await started_sandbox(environ)
-        try:
-            assert running.app is not None and running.app.db is not None
-            db = running.app.db
-            if add is not None:
-                async with db.transaction() as tx:
-                    await products.add(tx, title=add, price_minor=500, currency="usd")
-            listed = await products.list_all(db.reader, offset=0, limit=50)
-            assert await stock.available(db.reader, GAME_KEY) == len(DEMO_KEYS)
-            return [p.title for p in listed]
-        finally:
-            await running.stop()
-
-    seeded = await titles({}, add="Extra")
-    assert len(seeded) == 5 and "Sandbox mug" in seeded
-    assert await titles({}) == seeded[:4]  # data/sandbox.db started over
-
-    kept = {"DATABASE_URL": f"sqlite:///{tmp_path / 'mine.db'}"}
-    assert await titles(kept, add="Extra") == seeded
-    assert await titles(kept) == seeded  # kept, and not seeded twice
 
 
 # --- the page's API ------------------------------------------------------------------------------
@@ -231,6 +96,51 @@ async def test_the_page_plays_personas_through_the_telegram_stand_in(
     assert evil[0] == 403
     async with http.post(f"{base}/sandbox/api/send", data="user_id=1") as form:
         assert form.status == 400  # only JSON: a plain cross-site form cannot post here
+
+
+async def test_a_rebound_foreign_name_reaches_nothing_even_from_its_own_origin(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    """DNS rebinding: evil.example re-pointed at 127.0.0.1 is same-origin with itself (its
+    Origin matches its Host), so only the Host header tells it apart: refused on every route,
+    reads included, while the sandbox's own loopback names work."""
+    assert sandbox.settings is not None
+    port = sandbox.settings.port
+    base = f"http://127.0.0.1:{port}"
+    post = {"user_id": ALICE.user_id, "text": "/start"}
+    rebound = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"}
+    async with http.post(f"{base}/sandbox/api/send", json=post, headers=rebound) as sent:
+        assert sent.status == 421
+    for path in ("/sandbox/api/setup", "/sandbox/api/stream", "/sandbox", "/healthz"):
+        async with http.get(f"{base}{path}", headers={"Host": f"evil.example:{port}"}) as read:
+            assert read.status == 421, path
+    assert sandbox.telegram.messages(ALICE.user_id) == []  # nothing reached the bot
+    for name in ("127.0.0.1", "localhost", "[::1]"):
+        own = {"Host": f"{name}:{port}", "Origin": f"http://{name}:{port}"}
+        async with http.post(f"{base}/sandbox/api/send", json=post, headers=own) as answer:
+            assert answer.status == 200, name
+    cross = {"Host": f"localhost:{port}", "Origin": f"http://127.0.0.1:{port}"}
+    async with http.post(f"{base}/sandbox/api/send", json=post, headers=cross) as answer:
+        assert answer.status == 403  # another origin, even a loopback one, posts nothing
+
+
+async def test_a_public_sandbox_answers_at_the_address_it_was_given(tmp_path: Path) -> None:
+    port = free_port()
+    public = {
+        "SANDBOX_ALLOW_PUBLIC": "1",
+        "PORT": str(port),
+        "PUBLIC_BASE_URL": f"http://sandbox.lan:{port}",
+    }
+    running = await started_sandbox(tmp_path / "sandbox.db", public)
+    try:
+        assert site(running) == f"http://sandbox.lan:{port}"
+        async with aiohttp.ClientSession() as http:
+            for host, status in ((f"sandbox.lan:{port}", 200), (f"other.lan:{port}", 421)):
+                page = f"http://127.0.0.1:{port}/sandbox"
+                async with http.get(page, headers={"Host": host}) as answer:
+                    assert answer.status == status, host
+    finally:
+        await running.stop()
 
 
 async def test_a_persona_sends_a_photo_the_bot_can_use_and_the_page_can_show(
@@ -293,6 +203,21 @@ async def test_checkout_page_shows_the_session_and_escapes_merchant_text(
         assert missing.status == 404
 
 
+async def test_cancel_in_the_sandbox_expires_the_session_and_the_panel_shows_stripes_event(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    """Checkout's Cancel leads to the bot's /cancel page, which expires the session through the
+    stand-in's API; the checkout.session.expired it sends appears in the events panel."""
+    session_id = await session_for(sandbox, ALICE.user_id, GAME_KEY)
+    base = f"{site(sandbox)}/sandbox/stripe/c/pay"
+    async with http.post(f"{base}/{session_id}/cancel") as page:
+        assert page.status == 200 and "Payment cancelled" in await page.text()
+    assert sandbox.stripe.sessions[session_id]["status"] == "expired"
+    await eventually(lambda: len(sandbox.webhooks.deliveries()) == 1, "the expired event")
+    [expired] = sandbox.webhooks.deliveries()
+    assert (expired.event_type, expired.status) == ("checkout.session.expired", 200)
+
+
 async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
     sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
@@ -309,12 +234,20 @@ async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
     status, location = await press(cancelled, "cancel")
     assert status == 303 and location.startswith(f"{site(sandbox)}/cancel?order=")
     assert sandbox.webhooks.deliveries() == []
+    await back_to_the_bot_stays_in_the_sandbox(sandbox, http, location)  # expires it
+    await eventually(lambda: len(sandbox.webhooks.deliveries()) == 1, "the cancel's event")
 
     # Let it expire: checkout.session.expired reaches the bot, which answers 200.
-    assert await press(cancelled, "expire") == (303, f"/sandbox/stripe/c/pay/{cancelled}")
-    [expired] = sandbox.webhooks.deliveries()
+    expiring = await session_for(sandbox, ALICE.user_id, GAME_KEY)
+    assert await press(expiring, "expire") == (303, f"/sandbox/stripe/c/pay/{expiring}")
+    [_, expired] = sandbox.webhooks.deliveries()
     assert (expired.event_type, expired.status) == ("checkout.session.expired", 200)
-    assert (await press(cancelled, "pay"))[0] == 409  # an expired session takes no payment
+    assert (await press(expiring, "pay"))[0] == 409  # an expired session takes no payment
+    async with http.get(f"{base}/{expiring}") as page:
+        shown = await page.text()
+    assert "has expired" in shown and "Expired ·" in shown
+    assert "Expires" not in shown and "min)" not in shown  # no time left on a dead link
+    assert 'href="/sandbox"' in shown  # and a way back to the chat
 
     # A delayed method: the success page now, then Fail from the events panel.
     delayed = await session_for(sandbox, BOB.user_id, MUG)
@@ -323,12 +256,22 @@ async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
         city="Berlin", postal_code="10115", country="DE",
     )  # fmt: skip
     assert status == 303 and location == f"{site(sandbox)}/success?session_id={delayed}"
+    await back_to_the_bot_stays_in_the_sandbox(sandbox, http, location)
+    assert sandbox.app is not None and sandbox.app.db is not None
+    waiting_order = await orders.by_session(sandbox.app.db.reader, delayed)
+    assert waiting_order is not None
+    async with http.get(f"{site(sandbox)}/sandbox/api/stream") as stream:
+        (card,) = [i for i in (await read_items(stream))["items"] if i["type"] == "waiting"]
+    assert card["sessions"] == [  # the events panel names the order it waits for
+        {"id": delayed, "order": str(waiting_order.id), "what": "Sandbox mug × 1",
+         "total": "$18.00"}
+    ]  # fmt: skip
     shipped_to = sandbox.stripe.sessions[delayed]["collected_information"]["shipping_details"]
     assert shipped_to["address"]["country"] == "DE" and shipped_to["name"] == "Bob"
     async with http.post(f"{site(sandbox)}/sandbox/api/sessions/{delayed}/fail") as failed:
         assert failed.status == 200
     types = [(d.event_type, d.status) for d in sandbox.webhooks.deliveries()]
-    assert types[1:] == [
+    assert types[2:] == [
         ("checkout.session.completed", 200),
         ("checkout.session.async_payment_failed", 200),
     ]
@@ -346,13 +289,29 @@ async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
     async with http.post(f"{site(sandbox)}/sandbox/api/sessions/{cleared}/settle") as settle:
         assert settle.status == 200
     types = [(d.event_type, d.status) for d in sandbox.webhooks.deliveries()]
-    assert types[3:] == [
+    assert types[4:] == [
         ("checkout.session.completed", 200),
         ("checkout.session.async_payment_succeeded", 200),
     ]
     await settled(sandbox.app)
     order = await orders.by_session(sandbox.app.db.reader, cleared)
     assert order is not None and order.status.value == "fulfilled"
+
+
+async def back_to_the_bot_stays_in_the_sandbox(
+    sandbox: Sandbox, http: aiohttp.ClientSession, page_url: str
+) -> None:
+    """The success and cancel pages' "Back to the bot" opens the sandbox's chat, never t.me,
+    where nobody (or a stranger) owns the sandbox bot's username."""
+    async with http.get(page_url) as page:
+        text = await page.text()
+    link = f"{site(sandbox)}/sandbox/t.me/{sandbox.telegram.bot_username}"
+    assert f'href="{link}"' in text and "https://t.me/" not in text
+    for query, target in (("", "/sandbox"), ("?start=p_3", "/sandbox?start=p_3")):
+        async with http.get(link + query, allow_redirects=False) as opened:
+            assert (opened.status, opened.headers["Location"]) == (303, target)
+    async with http.get(f"{site(sandbox)}/sandbox/t.me/someone_else_bot") as other:
+        assert other.status == 404
 
 
 async def test_resend_and_the_webhooks_stripe_sends_after_a_refund(sandbox: Sandbox) -> None:

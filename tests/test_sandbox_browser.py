@@ -4,23 +4,25 @@ A buyer browses, buys, pays on the Checkout page and gets the goods in the chat;
 panel resends the payment event and nothing is delivered twice; the admin adds a product with
 /addproduct and another buyer finds it. All on a phone-sized screen, the hardest layout.
 
-Chromium comes from the system (`apt-get install chromium`, which .ci/run does): a missing
-browser fails this test loudly rather than skipping it, and nothing here downloads one.
+Chromium comes from the system (Debian's package, which `make test` installs through
+tools/ensure-chromium): a missing browser fails this test loudly rather than skipping it, and
+nothing here downloads one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, ViewportSize, async_playwright, expect
 
 from sandbox.personas import ADMIN, BUYERS
 from sandbox.run import Sandbox
-from sandbox.standins import free_port
+from tests.sandbox_helpers import started_sandbox
 from tests.story import settled
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -45,8 +47,7 @@ expect.set_options(timeout=10_000)
 
 @pytest.fixture
 async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    environ = {"PORT": str(free_port()), "DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.db'}"}
-    running = await Sandbox.start(environ, env_file=None)
+    running = await started_sandbox(tmp_path / "sandbox.db")
     try:
         yield running
     finally:
@@ -57,7 +58,8 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
 async def browser() -> AsyncIterator[Browser]:
     if not CHROMIUM_INSTALLED:
         pytest.fail(
-            "chromium is not installed: apt-get install -y chromium (.ci/run does it). "
+            "chromium is not installed: run `make browser` (tools/ensure-chromium) or "
+            "apt-get install -y chromium. "
             "The sandbox's browser test never downloads a browser of its own."
         )
     async with async_playwright() as playwright:
@@ -171,6 +173,16 @@ async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
     await tap(page, "Save")
     await bot_says(page, "Saved")
 
+    # The deep link to share opens the product right here, as Telegram opens t.me links to a
+    # bot in the app: not the real t.me, which knows nothing of the sandbox's bot.
+    shown_at = page.url
+    cards = page.locator(".msg.bot", has=page.locator("img.photo"), has_text="Poster")
+    before = await cards.count()
+    await page.locator(".msg.bot a", has_text=re.compile(r"t\.me/.*\?start=p_")).last.click()
+    await expect(page.locator(".msg.user", has_text=re.compile(r"^/start p_\d+"))).to_be_visible()
+    await expect(cards).to_have_count(before + 1)  # the product's card, as buyers open it
+    assert page.url == shown_at and len(context.pages) == 1
+
     # Bob, a new buyer, finds it; the merchant's text shows as text, never as markup.
     await play(page, BOB.user_id)
     await say(page, "/catalog")
@@ -202,3 +214,42 @@ async def test_wide_screen_shows_chat_and_events_side_by_side(
     await expect(photo).to_be_visible()
     assert await photo.evaluate("img => img.complete && img.naturalWidth > 0")
     await page.close()
+
+
+async def test_on_a_phone_a_late_photo_keeps_the_newest_buttons_in_view_and_badges_whole(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = await context.new_page()
+
+    async def slow_photo(route: Route) -> None:  # a phone's network: the text comes first
+        await asyncio.sleep(1.0)
+        await route.continue_()
+
+    await page.route("**/demo-mug.png", slow_photo)
+    await page.goto(f"{sandbox.url}#{ALICE.user_id}")
+    await page.get_by_role("button", name="Start").click()
+    await bot_says(page, "Welcome")
+    for _ in range(2):  # enough chat that it scrolls
+        await say(page, "/help")
+    await say(page, "/catalog")
+    await tap(page, "Merch")
+    await tap(page, "mug")
+    card = page.locator(".msg.bot", has=page.locator("img.photo")).last
+    await expect(card.locator(".kb").first).to_be_in_viewport()
+    await card.locator("img.photo").evaluate("img => img.decode()")  # the photo is in now
+    await expect(card.locator(".kb").last).to_be_in_viewport()
+
+    # Bob gets an answer while Alice plays: his unread badge shows whole, not clipped.
+    sandbox.chats.send(BOB.user_id, "/help")
+    badge = page.locator(f'.persona[data-persona="{BOB.user_id}"] .badge')
+    await expect(badge).to_have_text("1")
+    inside = await badge.evaluate(
+        """badge => {
+            const b = badge.getBoundingClientRect();
+            const box = badge.closest(".personas").getBoundingClientRect();
+            return b.top >= box.top && b.right <= box.right && b.bottom <= box.bottom;
+        }"""
+    )
+    assert inside
+    await context.close()

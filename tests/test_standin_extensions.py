@@ -124,7 +124,7 @@ async def test_the_sandbox_sends_checkout_session_expired_after_an_api_expire(
     """Nothing listens at the webhook URL: the delivery is logged as unanswered, not lost."""
     log = WebhookLog(fake_stripe)
     fake_stripe.webhook_url = "http://127.0.0.1:9/stripe/webhook"
-    fake_stripe.after_request = log.after_request
+    fake_stripe.send_event = log.send
     session = await create(client)
     await client.v1.checkout.sessions.expire_async(session.id)
     for _ in range(100):

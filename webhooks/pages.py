@@ -37,13 +37,33 @@ background:#2aabee;color:#fff;text-decoration:none;font-weight:600}}
 </html>
 """
 
-_SUCCESS_TEXT = {
+# What each state the pages report says to the buyer: (icon, title, message).
+_STATE_TEXT = {
     "paid": ("✅", "Payment received", "Thank you! Your order is on its way to you in Telegram."),
     "processing": (
         "⏳",
         "Payment is being confirmed",
         "Your bank is confirming the payment. The bot will message you as soon as it clears.",
     ),
+    "failed": (
+        "❌",
+        "Payment not completed",
+        "The payment did not go through. The bot has the details and a way to try again.",
+    ),
+    "expired": (
+        "⌛",
+        "Payment link expired",
+        "This payment link has expired and nothing was charged. You can buy again in the bot.",
+    ),
+    "refunded": ("↩️", "Order refunded", "This order was refunded. The bot has the details."),
+    "cancelled": (
+        "↩️",
+        "Payment cancelled",
+        "Nothing was charged and the payment link is closed. You can buy again in the bot.",
+    ),
+}
+_SUCCESS_TEXT = {
+    **_STATE_TEXT,
     "unpaid": (
         "⏳",
         "Almost there",
@@ -55,12 +75,19 @@ _UNKNOWN = (
     "Thanks!",
     "If you completed the payment, the bot will message you with your order shortly.",
 )
+# A cancel link we could not act on (not ours, or Stripe unreachable): nothing was charged.
+_NOT_CANCELLED = (
+    "↩️",
+    "Payment cancelled",
+    "Nothing was charged. You can pick up where you left off in the bot.",
+)
 
 
 def _render(ports: ShopPorts, icon: str, title: str, message: str) -> web.Response:
     username = ports.bot_username()
     link = (
-        f'<a class="button" href="https://t.me/{html.escape(username)}">Back to the bot</a>'
+        f'<a class="button" href="{html.escape(ports.telegram_link_base + username)}">'
+        "Back to the bot</a>"
         if username
         else ""
     )
@@ -93,22 +120,32 @@ def success_handler(ports: ShopPorts) -> Handler:
 
 def cancel_handler(ports: ShopPorts) -> Handler:
     async def cancel(request: web.Request) -> web.Response:
-        return _render(
-            ports,
-            "↩️",
-            "Payment cancelled",
-            "Nothing was charged. You can pick up where you left off in the bot.",
-        )
+        """Checkout's "back": expire the session and release its stock at once, if the link's
+        token is its order's own; otherwise (or if Stripe cannot be reached) the link simply
+        runs out at its expiry."""
+        state = "unknown"
+        try:
+            state = await asyncio.wait_for(
+                ports.cancel_checkout(
+                    request.query.get("order", ""), request.query.get("token", "")
+                ),
+                SUCCESS_CHECK_SECONDS,
+            )
+        except Exception:
+            log.exception("cancel page: could not cancel the order")
+        return _render(ports, *_STATE_TEXT.get(state, _NOT_CANCELLED))
 
     return cancel
 
 
 def health_handler(ports: ShopPorts) -> Handler:
     async def healthz(request: web.Request) -> web.Response:
-        checks = await ports.health()
-        ready = all(checks.values())
-        return web.json_response(
-            {"status": "ok" if ready else "starting", **checks}, status=200 if ready else 503
-        )
+        """200 only when a payment could be recorded now; else 503 and the problems."""
+        health = await ports.health()
+        ready = all(health.checks.values())
+        body: dict[str, object] = {"status": "ok" if ready else "unavailable", **health.checks}
+        if health.problems:
+            body["problems"] = list(health.problems)
+        return web.json_response(body, status=200 if ready else 503)
 
     return healthz

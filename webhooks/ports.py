@@ -11,8 +11,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# The buyer-facing state the /success page reports after checking the session.
-PaymentState = str  # "paid", "processing", "unpaid" or "unknown"
+# The buyer-facing state the /success and /cancel pages report: "paid", "processing",
+# "failed", "expired", "refunded", "unpaid", "cancelled" (only /cancel) or "unknown".
+PaymentState = str
+
+
+@dataclass(frozen=True)
+class Health:
+    """Each part's readiness (database, bot) and, when one is not ready, why — for the operator
+    reading /healthz."""
+
+    checks: dict[str, bool]
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -20,5 +30,8 @@ class ShopPorts:
     handle_stripe_event: Callable[[Mapping[str, Any]], Awaitable[None]]  # a verified event
     fulfil_session: Callable[[str], Awaitable[PaymentState]]
     feed_telegram_update: Callable[[dict[str, Any]], Awaitable[None]]
-    health: Callable[[], Awaitable[dict[str, bool]]]
+    health: Callable[[], Awaitable[Health]]
     bot_username: Callable[[], str | None]
+    cancel_checkout: Callable[[str, str], Awaitable[PaymentState]]  # (order, token) of the link
+    # Where "back to the bot" links point: t.me, or the sandbox's own stand-in for it.
+    telegram_link_base: str = "https://t.me/"

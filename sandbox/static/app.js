@@ -15,6 +15,10 @@
     unread: new Map(),
     webhooks: new Map(),
     waiting: [],
+    bot: null,
+    // Whether the chat shows its newest message: new ones, and photos that finish loading
+    // late, then keep it in view. Scrolling up to read turns it off until back at the bottom.
+    pinned: true,
   };
 
   // --- talking to the server -----------------------------------------------------------------
@@ -92,17 +96,22 @@
 
   // --- the chat ------------------------------------------------------------------------------
 
+  function scrollToEnd() {
+    const box = $("messages");
+    box.scrollTop = box.scrollHeight;
+    state.pinned = true;
+  }
+
   function renderChat() {
     const box = $("messages");
     box.replaceChildren();
     const chat = state.chats.get(state.active) || new Map();
     [...chat.values()].sort((a, b) => a.message_id - b.message_id).forEach(renderMessage);
-    box.scrollTop = box.scrollHeight;
+    scrollToEnd();
   }
 
   function renderMessage(item) {
     const box = $("messages");
-    const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
     const old = box.querySelector(`[data-key="${CSS.escape(item.key)}"]`);
     if (item.deleted) {
       if (old) old.remove();
@@ -115,7 +124,7 @@
       const later = [...box.children].find((c) => Number(c.dataset.id) > item.message_id);
       box.insertBefore(element, later || null);
     }
-    if (!old && (nearBottom || item.from === "user")) box.scrollTop = box.scrollHeight;
+    if (!old && (state.pinned || item.from === "user")) scrollToEnd();
   }
 
   function messageElement(item) {
@@ -161,6 +170,8 @@
     img.src = href;
     img.alt = "photo";
     img.loading = "lazy";
+    // The photo arrives after its message was placed: it grows the chat, so follow it down.
+    img.addEventListener("load", () => { if (state.pinned) scrollToEnd(); });
     return img;
   }
 
@@ -195,6 +206,29 @@
     if (button.data === undefined) element.disabled = true;
     else element.addEventListener("click", () => tap(message, button.data, element));
     return element;
+  }
+
+  // Telegram opens t.me links to a bot inside the app: /start (with the link's payload) in that
+  // chat. The sandbox does the same for its own bot, as the persona playing: the real t.me
+  // knows nothing of the sandbox's bot. (/sandbox/t.me/… is the shop's pages' version.)
+  function botLinkPayload(href) {
+    let url;
+    try {
+      url = new URL(href, location.href);
+    } catch {
+      return null;
+    }
+    const tme = ["t.me", "telegram.me"].includes(url.hostname);
+    const local = url.origin === location.origin && url.pathname.startsWith("/sandbox/t.me/");
+    const name = url.pathname.split("/").filter(Boolean).pop() || "";
+    if (!(tme || local) || !state.bot || name.toLowerCase() !== state.bot.username.toLowerCase()) {
+      return null;
+    }
+    return url.searchParams.get("start") || "";
+  }
+
+  function openBotLink(payload) {
+    send(payload ? `/start ${payload}` : "/start");
   }
 
   function clock(seconds) {
@@ -241,6 +275,9 @@
   function choose(id) {
     state.active = id;
     state.unread.delete(id);
+    try {
+      localStorage.setItem("sandbox-persona", String(id));
+    } catch { /* storage off: the hash still says who plays */ }
     const persona = state.personas.find((p) => p.id === id);
     $("who").textContent = `you are ${persona.name} (${persona.role}, id ${persona.id})`;
     history.replaceState(null, "", `#${id}`);
@@ -424,21 +461,24 @@
     for (const session of state.waiting) {
       const card = document.createElement("div");
       card.className = "waiting";
+      card.dataset.session = session.id;
       const text = document.createElement("p");
-      text.append("A delayed payment is processing: ");
+      const order = document.createElement("b");
+      order.textContent = session.order ? `Order #${session.order}` : "An order";
+      text.append(order, ` (${session.what}, ${session.total}): a delayed payment is processing.`);
       const code = document.createElement("code");
-      code.textContent = `${session.slice(0, 18)}…`;
-      code.title = session;
-      text.append(code);
+      code.className = "wh-sub";
+      code.textContent = session.id;
       const settle = document.createElement("button");
       settle.type = "button";
       settle.textContent = "Settle";
-      settle.addEventListener("click", () => post(`/sandbox/api/sessions/${encodeURIComponent(session)}/settle`));
+      const path = `/sandbox/api/sessions/${encodeURIComponent(session.id)}`;
+      settle.addEventListener("click", () => post(`${path}/settle`));
       const fail = document.createElement("button");
       fail.type = "button";
       fail.textContent = "Fail";
-      fail.addEventListener("click", () => post(`/sandbox/api/sessions/${encodeURIComponent(session)}/fail`));
-      card.append(text, settle, fail);
+      fail.addEventListener("click", () => post(`${path}/fail`));
+      card.append(text, code, settle, fail);
       box.append(card);
     }
   }
@@ -465,6 +505,7 @@
   async function main() {
     const setup = await (await fetch("/sandbox/api/setup")).json();
     state.personas = setup.personas;
+    state.bot = setup.bot;
     $("bot-name").textContent = setup.bot.name;
     $("bot-sub").textContent = `@${setup.bot.username} · bot`;
     $("alert-ok").addEventListener("click", () => { $("alert").hidden = true; });
@@ -477,9 +518,30 @@
     });
     $("events-close").addEventListener("click", () => showEvents(false));
     setUpComposer();
-    const wanted = Number(location.hash.slice(1));
+    const box = $("messages");
+    box.addEventListener("scroll", () => {
+      state.pinned = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+    });
+    box.addEventListener("click", (event) => {
+      const link = event.target.closest("a[href]");
+      const payload = link && botLinkPayload(link.href);
+      if (payload === null || payload === undefined) return;
+      event.preventDefault();
+      openBotLink(payload);
+    });
+    let remembered = NaN;
+    try {
+      remembered = Number(localStorage.getItem("sandbox-persona"));
+    } catch { /* storage off */ }
+    const wanted = Number(location.hash.slice(1)) || remembered;
     const first = state.personas.find((p) => p.id === wanted) || state.personas[0];
     choose(first.id);
+    // Arrived through a t.me link (/sandbox/t.me/<bot>?start=…): open the chat as Telegram does.
+    const start = new URLSearchParams(location.search).get("start");
+    if (start !== null) {
+      history.replaceState(null, "", `/sandbox#${first.id}`);
+      openBotLink(start);
+    }
     connect();
   }
 

@@ -1,0 +1,51 @@
+"""The order's own message (the one that carried the Pay button) follows the order's state.
+
+Once the Pay button is dead (the payment is being confirmed, failed, expired or was cancelled)
+or the order was refunded, an edit of that message is owed through the outbox, in the same
+transaction as the state change. The worker renders the order's state *at send time*, so an
+edit applied twice, late, or after a newer state changes nothing a second time and never brings
+a dead link back: the message is always what `render` says about the order now.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+from telegram import InlineKeyboardMarkup
+
+from bot import keyboards, texts
+from storage import deliveries
+from storage.models import DeliveryKind, Order, OrderStatus, Product
+
+# The buyer cancelled on Checkout: the order expired by their choice, not by the clock.
+CANCELLED_REASON = "cancelled by the buyer"
+
+
+async def owe_edit(tx: aiosqlite.Connection, order: Order, step: str) -> None:
+    """Owe the edit for one step of the order's life (a new status, a new refunded total):
+    once per step, however often the event that makes it arrives."""
+    await deliveries.enqueue(
+        tx,
+        dedupe_key=f"order_message:{order.id}:{step}",
+        order_id=order.id,
+        kind=DeliveryKind.ORDER_MESSAGE,
+        chat_id=order.buyer_chat_id,
+    )
+
+
+def render(
+    order: Order, product: Product | None, items: list[str]
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The order message for the order's current state: Pay while it can be paid, the receipt
+    with the goods once paid (refunds noted), and otherwise what happened — with Buy again
+    where the buyer may want another go."""
+    status = order.status
+    if status in (OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT) and order.checkout_url:
+        return texts.pay_message(order), keyboards.pay(order)
+    if status is OrderStatus.PROCESSING:
+        return texts.order_processing(order), None
+    if status is OrderStatus.FAILED:
+        return texts.order_failed(order), keyboards.buy_again(order)
+    if status in (OrderStatus.EXPIRED, OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT):
+        cancelled = order.failure_reason == CANCELLED_REASON
+        return texts.order_expired(order, cancelled=cancelled), keyboards.buy_again(order)
+    return texts.receipt(order, product, items), None
