@@ -8,6 +8,7 @@ python-telegram-bot has stored the new state.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from html import escape
@@ -15,11 +16,14 @@ from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes, ConversationHandler
 
 from bot import texts
 from bot.admin_auth import Handler
 from bot.admin_fields import FieldError
+
+log = logging.getLogger(__name__)
 
 END = ConversationHandler.END
 State = TypeVar("State")
@@ -34,6 +38,7 @@ class Dialog:
 
     label: str  # HTML, e.g. "the new product"
     outcome: str  # what cancelling means, e.g. "nothing was saved"
+    keyboard_id: int | None = None  # the message whose buttons answer the current step
 
 
 def current(context: ContextTypes.DEFAULT_TYPE) -> Dialog | None:
@@ -81,7 +86,7 @@ def within(kind: type[Dialog], handler: Handler) -> Handler:
         if isinstance(current(context), kind):
             return await handler(update, context)
         if update.callback_query is not None:
-            await update.callback_query.answer(texts.unknown_button(), show_alert=True)
+            await update.callback_query.answer(texts.admin_button_expired(), show_alert=True)
         elif update.effective_message is not None:
             await update.effective_message.reply_text("That dialog has ended. Start it again.")
         return END
@@ -95,9 +100,35 @@ def message_of(update: Update) -> Message:
     return update.effective_message
 
 
-async def say(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def say(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
     """Answer in the same chat; `text` is HTML, with everything the merchant typed escaped."""
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    return await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def ask_with_buttons(
+    message: Message, dialog: Dialog, text: str, markup: InlineKeyboardMarkup
+) -> None:
+    """Ask a step that offers buttons, remembering the message so that its buttons can be
+    taken away once the step is answered (`drop_keyboard`) and cannot be tapped later."""
+    dialog.keyboard_id = (await say(message, text, markup)).message_id
+
+
+async def drop_keyboard(context: ContextTypes.DEFAULT_TYPE, chat_id: int, dialog: Dialog) -> None:
+    """Take the buttons off the dialog's last question (answered by typing, by a tap, or left
+    by /cancel); a message already without them, or gone, is fine."""
+    message_id, dialog.keyboard_id = dialog.keyboard_id, None
+    if message_id is not None:
+        await take_buttons_off(context, chat_id, message_id)
+
+
+async def take_buttons_off(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int
+) -> None:
+    """Leave the message as it is, without its buttons: a choice made there is over."""
+    try:
+        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest as error:
+        log.info("could not take the buttons off an answered question: %s", error.message)
 
 
 async def ask_again(message: Message, error: FieldError, hint: str) -> None:

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from telegram import Document, Message
 
 from bot import texts
+from bot.config import SHIPPABLE_COUNTRIES
 from bot.money import Money, MoneyError, parse_price
 
 MAX_TITLE = 128
@@ -20,44 +24,57 @@ class FieldError(ValueError):
     """Input the merchant must correct; the message is theirs to read (plain text)."""
 
 
+def check_length(value: str, limit: int, what: str) -> str:
+    """Refuse `value` when it is longer than `limit` as Telegram counts (UTF-16 units), so a
+    text accepted here can always be shown: an emoji counts two, and the admin is told so."""
+    size = texts.utf16_len(value)
+    if size > limit:
+        emoji = " (emoji and some symbols count as two)" if size != len(value) else ""
+        raise FieldError(f"{what} has {size:,} characters{emoji}; the most is {limit:,}.")
+    return value
+
+
 def clean_title(text: str | None) -> str:
     title = (text or "").strip()
     if not title:
         raise FieldError("The title can't be empty.")
     if "\n" in title:
         raise FieldError("Please keep the title on one line.")
-    if len(title) > MAX_TITLE:
-        raise FieldError(f"That title has {len(title)} characters; the most is {MAX_TITLE}.")
-    return title
+    return check_length(title, MAX_TITLE, "That title")
 
 
 def clean_description(text: str | None) -> str:
-    description = (text or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise FieldError(
-            f"That description has {len(description)} characters; the most is {MAX_DESCRIPTION}."
-        )
-    return description
+    return check_length((text or "").strip(), MAX_DESCRIPTION, "That description")
 
 
 def clean_delivery(text: str | None) -> str:
     delivery = (text or "").strip()
     if not delivery:
         raise FieldError("The text can't be empty.")
-    if len(delivery) > texts.MAX_DELIVERY_TEXT:
-        raise FieldError(
-            f"That text has {len(delivery)} characters; the most is {texts.MAX_DELIVERY_TEXT}."
-        )
-    return delivery
+    return check_length(delivery, texts.MAX_DELIVERY_TEXT, "That text")
 
 
 def clean_category(text: str | None) -> str:
     category = (text or "").strip()
     if not category or "\n" in category:
         raise FieldError("Send the category's name on one line.")
-    if len(category) > MAX_CATEGORY:
-        raise FieldError(f"A category name can have at most {MAX_CATEGORY} characters.")
-    return category
+    return check_length(category, MAX_CATEGORY, "That category name")
+
+
+def clean_countries(text: str | None) -> tuple[str, ...]:
+    """A physical product's own shipping countries: two-letter codes, by commas or spaces,
+    each one Stripe Checkout ships to (the same list SHIPPING_COUNTRIES is checked against)."""
+    codes = [code.upper() for code in re.split(r"[,;\s]+", (text or "").strip()) if code]
+    if not codes:
+        raise FieldError("Send at least one two-letter country code, e.g. US.")
+    refused = [code for code in codes if code not in SHIPPABLE_COUNTRIES]
+    if refused:
+        shown = ", ".join(texts.clip(code, 12) for code in refused[:5])
+        raise FieldError(
+            f"Stripe Checkout doesn't ship to {shown}: use two-letter country codes such as "
+            "US, DE or FR."
+        )
+    return tuple(dict.fromkeys(codes))
 
 
 def clean_price(text: str | None, default_currency: str) -> Money:
@@ -68,14 +85,32 @@ def clean_price(text: str | None, default_currency: str) -> Money:
 
 
 def parse_items(text: str | None) -> list[str]:
-    """One item per line, blank lines dropped; duplicates are left for storage to count."""
-    lines = (text or "").splitlines()
+    """One item per line, blank lines dropped; duplicates are left for storage to count.
+
+    Lines end at `\n` or `\r\n` only: `str.splitlines` would also cut one key at a form
+    feed, a record separator or U+2028. A line holding any other control character (a NUL
+    byte, a stray `\r`, a tab) or a line/paragraph separator is refused, all of them counted,
+    so nothing unreadable is stored and nothing is added until the admin fixes the upload."""
+    lines = [line.removesuffix("\r") for line in (text or "").removesuffix("\n").split("\n")]
     if len(lines) > MAX_ITEM_LINES:
         raise FieldError(f"That is {len(lines)} lines; send at most {MAX_ITEM_LINES:,} at once.")
+    bad = [number for number, line in enumerate(lines, start=1) if _has_control(line)]
+    if bad:
+        shown = ", ".join(str(n) for n in bad[:10]) + (", …" if len(bad) > 10 else "")
+        count = f"{len(bad)} line{'s' if len(bad) != 1 else ''}"
+        raise FieldError(
+            f"{count} contain control characters (invisible codes such as NUL, tab or a page "
+            f"break) — line{'s' if len(bad) != 1 else ''} {shown}. Nothing was added: remove "
+            "them and send the items again."
+        )
     items = [line.strip() for line in lines if line.strip()]
     if not items:
         raise FieldError("I found no items: send one item per line.")
     return items
+
+
+def _has_control(line: str) -> bool:
+    return any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in line)
 
 
 async def read_items_file(document: Document) -> list[str]:

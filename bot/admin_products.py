@@ -40,11 +40,14 @@ from bot.admin_dialog import (
     Dialog,
     advance,
     ask_again,
+    ask_with_buttons,
     begin,
     current,
+    drop_keyboard,
     finish,
     message_of,
     say,
+    take_buttons_off,
     within,
 )
 from bot.admin_fields import FieldError
@@ -82,14 +85,25 @@ class Wait(enum.StrEnum):
 
 
 # Editable fields, by their index in `ap:f:<product id>:<index>` buttons.
-FIELDS = ("title", "description", "price", "photo", "delivery", "category")
+FIELDS = ("title", "description", "price", "photo", "delivery", "category", "countries")
 _FIELD_LABELS = {
     "title": "Title",
     "description": "Description",
     "price": "Price",
     "photo": "Photo",
     "category": "Category",
+    "countries": "Ships to",
 }
+
+
+def _fields_of(kind: ProductKind) -> list[tuple[int, str]]:
+    """(index in FIELDS, name) of the fields a product of `kind` has: only a physical
+    product ships, so only it has countries."""
+    return [
+        (index, name)
+        for index, name in enumerate(FIELDS)
+        if name != "countries" or kind is ProductKind.PHYSICAL
+    ]
 
 
 def _field_label(name: str, kind: ProductKind) -> str:
@@ -192,6 +206,8 @@ async def _card(shop: Shop, product: Product) -> tuple[str, InlineKeyboardMarkup
         category,
         f"🖼 Photo: {'yes' if product.photo else 'none'}",
     ]
+    if product.kind is ProductKind.PHYSICAL:
+        lines.append(f"🌍 Ships to: {admin_wizard.countries_line(product.shipping_countries)}")
     if product.description:
         lines.append(f"\n{escape(texts.clip(product.description, 300))}")
     if product.delivery_text:
@@ -224,7 +240,7 @@ def _edit_menu(product: Product) -> InlineKeyboardMarkup:
         InlineKeyboardButton(
             _field_label(name, product.kind), callback_data=_data("f", product.id, index)
         )
-        for index, name in enumerate(FIELDS)
+        for index, name in _fields_of(product.kind)
     ]
     back = InlineKeyboardButton("‹ Back", callback_data=_data("o", product.id))
     return InlineKeyboardMarkup([buttons[:3], buttons[3:], [back]])
@@ -248,7 +264,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = [int(part) for part in match.group(2).split(":")[1:]] if match else []
     route = _ROUTES.get((action, len(args)))
     if route is None:
-        await query.answer(texts.unknown_button(), show_alert=True)
+        await query.answer(texts.admin_button_expired(), show_alert=True)
         return
     await route(shop_of(context), query, *args)
 
@@ -395,13 +411,15 @@ def _current_value(product: Product, what: str) -> str:
         return "a photo" if product.photo else "no photo"
     if what == "category":
         return escape(product.category) if product.category else "no category"
+    if what == "countries":
+        return admin_wizard.countries_line(product.shipping_countries)
     value = {"title": product.title, "description": product.description}.get(
         what, product.delivery_text
     )
     return escape(texts.clip(value, 300)) if value else "empty"
 
 
-def _edit_prompt(product: Product, what: str, default_currency: str) -> str:
+def _edit_prompt(product: Product, what: str, shop: Shop) -> str:
     label = _field_label(what, product.kind)
     hints = {
         "title": f"Send the new <b>title</b> (1–{admin_fields.MAX_TITLE} characters).",
@@ -409,10 +427,11 @@ def _edit_prompt(product: Product, what: str, default_currency: str) -> str:
             f"Send the new <b>description</b> (up to {admin_fields.MAX_DESCRIPTION} characters), "
             "or /skip to remove it."
         ),
-        "price": admin_wizard.price_hint(default_currency),
+        "price": admin_wizard.price_hint(shop.settings.default_currency),
         "photo": "Send the new <b>photo</b>, or /skip to remove it.",
         "delivery": admin_wizard.delivery_prompt(product.kind),
         "category": CATEGORY_HINT,
+        "countries": admin_wizard.countries_hint(shop.settings.shipping_countries),
     }
     return (
         f"✏️ <b>{label}</b> of <b>{escape(product.title)}</b>\n"
@@ -427,7 +446,7 @@ async def edit_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
     shop = shop_of(context)
     _, _, raw_id, raw_field = query.data.split(":")
     product = await _managed(shop, int(raw_id))
-    if product is None or int(raw_field) >= len(FIELDS):
+    if product is None or int(raw_field) not in dict(_fields_of(product.kind)):
         await query.answer("That product no longer exists.", show_alert=True)
         return _stay(context)
     what = FIELDS[int(raw_field)]
@@ -445,8 +464,11 @@ async def edit_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
         markup = category_keyboard(edit.categories, f"ap:c:{product.id}")
     note = begin(context, edit)
     await query.answer()
-    prompt = _edit_prompt(product, what, shop.settings.default_currency) + note
-    return advance(context, update, say(message_of(update), prompt, markup), Wait.EDIT)
+    menu = message_of(update)
+    await take_buttons_off(context, menu.chat_id, menu.message_id)  # the choice is made
+    prompt = _edit_prompt(product, what, shop) + note
+    reply = say(menu, prompt) if markup is None else ask_with_buttons(menu, edit, prompt, markup)
+    return advance(context, update, reply, Wait.EDIT)
 
 
 def _edit_of(context: ContextTypes.DEFAULT_TYPE) -> Edit:
@@ -473,6 +495,8 @@ async def edit_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> objec
             changes = {"delivery_text": admin_fields.clean_delivery(message.text)}
         elif edit.what == "category":
             changes = {"category": admin_fields.clean_category(message.text)}
+        elif edit.what == "countries":
+            changes = {"shipping_countries": admin_fields.clean_countries(message.text)}
         else:
             raise FieldError("Please send a photo, or /skip to remove the current one.")
     except FieldError as error:
@@ -504,6 +528,7 @@ async def edit_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
         "photo": {"photo": None},
         "delivery": {"delivery_text": ""},
         "category": {"category": None},
+        "countries": {"shipping_countries": None},
     }
     empty = cleared[edit.what]
     return await _apply(update, context, empty)
@@ -516,7 +541,7 @@ async def edit_category_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     _, _, raw_id, choice = query.data.split(":")
     valid = choice == "none" or int(choice) < len(edit.categories)
     if int(raw_id) != edit.product_id or edit.what != "category" or not valid:
-        await query.answer(texts.unknown_button(), show_alert=True)
+        await query.answer(texts.admin_button_expired(), show_alert=True)
         return None
     await query.answer()
     category = None if choice == "none" else edit.categories[int(choice)]
@@ -529,6 +554,7 @@ async def _apply(
     """Store the change and show the updated card: "✅ Price updated"."""
     shop, edit = shop_of(context), _edit_of(context)
     finish(context)
+    await drop_keyboard(context, message_of(update).chat_id, edit)
     if await _managed(shop, edit.product_id) is None:
         gone = say(message_of(update), "That product no longer exists; nothing was changed.")
         return advance(context, update, gone, END)
@@ -550,10 +576,14 @@ _STOCK_USAGE = (
 
 
 async def stock_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-    """/stock <id> [items…]: adds the lines below the command, or asks for them."""
+    """/stock <id> [items…]: adds the lines below the command, or asks for them; /stock
+    alone offers the stock products as buttons."""
     message, shop = message_of(update), shop_of(context)
     head, *lines = (message.text or "").split("\n")
     words = head.split()
+    if len(words) == 1 and not any(line.strip() for line in lines):
+        await say(message, *await _stock_choices(shop))
+        return _stay(context)
     product_id = parse_id(words[1].removeprefix("#")) if len(words) == 2 else None
     if product_id is None:
         await say(message, _STOCK_USAGE)
@@ -569,6 +599,11 @@ async def stock_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
             return _stay(context)
         await say(message, await _add_items(shop, product, items))
         return _stay(context)
+    return _begin_upload(update, context, product)
+
+
+def _begin_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, product: Product) -> object:
+    """Open the dialog that waits for the product's items (typed or a .txt file)."""
     upload = StockUpload(
         label=f"/stock for <b>{escape(product.title)}</b>",
         outcome="no items were added",
@@ -576,7 +611,39 @@ async def stock_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
     )
     note = begin(context, upload)
     prompt = f"🔑 Items for <b>{escape(product.title)}</b> (#{product.id})\n\n{ITEMS_HINT}"
-    return advance(context, update, say(message, prompt + "\n\n/cancel stops." + note), Wait.STOCK)
+    reply = say(message_of(update), prompt + "\n\n/cancel stops." + note)
+    return advance(context, update, reply, Wait.STOCK)
+
+
+STOCK_CHOICES = 24
+
+
+async def _stock_choices(shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/stock alone: a button per stock product (with what is left), or how to make one."""
+    choices = await products.list_of_kind(
+        shop.db.reader, ProductKind.DIGITAL_STOCK, limit=STOCK_CHOICES
+    )
+    if not choices:
+        return "🔑 No stock products yet: /addproduct makes one (kind 🔑 Digital stock).", None
+    rows = []
+    for product in choices:
+        left = await stock.available(shop.db.reader, product.id)
+        label = f"#{product.id} {texts.clip(product.title, 40)} · {left} left"
+        rows.append([InlineKeyboardButton(label, callback_data=_data("st", product.id))])
+    return f"🔑 Which product gets items?\n\n{_STOCK_USAGE}", InlineKeyboardMarkup(rows)
+
+
+async def stock_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+    """A product tapped on /stock's list: the list's buttons go, and its items are asked for."""
+    query, shop = update.callback_query, shop_of(context)
+    assert query is not None and query.data is not None
+    await query.answer()
+    message = message_of(update)
+    await take_buttons_off(context, message.chat_id, message.message_id)
+    product = await _stock_product(shop, message, int(query.data.split(":")[2]))
+    if product is None:
+        return _stay(context)
+    return _begin_upload(update, context, product)
 
 
 async def _stock_product(shop: Shop, message: Message, product_id: int) -> Product | None:
@@ -596,10 +663,12 @@ async def _stock_product(shop: Shop, message: Message, product_id: int) -> Produ
 
 
 async def _add_items(shop: Shop, product: Product, items: list[str]) -> str:
-    """Add in one transaction; the reply says added, skipped and what is available now."""
+    """Add in one transaction; the reply says added, skipped and what is available now. A
+    product that was waiting hidden for its items is shown in the same transaction."""
     async with shop.db.transaction() as tx:
         added, skipped = await stock.add_items(tx, product.id, items)
         available = await stock.available(tx, product.id)
+        shown = available > 0 and await products.show_if_waiting_for_stock(tx, product.id)
     skipped_note = (
         f", skipped <b>{skipped}</b> (already in stock, or over {stock.MAX_ITEM_CHARS} characters)"
         if skipped
@@ -608,6 +677,7 @@ async def _add_items(shop: Shop, product: Product, items: list[str]) -> str:
     return (
         f"🔑 <b>{escape(product.title)}</b> (#{product.id}): added <b>{added}</b> "
         f"item{'s' if added != 1 else ''}{skipped_note}.\nAvailable now: <b>{available}</b>."
+        + ("\n👁 It was waiting for items: it is now shown in the catalog." if shown else "")
     )
 
 
@@ -660,6 +730,8 @@ def _stay(context: ContextTypes.DEFAULT_TYPE) -> object:
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     """/cancel in any dialog: "Cancelled … — nothing was saved"."""
     dialog = finish(context)
+    if dialog is not None:
+        await drop_keyboard(context, message_of(update).chat_id, dialog)
     text = f"✖️ Cancelled {dialog.label} — {dialog.outcome}." if dialog else "Nothing to cancel."
     return advance(context, update, say(message_of(update), text), END)
 
@@ -689,6 +761,7 @@ async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     dialog = finish(context)
     if dialog is None or update.effective_chat is None:
         return
+    await drop_keyboard(context, update.effective_chat.id, dialog)
     await context.bot.send_message(
         update.effective_chat.id,
         f"⌛ No answer for {_duration(DIALOG_TIMEOUT)}, so I closed {dialog.label} — "
@@ -724,6 +797,7 @@ def _dialog(admin: filters.BaseFilter) -> ConversationHandler[ContextTypes.DEFAU
                 *admin_wizard.entry_points(admin),
                 CommandHandler("stock", stock_command, filters=admin),
                 CallbackQueryHandler(admin_only(edit_start), pattern=r"^ap:f:\d+:\d+$"),
+                CallbackQueryHandler(admin_only(stock_chosen), pattern=rf"^ap:st:{ID_PATTERN}$"),
             ],
             states=states,
             fallbacks=[

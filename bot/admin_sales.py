@@ -1,5 +1,5 @@
 """Admin: /sales — orders, units, revenue, refunds and net for today (UTC), the last 7 and 30
-days and all time, and each window's best-selling products.
+days and all time (windows with the same figures shown once), and the best-selling products.
 
 Amounts in different currencies are never added together: every figure is per currency. The
 numbers come from aggregate queries in storage/sales.py.
@@ -23,7 +23,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.admin_auth import admin_filter, admin_only
 from bot.admin_orders import money
 from bot.shop import Shop, shop_of
-from bot.texts import clip
+from bot.texts import admin_button_expired, clip
 from storage import sales
 from storage.clock import now
 
@@ -87,12 +87,32 @@ def _totals_lines(rows: list[sales.CurrencyTotals]) -> list[str]:
     return lines
 
 
-def overview_text(by_window: list[tuple[Window, list[sales.CurrencyTotals]]], at: int) -> str:
+def _collapsed(
+    by_window: list[tuple[Window, list[sales.CurrencyTotals]]],
+) -> list[tuple[list[Window], list[sales.CurrencyTotals]]]:
+    """Windows in a row with the same figures, as one block: when every sale is from today,
+    "Today · Last 7 days · Last 30 days · All time" once instead of four identical blocks."""
+    blocks: list[tuple[list[Window], list[sales.CurrencyTotals]]] = []
+    for window, rows in by_window:
+        if blocks and blocks[-1][1] == rows:
+            blocks[-1][0].append(window)
+        else:
+            blocks.append(([window], rows))
+    return blocks
+
+
+def overview_text(
+    by_window: list[tuple[Window, list[sales.CurrencyTotals]]],
+    top: list[sales.ProductSales],
+    at: int,
+) -> str:
+    """Every window's figures (identical ones once) and the all-time best sellers."""
     stamp = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"📊 <b>Sales</b> · as of {stamp}"]
-    for window, rows in by_window:
-        lines += ["", f"<b>{window.label}</b>", *_totals_lines(rows)]
-    return _fit(lines)
+    for windows, rows in _collapsed(by_window):
+        label = " · ".join(w.label for w in windows)
+        lines += ["", f"<b>{label}</b>", *_totals_lines(rows)]
+    return _fit(lines + _top_lines(top, "all time"))
 
 
 def window_text(
@@ -100,18 +120,24 @@ def window_text(
 ) -> str:
     stamp = dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"📊 <b>Sales · {window.label}</b> · as of {stamp}", *_totals_lines(rows)]
-    if top:
-        lines += ["", f"🏆 <b>Top {TOP} products by revenue</b>"]
-        currency = None
-        for p in top:
-            if p.currency != currency:
-                currency = p.currency
-                lines.append(f"<i>{currency.upper()}</i>")
-            lines.append(
-                f"{p.rank}. {escape(clip(p.title, 48))} — {money(p.revenue, p.currency)}"
-                f" · {p.units} unit{'s' * (p.units != 1)}"
-            )
-    return _fit(lines)
+    return _fit(lines + _top_lines(top, None))
+
+
+def _top_lines(top: list[sales.ProductSales], span: str | None) -> list[str]:
+    if not top:
+        return []
+    suffix = f" ({span})" if span else ""
+    lines = ["", f"🏆 <b>Top {TOP} products by revenue</b>{suffix}"]
+    currency = None
+    for p in top:
+        if p.currency != currency:
+            currency = p.currency
+            lines.append(f"<i>{currency.upper()}</i>")
+        lines.append(
+            f"{p.rank}. {escape(clip(p.title, 48))} — {money(p.revenue, p.currency)}"
+            f" · {p.units} unit{'s' * (p.units != 1)}"
+        )
+    return lines
 
 
 def keyboard(selected: str | None) -> InlineKeyboardMarkup:
@@ -131,7 +157,8 @@ async def _overview(shop: Shop) -> str:
     by_window = [
         (w, await sales.totals(shop.db.reader, since=window_start(w, at))) for w in WINDOWS
     ]
-    return overview_text(by_window, at)
+    top = await sales.top_products(shop.db.reader, since=0, limit=TOP)
+    return overview_text(by_window, top, at)
 
 
 async def _window(shop: Shop, window: Window) -> str:
@@ -143,7 +170,8 @@ async def _window(shop: Shop, window: Window) -> str:
 
 
 async def sales_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/sales (admins): the four windows at a glance, with buttons for each one's top products."""
+    """/sales (admins): the four windows at a glance (identical ones once) with the all-time
+    top products, and a button for each window's own."""
     assert update.effective_message is not None
     text = await _overview(shop_of(context))
     await update.effective_message.reply_text(
@@ -165,7 +193,7 @@ async def on_sales_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         window = _WINDOW_BY_CODE[parts[2]]
         await _edit(query, await _window(shop, window), keyboard(window.code))
     else:
-        await query.answer("This button has expired.", show_alert=True)
+        await query.answer(admin_button_expired(), show_alert=True)
 
 
 async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:

@@ -37,8 +37,10 @@ from bot.admin_dialog import (
     Dialog,
     advance,
     ask_again,
+    ask_with_buttons,
     begin,
     current,
+    drop_keyboard,
     finish,
     message_of,
     say,
@@ -52,6 +54,7 @@ from bot.admin_fields import (
     MAX_TITLE,
     FieldError,
     clean_category,
+    clean_countries,
     clean_delivery,
     clean_description,
     clean_price,
@@ -79,6 +82,7 @@ class Step(enum.StrEnum):
     KIND = "aw_kind"
     DELIVERY = "aw_delivery"
     ITEMS = "aw_items"
+    COUNTRIES = "aw_countries"
     CATEGORY = "aw_category"
     CONFIRM = "aw_confirm"
 
@@ -121,13 +125,14 @@ class Draft(Dialog):
     items: list[str] = field(default_factory=list)
     category: str | None = None
     categories: list[str] = field(default_factory=list)  # as offered on the buttons
+    shipping_countries: tuple[str, ...] | None = None  # physical: None is the shop's list
 
     def stock_left(self) -> int | None:
         """What the buyer's card will count for a stock product (storage drops repeats and
         over-long items); None for the other kinds, whose cards show no count."""
         if self.kind is not ProductKind.DIGITAL_STOCK:
             return None
-        return len({item for item in self.items if len(item) <= stock.MAX_ITEM_CHARS})
+        return len({item for item in self.items if stock.fits(item)})
 
     def product(self) -> Product:
         """The draft as the catalog would hold it (id 0: not saved yet)."""
@@ -144,7 +149,12 @@ class Draft(Dialog):
             position=0,
             kind=self.kind,
             category=self.category,
+            shipping_countries=self.shipping_countries,
         )
+
+    def waits_for_stock(self) -> bool:
+        """A stock product about to be saved without any item: buyers would see "Sold out"."""
+        return self.kind is ProductKind.DIGITAL_STOCK and not self.stock_left()
 
 
 def _new_draft() -> Draft:
@@ -246,6 +256,17 @@ def _items_prompt() -> str:
     return f"{ITEMS_HINT}\n\nOr /skip and add them later with /stock."
 
 
+def countries_hint(shop_countries: tuple[str, ...]) -> str:
+    return (
+        "Which <b>countries</b> do you ship it to? Send two-letter codes, e.g. "
+        f"<code>US, CA, DE</code>, or /skip for the shop's list ({', '.join(shop_countries)})."
+    )
+
+
+def countries_line(countries: tuple[str, ...] | None) -> str:
+    return ", ".join(countries) if countries else "the shop's list (SHIPPING_COUNTRIES)"
+
+
 def category_keyboard(names: list[str], data: str) -> InlineKeyboardMarkup:
     """Existing categories (by index: names may be long) and "No category"; `data` is the
     callback prefix, completed with ":<index>" or ":none"."""
@@ -283,6 +304,8 @@ def _summary(draft: Draft) -> str:
     lines = [f"Kind: <b>{KIND_LABELS[draft.kind]}</b>"]
     if draft.kind is ProductKind.DIGITAL_STOCK:
         lines.append(f"Items: <b>{len(draft.items)}</b>")
+    if draft.kind is ProductKind.PHYSICAL:
+        lines.append(f"Ships to: <b>{countries_line(draft.shipping_countries)}</b>")
     lines.append(f"Category: <b>{escape(draft.category) if draft.category else 'none'}</b>")
     if draft.delivery_text:
         label = DELIVERY_LABELS[draft.kind]
@@ -380,7 +403,7 @@ async def chose_kind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
     assert query is not None and query.data is not None
     token, _, kind = query.data.removeprefix("aw:").split(":")
     if int(token) != draft.token:
-        await query.answer(texts.unknown_button(), show_alert=True)
+        await query.answer(texts.admin_button_expired(), show_alert=True)
         return None
     draft.kind = ProductKind(kind)
     await query.answer()
@@ -418,8 +441,33 @@ async def skip_delivery(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
 
 
 async def _after_delivery(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-    if _draft(context).kind is ProductKind.DIGITAL_STOCK:
+    kind = _draft(context).kind
+    if kind is ProductKind.DIGITAL_STOCK:
         return advance(context, update, say(message_of(update), _items_prompt()), Step.ITEMS)
+    if kind is ProductKind.PHYSICAL:
+        hint = countries_hint(shop_of(context).settings.shipping_countries)
+        return advance(context, update, say(message_of(update), hint), Step.COUNTRIES)
+    return await _ask_category(update, context, "")
+
+
+async def got_countries(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+    """A physical product's own shipping countries; then the category."""
+    message, draft = message_of(update), _draft(context)
+    try:
+        draft.shipping_countries = clean_countries(message.text)
+    except FieldError as error:
+        await ask_again(
+            message, error, countries_hint(shop_of(context).settings.shipping_countries)
+        )
+        return None
+    return await _ask_category(
+        update, context, f"Ships to {', '.join(draft.shipping_countries)}.\n\n"
+    )
+
+
+async def skip_countries(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+    """/skip on the countries: the shop's SHIPPING_COUNTRIES; then the category."""
+    _draft(context).shipping_countries = None
     return await _ask_category(update, context, "")
 
 
@@ -464,7 +512,7 @@ async def _ask_category(update: Update, context: ContextTypes.DEFAULT_TYPE, note
     draft = _draft(context)
     draft.categories = (await products.categories(shop_of(context).db.reader))[:CATEGORY_BUTTONS]
     markup = category_keyboard(draft.categories, _data(draft, "c"))
-    reply = say(message_of(update), note + CATEGORY_HINT, markup)
+    reply = ask_with_buttons(message_of(update), draft, note + CATEGORY_HINT, markup)
     return advance(context, update, reply, Step.CATEGORY)
 
 
@@ -474,10 +522,11 @@ async def chose_category(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     assert query is not None and query.data is not None
     token, _, choice = query.data.removeprefix("aw:").split(":")
     if int(token) != draft.token or not (choice == "none" or int(choice) < len(draft.categories)):
-        await query.answer(texts.unknown_button(), show_alert=True)
+        await query.answer(texts.admin_button_expired(), show_alert=True)
         return None
     draft.category = None if choice == "none" else draft.categories[int(choice)]
     await query.answer()
+    await drop_keyboard(context, message_of(update).chat_id, draft)
     return _preview(update, context)
 
 
@@ -489,6 +538,7 @@ async def typed_category(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     except FieldError as error:
         await ask_again(message, error, CATEGORY_HINT)
         return None
+    await drop_keyboard(context, message.chat_id, draft)
     return _preview(update, context)
 
 
@@ -497,21 +547,36 @@ def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     draft, message = _draft(context), message_of(update)
     product, left = draft.product(), draft.stock_left()
     inert = _preview_markup(product, left, _data(draft, "pv"))
-    confirm = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("✅ Save", callback_data=_data(draft, "save")),
-                InlineKeyboardButton("✖️ Cancel", callback_data=_data(draft, "cancel")),
-            ]
-        ]
-    )
+    question, confirm = _confirm_question(draft)
 
     async def show() -> None:
         await reply_card(message, product, left, inert)
-        text = f"👆 This is how buyers will see it.\n\n{_summary(draft)}\n\nSave this product?"
-        await say(message, text, confirm)
+        text = f"👆 This is how buyers will see it.\n\n{_summary(draft)}\n\n{question}"
+        await ask_with_buttons(message, draft, text, confirm)
 
     return advance(context, update, show(), Step.CONFIRM)
+
+
+def _confirm_question(draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
+    """Save / Cancel; a stock product without items may instead wait hidden for its items."""
+    cancel = InlineKeyboardButton("✖️ Cancel", callback_data=_data(draft, "cancel"))
+    if not draft.waits_for_stock():
+        save = InlineKeyboardButton("✅ Save", callback_data=_data(draft, "save"))
+        return "Save this product?", InlineKeyboardMarkup([[save, cancel]])
+    question = (
+        "It has no items yet, so buyers would see it <b>sold out</b>. Keep it hidden until "
+        "/stock gives it items (it then appears by itself)?"
+    )
+    rows = [
+        [
+            InlineKeyboardButton(
+                "✅ Save, hidden until stocked", callback_data=_data(draft, "saveh")
+            )
+        ],
+        [InlineKeyboardButton("Save and show it now", callback_data=_data(draft, "save"))],
+        [cancel],
+    ]
+    return question, InlineKeyboardMarkup(rows)
 
 
 async def preview_tapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
@@ -526,12 +591,16 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     query = update.callback_query
     assert query is not None and query.data is not None
     draft = current(context)
-    if not isinstance(draft, Draft) or query.data != _data(draft, "save"):
-        await query.answer(texts.unknown_button(), show_alert=True)
+    if not isinstance(draft, Draft) or query.data not in (
+        _data(draft, "save"),
+        _data(draft, "saveh"),
+    ):
+        await query.answer(texts.admin_button_expired(), show_alert=True)
         return None
     finish(context)  # before any await: a second tap finds nothing to save
+    hidden = query.data == _data(draft, "saveh")
     try:
-        saved, added, skipped = await _store(draft, shop_of(context))
+        saved, added, skipped = await _store(draft, shop_of(context), hidden=hidden)
     except Exception:
         begin(context, draft)  # nothing was written: Save can be tapped again
         raise
@@ -540,8 +609,9 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     return advance(context, update, _replace(query, text), END)
 
 
-async def _store(draft: Draft, shop: Shop) -> tuple[Product, int, int]:
-    """The product and its items in one transaction: (product, items added, items skipped)."""
+async def _store(draft: Draft, shop: Shop, *, hidden: bool) -> tuple[Product, int, int]:
+    """The product and its items in one transaction: (product, items added, items skipped);
+    `hidden`: kept out of the catalog until a /stock upload gives it items."""
     product = draft.product()
     async with shop.db.transaction() as tx:
         product_id = await products.add(
@@ -554,6 +624,9 @@ async def _store(draft: Draft, shop: Shop) -> tuple[Product, int, int]:
             delivery_text=product.delivery_text,
             kind=product.kind,
             category=product.category,
+            shipping_countries=product.shipping_countries,
+            active=not hidden,
+            show_when_stocked=hidden,
         )
         added, skipped = await stock.add_items(tx, product_id, draft.items)
         saved = await products.get(tx, product_id)
@@ -570,6 +643,8 @@ def saved_text(product: Product, link: str, added: int, skipped: int) -> str:
     if product.kind is ProductKind.DIGITAL_STOCK:
         skipped_note = f" ({skipped} skipped)" if skipped else ""
         lines.append(f"Items in stock: <b>{added}</b>{skipped_note}. Add more: /stock {product.id}")
+    if product.show_when_stocked:
+        lines.append(f"🙈 Hidden until it has items: /stock {product.id} adds them and shows it.")
     lines.append("Manage it in /products.")
     return "\n".join(lines)
 
@@ -585,7 +660,7 @@ async def discard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     assert query is not None and query.data is not None
     draft = current(context)
     if not isinstance(draft, Draft) or query.data != _data(draft, "cancel"):
-        await query.answer(texts.unknown_button(), show_alert=True)
+        await query.answer(texts.admin_button_expired(), show_alert=True)
         return None
     finish(context)
     await query.answer()
@@ -634,12 +709,13 @@ def states() -> dict[object, list[BaseHandler[Update, Any, object]]]:
             on_message(filters.Document.ALL, got_items_file),
             on_skip(skip_items),
         ],
+        Step.COUNTRIES: [on_message(TEXT, got_countries), on_skip(skip_countries)],
         Step.CATEGORY: [
             on_tap(r"c:(\d+|none)", chose_category),
             on_message(TEXT, typed_category),
         ],
         Step.CONFIRM: [
-            on_tap("save", save),
+            on_tap("saveh?", save),
             on_tap("cancel", discard),
             on_tap("pv", preview_tapped),
             on_message(~filters.COMMAND, buttons_expected),

@@ -39,6 +39,7 @@ BUYER_COMMANDS = [
     BotCommand("catalog", "Browse the products"),
     BotCommand("orders", "Your orders"),
     BotCommand("help", "How buying works"),
+    BotCommand("paysupport", "Help with a payment, refunds"),
 ]
 ADMIN_COMMANDS = [
     BotCommand("addproduct", "Add a product, step by step"),
@@ -47,7 +48,7 @@ ADMIN_COMMANDS = [
     BotCommand("orders", "Recent orders of all buyers"),
     BotCommand("sales", "Sales, revenue and refunds"),
     BotCommand("refund", "Refund an order: /refund <order> [amount]"),
-    BotCommand("ship", "Mark shipped: /ship <order> [tracking]"),
+    BotCommand("ship", "Orders to ship, or /ship <order> [tracking]"),
     BotCommand("catalog", "See the catalog as buyers do"),
     BotCommand("help", "How buying works"),
 ]

@@ -26,6 +26,7 @@ _ARITY = {
     "cc": 2,  # a category's page: the category's first product id, page
     "prod": 1,  # product card
     "qty": 2,  # product id, quantity (re-draws the card's buttons)
+    "max": 1,  # + at the most a buyer can take: product id (the toast says why)
     "buy": 2,  # product id, quantity
     "ord": 1,  # buyer's orders page
     "again": 1,  # send the goods of an order again

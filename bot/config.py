@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from babel import Locale
 
 from bot.money import SUPPORTED_CURRENCIES
+from bot.texts import utf16_len
 
 __all__ = [
     "ConfigError",
@@ -94,6 +95,7 @@ class Settings:
     checkout_expires_minutes: int
     notify_expired: bool
     max_reserved_per_buyer: int = 10
+    support_contact: str | None = None  # how buyers reach the merchant; None: relay to admins
 
     @property
     def stripe_livemode(self) -> bool:
@@ -419,6 +421,20 @@ def _shipping_countries(reader: _Reader, value: str) -> tuple[str, ...] | None:
     return tuple(codes)
 
 
+MAX_SUPPORT_CONTACT = 200
+
+
+def _support_contact(reader: _Reader, value: str) -> str | None:
+    """One line that buyers read in /help, /paysupport and the answer to a plain message."""
+    if "\n" in value or utf16_len(value) > MAX_SUPPORT_CONTACT:
+        reader.problem(
+            f"SUPPORT_CONTACT must be one line of at most {MAX_SUPPORT_CONTACT} characters, "
+            "e.g. @myshop_support or support@myshop.example."
+        )
+        return None
+    return value
+
+
 def _merged(
     environ: Mapping[str, str] | None, env_file: Path | None
 ) -> tuple[Mapping[str, str], dict[str, str], list[str]]:
@@ -599,6 +615,7 @@ def load_settings(
         10,
         _int_in(r, "MAX_RESERVED_PER_BUYER", 1, 100_000, " (units of one product per buyer)"),
     )
+    support_contact = r.parsed("SUPPORT_CONTACT", None, lambda v: _support_contact(r, v))
 
     if r.problems:
         raise ConfigError(r.problems)
@@ -624,6 +641,7 @@ def load_settings(
         checkout_expires_minutes=expires,
         notify_expired=notify_expired,
         max_reserved_per_buyer=max_reserved,
+        support_contact=support_contact,
     )
 
 

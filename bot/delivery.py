@@ -140,6 +140,8 @@ class DeliveryWorker:
             return plain[kind](order), None
         if kind is DeliveryKind.REFUND_NOTICE:
             return texts.refund_notice(order, delivery.detail), None
+        if kind is DeliveryKind.TRACKING_NOTICE:
+            return texts.tracking_notice(order, delivery.detail), None
         return texts.problem_alert(order, delivery.detail), None
 
     async def _current_order_message(self, order: Order) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -169,7 +171,7 @@ class DeliveryWorker:
                     await orders.update(tx, order.id, message_id=outcome.message_id)
         if outcome.result is not Result.SENT:
             return outcome
-        return await send_text(self._bot, order.buyer_chat_id, texts.paid_notice(order))
+        return await send_text(self._bot, order.buyer_chat_id, texts.after_payment_notice(order))
 
     async def _settle(self, delivery: Delivery, order: Order, outcome: Outcome) -> None:
         async with self._db.transaction() as tx:

@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import keyboards, texts
+from bot import keyboards, support, texts
 from bot.admin_auth import is_admin
 from bot.callbacks import decode
 from bot.checkout import (
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 CATALOG_PAGE_SIZE = 8
 ORDERS_PAGE_SIZE = 5
 # Buyer buttons: everything else (admin buttons) is left to the admin handlers.
-BUYER_BUTTONS = re.compile(r"^(cat|cc|prod|qty|buy|ord|again|noop)(:|$)")
+BUYER_BUTTONS = re.compile(r"^(cat|cc|prod|qty|max|buy|ord|again|noop)(:|$)")
 _PRODUCT_PAYLOAD = re.compile(rf"^p_({ID_PATTERN})$")
 
 
@@ -66,9 +66,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """How buying works, in four steps."""
+    """How buying works, in four steps, and how to reach the merchant."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(texts.help_text(), parse_mode=ParseMode.HTML)
+    contact = texts.support_line(shop_of(context).settings.support_contact)
+    await update.effective_message.reply_text(
+        f"{texts.help_text()}\n\n{contact}", parse_mode=ParseMode.HTML
+    )
 
 
 async def catalog_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -185,6 +188,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_product_card(shop, message, args[0])
     elif action == "qty":
         await _change_quantity(shop, query, message, args[0], args[1])
+    elif action == "max":
+        await _at_most(shop, query, args[0])
     elif action == "buy":
         await _buy(shop, query, message, args[0], args[1])
     elif action == "ord":
@@ -229,6 +234,16 @@ async def _change_quantity(
     except BadRequest as error:
         if "not modified" not in error.message.lower():
             raise
+
+
+async def _at_most(shop: Shop, query: CallbackQuery, product_id: int) -> None:
+    """+ at the largest quantity: the toast says why there is no more (stock or the cap)."""
+    product = await products.get(shop.db.reader, product_id)
+    if product is None or not product.active or product.archived:
+        await query.answer(texts.product_unavailable(), show_alert=True)
+        return
+    left = await _stock_left(shop, product)
+    await query.answer(texts.at_most(left))
 
 
 async def _buy(
@@ -326,7 +341,7 @@ async def _say_or_edit(placeholder: list[Message], message: Message, text: str) 
 
 async def _send_again(shop: Shop, query: CallbackQuery, order_id: int) -> None:
     order = await orders.get(shop.db.reader, order_id)
-    if order is None or order.buyer_user_id != query.from_user.id or not order.is_paid:
+    if order is None or order.buyer_user_id != query.from_user.id or not order.can_resend:
         await query.answer(texts.resend_unavailable(), show_alert=True)
         return
     await query.answer("Sending it again…")
@@ -358,13 +373,25 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("catalog", catalog_command))
     application.add_handler(CommandHandler("orders", orders_command))
+    application.add_handler(CommandHandler("paysupport", support.paysupport_command))
+    application.add_handler(CommandHandler("cancel", support.cancel_command))
     application.add_handler(CallbackQueryHandler(on_button, pattern=BUYER_BUTTONS))
     application.add_error_handler(on_error)
 
 
 def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
-    """Last in line: unknown commands (including admin ones from non-admins) and buttons."""
+    """Last in line: unknown commands (including admin ones from non-admins), plain messages
+    that no dialog took, and buttons."""
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE
+            & filters.UpdateType.MESSAGE
+            & ~filters.COMMAND
+            & ~filters.StatusUpdate.ALL,
+            support.plain_message,
+        )
+    )
     application.add_handler(CallbackQueryHandler(stale_button))
 
 
@@ -375,9 +402,11 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button nobody handles (old, forged, or an admin's seen by someone else)."""
+    """A button nobody handles (old, forged, or an admin's seen by someone else); an admin
+    hears it in admin words."""
     assert update.callback_query is not None
-    await update.callback_query.answer(texts.unknown_button(), show_alert=True)
+    answer = texts.admin_button_expired() if is_admin(update, context) else texts.unknown_button()
+    await update.callback_query.answer(answer, show_alert=True)
 
 
 def product_link(username: str, product: Product) -> str:

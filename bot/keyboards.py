@@ -71,14 +71,19 @@ def product_card(
     if most < 1:
         return InlineKeyboardMarkup([back])
     quantity = min(max(quantity, 1), most)
-    less, more = max(quantity - 1, 1), min(quantity + 1, most)
+    less = max(quantity - 1, 1)
+    more = (
+        encode("qty", product.id, quantity + 1)
+        if quantity < most
+        else encode("max", product.id)  # answered with why there is no more
+    )
     total = format_money(product.price_minor * quantity, product.currency)
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton("−", callback_data=encode("qty", product.id, less)),
                 InlineKeyboardButton(f"Qty {quantity}", callback_data=encode("noop")),
-                InlineKeyboardButton("+", callback_data=encode("qty", product.id, more)),
+                InlineKeyboardButton("+", callback_data=more),
             ],
             [
                 InlineKeyboardButton(
@@ -109,7 +114,7 @@ def orders(orders: list[Order], page: int, pages: int) -> InlineKeyboardMarkup |
     rows = [
         [InlineKeyboardButton(f"📨 Send order #{o.id} again", callback_data=encode("again", o.id))]
         for o in orders
-        if o.is_paid
+        if o.can_resend
     ]
     if pages > 1:
         rows.append(_nav_row("ord", page, pages))

@@ -66,7 +66,8 @@ async def apply_refunded_total(tx: aiosqlite.Connection, order: Order, refunded_
     what = (
         "fully refunded"
         if status is OrderStatus.REFUNDED
-        else f"refunded {format_money(total, order.currency)} in total"
+        else f"refunded {format_money(total, order.currency)} of "
+        f"{format_money(order.amount_charged, order.currency)}"
     )
     await deliveries.enqueue(
         tx,

@@ -248,6 +248,8 @@ def checkout_session_params(
     }
     if product.kind is ProductKind.PHYSICAL:
         params["shipping_address_collection"] = {
-            "allowed_countries": cast(Any, list(settings.shipping_countries))
+            "allowed_countries": cast(
+                Any, list(product.shipping_countries or settings.shipping_countries)
+            )
         }
     return params

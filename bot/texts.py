@@ -1,7 +1,8 @@
 """Every message the bot writes, as Telegram HTML. Merchant and buyer text is always escaped.
 
 Lengths are kept under Telegram's limits by construction (4096 characters of text, 1024 of a
-caption), so a long description can never make a send fail.
+caption), so a long description can never make a send fail. Telegram counts those characters
+in UTF-16 code units (an emoji is two), so every length here is `utf16_len`.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
+from bot.callbacks import MAX_QUANTITY
 from bot.money import format_money
-from storage.models import Order, OrderStatus, Product, ProductKind
+from storage.models import Order, OrderStatus, Product, ProductKind, ShippingStage
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -18,9 +20,23 @@ MAX_DELIVERY_TEXT = 3000
 PAGE_TITLE_CHARS = 40
 
 
+def utf16_len(text: str) -> int:
+    """The length Telegram measures its limits in: UTF-16 code units, so 😀 counts two.
+
+    The one measure for every limit, from the admin's fields to the messages we build."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def clip(text: str, limit: int) -> str:
-    """Shorten plain text (before escaping) to `limit` characters, marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """Shorten plain text (before escaping) to `limit` UTF-16 units, marking the cut."""
+    if utf16_len(text) <= limit:
+        return text
+    units = 1  # the "…" takes one
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return text[:index].rstrip() + "…"
+    return text
 
 
 def price(product: Product) -> str:
@@ -50,8 +66,59 @@ def help_text() -> str:
         "3. Pay on Stripe's secure page\n"
         "4. Your goods arrive here within seconds\n\n"
         "/orders — your orders, and a way to get your goods sent again\n"
+        "/paysupport — help with a payment, and refunds\n"
         "/help — this message"
     )
+
+
+def support_line(contact: str | None) -> str:
+    """How a buyer reaches the merchant: the configured SUPPORT_CONTACT, else this chat."""
+    if contact:
+        return f"💬 Questions? Contact the merchant: {escape(contact)}"
+    return "💬 Questions? Just write them here: your message goes to the merchant."
+
+
+def pay_support(contact: str | None) -> str:
+    """/paysupport, which Telegram expects of every bot that takes payments."""
+    return (
+        "🧾 <b>Payment support</b>\n"
+        f"{support_line(contact)}\n"
+        "Please give your order number (see /orders).\n\n"
+        "<b>Refunds</b>: the merchant refunds through Stripe to the card you paid with; you get "
+        "a message here, and banks take 5–10 days to show the money. Telegram's own support "
+        "can't help with purchases made in this bot."
+    )
+
+
+def plain_message_answer(contact: str | None, relayed: bool) -> str:
+    """The answer to a buyer's message that is no command: how to reach the merchant."""
+    if contact:
+        return (
+            "👋 I'm the shop's bot, so I can't answer questions myself.\n"
+            f"{support_line(contact)}\n\n/catalog to browse, /orders for your orders."
+        )
+    if relayed:
+        return (
+            "📨 I passed your message on to the merchant; they will get back to you.\n\n"
+            "/catalog to browse, /orders for your orders."
+        )
+    return (
+        "✋ That's a lot of messages at once: the merchant has your earlier ones. "
+        "Please wait a minute before sending more."
+    )
+
+
+def relayed_message(name: str, user_id: int, username: str | None, text: str) -> str:
+    """A buyer's message passed on to an admin (no SUPPORT_CONTACT is set)."""
+    handle = f" @{escape(username)}" if username else ""
+    return (
+        f"💬 <b>Message from a buyer</b>: {escape(clip(name, 64)) or 'unknown'}{handle} "
+        f"(id <code>{user_id}</code>)\n\n{escape(clip(text, 3500))}"
+    )
+
+
+def nothing_to_cancel() -> str:
+    return "There's nothing to cancel right now."
 
 
 def catalog_header(page: int, pages: int, category: str | None = None) -> str:
@@ -82,9 +149,17 @@ def product_card(product: Product, *, limit: int, stock_left: int | None = None)
     """The card's text or caption; the description gives way when space runs out."""
     head = f"<b>{escape(product.title)}</b>\n\n"
     tail = f"\n\n💰 <b>{escape(price(product))}</b>{stock_line(stock_left)}"
-    room = limit - len(product.title) - len(price(product)) - len(stock_line(stock_left)) - 8
+    fixed = product.title + price(product) + stock_line(stock_left)
+    room = limit - utf16_len(fixed) - 8
     body = escape(clip(product.description, max(room, 0))) if product.description else ""
     return head + body + tail if body else head.rstrip("\n") + tail
+
+
+def at_most(stock_left: int | None) -> str:
+    """The toast for + at the largest quantity a card offers."""
+    if stock_left is not None and stock_left < MAX_QUANTITY:
+        return f"Only {stock_left} left in stock."
+    return f"You can buy at most {MAX_QUANTITY} at once."
 
 
 def sold_out(available: int) -> str:
@@ -171,7 +246,7 @@ def goods(order: Order, product: Product | None, items: list[str], *, room: int)
         return escape(clip(note, min(room, MAX_DELIVERY_TEXT)))
     else:
         return "The merchant will be in touch with you about your order shortly."
-    left = room - len(body) - 2
+    left = room - utf16_len(body) - 2
     if note and left > 20:
         body += "\n\n" + escape(clip(note, min(left, MAX_DELIVERY_TEXT)))
     return body
@@ -305,14 +380,14 @@ def sale_digest(orders: list[Order]) -> str:
         totals[order.currency] = totals.get(order.currency, 0) + amount_paid(order)
     summed = " + ".join(format_money(amount, currency) for currency, amount in totals.items())
     head = f"💰 <b>New sales: {len(orders)}</b> — <b>{escape(summed)}</b>\n"
-    room = MAX_TEXT - len(head) - 80
+    room = MAX_TEXT - utf16_len(head) - 80
     lines: list[str] = []
     for order in orders:
         line = _digest_line(order)
-        if len(line) > room:
+        if utf16_len(line) > room:
             break
         lines.append(line)
-        room -= len(line)
+        room -= utf16_len(line)
     rest = len(orders) - len(lines)
     more = f"\n…and {rest} more: /orders" if rest else ""
     return head + "".join(lines) + more
@@ -370,6 +445,24 @@ def shipped_notice(order: Order) -> str:
     )
 
 
+def tracking_notice(order: Order, tracking: str) -> str:
+    """A tracking number added or corrected after the order shipped (one notice per change)."""
+    return (
+        f"🚚 Your order #{order.id} ({escape(clip(order.product_title, 128))}) has a new "
+        f"tracking number: <code>{escape(tracking)}</code>"
+    )
+
+
+def after_payment_notice(order: Order) -> str:
+    """The short push after the receipt: a physical order's goods are not in any message."""
+    if order.product_kind is not ProductKind.PHYSICAL:
+        return paid_notice(order)
+    return (
+        f"🎉 Payment received for order #{order.id}. We'll ship it to the address you gave "
+        "and send you a message here when it's on its way. Thank you!"
+    )
+
+
 def refund_notice(order: Order, what: str) -> str:
     """`what` says how much, decided when the refund was recorded ("refunded €5.00")."""
     return (
@@ -395,6 +488,23 @@ _STATUS_LABEL = {
 }
 
 
+_STAGE_LABEL = {
+    ShippingStage.TO_SHIP: "📦 paid, to be shipped",
+    ShippingStage.SHIPPED: "🚚 shipped",
+    ShippingStage.DELIVERED: "📬 delivered",
+}
+
+
+def order_state(order: Order) -> str:
+    """The order's state for its buyer: a paid physical order by its shipping stage."""
+    stage = order.shipping_stage
+    if stage is None:
+        return _STATUS_LABEL[order.status]
+    tracking = f" · tracking {escape(order.tracking)}" if order.tracking else ""
+    refunded = " · ↩️ partly refunded" if order.status is OrderStatus.PARTIALLY_REFUNDED else ""
+    return _STAGE_LABEL[stage] + (tracking if stage is ShippingStage.SHIPPED else "") + refunded
+
+
 def orders_list(orders: list[Order], page: int, pages: int) -> str:
     if not orders:
         return "You have no orders yet. Start with the /catalog!"
@@ -403,7 +513,7 @@ def orders_list(orders: list[Order], page: int, pages: int) -> str:
         total = format_money(amount_paid(order), order.currency)
         lines.append(
             f"\n<b>#{order.id}</b> · {escape(clip(order.product_title, 60))} × {order.quantity}"
-            f" · {escape(total)}\n{_STATUS_LABEL[order.status]}"
+            f" · {escape(total)}\n{order_state(order)}"
         )
     return "\n".join(lines)
 
@@ -418,3 +528,8 @@ def unknown_command() -> str:
 
 def unknown_button() -> str:
     return "This button has expired. Please use /catalog."
+
+
+def admin_button_expired() -> str:
+    """An admin's old or finished button, in the admin's words (not the buyer's /catalog)."""
+    return "This button has expired: its step is over. Use /products or /orders to go on."

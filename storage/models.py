@@ -49,6 +49,29 @@ def can_transition(current: OrderStatus, new: OrderStatus) -> bool:
     return new in TRANSITIONS[current]
 
 
+class ShippingStage(enum.StrEnum):
+    """Where a paid physical order is on its way to the buyer (beside its payment status,
+    which goes on deciding refunds and sales: a shipped order can still be partly refunded)."""
+
+    TO_SHIP = "to_ship"
+    SHIPPED = "shipped"  # with or without tracking; the tracking may be added or corrected
+    DELIVERED = "delivered"  # the admin's optional mark
+
+
+# The stages' allow-list, the counterpart of TRANSITIONS: SHIPPED → SHIPPED is a tracking
+# number added or corrected.
+SHIPPING_MOVES: dict[ShippingStage, frozenset[ShippingStage]] = {
+    ShippingStage.TO_SHIP: frozenset({ShippingStage.SHIPPED}),
+    ShippingStage.SHIPPED: frozenset({ShippingStage.SHIPPED, ShippingStage.DELIVERED}),
+    ShippingStage.DELIVERED: frozenset(),
+}
+
+
+def can_move_shipping(current: ShippingStage | None, new: ShippingStage) -> bool:
+    """Only a paid physical order (one with a stage) moves, and only along SHIPPING_MOVES."""
+    return current is not None and new in SHIPPING_MOVES[current]
+
+
 class ProductKind(enum.StrEnum):
     DIGITAL_TEXT = "digital_text"  # a fixed delivery text (a link, instructions)
     DIGITAL_STOCK = "digital_stock"  # one unique item per unit from a pool (license keys)
@@ -70,6 +93,8 @@ class Product:
     kind: ProductKind = ProductKind.DIGITAL_TEXT
     category: str | None = None
     archived: bool = False
+    shipping_countries: tuple[str, ...] | None = None  # physical only; None: the shop's list
+    show_when_stocked: bool = False  # hidden until a /stock upload gives it items
 
     @property
     def listed(self) -> bool:
@@ -91,6 +116,10 @@ class Product:
             kind=ProductKind(row["kind"]),
             category=row["category"],
             archived=bool(row["archived"]),
+            shipping_countries=tuple(row["shipping_countries"].split(","))
+            if row["shipping_countries"]
+            else None,
+            show_when_stocked=bool(row["show_when_stocked"]),
         )
 
 
@@ -124,6 +153,7 @@ class Order:
     amount_refunded: int
     amount_discount: int = 0  # what a promotion code took off amount_total
     amount_charged: int | None = None  # what Stripe took, once a payment is recorded
+    delivered_at: int | None = None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Order:
@@ -135,6 +165,20 @@ class Order:
     @property
     def is_paid(self) -> bool:
         return self.status in PAID_STATES
+
+    @property
+    def shipping_stage(self) -> ShippingStage | None:
+        """A paid physical order's stage; None for other kinds and unpaid or refunded orders."""
+        if self.product_kind is not ProductKind.PHYSICAL or not self.is_paid:
+            return None
+        if self.delivered_at is not None:
+            return ShippingStage.DELIVERED
+        return ShippingStage.TO_SHIP if self.shipped_at is None else ShippingStage.SHIPPED
+
+    @property
+    def can_resend(self) -> bool:
+        """Paid goods that a message carries can be sent again; a physical order has none."""
+        return self.is_paid and self.product_kind is not ProductKind.PHYSICAL
 
     @property
     def refundable_amount(self) -> int:
@@ -156,6 +200,7 @@ class DeliveryKind(enum.StrEnum):
     FAILED_NOTICE = "failed_notice"  # "your delayed payment failed" + try again
     EXPIRED_NOTICE = "expired_notice"  # "your payment link expired" + buy again
     SHIPPED_NOTICE = "shipped_notice"  # "your order is on its way", to the buyer
+    TRACKING_NOTICE = "tracking_notice"  # a tracking number added or corrected, to the buyer
     REFUND_NOTICE = "refund_notice"  # "you were refunded", to the buyer
     ORDER_MESSAGE = "order_message"  # edit the order's own message to the order's state
     HELD_NOTICE = "held_notice"  # "your payment arrived but needs the merchant's check"

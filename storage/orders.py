@@ -9,7 +9,16 @@ import aiosqlite
 
 from storage.clock import now
 from storage.db import fetch_all, fetch_one
-from storage.models import OPEN_STATES, Order, OrderStatus, ProductKind, can_transition
+from storage.models import (
+    OPEN_STATES,
+    PAID_STATES,
+    Order,
+    OrderStatus,
+    ProductKind,
+    ShippingStage,
+    can_move_shipping,
+    can_transition,
+)
 
 _UPDATABLE = frozenset(
     {"checkout_session_id", "checkout_url", "payment_intent_id", "message_id", "failure_reason",
@@ -146,9 +155,7 @@ async def count_for_buyer(conn: aiosqlite.Connection, buyer_user_id: int) -> int
 
 async def update(conn: aiosqlite.Connection, order_id: int, **fields: Any) -> None:
     """Set non-status fields (session id, message id, …)."""
-    unknown = set(fields) - _UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
+    _check_fields(fields, _UPDATABLE)
     assignments = ", ".join(f"{name} = ?" for name in fields)
     await conn.execute(
         f"UPDATE orders SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608
@@ -173,9 +180,7 @@ async def transition(
     The `WHERE status = ?` guard makes the move conditional on the state we decided from."""
     if not can_transition(order.status, new):
         return False
-    unknown = set(fields) - _UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
+    _check_fields(fields, _UPDATABLE)
     assignments = "".join(f", {name} = ?" for name in fields)
     cursor = await conn.execute(
         f"UPDATE orders SET status = ?{assignments}, updated_at = ?"  # noqa: S608
@@ -183,6 +188,68 @@ async def transition(
         (new.value, *fields.values(), now(), order.id, order.status.value),
     )
     return cursor.rowcount == 1
+
+
+_SHIPPING_FIELDS = frozenset({"shipped_at", "tracking", "delivered_at"})
+
+
+def _check_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
+    """Column names are spelled into SQL: only known ones may pass."""
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+
+
+async def move_shipping(
+    conn: aiosqlite.Connection, order: Order, new: ShippingStage, **fields: Any
+) -> bool:
+    """Move a paid physical order to stage `new` (ship it, change its tracking number, mark
+    it delivered) if SHIPPING_MOVES permits; False (and no change) otherwise.
+
+    Guarded by everything the stage was decided from, like `transition`, so two admins acting
+    on the same order at once change it, and tell the buyer, once."""
+    if not can_move_shipping(order.shipping_stage, new):
+        return False
+    _check_fields(fields, _SHIPPING_FIELDS)
+    assignments = "".join(f", {name} = ?" for name in fields)
+    cursor = await conn.execute(
+        f"UPDATE orders SET updated_at = ?{assignments}"  # noqa: S608
+        " WHERE id = ? AND status = ? AND shipped_at IS ? AND tracking IS ?"
+        " AND delivered_at IS ?",
+        (
+            now(),
+            *fields.values(),
+            order.id,
+            order.status.value,
+            order.shipped_at,
+            order.tracking,
+            order.delivered_at,
+        ),
+    )
+    return cursor.rowcount == 1
+
+
+# Read through the partial index orders_to_ship (migration 0007), which spells the same
+# condition: the planner would otherwise walk every paid order of the shop's history by status.
+_TO_SHIP = (
+    " INDEXED BY orders_to_ship WHERE product_kind = 'physical' AND shipped_at IS NULL"
+    f" AND status IN ({', '.join(repr(s.value) for s in sorted(PAID_STATES))})"
+)
+
+
+async def to_ship(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list[Order]:
+    """Paid physical orders not marked shipped yet, newest first."""
+    rows = await fetch_all(
+        conn,
+        f"SELECT * FROM orders{_TO_SHIP} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
+        (limit, offset),
+    )
+    return [Order.from_row(row) for row in rows]
+
+
+async def count_to_ship(conn: aiosqlite.Connection) -> int:
+    row = await fetch_one(conn, f"SELECT COUNT(*) FROM orders{_TO_SHIP}")  # noqa: S608
+    return int(row[0]) if row else 0
 
 
 def is_open(order: Order) -> bool:

@@ -19,8 +19,18 @@ EDITABLE = frozenset(
         "delivery_text",
         "kind",
         "category",
+        "shipping_countries",
     }
 )
+
+
+def _stored(value: object) -> object:
+    """A field as its column holds it: a kind by its value, countries comma-separated."""
+    if isinstance(value, ProductKind):
+        return value.value
+    if isinstance(value, tuple):
+        return ",".join(value) or None
+    return value
 
 
 async def add(
@@ -36,6 +46,8 @@ async def add(
     position: int | None = None,
     kind: ProductKind = ProductKind.DIGITAL_TEXT,
     category: str | None = None,
+    shipping_countries: tuple[str, ...] | None = None,
+    show_when_stocked: bool = False,
 ) -> int:
     """Insert a product (last in the catalog unless a position is given); returns its id."""
     if position is None:
@@ -45,8 +57,8 @@ async def add(
     ts = now()
     cursor = await conn.execute(
         "INSERT INTO products (title, description, price_minor, currency, photo, delivery_text,"
-        " active, position, kind, category, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " active, position, kind, category, shipping_countries, show_when_stocked, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             title,
             description,
@@ -58,6 +70,8 @@ async def add(
             position,
             kind.value,
             category,
+            _stored(shipping_countries or ()),
+            int(show_when_stocked),
             ts,
             ts,
         ),
@@ -154,7 +168,7 @@ async def update(conn: aiosqlite.Connection, product_id: int, **fields: object) 
     unknown = set(fields) - EDITABLE
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
-    values = [v.value if isinstance(v, ProductKind) else v for v in fields.values()]
+    values = [_stored(v) for v in fields.values()]
     assignments = ", ".join(f"{name} = ?" for name in fields)
     await conn.execute(
         f"UPDATE products SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608
@@ -163,10 +177,21 @@ async def update(conn: aiosqlite.Connection, product_id: int, **fields: object) 
 
 
 async def set_active(conn: aiosqlite.Connection, product_id: int, active: bool) -> None:
+    """Show or hide; the admin's own choice also ends any wait for stock."""
     await conn.execute(
-        "UPDATE products SET active = ?, updated_at = ? WHERE id = ?",
+        "UPDATE products SET active = ?, show_when_stocked = 0, updated_at = ? WHERE id = ?",
         (int(active), now(), product_id),
     )
+
+
+async def show_if_waiting_for_stock(conn: aiosqlite.Connection, product_id: int) -> bool:
+    """Show a product that was kept hidden until it had items; True when it was."""
+    cursor = await conn.execute(
+        "UPDATE products SET active = 1, show_when_stocked = 0, updated_at = ?"
+        " WHERE id = ? AND show_when_stocked = 1 AND archived = 0",
+        (now(), product_id),
+    )
+    return cursor.rowcount == 1
 
 
 async def move(conn: aiosqlite.Connection, product_id: int, direction: int) -> bool:
@@ -217,3 +242,15 @@ async def delete(conn: aiosqlite.Connection, product_id: int) -> str:
     await conn.execute("DELETE FROM stock_items WHERE product_id = ?", (product_id,))
     await conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
     return "deleted"
+
+
+async def list_of_kind(
+    conn: aiosqlite.Connection, kind: ProductKind, *, limit: int
+) -> list[Product]:
+    """The admin's products of one kind (not archived), in catalog order."""
+    async with conn.execute(
+        "SELECT * FROM products WHERE archived = 0 AND kind = ? ORDER BY position, id LIMIT ?",
+        (kind.value, limit),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [Product.from_row(row) for row in rows]

@@ -10,6 +10,13 @@ from storage.db import fetch_all, fetch_one
 MAX_ITEM_CHARS = 256
 
 
+def fits(item: str) -> bool:
+    """An item short enough to deliver: at most MAX_ITEM_CHARS as Telegram counts length
+    (UTF-16 code units, an emoji is two — bot.texts.utf16_len; storage imports nothing of the
+    project), so the receipt of ten items always fits one message."""
+    return len(item.encode("utf-16-le")) // 2 <= MAX_ITEM_CHARS
+
+
 async def add_items(
     conn: aiosqlite.Connection, product_id: int, items: list[str]
 ) -> tuple[int, int]:
@@ -18,7 +25,7 @@ async def add_items(
     One `executemany` for the whole upload: up to 10,000 lines would otherwise be as many
     hand-offs to SQLite's thread while the write lock that payments wait on is held."""
     lines = [text for text in (item.strip() for item in items) if text]
-    fitting = [text for text in lines if len(text) <= MAX_ITEM_CHARS]
+    fitting = [text for text in lines if fits(text)]
     ts = now()
     cursor = await conn.executemany(
         "INSERT INTO stock_items (product_id, content, created_at) VALUES (?, ?, ?)"

@@ -246,7 +246,8 @@ async def test_ship_command_marks_a_paid_physical_order_and_tells_the_buyer(
     assert order.shipping_address is not None and "1 Main St" in order.shipping_address
 
     for command, answer in [
-        ("/ship", "Usage"),
+        ("/ship", "To ship (1)"),  # item 24: a bare /ship lists the orders to ship
+        ("/ship abc", "Usage"),
         ("/ship 99999", "There is no order #99999"),
         (f"/ship {digital.id}", "not a physical product"),
         (f"/ship {unpaid.id}", "only paid orders ship"),
@@ -261,10 +262,14 @@ async def test_ship_command_marks_a_paid_physical_order_and_tells_the_buyer(
     notices = await outbox(app, order.id, DeliveryKind.SHIPPED_NOTICE)
     assert [(n.dedupe_key, n.chat_id) for n in notices] == [(f"shipped:{order.id}", BUYER_ID)]
 
-    again = await admin_says(telegram, f"/ship {order.id} OTHER", lambda t: "already" in t)
+    again = await admin_says(telegram, f"/ship {order.id}", lambda t: "already" in t)
     assert "already marked shipped" in (again.text or "") and "1Z999AA1" in (again.text or "")
     assert (await current(app, order.id)).tracking == "1Z999AA1"
     assert len(await outbox(app, order.id, DeliveryKind.SHIPPED_NOTICE)) == 1
+    # Item 24: /ship with a new tracking number on a shipped order corrects it (see
+    # tests/test_shipping.py); the same number again changes nothing.
+    same = await admin_says(telegram, f"/ship {order.id} 1Z999AA1", lambda t: "already" in t)
+    assert "already has tracking 1Z999AA1" in (same.text or "")
 
     listing = await admin_says(telegram, "/orders", lambda t: "Orders" in t)
     detail = await tap(telegram, listing, f"#{order.id}", lambda t: f"Order #{order.id}" in t)

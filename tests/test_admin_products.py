@@ -204,6 +204,7 @@ async def test_wizard_adds_a_physical_product_in_an_existing_category(
     await add_product(app, title="Old poster", category="Posters")
     kinds = await wizard_to_kind(admin, "Mug", description="A big mug.", price="1000 jpy")
     await admin.taps(kinds, "Physical", "note to the buyer")
+    await admin.sends("/skip", "Which countries")  # item 27: a physical product's own
     categories = await admin.sends("/skip", "Tap a category")
     assert button_texts(categories) == ["Posters", "No category"]
     confirm = await admin.taps(categories, "Posters", "Save this product?")
@@ -261,11 +262,13 @@ async def test_save_tapped_twice_saves_once_and_old_wizard_buttons_expire(
     await telegram.wait_for(ADMIN_ID, lambda m: "Saved" in shown(m))
     await asyncio.sleep(0.3)
     assert len(await all_products(app)) == 1
-    assert texts.unknown_button() in [a["text"] for a in telegram.answered_callbacks]
+    # Item 27: an admin's expired button answers in admin words, not the buyer's /catalog.
+    assert texts.admin_button_expired() in [a["text"] for a in telegram.answered_callbacks]
 
     telegram.user_taps(ADMIN_ID, kinds, "aw:1:k:physical", check_keyboard=False)
     await asyncio.sleep(0.2)
-    assert telegram.answered_callbacks[-1]["text"] == texts.unknown_button()
+    assert telegram.answered_callbacks[-1]["text"] == texts.admin_button_expired()
+    assert "/products" in texts.admin_button_expired()
 
 
 async def test_an_unfinished_wizard_times_out_and_says_so(
@@ -486,7 +489,7 @@ async def test_stock_explains_wrong_ids_and_kinds(
     app: ShopApp, telegram: FakeTelegram, admin: Person
 ) -> None:
     text_product = await add_product(app, title="Ebook")
-    await admin.sends("/stock", "Usage")
+    await admin.sends("/stock", "No stock products yet")  # item 27: /stock alone offers a list
     await admin.sends("/stock abc", "Usage")
     await admin.sends("/stock ²", "Usage")  # isdigit() says yes, int() said ValueError
     await admin.sends("/stock #١", "Usage")  # int() would have read it as product 1
@@ -518,7 +521,10 @@ async def test_non_admins_get_the_buyer_answers_and_no_shop_data(
     await asyncio.sleep(0.5)
     answers = [a["text"] for a in telegram.answered_callbacks[-6:]]
     assert answers == [texts.unknown_button()] * 6
-    assert len(telegram.messages(BUYER_ID)) == before
+    # A buyer's plain message is answered with how to reach the merchant (item 25), and
+    # nothing else: no edit prompt, no shop data.
+    [answer] = telegram.messages(BUYER_ID)[before:]
+    assert "passed your message on to the merchant" in shown(answer)
     unchanged = await product(app, product_id)
     assert unchanged.active and unchanged.price_minor == 999
     assert not any("TOP-SECRET" in shown(m) for m in telegram.messages(BUYER_ID))

@@ -106,15 +106,21 @@ async def test_sales_by_window_currency_and_product(
         "EUR: revenue €8.00 · refunds €0.00 · net €8.00\n"
         "USD: revenue $25.00 · refunds $2.00 · net $23.00"
     )
+    # Item 27: today and the last 7 days have the same figures, so they are one block, and
+    # the all-time top products are shown without a tap.
     assert sections(overview) == {
-        "Today (UTC)": today,
-        "Last 7 days": today,
+        "Today (UTC) · Last 7 days": today,
         "Last 30 days": "4 orders · 8 units\n"
         "EUR: revenue €8.00 · refunds €0.00 · net €8.00\n"
         "USD: revenue $45.00 · refunds $2.00 · net $43.00",
         "All time": "5 orders · 10 units\n"
         "EUR: revenue €24.00 · refunds €0.00 · net €24.00\n"
         "USD: revenue $45.00 · refunds $2.00 · net $43.00",
+        "🏆 Top 5 products by revenue (all time)": "EUR\n"
+        "1. Poster — €24.00 · 3 units\n"
+        "USD\n"
+        "1. Bulb <LED> — $25.00 · 5 units\n"
+        "2. Lamp — $20.00 · 2 units",
     }
 
     month = await tap(telegram, overview, "30 days", lambda t: "Sales · Last 30 days" in t)
@@ -132,9 +138,25 @@ async def test_sales_by_window_currency_and_product(
     assert sections(back)["All time"].startswith("5 orders · 10 units")
 
 
+async def test_sales_made_today_show_one_block_and_the_top_products(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    lamp = await add_product(app, title="Lamp", price_minor=1000)
+    await bought(app, telegram, stripe_api, BUYER_ID, lamp, quantity=2)
+    await settled(app)
+    overview = await admin_says(telegram, "/sales", lambda t: "Sales" in t)
+    assert sections(overview) == {
+        "Today (UTC) · Last 7 days · Last 30 days · All time": "1 order · 2 units\n"
+        "USD: revenue $20.00 · refunds $0.00 · net $20.00",
+        "🏆 Top 5 products by revenue (all time)": "USD\n1. Lamp — $20.00 · 2 units",
+    }
+
+
 async def test_sales_of_an_empty_shop(app: ShopApp, telegram: FakeTelegram) -> None:
     overview = await admin_says(telegram, "/sales", lambda t: "Sales" in t)
-    assert set(sections(overview).values()) == {"No sales."}
+    assert sections(overview) == {
+        "Today (UTC) · Last 7 days · Last 30 days · All time": "No sales."
+    }
     assert [b["text"] for b in overview.buttons()] == [
         "Today",
         "7 days",

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from bot import callbacks, texts
 from bot.app import ShopApp
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
-from storage.models import Product
+from storage import stock
+from storage.models import Product, ProductKind
 from tests.conftest import BUYER_ID
 from tests.story import add_product, buy, open_card
 
@@ -54,7 +55,10 @@ async def test_photo_card_with_long_description_and_buy(
         telegram.user_taps(BUYER_ID, card, card.button("+")["callback_data"])
         card = await telegram.wait_for(BUYER_ID, _edited(card.message_id, times=quantity - 1))
     assert "Buy 10 — €500.00" in card.button("Buy")["text"]
-    assert card.button("+")["callback_data"].endswith(":10")  # the maximum
+    # Item 27: + at the maximum no longer re-sends quantity 10 silently; its toast says why.
+    assert card.button("+")["callback_data"] == f"max:{product_id}"
+    telegram.user_taps(BUYER_ID, card, card.button("+")["callback_data"])
+    await until_answered(telegram, "You can buy at most 10 at once.")
     pay = await buy(telegram, BUYER_ID, card)
     assert "Pay €500.00" in pay.button("Pay")["text"]
     telegram.user_taps(BUYER_ID, card, card.button("Catalog")["callback_data"])
@@ -87,6 +91,30 @@ async def test_forged_button_data_gets_a_polite_answer(
         await asyncio.sleep(0.05)
     assert len(telegram.answered_callbacks) == 5
     assert all("expired" in (a.get("text") or "") for a in telegram.answered_callbacks)
+
+
+async def until_answered(telegram: FakeTelegram, toast: str) -> None:
+    for _ in range(100):
+        if telegram.answered_callbacks and telegram.answered_callbacks[-1].get("text") == toast:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no toast {toast!r}: {telegram.answered_callbacks[-3:]}")
+
+
+async def test_plus_at_the_stock_left_says_how_many_are_left(
+    app: ShopApp, telegram: FakeTelegram
+) -> None:
+    assert app.db is not None
+    product_id = await add_product(app, title="Keys", kind=ProductKind.DIGITAL_STOCK)
+    async with app.db.transaction() as tx:
+        await stock.add_items(tx, product_id, ["K1", "K2"])
+    card = await open_card(telegram, BUYER_ID, product_id)
+    telegram.user_taps(BUYER_ID, card, card.button("+")["callback_data"])
+    card = await telegram.wait_for(BUYER_ID, _edited(card.message_id, times=1))
+    assert "Buy 2" in card.button("Buy")["text"]
+    telegram.user_taps(BUYER_ID, card, card.button("+")["callback_data"])
+    await until_answered(telegram, "Only 2 left in stock.")
+    assert "Buy 2" in card.button("Buy")["text"]
 
 
 def _edited(message_id: int, *, times: int) -> Callable[[FakeMessage], bool]:

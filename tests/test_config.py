@@ -49,6 +49,7 @@ ALL_VARIABLES = {
     "MAX_RESERVED_PER_BUYER",
     "SANDBOX",
     "SANDBOX_ALLOW_PUBLIC",
+    "SUPPORT_CONTACT",
 }
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 
@@ -171,6 +172,7 @@ def test_redacted_lists_every_field_and_hides_secrets() -> None:
         "checkout_expires_minutes",
         "notify_expired",
         "max_reserved_per_buyer",
+        "support_contact",
     }
     text = " ".join(shown.values())
     for secret in (TOKEN.split(":")[1], STRIPE_KEY[8:], WHSEC[6:], "W" * 40):

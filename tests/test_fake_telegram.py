@@ -177,6 +177,20 @@ async def test_text_limit_is_4096_utf16_units_after_parsing(
     assert len(fake.messages(buyer)) == 2
 
 
+async def test_caption_limit_is_1024_utf16_units_after_parsing(
+    bot: Bot, fake: FakeTelegram, buyer: int
+) -> None:
+    photo = "https://img.example/p.jpg"
+    with pytest.raises(BadRequest, match="^Message caption is too long$"):
+        await bot.send_photo(buyer, photo, caption="😀" * 513)  # 513 characters, 1026 units
+    sent = await bot.send_photo(
+        buyer, photo, caption="<b>" + "😀" * 512 + "</b>", parse_mode="HTML"
+    )
+    with pytest.raises(BadRequest, match="^Message caption is too long$"):
+        await bot.edit_message_caption(buyer, sent.message_id, caption="😀" * 512 + "x")
+    assert len(fake.messages(buyer)) == 1
+
+
 async def test_callback_data_is_limited_to_64_bytes(
     bot: Bot, fake: FakeTelegram, buyer: int
 ) -> None:

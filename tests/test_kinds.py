@@ -179,5 +179,6 @@ async def test_dashboard_refund_event_applies_once_and_tells_the_buyer(
     notices = [m.text or "" for m in telegram.messages(BUYER_ID) if "↩️" in (m.text or "")]
     assert len(notices) == 2
     assert "refunded $5.00" in notices[0] and "fully refunded" in notices[1]
+    assert "was refunded $5.00 of $20.00." in notices[0]  # item 27: out of what was paid
     assert app.db is not None
     assert (await orders.get(app.db.reader, order.id)) == refunded
