@@ -229,7 +229,7 @@ async def move_shipping(
     return cursor.rowcount == 1
 
 
-# Read through the partial index orders_to_ship (migration 0007), which spells the same
+# Read through the partial index orders_to_ship (migration 0006), which spells the same
 # condition: the planner would otherwise walk every paid order of the shop's history by status.
 _TO_SHIP = (
     " INDEXED BY orders_to_ship WHERE product_kind = 'physical' AND shipped_at IS NULL"
