@@ -95,16 +95,18 @@ class ShopApp:
         *,
         add_routes: Callable[[web.Application], None] | None = None,
         telegram_link_base: str = "https://t.me/",
+        database_lock: ProcessLock | None = None,
     ) -> None:
         """`add_routes` may add more routes to the HTTP server before it starts (the sandbox
         serves its pages beside the shop's, on the same port, and its own stand-in for t.me
-        links as `telegram_link_base`)."""
+        links as `telegram_link_base`). `database_lock` is the database's lock when the caller
+        already holds it (the sandbox takes it before it wipes its scratch file)."""
         self.settings = settings
         self._add_routes = add_routes
         self._telegram_link_base = telegram_link_base
         self.application = build_application(settings)
         self.stripe = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
-        self._lock: ProcessLock | None = None
+        self._lock = database_lock
         self.db: Database | None = None
         self._write_probe: WriteProbe | None = None
         self._clock_check: asyncio.Task[float | None] | None = None
@@ -177,7 +179,8 @@ class ShopApp:
     # --- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         settings = self.settings
-        self._lock = _lock_database(settings.database_path)  # before migrations touch the file
+        if self._lock is None:  # before migrations touch the file
+            self._lock = lock_database(settings.database_path)
         self.db = await _open_database(settings.database_path)
         self._write_probe = WriteProbe(self.db)
         # In the background: a slow or unreachable Stripe must not hold up the start.
@@ -266,7 +269,7 @@ class ShopApp:
         log.info("stopped")
 
 
-def _lock_database(path: Path) -> ProcessLock:
+def lock_database(path: Path) -> ProcessLock:
     """This process's claim on the database file, or a StartupError naming the owner."""
     try:
         return ProcessLock.acquire(path)

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot import logging_setup
-from bot.app import ShopApp, StartupError
+from bot.app import ShopApp, StartupError, lock_database
 from bot.config import ConfigError, Settings
 from bot.launch import choose_launch
 from sandbox.chats import Chats
@@ -104,13 +104,16 @@ class Sandbox:
             _configure_logging(settings, self.credentials)
         _warn_loudly(settings, on_purpose=choose_launch(environ, env_file).on_purpose)
         self.chats.register_personas()
-        _check_port_free(settings.host, settings.port)  # before the scratch file is touched
-        _start_afresh(settings.database_path)
-        db = await Database.open(settings.database_path)
+        # Before the scratch file is touched: a sandbox already running (on this port, or on
+        # another one with the same scratch file) keeps its database.
+        _check_port_free(settings.host, settings.port)
+        lock = lock_database(settings.database_path)
         try:
-            await seed_demo_shop(db, settings.public_base_url)
-        finally:
-            await db.close()
+            _start_afresh(settings.database_path)
+            await _seed(settings)
+        except BaseException:
+            lock.release()
+            raise
         self.stripe.webhook_url = f"{_own_url(settings)}/stripe/webhook"
         self.stripe.hosted_base_url = f"{settings.public_base_url}/sandbox/stripe"
         self.stripe.after_request = self.webhooks.after_request
@@ -122,6 +125,7 @@ class Sandbox:
             settings,
             add_routes=pages.add_routes,
             telegram_link_base=settings.public_base_url + TELEGRAM_LINKS,
+            database_lock=lock,
         )
         await self.app.start()
 
@@ -155,6 +159,14 @@ def _start_afresh(database: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)
     log.info("sandbox: a fresh shop in %s", database)
+
+
+async def _seed(settings: Settings) -> None:
+    db = await Database.open(settings.database_path)
+    try:
+        await seed_demo_shop(db, settings.public_base_url)
+    finally:
+        await db.close()
 
 
 def _own_url(settings: Settings) -> str:

@@ -261,10 +261,18 @@ async def test_a_fresh_shop_each_start_and_never_another_database(
     assert any("SANDBOX=1" in r.message and "NOT used" in r.message for r in caplog.records)
 
 
-async def test_a_second_start_on_a_busy_port_leaves_the_running_sandbox_alone(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("same_port", "refusal"),
+    [
+        (True, "Stop it, or set PORT to a free port"),
+        (False, "is already running the shop on"),  # the scratch file's lock
+    ],
+)
+async def test_a_second_start_leaves_the_running_sandbox_alone(
+    tmp_path: Path, same_port: bool, refusal: str
 ) -> None:
-    """`make run` twice: the second one stops before it touches the first one's database."""
+    """`make run` twice in one folder, on the same port or another one: the second stops before
+    it touches the first one's scratch database."""
     port = free_port()
     environ = bot_environ(PORT=str(port))
     first = await asyncio.create_subprocess_exec(
@@ -277,9 +285,10 @@ async def test_a_second_start_on_a_busy_port_leaves_the_running_sandbox_alone(
         assert line.decode().strip() == banner(port)
         database = tmp_path / "data" / "sandbox.db"
         before = database.stat().st_ino
-        status, output = await run_bot(tmp_path, environ)
+        second = environ if same_port else bot_environ(PORT=str(free_port()))
+        status, output = await run_bot(tmp_path, second)
         assert database.stat().st_ino == before  # the very same file, not a fresh one
-        assert status == 2 and "Stop it, or set PORT to a free port" in output, output
+        assert status == 2 and refusal in output, output
         async with (
             aiohttp.ClientSession() as http,
             http.get(f"http://127.0.0.1:{port}/healthz") as health,
