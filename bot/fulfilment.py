@@ -241,6 +241,7 @@ async def _hold_payment(
     )
     await _tell_admins(tx, shop, order, "mismatch", DeliveryKind.PROBLEM_ALERT, detail)
     await _tell_buyer(tx, order, DeliveryKind.HELD_NOTICE)
+    await order_message.owe_edit(tx, order, "held")
     log.error("order %s not delivered: %s", order.id, problem)
     await _apply_early_refund(tx, order)
     return "mismatch"

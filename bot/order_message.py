@@ -1,10 +1,11 @@
 """The order's own message (the one that carried the Pay button) follows the order's state.
 
-Once the Pay button is dead (the payment is being confirmed, failed, expired or was cancelled)
-or the order was refunded, an edit of that message is owed through the outbox, in the same
-transaction as the state change. The worker renders the order's state *at send time*, so an
-edit applied twice, late, or after a newer state changes nothing a second time and never brings
-a dead link back: the message is always what `render` says about the order now.
+Once the Pay button is dead (the payment is being confirmed, failed, expired, was cancelled or
+was taken but held for the merchant's check) or the order was refunded, an edit of that message
+is owed through the outbox, in the same transaction as the state change. The worker renders the
+order's state *at send time*, so an edit applied twice, late, or after a newer state changes
+nothing a second time and never brings a dead link back: the message is always what `render`
+says about the order now.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def render(
     with the goods once paid (refunds noted), and otherwise what happened — with Buy again
     where the buyer may want another go."""
     status = order.status
+    if order.payment_held:
+        return texts.order_held(order), None
     if status in (OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT) and order.checkout_url:
         return texts.pay_message(order), keyboards.pay(order)
     if status is OrderStatus.PROCESSING:

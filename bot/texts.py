@@ -336,6 +336,15 @@ def order_failed(order: Order) -> str:
     )
 
 
+def order_held(order: Order) -> str:
+    """A payment taken but not accepted (see `held_notice`): no goods here, ever; a refund the
+    merchant gives is noted."""
+    return _order_head(order, "💳", "Payment received — awaiting the merchant's check") + (
+        "Nothing is delivered until the merchant has looked; they will deliver it or refund "
+        "you. Please don't pay again.\n" + _refunded_line(order)
+    )
+
+
 def order_expired(order: Order, *, cancelled: bool) -> str:
     if cancelled:
         return _order_head(order, "✖️", "Cancelled") + (

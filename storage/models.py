@@ -176,6 +176,12 @@ class Order:
         return ShippingStage.TO_SHIP if self.shipped_at is None else ShippingStage.SHIPPED
 
     @property
+    def payment_held(self) -> bool:
+        """Money was taken but not accepted (Stripe's figures did not match the order): its
+        goods are never shown or sent, whatever happens to the order later (a refund, say)."""
+        return self.amount_charged is not None and self.paid_at is None
+
+    @property
     def can_resend(self) -> bool:
         """Paid goods that a message carries can be sent again; a physical order has none."""
         return self.is_paid and self.product_kind is not ProductKind.PHYSICAL

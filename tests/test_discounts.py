@@ -88,7 +88,9 @@ async def test_a_payment_that_does_not_match_is_not_delivered_but_stays_refundab
     """Stripe's figures do not add up to what we offered (subtotal $9.99, charged $1.00 with no
     discount to explain it): nothing is delivered, the admins are told how to refund, and
     /refund gives back exactly what was charged through the stored PaymentIntent."""
-    _, session_id = await checkout(promo_app, telegram, stripe_api, BUYER_ID, price_minor=999)
+    pay_message, session_id = await checkout(
+        promo_app, telegram, stripe_api, BUYER_ID, price_minor=999
+    )
     stripe_api.pay(session_id)
     event = stripe_api.session_event("checkout.session.completed", session_id)
     event["data"]["object"]["amount_total"] = 100
@@ -103,6 +105,9 @@ async def test_a_payment_that_does_not_match_is_not_delivered_but_stays_refundab
     assert not [m for m in telegram.messages(BUYER_ID) if "files.example" in (m.text or "")]
     held = await telegram.wait_for(BUYER_ID, lambda m: "needs a check" in (m.text or ""))
     assert "don't pay again" in (held.text or "")
+    await settled(promo_app)  # the order message no longer offers to pay, nor shows goods
+    assert not [b for b in pay_message.buttons() if b.get("url")]
+    assert "Payment received" in (pay_message.text or "")
 
     confirm = await admin_says(telegram, f"/refund {order.id}", lambda t: "Refund order" in t)
     assert "Not delivered" in (confirm.text or "")
@@ -113,6 +118,9 @@ async def test_a_payment_that_does_not_match_is_not_delivered_but_stays_refundab
     await settled(promo_app)
     notices = await outbox(promo_app, order.id, DeliveryKind.REFUND_NOTICE)
     assert [n.detail for n in notices] == ["fully refunded"]
+    # Refunded, it was never delivered: the edited order message says so and carries no goods.
+    assert not [m for m in telegram.messages(BUYER_ID) if "files.example" in (m.text or "")]
+    assert "Refunded in full" in (pay_message.text or "") and not pay_message.buttons()
     again = await admin_says(telegram, f"/refund {order.id}", lambda t: bool(t))
     assert "only paid orders refund" in (again.text or "")
     assert stripe_refunds_made(stripe_api) == 1
