@@ -122,11 +122,12 @@ async def _apply_session(
     """Move the order by what the session says about the payment."""
     if order.checkout_session_id is None:
         await orders.update(tx, order.id, checkout_session_id=facts.session_id)
-    if facts.payment_status in ("paid", "no_payment_required"):
+    target = facts.target_status
+    if target is OrderStatus.PAID:
         return await _record_payment(tx, shop, order, facts)
-    if facts.status == "expired":
+    if target is OrderStatus.EXPIRED:
         return await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED)
-    if facts.status != "complete":
+    if target is None:
         return "ignored"
     if not await orders.transition(
         tx, order, OrderStatus.PROCESSING, payment_intent_id=facts.payment_intent
