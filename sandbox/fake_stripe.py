@@ -368,18 +368,25 @@ REFUND_CREATE: dict[str, Schema] = {
     "reverse_transfer": BOOLEAN,
 }
 
+# Stripe's presentment currencies (https://docs.stripe.com/currencies#presentment-currencies).
 _CURRENCY_CODES = (
-    "usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bif bmd bnd bob brl bsd bwp "
-    "byn bzd cad cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel "
-    "gip gmd gnf gtq gyd hkd hnl htg huf idr ils inr isk jmd jpy kes kgs khr kmf krw kyd kzt "
-    "lak lbp lkr lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio nok "
-    "npr nzd pab pen pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp sle sos "
-    "srd std szl thb tjs top try ttd twd tzs uah ugx uyu uzs vnd vuv wst xaf xcd xof xpf yer "
-    "zar zmw"
+    "usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bhd bif bmd bnd bob brl bsd "
+    "bwp byn bzd cad cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp "
+    "gel gip gmd gnf gtq gyd hkd hnl htg huf idr ils inr isk jmd jod jpy kes kgs khr kmf krw "
+    "kwd kyd kzt lak lbp lkr lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk mxn myr mzn nad "
+    "ngn nio nok npr nzd omr pab pen pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek "
+    "sgd shp sle sos srd std szl thb tjs tnd top try ttd twd tzs uah ugx uyu uzs vnd vuv wst "
+    "xaf xcd xof xpf yer zar zmw"
 )
 CURRENCIES = frozenset(_CURRENCY_CODES.split())
-_ZERO_DECIMAL_CODES = "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf"
+# Zero-decimal currencies as the API counts them. UGX is not among them: Stripe's "special
+# cases" keep it (like ISK) two-decimal in the API, with amounts that always end in 00.
+_ZERO_DECIMAL_CODES = "bif clp djf gnf jpy kmf krw mga pyg rwf vnd vuv xaf xof xpf"
 ZERO_DECIMAL = frozenset(_ZERO_DECIMAL_CODES.split())
+THREE_DECIMAL = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
+# expires_at bounds of a Checkout Session, seconds after its creation.
+MIN_SESSION_LIFE_SECONDS = 30 * 60
+MAX_SESSION_LIFE_SECONDS = 24 * 60 * 60
 # Stripe's minimum charge amounts, in the currency's minor unit. Other currencies are only
 # held to "more than zero" here (Stripe converts them to the settlement currency).
 MINIMUM_AMOUNTS = {
@@ -609,7 +616,8 @@ def format_amount(amount: int, currency: str) -> str:
     symbol = SYMBOLS.get(currency, "")
     if currency in ZERO_DECIMAL:
         return f"{symbol}{amount:,} {currency}"
-    return f"{symbol}{amount / 100:,.2f} {currency}"
+    places = 3 if currency in THREE_DECIMAL else 2
+    return f"{symbol}{amount / 10**places:,.{places}f} {currency}"
 
 
 def new_id(prefix: str, length: int = 24) -> str:
@@ -1496,13 +1504,13 @@ class FakeStripe:
         if expires_at is None:
             return
         now = self.clock()  # not rounded: "exactly 30 minutes" computed by a client is too late
-        if expires_at < now + 30 * 60:
+        if expires_at < now + MIN_SESSION_LIFE_SECONDS:
             raise invalid(
                 "The `expires_at` timestamp must be at least 30 minutes from Checkout Session "
                 "creation.",
                 "expires_at",
             )
-        if expires_at > now + 24 * 3600:
+        if expires_at > now + MAX_SESSION_LIFE_SECONDS:
             raise invalid(
                 "The `expires_at` timestamp must be less than 24 hours from Checkout Session "
                 "creation.",
@@ -1867,7 +1875,7 @@ class FakeStripe:
             "customer_details": None,
             "customer_email": params.get("customer_email"),
             "discounts": params.get("discounts", []),
-            "expires_at": params.get("expires_at", now + 24 * 3600),
+            "expires_at": params.get("expires_at", now + MAX_SESSION_LIFE_SECONDS),
             "invoice": None,
             "invoice_creation": params.get("invoice_creation") if mode == "payment" else None,
             "livemode": False,
