@@ -87,16 +87,22 @@ def test_the_image_ships_only_the_production_packages_and_never_starts_a_sandbox
 
 
 def test_the_image_layout_without_settings_lists_them_instead_of_crashing(tmp_path: Path) -> None:
-    """`python -m bot` from a folder holding only what the image copies: with SANDBOX=0 (the
-    image's ENV) and no settings, the usual list of problems and status 2, no traceback."""
+    """`python -m bot` from a folder holding only what the image copies, with the sandbox
+    unimportable: with SANDBOX=0 (the image's ENV) and no settings, the usual list of problems
+    and status 2, no traceback."""
     for package in PRODUCTION_PACKAGES:
         shutil.copytree(
             ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
         )
     keep = {"PATH", "HOME", "LANG", "SYSTEMROOT"}
     env = {k: v for k, v in os.environ.items() if k in keep} | {"SANDBOX": "0"}
+    # The development install still has the sandbox on sys.path: make importing it fail.
+    start = (
+        "import runpy, sys; sys.modules['sandbox'] = None; "
+        "runpy.run_module('bot', run_name='__main__')"
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "bot"],
+        [sys.executable, "-c", start],
         cwd=tmp_path,
         env=env,
         capture_output=True,
