@@ -11,20 +11,20 @@ from collections import deque
 
 
 class SlidingWindow:
-    """Timestamps of the events admitted in the last `seconds` (monotonic clock)."""
+    """Timestamps (monotonic clock) of the events admitted lately."""
 
-    def __init__(self, seconds: float = 1.0) -> None:
-        self.seconds = seconds
+    def __init__(self) -> None:
         self._admitted: deque[float] = deque()
 
-    def admit(self, limit: float) -> float | None:
-        """Record an event and return None when fewer than `limit` fit in the window; else
-        leave it out and return the seconds until the oldest one leaves the window. The limit
-        is passed each time because tests change it on a running stand-in."""
+    def admit(self, limit: float, seconds: float = 1.0) -> float | None:
+        """Record an event and return None when fewer than `limit` were admitted in the last
+        `seconds`; else leave it out and return the seconds until the oldest one leaves the
+        window. Limit and window are passed each time: tests change them on a running stand-in.
+        """
         now = time.monotonic()
-        while self._admitted and now - self._admitted[0] >= self.seconds:
+        while self._admitted and now - self._admitted[0] >= seconds:
             self._admitted.popleft()
         if len(self._admitted) >= limit:
-            return self.seconds - (now - self._admitted[0])
+            return seconds - (now - self._admitted[0])
         self._admitted.append(now)
         return None
