@@ -35,17 +35,7 @@ class TelegramUsers(TelegramState):
         Commands get bot_command entities like real clients produce. With ``queue=False`` the
         update is only built, for tests that POST it to the bot's webhook themselves.
         """
-        user = self._register(user_id, first_name, language_code)
-        self._blocked.discard(user_id)  # writing to a blocked bot requires unblocking it
-        message_id = self._next_message_id(user_id)
-        self._user_messages.setdefault(user_id, set()).add(message_id)
-        message: JSON = {
-            "message_id": message_id,
-            "from": user,
-            "chat": self._chat_json(user_id),
-            "date": int(time.time()),
-            "text": text,
-        }
+        extra: JSON = {"text": text}
         entities = [
             {
                 "type": "bot_command",
@@ -55,8 +45,8 @@ class TelegramUsers(TelegramState):
             for m in re.finditer(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?", text)
         ]
         if entities:
-            message["entities"] = entities
-        return self._make_update("message", message, queue)
+            extra["entities"] = entities
+        return self._user_message(user_id, extra, first_name, queue, language_code)
 
     def user_taps(
         self,
@@ -121,7 +111,7 @@ class TelegramUsers(TelegramState):
         extra: JSON = {"photo": photo}
         if caption:
             extra["caption"] = caption
-        return self._user_media_message(user_id, extra, first_name, queue)
+        return self._user_message(user_id, extra, first_name, queue)
 
     def user_sends_document(
         self,
@@ -141,7 +131,7 @@ class TelegramUsers(TelegramState):
         extra: JSON = {"document": self._files[file_id]["json"]}
         if caption:
             extra["caption"] = caption
-        return self._user_media_message(user_id, extra, first_name, queue)
+        return self._user_message(user_id, extra, first_name, queue)
 
     def _register_user_file(self, kind: str, data: bytes, meta: JSON) -> str:
         number = next(self._file_ids)
@@ -155,9 +145,12 @@ class TelegramUsers(TelegramState):
         self._files[file_id] = {"kind": kind, "json": info, "data": data}
         return file_id
 
-    def _user_media_message(self, user_id: int, extra: JSON, first_name: str, queue: bool) -> JSON:
-        user = self._register(user_id, first_name, "en")
-        self._blocked.discard(user_id)
+    def _user_message(
+        self, user_id: int, extra: JSON, first_name: str, queue: bool, language_code: str = "en"
+    ) -> JSON:
+        """A message from a user with `extra` fields (text, photo, document, ...)."""
+        user = self._register(user_id, first_name, language_code)
+        self._blocked.discard(user_id)  # writing to a blocked bot requires unblocking it
         message_id = self._next_message_id(user_id)
         self._user_messages.setdefault(user_id, set()).add(message_id)
         message: JSON = {
