@@ -8,11 +8,13 @@ instead of turning into a story that passes against the stand-in and fails again
 from __future__ import annotations
 
 import pytest
+import stripe
 
 from bot import callbacks, checkout, money, texts
 from bot.config import ConfigError, load_settings
 from sandbox import fake_stripe, fake_telegram
 from tests.test_config import REQUIRED
+from tests.test_fake_stripe import create, sdk_client, shop_params
 
 
 def test_the_same_currencies_are_chargeable() -> None:
@@ -73,3 +75,19 @@ def test_the_same_telegram_limits() -> None:
 def test_the_shop_counts_text_length_as_telegram_does() -> None:
     for text in ["plain", "café", "emoji 😀 twice 😀", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"]:
         assert texts.utf16_len(text) == fake_telegram.utf16_len(text)
+
+
+@pytest.mark.parametrize(("count", "accepted"), [(100, True), (101, False)])
+async def test_the_stand_in_caps_line_items_as_stripe_documents(count: int, accepted: bool) -> None:
+    """The shop sends one line item per order; the stand-in holds it to Stripe's cap (100 in
+    payment mode) so a cart that outgrows it fails in the tests, not in production."""
+    item = shop_params()["line_items"][0]
+    async with fake_stripe.FakeStripe() as fake, sdk_client(fake) as client:
+        params = shop_params(line_items=[item] * count)
+        if accepted:
+            assert (await create(client, params)).status == "open"
+            return
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            await create(client, params)
+    assert refused.value.param == "line_items"
+    assert count > fake_stripe.MAX_LINE_ITEMS

@@ -31,6 +31,8 @@ THREE_DECIMAL = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
 # expires_at bounds of a Checkout Session, seconds after its creation.
 MIN_SESSION_LIFE_SECONDS = 30 * 60
 MAX_SESSION_LIFE_SECONDS = 24 * 60 * 60
+# line_items per Checkout Session (the create endpoint's documentation: 100 in payment mode).
+MAX_LINE_ITEMS = 100
 # Stripe's minimum charge amounts, in the currency's minor unit. Other currencies are only
 # held to "more than zero" here (Stripe converts them to the settlement currency).
 MINIMUM_AMOUNTS = {

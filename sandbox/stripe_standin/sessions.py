@@ -17,6 +17,7 @@ from sandbox.stripe_standin.records import (
 )
 from sandbox.stripe_standin.reference import (
     MAX_AMOUNT,
+    MAX_LINE_ITEMS,
     MAX_SESSION_LIFE_SECONDS,
     MIN_SESSION_LIFE_SECONDS,
     MINIMUM_AMOUNTS,
@@ -147,9 +148,10 @@ class StripeSessions(StripeCatalog):
                 raise missing("currency")
         elif "line_items" not in params:
             raise missing("line_items")
-        elif len(params["line_items"]) > 100:
+        elif len(params["line_items"]) > MAX_LINE_ITEMS:
             raise invalid(
-                f"You may only specify up to 100 line items in `{mode}` mode.", "line_items"
+                f"You may only specify up to {MAX_LINE_ITEMS} line items in `{mode}` mode.",
+                "line_items",
             )
 
     def _check_expires_at(self, expires_at: int | None) -> None:
