@@ -26,7 +26,7 @@ Deliberately strict: an unknown parameter, an out-of-range `expires_at`, an amou
 currency minimum, a bad URL or an over-refund are refused the way production refuses them.
 Whatever Stripe accepts but this fake does not model (most payment-method options,
 subscriptions beyond the basics) is refused as `parameter_unknown` too: extend the schema
-tables below when the shop starts sending it.
+tables in schema.py when the shop starts sending it.
 
 Notes for this API version: `payment_method_types` is no longer a create parameter (use
 `allowed_payment_method_types`); `ui_mode` is `hosted_page` (default), `embedded_page`,
