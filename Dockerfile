@@ -1,10 +1,14 @@
 # One process: the aiohttp server and the Telegram bot. SQLite lives in /app/data (mount a volume).
+# Production only: the sandbox (stand-ins and play page), the tests and the bench stay out of the
+# image, and SANDBOX=0 makes a missing setting the usual list of problems instead of an attempt
+# to start a sandbox that is not there (tests/test_production_imports.py checks both).
 # Reproducible: an exact base image tag, and every dependency installed at the exact version and
 # hash in requirements.lock (refresh it with `make lock`, see README). The project itself runs
 # from /app as copied, so nothing is resolved or downloaded beyond the lock.
 FROM python:3.11.14-slim-bookworm
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    SANDBOX=0
 WORKDIR /app
 
 COPY requirements.lock ./
@@ -14,7 +18,6 @@ RUN pip install --require-hashes --only-binary=:all: -r requirements.lock \
 COPY bot ./bot
 COPY webhooks ./webhooks
 COPY storage ./storage
-COPY sandbox ./sandbox
 
 USER shop
 EXPOSE 8080

@@ -1,0 +1,76 @@
+"""What the stand-in keeps per call, message and upload, for tests to inspect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sandbox.telegram_standin.protocol import (
+    JSON,
+)
+
+
+@dataclass
+class FakeUpload:
+    """A file that arrived as a multipart part rather than as a file_id/URL string."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class FakeCall:
+    """One request as the fake understood it, for assertions about what the bot asked for.
+
+    ``status`` is the HTTP status answered; 499 means the client hung up before the answer
+    (e.g. PTB cancelling its long poll on shutdown).
+    """
+
+    method: str
+    params: JSON
+    status: int
+    response: JSON
+
+
+@dataclass
+class FakeMessage:
+    """The current state of one message the bot sent; mutated in place by edits and deletes."""
+
+    message_id: int
+    chat_id: int
+    text: str | None = None  # plain text after entity parsing (None for media messages)
+    html: str | None = None  # the text exactly as the bot sent it
+    caption: str | None = None  # plain caption after entity parsing
+    caption_html: str | None = None
+    photo: str | None = None  # file_id
+    document: str | None = None  # file_id
+    parse_mode: str | None = None
+    reply_markup: JSON | None = None
+    edits: int = 0
+    deleted: bool = False
+    entities: list[JSON] = field(default_factory=list)
+    caption_entities: list[JSON] = field(default_factory=list)
+    date: int = 0
+    edit_date: int | None = None
+
+    def buttons(self) -> list[JSON]:
+        """The inline keyboard flattened row by row ([] for no or a non-inline keyboard)."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [button for row in rows for button in row]
+
+    def button(self, text_contains: str) -> JSON:
+        """The first inline button whose text contains ``text_contains``.
+
+        An exact-case match wins; otherwise the match is case-insensitive, so tests need not
+        care whether the bot writes "Catalog" or "catalog". No match is an AssertionError.
+        """
+        buttons = self.buttons()
+        found = [b for b in buttons if text_contains in b.get("text", "")] or [
+            b for b in buttons if text_contains.casefold() in b.get("text", "").casefold()
+        ]
+        if found:
+            return found[0]
+        texts = [b.get("text") for b in buttons]
+        raise AssertionError(
+            f"no button containing {text_contains!r} on message {self.message_id}: {texts}"
+        )

@@ -1,0 +1,219 @@
+"""Simulated users (user_sends, user_taps, uploads, blocking) and what tests inspect or await."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+
+from sandbox.telegram_standin.entities import (
+    utf16_len,
+)
+from sandbox.telegram_standin.protocol import (
+    _CANONICAL,
+    JSON,
+)
+from sandbox.telegram_standin.records import FakeCall, FakeMessage
+from sandbox.telegram_standin.state import TelegramState
+
+
+class TelegramUsers(TelegramState):
+    """Simulated users."""
+
+    def user_sends(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        first_name: str = "Buyer",
+        language_code: str = "en",
+        queue: bool = True,
+    ) -> JSON:
+        """A private message from a user; the user thereby starts (and unblocks) the bot.
+
+        Commands get bot_command entities like real clients produce. With ``queue=False`` the
+        update is only built, for tests that POST it to the bot's webhook themselves.
+        """
+        extra: JSON = {"text": text}
+        entities = [
+            {
+                "type": "bot_command",
+                "offset": utf16_len(text[: m.start()]),
+                "length": utf16_len(m.group()),
+            }
+            for m in re.finditer(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?", text)
+        ]
+        if entities:
+            extra["entities"] = entities
+        return self._user_message(user_id, extra, first_name, queue, language_code)
+
+    def user_taps(
+        self,
+        user_id: int,
+        message: FakeMessage,
+        callback_data: str,
+        *,
+        queue: bool = True,
+        check_keyboard: bool = True,
+    ) -> JSON:
+        """A callback query from tapping a button on the message's *current* keyboard.
+
+        Tapping a button that is not there (any more), or on a message in someone else's chat,
+        is a bug in the test or the bot, so it raises AssertionError instead of producing an
+        update no real client could send. ``check_keyboard=False`` skips those checks to model
+        a forged query from a modified client: the bot must not trust callback_data blindly.
+        """
+        current = self._find_message(message.chat_id, message.message_id)
+        if current is None:
+            raise AssertionError(f"the bot never sent message {message.message_id}")
+        datas = [b.get("callback_data") for b in current.buttons()]
+        if check_keyboard:
+            if current.deleted:
+                raise AssertionError(f"message {current.message_id} was deleted")
+            if current.chat_id != user_id:
+                raise AssertionError(f"user {user_id} cannot see chat {current.chat_id}")
+            if callback_data not in datas:
+                raise AssertionError(
+                    f"no button with callback_data {callback_data!r} on message "
+                    f"{current.message_id}; its buttons carry {datas}"
+                )
+        user = self._users.get(user_id) or self._register(user_id, "Buyer", "en")
+        query_id = str(next(self._query_ids))
+        self._pending_queries.add(query_id)
+        query: JSON = {
+            "id": query_id,
+            "from": user,
+            "message": self._message_json(current),
+            "chat_instance": str(-(10**18) - current.chat_id),
+            "data": callback_data,
+        }
+        return self._make_update("callback_query", query, queue)
+
+    def user_sends_photo(
+        self,
+        user_id: int,
+        *,
+        caption: str | None = None,
+        sizes: tuple[tuple[int, int], ...] = ((90, 68), (320, 240), (1280, 960)),
+        first_name: str = "Buyer",
+        queue: bool = True,
+        data: bytes | None = None,
+    ) -> JSON:
+        """A photo from a user, as Telegram delivers it: one PhotoSize per size, smallest
+        first, each with its own file_id that the bot may send back or download (getFile).
+        With `data` (a real image) every size serves those bytes; else a stub JPEG each."""
+        photo = []
+        for width, height in sizes:
+            content = data or b"\xff\xd8\xff" + f"fake jpeg {width}x{height}".encode()
+            file_id = self._register_user_file("photo", content, {"width": width, "height": height})
+            photo.append(self._files[file_id]["json"])
+        extra: JSON = {"photo": photo}
+        if caption:
+            extra["caption"] = caption
+        return self._user_message(user_id, extra, first_name, queue)
+
+    def user_sends_document(
+        self,
+        user_id: int,
+        file_name: str,
+        content: bytes,
+        *,
+        mime_type: str = "text/plain",
+        caption: str | None = None,
+        first_name: str = "Buyer",
+        queue: bool = True,
+    ) -> JSON:
+        """A file from a user (e.g. a .txt upload); getFile and the download URL serve
+        ``content`` back byte for byte."""
+        meta = {"file_name": file_name, "mime_type": mime_type}
+        file_id = self._register_user_file("document", content, meta)
+        extra: JSON = {"document": self._files[file_id]["json"]}
+        if caption:
+            extra["caption"] = caption
+        return self._user_message(user_id, extra, first_name, queue)
+
+    def _register_user_file(self, kind: str, data: bytes, meta: JSON) -> str:
+        number = next(self._file_ids)
+        file_id = f"{'AgAC' if kind == 'photo' else 'BQAC'}user{number:06d}"
+        info: JSON = {
+            "file_id": file_id,
+            "file_unique_id": f"AQADuser{number:06d}",
+            "file_size": len(data),
+            **meta,
+        }
+        self._files[file_id] = {"kind": kind, "json": info, "data": data}
+        return file_id
+
+    def _user_message(
+        self, user_id: int, extra: JSON, first_name: str, queue: bool, language_code: str = "en"
+    ) -> JSON:
+        """A message from a user with `extra` fields (text, photo, document, ...)."""
+        user = self._register(user_id, first_name, language_code)
+        self._blocked.discard(user_id)  # writing to a blocked bot requires unblocking it
+        message_id = self._next_message_id(user_id)
+        self._user_messages.setdefault(user_id, set()).add(message_id)
+        message: JSON = {
+            "message_id": message_id,
+            "from": user,
+            "chat": self._chat_json(user_id),
+            "date": int(time.time()),
+            **extra,
+        }
+        return self._make_update("message", message, queue)
+
+    def block(self, user_id: int) -> None:
+        """The user blocked the bot: every request targeting their chat answers 403."""
+        self._blocked.add(user_id)
+
+    def unblock(self, user_id: int) -> None:
+        self._blocked.discard(user_id)
+
+    def messages(self, chat_id: int) -> list[FakeMessage]:
+        """The bot's messages in the chat, oldest first, deleted ones included (deleted=True)."""
+        return list(self._messages.get(chat_id, []))
+
+    async def wait_for(
+        self,
+        chat_id: int,
+        predicate: Callable[[FakeMessage], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109 - part of the test-facing API, like wait_for's
+    ) -> FakeMessage:
+        """The first of the bot's messages in the chat matching ``predicate``, waiting for it."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for message in self._messages.get(chat_id, []):
+                if predicate(message):
+                    return message
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                seen = [
+                    (m.message_id, m.text or m.caption, m.deleted) for m in self.messages(chat_id)
+                ]
+                raise AssertionError(
+                    f"no message in chat {chat_id} matched within {timeout}s; messages: {seen}"
+                )
+            await self._wait_change(remaining)
+
+    def file_data(self, file_id: str) -> bytes | None:
+        """The bytes of a file a user sent (None for the bot's own uploads and URLs)."""
+        data = self._files.get(file_id, {}).get("data")
+        return data if isinstance(data, bytes) else None
+
+    def file_url(self, file_id: str) -> str | None:
+        """The URL the bot sent a file from (None for uploads and users' files), so a viewer
+        such as the sandbox page can show a photo the fake itself never downloads."""
+        url = self._files.get(file_id, {}).get("url")
+        return url if isinstance(url, str) else None
+
+    async def wait_for_change(
+        self,
+        timeout: float,  # noqa: ASYNC109 - a plain bound on the wait, like asyncio.wait_for's
+    ) -> None:
+        """Return at the next change (a message sent, edited or deleted, an update queued, a
+        callback answered) or after ``timeout`` seconds: live views wait here, not in a loop."""
+        await self._wait_change(timeout)
+
+    def calls_of(self, method: str) -> list[FakeCall]:
+        canonical = _CANONICAL.get(method.lower(), method)
+        return [call for call in self.calls if call.method == canonical]
