@@ -104,11 +104,11 @@ class Sandbox:
             _configure_logging(settings, self.credentials)
         _warn_loudly(settings, on_purpose=choose_launch(environ, env_file).on_purpose)
         self.chats.register_personas()
-        # Before the scratch file is touched: a sandbox already running (on this port, or on
-        # another one with the same scratch file) keeps its database.
-        _check_port_free(settings.host, settings.port)
+        # Before the scratch file is touched: a sandbox already running on the same scratch file
+        # (on any port) keeps its database, and so does one elsewhere on this port.
         lock = lock_database(settings.database_path)
         try:
+            _check_port_free(settings.host, settings.port)
             _start_afresh(settings.database_path)
             await _seed(settings)
         except BaseException:

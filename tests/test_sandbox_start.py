@@ -262,17 +262,18 @@ async def test_a_fresh_shop_each_start_and_never_another_database(
 
 
 @pytest.mark.parametrize(
-    ("same_port", "refusal"),
+    ("same_folder", "same_port", "refusal"),
     [
-        (True, "Stop it, or set PORT to a free port"),
-        (False, "is already running the shop on"),  # the scratch file's lock
+        (True, True, "is already running the shop on"),  # the scratch file's lock
+        (True, False, "is already running the shop on"),
+        (False, True, "Stop it, or set PORT to a free port"),  # another folder, a busy port
     ],
 )
 async def test_a_second_start_leaves_the_running_sandbox_alone(
-    tmp_path: Path, same_port: bool, refusal: str
+    tmp_path: Path, same_folder: bool, same_port: bool, refusal: str
 ) -> None:
-    """`make run` twice in one folder, on the same port or another one: the second stops before
-    it touches the first one's scratch database."""
+    """`make run` twice, in the same folder or another one, on the same port or another one:
+    the second stops before it touches the first one's scratch database."""
     port = free_port()
     environ = bot_environ(PORT=str(port))
     first = await asyncio.create_subprocess_exec(
@@ -286,7 +287,9 @@ async def test_a_second_start_leaves_the_running_sandbox_alone(
         database = tmp_path / "data" / "sandbox.db"
         before = database.stat().st_ino
         second = environ if same_port else bot_environ(PORT=str(free_port()))
-        status, output = await run_bot(tmp_path, second)
+        folder = tmp_path if same_folder else tmp_path / "elsewhere"
+        folder.mkdir(exist_ok=True)
+        status, output = await run_bot(folder, second)
         assert database.stat().st_ino == before  # the very same file, not a fresh one
         assert status == 2 and refusal in output, output
         async with (
