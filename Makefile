@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint types unit browser bench lock clean
+.PHONY: run test lint types unit browser bench lock clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,11 +27,6 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint types browser unit
-
-# The same checks without the stories marked slow (crash storm, fuzzing, property runs, hostile
-# clients, a full disk): for the edit-test loop. `make test` stays the whole suite.
-test-fast: lint types browser
-	$(BIN)/pytest -q -m "not slow"
 
 # The sandbox's browser story drives Debian's chromium: installed here when missing (as root,
 # with apt-get), otherwise the exact command to run is printed and the test stops.

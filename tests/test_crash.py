@@ -127,7 +127,6 @@ async def _settle(
     raise AssertionError("the bot never settled: deliveries still pending")
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(480)
 async def test_sigkill_storm_loses_nothing_and_repeats_nothing(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe

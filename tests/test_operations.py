@@ -154,7 +154,6 @@ async def _health_until(
     raise AssertionError(f"/healthz never answered {status} within {within:.0f} s: {seen}")
 
 
-@pytest.mark.slow
 async def test_healthz_is_503_while_the_disk_takes_no_writes(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
