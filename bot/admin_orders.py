@@ -27,7 +27,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import outbox
 from bot.admin_auth import admin_filter, admin_only
 from bot.callbacks import MAX_CALLBACK_BYTES
 from bot.ids import ID_PATTERN, parse_id
@@ -371,7 +370,13 @@ async def _resend(shop: Shop, query: CallbackQuery, order_id: int) -> None:
         await query.answer(refusal, show_alert=True)
         return
     async with shop.db.transaction() as tx:
-        await outbox.resend(tx, order, query.id, by_admin=True)
+        await deliveries.enqueue(
+            tx,
+            dedupe_key=f"resend:{order.id}:admin:{query.id}",
+            order_id=order.id,
+            kind=DeliveryKind.RESEND,
+            chat_id=order.buyer_chat_id,
+        )
     shop.wake_outbox()
     await query.answer(f"Sending order #{order.id} to the buyer again…")
 

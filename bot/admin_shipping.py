@@ -37,7 +37,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import outbox, texts
+from bot import texts
 from bot.admin_auth import admin_filter, admin_only
 from bot.admin_orders import PAGE_SIZE, data, edit_query, order_command_args, status_label, when
 from bot.ids import ID_PATTERN
@@ -103,11 +103,14 @@ async def ship(shop: Shop, order_id: int, tracking: str | None) -> str:
         if not await orders.move_shipping(tx, order, ShippingStage.SHIPPED, **fields):
             return f"Order #{order.id} changed meanwhile; open it again in /orders."
         changes = len(await _notices(tx, order, DeliveryKind.TRACKING_NOTICE))
-        if first:
-            await outbox.owe_buyer(tx, order, outbox.Why.SHIPPED, detail=tracking or "")
-        else:
-            step = str(changes + 1)
-            await outbox.owe_buyer(tx, order, outbox.Why.TRACKING, step=step, detail=tracking or "")
+        await deliveries.enqueue(
+            tx,
+            dedupe_key=f"shipped:{order.id}" if first else f"tracking:{order.id}:{changes + 1}",
+            order_id=order.id,
+            kind=DeliveryKind.SHIPPED_NOTICE if first else DeliveryKind.TRACKING_NOTICE,
+            chat_id=order.buyer_chat_id,
+            detail=tracking or "",
+        )
     shop.wake_outbox()
     with_tracking = f" with tracking <code>{escape(tracking)}</code>" if tracking else ""
     if first:

@@ -13,7 +13,7 @@ import logging
 
 from telegram import Bot, InlineKeyboardMarkup
 
-from bot import keyboards, order_message, outbox, texts
+from bot import keyboards, order_message, texts
 from bot.sale_alerts import SaleAlerts
 from bot.telegram_sender import (
     Outcome,
@@ -207,14 +207,14 @@ class DeliveryWorker:
                     if outcome.result is Result.BLOCKED
                     else f"Telegram refused the message ({outcome.error})"
                 )
-                await outbox.owe_admins(
-                    tx,
-                    self._admin_ids,
-                    order,
-                    outbox.Why.UNDELIVERED,
-                    DeliveryKind.PROBLEM_ALERT,
-                    subject=delivery.id,
-                    detail=f"The purchase could not be delivered: {reason}. It is paid; "
-                    "the buyer can get it with /orders → Send again once they are back.",
-                )
+                for admin in sorted(self._admin_ids):
+                    await deliveries.enqueue(
+                        tx,
+                        dedupe_key=f"undelivered:{delivery.id}:{admin}",
+                        order_id=order.id,
+                        kind=DeliveryKind.PROBLEM_ALERT,
+                        chat_id=admin,
+                        detail=f"The purchase could not be delivered: {reason}. It is paid; "
+                        "the buyer can get it with /orders → Send again once they are back.",
+                    )
         self.wake()

@@ -15,12 +15,11 @@ from typing import Any
 import aiosqlite
 import stripe
 
-from bot import order_message, outbox, refunds
+from bot import order_message, refunds
 from bot.money import format_money
-from bot.outbox import Why
 from bot.shop import Shop
 from bot.stripe_objects import SessionFacts, session_facts
-from storage import events, orders, stock
+from storage import deliveries, events, orders, stock
 from storage.clock import now
 from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
 
@@ -135,7 +134,7 @@ async def _apply_session(
     ):
         return "ignored"
     await order_message.owe_edit(tx, order, OrderStatus.PROCESSING.value)
-    await outbox.owe_buyer(tx, order, Why.PROCESSING)
+    await _tell_buyer(tx, order, DeliveryKind.PROCESSING_NOTICE)
     return "processing"
 
 
@@ -156,21 +155,39 @@ async def _end_unpaid(
         return "ignored"
     await order_message.owe_edit(tx, order, status.value)
     if status is OrderStatus.FAILED:
-        await outbox.owe_buyer(tx, order, Why.FAILED)
+        await _tell_buyer(tx, order, DeliveryKind.FAILED_NOTICE)
     elif shop.settings.notify_expired and not cancelled:
-        await outbox.owe_buyer(tx, order, Why.EXPIRED)
+        await _tell_buyer(tx, order, DeliveryKind.EXPIRED_NOTICE)
     return status.value
+
+
+async def _tell_buyer(tx: aiosqlite.Connection, order: Order, kind: DeliveryKind) -> None:
+    await deliveries.enqueue(
+        tx,
+        dedupe_key=f"{kind.value}:{order.id}",
+        order_id=order.id,
+        kind=kind,
+        chat_id=order.buyer_chat_id,
+    )
 
 
 async def _tell_admins(
     tx: aiosqlite.Connection,
     shop: Shop,
     order: Order,
-    why: Why,
+    key: str,
     kind: DeliveryKind,
     detail: str = "",
 ) -> None:
-    await outbox.owe_admins(tx, shop.settings.admin_ids, order, why, kind, detail=detail)
+    for admin in sorted(shop.settings.admin_ids):
+        await deliveries.enqueue(
+            tx,
+            dedupe_key=f"{key}:{order.id}:{admin}",
+            order_id=order.id,
+            kind=kind,
+            chat_id=admin,
+            detail=detail,
+        )
 
 
 async def _record_payment(
@@ -195,8 +212,8 @@ async def _record_payment(
         return "ignored"
     if order.product_kind is ProductKind.DIGITAL_STOCK:
         await _hand_over_stock(tx, shop, order)
-    await outbox.owe_buyer(tx, order, Why.GOODS)
-    await _tell_admins(tx, shop, order, Why.SALE, DeliveryKind.SALE_ALERT)
+    await _tell_buyer(tx, order, DeliveryKind.GOODS)
+    await _tell_admins(tx, shop, order, "sale", DeliveryKind.SALE_ALERT)
     await _apply_early_refund(tx, order)
     return "paid"
 
@@ -221,8 +238,8 @@ async def _hold_payment(
         f"{problem}. The goods were NOT delivered; check the payment in Stripe "
         f"({facts.session_id}), then deliver by hand or refund it: /refund {order.id}"
     )
-    await _tell_admins(tx, shop, order, Why.MISMATCH, DeliveryKind.PROBLEM_ALERT, detail)
-    await outbox.owe_buyer(tx, order, Why.HELD)
+    await _tell_admins(tx, shop, order, "mismatch", DeliveryKind.PROBLEM_ALERT, detail)
+    await _tell_buyer(tx, order, DeliveryKind.HELD_NOTICE)
     await order_message.owe_edit(tx, order, "held")
     log.error("order %s not delivered: %s", order.id, problem)
     await _apply_early_refund(tx, order)
@@ -252,7 +269,7 @@ async def _hand_over_stock(tx: aiosqlite.Connection, shop: Shop, order: Order) -
             "It is paid but the stock ran out before all its items could be given. "
             "Add stock and use Send again, or refund the difference."
         )
-        await _tell_admins(tx, shop, order, Why.SHORT, DeliveryKind.PROBLEM_ALERT, detail)
+        await _tell_admins(tx, shop, order, "short", DeliveryKind.PROBLEM_ALERT, detail)
     await stock.sell(tx, order.id)
 
 

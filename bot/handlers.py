@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import keyboards, outbox, support, texts
+from bot import keyboards, support, texts
 from bot.admin_auth import is_admin
 from bot.callbacks import decode
 from bot.checkout import (
@@ -34,8 +34,8 @@ from bot.checkout import (
 from bot.ids import ID_PATTERN
 from bot.shop import Shop, shop_of
 from bot.telegram_sender import Priority, sending_as
-from storage import orders, products, stock
-from storage.models import Product, ProductKind
+from storage import deliveries, orders, products, stock
+from storage.models import DeliveryKind, Product, ProductKind
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +346,13 @@ async def _send_again(shop: Shop, query: CallbackQuery, order_id: int) -> None:
         return
     await query.answer("Sending it again…")
     async with shop.db.transaction() as tx:
-        await outbox.resend(tx, order, query.id, by_admin=False)
+        await deliveries.enqueue(
+            tx,
+            dedupe_key=f"resend:{order.id}:{query.id}",
+            order_id=order.id,
+            kind=DeliveryKind.RESEND,
+            chat_id=order.buyer_chat_id,
+        )
     shop.wake_outbox()
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import aiosqlite
 from telegram import InlineKeyboardMarkup
 
-from bot import keyboards, outbox, texts
-from storage.models import Order, OrderStatus, Product
+from bot import keyboards, texts
+from storage import deliveries
+from storage.models import DeliveryKind, Order, OrderStatus, Product
 
 # The buyer cancelled on Checkout: the order expired by their choice, not by the clock.
 CANCELLED_REASON = "cancelled by the buyer"
@@ -23,7 +24,13 @@ CANCELLED_REASON = "cancelled by the buyer"
 async def owe_edit(tx: aiosqlite.Connection, order: Order, step: str) -> None:
     """Owe the edit for one step of the order's life (a new status, a new refunded total):
     once per step, however often the event that makes it arrives."""
-    await outbox.owe_buyer(tx, order, outbox.Why.ORDER_MESSAGE, step=step)
+    await deliveries.enqueue(
+        tx,
+        dedupe_key=f"order_message:{order.id}:{step}",
+        order_id=order.id,
+        kind=DeliveryKind.ORDER_MESSAGE,
+        chat_id=order.buyer_chat_id,
+    )
 
 
 def render(

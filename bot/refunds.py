@@ -14,13 +14,13 @@ from typing import Any
 import aiosqlite
 import stripe
 
-from bot import order_message, outbox
+from bot import order_message
 from bot.ids import parse_id
 from bot.money import format_money
 from bot.shop import Shop
-from storage import events, orders
+from storage import deliveries, events, orders
 from storage import refunds as refund_log
-from storage.models import PAID_STATES, Order, OrderStatus
+from storage.models import PAID_STATES, DeliveryKind, Order, OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,14 @@ async def apply_refunded_total(tx: aiosqlite.Connection, order: Order, refunded_
         else f"refunded {format_money(total, order.currency)} of "
         f"{format_money(order.amount_charged, order.currency)}"
     )
-    await outbox.owe_buyer(tx, order, outbox.Why.REFUND, step=str(total), detail=what)
+    await deliveries.enqueue(
+        tx,
+        dedupe_key=f"refund:{order.id}:{total}",
+        order_id=order.id,
+        kind=DeliveryKind.REFUND_NOTICE,
+        chat_id=order.buyer_chat_id,
+        detail=what,
+    )
     await order_message.owe_edit(tx, order, f"refunded:{total}")
     return True
 
