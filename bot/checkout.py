@@ -92,7 +92,7 @@ async def start_checkout(
         raise SlowDown
     async with shop.buyer_locks.hold(buyer.user_id):
         product = await products.get(shop.db.reader, product_id)
-        if product is None or not product.listed:
+        if product is None or not product.active or product.archived:
             raise ProductUnavailable
         existing = await orders.open_for(
             shop.db.reader,

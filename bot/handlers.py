@@ -239,7 +239,7 @@ async def _change_quantity(
 async def _at_most(shop: Shop, query: CallbackQuery, product_id: int) -> None:
     """+ at the largest quantity: the toast says why there is no more (stock or the cap)."""
     product = await products.get(shop.db.reader, product_id)
-    if product is None or not product.listed:
+    if product is None or not product.active or product.archived:
         await query.answer(texts.product_unavailable(), show_alert=True)
         return
     left = await _stock_left(shop, product)

@@ -176,13 +176,6 @@ class Order:
         return ShippingStage.TO_SHIP if self.shipped_at is None else ShippingStage.SHIPPED
 
     @property
-    def amount_paid(self) -> int:
-        """What the buyer paid: Stripe's charge once recorded, else our price less the discount."""
-        if self.amount_charged is not None:
-            return self.amount_charged
-        return self.amount_total - self.amount_discount
-
-    @property
     def payment_held(self) -> bool:
         """Money was taken but not accepted (Stripe's figures did not match the order): its
         goods are never shown or sent, whatever happens to the order later (a refund, say)."""
