@@ -179,4 +179,5 @@ async def _reserve_within_cap(
 
 async def _fail(shop: Shop, order: Order, reason: str) -> None:
     async with shop.db.transaction() as tx:
-        await orders.end_unpaid(tx, order, OrderStatus.FAILED, failure_reason=reason)
+        await orders.transition(tx, order, OrderStatus.FAILED, failure_reason=reason)
+        await stock.release(tx, order.id)

@@ -151,8 +151,9 @@ async def _end_unpaid(
     reason = "delayed payment failed" if status is OrderStatus.FAILED else None
     reason = order_message.CANCELLED_REASON if cancelled else reason
     fields = {"failure_reason": reason} if reason else {}
-    if not await orders.end_unpaid(tx, order, status, **fields):
+    if not await orders.transition(tx, order, status, **fields):
         return "ignored"
+    await stock.release(tx, order.id)
     await order_message.owe_edit(tx, order, status.value)
     if status is OrderStatus.FAILED:
         await _tell_buyer(tx, order, DeliveryKind.FAILED_NOTICE)
@@ -233,7 +234,8 @@ async def _hold_payment(
         payment_intent_id=facts.payment_intent or order.payment_intent_id,
         amount_charged=facts.amount_total,
     )
-    await orders.end_unpaid(tx, order, OrderStatus.FAILED)
+    await orders.transition(tx, order, OrderStatus.FAILED)
+    await stock.release(tx, order.id)
     detail = (
         f"{problem}. The goods were NOT delivered; check the payment in Stripe "
         f"({facts.session_id}), then deliver by hand or refund it: /refund {order.id}"

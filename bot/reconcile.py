@@ -40,7 +40,7 @@ from telegram.ext import Application, ContextTypes
 from bot.fulfilment import apply_payment_failed, apply_session_snapshot, our_order
 from bot.shop import Shop, shop_of
 from bot.stripe_objects import session_facts
-from storage import orders
+from storage import orders, stock
 from storage.clock import now
 from storage.db import Database
 from storage.models import OPEN_STATES, Order, OrderStatus, can_transition
@@ -263,9 +263,12 @@ async def _expire_without_session(shop: Shop, order: Order) -> bool:
         current = await orders.get(tx, order.id)
         if current is None or current.checkout_session_id is not None:
             return False  # its session was stored meanwhile: the next run asks Stripe
-        return await orders.end_unpaid(
+        if not await orders.transition(
             tx, current, OrderStatus.EXPIRED, failure_reason=NO_LINK_REASON
-        )
+        ):
+            return False
+        await stock.release(tx, current.id)
+    return True
 
 
 def _count_failure(report: ReconcileReport, doing: str, error: stripe.StripeError) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 import aiosqlite
 
-from storage import stock
 from storage.clock import now
 from storage.db import fetch_all, fetch_one
 from storage.models import (
@@ -189,23 +188,6 @@ async def transition(
         (new.value, *fields.values(), now(), order.id, order.status.value),
     )
     return cursor.rowcount == 1
-
-
-_UNPAID_ENDS = frozenset({OrderStatus.FAILED, OrderStatus.EXPIRED})
-
-
-async def end_unpaid(
-    conn: aiosqlite.Connection, order: Order, new: OrderStatus, **fields: Any
-) -> bool:
-    """End an order whose goods will not go out (failed, expired, cancelled, or a payment held
-    for the merchant's check) and give its reserved stock back — one move, so no end state can
-    forget the stock. False (nothing changed, nothing released) when the allow-list refuses."""
-    if new not in _UNPAID_ENDS:
-        raise ValueError(f"{new} is not an end without delivery")
-    if not await transition(conn, order, new, **fields):
-        return False
-    await stock.release(conn, order.id)
-    return True
 
 
 _SHIPPING_FIELDS = frozenset({"shipped_at", "tracking", "delivered_at"})
