@@ -122,12 +122,11 @@ async def _apply_session(
     """Move the order by what the session says about the payment."""
     if order.checkout_session_id is None:
         await orders.update(tx, order.id, checkout_session_id=facts.session_id)
-    target = facts.target_status
-    if target is OrderStatus.PAID:
+    if facts.payment_status in ("paid", "no_payment_required"):
         return await _record_payment(tx, shop, order, facts)
-    if target is OrderStatus.EXPIRED:
+    if facts.status == "expired":
         return await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED)
-    if target is None:
+    if facts.status != "complete":
         return "ignored"
     if not await orders.transition(
         tx, order, OrderStatus.PROCESSING, payment_intent_id=facts.payment_intent

@@ -39,7 +39,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.fulfilment import apply_payment_failed, apply_session_snapshot, our_order
 from bot.shop import Shop, shop_of
-from bot.stripe_objects import session_facts
+from bot.stripe_objects import SessionFacts, session_facts
 from storage import orders, stock
 from storage.clock import now
 from storage.db import Database
@@ -242,7 +242,7 @@ async def _apply(shop: Shop, session: Mapping[str, Any], report: ReconcileReport
     order = await our_order(shop.db.reader, facts)
     if order is None:
         return  # another shop's or another database's session
-    target = facts.target_status
+    target = _implied_status(facts)
     if target is None or not can_transition(order.status, target):
         return  # already final here, or nothing new: skip the write transaction
     after = await apply_session_snapshot(shop, session)
@@ -254,6 +254,17 @@ async def _apply(shop: Shop, session: Mapping[str, Any], report: ReconcileReport
         report.processing += 1
     elif after.status is OrderStatus.EXPIRED:
         report.expired += 1
+
+
+def _implied_status(facts: SessionFacts) -> OrderStatus | None:
+    """Where the session would take its order (mirrors fulfilment's `_apply_session`)."""
+    if facts.payment_status in ("paid", "no_payment_required"):
+        return OrderStatus.PAID
+    if facts.status == "expired":
+        return OrderStatus.EXPIRED
+    if facts.status == "complete":
+        return OrderStatus.PROCESSING
+    return None
 
 
 async def _expire_without_session(shop: Shop, order: Order) -> bool:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.ids import parse_id
-from storage.models import OrderStatus
 
 _LARGEST_AMOUNT = 2**63 - 1  # SQLite's INTEGER
 
@@ -43,19 +42,6 @@ class SessionFacts:
         """Whether the session carries our order reference at all (whether it matches one of
         our orders is for the caller to check against the order)."""
         return self.order_id is not None and self.order_ref is not None
-
-    @property
-    def target_status(self) -> OrderStatus | None:
-        """Where this session takes its order — the one rule for the webhook, the success page
-        and reconciliation: paid (or free), expired, or complete but unpaid (a delayed method
-        still being confirmed: processing); None while it is open."""
-        if self.payment_status in ("paid", "no_payment_required"):
-            return OrderStatus.PAID
-        if self.status == "expired":
-            return OrderStatus.EXPIRED
-        if self.status == "complete":
-            return OrderStatus.PROCESSING
-        return None
 
     @property
     def adds_up(self) -> bool:
