@@ -29,10 +29,11 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.admin_auth import admin_filter, admin_only
 from bot.callbacks import MAX_CALLBACK_BYTES
-from bot.ids import ID_PATTERN, parse_id
-from bot.money import format_money
-from bot.shop import Shop, shop_of
+from bot.context import shop_of
 from bot.texts import admin_button_expired, charge_note, clip
+from shop.context import Shop
+from shop.ids import ID_PATTERN, parse_id
+from shop.money import format_money
 from storage import deliveries, orders
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ProductKind, ShippingStage
 

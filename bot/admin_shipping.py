@@ -40,8 +40,9 @@ from telegram.warnings import PTBUserWarning
 from bot import texts
 from bot.admin_auth import admin_filter, admin_only
 from bot.admin_orders import PAGE_SIZE, data, edit_query, order_command_args, status_label, when
-from bot.ids import ID_PATTERN
-from bot.shop import Shop, shop_of
+from bot.context import shop_of
+from shop.context import Shop
+from shop.ids import ID_PATTERN
 from storage import deliveries, orders
 from storage.clock import now
 from storage.models import Delivery, DeliveryKind, Order, ProductKind, ShippingStage

@@ -15,7 +15,7 @@ from telegram import Bot, InlineKeyboardMarkup
 
 from bot import keyboards, order_message, texts
 from bot.sale_alerts import SaleAlerts
-from bot.telegram_sender import (
+from shop.gateways.telegram_sender import (
     Outcome,
     Result,
     backoff_seconds,

@@ -21,7 +21,8 @@ from telegram.ext import (
 from bot import keyboards, support, texts
 from bot.admin_auth import is_admin
 from bot.callbacks import decode
-from bot.checkout import (
+from bot.context import shop_of
+from shop.checkout import (
     Buyer,
     CheckoutRefused,
     HoldingTooMany,
@@ -31,9 +32,9 @@ from bot.checkout import (
     TooManyOpen,
     start_checkout,
 )
-from bot.ids import ID_PATTERN
-from bot.shop import Shop, shop_of
-from bot.telegram_sender import Priority, sending_as
+from shop.context import Shop
+from shop.gateways.telegram_sender import Priority, sending_as
+from shop.ids import ID_PATTERN
 from storage import deliveries, orders, products, stock
 from storage.models import DeliveryKind, Product, ProductKind
 

@@ -11,7 +11,7 @@ import datetime as dt
 from html import escape
 
 from bot.callbacks import MAX_QUANTITY
-from bot.money import format_money
+from shop.money import format_money
 from storage.models import Order, OrderStatus, Product, ProductKind, ShippingStage
 
 MAX_TEXT = 4096

@@ -8,14 +8,16 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from telegram import Bot
-from telegram.ext import ContextTypes
 
-from bot.config import Settings
-from bot.recent_calls import RecentCalls
-from bot.stripe_gateway import CheckoutSettings, StripeGateway
+from shop.gateways.recent_calls import RecentCalls
+from shop.gateways.stripe_gateway import CheckoutSettings, StripeGateway
 from storage.db import Database
+
+if TYPE_CHECKING:  # the settings are read, never built, here: config is the wiring's job
+    from bot.config import Settings
 
 
 class KeyedLocks:
@@ -108,9 +110,3 @@ class Shop:
             shipping_countries=self.settings.shipping_countries,
             cancel_key=self.settings.stripe_webhook_secret.encode(),
         )
-
-
-def shop_of(context: ContextTypes.DEFAULT_TYPE) -> Shop:
-    shop = context.bot_data["shop"]
-    assert isinstance(shop, Shop)
-    return shop

@@ -14,10 +14,10 @@ from typing import Any
 import aiosqlite
 import stripe
 
-from bot import order_message
-from bot.ids import parse_id
-from bot.money import format_money
-from bot.shop import Shop
+from shop import outbox
+from shop.context import Shop
+from shop.ids import parse_id
+from shop.money import format_money
 from storage import deliveries, events, orders
 from storage import refunds as refund_log
 from storage.models import PAID_STATES, DeliveryKind, Order, OrderStatus
@@ -77,7 +77,7 @@ async def apply_refunded_total(tx: aiosqlite.Connection, order: Order, refunded_
         chat_id=order.buyer_chat_id,
         detail=what,
     )
-    await order_message.owe_edit(tx, order, f"refunded:{total}")
+    await outbox.owe_edit(tx, order, f"refunded:{total}")
     return True
 
 

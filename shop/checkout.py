@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import aiosqlite
 import stripe
 
-from bot.shop import Shop
-from bot.stripe_gateway import StripeBusy
+from shop.context import Shop
+from shop.gateways.stripe_gateway import StripeBusy
 from storage import orders, products, stock
 from storage.clock import now
 from storage.models import Order, OrderStatus, Product, ProductKind

@@ -15,10 +15,10 @@ from typing import Any
 import aiosqlite
 import stripe
 
-from bot import order_message, refunds
-from bot.money import format_money
-from bot.shop import Shop
-from bot.stripe_objects import SessionFacts, session_facts
+from shop import outbox, refunds
+from shop.context import Shop
+from shop.money import format_money
+from shop.stripe_facts import SessionFacts, session_facts
 from storage import deliveries, events, orders, stock
 from storage.clock import now
 from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
@@ -132,7 +132,7 @@ async def _apply_session(
         tx, order, OrderStatus.PROCESSING, payment_intent_id=facts.payment_intent
     ):
         return "ignored"
-    await order_message.owe_edit(tx, order, OrderStatus.PROCESSING.value)
+    await outbox.owe_edit(tx, order, OrderStatus.PROCESSING.value)
     await _tell_buyer(tx, order, DeliveryKind.PROCESSING_NOTICE)
     return "processing"
 
@@ -148,12 +148,12 @@ async def _end_unpaid(
     """The session will never be paid: release its stock, take the dead Pay button off the
     order message and tell the buyer (once; not about a cancel they made themselves)."""
     reason = "delayed payment failed" if status is OrderStatus.FAILED else None
-    reason = order_message.CANCELLED_REASON if cancelled else reason
+    reason = outbox.CANCELLED_REASON if cancelled else reason
     fields = {"failure_reason": reason} if reason else {}
     if not await orders.transition(tx, order, status, **fields):
         return "ignored"
     await stock.release(tx, order.id)
-    await order_message.owe_edit(tx, order, status.value)
+    await outbox.owe_edit(tx, order, status.value)
     if status is OrderStatus.FAILED:
         await _tell_buyer(tx, order, DeliveryKind.FAILED_NOTICE)
     elif shop.settings.notify_expired and not cancelled:
@@ -241,7 +241,7 @@ async def _hold_payment(
     )
     await _tell_admins(tx, shop, order, "mismatch", DeliveryKind.PROBLEM_ALERT, detail)
     await _tell_buyer(tx, order, DeliveryKind.HELD_NOTICE)
-    await order_message.owe_edit(tx, order, "held")
+    await outbox.owe_edit(tx, order, "held")
     log.error("order %s not delivered: %s", order.id, problem)
     await _apply_early_refund(tx, order)
     return "mismatch"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.ids import parse_id
+from shop.ids import parse_id
 
 _LARGEST_AMOUNT = 2**63 - 1  # SQLite's INTEGER
 
