@@ -255,10 +255,9 @@ def detail_keyboard(order: Order, status_code: str, page: int) -> InlineKeyboard
     rows = []
     if order.can_resend:
         rows.append([InlineKeyboardButton("📨 Resend goods", callback_data=data("rs", order.id))])
-    stage = order.shipping_stage
-    if stage is ShippingStage.TO_SHIP:
+    if order.can_ship:
         rows.append([InlineKeyboardButton("🚚 Mark shipped", callback_data=data("sh", order.id))])
-    elif stage is ShippingStage.SHIPPED:
+    elif order.shipping_stage is ShippingStage.SHIPPED:
         label = "✏️ Correct tracking" if order.tracking else "✏️ Add tracking"
         rows.append(
             [

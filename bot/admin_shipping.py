@@ -97,7 +97,7 @@ async def ship(shop: Shop, order_id: int, tracking: str | None) -> str:
         refusal = _refusal(order, order_id, tracking)
         if refusal is not None or order is None:
             return escape(refusal or "")
-        first = order.shipping_stage is ShippingStage.TO_SHIP
+        first = order.can_ship
         fields: dict[str, Any] = {"tracking": tracking}
         if first:
             fields["shipped_at"] = now()

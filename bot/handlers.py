@@ -133,7 +133,7 @@ async def _orders_page(
 
 async def send_product_card(shop: Shop, message: Message, product_id: int) -> None:
     product = await products.get(shop.db.reader, product_id)
-    if product is None or not product.listed:
+    if product is None or not product.buyable:
         await message.reply_text(texts.product_unavailable())
         return
     left = await _stock_left(shop, product)
@@ -223,7 +223,7 @@ async def _change_quantity(
     shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
 ) -> None:
     product = await products.get(shop.db.reader, product_id)
-    if product is None or not product.listed:
+    if product is None or not product.buyable:
         await query.answer(texts.product_unavailable(), show_alert=True)
         return
     await query.answer()

@@ -18,7 +18,8 @@ import stripe
 from shop import outbox, refunds
 from shop.context import Shop
 from shop.money import format_money
-from shop.stripe_facts import SessionFacts, session_facts
+from shop.stripe_facts import SessionFacts, session_facts, target_status
+from shop.unpaid import end_unpaid
 from storage import deliveries, events, orders, stock
 from storage.clock import now
 from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
@@ -83,7 +84,7 @@ async def our_order(conn: aiosqlite.Connection, facts: SessionFacts) -> Order | 
     if facts.order_id is None or facts.order_ref is None:
         return None
     order = await orders.get(conn, facts.order_id)
-    return order if order is not None and order.ref == facts.order_ref else None
+    return order if order is not None and order.carries_reference(facts.order_ref) else None
 
 
 def _note_api_version(event_id: str, version: object) -> None:
@@ -122,11 +123,12 @@ async def _apply_session(
     """Move the order by what the session says about the payment."""
     if order.checkout_session_id is None:
         await orders.update(tx, order.id, checkout_session_id=facts.session_id)
-    if facts.payment_status in ("paid", "no_payment_required"):
+    target = target_status(facts)
+    if target is OrderStatus.PAID:
         return await _record_payment(tx, shop, order, facts)
-    if facts.status == "expired":
+    if target is OrderStatus.EXPIRED:
         return await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED)
-    if facts.status != "complete":
+    if target is not OrderStatus.PROCESSING:
         return "ignored"
     if not await orders.transition(
         tx, order, OrderStatus.PROCESSING, payment_intent_id=facts.payment_intent
@@ -150,9 +152,8 @@ async def _end_unpaid(
     reason = "delayed payment failed" if status is OrderStatus.FAILED else None
     reason = outbox.CANCELLED_REASON if cancelled else reason
     fields = {"failure_reason": reason} if reason else {}
-    if not await orders.transition(tx, order, status, **fields):
+    if not await end_unpaid(tx, order, status, **fields):
         return "ignored"
-    await stock.release(tx, order.id)
     await outbox.owe_edit(tx, order, status.value)
     if status is OrderStatus.FAILED:
         await _tell_buyer(tx, order, DeliveryKind.FAILED_NOTICE)
@@ -233,8 +234,7 @@ async def _hold_payment(
         payment_intent_id=facts.payment_intent or order.payment_intent_id,
         amount_charged=facts.amount_total,
     )
-    await orders.transition(tx, order, OrderStatus.FAILED)
-    await stock.release(tx, order.id)
+    await end_unpaid(tx, order, OrderStatus.FAILED)
     detail = (
         f"{problem}. The goods were NOT delivered; check the payment in Stripe "
         f"({facts.session_id}), then deliver by hand or refund it: /refund {order.id}"

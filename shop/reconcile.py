@@ -39,8 +39,9 @@ import stripe
 
 from shop.context import Shop
 from shop.payments import apply_payment_failed, apply_session_snapshot, our_order
-from shop.stripe_facts import SessionFacts, session_facts
-from storage import orders, stock
+from shop.stripe_facts import session_facts, target_status
+from shop.unpaid import end_unpaid
+from storage import orders
 from storage.clock import now
 from storage.db import Database
 from storage.models import OPEN_STATES, Order, OrderStatus, can_transition
@@ -204,7 +205,7 @@ async def _apply(shop: Shop, session: Mapping[str, Any], report: ReconcileReport
     order = await our_order(shop.db.reader, facts)
     if order is None:
         return  # another shop's or another database's session
-    target = _implied_status(facts)
+    target = target_status(facts)
     if target is None or not can_transition(order.status, target):
         return  # already final here, or nothing new: skip the write transaction
     after = await apply_session_snapshot(shop, session)
@@ -218,17 +219,6 @@ async def _apply(shop: Shop, session: Mapping[str, Any], report: ReconcileReport
         report.expired += 1
 
 
-def _implied_status(facts: SessionFacts) -> OrderStatus | None:
-    """Where the session would take its order (mirrors fulfilment's `_apply_session`)."""
-    if facts.payment_status in ("paid", "no_payment_required"):
-        return OrderStatus.PAID
-    if facts.status == "expired":
-        return OrderStatus.EXPIRED
-    if facts.status == "complete":
-        return OrderStatus.PROCESSING
-    return None
-
-
 async def _expire_without_session(shop: Shop, order: Order) -> bool:
     """Expire an order that never got a payment link and release its stock, in one transaction.
     The buyer is not told: they never had a link that could expire."""
@@ -236,12 +226,7 @@ async def _expire_without_session(shop: Shop, order: Order) -> bool:
         current = await orders.get(tx, order.id)
         if current is None or current.checkout_session_id is not None:
             return False  # its session was stored meanwhile: the next run asks Stripe
-        if not await orders.transition(
-            tx, current, OrderStatus.EXPIRED, failure_reason=NO_LINK_REASON
-        ):
-            return False
-        await stock.release(tx, current.id)
-    return True
+        return await end_unpaid(tx, current, OrderStatus.EXPIRED, failure_reason=NO_LINK_REASON)
 
 
 def _count_failure(report: ReconcileReport, doing: str, error: stripe.StripeError) -> None:

@@ -125,7 +125,7 @@ async def _order_of_intent(shop: Shop, intent: str) -> int | None:
     if order_id is None:
         return None
     order = await orders.get(shop.db.reader, order_id)
-    return order.id if order is not None and order.ref == ref else None
+    return order.id if order is not None and order.carries_reference(ref) else None
 
 
 async def refund_order(
