@@ -31,6 +31,7 @@ from bot.admin_auth import admin_filter, admin_only
 from bot.callbacks import MAX_CALLBACK_BYTES
 from bot.context import shop_of
 from bot.texts import admin_button_expired, charge_note, clip
+from shop import outbox
 from shop.context import Shop
 from shop.ids import ID_PATTERN, parse_id
 from shop.money import format_money
@@ -369,15 +370,8 @@ async def _resend(shop: Shop, query: CallbackQuery, order_id: int) -> None:
         )
         await query.answer(refusal, show_alert=True)
         return
-    async with shop.db.transaction() as tx:
-        await deliveries.enqueue(
-            tx,
-            dedupe_key=f"resend:{order.id}:admin:{query.id}",
-            order_id=order.id,
-            kind=DeliveryKind.RESEND,
-            chat_id=order.buyer_chat_id,
-        )
-    shop.wake_outbox()
+    async with shop.transaction() as tx:
+        await outbox.resend(tx, order, f"admin:{query.id}")
     await query.answer(f"Sending order #{order.id} to the buyer again…")
 
 

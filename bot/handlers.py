@@ -22,6 +22,7 @@ from bot import keyboards, support, texts
 from bot.admin_auth import is_admin
 from bot.callbacks import decode
 from bot.context import shop_of
+from shop import outbox
 from shop.checkout import (
     Buyer,
     CheckoutRefused,
@@ -35,8 +36,8 @@ from shop.checkout import (
 from shop.context import Shop
 from shop.gateways.telegram_sender import Priority, sending_as
 from shop.ids import ID_PATTERN
-from storage import deliveries, orders, products, stock
-from storage.models import DeliveryKind, Product, ProductKind
+from storage import orders, products, stock
+from storage.models import Product, ProductKind
 
 log = logging.getLogger(__name__)
 
@@ -346,15 +347,8 @@ async def _send_again(shop: Shop, query: CallbackQuery, order_id: int) -> None:
         await query.answer(texts.resend_unavailable(), show_alert=True)
         return
     await query.answer("Sending it again…")
-    async with shop.db.transaction() as tx:
-        await deliveries.enqueue(
-            tx,
-            dedupe_key=f"resend:{order.id}:{query.id}",
-            order_id=order.id,
-            kind=DeliveryKind.RESEND,
-            chat_id=order.buyer_chat_id,
-        )
-    shop.wake_outbox()
+    async with shop.transaction() as tx:
+        await outbox.resend(tx, order, query.id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

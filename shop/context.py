@@ -6,12 +6,14 @@ import asyncio
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import aiosqlite
 from telegram import Bot
 
+from shop import outbox
 from shop.gateways.recent_calls import RecentCalls
 from shop.gateways.stripe_gateway import CheckoutSettings, StripeGateway
 from storage.db import Database
@@ -101,6 +103,13 @@ class Shop:
     session_lookups: RecentCalls[None] = field(
         default_factory=lambda: RecentCalls(SESSION_LOOKUP_SECONDS)
     )
+
+    def transaction(
+        self, *, durable: bool = False
+    ) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """A write transaction that wakes the delivery worker after a commit that owed
+        messages (shop/outbox.py): the use-cases never wake it by hand."""
+        return outbox.transaction(self.db, self.wake_outbox, durable=durable)
 
     @property
     def checkout_settings(self) -> CheckoutSettings:

@@ -20,7 +20,7 @@ from shop.context import Shop
 from shop.money import format_money
 from shop.stripe_facts import SessionFacts, session_facts, target_status
 from shop.unpaid import end_unpaid
-from storage import deliveries, events, orders, stock
+from storage import events, orders, stock
 from storage.clock import now
 from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
 
@@ -58,7 +58,7 @@ async def handle_stripe_event(shop: Shop, payload: Mapping[str, Any]) -> None:
     if not facts.ours:
         log.info("stripe event %s ignored: session %s is not ours", event_id, facts.session_id)
         return
-    async with shop.db.transaction() as tx:
+    async with shop.transaction() as tx:
         if await events.outcome_of(tx, event_id) is not None:
             log.info("stripe event %s already handled", event_id)
             return
@@ -74,7 +74,6 @@ async def handle_stripe_event(shop: Shop, payload: Mapping[str, Any]) -> None:
         outcome = await _apply_event(tx, shop, order, event_type, facts)
         await events.record(tx, event_id, event_type, order.id, outcome)
     log.info("stripe event %s (%s) for order %s: %s", event_id, event_type, order.id, outcome)
-    shop.wake_outbox()
 
 
 async def our_order(conn: aiosqlite.Connection, facts: SessionFacts) -> Order | None:
@@ -163,32 +162,19 @@ async def _end_unpaid(
 
 
 async def _tell_buyer(tx: aiosqlite.Connection, order: Order, kind: DeliveryKind) -> None:
-    await deliveries.enqueue(
-        tx,
-        dedupe_key=f"{kind.value}:{order.id}",
-        order_id=order.id,
-        kind=kind,
-        chat_id=order.buyer_chat_id,
-    )
+    await outbox.owe_buyer(tx, order, kind, outbox.Owed.notice(kind, order))
 
 
 async def _tell_admins(
     tx: aiosqlite.Connection,
     shop: Shop,
     order: Order,
-    key: str,
+    topic: outbox.Topic,
     kind: DeliveryKind,
     detail: str = "",
 ) -> None:
-    for admin in sorted(shop.settings.admin_ids):
-        await deliveries.enqueue(
-            tx,
-            dedupe_key=f"{key}:{order.id}:{admin}",
-            order_id=order.id,
-            kind=kind,
-            chat_id=admin,
-            detail=detail,
-        )
+    owed = outbox.Owed(topic, order.id)
+    await outbox.owe_admins(tx, shop.settings.admin_ids, order.id, kind, owed, detail)
 
 
 async def _record_payment(
@@ -214,7 +200,7 @@ async def _record_payment(
     if order.product_kind is ProductKind.DIGITAL_STOCK:
         await _hand_over_stock(tx, shop, order)
     await _tell_buyer(tx, order, DeliveryKind.GOODS)
-    await _tell_admins(tx, shop, order, "sale", DeliveryKind.SALE_ALERT)
+    await _tell_admins(tx, shop, order, outbox.Topic.SALE, DeliveryKind.SALE_ALERT)
     await _apply_early_refund(tx, order)
     return "paid"
 
@@ -239,7 +225,7 @@ async def _hold_payment(
         f"{problem}. The goods were NOT delivered; check the payment in Stripe "
         f"({facts.session_id}), then deliver by hand or refund it: /refund {order.id}"
     )
-    await _tell_admins(tx, shop, order, "mismatch", DeliveryKind.PROBLEM_ALERT, detail)
+    await _tell_admins(tx, shop, order, outbox.Topic.MISMATCH, DeliveryKind.PROBLEM_ALERT, detail)
     await _tell_buyer(tx, order, DeliveryKind.HELD_NOTICE)
     await outbox.owe_edit(tx, order, "held")
     log.error("order %s not delivered: %s", order.id, problem)
@@ -270,7 +256,7 @@ async def _hand_over_stock(tx: aiosqlite.Connection, shop: Shop, order: Order) -
             "It is paid but the stock ran out before all its items could be given. "
             "Add stock and use Send again, or refund the difference."
         )
-        await _tell_admins(tx, shop, order, "short", DeliveryKind.PROBLEM_ALERT, detail)
+        await _tell_admins(tx, shop, order, outbox.Topic.SHORT, DeliveryKind.PROBLEM_ALERT, detail)
     await stock.sell(tx, order.id)
 
 
@@ -317,39 +303,36 @@ async def apply_session_snapshot(shop: Shop, obj: Mapping[str, Any]) -> Order | 
     facts = session_facts(obj)
     if not facts.ours:
         return None
-    async with shop.db.transaction() as tx:
+    async with shop.transaction() as tx:
         order = await our_order(tx, facts)
         if order is None:
             return None
         await _apply_session(tx, shop, order, facts)
         after = await orders.get(tx, order.id)
-    shop.wake_outbox()
     return after
 
 
 async def apply_payment_failed(shop: Shop, order_id: int) -> Order | None:
     """Stripe says the delayed payment of a processing order failed (its PaymentIntent needs a
     new payment method), but the webhook never told us: end the order as the event would."""
-    async with shop.db.transaction() as tx:
+    async with shop.transaction() as tx:
         order = await orders.get(tx, order_id)
         if order is None or order.status is not OrderStatus.PROCESSING:
             return order
         await _end_unpaid(tx, shop, order, OrderStatus.FAILED)
         after = await orders.get(tx, order_id)
-    shop.wake_outbox()
     return after
 
 
 async def apply_cancelled(shop: Shop, order_id: int) -> Order | None:
     """The buyer cancelled on Checkout and Stripe expired the session at our request: end the
     order as the expired event would, at once; that event then changes nothing."""
-    async with shop.db.transaction() as tx:
+    async with shop.transaction() as tx:
         order = await orders.get(tx, order_id)
         if order is None:
             return None
         await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED, cancelled=True)
         after = await orders.get(tx, order_id)
-    shop.wake_outbox()
     return after
 
 

@@ -80,7 +80,9 @@ def test_target_status_is_one_table_for_every_caller(
     assert target_status(facts) is target
 
 
-async def test_end_unpaid_releases_the_stock_and_a_late_second_ending_changes_nothing(db: Database) -> None:
+async def test_end_unpaid_releases_the_stock_and_a_late_second_ending_changes_nothing(
+    db: Database,
+) -> None:
     order = await _order_holding(db, items=3, quantity=2)
     assert await stock.available(db.reader, order.product_id) == 1
     async with db.transaction() as tx:
