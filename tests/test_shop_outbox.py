@@ -10,36 +10,21 @@ import pytest
 
 from shop import outbox
 from shop.outbox import Owed, Topic
-from storage import orders, products
-from storage.clock import now
+from storage import orders
 from storage.db import Database, fetch_all
 from storage.models import DeliveryKind, Order
+from tests.shop_records import add_product, new_order, scratch_db
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "shop.sqlite3")
-    try:
+    async with scratch_db(tmp_path) as database:
         yield database
-    finally:
-        await database.close()
 
 
 async def _order(db: Database) -> Order:
     async with db.transaction() as tx:
-        product_id = await products.add(tx, title="Guide", price_minor=900, currency="usd")
-        return await orders.create(
-            tx,
-            buyer_user_id=5,
-            buyer_chat_id=55,
-            buyer_name="Ada",
-            product_id=product_id,
-            product_title="Guide",
-            quantity=1,
-            unit_amount=900,
-            currency="usd",
-            expires_at=now() + 3600,
-        )
+        return await new_order(tx, await add_product(tx), buyer=5)
 
 
 async def _rows(db: Database) -> list[tuple[str, int, str]]:
@@ -68,7 +53,7 @@ async def test_a_message_is_owed_once_per_key_and_once_per_admin(db: Database) -
             owed = Owed(Topic.SALE, order.id)
             await outbox.owe_admins(tx, {2, 1}, order.id, DeliveryKind.SALE_ALERT, owed)
     assert await _rows(db) == [
-        (f"goods:{order.id}", 55, "goods"),
+        (f"goods:{order.id}", 50, "goods"),
         (f"sale:{order.id}:1", 1, "sale_alert"),
         (f"sale:{order.id}:2", 2, "sale_alert"),
     ]

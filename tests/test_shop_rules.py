@@ -15,6 +15,7 @@ from storage import orders, products, stock
 from storage.clock import now
 from storage.db import Database
 from storage.models import Order, OrderStatus, ProductKind
+from tests.shop_records import add_product, new_order, scratch_db
 
 FACTS = SessionFacts(
     session_id="cs_test_1",
@@ -31,33 +32,20 @@ FACTS = SessionFacts(
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "shop.sqlite3")
-    try:
+    async with scratch_db(tmp_path) as database:
         yield database
-    finally:
-        await database.close()
 
 
-async def _order_holding(db: Database, items: int, quantity: int) -> Order:
-    """A pending order for `quantity` of a stock product with `items` in its pool, reserved."""
+async def _order_holding(
+    db: Database, items: int, quantity: int, product_id: int = 0, buyer: int = 7
+) -> Order:
+    """A pending order reserving `quantity` items of a stock product (a new one with `items`
+    in its pool, unless `product_id` names one)."""
     async with db.transaction() as tx:
-        product_id = await products.add(
-            tx, title="Key", price_minor=500, currency="eur", kind=ProductKind.DIGITAL_STOCK
-        )
-        await stock.add_items(tx, product_id, [f"key-{n}" for n in range(items)])
-        order = await orders.create(
-            tx,
-            buyer_user_id=7,
-            buyer_chat_id=7,
-            buyer_name="Ada",
-            product_id=product_id,
-            product_title="Key",
-            quantity=quantity,
-            unit_amount=500,
-            currency="eur",
-            expires_at=now() + 3600,
-            product_kind=ProductKind.DIGITAL_STOCK,
-        )
+        if not product_id:
+            product_id = await add_product(tx, ProductKind.DIGITAL_STOCK)
+            await stock.add_items(tx, product_id, [f"key-{n}" for n in range(items)])
+        order = await new_order(tx, product_id, buyer=buyer, quantity=quantity)
         assert await stock.reserve(tx, product_id, order.id, quantity)
     return order
 
@@ -89,31 +77,12 @@ async def test_end_unpaid_releases_the_stock_and_a_late_second_ending_changes_no
         assert await end_unpaid(tx, order, OrderStatus.EXPIRED)
     assert await stock.available(db.reader, order.product_id) == 3
     # A second buyer reserves the released items; a late second ending must not free them.
-    second = await _order_holding_again(db, order.product_id, quantity=3)
+    second = await _order_holding(db, 0, 3, product_id=order.product_id, buyer=8)
     async with db.transaction() as tx:
         assert not await end_unpaid(tx, order, OrderStatus.FAILED)
     assert await stock.reserved_for(db.reader, second.id) == 3
     ended = await orders.get(db.reader, order.id)
     assert ended is not None and ended.status is OrderStatus.EXPIRED
-
-
-async def _order_holding_again(db: Database, product_id: int, quantity: int) -> Order:
-    async with db.transaction() as tx:
-        order = await orders.create(
-            tx,
-            buyer_user_id=8,
-            buyer_chat_id=8,
-            buyer_name="Bo",
-            product_id=product_id,
-            product_title="Key",
-            quantity=quantity,
-            unit_amount=500,
-            currency="eur",
-            expires_at=now() + 3600,
-            product_kind=ProductKind.DIGITAL_STOCK,
-        )
-        assert await stock.reserve(tx, product_id, order.id, quantity)
-    return order
 
 
 async def test_the_record_rules_on_a_stored_order(db: Database) -> None:
