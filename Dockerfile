@@ -16,6 +16,7 @@ RUN pip install --require-hashes --only-binary=:all: -r requirements.lock \
     && useradd --create-home shop && mkdir -p /app/data && chown shop /app/data
 
 COPY bot ./bot
+COPY shop ./shop
 COPY webhooks ./webhooks
 COPY storage ./storage
 

@@ -50,7 +50,7 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("delivery worker (render, PTB → Telegram)", ("bot/delivery.py",)),
     ("checkout (handlers, Stripe session calls)", ("bot/handlers.py", "bot/checkout.py")),
     ("storage calls (aiosqlite hand-off, rows → records)", ("storage/",)),
-    ("webhook: shop's event handling", ("bot/fulfilment.py",)),
+    ("webhook: shop's event handling", ("shop/payments.py",)),
     ("PTB: polling, update dispatch", ("telegram/ext/",)),
     ("aiohttp server: parse, route, respond", ("aiohttp/web_protocol.py", "aiohttp/web_app.py")),
 )

@@ -34,8 +34,8 @@ from bench.harness import (
 from bench.loadgen import LoadResult, run_load, signed
 from bench.profiling import Profile, Recording
 from bench.report import Report
-from bot.stripe_gateway import CheckoutSettings, StripeGateway
 from sandbox.standins import free_port
+from shop.gateways.stripe_gateway import CheckoutSettings, StripeGateway
 from storage import orders, products
 from storage.clock import now
 from storage.db import Database

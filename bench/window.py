@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from bench.report import Report
-from bot.shop import BUY_TAPS_PER_MINUTE, RateWindow
+from shop.context import BUY_TAPS_PER_MINUTE, RateWindow
 
 SIZES = (1_000, 10_000, 40_000)
 QUICK_SIZES = (1_000, 10_000, 20_000)

@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import ContextTypes, filters
 
 from bot import texts
-from bot.shop import shop_of
+from bot.context import shop_of
 
 log = logging.getLogger(__name__)
 

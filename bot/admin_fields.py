@@ -10,7 +10,7 @@ from telegram import Document, Message
 
 from bot import texts
 from bot.config import SHIPPABLE_COUNTRIES
-from bot.money import Money, MoneyError, parse_price
+from shop.money import Money, MoneyError, parse_price
 
 MAX_TITLE = 128
 MAX_DESCRIPTION = 800

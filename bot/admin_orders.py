@@ -29,10 +29,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.admin_auth import admin_filter, admin_only
 from bot.callbacks import MAX_CALLBACK_BYTES
-from bot.ids import ID_PATTERN, parse_id
-from bot.money import format_money
-from bot.shop import Shop, shop_of
+from bot.context import shop_of
 from bot.texts import admin_button_expired, charge_note, clip
+from shop import outbox
+from shop.context import Shop
+from shop.ids import ID_PATTERN, parse_id
+from shop.money import format_money
 from storage import deliveries, orders
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ProductKind, ShippingStage
 
@@ -254,10 +256,9 @@ def detail_keyboard(order: Order, status_code: str, page: int) -> InlineKeyboard
     rows = []
     if order.can_resend:
         rows.append([InlineKeyboardButton("📨 Resend goods", callback_data=data("rs", order.id))])
-    stage = order.shipping_stage
-    if stage is ShippingStage.TO_SHIP:
+    if order.can_ship:
         rows.append([InlineKeyboardButton("🚚 Mark shipped", callback_data=data("sh", order.id))])
-    elif stage is ShippingStage.SHIPPED:
+    elif order.shipping_stage is ShippingStage.SHIPPED:
         label = "✏️ Correct tracking" if order.tracking else "✏️ Add tracking"
         rows.append(
             [
@@ -369,15 +370,8 @@ async def _resend(shop: Shop, query: CallbackQuery, order_id: int) -> None:
         )
         await query.answer(refusal, show_alert=True)
         return
-    async with shop.db.transaction() as tx:
-        await deliveries.enqueue(
-            tx,
-            dedupe_key=f"resend:{order.id}:admin:{query.id}",
-            order_id=order.id,
-            kind=DeliveryKind.RESEND,
-            chat_id=order.buyer_chat_id,
-        )
-    shop.wake_outbox()
+    async with shop.transaction() as tx:
+        await outbox.resend(tx, order, f"admin:{query.id}")
     await query.answer(f"Sending order #{order.id} to the buyer again…")
 
 

@@ -58,9 +58,10 @@ from bot.admin_wizard import (
     KIND_LABELS,
     category_keyboard,
 )
+from bot.context import shop_of
 from bot.handlers import show_page
-from bot.ids import ID_PATTERN, parse_id
-from bot.shop import Shop, shop_of
+from shop.context import Shop
+from shop.ids import ID_PATTERN, parse_id
 from storage import products, stock
 from storage.models import Product, ProductKind
 

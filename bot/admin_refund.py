@@ -29,11 +29,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.admin_auth import admin_filter, admin_only
 from bot.admin_orders import STATUS_LABEL, money, order_command_args
-from bot.ids import parse_id
-from bot.money import MAX_AMOUNT, exponent, format_money
-from bot.refunds import RefundRefused, refund_order
-from bot.shop import Shop, shop_of
+from bot.context import shop_of
 from bot.texts import clip
+from shop.context import Shop
+from shop.ids import parse_id
+from shop.money import MAX_AMOUNT, exponent, format_money
+from shop.refunds import RefundRefused, refund_order
 from storage import orders
 from storage.models import Order, OrderStatus
 

@@ -22,8 +22,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.admin_auth import admin_filter, admin_only
 from bot.admin_orders import money
-from bot.shop import Shop, shop_of
+from bot.context import shop_of
 from bot.texts import admin_button_expired, clip
+from shop.context import Shop
 from storage import sales
 from storage.clock import now
 

@@ -40,8 +40,10 @@ from telegram.warnings import PTBUserWarning
 from bot import texts
 from bot.admin_auth import admin_filter, admin_only
 from bot.admin_orders import PAGE_SIZE, data, edit_query, order_command_args, status_label, when
-from bot.ids import ID_PATTERN
-from bot.shop import Shop, shop_of
+from bot.context import shop_of
+from shop import outbox
+from shop.context import Shop
+from shop.ids import ID_PATTERN
 from storage import deliveries, orders
 from storage.clock import now
 from storage.models import Delivery, DeliveryKind, Order, ProductKind, ShippingStage
@@ -91,27 +93,25 @@ def _refusal(order: Order | None, order_id: int, tracking: str | None) -> str | 
 async def ship(shop: Shop, order_id: int, tracking: str | None) -> str:
     """Mark a paid physical order shipped, or change a shipped order's tracking number, and
     owe the buyer a notice, in one transaction. Returns the admin's answer (HTML)."""
-    async with shop.db.transaction() as tx:
+    async with shop.transaction() as tx:
         order = await orders.get(tx, order_id)
         refusal = _refusal(order, order_id, tracking)
         if refusal is not None or order is None:
             return escape(refusal or "")
-        first = order.shipping_stage is ShippingStage.TO_SHIP
+        first = order.can_ship
         fields: dict[str, Any] = {"tracking": tracking}
         if first:
             fields["shipped_at"] = now()
         if not await orders.move_shipping(tx, order, ShippingStage.SHIPPED, **fields):
             return f"Order #{order.id} changed meanwhile; open it again in /orders."
         changes = len(await _notices(tx, order, DeliveryKind.TRACKING_NOTICE))
-        await deliveries.enqueue(
-            tx,
-            dedupe_key=f"shipped:{order.id}" if first else f"tracking:{order.id}:{changes + 1}",
-            order_id=order.id,
-            kind=DeliveryKind.SHIPPED_NOTICE if first else DeliveryKind.TRACKING_NOTICE,
-            chat_id=order.buyer_chat_id,
-            detail=tracking or "",
+        owed = (
+            outbox.Owed(outbox.Topic.SHIPPED, order.id)
+            if first
+            else outbox.Owed(outbox.Topic.TRACKING, order.id, changes + 1)
         )
-    shop.wake_outbox()
+        kind = DeliveryKind.SHIPPED_NOTICE if first else DeliveryKind.TRACKING_NOTICE
+        await outbox.owe_buyer(tx, order, kind, owed, tracking or "")
     with_tracking = f" with tracking <code>{escape(tracking)}</code>" if tracking else ""
     if first:
         return f"🚚 Order #{order.id} marked shipped{with_tracking}. The buyer is being told."

@@ -63,9 +63,10 @@ from bot.admin_fields import (
     parse_items,
     read_items_file,
 )
+from bot.context import shop_of
 from bot.handlers import product_link, reply_card
-from bot.money import Money, format_money
-from bot.shop import Shop, shop_of
+from shop.context import Shop
+from shop.money import Money, format_money
 from storage import products, stock
 from storage.models import Product, ProductKind
 

@@ -20,12 +20,14 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
-from bot import admin, cancel, clock_check, fulfilment, handlers, reconcile
+from bot import admin, handlers, reconcile
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.rate_limiter import SteadyRateLimiter
-from bot.shop import Shop
-from bot.stripe_gateway import StripeGateway
+from shop import cancel, payments
+from shop.context import Shop
+from shop.gateways import clock_check
+from shop.gateways.stripe_gateway import StripeGateway
 from storage.db import Database
 from storage.health import WriteProbe
 from storage.lock import DatabaseInUse, ProcessLock
@@ -131,12 +133,12 @@ class ShopApp:
     async def _handle_stripe_event(self, event: Mapping[str, Any]) -> None:
         if self.shop is None:
             raise RuntimeError("not ready yet")
-        await fulfilment.handle_stripe_event(self.shop, event)
+        await payments.handle_stripe_event(self.shop, event)
 
     async def _fulfil_session(self, session_id: str) -> str:
         if self.shop is None:
             return "unknown"
-        return await fulfilment.fulfil_session(self.shop, session_id)
+        return await payments.fulfil_session(self.shop, session_id)
 
     async def _cancel_checkout(self, order: str, token: str) -> str:
         if self.shop is None:

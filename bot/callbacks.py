@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.ids import parse_id
+from shop.ids import parse_id
 
 MAX_QUANTITY = 10
 MAX_CALLBACK_BYTES = 64

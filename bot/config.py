@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from babel import Locale
 
-from bot.money import SUPPORTED_CURRENCIES
 from bot.texts import utf16_len
+from shop.money import SUPPORTED_CURRENCIES
 
 __all__ = [
     "ConfigError",

@@ -15,7 +15,8 @@ from telegram import Bot, InlineKeyboardMarkup
 
 from bot import keyboards, order_message, texts
 from bot.sale_alerts import SaleAlerts
-from bot.telegram_sender import (
+from shop import outbox
+from shop.gateways.telegram_sender import (
     Outcome,
     Result,
     backoff_seconds,
@@ -207,14 +208,13 @@ class DeliveryWorker:
                     if outcome.result is Result.BLOCKED
                     else f"Telegram refused the message ({outcome.error})"
                 )
-                for admin in sorted(self._admin_ids):
-                    await deliveries.enqueue(
-                        tx,
-                        dedupe_key=f"undelivered:{delivery.id}:{admin}",
-                        order_id=order.id,
-                        kind=DeliveryKind.PROBLEM_ALERT,
-                        chat_id=admin,
-                        detail=f"The purchase could not be delivered: {reason}. It is paid; "
-                        "the buyer can get it with /orders → Send again once they are back.",
-                    )
+                await outbox.owe_admins(
+                    tx,
+                    self._admin_ids,
+                    order.id,
+                    DeliveryKind.PROBLEM_ALERT,
+                    outbox.Owed(outbox.Topic.UNDELIVERED, delivery.id),
+                    f"The purchase could not be delivered: {reason}. It is paid; "
+                    "the buyer can get it with /orders → Send again once they are back.",
+                )
         self.wake()

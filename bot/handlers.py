@@ -21,7 +21,9 @@ from telegram.ext import (
 from bot import keyboards, support, texts
 from bot.admin_auth import is_admin
 from bot.callbacks import decode
-from bot.checkout import (
+from bot.context import shop_of
+from shop import outbox
+from shop.checkout import (
     Buyer,
     CheckoutRefused,
     HoldingTooMany,
@@ -31,11 +33,11 @@ from bot.checkout import (
     TooManyOpen,
     start_checkout,
 )
-from bot.ids import ID_PATTERN
-from bot.shop import Shop, shop_of
-from bot.telegram_sender import Priority, sending_as
-from storage import deliveries, orders, products, stock
-from storage.models import DeliveryKind, Product, ProductKind
+from shop.context import Shop
+from shop.gateways.telegram_sender import Priority, sending_as
+from shop.ids import ID_PATTERN
+from storage import orders, products, stock
+from storage.models import Product, ProductKind
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +134,7 @@ async def _orders_page(
 
 async def send_product_card(shop: Shop, message: Message, product_id: int) -> None:
     product = await products.get(shop.db.reader, product_id)
-    if product is None or not product.listed:
+    if product is None or not product.buyable:
         await message.reply_text(texts.product_unavailable())
         return
     left = await _stock_left(shop, product)
@@ -222,7 +224,7 @@ async def _change_quantity(
     shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
 ) -> None:
     product = await products.get(shop.db.reader, product_id)
-    if product is None or not product.listed:
+    if product is None or not product.buyable:
         await query.answer(texts.product_unavailable(), show_alert=True)
         return
     await query.answer()
@@ -345,15 +347,8 @@ async def _send_again(shop: Shop, query: CallbackQuery, order_id: int) -> None:
         await query.answer(texts.resend_unavailable(), show_alert=True)
         return
     await query.answer("Sending it again…")
-    async with shop.db.transaction() as tx:
-        await deliveries.enqueue(
-            tx,
-            dedupe_key=f"resend:{order.id}:{query.id}",
-            order_id=order.id,
-            kind=DeliveryKind.RESEND,
-            chat_id=order.buyer_chat_id,
-        )
-    shop.wake_outbox()
+    async with shop.transaction() as tx:
+        await outbox.resend(tx, order, query.id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
 from bot.callbacks import MAX_QUANTITY, encode
-from bot.money import format_money
+from shop.money import format_money
 from storage.models import Order, Product
 
 

@@ -39,7 +39,7 @@ class RedactSecrets(logging.Filter):
 
 
 # The project's own top-level packages: their loggers follow LOG_LEVEL.
-OWN_LOGGERS = ("bot", "webhooks", "storage", "sandbox", "bench")
+OWN_LOGGERS = ("bot", "shop", "webhooks", "storage", "sandbox", "bench")
 # Libraries speak up only for trouble: at INFO, apscheduler logs every job added and removed,
 # the Stripe SDK and httpx every request (httpx's URLs even carry the bot token), aiohttp every
 # access. A stricter LOG_LEVEL (ERROR, CRITICAL) applies to them too.

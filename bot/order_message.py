@@ -2,35 +2,19 @@
 
 Once the Pay button is dead (the payment is being confirmed, failed, expired, was cancelled or
 was taken but held for the merchant's check) or the order was refunded, an edit of that message
-is owed through the outbox, in the same transaction as the state change. The worker renders the
-order's state *at send time*, so an edit applied twice, late, or after a newer state changes
-nothing a second time and never brings a dead link back: the message is always what `render`
-says about the order now.
+is owed through the outbox (`shop.outbox.owe_edit`), in the same transaction as the state
+change. The worker renders the order's state *at send time*, so an edit applied twice, late,
+or after a newer state changes nothing a second time and never brings a dead link back: the
+message is always what `render` says about the order now.
 """
 
 from __future__ import annotations
 
-import aiosqlite
 from telegram import InlineKeyboardMarkup
 
 from bot import keyboards, texts
-from storage import deliveries
-from storage.models import DeliveryKind, Order, OrderStatus, Product
-
-# The buyer cancelled on Checkout: the order expired by their choice, not by the clock.
-CANCELLED_REASON = "cancelled by the buyer"
-
-
-async def owe_edit(tx: aiosqlite.Connection, order: Order, step: str) -> None:
-    """Owe the edit for one step of the order's life (a new status, a new refunded total):
-    once per step, however often the event that makes it arrives."""
-    await deliveries.enqueue(
-        tx,
-        dedupe_key=f"order_message:{order.id}:{step}",
-        order_id=order.id,
-        kind=DeliveryKind.ORDER_MESSAGE,
-        chat_id=order.buyer_chat_id,
-    )
+from shop.outbox import CANCELLED_REASON
+from storage.models import Order, OrderStatus, Product
 
 
 def render(

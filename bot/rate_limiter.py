@@ -6,7 +6,7 @@ requests get 429, and requests that took a slot during the pause all leave toget
 ends — one 429 became a cycle delivering at 0.66–0.77 of the limit (bench/FINDINGS.md §3).
 Here a chat request leaves at once when the schedule is free; otherwise it waits, and each slot
 as it comes (never inside a pause) goes to the waiting request of the highest priority, oldest
-first (bot.telegram_sender.Priority: goods and payment links, then notices, then refusals). So a
+first (telegram_sender.Priority: goods and payment links, then notices, then refusals). So a
 flood of refusals or notices delays no buyer's goods by more than one slot. A refusal identical
 to one still waiting (same method, chat and text) is not queued again: it shares that one's
 result. Requests without a chat (answerCallbackQuery, getUpdates…) are not messages and take no
@@ -26,7 +26,7 @@ from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.telegram_sender import Priority, current_priority, retry_after_seconds
+from shop.gateways.telegram_sender import Priority, current_priority, retry_after_seconds
 
 MESSAGES_PER_SECOND = 28  # 29 left 34 ms of margin: two bunched arrivals gave 2 × 429
 PAUSE_MARGIN_SECONDS = 0.1

@@ -16,7 +16,7 @@ import time
 from telegram import Bot
 
 from bot import texts
-from bot.telegram_sender import Outcome, Result, backoff_seconds, send_text
+from shop.gateways.telegram_sender import Outcome, Result, backoff_seconds, send_text
 from storage import deliveries, orders
 from storage.clock import now
 from storage.db import Database

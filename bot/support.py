@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.admin_auth import is_admin
-from bot.shop import shop_of
+from bot.context import shop_of
 
 log = logging.getLogger(__name__)
 

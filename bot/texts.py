@@ -11,7 +11,7 @@ import datetime as dt
 from html import escape
 
 from bot.callbacks import MAX_QUANTITY
-from bot.money import format_money
+from shop.money import format_money
 from storage.models import Order, OrderStatus, Product, ProductKind, ShippingStage
 
 MAX_TEXT = 4096
@@ -252,17 +252,10 @@ def goods(order: Order, product: Product | None, items: list[str], *, room: int)
     return body
 
 
-def amount_paid(order: Order) -> int:
-    """What the buyer paid: Stripe's charge once recorded, else our price less the discount."""
-    if order.amount_charged is not None:
-        return order.amount_charged
-    return order.amount_total - order.amount_discount
-
-
 def charge_note(order: Order) -> str:
     """For an admin, after the order's total: the discount and what was charged, when they
     differ from the total ("" otherwise)."""
-    charged = amount_paid(order)
+    charged = order.amount_paid
     if not order.amount_discount and charged == order.amount_total:
         return ""
     discount = (
@@ -276,7 +269,7 @@ def charge_note(order: Order) -> str:
 def _price_lines(order: Order) -> str:
     """The receipt's money lines: the price, what a code took off, shipping and tax when
     charged, and what was paid — so the buyer sees exactly what left their account."""
-    paid = amount_paid(order)
+    paid = order.amount_paid
     extras = paid - (order.amount_total - order.amount_discount)
     lines = []
     if order.amount_discount or extras:
@@ -304,7 +297,7 @@ def receipt(order: Order, product: Product | None, items: list[str] | None = Non
 def _refunded_line(order: Order) -> str:
     if not order.amount_refunded:
         return ""
-    paid = amount_paid(order)
+    paid = order.amount_paid
     if order.amount_refunded >= paid:
         return "💳 <b>Refunded in full</b>\n"
     refunded = format_money(order.amount_refunded, order.currency)
@@ -386,7 +379,7 @@ def sale_digest(orders: list[Order]) -> str:
     """Several sales in one admin message: counts and totals first, then as many lines as fit."""
     totals: dict[str, int] = {}
     for order in orders:
-        totals[order.currency] = totals.get(order.currency, 0) + amount_paid(order)
+        totals[order.currency] = totals.get(order.currency, 0) + order.amount_paid
     summed = " + ".join(format_money(amount, currency) for currency, amount in totals.items())
     head = f"💰 <b>New sales: {len(orders)}</b> — <b>{escape(summed)}</b>\n"
     room = MAX_TEXT - utf16_len(head) - 80
@@ -403,7 +396,7 @@ def sale_digest(orders: list[Order]) -> str:
 
 
 def _digest_line(order: Order) -> str:
-    total = format_money(amount_paid(order), order.currency)
+    total = format_money(order.amount_paid, order.currency)
     buyer = escape(clip(order.buyer_name, 32)) or "unknown"
     line = (
         f"\n#{order.id} {escape(clip(order.product_title, 40))} × {order.quantity}: "
@@ -519,7 +512,7 @@ def orders_list(orders: list[Order], page: int, pages: int) -> str:
         return "You have no orders yet. Start with the /catalog!"
     lines = ["📦 <b>Your orders</b>" + (f" · page {page + 1} of {pages}" if pages > 1 else "")]
     for order in orders:
-        total = format_money(amount_paid(order), order.currency)
+        total = format_money(order.amount_paid, order.currency)
         lines.append(
             f"\n<b>#{order.id}</b> · {escape(clip(order.product_title, 60))} × {order.quantity}"
             f" · {escape(total)}\n{order_state(order)}"

@@ -16,8 +16,8 @@ from typing import Any
 from aiohttp import web
 from babel import Locale
 
-from bot.money import format_money
 from sandbox.customer import CheckoutRefused, Customer, Shipping
+from shop.money import format_money
 
 PREFIX = "/sandbox/stripe"
 BACK_TO_CHAT = "/sandbox"

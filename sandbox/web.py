@@ -24,7 +24,6 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.money import format_money
 from sandbox import checkout_page
 from sandbox.chats import ChatRefused, Chats, Item
 from sandbox.customer import CheckoutRefused, Customer
@@ -32,6 +31,7 @@ from sandbox.fake_telegram import FakeTelegram
 from sandbox.origin import Origins
 from sandbox.personas import PERSONAS
 from sandbox.webhook_log import Delivery, WebhookLog
+from shop.money import format_money
 
 STATIC = Path(__file__).parent / "static"
 TELEGRAM_LINKS = "/sandbox/t.me/"  # the shop's telegram_link_base in the sandbox

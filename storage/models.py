@@ -101,6 +101,12 @@ class Product:
         """Whether buyers may see it (its card, its category): shown and not archived."""
         return self.active and not self.archived
 
+    @property
+    def buyable(self) -> bool:
+        """Whether a buyer may order it now (its card, its quantity buttons, checkout): only a
+        listed product; a hidden or archived one is refused the same way at every step."""
+        return self.listed
+
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Product:
         return cls(
@@ -176,6 +182,12 @@ class Order:
         return ShippingStage.TO_SHIP if self.shipped_at is None else ShippingStage.SHIPPED
 
     @property
+    def can_ship(self) -> bool:
+        """A paid physical order not yet marked shipped: the one rule for /ship's first
+        marking and the order card's "Mark shipped" button."""
+        return self.shipping_stage is ShippingStage.TO_SHIP
+
+    @property
     def payment_held(self) -> bool:
         """Money was taken but not accepted (Stripe's figures did not match the order): its
         goods are never shown or sent, whatever happens to the order later (a refund, say)."""
@@ -185,6 +197,19 @@ class Order:
     def can_resend(self) -> bool:
         """Paid goods that a message carries can be sent again; a physical order has none."""
         return self.is_paid and self.product_kind is not ProductKind.PHYSICAL
+
+    @property
+    def amount_paid(self) -> int:
+        """What the buyer paid: Stripe's charge once recorded, else our price less the discount."""
+        if self.amount_charged is not None:
+            return self.amount_charged
+        return self.amount_total - self.amount_discount
+
+    def carries_reference(self, ref: object) -> bool:
+        """Whether a payment's `order_ref` metadata names this order: the one test of "this
+        session (or payment) is ours" — a bare numeric id also comes from another integration
+        on the Stripe account, or from a staging database."""
+        return isinstance(ref, str) and ref == self.ref
 
     @property
     def refundable_amount(self) -> int:

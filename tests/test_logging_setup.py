@@ -57,7 +57,7 @@ async def test_at_info_the_log_holds_our_lines_and_no_library_chatter(
         await app.stop()
     logged = capsys.readouterr().err
     assert "is ready" in logged and "HTTP server listening" in logged
-    assert lines_by_logger(logged, "INFO") <= {"bot", "webhooks", "storage"}
+    assert lines_by_logger(logged, "INFO") <= {"bot", "shop", "webhooks", "storage"}
 
 
 @pytest.mark.usefixtures("restored_logging")
@@ -65,7 +65,7 @@ def test_debug_is_for_our_own_loggers_and_error_silences_everyone(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     logging_setup.configure("DEBUG", [])
-    logging.getLogger("bot.checkout").debug("ours in detail")
+    logging.getLogger("shop.checkout").debug("ours in detail")
     logging.getLogger("apscheduler.scheduler").info('Added job "x"')
     logging.getLogger("stripe").warning("a library in trouble")
     logging_setup.configure("ERROR", [])

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from babel.numbers import get_currency_name
 
-from bot.money import (
+from shop.money import (
     MAX_AMOUNT,
     SUPPORTED_CURRENCIES,
     Money,

@@ -21,11 +21,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot import clock_check
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import free_port
+from shop.gateways import clock_check
 from storage import orders
 from storage.db import Database
 from storage.health import PROBE_INTERVAL_SECONDS
@@ -289,7 +289,7 @@ async def test_backup_check_refuses_a_damaged_copy(tmp_path: Path) -> None:
 async def _clock_warning(caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
     """The start-up clock check's warning, once the background check has logged it."""
     for _ in range(200):
-        found = [r for r in caplog.records if r.name == "bot.clock_check"]
+        found = [r for r in caplog.records if r.name == "shop.gateways.clock_check"]
         if found:
             return found[0]
         await asyncio.sleep(0.05)

@@ -37,7 +37,7 @@ def debug_log() -> Iterator[io.StringIO]:
     up to DEBUG too (as whoever debugs one of them would); restored afterwards."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level
-    names = (*logging_setup.THIRD_PARTY, "bot", "webhooks", "storage")
+    names = (*logging_setup.THIRD_PARTY, "bot", "shop", "webhooks", "storage")
     levels = {name: logging.getLogger(name).level for name in names}
     stream = io.StringIO()
     logging_setup.configure("DEBUG", [BOT_TOKEN], stream=stream)

@@ -10,7 +10,7 @@ from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 
 from bot.rate_limiter import SteadyRateLimiter
-from bot.telegram_sender import Priority, sending_as
+from shop.gateways.telegram_sender import Priority, sending_as
 
 
 async def test_even_pace_and_no_burst_after_a_retry_after() -> None:

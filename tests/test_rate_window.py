@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.shop import RateWindow
+from shop.context import RateWindow
 
 
 class Clock:

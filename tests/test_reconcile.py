@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 import stripe
 
-from bot import reconcile as reconciliation
+from bot import reconcile as reconcile_schedule
 from bot.app import ShopApp
-from bot.reconcile import catch_up_payments, reconcile
-from bot.shop import Shop
-from bot.stripe_gateway import NETWORK_RETRIES
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from shop import reconcile as reconciliation
+from shop.context import Shop
+from shop.gateways.stripe_gateway import NETWORK_RETRIES
+from shop.reconcile import catch_up_payments, reconcile
 from storage import deliveries, orders, stock
 from storage.clock import now
 from storage.models import DeliveryKind, OrderStatus, ProductKind
@@ -25,8 +26,8 @@ from tests.story import add_product, buy, checkout, open_card, order_of, session
 @pytest.fixture(autouse=True)
 def no_scheduled_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the app's own jobs out of the way, so each test sees only the runs it makes."""
-    monkeypatch.setattr(reconciliation, "FIRST_RUN_SECONDS", 3600.0)
-    monkeypatch.setattr(reconciliation, "RECENT_INTERVAL_SECONDS", 3600.0)
+    monkeypatch.setattr(reconcile_schedule, "FIRST_RUN_SECONDS", 3600.0)
+    monkeypatch.setattr(reconcile_schedule, "RECENT_INTERVAL_SECONDS", 3600.0)
 
 
 def shop(app: ShopApp) -> Shop:
@@ -389,7 +390,7 @@ async def test_the_job_runs_by_itself_at_start(
         await app.stop()
     stripe_api.pay(session_id)
 
-    monkeypatch.setattr(reconciliation, "FIRST_RUN_SECONDS", 0.2)
+    monkeypatch.setattr(reconcile_schedule, "FIRST_RUN_SECONDS", 0.2)
     app = await start_app(settings, telegram, stripe_api)
     try:
         receipt = await telegram.wait_for(
@@ -445,7 +446,7 @@ async def test_a_lost_webhook_costs_the_buyer_seconds_not_five_minutes(
 ) -> None:
     """The app's own schedule (the 5-minute run far away) delivers a paid order whose webhook
     was lost within the grace plus one cheap pass; shortened here from 60 s + 30 s."""
-    monkeypatch.setattr(reconciliation, "RECENT_INTERVAL_SECONDS", 0.5)
+    monkeypatch.setattr(reconcile_schedule, "RECENT_INTERVAL_SECONDS", 0.5)
     monkeypatch.setattr(reconciliation, "WEBHOOK_GRACE_SECONDS", 1)
     app = await start_app(settings_for(tmp_path, telegram, stripe_api), telegram, stripe_api)
     try:

@@ -17,10 +17,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.refunds import refund_order
 from sandbox.personas import ADMIN, BUYERS
 from sandbox.run import Sandbox
 from sandbox.standins import free_port
+from shop.refunds import refund_order
 from storage import orders, products
 from tests.sandbox_helpers import eventually, session_for, started_sandbox
 from tests.story import settled

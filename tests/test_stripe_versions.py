@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import stripe
 
-from bot import fulfilment
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from shop import payments
 from storage.models import ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID
 from tests.story import checkout, order_of, settled
@@ -26,7 +26,7 @@ ADDRESS = {
 @pytest.fixture(autouse=True)
 def no_version_warned_yet(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts as a fresh process would: no API version warned about yet."""
-    monkeypatch.setattr(fulfilment, "_OTHER_VERSIONS_SEEN", set())
+    monkeypatch.setattr(payments, "_OTHER_VERSIONS_SEEN", set())
 
 
 def in_older_shape(event: dict[str, Any], field: str, version: str) -> dict[str, Any]:
@@ -51,7 +51,7 @@ async def test_an_address_in_an_older_shape_reaches_the_admin(
     field: str,
     version: str,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.fulfilment")
+    caplog.set_level(logging.WARNING, logger="shop.payments")
     _, session_id = await checkout(
         app, telegram, stripe_api, BUYER_ID, title="Mug", kind=ProductKind.PHYSICAL
     )
@@ -83,7 +83,7 @@ async def test_an_address_in_an_older_shape_reaches_the_admin(
 async def test_an_event_in_the_pinned_version_is_not_warned_about(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.fulfilment")
+    caplog.set_level(logging.WARNING, logger="shop.payments")
     _, session_id = await checkout(app, telegram, stripe_api, BUYER_ID)
     stripe_api.pay(session_id)
     event = stripe_api.session_event("checkout.session.completed", session_id)

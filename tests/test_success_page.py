@@ -10,9 +10,9 @@ import time
 import aiohttp
 
 from bot.app import ShopApp
-from bot.shop import SESSION_LOOKUP_SECONDS
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from shop.context import SESSION_LOOKUP_SECONDS
 from tests.conftest import BUYER_ID
 from tests.story import checkout, notify, pay_and_notify, settled
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import aiosqlite
 import stripe
 
-from bot.shop import Shop
-from bot.stripe_gateway import StripeBusy
+from shop.context import Shop
+from shop.gateways.stripe_gateway import StripeBusy
+from shop.unpaid import end_unpaid
 from storage import orders, products, stock
 from storage.clock import now
 from storage.models import Order, OrderStatus, Product, ProductKind
@@ -92,7 +93,7 @@ async def start_checkout(
         raise SlowDown
     async with shop.buyer_locks.hold(buyer.user_id):
         product = await products.get(shop.db.reader, product_id)
-        if product is None or not product.active or product.archived:
+        if product is None or not product.buyable:
             raise ProductUnavailable
         existing = await orders.open_for(
             shop.db.reader,
@@ -179,5 +180,4 @@ async def _reserve_within_cap(
 
 async def _fail(shop: Shop, order: Order, reason: str) -> None:
     async with shop.db.transaction() as tx:
-        await orders.transition(tx, order, OrderStatus.FAILED, failure_reason=reason)
-        await stock.release(tx, order.id)
+        await end_unpaid(tx, order, OrderStatus.FAILED, failure_reason=reason)

@@ -15,11 +15,12 @@ from typing import Any
 import aiosqlite
 import stripe
 
-from bot import order_message, refunds
-from bot.money import format_money
-from bot.shop import Shop
-from bot.stripe_objects import SessionFacts, session_facts
-from storage import deliveries, events, orders, stock
+from shop import outbox, refunds
+from shop.context import Shop
+from shop.money import format_money
+from shop.stripe_facts import SessionFacts, session_facts, target_status
+from shop.unpaid import end_unpaid
+from storage import events, orders, stock
 from storage.clock import now
 from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
 
@@ -57,7 +58,7 @@ async def handle_stripe_event(shop: Shop, payload: Mapping[str, Any]) -> None:
     if not facts.ours:
         log.info("stripe event %s ignored: session %s is not ours", event_id, facts.session_id)
         return
-    async with shop.db.transaction() as tx:
+    async with shop.transaction() as tx:
         if await events.outcome_of(tx, event_id) is not None:
             log.info("stripe event %s already handled", event_id)
             return
@@ -73,7 +74,6 @@ async def handle_stripe_event(shop: Shop, payload: Mapping[str, Any]) -> None:
         outcome = await _apply_event(tx, shop, order, event_type, facts)
         await events.record(tx, event_id, event_type, order.id, outcome)
     log.info("stripe event %s (%s) for order %s: %s", event_id, event_type, order.id, outcome)
-    shop.wake_outbox()
 
 
 async def our_order(conn: aiosqlite.Connection, facts: SessionFacts) -> Order | None:
@@ -83,7 +83,7 @@ async def our_order(conn: aiosqlite.Connection, facts: SessionFacts) -> Order | 
     if facts.order_id is None or facts.order_ref is None:
         return None
     order = await orders.get(conn, facts.order_id)
-    return order if order is not None and order.ref == facts.order_ref else None
+    return order if order is not None and order.carries_reference(facts.order_ref) else None
 
 
 def _note_api_version(event_id: str, version: object) -> None:
@@ -122,17 +122,18 @@ async def _apply_session(
     """Move the order by what the session says about the payment."""
     if order.checkout_session_id is None:
         await orders.update(tx, order.id, checkout_session_id=facts.session_id)
-    if facts.payment_status in ("paid", "no_payment_required"):
+    target = target_status(facts)
+    if target is OrderStatus.PAID:
         return await _record_payment(tx, shop, order, facts)
-    if facts.status == "expired":
+    if target is OrderStatus.EXPIRED:
         return await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED)
-    if facts.status != "complete":
+    if target is not OrderStatus.PROCESSING:
         return "ignored"
     if not await orders.transition(
         tx, order, OrderStatus.PROCESSING, payment_intent_id=facts.payment_intent
     ):
         return "ignored"
-    await order_message.owe_edit(tx, order, OrderStatus.PROCESSING.value)
+    await outbox.owe_edit(tx, order, OrderStatus.PROCESSING.value)
     await _tell_buyer(tx, order, DeliveryKind.PROCESSING_NOTICE)
     return "processing"
 
@@ -148,12 +149,11 @@ async def _end_unpaid(
     """The session will never be paid: release its stock, take the dead Pay button off the
     order message and tell the buyer (once; not about a cancel they made themselves)."""
     reason = "delayed payment failed" if status is OrderStatus.FAILED else None
-    reason = order_message.CANCELLED_REASON if cancelled else reason
+    reason = outbox.CANCELLED_REASON if cancelled else reason
     fields = {"failure_reason": reason} if reason else {}
-    if not await orders.transition(tx, order, status, **fields):
+    if not await end_unpaid(tx, order, status, **fields):
         return "ignored"
-    await stock.release(tx, order.id)
-    await order_message.owe_edit(tx, order, status.value)
+    await outbox.owe_edit(tx, order, status.value)
     if status is OrderStatus.FAILED:
         await _tell_buyer(tx, order, DeliveryKind.FAILED_NOTICE)
     elif shop.settings.notify_expired and not cancelled:
@@ -162,32 +162,19 @@ async def _end_unpaid(
 
 
 async def _tell_buyer(tx: aiosqlite.Connection, order: Order, kind: DeliveryKind) -> None:
-    await deliveries.enqueue(
-        tx,
-        dedupe_key=f"{kind.value}:{order.id}",
-        order_id=order.id,
-        kind=kind,
-        chat_id=order.buyer_chat_id,
-    )
+    await outbox.owe_buyer(tx, order, kind, outbox.Owed.notice(kind, order))
 
 
 async def _tell_admins(
     tx: aiosqlite.Connection,
     shop: Shop,
     order: Order,
-    key: str,
+    topic: outbox.Topic,
     kind: DeliveryKind,
     detail: str = "",
 ) -> None:
-    for admin in sorted(shop.settings.admin_ids):
-        await deliveries.enqueue(
-            tx,
-            dedupe_key=f"{key}:{order.id}:{admin}",
-            order_id=order.id,
-            kind=kind,
-            chat_id=admin,
-            detail=detail,
-        )
+    owed = outbox.Owed(topic, order.id)
+    await outbox.owe_admins(tx, shop.settings.admin_ids, order.id, kind, owed, detail)
 
 
 async def _record_payment(
@@ -213,7 +200,7 @@ async def _record_payment(
     if order.product_kind is ProductKind.DIGITAL_STOCK:
         await _hand_over_stock(tx, shop, order)
     await _tell_buyer(tx, order, DeliveryKind.GOODS)
-    await _tell_admins(tx, shop, order, "sale", DeliveryKind.SALE_ALERT)
+    await _tell_admins(tx, shop, order, outbox.Topic.SALE, DeliveryKind.SALE_ALERT)
     await _apply_early_refund(tx, order)
     return "paid"
 
@@ -233,15 +220,14 @@ async def _hold_payment(
         payment_intent_id=facts.payment_intent or order.payment_intent_id,
         amount_charged=facts.amount_total,
     )
-    await orders.transition(tx, order, OrderStatus.FAILED)
-    await stock.release(tx, order.id)
+    await end_unpaid(tx, order, OrderStatus.FAILED)
     detail = (
         f"{problem}. The goods were NOT delivered; check the payment in Stripe "
         f"({facts.session_id}), then deliver by hand or refund it: /refund {order.id}"
     )
-    await _tell_admins(tx, shop, order, "mismatch", DeliveryKind.PROBLEM_ALERT, detail)
+    await _tell_admins(tx, shop, order, outbox.Topic.MISMATCH, DeliveryKind.PROBLEM_ALERT, detail)
     await _tell_buyer(tx, order, DeliveryKind.HELD_NOTICE)
-    await order_message.owe_edit(tx, order, "held")
+    await outbox.owe_edit(tx, order, "held")
     log.error("order %s not delivered: %s", order.id, problem)
     await _apply_early_refund(tx, order)
     return "mismatch"
@@ -270,7 +256,7 @@ async def _hand_over_stock(tx: aiosqlite.Connection, shop: Shop, order: Order) -
             "It is paid but the stock ran out before all its items could be given. "
             "Add stock and use Send again, or refund the difference."
         )
-        await _tell_admins(tx, shop, order, "short", DeliveryKind.PROBLEM_ALERT, detail)
+        await _tell_admins(tx, shop, order, outbox.Topic.SHORT, DeliveryKind.PROBLEM_ALERT, detail)
     await stock.sell(tx, order.id)
 
 
@@ -317,39 +303,36 @@ async def apply_session_snapshot(shop: Shop, obj: Mapping[str, Any]) -> Order | 
     facts = session_facts(obj)
     if not facts.ours:
         return None
-    async with shop.db.transaction() as tx:
+    async with shop.transaction() as tx:
         order = await our_order(tx, facts)
         if order is None:
             return None
         await _apply_session(tx, shop, order, facts)
         after = await orders.get(tx, order.id)
-    shop.wake_outbox()
     return after
 
 
 async def apply_payment_failed(shop: Shop, order_id: int) -> Order | None:
     """Stripe says the delayed payment of a processing order failed (its PaymentIntent needs a
     new payment method), but the webhook never told us: end the order as the event would."""
-    async with shop.db.transaction() as tx:
+    async with shop.transaction() as tx:
         order = await orders.get(tx, order_id)
         if order is None or order.status is not OrderStatus.PROCESSING:
             return order
         await _end_unpaid(tx, shop, order, OrderStatus.FAILED)
         after = await orders.get(tx, order_id)
-    shop.wake_outbox()
     return after
 
 
 async def apply_cancelled(shop: Shop, order_id: int) -> Order | None:
     """The buyer cancelled on Checkout and Stripe expired the session at our request: end the
     order as the expired event would, at once; that event then changes nothing."""
-    async with shop.db.transaction() as tx:
+    async with shop.transaction() as tx:
         order = await orders.get(tx, order_id)
         if order is None:
             return None
         await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED, cancelled=True)
         after = await orders.get(tx, order_id)
-    shop.wake_outbox()
     return after
 
 

@@ -14,11 +14,11 @@ from typing import Any
 import aiosqlite
 import stripe
 
-from bot import order_message
-from bot.ids import parse_id
-from bot.money import format_money
-from bot.shop import Shop
-from storage import deliveries, events, orders
+from shop import outbox
+from shop.context import Shop
+from shop.ids import parse_id
+from shop.money import format_money
+from storage import events, orders
 from storage import refunds as refund_log
 from storage.models import PAID_STATES, DeliveryKind, Order, OrderStatus
 
@@ -69,15 +69,9 @@ async def apply_refunded_total(tx: aiosqlite.Connection, order: Order, refunded_
         else f"refunded {format_money(total, order.currency)} of "
         f"{format_money(order.amount_charged, order.currency)}"
     )
-    await deliveries.enqueue(
-        tx,
-        dedupe_key=f"refund:{order.id}:{total}",
-        order_id=order.id,
-        kind=DeliveryKind.REFUND_NOTICE,
-        chat_id=order.buyer_chat_id,
-        detail=what,
-    )
-    await order_message.owe_edit(tx, order, f"refunded:{total}")
+    owed = outbox.Owed(outbox.Topic.REFUND, order.id, total)
+    await outbox.owe_buyer(tx, order, DeliveryKind.REFUND_NOTICE, owed, what)
+    await outbox.owe_edit(tx, order, f"refunded:{total}")
     return True
 
 
@@ -97,7 +91,7 @@ async def handle_refund_event(shop: Shop, event_id: str, charge: Mapping[str, An
     if order_id is None:
         log.info("stripe event %s ignored: payment %s is not ours", event_id, intent)
         return
-    async with shop.db.transaction() as tx:
+    async with shop.transaction() as tx:
         if await events.outcome_of(tx, event_id) is not None:
             return
         current = await orders.get(tx, order_id)
@@ -109,7 +103,6 @@ async def handle_refund_event(shop: Shop, event_id: str, charge: Mapping[str, An
         await events.record(
             tx, event_id, "charge.refunded", current.id, "refunded" if changed else "unchanged"
         )
-    shop.wake_outbox()
 
 
 async def _order_of_intent(shop: Shop, intent: str) -> int | None:
@@ -125,7 +118,7 @@ async def _order_of_intent(shop: Shop, intent: str) -> int | None:
     if order_id is None:
         return None
     order = await orders.get(shop.db.reader, order_id)
-    return order.id if order is not None and order.ref == ref else None
+    return order.id if order is not None and order.carries_reference(ref) else None
 
 
 async def refund_order(
@@ -154,7 +147,7 @@ async def refund_order(
         ) from error
     if result.status in ("failed", "canceled"):
         raise RefundRefused(f"Stripe reports the refund as {result.status}.")
-    async with shop.db.transaction() as tx:
+    async with shop.transaction() as tx:
         await refund_log.record(
             tx, result.refund_id, order.id, result.amount, result.currency, result.status
         )
@@ -162,6 +155,5 @@ async def refund_order(
         assert current is not None
         await apply_refunded_total(tx, current, await refund_log.total_for(tx, order.id))
         updated = await orders.get(tx, order.id)
-    shop.wake_outbox()
     assert updated is not None
     return RefundDone(updated, result.amount)

@@ -6,16 +6,20 @@ import asyncio
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+import aiosqlite
 from telegram import Bot
-from telegram.ext import ContextTypes
 
-from bot.config import Settings
-from bot.recent_calls import RecentCalls
-from bot.stripe_gateway import CheckoutSettings, StripeGateway
+from shop import outbox
+from shop.gateways.recent_calls import RecentCalls
+from shop.gateways.stripe_gateway import CheckoutSettings, StripeGateway
 from storage.db import Database
+
+if TYPE_CHECKING:  # the settings are read, never built, here: config is the wiring's job
+    from bot.config import Settings
 
 
 class KeyedLocks:
@@ -100,6 +104,13 @@ class Shop:
         default_factory=lambda: RecentCalls(SESSION_LOOKUP_SECONDS)
     )
 
+    def transaction(
+        self, *, durable: bool = False
+    ) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """A write transaction that wakes the delivery worker after a commit that owed
+        messages (shop/outbox.py): the use-cases never wake it by hand."""
+        return outbox.transaction(self.db, self.wake_outbox, durable=durable)
+
     @property
     def checkout_settings(self) -> CheckoutSettings:
         return CheckoutSettings(
@@ -108,9 +119,3 @@ class Shop:
             shipping_countries=self.settings.shipping_countries,
             cancel_key=self.settings.stripe_webhook_secret.encode(),
         )
-
-
-def shop_of(context: ContextTypes.DEFAULT_TYPE) -> Shop:
-    shop = context.bot_data["shop"]
-    assert isinstance(shop, Shop)
-    return shop

@@ -14,9 +14,9 @@ import re
 
 import stripe
 
-from bot import fulfilment, order_message
-from bot.shop import Shop
-from bot.stripe_gateway import cancel_token
+from shop import outbox, payments
+from shop.context import Shop
+from shop.gateways.stripe_gateway import cancel_token
 from storage import orders
 from storage.models import OPEN_STATES, Order, OrderStatus
 
@@ -34,12 +34,9 @@ async def cancel_checkout(shop: Shop, order_text: str, token: str) -> str:
         return "unknown"
     if order.status in OPEN_STATES and order.checkout_session_id is not None:
         order = await _close_once(shop, order, order.checkout_session_id)
-    if (
-        order.status is OrderStatus.EXPIRED
-        and order.failure_reason == order_message.CANCELLED_REASON
-    ):
+    if order.status is OrderStatus.EXPIRED and order.failure_reason == outbox.CANCELLED_REASON:
         return "cancelled"
-    return fulfilment.page_state(order)
+    return payments.page_state(order)
 
 
 async def _order_of_link(shop: Shop, order_text: str, token: str) -> Order | None:
@@ -76,11 +73,11 @@ async def _close(shop: Shop, order: Order) -> None:
         except stripe.StripeError as error:
             log.warning("cancel page: could not retrieve session: %s", type(error).__name__)
             return
-        await fulfilment.apply_session_snapshot(shop, session.to_dict())
+        await payments.apply_session_snapshot(shop, session.to_dict())
         return
     except stripe.StripeError as error:
         log.warning("cancel page: could not expire session: %s", type(error).__name__)
         return
     if session.status == "expired":
-        await fulfilment.apply_cancelled(shop, order.id)
+        await payments.apply_cancelled(shop, order.id)
         log.info("order %s cancelled by the buyer; its stock is released", order.id)

@@ -13,8 +13,8 @@ import logging
 
 import stripe
 
-from bot.checkout import CLOCK_SKEW_ALLOWANCE_SECONDS
-from bot.stripe_gateway import StripeGateway
+from shop.checkout import CLOCK_SKEW_ALLOWANCE_SECONDS
+from shop.gateways.stripe_gateway import StripeGateway
 
 log = logging.getLogger(__name__)
 

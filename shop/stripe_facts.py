@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.ids import parse_id
+from shop.ids import parse_id
+from storage.models import OrderStatus
 
 _LARGEST_AMOUNT = 2**63 - 1  # SQLite's INTEGER
 
@@ -53,6 +54,19 @@ class SessionFacts:
             self.amount_subtotal - self.amount_discount + self.amount_shipping + self.amount_tax
         )
         return explained == self.amount_total
+
+
+def target_status(facts: SessionFacts) -> OrderStatus | None:
+    """Where a session takes its order: paid (or nothing to pay), expired, or completed with
+    the payment still being confirmed (delayed methods); None when it says nothing new. The one
+    rule for the webhook, the success page and the reconciliation."""
+    if facts.payment_status in ("paid", "no_payment_required"):
+        return OrderStatus.PAID
+    if facts.status == "expired":
+        return OrderStatus.EXPIRED
+    if facts.status == "complete":
+        return OrderStatus.PROCESSING
+    return None
 
 
 def session_facts(obj: Mapping[str, Any]) -> SessionFacts:

@@ -1,0 +1,128 @@
+"""What the shop owes people, written into the outbox in the same transaction as the change.
+
+The use-cases never render chat texts: they record *that* a message is owed (a row in
+`deliveries`), and the delivery worker in `bot/` renders it at send time. Every row is owed
+through one of the functions here, each with a typed dedupe key (`Owed`): a message is owed
+at most once per key, however often the event that makes it arrives. A transaction opened with
+`transaction` wakes the delivery worker after it commits, when it owed anything.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage import deliveries
+from storage.db import Database
+from storage.models import DeliveryKind, Order
+
+# The buyer cancelled on Checkout: the order expired by their choice, not by the clock.
+CANCELLED_REASON = "cancelled by the buyer"
+
+
+class Topic(enum.StrEnum):
+    """What an owed message is about; the first part of its dedupe key. The buyer's notices
+    use their DeliveryKind's value (`Owed.notice`)."""
+
+    ORDER_MESSAGE = "order_message"  # the order's own message follows a step of its life
+    REFUND = "refund"
+    RESEND = "resend"
+    SHIPPED = "shipped"
+    TRACKING = "tracking"
+    SALE = "sale"
+    MISMATCH = "mismatch"
+    SHORT = "short"
+    UNDELIVERED = "undelivered"  # keyed by the delivery that failed, not by its order
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A dedupe key: the topic, what it concerns (an order, or a failed delivery) and what
+    makes this one unique (a step, a refunded total, a tap). Rendered as "topic:subject[:step]",
+    the format stored since the first release, so rows owed before still match."""
+
+    topic: str
+    subject: int
+    step: str | int | None = None
+
+    @classmethod
+    def notice(cls, kind: DeliveryKind, order: Order) -> Owed:
+        """The buyer's one notice of this kind for the order."""
+        return cls(kind.value, order.id)
+
+    def key(self, recipient: int | None = None) -> str:
+        parts = [self.topic, str(self.subject)]
+        parts += [] if self.step is None else [str(self.step)]
+        parts += [] if recipient is None else [str(recipient)]
+        return ":".join(parts)
+
+
+_owed_rows: ContextVar[list[int] | None] = ContextVar("owed_rows", default=None)
+
+
+@asynccontextmanager
+async def transaction(
+    db: Database, wake: Callable[[], None], *, durable: bool = False
+) -> AsyncIterator[aiosqlite.Connection]:
+    """`db.transaction()` that calls `wake` after a commit that owed at least one message, so
+    no caller has to remember to wake the delivery worker (and none wakes it for nothing)."""
+    owed = [0]
+    token = _owed_rows.set(owed)
+    try:
+        async with db.transaction(durable=durable) as tx:
+            yield tx
+    finally:
+        _owed_rows.reset(token)
+    if owed[0]:
+        wake()
+
+
+async def _owe(
+    tx: aiosqlite.Connection, key: str, order_id: int, kind: DeliveryKind, chat: int, detail: str
+) -> bool:
+    added = await deliveries.enqueue(
+        tx, dedupe_key=key, order_id=order_id, kind=kind, chat_id=chat, detail=detail
+    )
+    counter = _owed_rows.get()
+    if added and counter is not None:
+        counter[0] += 1
+    return added
+
+
+async def owe_buyer(
+    tx: aiosqlite.Connection, order: Order, kind: DeliveryKind, owed: Owed, detail: str = ""
+) -> bool:
+    """Owe the order's buyer a message once per key; False when it was already owed."""
+    return await _owe(tx, owed.key(), order.id, kind, order.buyer_chat_id, detail)
+
+
+async def owe_admins(
+    tx: aiosqlite.Connection,
+    admin_ids: Iterable[int],
+    order_id: int,
+    kind: DeliveryKind,
+    owed: Owed,
+    detail: str = "",
+) -> None:
+    """Owe every admin the same alert, once per key and admin."""
+    for admin in sorted(admin_ids):
+        await _owe(tx, owed.key(admin), order_id, kind, admin, detail)
+
+
+async def owe_edit(tx: aiosqlite.Connection, order: Order, step: str) -> None:
+    """Owe the edit for one step of the order's life (a new status, a new refunded total):
+    once per step, however often the event that makes it arrives."""
+    await owe_buyer(
+        tx, order, DeliveryKind.ORDER_MESSAGE, Owed(Topic.ORDER_MESSAGE, order.id, step)
+    )
+
+
+async def resend(tx: aiosqlite.Connection, order: Order, tap: str) -> None:
+    """Owe the buyer their goods once more: one copy per tap (`tap` names who tapped and the
+    callback query's id, which Telegram makes unique)."""
+    await owe_buyer(tx, order, DeliveryKind.RESEND, Owed(Topic.RESEND, order.id, tap))
