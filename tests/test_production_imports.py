@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION_PACKAGES = ("bot", "webhooks", "storage")
+PRODUCTION_PACKAGES = ("bot", "shop", "webhooks", "storage")
 DEVELOPMENT_ONLY = frozenset({"sandbox", "tests", "bench", "tools"})
 # The one place the shop may reach the sandbox: bot/__main__.py, inside a function, once
 # bot.launch has chosen the sandbox.

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from bot import callbacks, checkout, money, texts
+from bot import callbacks, texts
 from bot.config import ConfigError, load_settings
 from sandbox import fake_stripe, fake_telegram
+from shop import checkout, money
 from tests.test_config import REQUIRED
 from tests.test_fake_stripe import create, sdk_client, shop_params
 
