@@ -16,9 +16,9 @@ from storage import orders, products, sales
 from storage.clock import now
 from storage.db import Database
 from storage.models import OrderStatus
+from tests.admin_order_steps import admin_says, open_card_as, tap, unpaid_order
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID
 from tests.story import add_product, buy, order_of, session_of, settled
-from tests.test_admin_orders import admin_says, open_card_as, tap, unpaid_order
 
 DAY = 86_400
 
