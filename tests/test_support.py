@@ -15,12 +15,7 @@ from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from tests.config_env import REQUIRED
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID, settings_for, start_app
-from tests.test_admin_products import Person, shown
-
-
-@pytest.fixture
-def buyer(telegram: FakeTelegram) -> Person:
-    return Person(telegram, BUYER_ID)
+from tests.people import Person, shown
 
 
 async def test_without_a_contact_a_buyers_message_reaches_the_admins(
