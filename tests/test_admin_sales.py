@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import stripe
 
 from bot.admin_sales import WINDOWS, window_start
@@ -82,6 +83,7 @@ def sections(message: FakeMessage) -> dict[str, str]:
     return {block.split("\n", 1)[0]: block.split("\n", 1)[1] for block in blocks}
 
 
+@pytest.mark.slow
 async def test_sales_by_window_currency_and_product(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:

@@ -1087,6 +1087,7 @@ def _sending_calls(telegram: FakeTelegram) -> int:
 # --------------------------------------------------------------------------- the tests
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 async def test_fuzz_both_webhooks(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
