@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types unit browser bench lock clean
+.PHONY: run test test-fast lint types unit browser bench lock clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint types browser unit
+
+# The developer's loop: everything but the stories marked `slow` (crash storm, fuzzing, hostile
+# clients, the browser) in well under a minute. `make test` still runs the whole suite.
+test-fast: lint types
+	$(BIN)/pytest -q -m "not slow"
 
 # The sandbox's browser story drives Debian's chromium: installed here when missing (as root,
 # with apt-get), otherwise the exact command to run is printed and the test stops.

@@ -13,6 +13,7 @@ from bot.config import Settings, load_settings
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import standin_environ
+from tests.people import Person
 
 ADMIN_ID = 900001
 BUYER_ID = 700001
@@ -73,3 +74,15 @@ async def app(
     shop_app = await start_app(settings, telegram, stripe_api)
     yield shop_app
     await shop_app.stop()
+
+
+@pytest.fixture
+def admin(telegram: FakeTelegram) -> Person:
+    """The admin in their private chat with the bot."""
+    return Person(telegram, ADMIN_ID)
+
+
+@pytest.fixture
+def buyer(telegram: FakeTelegram) -> Person:
+    """A buyer in their private chat with the bot."""
+    return Person(telegram, BUYER_ID)

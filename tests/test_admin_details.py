@@ -4,30 +4,13 @@ product may ship to its own countries."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
+from tests.admin_product_steps import all_products, open_admin_card, wizard_to_kind
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID
+from tests.people import Person, shown
 from tests.story import add_product, buy, open_card, session_of
-from tests.test_admin_products import (
-    Person,
-    all_products,
-    open_admin_card,
-    shown,
-    wizard_to_kind,
-)
-
-
-@pytest.fixture
-def admin(telegram: FakeTelegram) -> Person:
-    return Person(telegram, ADMIN_ID)
-
-
-@pytest.fixture
-def buyer(telegram: FakeTelegram) -> Person:
-    return Person(telegram, BUYER_ID)
 
 
 def now_of(telegram: FakeTelegram, message: FakeMessage) -> FakeMessage:

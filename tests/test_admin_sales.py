@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import stripe
 
 from bot.admin_sales import WINDOWS, window_start
@@ -16,9 +17,9 @@ from storage import orders, products, sales
 from storage.clock import now
 from storage.db import Database
 from storage.models import OrderStatus
+from tests.admin_order_steps import admin_says, open_card_as, tap, unpaid_order
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID
 from tests.story import add_product, buy, order_of, session_of, settled
-from tests.test_admin_orders import admin_says, open_card_as, tap, unpaid_order
 
 DAY = 86_400
 
@@ -82,6 +83,7 @@ def sections(message: FakeMessage) -> dict[str, str]:
     return {block.split("\n", 1)[0]: block.split("\n", 1)[1] for block in blocks}
 
 
+@pytest.mark.slow
 async def test_sales_by_window_currency_and_product(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:

@@ -205,6 +205,7 @@ async def test_checkout_follows_the_merchants_settings(
         await app.stop()
 
 
+@pytest.mark.slow
 async def test_telegram_429_then_ok_delivers_once(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
@@ -300,6 +301,7 @@ async def test_stripe_refusal_gives_a_friendly_message_and_fails_the_order(
     assert len(stripe_api.requests_to("POST", "/v1/checkout/sessions")) == 1  # not retried
 
 
+@pytest.mark.slow
 async def test_stripe_throttling_and_outage_are_retried_under_the_same_key(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:

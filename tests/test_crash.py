@@ -37,30 +37,23 @@ import pytest
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import ApiError, FakeTelegram
-from sandbox.standins import free_port
 from storage import products, stock
 from storage.db import Database
 from storage.models import ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID
-from tests.crash_harness import (
-    HEALTH_TIMEOUT,
+from tests.crash_audit import (
     Audit,
-    BotProcess,
-    Chaos,
-    Ledger,
-    ProductSpec,
-    Shopper,
-    StripeStream,
+    OrderRow,
     age_open_orders,
-    bot_env,
     describe_chat,
     goods_messages,
     notices,
-    open_orders,
-    pending_deliveries,
     refusals,
-    sweep_open_sessions,
 )
+from tests.crash_chaos import Chaos, KillableShop
+from tests.crash_shoppers import ProductSpec
+from tests.crash_storm import Storm, shoppers
+from tests.crash_stripe import StripeStream
 from tests.story import add_product, buy, open_card, order_of, pay_and_notify, session_of, settled
 
 SEED = 424242
@@ -105,28 +98,7 @@ async def _seed_products(db_path: Path) -> tuple[list[ProductSpec], dict[int, st
     return specs, markers
 
 
-async def _settle(
-    db_path: Path,
-    telegram: FakeTelegram,
-    stripe_api: FakeStripe,
-    timeout: float,  # noqa: ASYNC109
-) -> None:
-    """Wait until the outbox is empty and the bot has called neither Telegram (long polls
-    aside) nor Stripe for two seconds."""
-    deadline = time.monotonic() + timeout
-    last, quiet_since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        calls = sum(1 for c in telegram.calls if c.method != "getUpdates")
-        calls += len(stripe_api.requests)
-        pending = await asyncio.to_thread(pending_deliveries, db_path)
-        if calls != last or pending:
-            last, quiet_since = calls, time.monotonic()
-        elif time.monotonic() - quiet_since > 2.0:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the bot never settled: deliveries still pending")
-
-
+@pytest.mark.slow
 @pytest.mark.timeout(480)
 async def test_sigkill_storm_loses_nothing_and_repeats_nothing(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
@@ -135,99 +107,70 @@ async def test_sigkill_storm_loses_nothing_and_repeats_nothing(
     db_path = tmp_path / "shop.db"
     specs, markers = await _seed_products(db_path)
     telegram.user_sends(ADMIN_ID, "/help", first_name="Admin", queue=False)
-    port = free_port()
-    log_path = tmp_path / "bot.log"
+    bot = KillableShop(telegram, stripe_api, db_path, ADMIN_ID)
+    stream = StripeStream(stripe_api, f"{bot.url}/stripe/webhook", random.Random(SEED + 1))
     buyers = [720001 + n for n in range(BUYERS)]
-    ledger = Ledger()
-    tasks: set[asyncio.Task[None]] = set()
-    with log_path.open("wb") as log:
-        bot = BotProcess(
-            bot_env(telegram, stripe_api, port, db_path, ADMIN_ID), tmp_path, port, log
-        )
-        stream = StripeStream(stripe_api, f"{bot.url}/stripe/webhook", random.Random(SEED + 1))
-        chaos = Chaos(bot, random.Random(SEED + 2), KILLS, stripe_api)
-        shoppers = [
-            Shopper(
-                buyer,
-                random.Random(SEED + 100 + n),
-                telegram,
-                stripe_api,
-                stream,
-                ledger,
-                specs,
-                tasks,
-            )
-            for n, buyer in enumerate(buyers)
-        ]
-        stop_buying, stop_stream = asyncio.Event(), asyncio.Event()
-        timeout = aiohttp.ClientTimeout(total=15)
-        try:
-            async with aiohttp.ClientSession(
-                timeout=timeout, connector=aiohttp.TCPConnector(limit=32)
-            ) as http:
-                stream_task = asyncio.create_task(stream.run(http, stop_stream, workers=4))
-                buying = [asyncio.create_task(s.run(stop_buying)) for s in shoppers]
-                await chaos.run(http)
-                storm = time.monotonic() - began
-
-                # The last life: the buyers stop, every session still open expires as time
-                # would make it (again, if a late tap opened another one), every event gets
-                # its 2xx, and the outbox empties.
-                await bot.start()
-                assert await bot.wait_healthy(http, HEALTH_TIMEOUT), f"see {log_path}"
-                stop_buying.set()
-                await asyncio.wait_for(asyncio.gather(*buying), 90)
-                while tasks:
-                    await asyncio.wait_for(asyncio.gather(*list(tasks)), 60)
-                swept = 0
-                for _ in range(20):
-                    await _settle(db_path, telegram, stripe_api, 180)
-                    opened = sweep_open_sessions(stripe_api, stream, ledger)
-                    if not opened:
-                        break
-                    swept += opened
-                    await stream.drain(120)
-                exit_codes = [await bot.terminate(30)]
-                stranded_audit = Audit.read(db_path, markers)
-
-                # An hour later: orders a kill stranded before Stripe had a session for them
-                # hold stock; the reconciliation job (first run shortly after start) must let
-                # it go. And a restart after all that must not deliver anything again.
-                aged = await asyncio.to_thread(age_open_orders, db_path)
-                for _ in range(3):  # each start reconciles once soon; a backlog takes more
-                    await bot.start()
-                    assert await bot.wait_healthy(http, HEALTH_TIMEOUT), f"see {log_path}"
-                    deadline = time.monotonic() + 60
-                    while await asyncio.to_thread(open_orders, db_path):
-                        if time.monotonic() > deadline:
-                            break
-                        swept += sweep_open_sessions(stripe_api, stream, ledger)
-                        await asyncio.sleep(0.2)
-                    await stream.drain(120)
-                    await _settle(db_path, telegram, stripe_api, 180)
-                    exit_codes.append(await bot.terminate(30))
-                    if not await asyncio.to_thread(open_orders, db_path):
-                        break
-                stop_stream.set()
-                await stream_task
-        finally:
-            if bot.process is not None and bot.process.returncode is None:
-                bot.process.kill()
-                await bot.process.wait()
-            for task in tasks:
-                task.cancel()
+    storm = Storm(telegram, stripe_api, db_path, bot, stream, buyers)
+    chaos = Chaos(bot, random.Random(SEED + 2), KILLS, stripe_api)
+    stop_buying, stop_stream = asyncio.Event(), asyncio.Event()
+    timeout = aiohttp.ClientTimeout(total=15)
+    try:
+        async with aiohttp.ClientSession(
+            timeout=timeout, connector=aiohttp.TCPConnector(limit=32)
+        ) as http:
+            stream_task = asyncio.create_task(stream.run(http, stop_stream, workers=4))
+            buying = [asyncio.create_task(s.run(stop_buying)) for s in shoppers(storm, specs, SEED)]
+            await chaos.run(http)
+            storm.seconds = time.monotonic() - began
+            await storm.last_life(http, stop_buying, buying)
+            stranded_audit = Audit.read(db_path, markers)
+            aged = await asyncio.to_thread(age_open_orders, db_path)
+            await storm.reconciling_lives(http)
+            stop_stream.set()
+            await stream_task
+    finally:
+        await bot.abandon()
+        for task in storm.tasks:
+            task.cancel()
 
     audit = Audit.read(db_path, markers)
-    shown = goods_messages(telegram, buyers, audit)
-    pushed = notices(telegram, buyers)
-    problems: list[str] = []
+    paid_orders = _paid_orders(stripe_api)
+    problems = _problems(storm, audit, paid_orders)
+    summary = _summary(storm, chaos, audit, stranded_audit, paid_orders, aged)
+    summary += f"; whole test {time.monotonic() - began:.0f}s"
+    print(summary)
+    assert bot.kills >= 50, summary
+    assert paid_orders, summary
+    assert set(storm.exit_codes) == {0}, summary
+    # A life that ended by itself with a status (not by a signal from outside) is a crash of
+    # the bot: a start that fails on a database a kill left behind would show here.
+    crashed = [code for code in bot.own_exits if code >= 0]
+    assert not crashed, f"the bot exited by itself (see the log): {summary}"
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:40]) + "\n" + summary
+    with contextlib.suppress(OSError):
+        bot.log_path.unlink()  # kept only when the test fails
 
-    order_of_session = {
-        sid: int(s["metadata"]["order_id"]) for sid, s in stripe_api.sessions.items()
+
+def _paid_orders(stripe_api: FakeStripe) -> set[int]:
+    """The orders whose Checkout Session Stripe says is paid."""
+    return {
+        int(s["metadata"]["order_id"])
+        for s in stripe_api.sessions.values()
+        if s["payment_status"] == "paid"
     }
-    paid_sessions = {sid for sid, s in stripe_api.sessions.items() if s["payment_status"] == "paid"}
-    paid_orders = {order_of_session[sid] for sid in paid_sessions}
-    unacked = [e for f in ledger.sessions.values() for e in f.event_ids if e not in stream.acked]
+
+
+def _problems(storm: Storm, audit: Audit, paid_orders: set[int]) -> list[str]:
+    """Every way the storm's outcome breaks a promise, as lines for the failure message."""
+    shown = goods_messages(storm.telegram, storm.buyers, audit)
+    pushed = notices(storm.telegram, storm.buyers)
+    problems: list[str] = []
+    unacked = [
+        e
+        for f in storm.ledger.sessions.values()
+        for e in f.event_ids
+        if e not in storm.stream.acked
+    ]
     if unacked:
         problems.append(f"events never answered 2xx: {unacked}")
 
@@ -240,23 +183,7 @@ async def test_sigkill_storm_loses_nothing_and_repeats_nothing(
         items = items_by_order.get(order_id, Counter())
         messages = shown.get(order_id, [])
         if order_id in paid_orders:
-            if order.status not in PAID_STATES:
-                problems.append(f"order {order_id}: paid at Stripe but {order.status}")
-            if not messages:
-                problems.append(f"order {order_id}: LOST — paid, goods never shown")
-            elif len(messages) > 1:
-                problems.append(
-                    f"order {order_id}: DUPLICATED goods in {messages}: "
-                    + describe_chat(telegram, order.buyer, {m for _, m in messages})
-                )
-            if any(chat != order.buyer for chat, _ in messages):
-                problems.append(f"order {order_id}: goods shown outside the buyer's chat")
-            if pushed[order_id] < 1:
-                problems.append(f"order {order_id}: no payment notice")
-            if order.kind == "digital_stock" and (
-                items["sold"] != order.quantity or items["reserved"]
-            ):
-                problems.append(f"order {order_id}: items {dict(items)}, qty {order.quantity}")
+            problems += _paid_order_problems(storm.telegram, order, items, messages, pushed)
         else:
             if order.status in PAID_STATES:
                 problems.append(f"order {order_id}: {order.status} without a paid session")
@@ -272,23 +199,66 @@ async def test_sigkill_storm_loses_nothing_and_repeats_nothing(
             problems.append(f"order {order_id}: still pending after its link's life was over")
     if -1 in shown:
         problems.append(f"goods shown that no paid order owns: {shown[-1]}")
+    if any(state == "reserved" for _, state, _ in audit.items):
+        problems.append("stock items still reserved after every order ended")
+    return problems
 
+
+def _paid_order_problems(
+    telegram: FakeTelegram,
+    order: OrderRow,
+    items: Counter[str],
+    messages: list[tuple[int, int]],
+    pushed: Counter[int],
+) -> list[str]:
+    """A paid order: paid or fulfilled, its goods exactly once in its buyer's chat, a notice,
+    and (stock) exactly its quantity of items sold."""
+    order_id = order.id
+    problems: list[str] = []
+    if order.status not in PAID_STATES:
+        problems.append(f"order {order_id}: paid at Stripe but {order.status}")
+    if not messages:
+        problems.append(f"order {order_id}: LOST — paid, goods never shown")
+    elif len(messages) > 1:
+        problems.append(
+            f"order {order_id}: DUPLICATED goods in {messages}: "
+            + describe_chat(telegram, order.buyer, {m for _, m in messages})
+        )
+    if any(chat != order.buyer for chat, _ in messages):
+        problems.append(f"order {order_id}: goods shown outside the buyer's chat")
+    if pushed[order_id] < 1:
+        problems.append(f"order {order_id}: no payment notice")
+    if order.kind == "digital_stock" and (items["sold"] != order.quantity or items["reserved"]):
+        problems.append(f"order {order_id}: items {dict(items)}, qty {order.quantity}")
+    return problems
+
+
+def _summary(
+    storm: Storm,
+    chaos: Chaos,
+    audit: Audit,
+    stranded_audit: Audit,
+    paid_orders: set[int],
+    aged: int,
+) -> str:
+    """One paragraph of what the storm did, printed and attached to every failure."""
+    bot, stream, ledger, telegram = storm.bot, storm.stream, storm.ledger, storm.telegram
+    pushed = notices(telegram, storm.buyers)
     stranded = {o.id for o in stranded_audit.orders.values() if o.status == "pending"}
     stranded_keys = sum(
         1
         for _, state, order_id in stranded_audit.items
         if state == "reserved" and order_id in stranded
     )
-    if any(state == "reserved" for _, state, _ in audit.items):
-        problems.append("stock items still reserved after every order ended")
     repeats = sum(n - 1 for order_id, n in pushed.items() if n > 1 and order_id in paid_orders)
     fates = Counter(f.fate for f in ledger.sessions.values())
     states = Counter(o.status for o in audit.orders.values())
-    summary = "; ".join(
+    return "; ".join(
         [
             f"{bot.kills} SIGKILLs ({bot.kills_before_healthy} before /healthz said ready)",
-            f"{bot.starts} starts, storm {storm:.0f}s, whole test {time.monotonic() - began:.0f}s",
-            f"sessions {len(stripe_api.sessions)} {dict(fates)}, swept at the end {swept}",
+            f"{bot.starts} starts, storm {storm.seconds:.0f}s",
+            f"sessions {len(storm.stripe_api.sessions)} {dict(fates)}, "
+            f"swept at the end {storm.swept}",
             f"orders {len(audit.orders)} {dict(states)}, paid {len(paid_orders)}",
             f"events {stream.sent_events} (+{stream.copies} duplicates), "
             f"attempts {stream.attempts}, refused {dict(stream.refused)}",
@@ -296,22 +266,11 @@ async def test_sigkill_storm_loses_nothing_and_repeats_nothing(
             f"orders stranded before Stripe {len(stranded)} holding {stranded_keys} keys "
             f"(released by reconciliation; {aged} aged)",
             f"buyer misses: cards {ledger.cards_missed}, links {ledger.links_missed}, "
-            f"sold out {ledger.sold_out_seen}; told {dict(refusals(telegram, buyers))}",
-            f"exits {exit_codes} (one per life after the storm)",
-            f"lives that ended on their own {bot.own_exits}, log {log_path}",
+            f"sold out {ledger.sold_out_seen}; told {dict(refusals(telegram, storm.buyers))}",
+            f"exits {storm.exit_codes} (one per life after the storm)",
+            f"lives that ended on their own {bot.own_exits}, log {bot.log_path}",
         ]
     )
-    print(summary)
-    assert bot.kills >= 50, summary
-    assert paid_orders, summary
-    assert set(exit_codes) == {0}, summary
-    # A life that ended by itself with a status (not by a signal from outside) is a crash of
-    # the bot: a start that fails on a database a kill left behind would show here.
-    crashed = [code for code in bot.own_exits if code >= 0]
-    assert not crashed, f"the bot exited by itself (see the log): {summary}"
-    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:40]) + "\n" + summary
-    with contextlib.suppress(OSError):
-        log_path.unlink()  # kept only when the test fails
 
 
 async def test_product_bug_goods_land_in_two_messages_when_a_second_pay_message_overtakes_a_retry(

@@ -17,9 +17,9 @@ from sandbox.fake_telegram import FakeTelegram
 from storage import orders, sales
 from storage.db import Database
 from storage.models import DeliveryKind, OrderStatus
+from tests.admin_order_steps import admin_says, current, outbox, stripe_refunds_made, tap
 from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
 from tests.story import checkout, order_of, settled
-from tests.test_admin_orders import admin_says, current, outbox, stripe_refunds_made, tap
 
 
 @pytest.fixture

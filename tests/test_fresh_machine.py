@@ -20,7 +20,7 @@ from packaging.version import Version
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 RUNTIME_PACKAGES = ("bot", "shop", "webhooks", "storage", "sandbox")
-DEV_PACKAGES = ("tests", "bench")
+DEV_PACKAGES = ("tests", "bench", "testkit")
 OWN = {*RUNTIME_PACKAGES, *DEV_PACKAGES}
 # Published advisories and the release that fixed each: no floor may admit an older one.
 ADVISORIES = {

@@ -29,12 +29,38 @@ from shop.gateways import clock_check
 from storage import orders
 from storage.db import Database
 from storage.health import PROBE_INTERVAL_SECONDS
-from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
-from tests.crash_harness import HEALTH_TIMEOUT, BotProcess, bot_env
+from testkit.process import ChildProcess, shop_env
+from tests.conftest import ADMIN_ID, BUYER_ID, PUBLIC_BASE_URL, settings_for, start_app
+from tests.crash_chaos import HEALTH_TIMEOUT
 from tests.story import add_product, buy, open_card, order_of, pay_and_notify, session_of, settled
 
 EXIT_TIMEOUT = 60.0
 WAL_PAGE_SIZE, WAL_FRAME_HEADER = 4096, 24
+
+
+def bot_env(
+    telegram: FakeTelegram, stripe_api: FakeStripe, port: int, db_path: Path, admin_id: int
+) -> dict[str, str]:
+    """`python -m bot`'s environment against the stand-ins (testkit's, as the crash test's)."""
+    return shop_env(
+        telegram, stripe_api, db_path, port, admin_id=admin_id, public_base_url=PUBLIC_BASE_URL
+    )
+
+
+def _bot(env: dict[str, str], cwd: Path) -> ChildProcess:
+    """`python -m bot` as testkit's child process, its lives' output in `cwd/first.log`."""
+    return ChildProcess("first", [sys.executable, "-m", "bot"], env, cwd)
+
+
+async def _healthy(
+    http: aiohttp.ClientSession,
+    bot: ChildProcess,
+    timeout: float,  # noqa: ASYNC109 - a plain bound, like asyncio.wait_for's
+) -> bool:
+    """Whether the process's /healthz answers 200 within `timeout`."""
+    return (
+        await bot.answers(http, f"http://127.0.0.1:{bot.env['PORT']}/healthz", timeout) is not None
+    )
 
 
 async def _spawn_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
@@ -107,29 +133,29 @@ async def test_a_second_process_on_the_same_database_is_refused(
     clean-up ran), the next start takes over at once."""
     db_path = tmp_path / "shop.db"
     log_path = tmp_path / "first.log"
-    with log_path.open("wb") as log:
-        first_env = bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID)
-        first = BotProcess(first_env, tmp_path, int(first_env["PORT"]), log)
-        await first.start()
-        try:
-            async with aiohttp.ClientSession() as http:
-                assert await first.wait_healthy(http, HEALTH_TIMEOUT), log_path.read_text()
-                second_env = bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID)
-                refusal = _refusal(*await _run_until_exit(second_env, tmp_path))
-                assert "Another process" in refusal and str(db_path) in refusal
-                assert first.process is not None and f"pid {first.process.pid}" in refusal
-                assert await first.wait_healthy(http, 1.0), "the owner kept running"
+    first_env = bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID)
+    first = _bot(first_env, tmp_path)
+    await first.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            assert await _healthy(http, first, HEALTH_TIMEOUT), log_path.read_text()
+            second_env = bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID)
+            refusal = _refusal(*await _run_until_exit(second_env, tmp_path))
+            assert "Another process" in refusal and str(db_path) in refusal
+            assert f"pid {first.pid}" in refusal
+            assert await _healthy(http, first, 1.0), "the owner kept running"
 
-                await first.kill()
-                third = BotProcess(second_env, tmp_path, int(second_env["PORT"]), log)
-                await third.start()
-                try:
-                    assert await third.wait_healthy(http, HEALTH_TIMEOUT), log_path.read_text()
-                finally:
-                    assert await third.terminate(20) == 0
-        finally:
-            if first.process is not None and first.process.returncode is None:
-                await first.kill()
+            await first.kill()
+            third = _bot(second_env, tmp_path)
+            await third.start()
+            try:
+                assert await _healthy(http, third, HEALTH_TIMEOUT), log_path.read_text()
+            finally:
+                assert await third.stop(20) == 0
+    finally:
+        if first.running:
+            await first.kill()
+        await first.stop()
 
 
 async def _health(http: aiohttp.ClientSession, port: int) -> tuple[int, dict[str, Any]]:
@@ -154,6 +180,7 @@ async def _health_until(
     raise AssertionError(f"/healthz never answered {status} within {within:.0f} s: {seen}")
 
 
+@pytest.mark.slow
 async def test_healthz_is_503_while_the_disk_takes_no_writes(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
@@ -97,6 +99,7 @@ async def test_notify_expired_false_keeps_quiet(
         await app.stop()
 
 
+@pytest.mark.slow
 async def test_telegram_down_for_a_while_then_back(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
@@ -119,6 +122,7 @@ async def test_telegram_down_for_a_while_then_back(
     assert (await order_of(app, session_id)).status is OrderStatus.FULFILLED
 
 
+@pytest.mark.slow
 async def test_stripe_throttling_for_a_while_then_back(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import itertools
 from typing import Any
 
+import pytest
 import stripe
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -58,6 +59,7 @@ async def _events_for(
     return [*events, event(f"checkout.session.async_payment_{kind}", session_id)]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,

@@ -14,7 +14,7 @@ from bot import callbacks, texts
 from bot.config import ConfigError, load_settings
 from sandbox import fake_stripe, fake_telegram
 from shop import checkout, money
-from tests.test_config import REQUIRED
+from tests.config_env import REQUIRED
 from tests.test_fake_stripe import create, sdk_client, shop_params
 
 

@@ -4,6 +4,8 @@ and goods leave as soon as they are due."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot import texts
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
@@ -15,6 +17,7 @@ from tests.story import add_product, buy, open_card, pay_and_notify, session_of,
 TAPS = 200
 
 
+@pytest.mark.slow
 async def test_a_flood_of_refused_taps_sends_no_message_and_goods_still_go(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:

@@ -8,6 +8,8 @@ import re
 import time
 from typing import Any
 
+import pytest
+
 from bot import texts
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
@@ -57,6 +59,7 @@ async def test_a_burst_of_sales_reaches_the_admin_as_a_digest_within_the_chat_li
         assert [d.status for d in alert_rows] == ["sent"]
 
 
+@pytest.mark.slow
 async def test_after_a_burst_of_three_the_admin_hears_at_most_every_few_seconds(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:

@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
 PHONE: ViewportSize = {"width": 390, "height": 844}
 ALICE, BOB = BUYERS
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # slow: it drives chromium
 expect.set_options(timeout=10_000)
 
 

@@ -23,8 +23,8 @@ from sandbox.seed import DEMO_KEYS
 from sandbox.settings import Credentials, sandbox_settings
 from sandbox.standins import free_port
 from storage import products, stock
+from tests.config_env import ALL_VARIABLES
 from tests.sandbox_helpers import started_sandbox
-from tests.test_config import ALL_VARIABLES
 
 CONFIG_VARIABLES = sorted(ALL_VARIABLES)
 GAME_KEY = 2  # id of the seeded game key in a fresh database

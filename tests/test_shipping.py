@@ -10,8 +10,8 @@ from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage.models import DeliveryKind, ProductKind, ShippingStage
+from tests.admin_order_steps import SHIPPING, admin_says, current, outbox, paid_order, tap
 from tests.conftest import ADMIN_ID, BUYER_ID
-from tests.test_admin_orders import SHIPPING, admin_says, current, outbox, paid_order, tap
 
 
 def _text(message: FakeMessage) -> str:

@@ -13,14 +13,9 @@ from bot.app import ShopApp
 from bot.config import ConfigError, load_settings
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from tests.config_env import REQUIRED
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID, settings_for, start_app
-from tests.test_admin_products import Person, shown
-from tests.test_config import REQUIRED
-
-
-@pytest.fixture
-def buyer(telegram: FakeTelegram) -> Person:
-    return Person(telegram, BUYER_ID)
+from tests.people import Person, shown
 
 
 async def test_without_a_contact_a_buyers_message_reaches_the_admins(

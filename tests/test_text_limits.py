@@ -3,20 +3,14 @@ once when a field would not fit, and what is already stored is still shown (item
 
 from __future__ import annotations
 
-import pytest
-
 from bot.app import ShopApp
 from sandbox.fake_telegram import FakeTelegram, utf16_len
 from storage import stock
 from storage.models import ProductKind
-from tests.conftest import ADMIN_ID, BUYER_ID
+from tests.admin_product_steps import all_products, wizard_to_kind
+from tests.conftest import BUYER_ID
+from tests.people import Person, shown
 from tests.story import add_product, open_card
-from tests.test_admin_products import Person, all_products, shown, wizard_to_kind
-
-
-@pytest.fixture
-def admin(telegram: FakeTelegram) -> Person:
-    return Person(telegram, ADMIN_ID)
 
 
 async def test_emoji_fields_are_measured_as_telegram_counts_them(

@@ -1,0 +1,142 @@
+"""The crash test's audit: what the database, the chats and Stripe say after the storm, read
+straight from the SQLite file (with the bot stopped) and from the Telegram stand-in's chats."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox.fake_telegram import FakeTelegram
+
+KEY_PATTERN = re.compile(r"CRASHKEY-\d+-\d+")
+ORDER_NUMBER = re.compile(r"#(\d+)")
+
+
+def pending_deliveries(db_path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db:
+        row = db.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'").fetchone()
+    return int(row[0])
+
+
+def age_open_orders(db_path: Path) -> int:
+    """Move the expiry of every still-open order an hour into the past — as if the link's whole
+    life had gone by — so that the bot's reconciliation must deal with it. Returns how many."""
+    with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db, db:
+        cursor = db.execute(
+            "UPDATE orders SET expires_at = ? WHERE status IN ('pending', 'awaiting_payment')",
+            (int(time.time()) - 3600,),
+        )
+        return cursor.rowcount
+
+
+def open_orders(db_path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db:
+        row = db.execute(
+            "SELECT COUNT(*) FROM orders WHERE status IN ('pending', 'awaiting_payment')"
+        ).fetchone()
+    return int(row[0])
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: int
+    buyer: int
+    product_id: int
+    quantity: int
+    status: str
+    session_id: str | None
+    kind: str
+
+
+@dataclass
+class Audit:
+    """What the database, the chats and Stripe say after the storm."""
+
+    orders: dict[int, OrderRow]
+    items: list[tuple[str, str, int | None]]  # content, state, order id
+    goods_kind: dict[int, str]  # product id -> goods marker (a text's marker or "stock")
+
+    @classmethod
+    def read(cls, db_path: Path, markers: dict[int, str]) -> Audit:
+        with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db:
+            rows = db.execute(
+                "SELECT id, buyer_chat_id, product_id, quantity, status, checkout_session_id,"
+                " product_kind FROM orders"
+            ).fetchall()
+            items = db.execute("SELECT content, state, order_id FROM stock_items").fetchall()
+        return cls(
+            orders={int(r[0]): OrderRow(*r) for r in rows},
+            items=[(str(c), str(s), o) for c, s, o in items],
+            goods_kind=markers,
+        )
+
+
+def goods_messages(
+    telegram: FakeTelegram, buyers: list[int], audit: Audit
+) -> dict[int, list[tuple[int, int]]]:
+    """Order id → the (chat, message id) of every message that carries that order's goods.
+
+    A message carries goods when it shows a stock key or a text product's delivery marker; the
+    order is the one its key was sold to, or the "#<id>" it names."""
+    sold_to = {content: order for content, _, order in audit.items if order is not None}
+    found: dict[int, list[tuple[int, int]]] = {}
+    text_markers = {m for m in audit.goods_kind.values() if m != "stock"}
+    for chat in buyers:
+        for message in telegram.messages(chat):
+            text = message.text or message.caption or ""
+            owners: set[int] = set()
+            for key in KEY_PATTERN.findall(text):
+                owner = sold_to.get(key)
+                owners.add(owner if owner is not None else -1)
+            if any(marker in text for marker in text_markers):
+                numbers = ORDER_NUMBER.findall(text)
+                owners.add(int(numbers[0]) if numbers else -1)
+            for owner in owners:
+                found.setdefault(owner, []).append((chat, message.message_id))
+    return found
+
+
+def notices(telegram: FakeTelegram, buyers: list[int]) -> Counter[int]:
+    """Order id → how many "payment received" push notices its buyer got."""
+    counts: Counter[int] = Counter()
+    for chat in buyers:
+        for message in telegram.messages(chat):
+            text = message.text or ""
+            if "Payment received" in text:
+                numbers = ORDER_NUMBER.findall(text)
+                if numbers:
+                    counts[int(numbers[0])] += 1
+    return counts
+
+
+REFUSALS = {
+    "too many open links": "several unpaid payment links",
+    "slow down": "that's a lot of taps",
+    "checkout failed": "couldn't start the payment",
+    "handler error": "something went wrong",
+    "sold out": "just sold out",
+}
+
+
+def refusals(telegram: FakeTelegram, buyers: list[int]) -> Counter[str]:
+    """What buyers were told instead of getting a link (for the statistics): in a message, or
+    in their tap's own answer."""
+    told = [message.text or "" for chat in buyers for message in telegram.messages(chat)]
+    told += [str(answer["text"] or "") for answer in telegram.answered_callbacks]
+    return Counter(name for text in told for name, phrase in REFUSALS.items() if phrase in text)
+
+
+def describe_chat(telegram: FakeTelegram, chat: int, around: set[int]) -> str:
+    """The messages near `around` in a chat, for a failure message: id, edits, text."""
+    lines = []
+    low, high = min(around) - 3, max(around) + 2
+    for message in telegram.messages(chat):
+        if low <= message.message_id <= high:
+            text = (message.text or message.caption or "").replace("\n", " | ")[:90]
+            lines.append(f"#{message.message_id} edits={message.edits} {text!r}")
+    return "\n    " + "\n    ".join(lines)
