@@ -361,8 +361,8 @@ async def _show_detail(
 
 async def _resend(shop: Shop, query: CallbackQuery, order_id: int) -> None:
     """Owe the buyer their goods once more; a unique key per tap, so each tap sends one copy."""
-    order = await orders.get(shop.db.reader, order_id)
-    if order is None or not order.can_resend:
+    if await outbox.send_again(shop.db, shop.wake_outbox, order_id, f"admin:{query.id}") is None:
+        order = await orders.get(shop.db.reader, order_id)
         refusal = (
             "A physical order has no goods to send again: ship it, and the buyer is told."
             if order is not None and order.is_paid
@@ -370,9 +370,7 @@ async def _resend(shop: Shop, query: CallbackQuery, order_id: int) -> None:
         )
         await query.answer(refusal, show_alert=True)
         return
-    async with shop.transaction() as tx:
-        await outbox.resend(tx, order, f"admin:{query.id}")
-    await query.answer(f"Sending order #{order.id} to the buyer again…")
+    await query.answer(f"Sending order #{order_id} to the buyer again…")
 
 
 def handlers(admin_ids: frozenset[int]) -> list[BaseHandler[Update, Any, Any]]:

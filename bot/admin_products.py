@@ -60,6 +60,7 @@ from bot.admin_wizard import (
 )
 from bot.context import shop_of
 from bot.handlers import show_page
+from shop import catalog
 from shop.context import Shop
 from shop.ids import ID_PATTERN, parse_id
 from storage import products, stock
@@ -296,8 +297,7 @@ async def _set_visible(shop: Shop, query: CallbackQuery, product_id: int, visibl
     if await _managed(shop, product_id) is None:
         await query.answer("That product no longer exists.", show_alert=True)
         return
-    async with shop.db.transaction() as tx:
-        await products.set_active(tx, product_id, bool(visible))
+    await catalog.set_visible(shop.db, product_id, bool(visible))
     await query.answer("Shown in the catalog" if visible else "Hidden from buyers")
     await _refresh_card(shop, query, product_id)
 
@@ -317,8 +317,7 @@ async def _move(shop: Shop, query: CallbackQuery, product_id: int, direction: in
     if await _managed(shop, product_id) is None:
         await query.answer("That product no longer exists.", show_alert=True)
         return
-    async with shop.db.transaction() as tx:
-        moved = await products.move(tx, product_id, direction)
+    moved = await catalog.move_product(shop.db, product_id, direction)
     if not moved:
         await query.answer("Already first." if direction < 0 else "Already last.")
         return
@@ -373,8 +372,7 @@ async def _delete(shop: Shop, query: CallbackQuery, product_id: int) -> None:
     if product is None:
         await query.answer("That product is already gone.", show_alert=True)
         return
-    async with shop.db.transaction() as tx:
-        outcome = await products.delete(tx, product_id)
+    outcome = await catalog.delete_product(shop.db, product_id)
     await query.answer(outcome.capitalize())
     title = escape(product.title)
     if outcome == "archived":
@@ -559,8 +557,7 @@ async def _apply(
     if await _managed(shop, edit.product_id) is None:
         gone = say(message_of(update), "That product no longer exists; nothing was changed.")
         return advance(context, update, gone, END)
-    async with shop.db.transaction() as tx:
-        await products.update(tx, edit.product_id, **changes)
+    await catalog.edit_product(shop.db, edit.product_id, **changes)
     product = await _managed(shop, edit.product_id)
     assert product is not None
     text, markup = await _card(shop, product)
@@ -666,10 +663,8 @@ async def _stock_product(shop: Shop, message: Message, product_id: int) -> Produ
 async def _add_items(shop: Shop, product: Product, items: list[str]) -> str:
     """Add in one transaction; the reply says added, skipped and what is available now. A
     product that was waiting hidden for its items is shown in the same transaction."""
-    async with shop.db.transaction() as tx:
-        added, skipped = await stock.add_items(tx, product.id, items)
-        available = await stock.available(tx, product.id)
-        shown = available > 0 and await products.show_if_waiting_for_stock(tx, product.id)
+    upload = await catalog.upload_stock(shop.db, product.id, items)
+    added, skipped, available = upload.added, upload.skipped, upload.available
     skipped_note = (
         f", skipped <b>{skipped}</b> (already in stock, or over {stock.MAX_ITEM_CHARS} characters)"
         if skipped
@@ -678,7 +673,7 @@ async def _add_items(shop: Shop, product: Product, items: list[str]) -> str:
     return (
         f"🔑 <b>{escape(product.title)}</b> (#{product.id}): added <b>{added}</b> "
         f"item{'s' if added != 1 else ''}{skipped_note}.\nAvailable now: <b>{available}</b>."
-        + ("\n👁 It was waiting for items: it is now shown in the catalog." if shown else "")
+        + ("\n👁 It was waiting for items: it is now shown in the catalog." if upload.shown else "")
     )
 
 

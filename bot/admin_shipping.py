@@ -1,9 +1,7 @@
 """Admin: a paid physical order's way to the buyer — to ship → shipped (with tracking) →
 delivered — through /ship, the order detail's buttons and a small tracking question.
 
-Every move goes through `orders.move_shipping` (the stages' allow-list in storage/models.py)
-in the same transaction as the buyer's notice, whose dedupe key is one per change: the buyer
-hears once that the order shipped, and once about each tracking number added or corrected.
+The moves and the buyer's notices are shop/shipping.py's; this module asks and answers.
 
 Callback layout (ids only, ≤ 64 bytes; `admin_orders._data` builds them):
     ao:sh:<order>     mark shipped: asks for a tracking number (also /ship's list buttons)
@@ -22,7 +20,6 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -41,12 +38,12 @@ from bot import texts
 from bot.admin_auth import admin_filter, admin_only
 from bot.admin_orders import PAGE_SIZE, data, edit_query, order_command_args, status_label, when
 from bot.context import shop_of
-from shop import outbox
+from shop import shipping
 from shop.context import Shop
 from shop.ids import ID_PATTERN
-from storage import deliveries, orders
-from storage.clock import now
-from storage.models import Delivery, DeliveryKind, Order, ProductKind, ShippingStage
+from shop.shipping import ShipRefusal, ship_refusal
+from storage import orders
+from storage.models import Order, ShippingStage
 
 log = logging.getLogger(__name__)
 
@@ -68,69 +65,49 @@ def tracking_problem(tracking: str) -> str | None:
     return None
 
 
-def _refusal(order: Order | None, order_id: int, tracking: str | None) -> str | None:
+def _refusal_text(
+    refusal: ShipRefusal | None, order: Order | None, order_id: int, tracking: str | None
+) -> str | None:
     """Why `/ship order_id [tracking]` cannot go ahead, as plain text; None when it can."""
-    if order is None:
+    if refusal is None:
+        return None
+    if order is None or refusal is ShipRefusal.NO_ORDER:
         return f"There is no order #{order_id}."
-    if order.product_kind is not ProductKind.PHYSICAL:
+    if refusal is ShipRefusal.NOT_PHYSICAL:
         return f"Order #{order.id} is not a physical product: there is nothing to ship."
-    stage = order.shipping_stage
-    if stage is None:
+    if refusal is ShipRefusal.NOT_PAID:
         return f"Order #{order.id} is {status_label(order)}; only paid orders ship."
-    if stage is ShippingStage.DELIVERED:
+    if refusal is ShipRefusal.DELIVERED:
         return f"Order #{order.id} was already marked delivered on {when(order.delivered_at)}."
-    if stage is ShippingStage.SHIPPED and tracking is None:
+    if refusal is ShipRefusal.ALREADY_SHIPPED:
         now_tracking = f" (tracking {order.tracking})" if order.tracking else ""
         return (
             f"Order #{order.id} was already marked shipped on {when(order.shipped_at)}"
             f"{now_tracking}. To add or correct its tracking number: /ship {order.id} <tracking>"
         )
-    if stage is ShippingStage.SHIPPED and tracking == order.tracking:
+    if refusal is ShipRefusal.SAME_TRACKING:
         return f"Order #{order.id} already has tracking {tracking}."
-    return None
+    return f"Order #{order.id} changed meanwhile; open it again in /orders."
 
 
 async def ship(shop: Shop, order_id: int, tracking: str | None) -> str:
-    """Mark a paid physical order shipped, or change a shipped order's tracking number, and
-    owe the buyer a notice, in one transaction. Returns the admin's answer (HTML)."""
-    async with shop.transaction() as tx:
-        order = await orders.get(tx, order_id)
-        refusal = _refusal(order, order_id, tracking)
-        if refusal is not None or order is None:
-            return escape(refusal or "")
-        first = order.can_ship
-        fields: dict[str, Any] = {"tracking": tracking}
-        if first:
-            fields["shipped_at"] = now()
-        if not await orders.move_shipping(tx, order, ShippingStage.SHIPPED, **fields):
-            return f"Order #{order.id} changed meanwhile; open it again in /orders."
-        changes = len(await _notices(tx, order, DeliveryKind.TRACKING_NOTICE))
-        owed = (
-            outbox.Owed(outbox.Topic.SHIPPED, order.id)
-            if first
-            else outbox.Owed(outbox.Topic.TRACKING, order.id, changes + 1)
-        )
-        kind = DeliveryKind.SHIPPED_NOTICE if first else DeliveryKind.TRACKING_NOTICE
-        await outbox.owe_buyer(tx, order, kind, owed, tracking or "")
+    """shop/shipping.ship, answered to the admin (HTML)."""
+    outcome = await shipping.ship(shop.db, shop.wake_outbox, order_id, tracking)
+    refusal = _refusal_text(outcome.refusal, outcome.order, order_id, tracking)
+    if refusal is not None or outcome.order is None:
+        return escape(refusal or "")
+    order = outcome.order
     with_tracking = f" with tracking <code>{escape(tracking)}</code>" if tracking else ""
-    if first:
+    if outcome.first:
         return f"🚚 Order #{order.id} marked shipped{with_tracking}. The buyer is being told."
     new = escape(tracking or "")
     return f"🚚 Order #{order.id} now has tracking <code>{new}</code>. The buyer is being told."
 
 
-async def _notices(tx: aiosqlite.Connection, order: Order, kind: DeliveryKind) -> list[Delivery]:
-    return [row for row in await deliveries.for_order(tx, order.id) if row.kind is kind]
-
-
 async def mark_delivered(shop: Shop, order_id: int) -> str:
-    """The admin's optional last mark: the shipped order has arrived (the buyer is not told)."""
-    async with shop.db.transaction() as tx:
-        order = await orders.get(tx, order_id)
-        if order is None or not await orders.move_shipping(
-            tx, order, ShippingStage.DELIVERED, delivered_at=now()
-        ):
-            return f"Order #{order_id} can't be marked delivered: only a shipped order can."
+    """shop/shipping.mark_delivered, answered to the admin."""
+    if not await shipping.mark_delivered(shop.db, order_id):
+        return f"Order #{order_id} can't be marked delivered: only a shipped order can."
     return f"📬 Order #{order_id} marked delivered."
 
 
@@ -210,7 +187,8 @@ async def ask_tracking(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     order_id = int(query.data.split(":")[2])
     order = await orders.get(shop_of(context).db.reader, order_id)
     correcting = query.data.startswith("ao:tr:")
-    refusal = _refusal(order, order_id, "" if correcting else None)
+    tracking = "" if correcting else None
+    refusal = _refusal_text(ship_refusal(order, tracking), order, order_id, tracking)
     if refusal is not None or order is None or not isinstance(query.message, Message):
         await query.answer(
             texts.clip(refusal or texts.admin_button_expired(), 200), show_alert=True

@@ -65,7 +65,7 @@ from bot.admin_fields import (
 )
 from bot.context import shop_of
 from bot.handlers import product_link, reply_card
-from shop.context import Shop
+from shop import catalog
 from shop.money import Money, format_money
 from storage import products, stock
 from storage.models import Product, ProductKind
@@ -601,38 +601,15 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     finish(context)  # before any await: a second tap finds nothing to save
     hidden = query.data == _data(draft, "saveh")
     try:
-        saved, added, skipped = await _store(draft, shop_of(context), hidden=hidden)
+        saved, added, skipped = await catalog.add_product(
+            shop_of(context).db, draft.product(), draft.items, hidden=hidden
+        )
     except Exception:
         begin(context, draft)  # nothing was written: Save can be tapped again
         raise
     await query.answer("Saved")
     text = saved_text(saved, product_link(context.bot.username, saved), added, skipped)
     return advance(context, update, _replace(query, text), END)
-
-
-async def _store(draft: Draft, shop: Shop, *, hidden: bool) -> tuple[Product, int, int]:
-    """The product and its items in one transaction: (product, items added, items skipped);
-    `hidden`: kept out of the catalog until a /stock upload gives it items."""
-    product = draft.product()
-    async with shop.db.transaction() as tx:
-        product_id = await products.add(
-            tx,
-            title=product.title,
-            description=product.description,
-            price_minor=product.price_minor,
-            currency=product.currency,
-            photo=product.photo,
-            delivery_text=product.delivery_text,
-            kind=product.kind,
-            category=product.category,
-            shipping_countries=product.shipping_countries,
-            active=not hidden,
-            show_when_stocked=hidden,
-        )
-        added, skipped = await stock.add_items(tx, product_id, draft.items)
-        saved = await products.get(tx, product_id)
-    assert saved is not None
-    return saved, added, skipped
 
 
 def saved_text(product: Product, link: str, added: int, skipped: int) -> str:

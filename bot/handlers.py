@@ -31,6 +31,7 @@ from shop.checkout import (
     SlowDown,
     SoldOut,
     TooManyOpen,
+    claim_pay_message,
     start_checkout,
 )
 from shop.context import Shop
@@ -292,10 +293,7 @@ async def _buy(
         else:
             sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
             message_id = sent.message_id
-    async with shop.db.transaction() as tx:
-        # The first pay message stays the order's own: the goods are edited into it, so a
-        # second one (a double tap reusing the session) must not move the delivery elsewhere.
-        await orders.claim_message(tx, order.id, message_id)
+    await claim_pay_message(shop.db, order.id, message_id)
 
 
 async def _answer_tap(query: CallbackQuery, text: str | None = None, alert: bool = False) -> bool:
@@ -342,13 +340,11 @@ async def _say_or_edit(placeholder: list[Message], message: Message, text: str) 
 
 
 async def _send_again(shop: Shop, query: CallbackQuery, order_id: int) -> None:
-    order = await orders.get(shop.db.reader, order_id)
-    if order is None or order.buyer_user_id != query.from_user.id or not order.can_resend:
+    buyer = query.from_user.id
+    if await outbox.send_again(shop.db, shop.wake_outbox, order_id, query.id, buyer=buyer) is None:
         await query.answer(texts.resend_unavailable(), show_alert=True)
         return
     await query.answer("Sending it again…")
-    async with shop.transaction() as tx:
-        await outbox.resend(tx, order, query.id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

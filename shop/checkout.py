@@ -14,6 +14,7 @@ from shop.gateways.stripe_gateway import StripeBusy
 from shop.unpaid import end_unpaid
 from storage import orders, products, stock
 from storage.clock import now
+from storage.db import Database
 from storage.models import Order, OrderStatus, Product, ProductKind
 
 log = logging.getLogger(__name__)
@@ -181,3 +182,10 @@ async def _reserve_within_cap(
 async def _fail(shop: Shop, order: Order, reason: str) -> None:
     async with shop.db.transaction() as tx:
         await end_unpaid(tx, order, OrderStatus.FAILED, failure_reason=reason)
+
+
+async def claim_pay_message(db: Database, order_id: int, message_id: int) -> None:
+    """The first pay message stays the order's own: the goods are edited into it, so a second
+    one (a double tap reusing the session) must not move the delivery elsewhere."""
+    async with db.transaction() as tx:
+        await orders.claim_message(tx, order_id, message_id)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage import deliveries
+from storage import deliveries, orders
 from storage.db import Database
 from storage.models import DeliveryKind, Order
 
@@ -126,3 +126,19 @@ async def resend(tx: aiosqlite.Connection, order: Order, tap: str) -> None:
     """Owe the buyer their goods once more: one copy per tap (`tap` names who tapped and the
     callback query's id, which Telegram makes unique)."""
     await owe_buyer(tx, order, DeliveryKind.RESEND, Owed(Topic.RESEND, order.id, tap))
+
+
+async def send_again(
+    db: Database, wake: Callable[[], None], order_id: int, tap: str, *, buyer: int | None = None
+) -> Order | None:
+    """The buyer's "Send again" and the admin's Resend: the order when its goods are owed once
+    more, None when there is no such order (or, with `buyer`, not theirs) or it has none to
+    resend (`Order.can_resend`). One rule for both audiences; each renders its own refusal."""
+    async with transaction(db, wake) as tx:
+        order = await orders.get(tx, order_id)
+        if order is None or not order.can_resend:
+            return None
+        if buyer is not None and order.buyer_user_id != buyer:
+            return None
+        await resend(tx, order, tap)
+    return order

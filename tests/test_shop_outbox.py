@@ -12,7 +12,7 @@ from shop import outbox
 from shop.outbox import Owed, Topic
 from storage import orders
 from storage.db import Database, fetch_all
-from storage.models import DeliveryKind, Order
+from storage.models import DeliveryKind, Order, OrderStatus
 from tests.shop_records import add_product, new_order, scratch_db
 
 
@@ -89,3 +89,26 @@ async def test_the_worker_is_woken_after_commit_only(db: Database) -> None:
         await outbox.owe_edit(tx, order, "expired")
         assert wakes == []  # not before the commit
     assert len(wakes) == 1 and len(await _rows(db)) == 1
+
+
+async def test_send_again_owes_one_copy_per_tap_and_only_to_the_buyer(db: Database) -> None:
+    order = await _order(db)
+    wakes: list[None] = []
+
+    def wake() -> None:
+        wakes.append(None)
+
+    assert await outbox.send_again(db, wake, order.id, "t0") is None  # not paid yet
+    async with db.transaction() as tx:
+        for status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID):
+            current = await orders.get(tx, order.id)
+            assert current is not None and await orders.transition(tx, current, status)
+    assert await outbox.send_again(db, wake, order.id, "t1", buyer=6) is None  # not theirs
+    assert await outbox.send_again(db, wake, order.id, "t1", buyer=5) is not None
+    assert await outbox.send_again(db, wake, order.id, "admin:t2") is not None
+    assert await outbox.send_again(db, wake, 999, "t3") is None
+    assert [key for key, _, _ in await _rows(db)] == [
+        f"resend:{order.id}:t1",
+        f"resend:{order.id}:admin:t2",
+    ]
+    assert len(wakes) == 2
