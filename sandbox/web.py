@@ -150,6 +150,8 @@ class SandboxWeb:
         first = True
         try:
             while not self._closing.is_set():
+                # Noted before reading: a change during the write below must still wake us.
+                seen = (self._telegram.change_count, self._webhooks.changed.version)
                 batch = []
                 for item in self._items():
                     if sent.get(item.key, _UNSEEN) == item.version:
@@ -163,15 +165,21 @@ class SandboxWeb:
                 else:
                     await response.write(b": still here\n\n")
                 first = False
-                await self._next_change()
+                await self._next_change(*seen)
         except ConnectionResetError:
             pass  # the page went away
         return response
 
-    async def _next_change(self) -> None:
+    async def _next_change(self, telegram_seen: int, webhooks_seen: int) -> None:
+        """Until Telegram or the webhook log changed since the given counts (maybe already),
+        the sandbox closes, or a heartbeat is due."""
         waits = [
-            asyncio.ensure_future(self._telegram.wait_for_change(HEARTBEAT_SECONDS)),
-            asyncio.ensure_future(self._webhooks.changed.wait(HEARTBEAT_SECONDS)),
+            asyncio.ensure_future(
+                self._telegram.wait_for_change(HEARTBEAT_SECONDS, since=telegram_seen)
+            ),
+            asyncio.ensure_future(
+                self._webhooks.changed.wait(HEARTBEAT_SECONDS, since=webhooks_seen)
+            ),
             asyncio.ensure_future(self._closing.wait()),
         ]
         try:

@@ -19,6 +19,7 @@ from telegram.error import BadRequest
 
 from sandbox.fake_stripe import FakeRequest, FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from sandbox.pulse import Pulse
 from sandbox.webhook_log import WebhookLog
 
 BUYER = 42
@@ -164,3 +165,26 @@ async def test_wait_for_change_wakes_on_a_message_and_bad_html_is_still_refused(
     with pytest.raises(BadRequest, match="(?i)can't parse entities"):
         await bot.send_message(BUYER, "<b>unclosed", parse_mode="HTML")
     await telegram.wait_for_change(0.01)  # nothing happens: returns after the timeout
+
+
+async def test_a_change_made_before_the_wait_began_is_not_missed(
+    telegram: FakeTelegram, bot: Bot
+) -> None:
+    """The sandbox page's stream notes the count, reads the chats, writes to a slow browser and
+    only then waits: a bot reply sent during that write must wake it at once, not after the
+    15 s heartbeat (the browser story's intermittent "no reply within 10 s")."""
+    noted = telegram.change_count
+    await bot.send_message(BUYER, "sent while the reader was busy")
+    await asyncio.wait_for(telegram.wait_for_change(30, since=noted), 1)
+    unchanged = telegram.change_count
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(telegram.wait_for_change(30, since=unchanged), 0.05)
+
+
+async def test_the_webhook_pulse_remembers_a_fire_made_before_the_wait_began() -> None:
+    pulse = Pulse()
+    noted = pulse.version
+    pulse.fire()
+    await asyncio.wait_for(pulse.wait(30, since=noted), 1)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(pulse.wait(30, since=pulse.version), 0.05)

@@ -63,6 +63,7 @@ class TelegramState:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self._changed = asyncio.Event()
+        self._change_count = 0  # how many times _notify ran; lets a reader wait "since"
         self._users: dict[int, JSON] = {}  # chats that started the bot -> the user object
         self._blocked: set[int] = set()
         self._messages: dict[int, list[FakeMessage]] = {}
@@ -114,6 +115,7 @@ class TelegramState:
 
     def _notify(self) -> None:
         """Wake every waiter (long polls, wait_for); each re-checks its own condition."""
+        self._change_count += 1
         self._changed.set()
         self._changed = asyncio.Event()
 

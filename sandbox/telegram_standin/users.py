@@ -206,12 +206,22 @@ class TelegramUsers(TelegramState):
         url = self._files.get(file_id, {}).get("url")
         return url if isinstance(url, str) else None
 
+    @property
+    def change_count(self) -> int:
+        """How many changes so far: a live view notes it *before* reading the chats and passes
+        it as `since=`, so a change made while it was busy elsewhere still wakes it."""
+        return self._change_count
+
     async def wait_for_change(
         self,
         timeout: float,  # noqa: ASYNC109 - a plain bound on the wait, like asyncio.wait_for's
+        since: int | None = None,
     ) -> None:
         """Return at the next change (a message sent, edited or deleted, an update queued, a
-        callback answered) or after ``timeout`` seconds: live views wait here, not in a loop."""
+        callback answered), at once if one came after `since`, or after ``timeout`` seconds:
+        live views wait here, not in a loop."""
+        if since is not None and since != self._change_count:
+            return
         await self._wait_change(timeout)
 
     def calls_of(self, method: str) -> list[FakeCall]:
