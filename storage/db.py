@@ -170,13 +170,29 @@ async def migrate(conn: aiosqlite.Connection) -> int:
         if number <= current:
             continue
         log.info("applying migration %04d", number)
-        try:
-            await conn.executescript(
-                f"BEGIN IMMEDIATE;\n{sql}\n;PRAGMA user_version = {number};\nCOMMIT;"
-            )
-        except BaseException:
-            if conn.in_transaction:
-                await conn.rollback()
-            raise
+        await _apply(conn, number, sql)
         current = number
     return current
+
+
+async def _apply(conn: aiosqlite.Connection, number: int, sql: str) -> None:
+    """One migration in one transaction, with foreign keys checked once, before it commits.
+
+    SQLite's documented way to rebuild a table that others refer to (migration 0007 rebuilds
+    `orders`): foreign keys off (it cannot change inside a transaction), the change, then
+    `PRAGMA foreign_key_check` must find nothing, or the whole step is rolled back."""
+    await conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        await conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\n;")
+        broken = await conn.execute_fetchall("PRAGMA foreign_key_check")
+        if broken:
+            raise RuntimeError(f"migration {number:04d} leaves broken references: {list(broken)}")
+        # Not executescript: it would commit first, before the version is written.
+        await conn.execute(f"PRAGMA user_version = {number}")
+        await conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            await conn.rollback()
+        raise
+    finally:
+        await conn.execute("PRAGMA foreign_keys = ON")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,17 +131,53 @@ class Product:
 
 
 @dataclass(frozen=True)
+class OrderLine:
+    """One product of an order as it was sold: its title, kind and unit price at that moment
+    (the product may be renamed, repriced or deleted later), and how many."""
+
+    line_no: int
+    product_id: int
+    title: str
+    kind: ProductKind
+    unit_amount: int
+    quantity: int
+
+    @property
+    def subtotal(self) -> int:
+        return self.unit_amount * self.quantity
+
+    @property
+    def ships(self) -> bool:
+        return self.kind is ProductKind.PHYSICAL
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> OrderLine:
+        return cls(
+            line_no=row["line_no"],
+            product_id=row["product_id"],
+            title=row["title"],
+            kind=ProductKind(row["kind"]),
+            unit_amount=row["unit_amount"],
+            quantity=row["quantity"],
+        )
+
+
+def basket_of(lines: Sequence[tuple[int, int]]) -> str:
+    """What an order buys as "product×quantity" by product id ("7x2,12x1"): the one key by
+    which a second tap on the same purchase finds the payment link it already has."""
+    return ",".join(f"{product_id}x{quantity}" for product_id, quantity in sorted(lines))
+
+
+@dataclass(frozen=True)
 class Order:
     id: int
     ref: str
     buyer_user_id: int
     buyer_chat_id: int
     buyer_name: str
-    product_id: int
-    product_title: str
-    quantity: int
-    unit_amount: int
-    amount_total: int
+    basket: str
+    ships: bool  # some line is physical: an address was collected, the order has a stage
+    amount_total: int  # what we offered: the sum of the lines' subtotals
     currency: str
     status: OrderStatus
     checkout_session_id: str | None
@@ -152,21 +189,29 @@ class Order:
     created_at: int
     updated_at: int
     paid_at: int | None
-    product_kind: ProductKind
     shipping_address: str | None
     shipped_at: int | None
     tracking: str | None
     amount_refunded: int
-    amount_discount: int = 0  # what a promotion code took off amount_total
-    amount_charged: int | None = None  # what Stripe took, once a payment is recorded
-    delivered_at: int | None = None
+    amount_discount: int  # what a promotion code took off amount_total
+    amount_charged: int | None  # what Stripe took, once a payment is recorded
+    delivered_at: int | None
+    lines: tuple[OrderLine, ...]
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Order:
+    def from_row(cls, row: aiosqlite.Row, lines: Sequence[OrderLine]) -> Order:
         values: dict[str, Any] = {key: row[key] for key in row.keys()}  # noqa: SIM118
         values["status"] = OrderStatus(values["status"])
-        values["product_kind"] = ProductKind(values["product_kind"])
-        return cls(**values)
+        values["ships"] = bool(values["ships"])
+        return cls(**values, lines=tuple(sorted(lines, key=lambda line: line.line_no)))
+
+    @property
+    def units(self) -> int:
+        """How many items in all its lines."""
+        return sum(line.quantity for line in self.lines)
+
+    def has_kind(self, kind: ProductKind) -> bool:
+        return any(line.kind is kind for line in self.lines)
 
     @property
     def is_paid(self) -> bool:
@@ -175,7 +220,7 @@ class Order:
     @property
     def shipping_stage(self) -> ShippingStage | None:
         """A paid physical order's stage; None for other kinds and unpaid or refunded orders."""
-        if self.product_kind is not ProductKind.PHYSICAL or not self.is_paid:
+        if not self.ships or not self.is_paid:
             return None
         if self.delivered_at is not None:
             return ShippingStage.DELIVERED
@@ -195,8 +240,8 @@ class Order:
 
     @property
     def can_resend(self) -> bool:
-        """Paid goods that a message carries can be sent again; a physical order has none."""
-        return self.is_paid and self.product_kind is not ProductKind.PHYSICAL
+        """Paid goods that a message carries can be sent again: some line is not physical."""
+        return self.is_paid and any(not line.ships for line in self.lines)
 
     @property
     def amount_paid(self) -> int:

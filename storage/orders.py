@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
@@ -10,15 +12,19 @@ import aiosqlite
 from storage.clock import now
 from storage.db import fetch_all, fetch_one
 from storage.models import (
-    OPEN_STATES,
     PAID_STATES,
     Order,
+    OrderLine,
     OrderStatus,
     ProductKind,
     ShippingStage,
     can_move_shipping,
+    basket_of,
     can_transition,
 )
+
+# Stripe Checkout takes at most 100 line items per session in payment mode.
+MAX_LINES = 100
 
 _UPDATABLE = frozenset(
     {"checkout_session_id", "checkout_url", "payment_intent_id", "message_id", "failure_reason",
@@ -27,55 +33,98 @@ _UPDATABLE = frozenset(
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class NewLine:
+    """A line of an order being made, with the product's figures read in the same transaction
+    (never from the client)."""
+
+    product_id: int
+    title: str
+    kind: ProductKind
+    unit_amount: int
+    quantity: int
+
+
 async def create(
     conn: aiosqlite.Connection,
     *,
     buyer_user_id: int,
     buyer_chat_id: int,
     buyer_name: str,
-    product_id: int,
-    product_title: str,
-    quantity: int,
-    unit_amount: int,
+    lines: Sequence[NewLine],
     currency: str,
     expires_at: int,
-    product_kind: ProductKind = ProductKind.DIGITAL_TEXT,
 ) -> Order:
-    """Insert a pending order; its `ref` is random so idempotency keys never collide across
-    databases (order ids restart when a merchant starts afresh, Stripe keeps keys for 24 h)."""
+    """Insert a pending order and its lines; its `ref` is random so idempotency keys never
+    collide across databases (order ids restart when a merchant starts afresh, Stripe keeps
+    keys for 24 h)."""
+    if not 1 <= len(lines) <= MAX_LINES:
+        raise ValueError(f"an order has 1 to {MAX_LINES} lines, not {len(lines)}")
     ts = now()
     cursor = await conn.execute(
-        "INSERT INTO orders (ref, buyer_user_id, buyer_chat_id, buyer_name, product_id,"
-        " product_title, quantity, unit_amount, amount_total, currency, status, expires_at,"
-        " product_kind, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO orders (ref, buyer_user_id, buyer_chat_id, buyer_name, basket, ships,"
+        " amount_total, currency, status, expires_at, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             secrets.token_hex(12),
             buyer_user_id,
             buyer_chat_id,
             buyer_name,
-            product_id,
-            product_title,
-            quantity,
-            unit_amount,
-            unit_amount * quantity,
+            basket_of([(line.product_id, line.quantity) for line in lines]),
+            any(line.kind is ProductKind.PHYSICAL for line in lines),
+            sum(line.unit_amount * line.quantity for line in lines),
             currency,
             OrderStatus.PENDING.value,
             expires_at,
-            product_kind.value,
             ts,
             ts,
         ),
     )
-    assert cursor.lastrowid is not None
-    order = await get(conn, cursor.lastrowid)
+    order_id = cursor.lastrowid
+    assert order_id is not None
+    await conn.executemany(
+        "INSERT INTO order_lines (order_id, line_no, product_id, title, kind, unit_amount,"
+        " quantity) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (order_id, n, line.product_id, line.title, line.kind.value, line.unit_amount,
+             line.quantity)
+            for n, line in enumerate(lines)
+        ],
+    )  # fmt: skip
+    order = await get(conn, order_id)
     assert order is not None
     return order
 
 
+async def _with_lines(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row]) -> list[Order]:
+    """Order rows as Orders with their lines, read in one more query for all of them."""
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    marks = ",".join("?" * len(ids))
+    lines: dict[int, list[OrderLine]] = {order_id: [] for order_id in ids}
+    for line in await fetch_all(
+        conn, f"SELECT * FROM order_lines WHERE order_id IN ({marks})", ids  # noqa: S608
+    ):
+        lines[line["order_id"]].append(OrderLine.from_row(line))
+    return [Order.from_row(row, lines[row["id"]]) for row in rows]
+
+
+async def _one(
+    conn: aiosqlite.Connection, sql: str, args: Sequence[object] = ()
+) -> Order | None:
+    row = await fetch_one(conn, sql, args)
+    return (await _with_lines(conn, [row]))[0] if row else None
+
+
+async def _many(
+    conn: aiosqlite.Connection, sql: str, args: Sequence[object] = ()
+) -> list[Order]:
+    return await _with_lines(conn, await fetch_all(conn, sql, args))
+
+
 async def get(conn: aiosqlite.Connection, order_id: int) -> Order | None:
-    row = await fetch_one(conn, "SELECT * FROM orders WHERE id = ?", (order_id,))
-    return Order.from_row(row) if row else None
+    return await _one(conn, "SELECT * FROM orders WHERE id = ?", (order_id,))
 
 
 async def get_many(conn: aiosqlite.Connection, order_ids: list[int]) -> list[Order]:
@@ -83,41 +132,37 @@ async def get_many(conn: aiosqlite.Connection, order_ids: list[int]) -> list[Ord
     if not order_ids:
         return []
     marks = ",".join("?" * len(order_ids))
-    rows = await fetch_all(
+    return await _many(
         conn, f"SELECT * FROM orders WHERE id IN ({marks}) ORDER BY id", tuple(order_ids)
     )
-    return [Order.from_row(row) for row in rows]
 
 
 async def by_session(conn: aiosqlite.Connection, session_id: str) -> Order | None:
-    row = await fetch_one(conn, "SELECT * FROM orders WHERE checkout_session_id = ?", (session_id,))
-    return Order.from_row(row) if row else None
+    return await _one(conn, "SELECT * FROM orders WHERE checkout_session_id = ?", (session_id,))
 
 
 async def by_payment_intent(conn: aiosqlite.Connection, payment_intent_id: str) -> Order | None:
-    row = await fetch_one(
+    return await _one(
         conn, "SELECT * FROM orders WHERE payment_intent_id = ?", (payment_intent_id,)
     )
-    return Order.from_row(row) if row else None
 
 
 async def open_for(
     conn: aiosqlite.Connection,
     *,
     buyer_user_id: int,
-    product_id: int,
-    quantity: int,
+    basket: str,
     valid_after: int,
 ) -> Order | None:
-    """The buyer's still-payable session for the same purchase, so a second tap reuses it."""
-    row = await fetch_one(
+    """The buyer's still-payable session for the same purchase (the same products and
+    quantities, see `basket_of`), so a second tap reuses it."""
+    return await _one(
         conn,
-        "SELECT * FROM orders WHERE buyer_user_id = ? AND product_id = ? AND quantity = ?"
+        "SELECT * FROM orders WHERE buyer_user_id = ? AND basket = ?"
         " AND status = ? AND checkout_url IS NOT NULL AND expires_at > ?"
         " ORDER BY id DESC LIMIT 1",
-        (buyer_user_id, product_id, quantity, OrderStatus.AWAITING_PAYMENT.value, valid_after),
+        (buyer_user_id, basket, OrderStatus.AWAITING_PAYMENT.value, valid_after),
     )
-    return Order.from_row(row) if row else None
 
 
 async def count_open(conn: aiosqlite.Connection, buyer_user_id: int, at: int) -> int:
@@ -135,13 +180,12 @@ async def for_buyer(
     conn: aiosqlite.Connection, buyer_user_id: int, *, offset: int, limit: int
 ) -> list[Order]:
     """The buyer's orders, newest first, leaving out attempts that never got a payment link."""
-    rows = await fetch_all(
+    return await _many(
         conn,
         "SELECT * FROM orders WHERE buyer_user_id = ? AND status != ?"
         " ORDER BY id DESC LIMIT ? OFFSET ?",
         (buyer_user_id, OrderStatus.PENDING.value, limit, offset),
     )
-    return [Order.from_row(row) for row in rows]
 
 
 async def count_for_buyer(conn: aiosqlite.Connection, buyer_user_id: int) -> int:
@@ -232,28 +276,23 @@ async def move_shipping(
 # Read through the partial index orders_to_ship (migration 0006), which spells the same
 # condition: the planner would otherwise walk every paid order of the shop's history by status.
 _TO_SHIP = (
-    " INDEXED BY orders_to_ship WHERE product_kind = 'physical' AND shipped_at IS NULL"
+    " INDEXED BY orders_to_ship WHERE ships = 1 AND shipped_at IS NULL"
     f" AND status IN ({', '.join(repr(s.value) for s in sorted(PAID_STATES))})"
 )
 
 
 async def to_ship(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list[Order]:
     """Paid physical orders not marked shipped yet, newest first."""
-    rows = await fetch_all(
+    return await _many(
         conn,
         f"SELECT * FROM orders{_TO_SHIP} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
         (limit, offset),
     )
-    return [Order.from_row(row) for row in rows]
 
 
 async def count_to_ship(conn: aiosqlite.Connection) -> int:
     row = await fetch_one(conn, f"SELECT COUNT(*) FROM orders{_TO_SHIP}")  # noqa: S608
     return int(row[0]) if row else 0
-
-
-def is_open(order: Order) -> bool:
-    return order.status in OPEN_STATES
 
 
 async def recent(
@@ -265,12 +304,11 @@ async def recent(
 ) -> list[Order]:
     """All buyers' orders, newest first, optionally only in some states (admin view)."""
     where, args = _status_filter(statuses)
-    rows = await fetch_all(
+    return await _many(
         conn,
         f"SELECT * FROM orders{where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
         (*args, limit, offset),
     )
-    return [Order.from_row(row) for row in rows]
 
 
 async def count(
@@ -296,13 +334,12 @@ async def oldest_created_at(
 async def open_expired(conn: aiosqlite.Connection, *, before: int, limit: int) -> list[Order]:
     """Orders still waiting for a payment whose link expired before `before`, oldest first:
     their sessions are over, so reconciliation settles them."""
-    rows = await fetch_all(
+    return await _many(
         conn,
         "SELECT * FROM orders WHERE status IN (?, ?) AND expires_at < ?"
         " ORDER BY expires_at, id LIMIT ?",
         (OrderStatus.PENDING.value, OrderStatus.AWAITING_PAYMENT.value, before, limit),
     )
-    return [Order.from_row(row) for row in rows]
 
 
 async def processing_since_before(
@@ -310,12 +347,11 @@ async def processing_since_before(
 ) -> list[Order]:
     """Orders whose delayed payment (a bank debit) was still being confirmed at `before`,
     longest-waiting first."""
-    rows = await fetch_all(
+    return await _many(
         conn,
         "SELECT * FROM orders WHERE status = ? AND updated_at < ? ORDER BY updated_at, id LIMIT ?",
         (OrderStatus.PROCESSING.value, before, limit),
     )
-    return [Order.from_row(row) for row in rows]
 
 
 def _status_filter(statuses: frozenset[OrderStatus] | None) -> tuple[str, tuple[str, ...]]:

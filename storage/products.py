@@ -223,13 +223,15 @@ async def move(conn: aiosqlite.Connection, product_id: int, direction: int) -> b
 
 async def has_orders(conn: aiosqlite.Connection, product_id: int) -> bool:
     async with conn.execute(
-        "SELECT 1 FROM orders WHERE product_id = ? LIMIT 1", (product_id,)
+        "SELECT 1 FROM order_lines WHERE product_id = ? LIMIT 1", (product_id,)
     ) as cursor:
         return await cursor.fetchone() is not None
 
 
 async def delete(conn: aiosqlite.Connection, product_id: int) -> str:
-    """Erase a product nobody ordered; archive one with orders. Returns "deleted"/"archived"."""
+    """Erase a product nobody ordered; archive one with orders. Returns "deleted"/"archived".
+    Either way it leaves every buyer's cart: it can no longer be bought."""
+    await conn.execute("DELETE FROM cart_lines WHERE product_id = ?", (product_id,))
     if await has_orders(conn, product_id):
         await conn.execute(
             "UPDATE products SET archived = 1, active = 0, updated_at = ? WHERE id = ?",

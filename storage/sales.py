@@ -1,9 +1,11 @@
 """Sales figures for /sales, computed by SQLite in aggregate queries.
 
-The windows read the aggregates that triggers keep beside the orders (migration 0003): "all
-time" one row per currency × product from `sales_total`, any other window one row per UTC day ×
-currency × product from `sales_daily` for its whole days, plus, when it starts mid-day (the last
-7 and 30 days), the orders of that first partial day through the `orders_by_paid_at` index
+The windows read the aggregates that triggers keep beside the orders (migrations 0003 and 0007),
+in two levels: per order (orders, revenue, refunds) and per product from the order lines
+(orders, units, revenue). "All time" reads one row per currency (× product) from `sales_total`
+and `product_sales_total`, any other window one row per UTC day × currency (× product) from
+`sales_daily` and `product_sales_daily` for its whole days, plus, when it starts mid-day (the
+last 7 and 30 days), the orders of that first partial day through the `orders_by_paid_at` index
 (`INDEXED BY` makes SQLite refuse to run rather than silently scan the table should the index
 ever go). So /sales costs the same at a million orders as at a thousand, and no row reaches
 Python.
@@ -28,29 +30,47 @@ SALE_STATES = (
 _STATES_SQL = ", ".join(f"'{state.value}'" for state in SALE_STATES)
 DAY = 86_400
 
-# A window's sales as rows of (currency, product_id, orders, units, revenue, refunded), to be
-# summed: whole days from the daily rollup, then the orders paid between `since` and the first
-# midnight at or after it (none when the window starts at midnight, as "today" does).
-_DAYS_ROWS = (
-    "SELECT currency, product_id, orders AS n, units AS u, revenue AS r, refunded AS f"
-    " FROM sales_daily WHERE day >= ?"
+# A window's sales as rows to be summed: whole days from the daily rollups, then the orders paid
+# between `since` and the first midnight at or after it (none when the window starts at
+# midnight, as "today" does). Per order: (currency, orders, revenue, refunded); per product,
+# from the lines: (currency, product_id, orders, units, revenue), a line's revenue being its
+# subtotal less its share of the order's discount, as migration 0007 counts it.
+_ORDER_DAYS = (
+    "SELECT currency, orders AS n, revenue AS r, refunded AS f FROM sales_daily WHERE day >= ?"
     " UNION ALL"
-    " SELECT currency, product_id, 1, quantity, amount_total - amount_discount, amount_refunded"
+    " SELECT currency, 1, amount_total - amount_discount, amount_refunded"
     " FROM orders INDEXED BY orders_by_paid_at"
     f" WHERE paid_at >= ? AND paid_at < ? AND status IN ({_STATES_SQL})"  # noqa: S608
 )
-_ALL_TIME_ROWS = (
-    "SELECT currency, product_id, orders AS n, units AS u, revenue AS r, refunded AS f"
-    " FROM sales_total"
+_ORDER_ALL_TIME = "SELECT currency, orders AS n, revenue AS r, refunded AS f FROM sales_total"
+_PRODUCT_DAYS = (
+    "SELECT currency, product_id, orders AS n, units AS u, revenue AS r"
+    " FROM product_sales_daily WHERE day >= ?"
+    " UNION ALL"
+    " SELECT o.currency, l.product_id, 1, l.quantity,"
+    "  l.unit_amount * l.quantity - o.amount_discount * l.unit_amount * l.quantity / o.amount_total"
+    " FROM orders AS o INDEXED BY orders_by_paid_at JOIN order_lines AS l ON l.order_id = o.id"
+    f" WHERE o.paid_at >= ? AND o.paid_at < ? AND o.status IN ({_STATES_SQL})"  # noqa: S608
+)
+_PRODUCT_ALL_TIME = (
+    "SELECT currency, product_id, orders AS n, units AS u, revenue AS r FROM product_sales_total"
 )
 
 
-def _window(since: int) -> tuple[str, tuple[int, ...]]:
+def _window(since: int, *, days: str, all_time: str) -> tuple[str, tuple[int, ...]]:
     """The rows of the window starting at `since` and their parameters."""
     if since <= 0:
-        return _ALL_TIME_ROWS, ()
+        return all_time, ()
     first_day = -(-since // DAY)  # the first midnight at or after `since`, as a day number
-    return _DAYS_ROWS, (first_day, since, first_day * DAY)
+    return days, (first_day, since, first_day * DAY)
+
+
+def _order_window(since: int) -> tuple[str, tuple[int, ...]]:
+    return _window(since, days=_ORDER_DAYS, all_time=_ORDER_ALL_TIME)
+
+
+def _product_window(since: int) -> tuple[str, tuple[int, ...]]:
+    return _window(since, days=_PRODUCT_DAYS, all_time=_PRODUCT_ALL_TIME)
 
 
 @dataclass(frozen=True)
@@ -84,12 +104,14 @@ class ProductSales:
 
 async def totals(conn: aiosqlite.Connection, *, since: int) -> list[CurrencyTotals]:
     """Sales paid at or after `since` (unix seconds; 0 for all time), one row per currency."""
-    window, args = _window(since)
+    by_order, order_args = _order_window(since)
+    by_product, product_args = _product_window(since)
     rows = await conn.execute_fetchall(
-        "SELECT currency, SUM(n), SUM(u), SUM(r), SUM(f)"
-        f" FROM ({window})"  # noqa: S608 - constants only
-        " GROUP BY currency HAVING SUM(n) > 0 ORDER BY currency",
-        args,
+        "SELECT currency, SUM(n), SUM(u), SUM(r), SUM(f) FROM ("
+        f" SELECT currency, n, 0 AS u, r, f FROM ({by_order})"  # noqa: S608 - constants only
+        f" UNION ALL SELECT currency, 0, u, 0, 0 FROM ({by_product})"
+        ") GROUP BY currency HAVING SUM(n) > 0 ORDER BY currency",
+        (*order_args, *product_args),
     )
     return [
         CurrencyTotals(
@@ -109,7 +131,7 @@ async def top_products(
     """The `limit` best-selling products by revenue in each currency, paid at or after
     `since`; ordered by currency, then rank. Amounts in different currencies are never added
     together, so each currency has its own ranking."""
-    window, args = _window(since)
+    window, args = _product_window(since)
     rows = await conn.execute_fetchall(
         "SELECT product_id, title, currency, orders, units, revenue, rank FROM ("
         " SELECT w.product_id, p.title AS title, w.currency AS currency, SUM(w.n) AS orders,"

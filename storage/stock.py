@@ -86,11 +86,15 @@ async def reserve(
     return True
 
 
-async def reserved_for(conn: aiosqlite.Connection, order_id: int) -> int:
+async def reserved_for(
+    conn: aiosqlite.Connection, order_id: int, product_id: int | None = None
+) -> int:
+    """Items held for the order (of one product of it, when given)."""
     row = await fetch_one(
         conn,
-        "SELECT COUNT(*) FROM stock_items WHERE order_id = ? AND state = 'reserved'",
-        (order_id,),
+        "SELECT COUNT(*) FROM stock_items WHERE order_id = ? AND state = 'reserved'"
+        " AND product_id = COALESCE(?, product_id)",
+        (order_id, product_id),
     )
     return int(row[0]) if row else 0
 
@@ -114,11 +118,15 @@ async def release(conn: aiosqlite.Connection, order_id: int) -> int:
     return cursor.rowcount
 
 
-async def items_of(conn: aiosqlite.Connection, order_id: int) -> list[str]:
-    """The items sold to an order, in a stable order."""
+async def items_of(conn: aiosqlite.Connection, order_id: int) -> dict[int, list[str]]:
+    """The items sold to an order, by product (a line each), in a stable order."""
     rows = await fetch_all(
         conn,
-        "SELECT content FROM stock_items WHERE order_id = ? AND state = 'sold' ORDER BY id",
+        "SELECT product_id, content FROM stock_items WHERE order_id = ? AND state = 'sold'"
+        " ORDER BY id",
         (order_id,),
     )
-    return [str(row[0]) for row in rows]
+    items: dict[int, list[str]] = {}
+    for row in rows:
+        items.setdefault(int(row[0]), []).append(str(row[1]))
+    return items
