@@ -18,8 +18,8 @@ from storage.models import (
     OrderStatus,
     ProductKind,
     ShippingStage,
-    can_move_shipping,
     basket_of,
+    can_move_shipping,
     can_transition,
 )
 
@@ -104,22 +104,20 @@ async def _with_lines(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row])
     marks = ",".join("?" * len(ids))
     lines: dict[int, list[OrderLine]] = {order_id: [] for order_id in ids}
     for line in await fetch_all(
-        conn, f"SELECT * FROM order_lines WHERE order_id IN ({marks})", ids  # noqa: S608
+        conn,
+        f"SELECT * FROM order_lines WHERE order_id IN ({marks})",
+        ids,  # noqa: S608
     ):
         lines[line["order_id"]].append(OrderLine.from_row(line))
     return [Order.from_row(row, lines[row["id"]]) for row in rows]
 
 
-async def _one(
-    conn: aiosqlite.Connection, sql: str, args: Sequence[object] = ()
-) -> Order | None:
+async def _one(conn: aiosqlite.Connection, sql: str, args: Sequence[object] = ()) -> Order | None:
     row = await fetch_one(conn, sql, args)
     return (await _with_lines(conn, [row]))[0] if row else None
 
 
-async def _many(
-    conn: aiosqlite.Connection, sql: str, args: Sequence[object] = ()
-) -> list[Order]:
+async def _many(conn: aiosqlite.Connection, sql: str, args: Sequence[object] = ()) -> list[Order]:
     return await _with_lines(conn, await fetch_all(conn, sql, args))
 
 

@@ -26,7 +26,10 @@ def database_at_migration_0006(path: Path) -> None:
         for name in earlier:
             db.executescript(folder.joinpath(name).read_text(encoding="utf-8"))
         db.execute("PRAGMA user_version = 6")
-        for pid, title, price, kind in [(1, "Ebook", 2000, "digital_text"), (2, "Mug", 1500, "physical")]:
+        for pid, title, price, kind in [
+            (1, "Ebook", 2000, "digital_text"),
+            (2, "Mug", 1500, "physical"),
+        ]:
             db.execute(
                 "INSERT INTO products (id, title, price_minor, currency, kind, created_at,"
                 " updated_at) VALUES (?, ?, ?, 'usd', ?, 0, 0)",
@@ -163,9 +166,15 @@ async def test_the_cart_keeps_a_line_per_product_and_loses_deleted_products(
     upgraded: Database,
 ) -> None:
     async with upgraded.transaction() as tx:
-        assert await carts.add(tx, 9, product_id=1, quantity=2, unit_amount=2000, currency="usd") == 2
-        assert await carts.add(tx, 9, product_id=1, quantity=9, unit_amount=2100, currency="usd") == 10
-        assert await carts.add(tx, 9, product_id=2, quantity=1, unit_amount=1500, currency="usd") == 1
+        assert (
+            await carts.add(tx, 9, product_id=1, quantity=2, unit_amount=2000, currency="usd") == 2
+        )
+        assert (
+            await carts.add(tx, 9, product_id=1, quantity=9, unit_amount=2100, currency="usd") == 10
+        )
+        assert (
+            await carts.add(tx, 9, product_id=2, quantity=1, unit_amount=1500, currency="usd") == 1
+        )
         await tx.execute(
             "INSERT INTO products (id, title, price_minor, currency, created_at, updated_at)"
             " VALUES (3, 'Poster', 900, 'usd', 0, 0)"

@@ -8,7 +8,7 @@ import hmac
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, cast
@@ -17,7 +17,7 @@ import stripe
 from aiolimiter import AsyncLimiter
 from stripe.params.checkout import SessionCreateParams
 
-from storage.models import Order, Product, ProductKind
+from storage.models import Order, OrderLine, Product
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class StripeGateway:
         await self._http.close_async()  # type: ignore[no-untyped-call]
 
     async def create_checkout_session(
-        self, order: Order, product: Product, settings: CheckoutSettings
+        self, order: Order, sold: Mapping[int, Product], settings: CheckoutSettings
     ) -> CheckoutLink:
         """One session per order; the order's random ref is the idempotency key, so a retry
         after a timeout returns the session Stripe already made instead of a second one.
@@ -105,7 +105,7 @@ class StripeGateway:
         429s, 5xx and timeouts are retried with backoff and jitter under the same key."""
         if self._waiting >= MAX_WAITING_CREATES:
             raise StripeBusy
-        params = checkout_session_params(order, product, settings)
+        params = checkout_session_params(order, sold, settings)
         options: stripe.RequestOptions = {"idempotency_key": f"checkout-{order.ref}"}
         self._waiting += 1
         try:
@@ -213,28 +213,22 @@ class StripeGateway:
             yield session.to_dict()
 
 
+class NoCommonCountry(ValueError):
+    """The order's physical products ship to no country in common: no address could do."""
+
+
 def checkout_session_params(
-    order: Order, product: Product, settings: CheckoutSettings
+    order: Order, sold: Mapping[int, Product], settings: CheckoutSettings
 ) -> SessionCreateParams:
-    """Everything from our database — never from what the client sent."""
+    """Everything from our database — never from what the client sent: one line item per order
+    line at the price the line was sold at, and the products (`sold`, by id) for the
+    descriptions and where physical goods ship."""
     metadata = {"order_id": str(order.id), "order_ref": order.ref}
-    product_data: stripe.params.checkout.SessionCreateParamsLineItemPriceDataProductData = {
-        "name": order.product_title,
-    }
-    if product.description.strip():
-        product_data["description"] = product.description[:500]
     base = settings.public_base_url
     params: SessionCreateParams = {
         "mode": "payment",
         "line_items": [
-            {
-                "quantity": order.quantity,
-                "price_data": {
-                    "currency": order.currency,
-                    "unit_amount": order.unit_amount,
-                    "product_data": product_data,
-                },
-            }
+            _line_item(line, order.currency, sold.get(line.product_id)) for line in order.lines
         ],
         "client_reference_id": str(order.id),
         "metadata": metadata,
@@ -246,10 +240,42 @@ def checkout_session_params(
         "expires_at": order.expires_at,
         "allow_promotion_codes": settings.allow_promotion_codes,
     }
-    if product.kind is ProductKind.PHYSICAL:
-        params["shipping_address_collection"] = {
-            "allowed_countries": cast(
-                Any, list(product.shipping_countries or settings.shipping_countries)
-            )
-        }
+    if order.ships:
+        countries = shipping_countries(order, sold, settings.shipping_countries)
+        if not countries:
+            raise NoCommonCountry
+        params["shipping_address_collection"] = {"allowed_countries": cast(Any, countries)}
     return params
+
+
+def _line_item(
+    line: OrderLine, currency: str, product: Product | None
+) -> stripe.params.checkout.SessionCreateParamsLineItem:
+    product_data: stripe.params.checkout.SessionCreateParamsLineItemPriceDataProductData = {
+        "name": line.title,
+    }
+    if product is not None and product.description.strip():
+        product_data["description"] = product.description[:500]
+    return {
+        "quantity": line.quantity,
+        "price_data": {
+            "currency": currency,
+            "unit_amount": line.unit_amount,
+            "product_data": product_data,
+        },
+    }
+
+
+def shipping_countries(
+    order: Order, sold: Mapping[int, Product], shop_countries: tuple[str, ...]
+) -> list[str]:
+    """Where every physical line of the order can go: the countries each product ships to (its
+    own list, or the shop's), in the first one's order; empty when they share none."""
+    common: list[str] | None = None
+    for line in order.lines:
+        if not line.ships:
+            continue
+        product = sold.get(line.product_id)
+        own = (product.shipping_countries if product else None) or shop_countries
+        common = list(own) if common is None else [c for c in common if c in own]
+    return common or []

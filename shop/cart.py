@@ -1,0 +1,208 @@
+"""The buyer's cart: add, change, remove, look, and the review before checkout.
+
+A cart stores only product ids, quantities and the price the buyer was shown. Whatever the
+buyer sees of it is read again from the products (title, price, stock), and before a session is
+made `review` compares the two and corrects the cart — a product hidden or deleted, a new
+price, fewer items left — so the buyer is told what changed before paying for it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import aiosqlite
+
+from shop.context import Shop
+from storage import carts, products, stock
+from storage.carts import MAX_CART_LINES, MAX_LINE_QUANTITY
+from storage.models import Product, ProductKind
+
+
+class CartRefused(Exception):
+    """Nothing was added; the subclass says why, for the buyer."""
+
+
+class NotBuyable(CartRefused):
+    """The product is gone or hidden."""
+
+
+class CartFull(CartRefused):
+    """The cart already has MAX_CART_LINES products."""
+
+
+class NoneLeft(CartRefused):
+    """A stock product with no item left to add."""
+
+
+@dataclass(frozen=True)
+class CartItem:
+    """A cart line as it stands now: the product as the shop has it (None once deleted), the
+    quantity asked, the price the buyer was shown, and the items left for stock products."""
+
+    product_id: int
+    product: Product | None
+    quantity: int
+    seen_unit_amount: int
+    seen_currency: str
+    left: int | None  # stock products only
+
+    @property
+    def subtotal(self) -> int:
+        """At today's price (the one checkout charges)."""
+        return self.product.price_minor * self.quantity if self.product else 0
+
+
+@dataclass(frozen=True)
+class Cart:
+    items: tuple[CartItem, ...]
+
+    @property
+    def currencies(self) -> list[str]:
+        """The currencies of the cart's products, the most common first."""
+        counts: dict[str, int] = {}
+        for item in self.items:
+            if item.product is not None:
+                counts[item.product.currency] = counts.get(item.product.currency, 0) + 1
+        return sorted(counts, key=lambda currency: (-counts[currency], currency))
+
+    @property
+    def total(self) -> int | None:
+        """The sum of the subtotals; None when it mixes currencies (they never add up)."""
+        if len(self.currencies) != 1:
+            return None
+        return sum(item.subtotal for item in self.items)
+
+    @property
+    def units(self) -> int:
+        return sum(item.quantity for item in self.items)
+
+
+class Change(enum.StrEnum):
+    GONE = "gone"  # hidden or deleted: the line is removed
+    PRICE = "price"  # a new price (or currency): the line now shows it
+    FEWER = "fewer"  # fewer items left than asked: the quantity is lowered
+    SOLD_OUT = "sold_out"  # none left: the line is removed
+
+
+@dataclass(frozen=True)
+class Changed:
+    change: Change
+    title: str
+    before: int  # the price (PRICE) or quantity (FEWER, SOLD_OUT) the buyer had
+    after: int
+    currency: str = ""
+
+
+async def load(conn: aiosqlite.Connection, buyer_user_id: int) -> Cart:
+    """The buyer's cart with each product as it is now."""
+    items = []
+    for line in await carts.lines(conn, buyer_user_id):
+        product = await products.get(conn, line.product_id)
+        left = await _left(conn, product)
+        items.append(
+            CartItem(line.product_id, product, line.quantity, line.unit_amount, line.currency, left)
+        )
+    return Cart(tuple(items))
+
+
+async def _left(conn: aiosqlite.Connection, product: Product | None) -> int | None:
+    if product is None or product.kind is not ProductKind.DIGITAL_STOCK:
+        return None
+    return await stock.available(conn, product.id)
+
+
+async def add(shop: Shop, buyer_user_id: int, product_id: int, quantity: int) -> int:
+    """Put `quantity` of a product in the buyer's cart (onto its line if it has one), at most
+    MAX_LINE_QUANTITY and what stock is left; returns the line's quantity now."""
+    async with shop.transaction() as tx:
+        product = await products.get(tx, product_id)
+        if product is None or not product.buyable:
+            raise NotBuyable
+        had = await carts.quantity_of(tx, buyer_user_id, product_id)
+        if not had and await carts.count(tx, buyer_user_id) >= MAX_CART_LINES:
+            raise CartFull
+        most = MAX_LINE_QUANTITY
+        left = await _left(tx, product)
+        if left is not None:
+            if left <= had:
+                raise NoneLeft
+            most = min(most, left)
+        await carts.add(
+            tx,
+            buyer_user_id,
+            product_id=product_id,
+            quantity=max(min(had + quantity, most) - had, 0),
+            unit_amount=product.price_minor,
+            currency=product.currency,
+        )
+        return await carts.quantity_of(tx, buyer_user_id, product_id)
+
+
+async def change(shop: Shop, buyer_user_id: int, product_id: int, delta: int) -> int:
+    """− / + on a line: the new quantity (0: the line is gone), never past what may be had."""
+    async with shop.transaction() as tx:
+        had = await carts.quantity_of(tx, buyer_user_id, product_id)
+        if not had:
+            return 0
+        most = MAX_LINE_QUANTITY
+        left = await _left(tx, await products.get(tx, product_id))
+        if left is not None:
+            most = min(most, max(left, had if delta < 0 else 0))
+        wanted = max(min(had + delta, most), 0)
+        await carts.set_quantity(tx, buyer_user_id, product_id, wanted)
+        return wanted
+
+
+async def remove(shop: Shop, buyer_user_id: int, product_id: int) -> None:
+    async with shop.transaction() as tx:
+        await carts.remove(tx, buyer_user_id, product_id)
+
+
+async def empty(shop: Shop, buyer_user_id: int) -> None:
+    async with shop.transaction() as tx:
+        await carts.empty(tx, buyer_user_id)
+
+
+async def review(shop: Shop, buyer_user_id: int) -> list[Changed]:
+    """Bring the cart up to date with the shop before checkout, and say what changed.
+
+    Every difference is corrected in the cart itself, so the cart the buyer is shown next is the
+    one checkout would charge: they confirm with a second tap, never by surprise."""
+    changes = []
+    async with shop.transaction() as tx:
+        for item in (await load(tx, buyer_user_id)).items:
+            changed = _compare(item)
+            if changed is not None:
+                await _correct(tx, buyer_user_id, item, changed)
+                changes.append(changed)
+    return changes
+
+
+def _compare(item: CartItem) -> Changed | None:
+    """What differs between the line and the product now, if anything (the first that
+    matters: a product gone is not also repriced)."""
+    product = item.product
+    if product is None or not product.buyable:
+        title = product.title if product is not None else "A product"
+        return Changed(Change.GONE, title, item.quantity, 0)
+    if (product.price_minor, product.currency) != (item.seen_unit_amount, item.seen_currency):
+        return Changed(
+            Change.PRICE, product.title, item.seen_unit_amount, product.price_minor,
+            product.currency,
+        )  # fmt: skip
+    if item.left is not None and item.left < item.quantity:
+        kind = Change.SOLD_OUT if item.left == 0 else Change.FEWER
+        return Changed(kind, product.title, item.quantity, item.left)
+    return None
+
+
+async def _correct(
+    tx: aiosqlite.Connection, buyer_user_id: int, item: CartItem, changed: Changed
+) -> None:
+    if changed.change in (Change.GONE, Change.SOLD_OUT):
+        await carts.remove(tx, buyer_user_id, item.product_id)
+    elif changed.change is Change.FEWER:
+        await carts.set_quantity(tx, buyer_user_id, item.product_id, changed.after)
+    else:
+        await carts.reprice(tx, buyer_user_id, item.product_id, changed.after, changed.currency)
