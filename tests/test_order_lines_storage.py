@@ -165,23 +165,25 @@ async def test_an_order_needs_one_to_a_hundred_lines(upgraded: Database) -> None
 async def test_the_cart_keeps_a_line_per_product_and_loses_deleted_products(
     upgraded: Database,
 ) -> None:
+    async def add(buyer: int, product_id: int, quantity: int, price: int) -> int:
+        async with upgraded.transaction() as tx:
+            return await carts.add(
+                tx, buyer, product_id=product_id, quantity=quantity, unit_amount=price,
+                currency="usd",
+            )  # fmt: skip
+
+    assert await add(9, 1, 2, 2000) == 2
+    assert await add(9, 1, 9, 2100) == 10  # onto its line, at most 10, at the newer price
+    assert await add(9, 2, 1, 1500) == 1
     async with upgraded.transaction() as tx:
-        assert (
-            await carts.add(tx, 9, product_id=1, quantity=2, unit_amount=2000, currency="usd") == 2
-        )
-        assert (
-            await carts.add(tx, 9, product_id=1, quantity=9, unit_amount=2100, currency="usd") == 10
-        )
-        assert (
-            await carts.add(tx, 9, product_id=2, quantity=1, unit_amount=1500, currency="usd") == 1
-        )
         await tx.execute(
             "INSERT INTO products (id, title, price_minor, currency, created_at, updated_at)"
             " VALUES (3, 'Poster', 900, 'usd', 0, 0)"
         )
-        await carts.add(tx, 9, product_id=3, quantity=1, unit_amount=900, currency="usd")
-        await carts.add(tx, 10, product_id=3, quantity=1, unit_amount=900, currency="usd")
-    assert [(l.product_id, l.quantity, l.unit_amount) for l in await carts.lines(upgraded.reader, 9)] == [
+    await add(9, 3, 1, 900)
+    await add(10, 3, 1, 900)
+    cart = await carts.lines(upgraded.reader, 9)
+    assert [(line.product_id, line.quantity, line.unit_amount) for line in cart] == [
         (1, 10, 2100), (2, 1, 1500), (3, 1, 900),
     ]  # fmt: skip
     async with upgraded.transaction() as tx:
