@@ -20,7 +20,7 @@ from shop.context import Shop
 from shop.money import format_money
 from shop.stripe_facts import SessionFacts, session_facts, target_status
 from shop.unpaid import end_unpaid
-from storage import events, orders, stock
+from storage import carts, events, orders, stock
 from storage.clock import now
 from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
 
@@ -197,8 +197,10 @@ async def _record_payment(
     )
     if not moved:
         return "ignored"
-    if order.product_kind is ProductKind.DIGITAL_STOCK:
+    if order.has_kind(ProductKind.DIGITAL_STOCK):
         await _hand_over_stock(tx, shop, order)
+    if order.from_cart:
+        await carts.remove_bought(tx, order.buyer_user_id, [ln.product_id for ln in order.lines])
     await _tell_buyer(tx, order, DeliveryKind.GOODS)
     await _tell_admins(tx, shop, order, outbox.Topic.SALE, DeliveryKind.SALE_ALERT)
     await _apply_early_refund(tx, order)
@@ -244,20 +246,27 @@ async def _apply_early_refund(tx: aiosqlite.Connection, order: Order) -> None:
 
 
 async def _hand_over_stock(tx: aiosqlite.Connection, shop: Shop, order: Order) -> None:
-    """Reserved items become the buyer's. If the reservation was released meanwhile (the
-    session expired locally, then the payment went through), take fresh items; if the pool is
-    short, the admins must act."""
-    missing = order.quantity - await stock.reserved_for(tx, order.id)
-    if missing > 0 and not await stock.reserve(tx, order.product_id, order.id, missing):
-        await stock.reserve(
-            tx, order.product_id, order.id, await stock.available(tx, order.product_id)
-        )
+    """Reserved items become the buyer's, line by line. If a reservation was released meanwhile
+    (the session expired locally, then the payment went through), take fresh items; a line the
+    pool cannot fill gets what is left, and the admins must act (the receipt tells the buyer
+    which line is short; the other lines are delivered in full)."""
+    short = []
+    for line in order.lines:
+        if line.kind is not ProductKind.DIGITAL_STOCK:
+            continue
+        missing = line.quantity - await stock.reserved_for(tx, order.id, line.product_id)
+        if missing > 0 and not await stock.reserve(tx, line.product_id, order.id, missing):
+            left = await stock.available(tx, line.product_id)
+            await stock.reserve(tx, line.product_id, order.id, left)
+            short.append(f"{line.title}: {missing - left} of {line.quantity} missing")
+    await stock.sell(tx, order.id)
+    if short:
         detail = (
-            "It is paid but the stock ran out before all its items could be given. "
-            "Add stock and use Send again, or refund the difference."
+            "It is paid but the stock ran out before all its items could be given ("
+            + "; ".join(short)
+            + "). Add stock and use Send again, or refund the difference."
         )
         await _tell_admins(tx, shop, order, outbox.Topic.SHORT, DeliveryKind.PROBLEM_ALERT, detail)
-    await stock.sell(tx, order.id)
 
 
 def _charge_problem(order: Order, facts: SessionFacts, livemode: bool) -> str | None:

@@ -20,7 +20,7 @@ from shop import outbox
 from storage import deliveries, orders
 from storage.clock import now
 from storage.db import Database
-from storage.models import DeliveryKind, Order, ProductKind, ShippingStage
+from storage.models import DeliveryKind, Order, ShippingStage
 
 
 class ShipRefusal(Enum):
@@ -39,7 +39,7 @@ def ship_refusal(order: Order | None, tracking: str | None) -> ShipRefusal | Non
     """The one rule for `ship(order, tracking)`: None when it can go ahead."""
     if order is None:
         return ShipRefusal.NO_ORDER
-    if order.product_kind is not ProductKind.PHYSICAL:
+    if not order.ships:
         return ShipRefusal.NOT_PHYSICAL
     stage = order.shipping_stage
     if stage is None:

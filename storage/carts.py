@@ -113,3 +113,15 @@ async def empty(conn: aiosqlite.Connection, buyer_user_id: int) -> int:
     """Remove every line; returns how many there were."""
     cursor = await conn.execute("DELETE FROM cart_lines WHERE buyer_user_id = ?", (buyer_user_id,))
     return cursor.rowcount
+
+
+async def remove_bought(
+    conn: aiosqlite.Connection, buyer_user_id: int, product_ids: list[int]
+) -> int:
+    """A cart's order is paid: the products it bought leave the cart."""
+    marks = ",".join("?" * len(product_ids))
+    cursor = await conn.execute(
+        f"DELETE FROM cart_lines WHERE buyer_user_id = ? AND product_id IN ({marks})",  # noqa: S608
+        (buyer_user_id, *product_ids),
+    )
+    return cursor.rowcount

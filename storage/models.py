@@ -177,6 +177,7 @@ class Order:
     buyer_name: str
     basket: str
     ships: bool  # some line is physical: an address was collected, the order has a stage
+    from_cart: bool  # checked out from the buyer's cart (not "Buy now" on a card)
     amount_total: int  # what we offered: the sum of the lines' subtotals
     currency: str
     status: OrderStatus
@@ -203,6 +204,7 @@ class Order:
         values: dict[str, Any] = {key: row[key] for key in row.keys()}  # noqa: SIM118
         values["status"] = OrderStatus(values["status"])
         values["ships"] = bool(values["ships"])
+        values["from_cart"] = bool(values["from_cart"])
         return cls(**values, lines=tuple(sorted(lines, key=lambda line: line.line_no)))
 
     @property

@@ -54,6 +54,7 @@ async def create(
     lines: Sequence[NewLine],
     currency: str,
     expires_at: int,
+    from_cart: bool = False,
 ) -> Order:
     """Insert a pending order and its lines; its `ref` is random so idempotency keys never
     collide across databases (order ids restart when a merchant starts afresh, Stripe keeps
@@ -63,8 +64,8 @@ async def create(
     ts = now()
     cursor = await conn.execute(
         "INSERT INTO orders (ref, buyer_user_id, buyer_chat_id, buyer_name, basket, ships,"
-        " amount_total, currency, status, expires_at, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " from_cart, amount_total, currency, status, expires_at, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             secrets.token_hex(12),
             buyer_user_id,
@@ -72,6 +73,7 @@ async def create(
             buyer_name,
             basket_of([(line.product_id, line.quantity) for line in lines]),
             any(line.kind is ProductKind.PHYSICAL for line in lines),
+            from_cart,
             sum(line.unit_amount * line.quantity for line in lines),
             currency,
             OrderStatus.PENDING.value,

@@ -31,7 +31,8 @@ SELECT id, 0, product_id, product_title, product_kind, unit_amount, quantity FRO
 -- The order row without its product columns. `ships` (some line is physical: Checkout collects
 -- an address and the order has shipping stages) and `basket` (the lines as "product×quantity",
 -- by product id: a second tap on the same purchase reuses its payment link) are written once,
--- with the lines, by storage/orders.create.
+-- with the lines, by storage/orders.create, as is `from_cart` (checked out from the buyer's
+-- cart, whose lines it bought leave the cart once it is paid; "Buy now" leaves the cart alone).
 CREATE TABLE orders_new (
     id                  INTEGER PRIMARY KEY,
     ref                 TEXT    NOT NULL UNIQUE,
@@ -40,6 +41,7 @@ CREATE TABLE orders_new (
     buyer_name          TEXT    NOT NULL DEFAULT '',
     basket              TEXT    NOT NULL,
     ships               INTEGER NOT NULL DEFAULT 0 CHECK (ships IN (0, 1)),
+    from_cart           INTEGER NOT NULL DEFAULT 0 CHECK (from_cart IN (0, 1)),
     amount_total        INTEGER NOT NULL CHECK (amount_total > 0),
     currency            TEXT    NOT NULL,
     status              TEXT    NOT NULL,
