@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
 import stripe
 
 from shop.context import Shop
-from shop.gateways.stripe_gateway import StripeBusy
+from shop.gateways.stripe_gateway import CheckoutLink, StripeBusy
 from shop.unpaid import end_unpaid
 from storage import orders, products, stock
 from storage.clock import now
 from storage.db import Database
-from storage.models import Order, OrderStatus, Product, ProductKind
+from storage.models import Order, OrderLine, OrderStatus, Product, ProductKind, basket_of
 
 log = logging.getLogger(__name__)
 
@@ -35,24 +35,39 @@ class CheckoutRefused(Exception):
 
 
 class ProductUnavailable(CheckoutRefused):
-    """The product is gone or hidden."""
+    """A product is gone or hidden."""
 
 
 class SoldOut(CheckoutRefused):
-    """Not enough stock items left for the quantity asked."""
+    """Not enough stock items left for the quantity asked of `title`."""
 
-    def __init__(self, available: int) -> None:
+    def __init__(self, available: int, title: str = "") -> None:
         super().__init__(f"{available} left")
         self.available = available
+        self.title = title
 
 
 class HoldingTooMany(CheckoutRefused):
-    """The buyer's unpaid orders already hold (nearly) as many units of the product as one
-    buyer may; `room` is how many more they can take now."""
+    """The buyer's unpaid orders already hold (nearly) as many units of the product `title` as
+    one buyer may; `room` is how many more they can take now."""
 
-    def __init__(self, room: int) -> None:
+    def __init__(self, room: int, title: str = "") -> None:
         super().__init__(f"{room} more allowed")
         self.room = room
+        self.title = title
+
+
+class MixedCurrencies(CheckoutRefused):
+    """One Checkout Session takes one currency; `by_currency` lists the titles in each, the
+    currency most lines use first, so the buyer knows which lines to remove."""
+
+    def __init__(self, by_currency: dict[str, list[str]]) -> None:
+        super().__init__(", ".join(by_currency))
+        self.by_currency = by_currency
+
+
+class NoCommonCountry(CheckoutRefused):
+    """The physical products ship to no country in common: one address cannot get them all."""
 
 
 class TooManyOpen(CheckoutRefused):
@@ -78,14 +93,25 @@ def session_expiry(minutes: int, at: int) -> int:
     return at + min(max(minutes * 60, _MIN_LIFE), _MAX_LIFE)
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """A line the buyer asks for: a product and how many (only ids and numbers come from the
+    buyer; everything else is read from the database)."""
+
+    product_id: int
+    quantity: int
+
+
 async def start_checkout(
     shop: Shop,
     buyer: Buyer,
-    product_id: int,
-    quantity: int,
+    wanted: Sequence[Wanted],
+    *,
+    from_cart: bool = False,
     before_stripe: Callable[[], Awaitable[None]] | None = None,
 ) -> Order:
-    """Return an order awaiting payment with its Checkout URL, reusing an open one.
+    """Return an order awaiting payment with its Checkout URL, reusing an open one for the same
+    products and quantities ("Buy now" is a one-line order, a cart one line per product).
 
     Serialised per buyer, so a double tap cannot create two sessions. Every refusal is raised
     before `before_stripe` runs (then only Stripe can fail), so the caller can answer a refusal
@@ -93,14 +119,12 @@ async def start_checkout(
     if not shop.buy_taps.allow(buyer.user_id):
         raise SlowDown
     async with shop.buyer_locks.hold(buyer.user_id):
-        product = await products.get(shop.db.reader, product_id)
-        if product is None or not product.buyable:
-            raise ProductUnavailable
+        sold = await _products_for_sale(shop, wanted)
+        countries = _shipping_countries(sold, shop.checkout_settings.shipping_countries)
         existing = await orders.open_for(
             shop.db.reader,
             buyer_user_id=buyer.user_id,
-            product_id=product.id,
-            quantity=quantity,
+            basket=basket_of([(w.product_id, w.quantity) for w in wanted]),
             valid_after=now() + REUSE_MARGIN_SECONDS,
         )
         if existing is not None:
@@ -110,73 +134,132 @@ async def start_checkout(
             >= MAX_OPEN_SESSIONS_PER_BUYER
         ):
             raise TooManyOpen
-        order = await _new_order(shop, buyer, product, quantity)
+        order = await _new_order(shop, buyer, sold, wanted, from_cart)
         if before_stripe is not None:
             await before_stripe()
-        try:
-            link = await shop.stripe.create_checkout_session(order, product, shop.checkout_settings)
-        except StripeBusy as error:
-            await _fail(shop, order, "checkout: busy")
-            raise CheckoutFailed from error
-        except stripe.StripeError as error:
-            log.error(
-                "checkout for order %s failed: %s (status %s, code %s, request %s)",
-                order.id,
-                type(error).__name__,
-                error.http_status,
-                error.code,
-                error.request_id,
-            )
-            await _fail(shop, order, f"checkout: {error.code or type(error).__name__}")
-            raise CheckoutFailed from error
-        async with shop.db.transaction() as tx:
-            current = await orders.get(tx, order.id)
-            assert current is not None
-            await orders.update(
-                tx, order.id, checkout_session_id=link.session_id, checkout_url=link.url
-            )
-            await orders.transition(tx, current, OrderStatus.AWAITING_PAYMENT)
-            updated = await orders.get(tx, order.id)
-        assert updated is not None
-        return updated
+        link = await _create_session(shop, order, sold, countries)
+        return await _attach(shop, order, link)
 
 
-async def _new_order(shop: Shop, buyer: Buyer, product: Product, quantity: int) -> Order:
-    """The pending order row, with its stock reserved in the same transaction (all or none).
+async def _products_for_sale(shop: Shop, wanted: Sequence[Wanted]) -> dict[int, Product]:
+    """The products asked for, by id, each buyable now, all in one currency."""
+    if len({line.product_id for line in wanted}) != len(wanted):
+        raise ValueError("one line per product")
+    if not 1 <= len(wanted) <= orders.MAX_LINES:
+        raise ProductUnavailable
+    sold: dict[int, Product] = {}
+    for line in wanted:
+        product = await products.get(shop.db.reader, line.product_id)
+        if product is None or not product.buyable:
+            raise ProductUnavailable
+        sold[product.id] = product
+    by_currency: dict[str, list[str]] = {}
+    for product in sold.values():
+        by_currency.setdefault(product.currency, []).append(product.title)
+    if len(by_currency) > 1:
+        ordered = sorted(by_currency.items(), key=lambda item: (-len(item[1]), item[0]))
+        raise MixedCurrencies(dict(ordered))
+    return sold
+
+
+def _shipping_countries(sold: dict[int, Product], shop_countries: tuple[str, ...]) -> list[str]:
+    """Where every physical product can go: each one's own list (or the shop's), in the first
+    one's order. Empty when nothing ships; NoCommonCountry when they share no country."""
+    common: list[str] | None = None
+    for product in sold.values():
+        if product.kind is ProductKind.PHYSICAL:
+            own = product.shipping_countries or shop_countries
+            common = list(own) if common is None else [c for c in common if c in own]
+    if common is not None and not common:
+        raise NoCommonCountry
+    return common or []
+
+
+async def _create_session(
+    shop: Shop, order: Order, sold: dict[int, Product], countries: list[str]
+) -> CheckoutLink:
+    """Stripe's session for the order; a refusal or an outage ends the order (its stock back)."""
+    try:
+        return await shop.stripe.create_checkout_session(
+            order, sold, countries, shop.checkout_settings
+        )
+    except StripeBusy as error:
+        await _fail(shop, order, "checkout: busy")
+        raise CheckoutFailed from error
+    except stripe.StripeError as error:
+        log.error(
+            "checkout for order %s failed: %s (status %s, code %s, request %s)",
+            order.id,
+            type(error).__name__,
+            error.http_status,
+            error.code,
+            error.request_id,
+        )
+        await _fail(shop, order, f"checkout: {error.code or type(error).__name__}")
+        raise CheckoutFailed from error
+
+
+async def _attach(shop: Shop, order: Order, link: CheckoutLink) -> Order:
+    """The session is the order's: it now awaits payment at that URL."""
+    async with shop.db.transaction() as tx:
+        current = await orders.get(tx, order.id)
+        assert current is not None
+        await orders.update(
+            tx, order.id, checkout_session_id=link.session_id, checkout_url=link.url
+        )
+        await orders.transition(tx, current, OrderStatus.AWAITING_PAYMENT)
+        updated = await orders.get(tx, order.id)
+    assert updated is not None
+    return updated
+
+
+async def _new_order(
+    shop: Shop,
+    buyer: Buyer,
+    sold: dict[int, Product],
+    wanted: Sequence[Wanted],
+    from_cart: bool,
+) -> Order:
+    """The pending order row and its lines, priced from the database, with every stock line's
+    items reserved in the same transaction (all lines or none).
 
     Durable: once Stripe has the session, a payment may name this order at any time, so its row
     must survive even a power loss (see `Database.transaction`)."""
+    lines = [_priced(sold[line.product_id], line.quantity) for line in wanted]
     async with shop.db.transaction(durable=True) as tx:
         order = await orders.create(
             tx,
             buyer_user_id=buyer.user_id,
             buyer_chat_id=buyer.chat_id,
             buyer_name=buyer.name,
-            product_id=product.id,
-            product_title=product.title,
-            quantity=quantity,
-            unit_amount=product.price_minor,
-            currency=product.currency,
+            lines=lines,
+            currency=sold[wanted[0].product_id].currency,
             expires_at=session_expiry(shop.settings.checkout_expires_minutes, now()),
-            product_kind=product.kind,
+            from_cart=from_cart,
         )
-        if product.kind is ProductKind.DIGITAL_STOCK:
-            # Raising rolls the order back too: nothing was promised to anyone.
-            await _reserve_within_cap(shop, tx, buyer, order, quantity)
+        for line in order.lines:
+            if line.kind is ProductKind.DIGITAL_STOCK:
+                # Raising rolls the order back too: nothing was promised to anyone.
+                await _reserve_within_cap(shop, tx, buyer, order, line)
     return order
 
 
+def _priced(product: Product, quantity: int) -> orders.NewLine:
+    """An order line as the product is sold right now: its title, kind and price."""
+    return orders.NewLine(product.id, product.title, product.kind, product.price_minor, quantity)
+
+
 async def _reserve_within_cap(
-    shop: Shop, tx: aiosqlite.Connection, buyer: Buyer, order: Order, quantity: int
+    shop: Shop, tx: aiosqlite.Connection, buyer: Buyer, order: Order, line: OrderLine
 ) -> None:
-    """Reserve the order's items, unless the buyer would then hold more of this product in
+    """Reserve the line's items, unless the buyer would then hold more of this product in
     unpaid orders than MAX_RESERVED_PER_BUYER (so one account cannot hold a whole pool)."""
-    held = await stock.reserved_by_buyer(tx, order.product_id, buyer.user_id)
+    held = await stock.reserved_by_buyer(tx, line.product_id, buyer.user_id)
     cap = shop.settings.max_reserved_per_buyer
-    if held + quantity > cap:
-        raise HoldingTooMany(max(cap - held, 0))
-    if not await stock.reserve(tx, order.product_id, order.id, quantity):
-        raise SoldOut(await stock.available(tx, order.product_id))
+    if held + line.quantity > cap:
+        raise HoldingTooMany(max(cap - held, 0), line.title)
+    if not await stock.reserve(tx, line.product_id, order.id, line.quantity):
+        raise SoldOut(await stock.available(tx, line.product_id), line.title)
 
 
 async def _fail(shop: Shop, order: Order, reason: str) -> None:

@@ -8,7 +8,7 @@ import hmac
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, cast
@@ -96,7 +96,11 @@ class StripeGateway:
         await self._http.close_async()  # type: ignore[no-untyped-call]
 
     async def create_checkout_session(
-        self, order: Order, sold: Mapping[int, Product], settings: CheckoutSettings
+        self,
+        order: Order,
+        sold: Mapping[int, Product],
+        countries: Sequence[str],
+        settings: CheckoutSettings,
     ) -> CheckoutLink:
         """One session per order; the order's random ref is the idempotency key, so a retry
         after a timeout returns the session Stripe already made instead of a second one.
@@ -105,7 +109,7 @@ class StripeGateway:
         429s, 5xx and timeouts are retried with backoff and jitter under the same key."""
         if self._waiting >= MAX_WAITING_CREATES:
             raise StripeBusy
-        params = checkout_session_params(order, sold, settings)
+        params = checkout_session_params(order, sold, countries, settings)
         options: stripe.RequestOptions = {"idempotency_key": f"checkout-{order.ref}"}
         self._waiting += 1
         try:
@@ -213,16 +217,16 @@ class StripeGateway:
             yield session.to_dict()
 
 
-class NoCommonCountry(ValueError):
-    """The order's physical products ship to no country in common: no address could do."""
-
-
 def checkout_session_params(
-    order: Order, sold: Mapping[int, Product], settings: CheckoutSettings
+    order: Order,
+    sold: Mapping[int, Product],
+    countries: Sequence[str],
+    settings: CheckoutSettings,
 ) -> SessionCreateParams:
     """Everything from our database — never from what the client sent: one line item per order
-    line at the price the line was sold at, and the products (`sold`, by id) for the
-    descriptions and where physical goods ship."""
+    line at the price the line was sold at, the products (`sold`, by id) for their
+    descriptions, and the countries an address may be in when the order ships
+    (shop.checkout decides them)."""
     metadata = {"order_id": str(order.id), "order_ref": order.ref}
     base = settings.public_base_url
     params: SessionCreateParams = {
@@ -241,10 +245,7 @@ def checkout_session_params(
         "allow_promotion_codes": settings.allow_promotion_codes,
     }
     if order.ships:
-        countries = shipping_countries(order, sold, settings.shipping_countries)
-        if not countries:
-            raise NoCommonCountry
-        params["shipping_address_collection"] = {"allowed_countries": cast(Any, countries)}
+        params["shipping_address_collection"] = {"allowed_countries": cast(Any, list(countries))}
     return params
 
 
@@ -264,18 +265,3 @@ def _line_item(
             "product_data": product_data,
         },
     }
-
-
-def shipping_countries(
-    order: Order, sold: Mapping[int, Product], shop_countries: tuple[str, ...]
-) -> list[str]:
-    """Where every physical line of the order can go: the countries each product ships to (its
-    own list, or the shop's), in the first one's order; empty when they share none."""
-    common: list[str] | None = None
-    for line in order.lines:
-        if not line.ships:
-            continue
-        product = sold.get(line.product_id)
-        own = (product.shipping_countries if product else None) or shop_countries
-        common = list(own) if common is None else [c for c in common if c in own]
-    return common or []
