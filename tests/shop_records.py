@@ -42,11 +42,9 @@ async def new_order(
         buyer_user_id=buyer,
         buyer_chat_id=buyer * 10,
         buyer_name="Ada",
-        product_id=product_id,
-        product_title=product.title,
-        quantity=quantity,
-        unit_amount=product.price_minor,
+        lines=[
+            orders.NewLine(product_id, product.title, product.kind, product.price_minor, quantity)
+        ],
         currency=product.currency,
         expires_at=now() + 3600,
-        product_kind=product.kind,
     )

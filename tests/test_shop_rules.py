@@ -72,12 +72,12 @@ async def test_end_unpaid_releases_the_stock_and_a_late_second_ending_changes_no
     db: Database,
 ) -> None:
     order = await _order_holding(db, items=3, quantity=2)
-    assert await stock.available(db.reader, order.product_id) == 1
+    assert await stock.available(db.reader, order.lines[0].product_id) == 1
     async with db.transaction() as tx:
         assert await end_unpaid(tx, order, OrderStatus.EXPIRED)
-    assert await stock.available(db.reader, order.product_id) == 3
+    assert await stock.available(db.reader, order.lines[0].product_id) == 3
     # A second buyer reserves the released items; a late second ending must not free them.
-    second = await _order_holding(db, 0, 3, product_id=order.product_id, buyer=8)
+    second = await _order_holding(db, 0, 3, product_id=order.lines[0].product_id, buyer=8)
     async with db.transaction() as tx:
         assert not await end_unpaid(tx, order, OrderStatus.FAILED)
     assert await stock.reserved_for(db.reader, second.id) == 3
@@ -95,7 +95,7 @@ async def test_the_record_rules_on_a_stored_order(db: Database) -> None:
     charged = replace(discounted, amount_charged=450, payment_intent_id="pi_1", amount_refunded=50)
     assert charged.amount_paid == 450 and charged.refundable_amount == 400
     assert not order.can_ship  # digital, and unpaid
-    parcel = replace(order, product_kind=ProductKind.PHYSICAL, status=OrderStatus.PAID)
+    parcel = replace(order, ships=True, status=OrderStatus.PAID)
     assert parcel.can_ship
     assert not replace(parcel, shipped_at=now()).can_ship
     assert not replace(parcel, status=OrderStatus.REFUNDED).can_ship
@@ -103,7 +103,7 @@ async def test_the_record_rules_on_a_stored_order(db: Database) -> None:
 
 async def test_only_a_listed_product_is_buyable(db: Database) -> None:
     order = await _order_holding(db, items=1, quantity=1)
-    product = await products.get(db.reader, order.product_id)
+    product = await products.get(db.reader, order.lines[0].product_id)
     assert product is not None and product.buyable
     assert not replace(product, active=False).buyable
     assert not replace(product, archived=True).buyable
