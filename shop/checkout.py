@@ -11,6 +11,7 @@ import stripe
 
 from shop.context import Shop
 from shop.gateways.stripe_gateway import CheckoutLink, StripeBusy
+from shop.money import MAX_AMOUNT
 from shop.unpaid import end_unpaid
 from storage import orders, products, stock
 from storage.clock import now
@@ -64,6 +65,14 @@ class MixedCurrencies(CheckoutRefused):
     def __init__(self, by_currency: dict[str, list[str]]) -> None:
         super().__init__(", ".join(by_currency))
         self.by_currency = by_currency
+
+
+class TotalTooLarge(CheckoutRefused):
+    """The order's total is over what Stripe takes in one payment (`most`, minor units)."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"at most {most}")
+        self.most = most
 
 
 class NoCommonCountry(CheckoutRefused):
@@ -159,6 +168,8 @@ async def _products_for_sale(shop: Shop, wanted: Sequence[Wanted]) -> dict[int, 
     if len(by_currency) > 1:
         ordered = sorted(by_currency.items(), key=lambda item: (-len(item[1]), item[0]))
         raise MixedCurrencies(dict(ordered))
+    if sum(sold[line.product_id].price_minor * line.quantity for line in wanted) > MAX_AMOUNT:
+        raise TotalTooLarge(MAX_AMOUNT)
     return sold
 
 
