@@ -10,7 +10,7 @@ import aiosqlite
 import stripe
 
 from shop.context import Shop
-from shop.gateways.stripe_gateway import StripeBusy
+from shop.gateways.stripe_gateway import CheckoutLink, StripeBusy
 from shop.unpaid import end_unpaid
 from storage import orders, products, stock
 from storage.clock import now
@@ -93,52 +93,42 @@ async def start_checkout(
     if not shop.buy_taps.allow(buyer.user_id):
         raise SlowDown
     async with shop.buyer_locks.hold(buyer.user_id):
-        product = await products.get(shop.db.reader, product_id)
-        if product is None or not product.buyable:
-            raise ProductUnavailable
-        existing = await orders.open_for(
-            shop.db.reader,
-            buyer_user_id=buyer.user_id,
-            product_id=product.id,
-            quantity=quantity,
-            valid_after=now() + REUSE_MARGIN_SECONDS,
-        )
+        product = await _buyable_product(shop, product_id)
+        existing = await _reusable_order(shop, buyer, product, quantity)
         if existing is not None:
             return existing
-        if (
-            await orders.count_open(shop.db.reader, buyer.user_id, now())
-            >= MAX_OPEN_SESSIONS_PER_BUYER
-        ):
-            raise TooManyOpen
+        await _refuse_too_many_open(shop, buyer)
         order = await _new_order(shop, buyer, product, quantity)
         if before_stripe is not None:
             await before_stripe()
-        try:
-            link = await shop.stripe.create_checkout_session(order, product, shop.checkout_settings)
-        except StripeBusy as error:
-            await _fail(shop, order, "checkout: busy")
-            raise CheckoutFailed from error
-        except stripe.StripeError as error:
-            log.error(
-                "checkout for order %s failed: %s (status %s, code %s, request %s)",
-                order.id,
-                type(error).__name__,
-                error.http_status,
-                error.code,
-                error.request_id,
-            )
-            await _fail(shop, order, f"checkout: {error.code or type(error).__name__}")
-            raise CheckoutFailed from error
-        async with shop.db.transaction() as tx:
-            current = await orders.get(tx, order.id)
-            assert current is not None
-            await orders.update(
-                tx, order.id, checkout_session_id=link.session_id, checkout_url=link.url
-            )
-            await orders.transition(tx, current, OrderStatus.AWAITING_PAYMENT)
-            updated = await orders.get(tx, order.id)
-        assert updated is not None
-        return updated
+        link = await _create_session(shop, order, product)
+        return await _attach_session(shop, order, link)
+
+
+async def _buyable_product(shop: Shop, product_id: int) -> Product:
+    product = await products.get(shop.db.reader, product_id)
+    if product is None or not product.buyable:
+        raise ProductUnavailable
+    return product
+
+
+async def _reusable_order(
+    shop: Shop, buyer: Buyer, product: Product, quantity: int
+) -> Order | None:
+    """The buyer's open order for the same product and quantity whose link stays valid a while
+    longer: a second tap gets the same link instead of a second session."""
+    return await orders.open_for(
+        shop.db.reader,
+        buyer_user_id=buyer.user_id,
+        product_id=product.id,
+        quantity=quantity,
+        valid_after=now() + REUSE_MARGIN_SECONDS,
+    )
+
+
+async def _refuse_too_many_open(shop: Shop, buyer: Buyer) -> None:
+    if await orders.count_open(shop.db.reader, buyer.user_id, now()) >= MAX_OPEN_SESSIONS_PER_BUYER:
+        raise TooManyOpen
 
 
 async def _new_order(shop: Shop, buyer: Buyer, product: Product, quantity: int) -> Order:
@@ -177,6 +167,41 @@ async def _reserve_within_cap(
         raise HoldingTooMany(max(cap - held, 0))
     if not await stock.reserve(tx, order.product_id, order.id, quantity):
         raise SoldOut(await stock.available(tx, order.product_id))
+
+
+async def _create_session(shop: Shop, order: Order, product: Product) -> CheckoutLink:
+    """The order's Checkout Session; when Stripe is busy or refuses, the order fails (its stock
+    released) and CheckoutFailed says so to the buyer."""
+    try:
+        return await shop.stripe.create_checkout_session(order, product, shop.checkout_settings)
+    except StripeBusy as error:
+        await _fail(shop, order, "checkout: busy")
+        raise CheckoutFailed from error
+    except stripe.StripeError as error:
+        log.error(
+            "checkout for order %s failed: %s (status %s, code %s, request %s)",
+            order.id,
+            type(error).__name__,
+            error.http_status,
+            error.code,
+            error.request_id,
+        )
+        await _fail(shop, order, f"checkout: {error.code or type(error).__name__}")
+        raise CheckoutFailed from error
+
+
+async def _attach_session(shop: Shop, order: Order, link: CheckoutLink) -> Order:
+    """Store the session on the order and move it to awaiting payment."""
+    async with shop.db.transaction() as tx:
+        current = await orders.get(tx, order.id)
+        assert current is not None
+        await orders.update(
+            tx, order.id, checkout_session_id=link.session_id, checkout_url=link.url
+        )
+        await orders.transition(tx, current, OrderStatus.AWAITING_PAYMENT)
+        updated = await orders.get(tx, order.id)
+    assert updated is not None
+    return updated
 
 
 async def _fail(shop: Shop, order: Order, reason: str) -> None:
