@@ -128,15 +128,21 @@ async def test_a_paid_session_owes_the_goods_once_however_often_it_is_seen(
     ]
 
 
+async def _delayed_payment(shop: Shop, stripe_api: FakeStripe) -> tuple[int, Order, str]:
+    """A product, and an order whose buyer completed Checkout with a delayed method (a bank
+    debit): the completed event is applied while the payment is still being confirmed."""
+    product_id = await _stocked_product(shop)
+    order, session_id = await _checkout(shop, product_id)
+    stripe_api.pay(session_id, payment_status="unpaid")
+    completed = stripe_api.session_event("checkout.session.completed", session_id)
+    await _receive(shop, stripe_api, completed)
+    return product_id, order, session_id
+
+
 async def test_a_delayed_payment_that_succeeds_owes_the_goods_only_then(
     shop: Shop, stripe_api: FakeStripe
 ) -> None:
-    product_id = await _stocked_product(shop)
-    order, session_id = await _checkout(shop, product_id)
-    stripe_api.pay(session_id, payment_status="unpaid")  # a bank debit, still being confirmed
-    await _receive(
-        shop, stripe_api, stripe_api.session_event("checkout.session.completed", session_id)
-    )
+    product_id, order, session_id = await _delayed_payment(shop, stripe_api)
     processing = await _stored(shop, order.id)
     assert processing.status is OrderStatus.PROCESSING and processing.payment_intent_id
     assert await _owed(shop) == [
@@ -158,12 +164,7 @@ async def test_a_delayed_payment_that_succeeds_owes_the_goods_only_then(
 async def test_a_delayed_payment_that_fails_ends_the_order_and_frees_its_stock(
     shop: Shop, stripe_api: FakeStripe
 ) -> None:
-    product_id = await _stocked_product(shop)
-    order, session_id = await _checkout(shop, product_id)
-    stripe_api.pay(session_id, payment_status="unpaid")
-    await _receive(
-        shop, stripe_api, stripe_api.session_event("checkout.session.completed", session_id)
-    )
+    product_id, order, session_id = await _delayed_payment(shop, stripe_api)
     stripe_api.settle(session_id, succeeded=False)
     failed = stripe_api.session_event("checkout.session.async_payment_failed", session_id)
     await _receive(shop, stripe_api, failed)
