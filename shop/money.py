@@ -302,16 +302,30 @@ def parse_price(text: str, default_currency: str) -> Money:
     bot and Stripe's own errors would only surface when a buyer tries to pay.
     """
     default = _code(default_currency)
+    raw = _price_text(text)
+    number, code = _number_and_currency(raw, default)
+    amount = _minor_units(number, code)
+    _check_chargeable(amount, number, code)
+    return Money(amount, code)
+
+
+def _price_text(text: str) -> str:
+    """The merchant's text, stripped; refused when empty or too long to be a price."""
     raw = (text or "").strip()
     if not raw:
         raise MoneyError("Please send a price, like 9.99.")
     if len(raw) > _MAX_INPUT_LENGTH:
         raise MoneyError(f"“{raw[:20]}…” is too long to be a price. Write it like 9.99.")
+    return raw
+
+
+def _number_and_currency(raw: str, default: str) -> tuple[str, str]:
+    """The one number in the text and the currency the words around it name (the default when
+    none): anything else around the number (a minus, a second number, stray words) is refused."""
     found = list(_NUMBER.finditer(raw))
     if len(found) != 1:
         raise MoneyError(_garbage(raw))
     match = found[0]
-    number = match.group()
     before, after = raw[: match.start()].strip(), raw[match.end() :].strip()
     negative = any(ch in before for ch in _MINUS)
     before = before.strip(_MINUS).strip()
@@ -325,9 +339,13 @@ def parse_price(text: str, default_currency: str) -> Money:
     currencies = {_currency_from_token(token, default) for token in tokens}
     if len(currencies) > 1:
         raise MoneyError(f"“{raw}” names two currencies. Use one, like 9.99 EUR.")
-    code = currencies.pop() if currencies else default
-    name = code.upper()
+    return match.group(), currencies.pop() if currencies else default
 
+
+def _minor_units(number: str, code: str) -> int:
+    """The number in the currency's minor units, refused when it has more decimals than the
+    currency allows (or, for ISK and UGX, any fraction at all)."""
+    name = code.upper()
     integer, fraction = _parse_number(number, code)
     places = exponent(code)
     allowed = 0 if code in _WHOLE_UNITS_ONLY else places  # what the merchant should write
@@ -337,8 +355,14 @@ def parse_price(text: str, default_currency: str) -> Money:
         raise MoneyError(f"“{number}” has more decimals than {name} allows ({allowed}).{hint}")
     if code in _WHOLE_UNITS_ONLY and fraction.strip("0"):
         raise MoneyError(f"Stripe charges {name} in whole units only: “{number}” has a fraction.")
-    amount = int(Decimal(f"{integer}.{fraction or '0'}").scaleb(places))
+    return int(Decimal(f"{integer}.{fraction or '0'}").scaleb(places))
 
+
+def _check_chargeable(amount: int, number: str, code: str) -> None:
+    """Refuse an amount Stripe would not charge: zero, above its maximum, not a multiple of 10
+    in a three-decimal currency, or below the currency's minimum charge."""
+    name = code.upper()
+    places = exponent(code)
     if amount == 0:
         raise MoneyError("A price must be more than zero.")
     step = 100 if code in _WHOLE_UNITS_ONLY else 10 if places == 3 else 1
@@ -361,4 +385,3 @@ def parse_price(text: str, default_currency: str) -> Money:
             f"{format_money(amount, code)} is too little: "
             f"Stripe's minimum for {name} is {format_money(floor, code)}."
         )
-    return Money(amount, code)
