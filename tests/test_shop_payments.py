@@ -241,7 +241,7 @@ async def test_an_amount_mismatch_delivers_nothing_and_stays_refundable(
 async def _other_integrations_session(shop: Shop, order: Order, product: Product) -> str:
     """A session another integration on the same Stripe account made through the SDK: it names
     a bare numeric order id, which happens to be one of ours, and none of our references."""
-    params = checkout_session_params(order, product, shop.checkout_settings)
+    params = checkout_session_params(order, {product.id: product}, [], shop.checkout_settings)
     params["metadata"] = {"order_id": str(order.id)}
     params["payment_intent_data"] = {"metadata": {"order_id": str(order.id)}}
     http = stripe.AIOHTTPClient()
@@ -267,7 +267,9 @@ async def test_events_for_sessions_that_are_not_ours_change_nothing(
     async with scratch_db(tmp_path / "staging") as staging, staging.transaction() as tx:
         staged = await new_order(tx, await add_product(tx, price=PRICE))
     assert staged.id == order.id and staged.ref != order.ref
-    staged_link = await shop.stripe.create_checkout_session(staged, product, shop.checkout_settings)
+    staged_link = await shop.stripe.create_checkout_session(
+        staged, {product.id: product}, [], shop.checkout_settings
+    )
     for session_id in (
         staged_link.session_id,
         await _other_integrations_session(shop, order, product),
