@@ -15,6 +15,9 @@ from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import standin_environ
 from tests.people import Person
 
+# The service-level tests' `shop` fixture lives beside their helpers.
+pytest_plugins = ["tests.shop_service"]
+
 ADMIN_ID = 900001
 BUYER_ID = 700001
 OTHER_BUYER_ID = 700002

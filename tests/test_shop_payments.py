@@ -8,43 +8,25 @@ stock and the outbox rows.
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import pytest
 import stripe
-from telegram import Bot
 
-from bot.config import Settings
 from sandbox.fake_stripe import FakeStripe
 from shop import payments
 from shop.checkout import Buyer, Wanted, start_checkout
 from shop.context import Shop
-from shop.gateways.stripe_gateway import StripeGateway, checkout_session_params
+from shop.gateways.stripe_gateway import checkout_session_params
 from storage import orders, products, stock
-from storage.db import Database, fetch_all
+from storage.db import fetch_all
 from storage.models import Order, OrderStatus, Product, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID
 from tests.shop_records import add_product, new_order, scratch_db
+from tests.shop_service import owed_keys, receive, stock_states
 
 BUYER = Buyer(user_id=BUYER_ID, chat_id=BUYER_ID, name="Ada")
 PRICE = 500
-
-
-@pytest.fixture
-async def shop(settings: Settings) -> AsyncIterator[Shop]:
-    """The shop's use-case context as the app builds it, minus the app: nothing reads
-    Telegram here, so the Bot is never initialised."""
-    db = await Database.open(settings.database_path)
-    gateway = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
-    bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
-    try:
-        yield Shop(settings, db, gateway, bot, lambda: None)
-    finally:
-        await gateway.close()
-        await db.close()
 
 
 async def _stocked_product(shop: Shop, items: int = 1) -> int:
@@ -63,40 +45,15 @@ async def _checkout(shop: Shop, product_id: int) -> tuple[Order, str]:
     return order, order.checkout_session_id
 
 
-async def _receive(shop: Shop, stripe_api: FakeStripe, event: Mapping[str, Any]) -> None:
-    """The webhook's path minus HTTP: the raw body's signature checked by the SDK, then the
-    parsed event applied."""
-    body = json.dumps(event)
-    header = stripe_api.sign(body.encode())
-    stripe.WebhookSignature.verify_header(body, header, shop.settings.stripe_webhook_secret, 300)
-    await payments.handle_stripe_event(shop, json.loads(body))
-
-
 async def _stored(shop: Shop, order_id: int) -> Order:
     order = await orders.get(shop.db.reader, order_id)
     assert order is not None
     return order
 
 
-async def _owed(shop: Shop) -> list[str]:
-    """The outbox's dedupe keys, oldest first: what the shop owes to whom, once each."""
-    rows = await fetch_all(shop.db.reader, "SELECT dedupe_key FROM deliveries ORDER BY id")
-    return [str(row[0]) for row in rows]
-
-
 async def _outcomes(shop: Shop) -> list[tuple[str, str]]:
     rows = await fetch_all(shop.db.reader, "SELECT type, outcome FROM stripe_events ORDER BY rowid")
     return [(str(row[0]), str(row[1])) for row in rows]
-
-
-async def _stock(shop: Shop, product_id: int) -> dict[str, int]:
-    """How many of the product's items are in each state (available, reserved, sold)."""
-    rows = await fetch_all(
-        shop.db.reader,
-        "SELECT state, COUNT(*) FROM stock_items WHERE product_id = ? GROUP BY state",
-        (product_id,),
-    )
-    return {str(row[0]): int(row[1]) for row in rows}
 
 
 async def test_a_paid_session_owes_the_goods_once_however_often_it_is_seen(
@@ -106,22 +63,22 @@ async def test_a_paid_session_owes_the_goods_once_however_often_it_is_seen(
     order, session_id = await _checkout(shop, product_id)
     stripe_api.pay(session_id)
     completed = stripe_api.session_event("checkout.session.completed", session_id)
-    await _receive(shop, stripe_api, completed)
+    await receive(shop, stripe_api, completed)
     paid = await _stored(shop, order.id)
     assert paid.status is OrderStatus.PAID and paid.amount_charged == PRICE
     assert paid.payment_intent_id and paid.payment_intent_id.startswith("pi_")
     owed = [f"goods:{order.id}", f"sale:{order.id}:{ADMIN_ID}"]
-    assert await _owed(shop) == owed
-    assert await _stock(shop, product_id) == {"available": 1, "sold": 1}
+    assert await owed_keys(shop) == owed
+    assert await stock_states(shop, product_id) == {"available": 1, "sold": 1}
 
-    await _receive(shop, stripe_api, completed)  # Stripe redelivers the same event
+    await receive(shop, stripe_api, completed)  # Stripe redelivers the same event
     again = stripe_api.session_event("checkout.session.completed", session_id)
-    await _receive(shop, stripe_api, again)  # a second event about the same payment
+    await receive(shop, stripe_api, again)  # a second event about the same payment
     snapshot = await shop.stripe.retrieve_checkout_session(session_id)  # reconciliation
     assert await payments.apply_session_snapshot(shop, snapshot.to_dict()) == paid
     assert await _stored(shop, order.id) == paid
-    assert await _owed(shop) == owed
-    assert await _stock(shop, product_id) == {"available": 1, "sold": 1}
+    assert await owed_keys(shop) == owed
+    assert await stock_states(shop, product_id) == {"available": 1, "sold": 1}
     assert await _outcomes(shop) == [
         ("checkout.session.completed", "paid"),
         ("checkout.session.completed", "already_paid"),
@@ -135,7 +92,7 @@ async def _delayed_payment(shop: Shop, stripe_api: FakeStripe) -> tuple[int, Ord
     order, session_id = await _checkout(shop, product_id)
     stripe_api.pay(session_id, payment_status="unpaid")
     completed = stripe_api.session_event("checkout.session.completed", session_id)
-    await _receive(shop, stripe_api, completed)
+    await receive(shop, stripe_api, completed)
     return product_id, order, session_id
 
 
@@ -145,34 +102,34 @@ async def test_a_delayed_payment_that_succeeds_owes_the_goods_only_then(
     product_id, order, session_id = await _delayed_payment(shop, stripe_api)
     processing = await _stored(shop, order.id)
     assert processing.status is OrderStatus.PROCESSING and processing.payment_intent_id
-    assert await _owed(shop) == [
+    assert await owed_keys(shop) == [
         f"order_message:{order.id}:processing",
         f"processing_notice:{order.id}",
     ]
-    assert await _stock(shop, product_id) == {"reserved": 1}  # still held for this buyer
+    assert await stock_states(shop, product_id) == {"reserved": 1}  # still held for this buyer
     assert await payments.fulfil_session(shop, session_id) == "processing"  # the success page
-    assert len(await _owed(shop)) == 2
+    assert len(await owed_keys(shop)) == 2
 
     stripe_api.settle(session_id, succeeded=True)
     succeeded = stripe_api.session_event("checkout.session.async_payment_succeeded", session_id)
-    await _receive(shop, stripe_api, succeeded)
+    await receive(shop, stripe_api, succeeded)
     assert (await _stored(shop, order.id)).status is OrderStatus.PAID
-    assert (await _owed(shop))[2:] == [f"goods:{order.id}", f"sale:{order.id}:{ADMIN_ID}"]
-    assert await _stock(shop, product_id) == {"sold": 1}
+    assert (await owed_keys(shop))[2:] == [f"goods:{order.id}", f"sale:{order.id}:{ADMIN_ID}"]
+    assert await stock_states(shop, product_id) == {"sold": 1}
 
 
-async def test_a_delayed_payment_that_fails_ends_the_order_and_frees_its_stock(
+async def test_a_delayed_payment_that_fails_ends_the_order_and_frees_itsstock_states(
     shop: Shop, stripe_api: FakeStripe
 ) -> None:
     product_id, order, session_id = await _delayed_payment(shop, stripe_api)
     stripe_api.settle(session_id, succeeded=False)
     failed = stripe_api.session_event("checkout.session.async_payment_failed", session_id)
-    await _receive(shop, stripe_api, failed)
-    await _receive(shop, stripe_api, failed)  # redelivered
+    await receive(shop, stripe_api, failed)
+    await receive(shop, stripe_api, failed)  # redelivered
     ended = await _stored(shop, order.id)
     assert ended.status is OrderStatus.FAILED and ended.failure_reason == "delayed payment failed"
-    assert await _stock(shop, product_id) == {"available": 1}
-    assert (await _owed(shop))[2:] == [
+    assert await stock_states(shop, product_id) == {"available": 1}
+    assert (await owed_keys(shop))[2:] == [
         f"order_message:{order.id}:failed",
         f"failed_notice:{order.id}",
     ]
@@ -182,22 +139,22 @@ async def test_a_delayed_payment_that_fails_ends_the_order_and_frees_its_stock(
     ]
 
 
-async def test_an_expired_session_ends_the_unpaid_order_and_frees_its_stock(
+async def test_an_expired_session_ends_the_unpaid_order_and_frees_itsstock_states(
     shop: Shop, stripe_api: FakeStripe
 ) -> None:
     product_id = await _stocked_product(shop)
     order, session_id = await _checkout(shop, product_id)
-    assert await _stock(shop, product_id) == {"reserved": 1}
+    assert await stock_states(shop, product_id) == {"reserved": 1}
     stripe_api.expire(session_id)
     expired = stripe_api.session_event("checkout.session.expired", session_id)
-    await _receive(shop, stripe_api, expired)
+    await receive(shop, stripe_api, expired)
     assert (await _stored(shop, order.id)).status is OrderStatus.EXPIRED
-    assert await _stock(shop, product_id) == {"available": 1}
+    assert await stock_states(shop, product_id) == {"available": 1}
     owed = [f"order_message:{order.id}:expired", f"expired_notice:{order.id}"]
-    assert await _owed(shop) == owed
+    assert await owed_keys(shop) == owed
     again = stripe_api.session_event("checkout.session.expired", session_id)
-    await _receive(shop, stripe_api, again)  # a second event about the same expiry
-    assert await _owed(shop) == owed
+    await receive(shop, stripe_api, again)  # a second event about the same expiry
+    assert await owed_keys(shop) == owed
     assert await _outcomes(shop) == [
         ("checkout.session.expired", "expired"),
         ("checkout.session.expired", "ignored"),
@@ -219,22 +176,22 @@ async def test_an_amount_mismatch_delivers_nothing_and_stays_refundable(
     product_id = await _stocked_product(shop)
     order, session_id = await _checkout(shop, product_id)
     stripe_api.pay(session_id)
-    await _receive(shop, stripe_api, _underpaid_event(stripe_api, session_id))
+    await receive(shop, stripe_api, _underpaid_event(stripe_api, session_id))
     held = await _stored(shop, order.id)
     assert held.status is OrderStatus.FAILED and "€1.00" in (held.failure_reason or "")
     intent = stripe_api.sessions[session_id]["payment_intent"]
     assert held.payment_intent_id == intent and intent.startswith("pi_")
     assert held.amount_charged == 100 and held.refundable_amount == 100
-    assert await _stock(shop, product_id) == {"available": 1}
+    assert await stock_states(shop, product_id) == {"available": 1}
     owed = [
         f"mismatch:{order.id}:{ADMIN_ID}",
         f"held_notice:{order.id}",
         f"order_message:{order.id}:held",
     ]
-    assert await _owed(shop) == owed
-    await _receive(shop, stripe_api, _underpaid_event(stripe_api, session_id))  # seen again
+    assert await owed_keys(shop) == owed
+    await receive(shop, stripe_api, _underpaid_event(stripe_api, session_id))  # seen again
     assert await _stored(shop, order.id) == held
-    assert await _owed(shop) == owed
+    assert await owed_keys(shop) == owed
     assert await _outcomes(shop) == [("checkout.session.completed", "mismatch")] * 2
 
 
@@ -276,9 +233,9 @@ async def test_events_for_sessions_that_are_not_ours_change_nothing(
     ):
         stripe_api.pay(session_id)
         paid = stripe_api.session_event("checkout.session.completed", session_id)
-        await _receive(shop, stripe_api, paid)
+        await receive(shop, stripe_api, paid)
     assert await _stored(shop, order.id) == order
-    assert await _owed(shop) == []
-    assert await _stock(shop, product_id) == {"reserved": 1}
+    assert await owed_keys(shop) == []
+    assert await stock_states(shop, product_id) == {"reserved": 1}
     # Recorded (so a redelivery is answered at once) only when it names one of our orders.
     assert await _outcomes(shop) == [("checkout.session.completed", "foreign")]
