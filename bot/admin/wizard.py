@@ -22,7 +22,6 @@ from bot.admin.dialog import (
     ask_again,
     ask_with_buttons,
     begin,
-    current,
     drop_keyboard,
     finish,
     message_of,
@@ -49,10 +48,10 @@ from bot.admin.product_texts import (
     price_hint,
 )
 from bot.admin.wizard_draft import (
-    Draft,
     confirm_question,
     description_prompt,
     draft_of,
+    draft_tap,
     items_note,
     items_prompt,
     kind_keyboard,
@@ -65,9 +64,8 @@ from bot.admin.wizard_draft import (
     title_prompt,
 )
 from bot.buyer.catalog import product_link, reply_card
-from bot.callbacks import CATEGORY_BUTTONS, Button, Callback
+from bot.callbacks import CATEGORY_BUTTONS, Button
 from bot.context import ShopContext
-from bot.shared import tapped
 from bot.texts import admin_button_expired
 from shop import catalog
 from storage import products
@@ -170,24 +168,9 @@ async def buttons_expected(update: Update, context: ShopContext) -> object:
     return None
 
 
-async def _draft_tap(
-    update: Update, context: ShopContext, button: Button
-) -> tuple[CallbackQuery, Callback, Draft] | None:
-    """The tap, its data and the draft it belongs to; None once a button of another (or no)
-    draft is answered as expired. Every wizard button's first argument is its draft's token."""
-    if (tap := await tapped(update, button)) is None:
-        return None
-    query, data = tap
-    draft = current(context)
-    if not isinstance(draft, Draft) or data.id(0) != draft.token:
-        await query.answer(admin_button_expired(), show_alert=True)
-        return None
-    return query, data, draft
-
-
 async def chose_kind(update: Update, context: ShopContext) -> object:
     """A kind button: the choice is shown in place of the buttons, then its next question."""
-    if (tap := await _draft_tap(update, context, cb.WIZARD_KIND)) is None:
+    if (tap := await draft_tap(update, context, cb.WIZARD_KIND)) is None:
         return None
     query, data, draft = tap
     draft.kind = ProductKind(data.word(1))
@@ -296,7 +279,7 @@ async def _ask_category(update: Update, context: ShopContext, note: str) -> obje
 
 async def chose_category(update: Update, context: ShopContext) -> object:
     """A category button: the preview follows."""
-    if (tap := await _draft_tap(update, context, cb.WIZARD_CATEGORY)) is None:
+    if (tap := await draft_tap(update, context, cb.WIZARD_CATEGORY)) is None:
         return None
     query, data, draft = tap
     if data.id(1) >= len(draft.categories):
@@ -307,7 +290,7 @@ async def chose_category(update: Update, context: ShopContext) -> object:
 
 async def chose_no_category(update: Update, context: ShopContext) -> object:
     """No category: the preview follows."""
-    if (tap := await _draft_tap(update, context, cb.WIZARD_NO_CATEGORY)) is None:
+    if (tap := await draft_tap(update, context, cb.WIZARD_NO_CATEGORY)) is None:
         return None
     return await _category_chosen(update, context, tap[0], None)
 
@@ -368,7 +351,7 @@ async def save_hidden(update: Update, context: ShopContext) -> object:
 
 
 async def _save(update: Update, context: ShopContext, button: Button, *, hidden: bool) -> object:
-    if (tap := await _draft_tap(update, context, button)) is None:
+    if (tap := await draft_tap(update, context, button)) is None:
         return None
     query, _, draft = tap
     finish(context)  # before any await: a second tap finds nothing to save
@@ -391,7 +374,7 @@ async def _replace(query: CallbackQuery, text: str) -> None:
 
 async def discard(update: Update, context: ShopContext) -> object:
     """Cancel on the preview: "Discarded — nothing was saved"."""
-    if (tap := await _draft_tap(update, context, cb.WIZARD_DISCARD)) is None:
+    if (tap := await draft_tap(update, context, cb.WIZARD_DISCARD)) is None:
         return None
     query, _, draft = tap
     finish(context)

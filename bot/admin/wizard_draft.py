@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import callbacks as cb
 from bot.admin.dialog import Dialog, current
@@ -21,8 +21,10 @@ from bot.admin.product_texts import (
     countries_line,
 )
 from bot.buyer import keyboards
+from bot.callbacks import Button, Callback
 from bot.context import ShopContext
-from bot.texts import clip
+from bot.shared import tapped
+from bot.texts import admin_button_expired, clip
 from shop.money import Money, format_money
 from storage import stock
 from storage.models import Product, ProductKind
@@ -209,3 +211,18 @@ def saved_text(product: Product, link: str, added: int, skipped: int) -> str:
         lines.append(f"🙈 Hidden until it has items: /stock {product.id} adds them and shows it.")
     lines.append("Manage it in /products.")
     return "\n".join(lines)
+
+
+async def draft_tap(
+    update: Update, context: ShopContext, button: Button
+) -> tuple[CallbackQuery, Callback, Draft] | None:
+    """The tap, its data and the draft it belongs to; None once a button of another (or no)
+    draft is answered as expired. Every wizard button's first argument is its draft's token."""
+    if (tap := await tapped(update, button)) is None:
+        return None
+    query, data = tap
+    draft = current(context)
+    if not isinstance(draft, Draft) or data.id(0) != draft.token:
+        await query.answer(admin_button_expired(), show_alert=True)
+        return None
+    return query, data, draft
