@@ -200,7 +200,7 @@ def list_keyboard(
 
 def detail_keyboard(order: Order, status_code: str, page: int) -> InlineKeyboardMarkup:
     """Only the actions that fit the order's state: a physical order has no goods to resend
-    but its shipping steps (bot/admin_shipping.py)."""
+    but its shipping steps (bot/admin/shipping.py)."""
     rows = []
     if order.can_resend:
         rows.append(
