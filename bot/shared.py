@@ -62,6 +62,19 @@ async def show_page(query: CallbackQuery, text: str, markup: InlineKeyboardMarku
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
+async def reply_page(update: Update, page: tuple[str, InlineKeyboardMarkup | None]) -> None:
+    """Answer a command with a page (HTML text and its buttons) as a new message."""
+    assert update.effective_message is not None
+    text, markup = page
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def turn_page(query: CallbackQuery, page: tuple[str, InlineKeyboardMarkup | None]) -> None:
+    """Answer a tap (its spinner) and show the page it asked for in place."""
+    await query.answer()
+    await show_page(query, *page)
+
+
 async def show_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
     """Redraw only the tapped message's buttons (the text stays)."""
     with unless_not_modified():

@@ -20,7 +20,7 @@ from telegram.constants import ParseMode
 from bot import callbacks as cb
 from bot.admin.texts import charge_note
 from bot.context import ShopContext
-from bot.shared import nav_row, show_page, tapped
+from bot.shared import nav_row, reply_page, show_page, tapped, turn_page
 from bot.texts import clip, order_state
 from shop import outbox
 from shop.context import Shop
@@ -265,9 +265,7 @@ async def _list_page(shop: Shop, code: str, page: int) -> tuple[str, InlineKeybo
 
 async def orders_command(update: Update, context: ShopContext) -> None:
     """/orders (admins): the newest orders of every buyer, 8 a page, with status filters."""
-    assert update.effective_message is not None
-    text, markup = await _list_page(context.shop, "a", 0)
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await reply_page(update, await _list_page(context.shop, "a", 0))
 
 
 async def open_list(update: Update, context: ShopContext) -> None:
@@ -275,8 +273,7 @@ async def open_list(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.ORDERS_PAGE)) is None:
         return
     query, data = tap
-    await query.answer()
-    await show_page(query, *await _list_page(context.shop, data.word(0), data.id(1)))
+    await turn_page(query, await _list_page(context.shop, data.word(0), data.id(1)))
 
 
 async def open_detail(update: Update, context: ShopContext) -> None:

@@ -17,7 +17,7 @@ from bot import callbacks as cb
 from bot.admin.dialog import message_of, say
 from bot.admin.product_texts import DELIVERY_LABELS, KIND_LABELS, countries_line
 from bot.context import ShopContext
-from bot.shared import nav_row, show_page, tapped
+from bot.shared import nav_row, show_page, tapped, turn_page
 from bot.texts import clip, price
 from shop import catalog
 from shop.context import Shop
@@ -149,8 +149,7 @@ async def open_list(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.PRODUCTS_PAGE)) is None:
         return
     query, data = tap
-    await query.answer()
-    await show_page(query, *await list_page(context.shop, data.id(0)))
+    await turn_page(query, await list_page(context.shop, data.id(0)))
 
 
 async def tapped_product(
@@ -173,8 +172,7 @@ async def open_card(update: Update, context: ShopContext) -> None:
     if (tap := await tapped_product(update, context, cb.PRODUCT_CARD)) is None:
         return
     query, _, product = tap
-    await query.answer()
-    await show_page(query, *await card(context.shop, product))
+    await turn_page(query, await card(context.shop, product))
 
 
 async def set_visible(update: Update, context: ShopContext) -> None:

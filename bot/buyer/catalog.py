@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from bot import callbacks as cb
 from bot.buyer import keyboards, texts
 from bot.context import ShopContext
-from bot.shared import show_buttons, show_page, tapped
+from bot.shared import reply_page, show_buttons, tapped, turn_page
 from bot.texts import MAX_CAPTION, MAX_TEXT, unknown_button
 from shop.context import Shop
 from shop.ids import ID_PATTERN
@@ -25,9 +25,7 @@ PRODUCT_PAYLOAD = re.compile(rf"^p_({ID_PATTERN})$")
 
 async def catalog_command(update: Update, context: ShopContext) -> None:
     """/catalog: the first catalog page as a list of product buttons."""
-    assert update.effective_message is not None
-    text, markup = await catalog_page(context.shop, 0)
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await reply_page(update, await catalog_page(context.shop, 0))
 
 
 async def open_catalog(update: Update, context: ShopContext) -> None:
@@ -35,8 +33,7 @@ async def open_catalog(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.CATALOG)) is None:
         return
     query, data = tap
-    await query.answer()
-    await show_page(query, *await catalog_page(context.shop, data.id(0)))
+    await turn_page(query, await catalog_page(context.shop, data.id(0)))
 
 
 async def open_category(update: Update, context: ShopContext) -> None:
@@ -44,8 +41,7 @@ async def open_category(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.CATEGORY)) is None:
         return
     query, data = tap
-    await query.answer()
-    await show_page(query, *await catalog_page(context.shop, data.id(1), group=data.id(0)))
+    await turn_page(query, await catalog_page(context.shop, data.id(1), group=data.id(0)))
 
 
 async def open_product(update: Update, context: ShopContext) -> None:

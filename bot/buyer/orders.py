@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 
 from bot import callbacks as cb
 from bot.buyer import keyboards, texts
 from bot.context import ShopContext
-from bot.shared import show_page, tapped
+from bot.shared import reply_page, tapped, turn_page
 from shop import outbox
 from shop.context import Shop
 from storage import orders
@@ -20,9 +19,8 @@ ORDERS_PAGE_SIZE = 5
 
 async def orders_command(update: Update, context: ShopContext) -> None:
     """/orders: the buyer's recent orders with their state, and Send again for paid ones."""
-    assert update.effective_message is not None and update.effective_user is not None
-    text, markup = await orders_page(context.shop, update.effective_user.id, 0)
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    assert update.effective_user is not None
+    await reply_page(update, await orders_page(context.shop, update.effective_user.id, 0))
 
 
 async def open_orders(update: Update, context: ShopContext) -> None:
@@ -30,8 +28,7 @@ async def open_orders(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.ORDERS)) is None:
         return
     query, data = tap
-    await query.answer()
-    await show_page(query, *await orders_page(context.shop, query.from_user.id, data.id(0)))
+    await turn_page(query, await orders_page(context.shop, query.from_user.id, data.id(0)))
 
 
 async def send_again(update: Update, context: ShopContext) -> None:
