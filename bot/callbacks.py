@@ -7,9 +7,8 @@ handler is registered with. Data that matches no pattern (an old layout, a forge
 reaches the stale-button handler registered last, which answers it.
 
 Prefixes: the buyer's one-word codes (`cat`, `buy`, … — unchanged, so buttons already in
-buyers' chats keep working); the admin's features each `<feature>:<action>`: `ap` products,
-`ae` a product's edit, `ak` stock, `aw` the new-product wizard, `ao` orders, `sh` shipping,
-`ar` refunds, `as` sales. A prefix is registered once: two features cannot share one.
+buyers' chats keep working), all bot/buyer's; the admin's are `<feature>:<action>`, each
+feature one module's (`ADMIN_FEATURES`). A prefix is registered once.
 
 Only ids, small numbers and short codes go into callback data — never prices or titles — so a
 forged callback can at most ask for something its sender could ask for anyway.
@@ -76,6 +75,8 @@ class Callback:
 
 @dataclass(frozen=True)
 class Button:
+    """One kind of button: data `<prefix>:<arg>:…`, each argument of its kind."""
+
     prefix: str
     args: tuple[Arg, ...]
 
@@ -104,12 +105,26 @@ class Button:
 
 
 BUTTONS: dict[str, Button] = {}
+ADMIN_FEATURES = {
+    "ap": "bot/admin/products.py",
+    "ae": "bot/admin/product_edit.py",
+    "ak": "bot/admin/stock.py",
+    "aw": "bot/admin/wizard.py",
+    "ao": "bot/admin/orders.py",
+    "sh": "bot/admin/shipping.py",
+    "ar": "bot/admin/refunds.py",
+    "as": "bot/admin/sales.py",
+}
 
 
 def button(prefix: str, *args: Arg) -> Button:
-    """Register a kind of button; a prefix is taken once (no two features share one)."""
+    """Register a kind of button; a prefix is taken once, and an admin one belongs to a known
+    feature (so no two modules share a prefix)."""
     if prefix in BUTTONS:
         raise ValueError(f"callback prefix {prefix!r} is taken")
+    feature, colon, _ = prefix.partition(":")
+    if (feature in ADMIN_FEATURES) != bool(colon):
+        raise ValueError(f"callback prefix {prefix!r} names no feature")
     BUTTONS[prefix] = made = Button(prefix, args)
     return made
 

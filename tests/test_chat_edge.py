@@ -5,6 +5,7 @@ gets the typed ShopContext."""
 from __future__ import annotations
 
 import asyncio
+import re
 import typing
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -37,6 +38,13 @@ def _all_handlers(app: ShopApp) -> Iterator[BaseHandler[Any, Any, Any]]:
 
 def _button_handlers(app: ShopApp) -> list[CallbackQueryHandler[Any, Any]]:
     return [h for h in _all_handlers(app) if isinstance(h, CallbackQueryHandler)]
+
+
+def _unwrapped(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """The handler function itself, under `admin_only` and `within`."""
+    while hasattr(callback, "__wrapped__"):
+        callback = callback.__wrapped__
+    return callback
 
 
 def _sample(button: Button) -> str:
@@ -80,9 +88,11 @@ async def _answers(
 def test_a_prefix_belongs_to_one_feature() -> None:
     with pytest.raises(ValueError, match="taken"):
         callbacks.button("ao:o", ID)
+    with pytest.raises(ValueError, match="no feature"):
+        callbacks.button("zz:o", ID)
     admin_features = {prefix.split(":")[0] for prefix in callbacks.BUTTONS if ":" in prefix}
-    assert admin_features == {"ap", "ae", "ak", "aw", "ao", "sh", "ar", "as"}
-    assert admin_features.isdisjoint(BUYER_PREFIXES)
+    assert admin_features == set(callbacks.ADMIN_FEATURES)
+    assert {p for p in callbacks.BUTTONS if ":" not in p} == BUYER_PREFIXES
 
 
 def test_patterns_are_exact_and_data_fits_64_bytes() -> None:
@@ -110,9 +120,17 @@ async def test_every_button_has_exactly_one_handler_and_the_rest_are_answered_st
     handlers = _button_handlers(app)
     patterns = [h.pattern for h in handlers if h.pattern is not None]
     codec = {button.pattern for button in callbacks.BUTTONS.values()}
-    assert sorted(p.pattern for p in patterns if isinstance(p, typing.Pattern)) == sorted(
+    assert sorted(p.pattern for p in patterns if isinstance(p, re.Pattern)) == sorted(
         p.pattern for p in codec
     ), "each codec button once, and no pattern from anywhere else"
+    by_pattern = {b.pattern: prefix for prefix, b in callbacks.BUTTONS.items()}
+    for handler in handlers:
+        if not isinstance(handler.pattern, re.Pattern):
+            continue
+        feature = by_pattern[handler.pattern].partition(":")[0]
+        owner = callbacks.ADMIN_FEATURES.get(feature, "bot/buyer/")
+        module = _unwrapped(handler.callback).__module__.replace(".", "/")
+        assert module.startswith(owner.removesuffix(".py")), (feature, module)
     [stale] = [h for h in handlers if h.pattern is None]
     last_group = app.application.handlers[max(app.application.handlers)]
     assert last_group[-1] is stale, "the stale-button answer comes after every pattern"
@@ -124,9 +142,7 @@ def test_every_handler_gets_the_typed_shop_context(app: ShopApp) -> None:
     for handler in _all_handlers(app):
         if isinstance(handler, ConversationHandler):
             continue
-        callback: Callable[..., Any] = handler.callback
-        while hasattr(callback, "__wrapped__"):  # admin_only, within
-            callback = callback.__wrapped__
+        callback = _unwrapped(handler.callback)
         hints = typing.get_type_hints(callback)
         assert hints.get("context") is ShopContext, callback.__qualname__
         seen += 1
