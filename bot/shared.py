@@ -6,6 +6,7 @@ share are in bot/texts.py.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,6 +17,8 @@ from telegram.error import BadRequest
 from bot.callbacks import LABEL, Button, Callback
 from bot.context import ShopContext
 from bot.texts import unknown_button
+
+log = logging.getLogger(__name__)
 
 
 def is_admin(update: Update, context: ShopContext) -> bool:
@@ -73,6 +76,17 @@ async def turn_page(query: CallbackQuery, page: tuple[str, InlineKeyboardMarkup 
     """Answer a tap (its spinner) and show the page it asked for in place."""
     await query.answer()
     await show_page(query, *page)
+
+
+async def take_buttons_off(context: ShopContext, chat_id: int, message_id: int | None) -> None:
+    """Leave the message as it is, without its buttons: a choice made there is over. A
+    message already without them, or gone, is fine."""
+    if message_id is None:
+        return
+    try:
+        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest as error:
+        log.info("could not take the buttons off an answered question: %s", error.message)
 
 
 async def show_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:

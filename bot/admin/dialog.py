@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from html import escape
@@ -17,15 +16,13 @@ from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 
 from bot.admin.auth import Handler
 from bot.admin.fields import FieldError
 from bot.context import ShopContext
+from bot.shared import take_buttons_off
 from bot.texts import admin_button_expired
-
-log = logging.getLogger(__name__)
 
 END = ConversationHandler.END
 State = TypeVar("State")
@@ -119,16 +116,7 @@ async def drop_keyboard(context: ShopContext, chat_id: int, dialog: Dialog) -> N
     """Take the buttons off the dialog's last question (answered by typing, by a tap, or left
     by /cancel); a message already without them, or gone, is fine."""
     message_id, dialog.keyboard_id = dialog.keyboard_id, None
-    if message_id is not None:
-        await take_buttons_off(context, chat_id, message_id)
-
-
-async def take_buttons_off(context: ShopContext, chat_id: int, message_id: int) -> None:
-    """Leave the message as it is, without its buttons: a choice made there is over."""
-    try:
-        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-    except BadRequest as error:
-        log.info("could not take the buttons off an answered question: %s", error.message)
+    await take_buttons_off(context, chat_id, message_id)
 
 
 async def ask_again(message: Message, error: FieldError, hint: str) -> None:

@@ -8,7 +8,6 @@ their own prefixes); every tap is re-checked with `admin_only`, because on a cal
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 import re
 from dataclasses import dataclass
@@ -28,8 +27,6 @@ from shop.ids import ID_PATTERN
 from shop.money import format_money
 from storage import deliveries, orders
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ProductKind, ShippingStage
-
-log = logging.getLogger(__name__)
 
 PAGE_SIZE = 8
 _ORDER_ID = re.compile(rf"^#?({ID_PATTERN})$")

@@ -26,7 +26,6 @@ from bot.admin.dialog import (
     message_of,
     say,
     stay,
-    take_buttons_off,
 )
 from bot.admin.fields import FieldError
 from bot.admin.product_texts import (
@@ -41,7 +40,7 @@ from bot.admin.product_texts import (
 from bot.admin.products import GONE, card, managed, price_html, tapped_product
 from bot.callbacks import CATEGORY_BUTTONS
 from bot.context import ShopContext
-from bot.shared import show_page, tapped
+from bot.shared import show_page, take_buttons_off, tapped
 from bot.texts import admin_button_expired, clip
 from shop import catalog
 from shop.context import Shop

@@ -9,29 +9,25 @@ conversation wired in bot/admin/routes.py.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 
 from bot import callbacks as cb
 from bot.admin.orders import PAGE_SIZE, order_command_args, when
 from bot.callbacks import Button
 from bot.context import ShopContext
-from bot.shared import show_page, tapped
+from bot.shared import show_page, take_buttons_off, tapped
 from bot.texts import admin_button_expired, clip, order_state, utf16_len
 from shop import shipping
 from shop.context import Shop
 from shop.shipping import ShipRefusal, ship_refusal
 from storage import orders
 from storage.models import Order, ShippingStage
-
-log = logging.getLogger(__name__)
 
 MAX_TRACKING = 100
 TRACKING_TIMEOUT_SECONDS = 600
@@ -240,7 +236,7 @@ async def receive_tracking(update: Update, context: ShopContext) -> int:
     if not isinstance(question, ShipQuestion):
         return ConversationHandler.END
     answer = await ship(context.shop, question.order_id, tracking)
-    await _drop_buttons(context, message.chat_id, question.prompt_id)
+    await take_buttons_off(context, message.chat_id, question.prompt_id)
     await message.reply_text(answer, parse_mode=ParseMode.HTML)
     return ConversationHandler.END
 
@@ -271,7 +267,7 @@ async def cancel_command(update: Update, context: ShopContext) -> int:
     question = _user_data(context).pop(_USER_DATA_SHIP, None)
     if update.effective_message is not None:
         if isinstance(question, ShipQuestion):
-            await _drop_buttons(context, update.effective_message.chat_id, question.prompt_id)
+            await take_buttons_off(context, update.effective_message.chat_id, question.prompt_id)
         await update.effective_message.reply_text("Not marked shipped.")
     return ConversationHandler.END
 
@@ -297,12 +293,3 @@ def _user_data(context: ShopContext) -> dict[Any, Any]:
     user_data = context.user_data
     assert user_data is not None
     return user_data
-
-
-async def _drop_buttons(context: ShopContext, chat_id: int, message_id: int | None) -> None:
-    if message_id is None:
-        return
-    try:
-        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-    except BadRequest as error:
-        log.info("could not remove the tracking prompt's buttons: %s", error.message)

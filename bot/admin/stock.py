@@ -25,13 +25,12 @@ from bot.admin.dialog import (
     message_of,
     say,
     stay,
-    take_buttons_off,
 )
 from bot.admin.fields import FieldError
 from bot.admin.product_texts import ITEMS_HINT, KIND_LABELS
 from bot.admin.products import managed
 from bot.context import ShopContext
-from bot.shared import tapped
+from bot.shared import take_buttons_off, tapped
 from bot.texts import clip
 from shop import catalog
 from shop.context import Shop
