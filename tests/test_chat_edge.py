@@ -5,6 +5,7 @@ gets the typed ShopContext."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import typing
 from collections.abc import Callable, Iterator
@@ -14,10 +15,13 @@ import pytest
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from bot import callbacks, texts
+from bot.admin import orders as admin_orders
 from bot.app import ShopApp
+from bot.buyer import texts as buyer_texts
 from bot.callbacks import ID, TOKEN, Button
 from bot.context import ShopContext
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
+from storage.models import Order, OrderStatus, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID
 from tests.people import Person
 
@@ -192,3 +196,38 @@ async def test_buttons_of_the_old_layouts_are_answered_as_expired(
         (texts.admin_button_expired(), True)
     ] * len(old)
     await admin.nothing_more()
+
+
+# --- the order's state in words ----------------------------------------------------------------
+
+
+def _order(**changes: Any) -> Order:
+    order = Order(
+        id=5, ref="r5", buyer_user_id=7, buyer_chat_id=7, buyer_name="Ada", product_id=1,
+        product_title="Mug", quantity=1, unit_amount=999, amount_total=999, currency="usd",
+        status=OrderStatus.PAID, checkout_session_id="cs_1", checkout_url=None, expires_at=0,
+        payment_intent_id="pi_1", message_id=None, failure_reason=None, created_at=0,
+        updated_at=0, paid_at=0, product_kind=ProductKind.PHYSICAL, shipping_address="1 Main St",
+        shipped_at=None, tracking=None, amount_refunded=0,
+    )  # fmt: skip
+    return dataclasses.replace(order, **changes)
+
+
+def _states() -> Iterator[Order]:
+    for status in OrderStatus:
+        yield _order(status=status, product_kind=ProductKind.DIGITAL_TEXT)
+        yield _order(status=status)
+    yield _order(shipped_at=1, tracking="TRK-1")
+    yield _order(shipped_at=1, delivered_at=2, status=OrderStatus.PARTIALLY_REFUNDED)
+
+
+def test_the_buyer_and_the_admins_read_an_order_s_state_in_the_same_words() -> None:
+    """One table of labels: what the buyer's /orders says about an order is what the admins'
+    /orders and the order's detail say (the buyer also sees a shipped order's tracking)."""
+    for order in _states():
+        label = texts.order_state(order)
+        assert label in buyer_texts.orders_list([order], 0, 1), order.status
+        assert label in admin_orders.list_text([order], admin_orders.FILTERS[0], 0, 1, 1)
+        assert label in admin_orders.detail_text(order, [])
+    shipped = _order(shipped_at=1, tracking="TRK-1")
+    assert "🚚 shipped · tracking TRK-1" in buyer_texts.orders_list([shipped], 0, 1)
