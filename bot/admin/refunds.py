@@ -13,12 +13,9 @@ REFUND_YES and REFUND_NO (the confirmation's, carrying its token).
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import time
-import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
 from html import escape
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -31,7 +28,7 @@ from bot.context import ShopContext
 from bot.shared import tapped
 from bot.texts import clip, status_label
 from shop.context import Shop
-from shop.money import MAX_AMOUNT, exponent, format_money
+from shop.money import MoneyError, format_money, parse_amount
 from shop.refunds import RefundRefused, refund_order
 from storage import orders
 from storage.models import Order, OrderStatus
@@ -40,11 +37,6 @@ log = logging.getLogger(__name__)
 
 CONFIRMATION_TTL_SECONDS = 15 * 60
 _BOT_DATA_KEY = "admin_refunds"
-_NUMBER = re.compile(r"^(\d{1,12})(?:[.,](\d{1,6}))?$")
-
-
-class AmountError(ValueError):
-    """A refund amount the admin should type differently; the message says how."""
 
 
 @dataclass(frozen=True)
@@ -54,31 +46,6 @@ class PendingRefund:
     order_id: int
     amount: int
     created: float
-
-
-def parse_refund_amount(text: str, currency: str) -> int:
-    """An amount as an admin types it ("5", "5.50", "5,50 EUR", "€5") in the order's currency,
-    to minor units. Unlike a price there is no minimum charge: any part of a payment refunds."""
-    code = currency.lower()
-    cleaned = re.sub(rf"(?i)(?<![a-z]){re.escape(code)}(?![a-z])", "", text)
-    cleaned = "".join(ch for ch in cleaned if unicodedata.category(ch) != "Sc").strip()
-    places = exponent(code)
-    example = "5" if places == 0 else "5." + "0" * places
-    match = _NUMBER.match(cleaned)
-    if match is None:
-        raise AmountError(
-            f"“{clip(text.strip(), 20)}” is not an amount I can read: "
-            f"write it in {code.upper()}, like {example}."
-        )
-    whole, fraction = match.group(1), match.group(2) or ""
-    if len(fraction) > places:
-        raise AmountError(f"{code.upper()} has {places} decimal places; write it like {example}.")
-    amount = int(Decimal(f"{whole}.{fraction or '0'}").scaleb(places))
-    if amount <= 0:
-        raise AmountError("A refund must be more than zero.")
-    if amount > MAX_AMOUNT:
-        raise AmountError("That is more than any payment Stripe takes.")
-    return amount
 
 
 def _refusal(order: Order | None, order_id: int) -> str | None:
@@ -141,10 +108,8 @@ async def ask(
         return
     remaining = order.refundable_amount
     try:
-        amount = (
-            remaining if amount_text is None else parse_refund_amount(amount_text, order.currency)
-        )
-    except AmountError as error:
+        amount = remaining if amount_text is None else parse_amount(amount_text, order.currency)
+    except MoneyError as error:
         await message.reply_text(str(error))
         return
     if amount > remaining:
