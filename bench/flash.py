@@ -38,7 +38,7 @@ from bench.harness import (
 from bench.loadgen import run_load, signed
 from bench.profiling import Profile, Recording
 from bench.report import Report
-from bot import texts
+from bot.buyer import texts
 from sandbox.fake_telegram import RATE_LIMITED_METHODS, FakeMessage
 from storage import products
 from storage.db import Database

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.report import Report
-from bot.admin_orders import FILTERS, PAGE_SIZE
-from bot.admin_sales import WINDOWS, window_start
-from bot.handlers import ORDERS_PAGE_SIZE
+from bot.admin.orders import FILTERS, PAGE_SIZE
+from bot.admin.sales import WINDOWS, window_start
+from bot.buyer.orders import ORDERS_PAGE_SIZE
 from storage import deliveries, orders, sales
 from storage.db import Database
 from storage.models import OrderStatus

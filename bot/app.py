@@ -18,10 +18,15 @@ from typing import Any
 from aiohttp import web
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import ApplicationBuilder
 
-from bot import admin, handlers, reconcile
+from bot import reconcile
+from bot.admin.routes import routes as admin_routes
+from bot.buyer import handlers as buyer_handlers
+from bot.buyer.routes import fallbacks as buyer_fallbacks
+from bot.buyer.routes import routes as buyer_routes
 from bot.config import Settings
+from bot.context import CONTEXT_TYPES, ShopApplication, attach_shop
 from bot.delivery import DeliveryWorker
 from bot.rate_limiter import SteadyRateLimiter
 from shop import cancel, payments
@@ -70,9 +75,10 @@ def file_base_url(api_base_url: str) -> str:
     return api_base_url.rstrip("/") + "/file/bot"
 
 
-def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings) -> ShopApplication:
     builder = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
@@ -202,11 +208,9 @@ class ShopApp:
         bot = self.application.bot
         self.worker = DeliveryWorker(self.db, bot, settings.admin_ids)
         self.shop = Shop(settings, self.db, self.stripe, bot, self.worker.wake)
-        self.application.bot_data["shop"] = self.shop
+        attach_shop(self.application, self.shop)
         reconcile.schedule(self.application)  # lost webhooks: at start, then every 5 min
-        admin.register(self.application, settings.admin_ids)
-        handlers.register(self.application)
-        handlers.register_fallbacks(self.application)
+        self._add_handlers()
         await self._set_commands()
         if settings.telegram_mode == "webhook":
             await bot.set_webhook(
@@ -220,6 +224,15 @@ class ShopApp:
         await self.worker.start()
         self._ready = True
         log.info("@%s is ready (%s mode)", bot.username, settings.telegram_mode)
+
+    def _add_handlers(self) -> None:
+        """The admin's handlers first (an admin's /orders is theirs), then the buyer's, then
+        the fallbacks that answer whatever nobody handled; one error handler for all."""
+        application = self.application
+        application.add_handlers(admin_routes(self.settings.admin_ids))
+        application.add_handlers(buyer_routes())
+        application.add_handlers(buyer_fallbacks())
+        application.add_error_handler(buyer_handlers.on_error)
 
     async def _set_commands(self) -> None:
         """Buyers' commands for everyone; the admin list in each admin's own chat."""

@@ -1,56 +1,205 @@
-"""Callback data for inline buttons: short ASCII codes that always fit Telegram's 64 bytes.
+"""Callback data for every inline button the bot sends: one codec, one prefix per feature.
 
-Only ids and small numbers go into callback data — never prices or titles — so a forged
-callback can at most ask for something the buyer could ask for anyway.
+A kind of button is a `Button`: its prefix and the kinds of its arguments. The same object
+encodes the data (refusing anything over Telegram's 64 bytes), decodes it (ids through
+`shop.ids.parse_id`, so only ASCII digits name a row) and gives the exact pattern its one
+handler is registered with. Data that matches no pattern (an old layout, a forged button)
+reaches the stale-button handler registered last, which answers it.
+
+Prefixes: the buyer's one-word codes (`cat`, `buy`, … — unchanged, so buttons already in
+buyers' chats keep working), all bot/buyer's; the admin's are `<feature>:<action>`, each
+feature one module's (`ADMIN_FEATURES`). A prefix is registered once.
+
+Only ids, small numbers and short codes go into callback data — never prices or titles — so a
+forged callback can at most ask for something its sender could ask for anyway.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
 
-from shop.ids import parse_id
+from shop.ids import ID_PATTERN, parse_id
+from storage.models import ProductKind
 
 MAX_QUANTITY = 10
 MAX_CALLBACK_BYTES = 64
+CATEGORY_BUTTONS = 24  # existing categories offered as buttons; more can still be typed
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument's kind: the regex it is written as, and how it reads back."""
+
+    pattern: str
+    is_id: bool  # read as an int with parse_id; otherwise kept as the text
+
+    def read(self, text: str) -> int | str | None:
+        if re.fullmatch(self.pattern, text) is None:
+            return None
+        return parse_id(text) if self.is_id else text
+
+
+ID = Arg(ID_PATTERN, is_id=True)
+TOKEN = Arg("[0-9a-f]{16}", is_id=False)  # a refund confirmation's server-side token
+
+
+def numbers(low: int, high: int) -> Arg:
+    """A small number in [low, high], spelled out in the pattern so nothing else matches."""
+    return Arg("(?:" + "|".join(str(n) for n in range(high, low - 1, -1)) + ")", is_id=True)
+
+
+def words(*choices: str) -> Arg:
+    """One of a few short codes."""
+    return Arg("(?:" + "|".join(re.escape(choice) for choice in choices) + ")", is_id=False)
 
 
 @dataclass(frozen=True)
 class Callback:
-    action: str
-    args: tuple[int, ...]
+    """Decoded callback data: which button, and its arguments (ints, or codes as text)."""
+
+    prefix: str
+    args: tuple[int | str, ...]
+
+    def id(self, index: int) -> int:
+        value = self.args[index]
+        assert isinstance(value, int), f"argument {index} of {self.prefix} is not an id"
+        return value
+
+    def word(self, index: int) -> str:
+        value = self.args[index]
+        assert isinstance(value, str), f"argument {index} of {self.prefix} is not a code"
+        return value
 
 
-# action → number of integer arguments
-_ARITY = {
-    "cat": 1,  # catalog page (or the category menu when there are several)
-    "cc": 2,  # a category's page: the category's first product id, page
-    "prod": 1,  # product card
-    "qty": 2,  # product id, quantity (re-draws the card's buttons)
-    "max": 1,  # + at the most a buyer can take: product id (the toast says why)
-    "buy": 2,  # product id, quantity
-    "ord": 1,  # buyer's orders page
-    "again": 1,  # send the goods of an order again
-    "noop": 0,  # a label button
+@dataclass(frozen=True)
+class Button:
+    """One kind of button: data `<prefix>:<arg>:…`, each argument of its kind."""
+
+    prefix: str
+    args: tuple[Arg, ...]
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """The exact regex of this button's data, for its one CallbackQueryHandler (`\\Z`, not
+        `$`: PTB matches with `re.match`, and `$` would let a trailing newline through)."""
+        parts = [re.escape(self.prefix), *(arg.pattern for arg in self.args)]
+        return re.compile("^" + ":".join(parts) + r"\Z")
+
+    def encode(self, *values: int | str) -> str:
+        data = ":".join([self.prefix, *(str(value) for value in values)])
+        if self.decode(data) is None:
+            raise ValueError(f"bad callback {self.prefix}{values}")
+        if len(data.encode()) > MAX_CALLBACK_BYTES:
+            raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
+        return data
+
+    def decode(self, data: str) -> Callback | None:
+        """The arguments of `data` when it is this button's, else None (old or forged)."""
+        if self.pattern.match(data) is None:
+            return None
+        raw = data[len(self.prefix) + 1 :].split(":") if self.args else []
+        values = [arg.read(text) for arg, text in zip(self.args, raw, strict=True)]
+        return Callback(self.prefix, tuple(value for value in values if value is not None))
+
+
+BUTTONS: dict[str, Button] = {}
+ADMIN_FEATURES = {
+    "ap": "bot/admin/products.py",
+    "ae": "bot/admin/product_edit.py",
+    "ak": "bot/admin/stock.py",
+    "aw": "bot/admin/wizard.py",
+    "ao": "bot/admin/orders.py",
+    "sh": "bot/admin/shipping.py",
+    "ar": "bot/admin/refunds.py",
+    "as": "bot/admin/sales.py",
 }
 
 
-def encode(action: str, *args: int) -> str:
-    if _ARITY.get(action) != len(args):
-        raise ValueError(f"bad callback {action}{args}")
-    data = ":".join([action, *(str(arg) for arg in args)])
-    if len(data.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError("callback data over 64 bytes")
-    return data
+def button(prefix: str, *args: Arg) -> Button:
+    """Register a kind of button; a prefix is taken once, and an admin one belongs to a known
+    feature (so no two modules share a prefix)."""
+    if prefix in BUTTONS:
+        raise ValueError(f"callback prefix {prefix!r} is taken")
+    feature, colon, _ = prefix.partition(":")
+    if (feature in ADMIN_FEATURES) != bool(colon):
+        raise ValueError(f"callback prefix {prefix!r} names no feature")
+    BUTTONS[prefix] = made = Button(prefix, args)
+    return made
+
+
+def encode(prefix: str, *args: int | str) -> str:
+    return BUTTONS[prefix].encode(*args)
 
 
 def decode(data: str) -> Callback | None:
-    """Parse callback data; None for anything we did not make (old or forged buttons, ids
-    in anything but ASCII digits)."""
-    action, *raw = data.split(":")
-    parsed = [parse_id(part) for part in raw]
-    if _ARITY.get(action) != len(raw) or None in parsed:
-        return None
-    args = tuple(arg for arg in parsed if arg is not None)
-    if action in {"qty", "buy"} and not 1 <= args[1] <= MAX_QUANTITY:
-        return None
-    return Callback(action, args)
+    """Parse any of the bot's callback data; None for anything we did not make."""
+    for candidate in (data.split(":", 1)[0], ":".join(data.split(":", 2)[:2])):
+        found = BUTTONS.get(candidate)
+        if found is not None:
+            return found.decode(data)
+    return None
+
+
+# --- the buyer (bot/buyer) ---------------------------------------------------------------------
+CATALOG = button("cat", ID)  # catalog page (or the category menu when there are several)
+CATEGORY = button("cc", ID, ID)  # a category's page: its first product's id, page
+PRODUCT = button("prod", ID)  # product card
+QUANTITY = button("qty", ID, numbers(1, MAX_QUANTITY))  # re-draws the card's buttons
+AT_MOST = button("max", ID)  # + at the most a buyer can take (the toast says why)
+BUY = button("buy", ID, numbers(1, MAX_QUANTITY))  # product id, quantity
+ORDERS = button("ord", ID)  # the buyer's orders page
+SEND_AGAIN = button("again", ID)  # send the goods of an order again
+LABEL = button("noop")  # a label (page counter, quantity), the buyer's and the admin's alike
+
+# --- admin: /products (bot/admin/products.py) --------------------------------------------------
+PRODUCTS_PAGE = button("ap:l", ID)
+PRODUCT_CARD = button("ap:o", ID)
+PRODUCT_VISIBLE = button("ap:v", ID, numbers(0, 1))
+PRODUCT_UP = button("ap:up", ID)
+PRODUCT_DOWN = button("ap:dn", ID)
+PRODUCT_DELETE = button("ap:del", ID)
+PRODUCT_DELETE_YES = button("ap:delok", ID)
+
+# --- admin: a product's Edit dialog (bot/admin/product_edit.py) --------------------------------
+EDIT_MENU = button("ae:m", ID)  # the card's Edit: its buttons become the fields
+EDIT_FIELD = button("ae:f", ID, numbers(0, 6))  # product id, index in product_edit.FIELDS
+EDIT_CATEGORY = button("ae:c", ID, numbers(0, CATEGORY_BUTTONS - 1))  # product id, offered
+EDIT_NO_CATEGORY = button("ae:nc", ID)
+
+# --- admin: /stock (bot/admin/stock.py) ---------------------------------------------------------
+STOCK_PRODUCT = button("ak:p", ID)
+
+# --- admin: /addproduct (bot/admin/wizard.py); the first id is the draft's token ----------------
+WIZARD_KIND = button("aw:k", ID, words(*(kind.value for kind in ProductKind)))
+WIZARD_CATEGORY = button("aw:c", ID, numbers(0, CATEGORY_BUTTONS - 1))
+WIZARD_NO_CATEGORY = button("aw:nc", ID)
+WIZARD_SAVE = button("aw:s", ID)
+WIZARD_SAVE_HIDDEN = button("aw:sh", ID)
+WIZARD_DISCARD = button("aw:x", ID)
+WIZARD_PREVIEW = button("aw:pv", ID)  # a buyer's button on the preview card
+
+# --- admin: /orders (bot/admin/orders.py) -------------------------------------------------------
+ORDER_FILTERS = ("a", "s", "w", "p", "r", "x")
+ORDERS_PAGE = button("ao:l", words(*ORDER_FILTERS), ID)  # filter, page
+# an order, and the filter and page of the list it was opened from
+ORDER_DETAIL = button("ao:o", ID, words(*ORDER_FILTERS), ID)
+ORDER_RESEND = button("ao:rs", ID)
+
+# --- admin: shipping (bot/admin/shipping.py) ----------------------------------------------------
+SHIP = button("sh:s", ID)  # Mark shipped: asks for the tracking number
+SHIP_TRACKING = button("sh:t", ID)  # add or correct a shipped order's tracking number
+SHIP_NO_TRACKING = button("sh:n", ID)
+SHIP_CANCEL = button("sh:x", ID)
+SHIP_DELIVERED = button("sh:d", ID)
+
+# --- admin: refunds (bot/admin/refunds.py) ------------------------------------------------------
+REFUND = button("ar:f", ID)  # an order's detail → a confirmation for everything left
+REFUND_YES = button("ar:y", TOKEN)
+REFUND_NO = button("ar:n", TOKEN)
+
+# --- admin: /sales (bot/admin/sales.py) ---------------------------------------------------------
+SALES_OVERVIEW = button("as:o")
+SALES_WINDOWS = ("d", "w", "m", "a")  # today, 7 days, 30 days, all time
+SALES_WINDOW = button("as:w", words(*SALES_WINDOWS))

@@ -13,7 +13,8 @@ import logging
 
 from telegram import Bot, InlineKeyboardMarkup
 
-from bot import keyboards, order_message, texts
+from bot.admin import texts as admin_texts
+from bot.buyer import keyboards, notices, order_message
 from bot.sale_alerts import SaleAlerts
 from shop import outbox
 from shop.gateways.telegram_sender import (
@@ -127,23 +128,23 @@ class DeliveryWorker:
         if kind is DeliveryKind.RESEND:
             product = await products.get(self._db.reader, order.product_id)
             items = await stock.items_of(self._db.reader, order.id)
-            return texts.resend(order, product, items), None
+            return notices.resend(order, product, items), None
         if kind is DeliveryKind.FAILED_NOTICE:
-            return texts.failed_notice(order), keyboards.buy_again(order)
+            return notices.failed_notice(order), keyboards.buy_again(order)
         if kind is DeliveryKind.EXPIRED_NOTICE:
-            return texts.expired_notice(order), keyboards.buy_again(order)
+            return notices.expired_notice(order), keyboards.buy_again(order)
         plain = {
-            DeliveryKind.SHIPPED_NOTICE: texts.shipped_notice,
-            DeliveryKind.PROCESSING_NOTICE: texts.processing_notice,
-            DeliveryKind.HELD_NOTICE: texts.held_notice,
+            DeliveryKind.SHIPPED_NOTICE: notices.shipped_notice,
+            DeliveryKind.PROCESSING_NOTICE: notices.processing_notice,
+            DeliveryKind.HELD_NOTICE: notices.held_notice,
         }
         if kind in plain:
             return plain[kind](order), None
         if kind is DeliveryKind.REFUND_NOTICE:
-            return texts.refund_notice(order, delivery.detail), None
+            return notices.refund_notice(order, delivery.detail), None
         if kind is DeliveryKind.TRACKING_NOTICE:
-            return texts.tracking_notice(order, delivery.detail), None
-        return texts.problem_alert(order, delivery.detail), None
+            return notices.tracking_notice(order, delivery.detail), None
+        return admin_texts.problem_alert(order, delivery.detail), None
 
     async def _current_order_message(self, order: Order) -> tuple[str, InlineKeyboardMarkup | None]:
         product = await products.get(self._db.reader, order.product_id)
@@ -172,7 +173,7 @@ class DeliveryWorker:
                     await orders.update(tx, order.id, message_id=outcome.message_id)
         if outcome.result is not Result.SENT:
             return outcome
-        return await send_text(self._bot, order.buyer_chat_id, texts.after_payment_notice(order))
+        return await send_text(self._bot, order.buyer_chat_id, notices.after_payment_notice(order))
 
     async def _settle(self, delivery: Delivery, order: Order, outcome: Outcome) -> None:
         async with self._db.transaction() as tx:

@@ -8,9 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram.ext import Application, ContextTypes
-
-from bot.context import shop_of
+from bot.context import ShopApplication, ShopContext
 from shop.reconcile import catch_up_payments, reconcile
 
 log = logging.getLogger(__name__)
@@ -21,11 +19,11 @@ INTERVAL_SECONDS = 5 * 60.0
 RECENT_INTERVAL_SECONDS = 30.0  # the cheap pass over recently completed sessions
 
 
-def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def schedule(application: ShopApplication) -> None:
     """Run `reconcile` shortly after start and then every INTERVAL_SECONDS, and the cheap
     `catch_up_payments` every RECENT_INTERVAL_SECONDS: never two of a kind at once, and the
     first runs however long the rest of the start took (no misfire grace; `first` is counted
-    from this call). The shop is read from bot_data when a job runs."""
+    from this call). The jobs get the shop as `context.shop`."""
     if application.job_queue is None:
         raise RuntimeError("python-telegram-bot was installed without its job-queue extra")
     once: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
@@ -41,15 +39,15 @@ def schedule(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
 
 
-async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _job(context: ShopContext) -> None:
     try:
-        await reconcile(shop_of(context))
+        await reconcile(context.shop)
     except Exception:  # a database hiccup must not stop the schedule; the next run retries
         log.exception("reconciliation run failed")
 
 
-async def _recent_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _recent_job(context: ShopContext) -> None:
     try:
-        await catch_up_payments(shop_of(context))
+        await catch_up_payments(context.shop)
     except Exception:  # as above: the next pass retries
         log.exception("reconciliation of recent payments failed")

@@ -15,7 +15,7 @@ import time
 
 from telegram import Bot
 
-from bot import texts
+from bot.admin import texts
 from shop.gateways.telegram_sender import Outcome, Result, backoff_seconds, send_text
 from storage import deliveries, orders
 from storage.clock import now

@@ -255,8 +255,8 @@ def _split_groups(integer: str, separators: str, shown: str) -> str:
     return digits
 
 
-def _garbage(shown: str) -> str:
-    return f"“{shown}” is not a price I can read. Write it like 9.99, 9,99 EUR or ¥1000."
+def _garbage(shown: str, what: str = "a price") -> str:
+    return f"“{shown}” is not {what} I can read. Write it like 9.99, 9,99 EUR or ¥1000."
 
 
 def _parse_number(number: str, code: str) -> tuple[str, str]:
@@ -309,6 +309,24 @@ def parse_price(text: str, default_currency: str) -> Money:
     return Money(amount, code)
 
 
+def parse_amount(text: str, currency: str) -> int:
+    """An amount in a known currency as a person types it ("5", "5,50", "€5", "5.50 usd"), in
+    minor units: what an admin refunds. Read like a price, but with no minimum charge (any
+    part of a payment can be given back) and only in `currency`."""
+    code = _code(currency)
+    number, named = _number_and_currency(_price_text(text), code, "an amount")
+    if named != code:
+        name, places = code.upper(), exponent(code)
+        example = "5" if places == 0 else "5." + "0" * places
+        raise MoneyError(f"This is in {name}: write the amount in {name}, like {example}.")
+    amount = _minor_units(number, code)
+    if amount == 0:
+        raise MoneyError("An amount must be more than zero.")
+    if amount > MAX_AMOUNT:
+        raise MoneyError("That is more than any payment Stripe takes.")
+    return amount
+
+
 def _price_text(text: str) -> str:
     """The merchant's text, stripped; refused when empty or too long to be a price."""
     raw = (text or "").strip()
@@ -319,23 +337,23 @@ def _price_text(text: str) -> str:
     return raw
 
 
-def _number_and_currency(raw: str, default: str) -> tuple[str, str]:
+def _number_and_currency(raw: str, default: str, what: str = "a price") -> tuple[str, str]:
     """The one number in the text and the currency the words around it name (the default when
     none): anything else around the number (a minus, a second number, stray words) is refused."""
     found = list(_NUMBER.finditer(raw))
     if len(found) != 1:
-        raise MoneyError(_garbage(raw))
+        raise MoneyError(_garbage(raw, what))
     match = found[0]
     before, after = raw[: match.start()].strip(), raw[match.end() :].strip()
     negative = any(ch in before for ch in _MINUS)
     before = before.strip(_MINUS).strip()
     if any(ch in after for ch in _MINUS) or any(ch in before for ch in _MINUS):
-        raise MoneyError(_garbage(raw))
+        raise MoneyError(_garbage(raw, what))
     if negative:
-        raise MoneyError("A price can't be negative.")
+        raise MoneyError(f"{what.capitalize()} can't be negative.")
     tokens = [token for token in (before, after) if token]
     if any(not any(ch.isalpha() or unicodedata.category(ch) == "Sc" for ch in t) for t in tokens):
-        raise MoneyError(_garbage(raw))
+        raise MoneyError(_garbage(raw, what))
     currencies = {_currency_from_token(token, default) for token in tokens}
     if len(currencies) > 1:
         raise MoneyError(f"“{raw}” names two currencies. Use one, like 9.99 EUR.")

@@ -94,7 +94,7 @@ async def test_admin_orders_pages_eight_at_a_time(app: ShopApp, telegram: FakeTe
 
 
 def test_detail_and_list_stay_under_telegram_limits() -> None:
-    from bot.admin_orders import FILTERS, detail_text, list_keyboard, list_text
+    from bot.admin.orders import FILTERS, detail_text, list_keyboard, list_text
 
     huge = Order(
         id=10**11, ref="r" * 24, buyer_user_id=10**11, buyer_chat_id=10**11,

@@ -138,10 +138,10 @@ async def test_refund_is_refused_politely_and_cancel_refunds_nothing(
         ("/refund 99999", "There is no order #99999"),
         (f"/refund {unpaid.id}", "only paid orders refund"),
         (f"/refund {order.id} lots", "not an amount I can read"),
-        (f"/refund {order.id} 5.001", "2 decimal places"),
+        (f"/refund {order.id} 5.001", "more decimals than USD allows (2)"),
         (f"/refund {order.id} 0", "more than zero"),
         (f"/refund {order.id} 25", "only $20.00 left to refund"),
-        (f"/refund {order.id} 5 EUR", "not an amount I can read"),
+        (f"/refund {order.id} 5 EUR", "write the amount in USD"),
     ]:
         reply = await admin_says(telegram, command, lambda t: bool(t))
         assert answer in (reply.text or ""), (command, reply.text)

@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from bot import admin_products, texts
+from bot import texts
+from bot.admin import dialog
 from bot.app import ShopApp
 from bot.config import Settings
 from sandbox.fake_stripe import FakeStripe
@@ -164,7 +165,7 @@ async def test_save_tapped_twice_saves_once_and_old_wizard_buttons_expire(
     # Item 27: an admin's expired button answers in admin words, not the buyer's /catalog.
     assert texts.admin_button_expired() in [a["text"] for a in telegram.answered_callbacks]
 
-    telegram.user_taps(ADMIN_ID, kinds, "aw:1:k:physical", check_keyboard=False)
+    telegram.user_taps(ADMIN_ID, kinds, "aw:k:1:physical", check_keyboard=False)
     await asyncio.sleep(0.2)
     assert telegram.answered_callbacks[-1]["text"] == texts.admin_button_expired()
     assert "/products" in texts.admin_button_expired()
@@ -176,7 +177,7 @@ async def test_an_unfinished_wizard_times_out_and_says_so(
     stripe_api: FakeStripe,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(admin_products, "DIALOG_TIMEOUT", 0.5)
+    monkeypatch.setattr(dialog, "DIALOG_TIMEOUT", 0.5)
     app = await start_app(settings, telegram, stripe_api)
     try:
         admin = Person(telegram, ADMIN_ID)

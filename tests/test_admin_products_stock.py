@@ -62,9 +62,9 @@ async def test_non_admins_get_the_buyer_answers_and_no_shop_data(
         f"ap:o:{product_id}",
         f"ap:delok:{product_id}",
         f"ap:v:{product_id}:0",
-        f"ap:f:{product_id}:2",
+        f"ae:f:{product_id}:2",
         "ap:l:0",
-        "aw:1:save",
+        "aw:s:1",
     ):
         telegram.user_taps(BUYER_ID, reply, forged, check_keyboard=False)
     telegram.user_sends(BUYER_ID, "0.50")  # as if answering an edit prompt

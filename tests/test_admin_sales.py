@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import stripe
 
-from bot.admin_sales import WINDOWS, window_start
+from bot.admin.sales import WINDOWS, window_start
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram

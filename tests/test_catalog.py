@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from bot import callbacks, texts
 from bot.app import ShopApp
+from bot.buyer import texts as buyer_texts
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage import stock
 from storage.models import Product, ProductKind
@@ -143,7 +144,7 @@ def test_card_text_stays_under_telegram_limits() -> None:
         position=1,
     )
     for limit in (texts.MAX_CAPTION, texts.MAX_TEXT):
-        html = texts.product_card(product, limit=limit)
+        html = buyer_texts.product_card(product, limit=limit)
         plain = html.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
         plain = plain.replace("<b>", "").replace("</b>", "")
         assert len(plain) <= limit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from shop.money import (
     exponent,
     format_money,
     minimum_charge,
+    parse_amount,
     parse_price,
     to_major,
 )
@@ -199,3 +201,24 @@ def test_format_money_never_rounds_a_fraction_babel_would_hide() -> None:
 def test_parse_then_format_round_trips() -> None:
     money = parse_price("1.234,50 eur", "usd")
     assert format_money(money.amount, money.currency, "de_DE") == "1.234,50\xa0€"
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "expected"),
+    [("5", "usd", 500), ("0.10", "usd", 10), ("€1,5", "eur", 150), ("$5 usd", "usd", 500),
+     ("300", "jpy", 300)],
+)  # fmt: skip
+def test_parse_amount_reads_any_part_of_a_payment(text: str, currency: str, expected: int) -> None:
+    """A refund amount: read like a price, but 10 cents is fine (no minimum charge)."""
+    assert parse_amount(text, currency) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "message"),
+    [("lots", "usd", "not an amount I can read"), ("5 EUR", "usd", "write the amount in USD"),
+     ("0", "usd", "more than zero"), ("5.001", "usd", "more decimals than USD allows (2)"),
+     ("-5", "usd", "can't be negative"), ("9999999", "usd", "more than any payment")],
+)  # fmt: skip
+def test_parse_amount_says_how_to_write_it(text: str, currency: str, message: str) -> None:
+    with pytest.raises(MoneyError, match=re.escape(message)):
+        parse_amount(text, currency)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import texts
 from bot.app import ShopApp
+from bot.buyer import texts
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from storage import products

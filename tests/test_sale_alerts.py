@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot import texts
+from bot.admin import texts as admin_texts
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
@@ -125,7 +126,7 @@ def test_a_digest_too_long_for_one_message_counts_the_rest() -> None:
     sold[0] = _order(
         1, currency="eur", product_kind=ProductKind.PHYSICAL, shipping_address="<b>" * 500
     )
-    text = texts.sale_digest(sold)
+    text = admin_texts.sale_digest(sold)
     assert len(text) <= texts.MAX_TEXT
     assert text.startswith("💰 <b>New sales: 300</b> — <b>€750.00 + $750.00</b>")
     shown = len(re.findall(r"^#\d+ ", text, re.MULTILINE))

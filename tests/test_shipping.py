@@ -55,7 +55,7 @@ async def test_a_physical_order_goes_to_ship_shipped_delivered(
     to_ship = await tap(telegram, listing, "To ship", lambda t: "To ship (1 order)" in t)
     assert f"#{mug.id} · Mug" in _text(to_ship) and f"#{digital.id} " not in _text(to_ship)
     detail = await tap(telegram, to_ship, f"#{mug.id}", lambda t: f"Order #{mug.id}" in t)
-    assert "📦 to ship" in _text(detail) and "Receipt: ✅" in _text(detail)
+    assert "📦 paid, to be shipped" in _text(detail) and "Receipt: ✅" in _text(detail)
     assert not [b for b in detail.buttons() if "Resend" in b["text"]]
     ship_list = await admin_says(telegram, "/ship", lambda t: "To ship (1)" in t)
     asked = await tap(telegram, ship_list, f"#{mug.id}", lambda t: "Send the tracking" in t)

@@ -1,44 +1,32 @@
 """Admin: /orders across all buyers, an order's detail and Resend goods.
 
-Buttons carry `ao:` callback data with ids and small codes only; every tap is re-checked with
-`admin_only`, because on a callback query `filters.User` would look at the bot's own message.
-
-Callback layout (all ≤ 64 bytes by construction, see `data`):
-    ao:l:<filter>:<page>              the list, filtered (a, s, w, p, r, x) and paged
-    ao:o:<order>:<filter>:<page>      an order's detail; Back returns to that list page
-    ao:rs:<order>                     resend the goods to the buyer
-    ao:n                              a label (page counter)
-    ao:sh / tr / nt / sx / dv         shipping, see bot/admin_shipping.py
-    ao:rf / ao:ry / ao:rn             refunds, see bot/admin_refund.py
+Buttons are `bot.callbacks`' `ao:` ones (ids and small codes only; shipping and refunds have
+their own prefixes); every tap is re-checked with `admin_only`, because on a callback query
+`filters.User` would look at the bot's own message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 import re
 from dataclasses import dataclass
 from html import escape
-from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.admin_auth import admin_filter, admin_only
-from bot.callbacks import MAX_CALLBACK_BYTES
-from bot.context import shop_of
-from bot.texts import admin_button_expired, charge_note, clip
+from bot import callbacks as cb
+from bot.admin.texts import charge_note
+from bot.context import ShopContext
+from bot.shared import nav_row, reply_page, show_page, tapped, turn_page
+from bot.texts import clip, order_state
 from shop import outbox
 from shop.context import Shop
-from shop.ids import ID_PATTERN, parse_id
+from shop.ids import ID_PATTERN
 from shop.money import format_money
 from storage import deliveries, orders
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ProductKind, ShippingStage
-
-log = logging.getLogger(__name__)
 
 PAGE_SIZE = 8
 _ORDER_ID = re.compile(rf"^#?({ID_PATTERN})$")
@@ -65,41 +53,7 @@ FILTERS = (
     StatusFilter("x", "Failed/expired", frozenset({S.FAILED, S.EXPIRED})),
 )
 _FILTER_BY_CODE = {f.code: f for f in FILTERS}
-
-STATUS_LABEL = {
-    S.PENDING: "⏳ starting",
-    S.AWAITING_PAYMENT: "🕒 awaiting payment",
-    S.PROCESSING: "⏳ payment processing",
-    S.PAID: "✅ paid",
-    S.FULFILLED: "✅ delivered",
-    S.FAILED: "❌ failed",
-    S.EXPIRED: "⌛ expired",
-    S.REFUNDED: "↩️ refunded",
-    S.PARTIALLY_REFUNDED: "↩️ partly refunded",
-}
-STAGE_LABEL = {
-    ShippingStage.TO_SHIP: "📦 to ship",
-    ShippingStage.SHIPPED: "🚚 shipped",
-    ShippingStage.DELIVERED: "📬 delivered",
-}
-
-
-def status_label(order: Order) -> str:
-    """The order's state for admins: a paid physical order by its shipping stage (a receipt
-    sent is not a mug delivered), with a partial refund still shown."""
-    stage = order.shipping_stage
-    if stage is None:
-        return STATUS_LABEL[order.status]
-    refunded = order.status is S.PARTIALLY_REFUNDED
-    return STAGE_LABEL[stage] + (" · " + STATUS_LABEL[order.status] if refunded else "")
-
-
-def data(*parts: str | int) -> str:
-    """Callback data for an admin orders button; refuses anything over Telegram's 64 bytes."""
-    joined = ":".join(["ao", *(str(part) for part in parts)])
-    if len(joined.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {joined!r}")
-    return joined
+assert tuple(_FILTER_BY_CODE) == cb.ORDER_FILTERS, "the codec spells the same filters"
 
 
 def when(timestamp: int | None) -> str:
@@ -139,7 +93,7 @@ async def order_command_args(
 def _list_line(order: Order) -> str:
     return (
         f"<b>#{order.id}</b> · {escape(clip(order.product_title, 40))} × {order.quantity}"
-        f" · {money(order.amount_total, order.currency)} · {status_label(order)}"
+        f" · {money(order.amount_total, order.currency)} · {order_state(order)}"
         f" · {escape(clip(order.buyer_name, 32)) or 'unknown buyer'}"
     )
 
@@ -173,7 +127,7 @@ def detail_text(order: Order, rows: list[Delivery]) -> str:
     for row in rows:
         by_kind.setdefault(row.kind, []).append(row)
     lines = [
-        f"🧾 <b>Order #{order.id}</b> · {status_label(order)}",
+        f"🧾 <b>Order #{order.id}</b> · {order_state(order)}",
         f"Buyer: <b>{escape(clip(order.buyer_name, 64)) or 'unknown'}</b>"
         f" (id <code>{order.buyer_user_id}</code>)",
         f"Product: {escape(clip(order.product_title, 128))} × {order.quantity}"
@@ -223,57 +177,60 @@ def list_keyboard(
         [
             InlineKeyboardButton(
                 f"#{o.id} · {clip(o.product_title, 32)}",
-                callback_data=data("o", o.id, status.code, page),
+                callback_data=cb.ORDER_DETAIL.encode(o.id, status.code, page),
             )
         ]
         for o in items
     ]
     chips = [
         InlineKeyboardButton(
-            ("• " if f.code == status.code else "") + f.label, callback_data=data("l", f.code, 0)
+            ("• " if f.code == status.code else "") + f.label,
+            callback_data=cb.ORDERS_PAGE.encode(f.code, 0),
         )
         for f in FILTERS
     ]
     rows += [chips[:3], chips[3:]]
     if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append(
-                InlineKeyboardButton("‹ Prev", callback_data=data("l", status.code, page - 1))
-            )
-        nav.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=data("n")))
-        if page + 1 < pages:
-            nav.append(
-                InlineKeyboardButton("Next ›", callback_data=data("l", status.code, page + 1))
-            )
-        rows.append(nav)
+        rows.append(nav_row(cb.ORDERS_PAGE, page, pages, status.code))
     return InlineKeyboardMarkup(rows)
 
 
 def detail_keyboard(order: Order, status_code: str, page: int) -> InlineKeyboardMarkup:
     """Only the actions that fit the order's state: a physical order has no goods to resend
-    but its shipping steps (bot/admin_shipping.py)."""
+    but its shipping steps (bot/admin/shipping.py)."""
     rows = []
     if order.can_resend:
-        rows.append([InlineKeyboardButton("📨 Resend goods", callback_data=data("rs", order.id))])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "📨 Resend goods", callback_data=cb.ORDER_RESEND.encode(order.id)
+                )
+            ]
+        )
     if order.can_ship:
-        rows.append([InlineKeyboardButton("🚚 Mark shipped", callback_data=data("sh", order.id))])
+        rows.append(
+            [InlineKeyboardButton("🚚 Mark shipped", callback_data=cb.SHIP.encode(order.id))]
+        )
     elif order.shipping_stage is ShippingStage.SHIPPED:
         label = "✏️ Correct tracking" if order.tracking else "✏️ Add tracking"
         rows.append(
             [
-                InlineKeyboardButton(label, callback_data=data("tr", order.id)),
-                InlineKeyboardButton("📬 Mark delivered", callback_data=data("dv", order.id)),
+                InlineKeyboardButton(label, callback_data=cb.SHIP_TRACKING.encode(order.id)),
+                InlineKeyboardButton(
+                    "📬 Mark delivered", callback_data=cb.SHIP_DELIVERED.encode(order.id)
+                ),
             ]
         )
     if order.refundable_amount > 0:
-        rows.append([InlineKeyboardButton("↩️ Refund…", callback_data=data("rf", order.id))])
+        rows.append([InlineKeyboardButton("↩️ Refund…", callback_data=cb.REFUND.encode(order.id))])
     rows.append(
         [
             InlineKeyboardButton(
-                "🔄 Refresh", callback_data=data("o", order.id, status_code, page)
+                "🔄 Refresh", callback_data=cb.ORDER_DETAIL.encode(order.id, status_code, page)
             ),
-            InlineKeyboardButton("‹ Orders", callback_data=data("l", status_code, page)),
+            InlineKeyboardButton(
+                "‹ Orders", callback_data=cb.ORDERS_PAGE.encode(status_code, page)
+            ),
         ]
     )
     return InlineKeyboardMarkup(rows)
@@ -303,64 +260,42 @@ async def _list_page(shop: Shop, code: str, page: int) -> tuple[str, InlineKeybo
 # --- handlers ------------------------------------------------------------------------------
 
 
-async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def orders_command(update: Update, context: ShopContext) -> None:
     """/orders (admins): the newest orders of every buyer, 8 a page, with status filters."""
-    assert update.effective_message is not None
-    text, markup = await _list_page(shop_of(context), "a", 0)
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await reply_page(update, await _list_page(context.shop, "a", 0))
 
 
-async def on_orders_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every `ao:` button except refunds and shipping: list pages and filters, an order's
-    detail, and Resend goods."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    message = query.message
-    parts = query.data.split(":")[1:]
-    if not isinstance(message, Message) or not parts:
-        await query.answer(admin_button_expired(), show_alert=True)
+async def open_list(update: Update, context: ShopContext) -> None:
+    """A filter, ‹ Back / Next › or ‹ Orders: that page of the list, in place."""
+    if (tap := await tapped(update, cb.ORDERS_PAGE)) is None:
         return
-    shop, action, args = shop_of(context), parts[0], parts[1:]
-    if action == "l" and len(args) == 2 and args[0] in _FILTER_BY_CODE and args[1].isdigit():
-        await query.answer()
-        text, markup = await _list_page(shop, args[0], int(args[1]))
-        await edit_query(query, text, markup)
-    elif action == "o" and len(args) == 3 and _ids(args[0], args[2]) and args[1] in _FILTER_BY_CODE:
-        await _show_detail(shop, query, int(args[0]), args[1], int(args[2]))
-    elif action == "rs" and len(args) == 1 and _ids(args[0]):
-        await _resend(shop, query, int(args[0]))
-    elif action == "n":
-        await query.answer()
-    else:
-        await query.answer(admin_button_expired(), show_alert=True)
+    query, data = tap
+    await turn_page(query, await _list_page(context.shop, data.word(0), data.id(1)))
 
 
-def _ids(*parts: str) -> bool:
-    return all(parse_id(part) is not None for part in parts)
-
-
-async def edit_query(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise
-
-
-async def _show_detail(
-    shop: Shop, query: CallbackQuery, order_id: int, code: str, page: int
-) -> None:
-    order = await orders.get(shop.db.reader, order_id)
+async def open_detail(update: Update, context: ShopContext) -> None:
+    """An order of the list (or Refresh): everything about it, with the actions it allows."""
+    if (tap := await tapped(update, cb.ORDER_DETAIL)) is None:
+        return
+    query, data = tap
+    order_id = data.id(0)
+    order = await orders.get(context.shop.db.reader, order_id)
     if order is None:
         await query.answer(f"There is no order #{order_id}.", show_alert=True)
         return
     await query.answer()
-    rows = await deliveries.for_order(shop.db.reader, order.id)
-    await edit_query(query, detail_text(order, rows), detail_keyboard(order, code, page))
+    rows = await deliveries.for_order(context.shop.db.reader, order.id)
+    markup = detail_keyboard(order, data.word(1), data.id(2))
+    await show_page(query, detail_text(order, rows), markup)
 
 
-async def _resend(shop: Shop, query: CallbackQuery, order_id: int) -> None:
-    """Owe the buyer their goods once more; a unique key per tap, so each tap sends one copy."""
+async def resend(update: Update, context: ShopContext) -> None:
+    """Resend goods: owe the buyer their goods once more; a unique key per tap, so each tap
+    sends one copy."""
+    if (tap := await tapped(update, cb.ORDER_RESEND)) is None:
+        return
+    query, data = tap
+    shop, order_id = context.shop, data.id(0)
     if await outbox.send_again(shop.db, shop.wake_outbox, order_id, f"admin:{query.id}") is None:
         order = await orders.get(shop.db.reader, order_id)
         refusal = (
@@ -371,17 +306,3 @@ async def _resend(shop: Shop, query: CallbackQuery, order_id: int) -> None:
         await query.answer(refusal, show_alert=True)
         return
     await query.answer(f"Sending order #{order_id} to the buyer again…")
-
-
-def handlers(admin_ids: frozenset[int]) -> list[BaseHandler[Update, Any, Any]]:
-    """Register these before the buyer's handlers: admins' /orders wins, others fall through.
-
-    The `ao:` button handler leaves the refund buttons (`ao:rf|ry|rn`) to bot/admin_refund.py
-    and the shipping ones to bot/admin_shipping.py, whatever order the modules are added in."""
-    admins = admin_filter(admin_ids)
-    return [
-        CommandHandler("orders", admin_only(orders_command), filters=admins),
-        CallbackQueryHandler(
-            admin_only(on_orders_button), pattern=r"^ao:(?!r[fyn]:|sh:|tr:|nt:|sx:|dv:)"
-        ),
-    ]

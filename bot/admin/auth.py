@@ -12,20 +12,16 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ContextTypes, filters
+from telegram.ext import filters
 
-from bot import texts
-from bot.context import shop_of
+from bot.context import ShopContext
+from bot.shared import is_admin
+from bot.texts import unknown_button, unknown_command
 
 log = logging.getLogger(__name__)
 
 # A coroutine function, as python-telegram-bot's handler classes expect.
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, object]]
-
-
-def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    user = update.effective_user
-    return user is not None and user.id in shop_of(context).settings.admin_ids
+Handler = Callable[[Update, ShopContext], Coroutine[Any, Any, object]]
 
 
 def admin_filter(admin_ids: frozenset[int]) -> filters.User:
@@ -38,15 +34,15 @@ def admin_only(handler: Handler) -> Handler:
     for a stale button and see none of the shop's data."""
 
     @functools.wraps(handler)
-    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+    async def guarded(update: Update, context: ShopContext) -> object:
         if is_admin(update, context):
             return await handler(update, context)
         user = update.effective_user
         log.warning("non-admin %s tried an admin action", user.id if user else "?")
         if update.callback_query is not None:
-            await update.callback_query.answer(texts.unknown_button(), show_alert=True)
+            await update.callback_query.answer(unknown_button(), show_alert=True)
         elif update.effective_message is not None:
-            await update.effective_message.reply_text(texts.unknown_command())
+            await update.effective_message.reply_text(unknown_command())
         return None
 
     return guarded

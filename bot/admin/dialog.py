@@ -7,8 +7,8 @@ python-telegram-bot has stored the new state.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
-import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from html import escape
@@ -16,14 +16,13 @@ from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
-from telegram.ext import ContextTypes, ConversationHandler
+from telegram.ext import ConversationHandler
 
-from bot import texts
-from bot.admin_auth import Handler
-from bot.admin_fields import FieldError
-
-log = logging.getLogger(__name__)
+from bot.admin.auth import Handler
+from bot.admin.fields import FieldError
+from bot.context import ShopContext
+from bot.shared import take_buttons_off
+from bot.texts import admin_button_expired
 
 END = ConversationHandler.END
 State = TypeVar("State")
@@ -41,13 +40,13 @@ class Dialog:
     keyboard_id: int | None = None  # the message whose buttons answer the current step
 
 
-def current(context: ContextTypes.DEFAULT_TYPE) -> Dialog | None:
+def current(context: ShopContext) -> Dialog | None:
     """The admin's open dialog, if any."""
     found = (context.user_data or {}).get(DIALOG)
     return found if isinstance(found, Dialog) else None
 
 
-def begin(context: ContextTypes.DEFAULT_TYPE, dialog: Dialog) -> str:
+def begin(context: ShopContext, dialog: Dialog) -> str:
     """Start `dialog`, replacing any other; returns a note about the one it replaced."""
     assert context.user_data is not None
     previous = current(context)
@@ -57,7 +56,7 @@ def begin(context: ContextTypes.DEFAULT_TYPE, dialog: Dialog) -> str:
     return f"\n\n<i>(Left {previous.label} unfinished: {previous.outcome}.)</i>"
 
 
-def finish(context: ContextTypes.DEFAULT_TYPE) -> Dialog | None:
+def finish(context: ShopContext) -> Dialog | None:
     """Forget the dialog (it was saved, cancelled or timed out); returns what it was."""
     dialog = current(context)
     if context.user_data is not None:
@@ -66,7 +65,7 @@ def finish(context: ContextTypes.DEFAULT_TYPE) -> Dialog | None:
 
 
 def advance(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: ShopContext,
     update: Update,
     reply: Coroutine[Any, Any, object],
     state: State,
@@ -82,11 +81,11 @@ def within(kind: type[Dialog], handler: Handler) -> Handler:
     closed it, and then the admin hears so instead of an error."""
 
     @functools.wraps(handler)
-    async def step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+    async def step(update: Update, context: ShopContext) -> object:
         if isinstance(current(context), kind):
             return await handler(update, context)
         if update.callback_query is not None:
-            await update.callback_query.answer(texts.admin_button_expired(), show_alert=True)
+            await update.callback_query.answer(admin_button_expired(), show_alert=True)
         elif update.effective_message is not None:
             await update.effective_message.reply_text("That dialog has ended. Start it again.")
         return END
@@ -113,24 +112,67 @@ async def ask_with_buttons(
     dialog.keyboard_id = (await say(message, text, markup)).message_id
 
 
-async def drop_keyboard(context: ContextTypes.DEFAULT_TYPE, chat_id: int, dialog: Dialog) -> None:
+async def drop_keyboard(context: ShopContext, chat_id: int, dialog: Dialog) -> None:
     """Take the buttons off the dialog's last question (answered by typing, by a tap, or left
     by /cancel); a message already without them, or gone, is fine."""
     message_id, dialog.keyboard_id = dialog.keyboard_id, None
-    if message_id is not None:
-        await take_buttons_off(context, chat_id, message_id)
-
-
-async def take_buttons_off(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int
-) -> None:
-    """Leave the message as it is, without its buttons: a choice made there is over."""
-    try:
-        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-    except BadRequest as error:
-        log.info("could not take the buttons off an answered question: %s", error.message)
+    await take_buttons_off(context, chat_id, message_id)
 
 
 async def ask_again(message: Message, error: FieldError, hint: str) -> None:
     """Tell the admin what was wrong and what to send instead; the step stays the same."""
     await say(message, f"⚠️ {escape(str(error))}\n\n{hint}")
+
+
+# --- what every dialog shares: /cancel, /skip where it can't, off-script input, timeouts ---
+
+DIALOG_TIMEOUT: float | dt.timedelta = dt.timedelta(minutes=15)
+"""How long a dialog waits for the admin's next answer (read when the routes are built)."""
+
+
+def stay(context: ShopContext) -> object:
+    """An entry point that started nothing: keep the dialog the admin is in, if any."""
+    return None if current(context) is not None else END
+
+
+async def cancel(update: Update, context: ShopContext) -> object:
+    """/cancel in any dialog: "Cancelled … — nothing was saved"."""
+    dialog = finish(context)
+    if dialog is not None:
+        await drop_keyboard(context, message_of(update).chat_id, dialog)
+    text = f"✖️ Cancelled {dialog.label} — {dialog.outcome}." if dialog else "Nothing to cancel."
+    return advance(context, update, say(message_of(update), text), END)
+
+
+async def cannot_skip(update: Update, context: ShopContext) -> object:
+    """/skip where an answer is required: "this step can't be skipped"."""
+    await say(message_of(update), "This step can't be skipped. Answer it, or /cancel.")
+    return None
+
+
+async def off_script(update: Update, context: ShopContext) -> object:
+    """Something the current step can't use (a sticker, a file…): what to do instead."""
+    await say(message_of(update), "I can't use that here. Answer the question above, or /cancel.")
+    return None
+
+
+def _duration(timeout: float | dt.timedelta) -> str:
+    seconds = timeout.total_seconds() if isinstance(timeout, dt.timedelta) else timeout
+    if seconds >= 60:
+        minutes = round(seconds / 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} second{'s' if seconds != 1 else ''}"
+
+
+async def timed_out(update: Update, context: ShopContext) -> None:
+    """No answer for DIALOG_TIMEOUT: "⌛ I closed … — nothing was saved"."""
+    dialog = finish(context)
+    if dialog is None or update.effective_chat is None:
+        return
+    await drop_keyboard(context, update.effective_chat.id, dialog)
+    await context.bot.send_message(
+        update.effective_chat.id,
+        f"⌛ No answer for {_duration(DIALOG_TIMEOUT)}, so I closed {dialog.label} — "
+        f"{dialog.outcome}. Start again whenever you like.",
+        parse_mode=ParseMode.HTML,
+    )

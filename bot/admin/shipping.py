@@ -3,49 +3,31 @@ delivered — through /ship, the order detail's buttons and a small tracking que
 
 The moves and the buyer's notices are shop/shipping.py's; this module asks and answers.
 
-Callback layout (ids only, ≤ 64 bytes; `admin_orders._data` builds them):
-    ao:sh:<order>     mark shipped: asks for a tracking number (also /ship's list buttons)
-    ao:tr:<order>     add or correct the tracking number of a shipped order
-    ao:nt:<order>     mark shipped without tracking
-    ao:sx:<order>     stop asking for the tracking number
-    ao:dv:<order>     mark delivered
-Ids are matched as ASCII digits, [0-9]: a regex digit class lets other scripts' digits in.
+Buttons (`bot.callbacks`' `sh:` ones) carry order ids only; the tracking question is a small
+conversation wired in bot/admin/routes.py.
 """
 
 from __future__ import annotations
 
-import logging
-import warnings
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import ConversationHandler
 
-from bot import texts
-from bot.admin_auth import admin_filter, admin_only
-from bot.admin_orders import PAGE_SIZE, data, edit_query, order_command_args, status_label, when
-from bot.context import shop_of
+from bot import callbacks as cb
+from bot.admin.orders import PAGE_SIZE, order_command_args, when
+from bot.callbacks import Button
+from bot.context import ShopContext
+from bot.shared import show_page, take_buttons_off, tapped
+from bot.texts import admin_button_expired, clip, order_state, utf16_len
 from shop import shipping
 from shop.context import Shop
-from shop.ids import ID_PATTERN
 from shop.shipping import ShipRefusal, ship_refusal
 from storage import orders
 from storage.models import Order, ShippingStage
-
-log = logging.getLogger(__name__)
 
 MAX_TRACKING = 100
 TRACKING_TIMEOUT_SECONDS = 600
@@ -60,7 +42,7 @@ _USAGE = (
 def tracking_problem(tracking: str) -> str | None:
     if not tracking:
         return "Please send the tracking number as text."
-    if texts.utf16_len(tracking) > MAX_TRACKING or "\n" in tracking:
+    if utf16_len(tracking) > MAX_TRACKING or "\n" in tracking:
         return f"A tracking number is one line of at most {MAX_TRACKING} characters."
     return None
 
@@ -76,7 +58,7 @@ def _refusal_text(
     if refusal is ShipRefusal.NOT_PHYSICAL:
         return f"Order #{order.id} is not a physical product: there is nothing to ship."
     if refusal is ShipRefusal.NOT_PAID:
-        return f"Order #{order.id} is {status_label(order)}; only paid orders ship."
+        return f"Order #{order.id} is {order_state(order)}; only paid orders ship."
     if refusal is ShipRefusal.DELIVERED:
         return f"Order #{order.id} was already marked delivered on {when(order.delivered_at)}."
     if refusal is ShipRefusal.ALREADY_SHIPPED:
@@ -124,8 +106,8 @@ async def _to_ship_page(shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
     rows = [
         [
             InlineKeyboardButton(
-                f"🚚 #{o.id} · {texts.clip(o.product_title, 24)} · {texts.clip(o.buyer_name, 16)}",
-                callback_data=data("sh", o.id),
+                f"🚚 #{o.id} · {clip(o.product_title, 24)} · {clip(o.buyer_name, 16)}",
+                callback_data=cb.SHIP.encode(o.id),
             )
         ]
         for o in items
@@ -134,14 +116,14 @@ async def _to_ship_page(shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
     return head, InlineKeyboardMarkup(rows)
 
 
-async def ship_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ship_command(update: Update, context: ShopContext) -> None:
     """/ship alone: the orders to ship, as buttons. /ship <order> [tracking]: the order is
     marked shipped (or its tracking number changed) and the buyer told, or the admin learns
     why not (no such order, not physical, not paid, already shipped or delivered)."""
     message = update.effective_message
     assert message is not None
     if not context.args:
-        text, markup = await _to_ship_page(shop_of(context))
+        text, markup = await _to_ship_page(context.shop)
         await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
         return
     parsed = await order_command_args(message, context.args, _USAGE)
@@ -152,18 +134,18 @@ async def ship_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if problem:
         await message.reply_text(problem)
         return
-    answer = await ship(shop_of(context), order_id, tracking)
+    answer = await ship(context.shop, order_id, tracking)
     await message.reply_text(answer, parse_mode=ParseMode.HTML)
 
 
-async def on_delivered_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def delivered(update: Update, context: ShopContext) -> None:
     """Mark delivered on a shipped order's detail: the detail's buttons give way to the
     outcome, so the mark cannot be tapped twice."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
+    if (tap := await tapped(update, cb.SHIP_DELIVERED)) is None:
+        return
+    query, data = tap
     await query.answer()
-    answer = await mark_delivered(shop_of(context), int(query.data.split(":")[2]))
-    await edit_query(query, answer, None)
+    await show_page(query, await mark_delivered(context.shop, data.id(0)), None)
 
 
 # --- the tracking question (a small conversation) ------------------------------------------
@@ -179,21 +161,30 @@ class ShipQuestion:
     prompt_id: int | None = None
 
 
-async def ask_tracking(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Mark shipped (or Tracking number on a shipped order): the admin is asked for it, with
-    No tracking (first marking only) and Cancel."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    order_id = int(query.data.split(":")[2])
-    order = await orders.get(shop_of(context).db.reader, order_id)
-    correcting = query.data.startswith("ao:tr:")
+async def ask_to_ship(update: Update, context: ShopContext) -> int | None:
+    """Mark shipped: the admin is asked for the tracking number, with No tracking and Cancel."""
+    return await _ask(update, context, cb.SHIP, correcting=False)
+
+
+async def ask_new_tracking(update: Update, context: ShopContext) -> int | None:
+    """Add / Correct tracking on a shipped order: the admin is asked for the new number."""
+    return await _ask(update, context, cb.SHIP_TRACKING, correcting=True)
+
+
+async def _ask(
+    update: Update, context: ShopContext, button: Button, *, correcting: bool
+) -> int | None:
+    """Ask for the order's tracking number; a refusal (None) leaves any open question as it is."""
+    if (tap := await tapped(update, button)) is None:
+        return None
+    query, data = tap
+    order_id = data.id(0)
+    order = await orders.get(context.shop.db.reader, order_id)
     tracking = "" if correcting else None
     refusal = _refusal_text(ship_refusal(order, tracking), order, order_id, tracking)
     if refusal is not None or order is None or not isinstance(query.message, Message):
-        await query.answer(
-            texts.clip(refusal or texts.admin_button_expired(), 200), show_alert=True
-        )
-        return ConversationHandler.END
+        await query.answer(clip(refusal or admin_button_expired(), 200), show_alert=True)
+        return None
     await query.answer()
     _user_data(context)[_USER_DATA_SHIP] = ShipQuestion(order.id)
     # Asked only once PTB has stored the new state (it does so before this task runs), so
@@ -204,11 +195,9 @@ async def ask_tracking(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     return TRACKING
 
 
-async def _ask_for_tracking(
-    context: ContextTypes.DEFAULT_TYPE, message: Message, order: Order
-) -> None:
-    address = escape(texts.clip(order.shipping_address or "no address collected", 600))
-    cancel = InlineKeyboardButton("Cancel", callback_data=data("sx", order.id))
+async def _ask_for_tracking(context: ShopContext, message: Message, order: Order) -> None:
+    address = escape(clip(order.shipping_address or "no address collected", 600))
+    cancel = InlineKeyboardButton("Cancel", callback_data=cb.SHIP_CANCEL.encode(order.id))
     if order.shipping_stage is ShippingStage.SHIPPED:
         now_tracking = escape(order.tracking) if order.tracking else "none"
         text = (
@@ -221,7 +210,10 @@ async def _ask_for_tracking(
             f"🚚 <b>Shipping order #{order.id}</b> to:\n{address}\n\n"
             "Send the tracking number, or tap <b>No tracking</b>."
         )
-        buttons = [InlineKeyboardButton("No tracking", callback_data=data("nt", order.id)), cancel]
+        buttons = [
+            InlineKeyboardButton("No tracking", callback_data=cb.SHIP_NO_TRACKING.encode(order.id)),
+            cancel,
+        ]
     prompt = await message.reply_text(
         text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup([buttons])
     )
@@ -230,7 +222,7 @@ async def _ask_for_tracking(
         question.prompt_id = prompt.message_id
 
 
-async def receive_tracking(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def receive_tracking(update: Update, context: ShopContext) -> int:
     """The admin's next text is the tracking number: the order is marked shipped with it
     (or its tracking number is changed)."""
     message = update.effective_message
@@ -243,51 +235,53 @@ async def receive_tracking(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     question = _user_data(context).pop(_USER_DATA_SHIP, None)
     if not isinstance(question, ShipQuestion):
         return ConversationHandler.END
-    answer = await ship(shop_of(context), question.order_id, tracking)
-    await _drop_buttons(context, message.chat_id, question.prompt_id)
+    answer = await ship(context.shop, question.order_id, tracking)
+    await take_buttons_off(context, message.chat_id, question.prompt_id)
     await message.reply_text(answer, parse_mode=ParseMode.HTML)
     return ConversationHandler.END
 
 
-async def no_tracking(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """No tracking: the order is marked shipped without one; the prompt says so."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    order_id = int(query.data.split(":")[2])
+async def no_tracking(update: Update, context: ShopContext) -> int:
+    """No tracking (on the open question's prompt or an older one): the order is marked
+    shipped without one; the prompt says so."""
+    if (tap := await tapped(update, cb.SHIP_NO_TRACKING)) is None:
+        return ConversationHandler.END
+    query, data = tap
     await query.answer()
-    await edit_query(query, await ship(shop_of(context), order_id, None), None)
-    return _close_question(context, order_id)
+    await show_page(query, await ship(context.shop, data.id(0), None), None)
+    return _close_question(context, data.id(0))
 
 
-async def cancel_tracking(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Cancel (button or /cancel): nothing changes."""
-    query = update.callback_query
-    if query is not None and query.data is not None:
-        await query.answer()
-        await edit_query(query, "Not marked shipped.", None)
-        return _close_question(context, int(query.data.split(":")[2]))
+async def cancel_button(update: Update, context: ShopContext) -> int:
+    """Cancel on a tracking prompt: nothing changes."""
+    if (tap := await tapped(update, cb.SHIP_CANCEL)) is None:
+        return ConversationHandler.END
+    query, data = tap
+    await query.answer()
+    await show_page(query, "Not marked shipped.", None)
+    return _close_question(context, data.id(0))
+
+
+async def cancel_command(update: Update, context: ShopContext) -> int:
+    """/cancel while the tracking number is asked for: nothing changes."""
     question = _user_data(context).pop(_USER_DATA_SHIP, None)
     if update.effective_message is not None:
         if isinstance(question, ShipQuestion):
-            await _drop_buttons(context, update.effective_message.chat_id, question.prompt_id)
+            await take_buttons_off(context, update.effective_message.chat_id, question.prompt_id)
         await update.effective_message.reply_text("Not marked shipped.")
     return ConversationHandler.END
 
 
-async def on_old_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """No tracking / Cancel on a prompt whose question is over (outside the conversation)."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    if query.data.startswith("ao:nt:"):
-        await no_tracking(update, context)
-        return
-    await query.answer()
-    await edit_query(query, "Not marked shipped.", None)
+async def question_lapsed(update: Update, context: ShopContext) -> None:
+    """No answer for TRACKING_TIMEOUT_SECONDS: the question is forgotten, so a later tap on
+    its prompt cannot bring it back."""
+    _user_data(context).pop(_USER_DATA_SHIP, None)
 
 
-def _close_question(context: ContextTypes.DEFAULT_TYPE, order_id: int) -> int:
+def _close_question(context: ShopContext, order_id: int) -> int:
     """End the question if the tapped prompt was the open one; a button on an older prompt
-    (another order) leaves the open question waiting for its tracking number."""
+    (another order) leaves the open question waiting for its tracking number. Outside the
+    conversation there is no open question, so this ends nothing that was not there."""
     question = _user_data(context).get(_USER_DATA_SHIP)
     if isinstance(question, ShipQuestion) and question.order_id != order_id:
         return TRACKING
@@ -295,63 +289,7 @@ def _close_question(context: ContextTypes.DEFAULT_TYPE, order_id: int) -> int:
     return ConversationHandler.END
 
 
-def _user_data(context: ContextTypes.DEFAULT_TYPE) -> dict[Any, Any]:
+def _user_data(context: ShopContext) -> dict[Any, Any]:
     user_data = context.user_data
     assert user_data is not None
     return user_data
-
-
-async def _drop_buttons(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int | None
-) -> None:
-    if message_id is None:
-        return
-    try:
-        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-    except BadRequest as error:
-        log.info("could not remove the tracking prompt's buttons: %s", error.message)
-
-
-def _tracking_conversation(admin_ids: frozenset[int]) -> ConversationHandler[Any]:
-    """Mark shipped / Tracking number → the tracking number (or No tracking / Cancel /
-    /cancel).
-
-    Kept per chat and user rather than per message on purpose: the answer is a text message,
-    which has no message of its own to attach to, so PTB's per_message hint does not apply.
-    A forgotten question lapses after ten minutes instead of swallowing later text."""
-    admins = admin_filter(admin_ids)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CallbackQueryHandler(
-                    admin_only(ask_tracking), pattern=rf"^ao:(sh|tr):{ID_PATTERN}$"
-                )
-            ],
-            states={
-                TRACKING: [
-                    MessageHandler(
-                        admins & filters.TEXT & ~filters.COMMAND, admin_only(receive_tracking)
-                    ),
-                    CallbackQueryHandler(admin_only(no_tracking), pattern=rf"^ao:nt:{ID_PATTERN}$"),
-                    CallbackQueryHandler(
-                        admin_only(cancel_tracking), pattern=rf"^ao:sx:{ID_PATTERN}$"
-                    ),
-                ]
-            },
-            fallbacks=[CommandHandler("cancel", admin_only(cancel_tracking), filters=admins)],
-            allow_reentry=True,
-            conversation_timeout=TRACKING_TIMEOUT_SECONDS,
-            name="admin_tracking",
-        )
-
-
-def handlers(admin_ids: frozenset[int]) -> list[BaseHandler[Update, Any, Any]]:
-    """Register before the `ao:` button handler of bot/admin_orders.py (see bot/admin.py)."""
-    admins = admin_filter(admin_ids)
-    return [
-        _tracking_conversation(admin_ids),
-        CommandHandler("ship", admin_only(ship_command), filters=admins),
-        CallbackQueryHandler(admin_only(on_delivered_button), pattern=rf"^ao:dv:{ID_PATTERN}$"),
-        CallbackQueryHandler(admin_only(on_old_prompt), pattern=rf"^ao:(nt|sx):{ID_PATTERN}$"),
-    ]

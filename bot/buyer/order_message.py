@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
-from bot import keyboards, texts
+from bot.buyer import keyboards, notices
 from shop.outbox import CANCELLED_REASON
 from storage.models import Order, OrderStatus, Product
 
@@ -25,14 +25,14 @@ def render(
     where the buyer may want another go."""
     status = order.status
     if order.payment_held:
-        return texts.order_held(order), None
+        return notices.order_held(order), None
     if status in (OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT) and order.checkout_url:
-        return texts.pay_message(order), keyboards.pay(order)
+        return notices.pay_message(order), keyboards.pay(order)
     if status is OrderStatus.PROCESSING:
-        return texts.order_processing(order), None
+        return notices.order_processing(order), None
     if status is OrderStatus.FAILED:
-        return texts.order_failed(order), keyboards.buy_again(order)
+        return notices.order_failed(order), keyboards.buy_again(order)
     if status in (OrderStatus.EXPIRED, OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT):
         cancelled = order.failure_reason == CANCELLED_REASON
-        return texts.order_expired(order, cancelled=cancelled), keyboards.buy_again(order)
-    return texts.receipt(order, product, items), None
+        return notices.order_expired(order, cancelled=cancelled), keyboards.buy_again(order)
+    return notices.receipt(order, product, items), None

@@ -8,8 +8,8 @@ import unicodedata
 
 from telegram import Document, Message
 
-from bot import texts
 from bot.config import SHIPPABLE_COUNTRIES
+from bot.texts import MAX_DELIVERY_TEXT, clip, utf16_len
 from shop.money import Money, MoneyError, parse_price
 
 MAX_TITLE = 128
@@ -17,7 +17,6 @@ MAX_DESCRIPTION = 800
 MAX_CATEGORY = 32
 MAX_ITEMS_FILE_BYTES = 1024 * 1024
 MAX_ITEM_LINES = 10_000
-CATEGORY_BUTTONS = 24  # existing categories offered as buttons; more can still be typed
 
 
 class FieldError(ValueError):
@@ -27,7 +26,7 @@ class FieldError(ValueError):
 def check_length(value: str, limit: int, what: str) -> str:
     """Refuse `value` when it is longer than `limit` as Telegram counts (UTF-16 units), so a
     text accepted here can always be shown: an emoji counts two, and the admin is told so."""
-    size = texts.utf16_len(value)
+    size = utf16_len(value)
     if size > limit:
         emoji = " (emoji and some symbols count as two)" if size != len(value) else ""
         raise FieldError(f"{what} has {size:,} characters{emoji}; the most is {limit:,}.")
@@ -51,7 +50,7 @@ def clean_delivery(text: str | None) -> str:
     delivery = (text or "").strip()
     if not delivery:
         raise FieldError("The text can't be empty.")
-    return check_length(delivery, texts.MAX_DELIVERY_TEXT, "That text")
+    return check_length(delivery, MAX_DELIVERY_TEXT, "That text")
 
 
 def clean_category(text: str | None) -> str:
@@ -69,7 +68,7 @@ def clean_countries(text: str | None) -> tuple[str, ...]:
         raise FieldError("Send at least one two-letter country code, e.g. US.")
     refused = [code for code in codes if code not in SHIPPABLE_COUNTRIES]
     if refused:
-        shown = ", ".join(texts.clip(code, 12) for code in refused[:5])
+        shown = ", ".join(clip(code, 12) for code in refused[:5])
         raise FieldError(
             f"Stripe Checkout doesn't ship to {shown}: use two-letter country codes such as "
             "US, DE or FR."

@@ -6,34 +6,29 @@ token), the first tap takes the token away before anything is awaited, and the t
 Stripe idempotency key. A double tap, a forged button or a tap after a restart therefore
 refunds nothing more.
 
-Callback layout: `ao:rf:<order>` (detail → confirmation for everything left),
-`ao:ry:<token>` (confirm), `ao:rn:<token>` (cancel); all well under 64 bytes.
+Buttons: `bot.callbacks`' REFUND (an order's detail → a confirmation for everything left),
+REFUND_YES and REFUND_NO (the confirmation's, carrying its token).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import time
-import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
 from html import escape
-from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.admin_auth import admin_filter, admin_only
-from bot.admin_orders import STATUS_LABEL, money, order_command_args
-from bot.context import shop_of
-from bot.texts import clip
+from bot import callbacks as cb
+from bot.admin.orders import money, order_command_args
+from bot.context import ShopContext
+from bot.shared import tapped
+from bot.texts import clip, status_label
 from shop.context import Shop
-from shop.ids import parse_id
-from shop.money import MAX_AMOUNT, exponent, format_money
+from shop.money import MoneyError, format_money, parse_amount
 from shop.refunds import RefundRefused, refund_order
 from storage import orders
 from storage.models import Order, OrderStatus
@@ -42,11 +37,6 @@ log = logging.getLogger(__name__)
 
 CONFIRMATION_TTL_SECONDS = 15 * 60
 _BOT_DATA_KEY = "admin_refunds"
-_NUMBER = re.compile(r"^(\d{1,12})(?:[.,](\d{1,6}))?$")
-
-
-class AmountError(ValueError):
-    """A refund amount the admin should type differently; the message says how."""
 
 
 @dataclass(frozen=True)
@@ -58,36 +48,11 @@ class PendingRefund:
     created: float
 
 
-def parse_refund_amount(text: str, currency: str) -> int:
-    """An amount as an admin types it ("5", "5.50", "5,50 EUR", "€5") in the order's currency,
-    to minor units. Unlike a price there is no minimum charge: any part of a payment refunds."""
-    code = currency.lower()
-    cleaned = re.sub(rf"(?i)(?<![a-z]){re.escape(code)}(?![a-z])", "", text)
-    cleaned = "".join(ch for ch in cleaned if unicodedata.category(ch) != "Sc").strip()
-    places = exponent(code)
-    example = "5" if places == 0 else "5." + "0" * places
-    match = _NUMBER.match(cleaned)
-    if match is None:
-        raise AmountError(
-            f"“{clip(text.strip(), 20)}” is not an amount I can read: "
-            f"write it in {code.upper()}, like {example}."
-        )
-    whole, fraction = match.group(1), match.group(2) or ""
-    if len(fraction) > places:
-        raise AmountError(f"{code.upper()} has {places} decimal places; write it like {example}.")
-    amount = int(Decimal(f"{whole}.{fraction or '0'}").scaleb(places))
-    if amount <= 0:
-        raise AmountError("A refund must be more than zero.")
-    if amount > MAX_AMOUNT:
-        raise AmountError("That is more than any payment Stripe takes.")
-    return amount
-
-
 def _refusal(order: Order | None, order_id: int) -> str | None:
     if order is None:
         return f"There is no order #{order_id}."
     if order.refundable_amount <= 0:
-        return f"Order #{order.id} is {STATUS_LABEL[order.status]}; only paid orders refund."
+        return f"Order #{order.id} is {status_label(order.status)}; only paid orders refund."
     return None
 
 
@@ -115,7 +80,7 @@ def confirmation_text(order: Order, amount: int) -> str:
     )
 
 
-def _pending(context: ContextTypes.DEFAULT_TYPE) -> dict[str, PendingRefund]:
+def _pending(context: ShopContext) -> dict[str, PendingRefund]:
     """Confirmations on screen, per application; forgotten after a restart on purpose."""
     store = context.bot_data.setdefault(_BOT_DATA_KEY, {})
     assert isinstance(store, dict)
@@ -130,7 +95,7 @@ def _forget_stale(store: dict[str, PendingRefund]) -> None:
 
 async def ask(
     shop: Shop,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: ShopContext,
     message: Message,
     order_id: int,
     amount_text: str | None,
@@ -143,10 +108,8 @@ async def ask(
         return
     remaining = order.refundable_amount
     try:
-        amount = (
-            remaining if amount_text is None else parse_refund_amount(amount_text, order.currency)
-        )
-    except AmountError as error:
+        amount = remaining if amount_text is None else parse_amount(amount_text, order.currency)
+    except MoneyError as error:
         await message.reply_text(str(error))
         return
     if amount > remaining:
@@ -167,9 +130,9 @@ async def ask(
                 [
                     InlineKeyboardButton(
                         f"↩️ Refund {format_money(amount, order.currency)}",
-                        callback_data=f"ao:ry:{token}",
+                        callback_data=cb.REFUND_YES.encode(token),
                     ),
-                    InlineKeyboardButton("Cancel", callback_data=f"ao:rn:{token}"),
+                    InlineKeyboardButton("Cancel", callback_data=cb.REFUND_NO.encode(token)),
                 ]
             ]
         ),
@@ -180,7 +143,7 @@ def _outcome_text(order: Order, refunded: int) -> str:
     state = {
         OrderStatus.REFUNDED: "refunded",
         OrderStatus.PARTIALLY_REFUNDED: "partially refunded",
-    }.get(order.status, f"{STATUS_LABEL[order.status]}, partly refunded")
+    }.get(order.status, f"{status_label(order.status)}, partly refunded")
     return (
         f"✅ Refunded {money(refunded, order.currency)} of order #{order.id}; the order is now "
         f"<b>{state}</b> ({money(order.amount_refunded, order.currency)} of "
@@ -188,7 +151,7 @@ def _outcome_text(order: Order, refunded: int) -> str:
     )
 
 
-async def refund_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refund_command(update: Update, context: ShopContext) -> None:
     """/refund <order> [amount]: a confirmation with Refund <amount> / Cancel buttons, or why
     the order cannot be refunded."""
     message = update.effective_message
@@ -201,36 +164,39 @@ async def refund_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if parsed is None:
         return
     order_id, amount_text = parsed
-    await ask(shop_of(context), context, message, order_id, amount_text)
+    await ask(context.shop, context, message, order_id, amount_text)
 
 
-async def on_refund_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Refund… on an order's detail (a confirmation for everything left), Refund <amount>
-    (the refund is made once: "Refunding…", then the outcome) and Cancel."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    _, action, arg = query.data.split(":", 2)
-    shop = shop_of(context)
-    order_id = parse_id(arg)
-    if action == "rf" and order_id is not None and isinstance(query.message, Message):
-        await query.answer()
-        await ask(shop, context, query.message, order_id, None)
-    elif action == "ry":
-        await _confirm(shop, context, query, arg)
-    elif action == "rn":
-        dropped = _pending(context).pop(arg, None)
-        await query.answer()
-        if dropped is not None:
-            await _edit(
-                query, f"Refund of order #{dropped.order_id} cancelled; nothing was refunded."
-            )
-    else:
-        await query.answer("This button has expired.", show_alert=True)
+async def refund_button(update: Update, context: ShopContext) -> None:
+    """Refund… on an order's detail: a confirmation for everything left."""
+    if (tap := await tapped(update, cb.REFUND)) is None:
+        return
+    query, data = tap
+    await query.answer()
+    if isinstance(query.message, Message):
+        await ask(context.shop, context, query.message, data.id(0), None)
 
 
-async def _confirm(
-    shop: Shop, context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, token: str
-) -> None:
+async def confirm(update: Update, context: ShopContext) -> None:
+    """Refund <amount>: the refund is made once — "Refunding…", then the outcome."""
+    if (tap := await tapped(update, cb.REFUND_YES)) is None:
+        return
+    query, data = tap
+    await _confirm(context.shop, context, query, data.word(0))
+
+
+async def cancel(update: Update, context: ShopContext) -> None:
+    """Cancel on the confirmation: nothing is refunded, and the confirmation says so."""
+    if (tap := await tapped(update, cb.REFUND_NO)) is None:
+        return
+    query, data = tap
+    dropped = _pending(context).pop(data.word(0), None)
+    await query.answer()
+    if dropped is not None:
+        await _edit(query, f"Refund of order #{dropped.order_id} cancelled; nothing was refunded.")
+
+
+async def _confirm(shop: Shop, context: ShopContext, query: CallbackQuery, token: str) -> None:
     # Taken before the first await: of two taps on one confirmation only one finds it.
     pending = _pending(context).pop(token, None)
     if pending is None:
@@ -264,11 +230,3 @@ async def _edit(query: CallbackQuery, text: str) -> None:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML)
     except BadRequest as error:
         log.warning("could not edit the refund confirmation: %s", error.message)
-
-
-def handlers(admin_ids: frozenset[int]) -> list[BaseHandler[Update, Any, Any]]:
-    """/refund for admins (others get the buyer's unknown-command answer) and its buttons."""
-    return [
-        CommandHandler("refund", admin_only(refund_command), filters=admin_filter(admin_ids)),
-        CallbackQueryHandler(admin_only(on_refund_button), pattern=r"^ao:r[fyn]:"),
-    ]

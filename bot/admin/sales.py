@@ -4,8 +4,8 @@ days and all time (windows with the same figures shown once), and the best-selli
 Amounts in different currencies are never added together: every figure is per currency. The
 numbers come from aggregate queries in storage/sales.py.
 
-Callback layout: `as:o` (the overview, refreshed) and `as:w:<d|w|m|a>` (one window with its
-top products); nothing else, so forged data can only ask for a view an admin may see anyway.
+Buttons: `bot.callbacks`' SALES_OVERVIEW (refreshed) and SALES_WINDOW (one window with its top
+products); nothing else, so forged data can only ask for a view an admin may see anyway.
 """
 
 from __future__ import annotations
@@ -13,17 +13,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from html import escape
-from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.admin_auth import admin_filter, admin_only
-from bot.admin_orders import money
-from bot.context import shop_of
-from bot.texts import admin_button_expired, clip
+from bot import callbacks as cb
+from bot.admin.orders import money
+from bot.context import ShopContext
+from bot.shared import show_page, tapped
+from bot.texts import clip
 from shop.context import Shop
 from storage import sales
 from storage.clock import now
@@ -48,6 +46,7 @@ WINDOWS = (
     Window("a", "All time", "All time"),
 )
 _WINDOW_BY_CODE = {w.code: w for w in WINDOWS}
+assert tuple(_WINDOW_BY_CODE) == cb.SALES_WINDOWS, "the codec spells the same windows"
 
 
 def window_start(window: Window, at: int) -> int:
@@ -145,12 +144,15 @@ def keyboard(selected: str | None) -> InlineKeyboardMarkup:
     """One button per window (the shown one marked) and the way back to the overview."""
     windows = [
         InlineKeyboardButton(
-            ("• " if w.code == selected else "") + w.short, callback_data=f"as:w:{w.code}"
+            ("• " if w.code == selected else "") + w.short,
+            callback_data=cb.SALES_WINDOW.encode(w.code),
         )
         for w in WINDOWS
     ]
     back = "« Overview" if selected else "🔄 Refresh"
-    return InlineKeyboardMarkup([windows, [InlineKeyboardButton(back, callback_data="as:o")]])
+    return InlineKeyboardMarkup(
+        [windows, [InlineKeyboardButton(back, callback_data=cb.SALES_OVERVIEW.encode())]]
+    )
 
 
 async def _overview(shop: Shop) -> str:
@@ -170,44 +172,30 @@ async def _window(shop: Shop, window: Window) -> str:
     return window_text(window, rows, top, at)
 
 
-async def sales_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sales_command(update: Update, context: ShopContext) -> None:
     """/sales (admins): the four windows at a glance (identical ones once) with the all-time
     top products, and a button for each window's own."""
     assert update.effective_message is not None
-    text = await _overview(shop_of(context))
+    text = await _overview(context.shop)
     await update.effective_message.reply_text(
         text, parse_mode=ParseMode.HTML, reply_markup=keyboard(None)
     )
 
 
-async def on_sales_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A window button shows that window with its top products; Overview/Refresh the summary."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    shop = shop_of(context)
-    parts = query.data.split(":")
-    if parts == ["as", "o"]:
-        await query.answer()
-        await _edit(query, await _overview(shop), keyboard(None))
-    elif len(parts) == 3 and parts[1] == "w" and parts[2] in _WINDOW_BY_CODE:
-        await query.answer()
-        window = _WINDOW_BY_CODE[parts[2]]
-        await _edit(query, await _window(shop, window), keyboard(window.code))
-    else:
-        await query.answer(admin_button_expired(), show_alert=True)
+async def overview(update: Update, context: ShopContext) -> None:
+    """Overview / Refresh: the summary of every window, in place."""
+    if (tap := await tapped(update, cb.SALES_OVERVIEW)) is None:
+        return
+    query, _ = tap
+    await query.answer()
+    await show_page(query, await _overview(context.shop), keyboard(None))
 
 
-async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
-    try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise
-
-
-def handlers(admin_ids: frozenset[int]) -> list[BaseHandler[Update, Any, Any]]:
-    """/sales for admins (others get the buyer's unknown-command answer) and its buttons."""
-    return [
-        CommandHandler("sales", admin_only(sales_command), filters=admin_filter(admin_ids)),
-        CallbackQueryHandler(admin_only(on_sales_button), pattern=r"^as:"),
-    ]
+async def window(update: Update, context: ShopContext) -> None:
+    """A window button: that window with its top products, in place."""
+    if (tap := await tapped(update, cb.SALES_WINDOW)) is None:
+        return
+    query, data = tap
+    await query.answer()
+    chosen = _WINDOW_BY_CODE[data.word(0)]
+    await show_page(query, await _window(context.shop, chosen), keyboard(chosen.code))

@@ -10,11 +10,10 @@ from collections import deque
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
-from bot import texts
-from bot.admin_auth import is_admin
-from bot.context import shop_of
+from bot.buyer import texts
+from bot.context import ShopContext
+from bot.shared import is_admin
 
 log = logging.getLogger(__name__)
 
@@ -22,20 +21,20 @@ RELAYS_PER_MINUTE = 5  # per buyer: a chatty (or hostile) buyer cannot flood the
 _RELAYED_AT = "support_relayed_at"  # user_data key: when this buyer's last messages went on
 
 
-async def paysupport_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def paysupport_command(update: Update, context: ShopContext) -> None:
     """/paysupport: the merchant's contact and the refund terms."""
     assert update.effective_message is not None
-    contact = shop_of(context).settings.support_contact
+    contact = context.shop.settings.support_contact
     await update.effective_message.reply_text(texts.pay_support(contact), parse_mode=ParseMode.HTML)
 
 
-async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel_command(update: Update, context: ShopContext) -> None:
     """/cancel outside any dialog (the dialogs answer their own /cancel first)."""
     assert update.effective_message is not None
     await update.effective_message.reply_text(texts.nothing_to_cancel())
 
 
-async def plain_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def plain_message(update: Update, context: ShopContext) -> None:
     """A private message that no dialog wanted: the buyer learns how to reach the merchant,
     or the message goes to the admins when no contact is configured. An admin's stray text
     (an answer to a dialog that has ended) is left alone, as before."""
@@ -43,7 +42,7 @@ async def plain_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     assert message is not None
     if is_admin(update, context):
         return
-    contact = shop_of(context).settings.support_contact
+    contact = context.shop.settings.support_contact
     relayed = contact is None and _may_relay(context)
     if relayed:
         await _relay(update, context)
@@ -52,7 +51,7 @@ async def plain_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
-def _may_relay(context: ContextTypes.DEFAULT_TYPE) -> bool:
+def _may_relay(context: ShopContext) -> bool:
     """At most RELAYS_PER_MINUTE messages a minute per buyer reach the admins."""
     assert context.user_data is not None
     stamps: deque[float] = context.user_data.setdefault(_RELAYED_AT, deque())
@@ -65,12 +64,12 @@ def _may_relay(context: ContextTypes.DEFAULT_TYPE) -> bool:
     return True
 
 
-async def _relay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _relay(update: Update, context: ShopContext) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     said = message.text or message.caption or "(a message without text: a sticker, file…)"
     text = texts.relayed_message(user.full_name, user.id, user.username, said)
-    for admin_id in sorted(shop_of(context).settings.admin_ids):
+    for admin_id in sorted(context.shop.settings.admin_ids):
         try:
             await context.bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)
         except TelegramError as error:  # an admin who blocked the bot must not stop the others

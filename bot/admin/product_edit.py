@@ -1,0 +1,285 @@
+"""Admin: a product's Edit — the card's buttons become its fields, and a small dialog takes
+the new value with the same rules as /addproduct (`fields`), then shows the updated card.
+
+Buttons are `bot.callbacks`' `ae:` ones; the dialog's steps are wired in bot/admin/routes.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ConversationHandler
+
+from bot import callbacks as cb
+from bot.admin import fields as admin_fields
+from bot.admin.dialog import (
+    Dialog,
+    advance,
+    ask_again,
+    ask_with_buttons,
+    begin,
+    current,
+    drop_keyboard,
+    finish,
+    message_of,
+    say,
+    stay,
+)
+from bot.admin.fields import FieldError
+from bot.admin.product_texts import (
+    CATEGORY_HINT,
+    DELIVERY_LABELS,
+    category_keyboard,
+    countries_hint,
+    countries_line,
+    delivery_prompt,
+    price_hint,
+)
+from bot.admin.products import GONE, card, managed, price_html, tapped_product
+from bot.callbacks import CATEGORY_BUTTONS
+from bot.context import ShopContext
+from bot.shared import show_page, take_buttons_off, tapped
+from bot.texts import admin_button_expired, clip
+from shop import catalog
+from shop.context import Shop
+from storage import products
+from storage.models import Product, ProductKind
+
+END = ConversationHandler.END
+EDITING = "ae_value"  # the dialog's state while it waits for the new value
+
+# Editable fields, by their index in EDIT_FIELD buttons.
+FIELDS = ("title", "description", "price", "photo", "delivery", "category", "countries")
+_FIELD_LABELS = {
+    "title": "Title",
+    "description": "Description",
+    "price": "Price",
+    "photo": "Photo",
+    "category": "Category",
+    "countries": "Ships to",
+}
+
+
+def fields_of(kind: ProductKind) -> list[tuple[int, str]]:
+    """(index in FIELDS, name) of the fields a product of `kind` has: only a physical
+    product ships, so only it has countries."""
+    return [
+        (index, name)
+        for index, name in enumerate(FIELDS)
+        if name != "countries" or kind is ProductKind.PHYSICAL
+    ]
+
+
+def field_label(name: str, kind: ProductKind) -> str:
+    return DELIVERY_LABELS[kind] if name == "delivery" else _FIELD_LABELS[name]
+
+
+@dataclass
+class Edit(Dialog):
+    """Waiting for a new value of one field of one product."""
+
+    product_id: int = 0
+    what: str = "title"
+    categories: list[str] = field(default_factory=list)  # as offered on the buttons
+
+
+def edit_menu(product: Product) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            field_label(name, product.kind), callback_data=cb.EDIT_FIELD.encode(product.id, index)
+        )
+        for index, name in fields_of(product.kind)
+    ]
+    back = InlineKeyboardButton("‹ Back", callback_data=cb.PRODUCT_CARD.encode(product.id))
+    return InlineKeyboardMarkup([buttons[:3], buttons[3:], [back]])
+
+
+async def choose_field(update: Update, context: ShopContext) -> None:
+    """Edit: the card's buttons become the fields to choose from."""
+    if (tap := await tapped_product(update, context, cb.EDIT_MENU)) is None:
+        return
+    query, _, product = tap
+    await query.answer("Choose what to change")
+    text, _ = await card(context.shop, product)
+    await show_page(query, text + "\n\n✏️ <b>What do you want to change?</b>", edit_menu(product))
+
+
+def _current_value(product: Product, what: str) -> str:
+    """The field as it is now (HTML), so the admin sees what they are replacing."""
+    if what == "price":
+        return price_html(product)
+    if what == "photo":
+        return "a photo" if product.photo else "no photo"
+    if what == "category":
+        return escape(product.category) if product.category else "no category"
+    if what == "countries":
+        return countries_line(product.shipping_countries)
+    value = {"title": product.title, "description": product.description}.get(
+        what, product.delivery_text
+    )
+    return escape(clip(value, 300)) if value else "empty"
+
+
+def _edit_prompt(product: Product, what: str, shop: Shop) -> str:
+    label = field_label(what, product.kind)
+    hints = {
+        "title": f"Send the new <b>title</b> (1–{admin_fields.MAX_TITLE} characters).",
+        "description": (
+            f"Send the new <b>description</b> (up to {admin_fields.MAX_DESCRIPTION} characters), "
+            "or /skip to remove it."
+        ),
+        "price": price_hint(shop.settings.default_currency),
+        "photo": "Send the new <b>photo</b>, or /skip to remove it.",
+        "delivery": delivery_prompt(product.kind),
+        "category": CATEGORY_HINT,
+        "countries": countries_hint(shop.settings.shipping_countries),
+    }
+    return (
+        f"✏️ <b>{label}</b> of <b>{escape(product.title)}</b>\n"
+        f"Now: {_current_value(product, what)}\n\n{hints[what]}\n\n/cancel keeps it as it is."
+    )
+
+
+async def edit_start(update: Update, context: ShopContext) -> object:
+    """A field button: "Send the new price (now $9.99), or /cancel" — same rules as adding."""
+    if (tap := await tapped_product(update, context, cb.EDIT_FIELD)) is None:
+        return stay(context)
+    query, data, product = tap
+    if data.id(1) not in dict(fields_of(product.kind)):
+        await query.answer(GONE, show_alert=True)
+        return stay(context)
+    what = FIELDS[data.id(1)]
+    edit = Edit(
+        label=f"the edit of <b>{escape(product.title)}</b>",
+        outcome="nothing was changed",
+        product_id=product.id,
+        what=what,
+    )
+    markup = None
+    if what == "category":
+        edit.categories = (await products.categories(context.shop.db.reader))[:CATEGORY_BUTTONS]
+        pick, no_category = cb.EDIT_CATEGORY, cb.EDIT_NO_CATEGORY
+        markup = category_keyboard(edit.categories, pick, no_category, product.id)
+    note = begin(context, edit)
+    await query.answer()
+    menu = message_of(update)
+    await take_buttons_off(context, menu.chat_id, menu.message_id)  # the choice is made
+    prompt = _edit_prompt(product, what, context.shop) + note
+    reply = say(menu, prompt) if markup is None else ask_with_buttons(menu, edit, prompt, markup)
+    return advance(context, update, reply, EDITING)
+
+
+def _edit_of(context: ShopContext) -> Edit:
+    """The edit in progress (steps run `within(Edit, …)`, so there is one)."""
+    dialog = current(context)
+    assert isinstance(dialog, Edit), "edit step without an edit"
+    return dialog
+
+
+async def edit_text(update: Update, context: ShopContext) -> object:
+    """The new value as text: checked like in /addproduct; an error asks again."""
+    message, edit = message_of(update), _edit_of(context)
+    default = context.shop.settings.default_currency
+    try:
+        changes: dict[str, object]
+        if edit.what == "title":
+            changes = {"title": admin_fields.clean_title(message.text)}
+        elif edit.what == "description":
+            changes = {"description": admin_fields.clean_description(message.text)}
+        elif edit.what == "price":
+            price = admin_fields.clean_price(message.text, default)
+            changes = {"price_minor": price.amount, "currency": price.currency}
+        elif edit.what == "delivery":
+            changes = {"delivery_text": admin_fields.clean_delivery(message.text)}
+        elif edit.what == "category":
+            changes = {"category": admin_fields.clean_category(message.text)}
+        elif edit.what == "countries":
+            changes = {"shipping_countries": admin_fields.clean_countries(message.text)}
+        else:
+            raise FieldError("Please send a photo, or /skip to remove the current one.")
+    except FieldError as error:
+        await ask_again(message, error, "Send it again, or /cancel to keep it as it is.")
+        return None
+    return await _apply(update, context, changes)
+
+
+async def edit_photo(update: Update, context: ShopContext) -> object:
+    """A photo while editing the photo: it replaces the card's picture."""
+    if _edit_of(context).what != "photo":
+        await say(message_of(update), "I need text here, or /cancel to keep it as it is.")
+        return None
+    return await _apply(update, context, {"photo": admin_fields.largest_photo(message_of(update))})
+
+
+async def edit_clear(update: Update, context: ShopContext) -> object:
+    """/skip while editing: removes an optional field; title, price and a digital text can't go."""
+    edit = _edit_of(context)
+    product = await managed(context.shop, edit.product_id)
+    required = edit.what in ("title", "price") or (
+        edit.what == "delivery" and product is not None and product.kind is ProductKind.DIGITAL_TEXT
+    )
+    if required:
+        await say(message_of(update), "This can't be removed. Send a new value, or /cancel.")
+        return None
+    cleared: dict[str, dict[str, object]] = {
+        "description": {"description": ""},
+        "photo": {"photo": None},
+        "delivery": {"delivery_text": ""},
+        "category": {"category": None},
+        "countries": {"shipping_countries": None},
+    }
+    empty = cleared[edit.what]
+    return await _apply(update, context, empty)
+
+
+async def chose_category(update: Update, context: ShopContext) -> object:
+    """A category button while editing the category."""
+    if (tap := await _category_tap(update, context, cb.EDIT_CATEGORY)) is None:
+        return None
+    query, data, edit = tap
+    if data.id(1) >= len(edit.categories):
+        await query.answer(admin_button_expired(), show_alert=True)
+        return None
+    await query.answer()
+    return await _apply(update, context, {"category": edit.categories[data.id(1)]})
+
+
+async def chose_no_category(update: Update, context: ShopContext) -> object:
+    """No category while editing the category."""
+    if (tap := await _category_tap(update, context, cb.EDIT_NO_CATEGORY)) is None:
+        return None
+    await tap[0].answer()
+    return await _apply(update, context, {"category": None})
+
+
+async def _category_tap(
+    update: Update, context: ShopContext, button: cb.Button
+) -> tuple[CallbackQuery, cb.Callback, Edit] | None:
+    """A category button of the edit in progress; another product's (an older prompt) is
+    answered as expired."""
+    if (tap := await tapped(update, button)) is None:
+        return None
+    query, data = tap
+    edit = _edit_of(context)
+    if data.id(0) != edit.product_id or edit.what != "category":
+        await query.answer(admin_button_expired(), show_alert=True)
+        return None
+    return query, data, edit
+
+
+async def _apply(update: Update, context: ShopContext, changes: dict[str, object]) -> object:
+    """Store the change and show the updated card: "✅ Price updated"."""
+    shop, edit = context.shop, _edit_of(context)
+    finish(context)
+    await drop_keyboard(context, message_of(update).chat_id, edit)
+    if await managed(shop, edit.product_id) is None:
+        gone = say(message_of(update), "That product no longer exists; nothing was changed.")
+        return advance(context, update, gone, END)
+    await catalog.edit_product(shop.db, edit.product_id, **changes)
+    product = await managed(shop, edit.product_id)
+    assert product is not None
+    text, markup = await card(shop, product)
+    done = f"✅ {field_label(edit.what, product.kind)} updated.\n\n{text}"
+    return advance(context, update, say(message_of(update), done, markup), END)

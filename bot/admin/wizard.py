@@ -1,0 +1,383 @@
+"""/addproduct: a guided dialog that builds a product step by step and saves it only on Save.
+
+Nothing reaches the database until the merchant has seen the product exactly as buyers will
+(the buyer's own card rendering) and tapped Save, so a cancelled, abandoned or timed-out dialog
+leaves no trace. The field rules (`fields`), the words (`product_texts`) and the dialog
+plumbing (`dialog`) are shared with /products' Edit and /stock; the steps are wired in
+bot/admin/routes.py.
+"""
+
+from __future__ import annotations
+
+import enum
+from html import escape
+
+from telegram import CallbackQuery, Update
+from telegram.constants import ParseMode
+from telegram.ext import ConversationHandler
+
+from bot import callbacks as cb
+from bot.admin.dialog import (
+    advance,
+    ask_again,
+    ask_with_buttons,
+    begin,
+    drop_keyboard,
+    finish,
+    message_of,
+    say,
+)
+from bot.admin.fields import (
+    FieldError,
+    clean_category,
+    clean_countries,
+    clean_delivery,
+    clean_description,
+    clean_price,
+    clean_title,
+    largest_photo,
+    parse_items,
+    read_items_file,
+)
+from bot.admin.product_texts import (
+    CATEGORY_HINT,
+    KIND_LABELS,
+    category_keyboard,
+    countries_hint,
+    delivery_prompt,
+    price_hint,
+)
+from bot.admin.wizard_draft import (
+    confirm_question,
+    description_prompt,
+    draft_of,
+    draft_tap,
+    items_note,
+    items_prompt,
+    kind_keyboard,
+    kind_prompt,
+    new_draft,
+    photo_prompt,
+    preview_markup,
+    saved_text,
+    summary,
+    title_prompt,
+)
+from bot.buyer.catalog import product_link, reply_card
+from bot.callbacks import CATEGORY_BUTTONS, Button
+from bot.context import ShopContext
+from bot.texts import admin_button_expired
+from shop import catalog
+from storage import products
+from storage.models import ProductKind
+
+END = ConversationHandler.END
+
+
+class Step(enum.StrEnum):
+    TITLE = "aw_title"
+    DESCRIPTION = "aw_description"
+    PRICE = "aw_price"
+    PHOTO = "aw_photo"
+    KIND = "aw_kind"
+    DELIVERY = "aw_delivery"
+    ITEMS = "aw_items"
+    COUNTRIES = "aw_countries"
+    CATEGORY = "aw_category"
+    CONFIRM = "aw_confirm"
+
+
+async def start(update: Update, context: ShopContext) -> object:
+    """/addproduct: "New product — send the title", starting a fresh draft."""
+    note = begin(context, new_draft())
+    return advance(context, update, say(message_of(update), title_prompt() + note), Step.TITLE)
+
+
+async def got_title(update: Update, context: ShopContext) -> object:
+    """The title: echoed back, then "now the description, or /skip"."""
+    message, draft = message_of(update), draft_of(context)
+    try:
+        draft.title = clean_title(message.text)
+    except FieldError as error:
+        await ask_again(message, error, "Send the title again, or /cancel.")
+        return None
+    return advance(context, update, say(message, description_prompt(draft)), Step.DESCRIPTION)
+
+
+async def got_description(update: Update, context: ShopContext) -> object:
+    """The description (or /skip): then "send the price"."""
+    message, draft = message_of(update), draft_of(context)
+    try:
+        draft.description = clean_description(message.text)
+    except FieldError as error:
+        await ask_again(message, error, "Send a shorter description, or /skip.")
+        return None
+    return _ask_price(update, context)
+
+
+async def skip_description(update: Update, context: ShopContext) -> object:
+    """/skip on the description: no description; then "send the price"."""
+    draft_of(context).description = ""
+    return _ask_price(update, context)
+
+
+def _ask_price(update: Update, context: ShopContext) -> object:
+    hint = price_hint(context.shop.settings.default_currency)
+    return advance(context, update, say(message_of(update), hint), Step.PRICE)
+
+
+async def got_price(update: Update, context: ShopContext) -> object:
+    """The price: a friendly error and the question again, or "send a photo, or /skip"."""
+    message, draft = message_of(update), draft_of(context)
+    default = context.shop.settings.default_currency
+    try:
+        draft.price = clean_price(message.text, default)
+    except FieldError as error:
+        await ask_again(message, error, price_hint(default))
+        return None
+    return advance(context, update, say(message, photo_prompt(draft)), Step.PHOTO)
+
+
+async def got_photo(update: Update, context: ShopContext) -> object:
+    """A photo: its largest size becomes the card's picture; then the kind buttons."""
+    draft_of(context).photo = largest_photo(message_of(update))
+    return _ask_kind(update, context)
+
+
+async def skip_photo(update: Update, context: ShopContext) -> object:
+    """/skip on the photo: a text card; then the kind buttons."""
+    draft_of(context).photo = None
+    return _ask_kind(update, context)
+
+
+async def photo_expected(update: Update, context: ShopContext) -> object:
+    """Text where a photo was asked for: "send a photo, or /skip"."""
+    await say(message_of(update), "Please send a <b>photo</b> (not a file), or /skip.")
+    return None
+
+
+def _ask_kind(update: Update, context: ShopContext) -> object:
+    draft = draft_of(context)
+    reply = say(message_of(update), kind_prompt(), kind_keyboard(draft))
+    return advance(context, update, reply, Step.KIND)
+
+
+async def buttons_expected(update: Update, context: ShopContext) -> object:
+    """A message where a button tap was asked for: "tap one of the buttons above"."""
+    await say(message_of(update), "Please tap one of the buttons above, or /cancel.")
+    return None
+
+
+async def chose_kind(update: Update, context: ShopContext) -> object:
+    """A kind button: the choice is shown in place of the buttons, then its next question."""
+    if (tap := await draft_tap(update, context, cb.WIZARD_KIND)) is None:
+        return None
+    query, data, draft = tap
+    draft.kind = ProductKind(data.word(1))
+    await query.answer()
+    message = message_of(update)
+
+    async def show() -> None:
+        await query.edit_message_text(
+            f"{kind_prompt()}\n\nChosen: <b>{KIND_LABELS[draft.kind]}</b>",
+            parse_mode=ParseMode.HTML,
+        )
+        await say(message, delivery_prompt(draft.kind))
+
+    return advance(context, update, show(), Step.DELIVERY)
+
+
+async def got_delivery(update: Update, context: ShopContext) -> object:
+    """The delivery text or note; then the items (stock) or the category."""
+    message, draft = message_of(update), draft_of(context)
+    try:
+        draft.delivery_text = clean_delivery(message.text)
+    except FieldError as error:
+        await ask_again(message, error, delivery_prompt(draft.kind))
+        return None
+    return await _after_delivery(update, context)
+
+
+async def skip_delivery(update: Update, context: ShopContext) -> object:
+    """/skip on the note: fine for all kinds but digital text, whose text *is* the goods."""
+    message, draft = message_of(update), draft_of(context)
+    if draft.kind is ProductKind.DIGITAL_TEXT:
+        await say(message, "A digital text product needs its delivery text: it is what buyers get.")
+        return None
+    draft.delivery_text = ""
+    return await _after_delivery(update, context)
+
+
+async def _after_delivery(update: Update, context: ShopContext) -> object:
+    kind = draft_of(context).kind
+    if kind is ProductKind.DIGITAL_STOCK:
+        return advance(context, update, say(message_of(update), items_prompt()), Step.ITEMS)
+    if kind is ProductKind.PHYSICAL:
+        hint = countries_hint(context.shop.settings.shipping_countries)
+        return advance(context, update, say(message_of(update), hint), Step.COUNTRIES)
+    return await _ask_category(update, context, "")
+
+
+async def got_countries(update: Update, context: ShopContext) -> object:
+    """A physical product's own shipping countries; then the category."""
+    message, draft = message_of(update), draft_of(context)
+    try:
+        draft.shipping_countries = clean_countries(message.text)
+    except FieldError as error:
+        await ask_again(message, error, countries_hint(context.shop.settings.shipping_countries))
+        return None
+    return await _ask_category(
+        update, context, f"Ships to {', '.join(draft.shipping_countries)}.\n\n"
+    )
+
+
+async def skip_countries(update: Update, context: ShopContext) -> object:
+    """/skip on the countries: the shop's SHIPPING_COUNTRIES; then the category."""
+    draft_of(context).shipping_countries = None
+    return await _ask_category(update, context, "")
+
+
+async def got_items(update: Update, context: ShopContext) -> object:
+    """Items typed one per line: "Got N items", then the category."""
+    message, draft = message_of(update), draft_of(context)
+    try:
+        draft.items = parse_items(message.text)
+    except FieldError as error:
+        await ask_again(message, error, items_prompt())
+        return None
+    return await _ask_category(update, context, items_note(draft))
+
+
+async def got_items_file(update: Update, context: ShopContext) -> object:
+    """A .txt file of items (anything else is refused kindly): "Got N items", then category."""
+    message, draft = message_of(update), draft_of(context)
+    assert message.document is not None
+    try:
+        draft.items = await read_items_file(message.document)
+    except FieldError as error:
+        await ask_again(message, error, items_prompt())
+        return None
+    return await _ask_category(update, context, items_note(draft))
+
+
+async def skip_items(update: Update, context: ShopContext) -> object:
+    """/skip on the items: none yet (buyers see it sold out until /stock adds some)."""
+    draft_of(context).items = []
+    note = "No items yet: buyers can't buy it until you add some with /stock.\n\n"
+    return await _ask_category(update, context, note)
+
+
+async def _ask_category(update: Update, context: ShopContext, note: str) -> object:
+    draft = draft_of(context)
+    draft.categories = (await products.categories(context.shop.db.reader))[:CATEGORY_BUTTONS]
+    markup = category_keyboard(
+        draft.categories, cb.WIZARD_CATEGORY, cb.WIZARD_NO_CATEGORY, draft.token
+    )
+    reply = ask_with_buttons(message_of(update), draft, note + CATEGORY_HINT, markup)
+    return advance(context, update, reply, Step.CATEGORY)
+
+
+async def chose_category(update: Update, context: ShopContext) -> object:
+    """A category button: the preview follows."""
+    if (tap := await draft_tap(update, context, cb.WIZARD_CATEGORY)) is None:
+        return None
+    query, data, draft = tap
+    if data.id(1) >= len(draft.categories):
+        await query.answer(admin_button_expired(), show_alert=True)
+        return None
+    return await _category_chosen(update, context, query, draft.categories[data.id(1)])
+
+
+async def chose_no_category(update: Update, context: ShopContext) -> object:
+    """No category: the preview follows."""
+    if (tap := await draft_tap(update, context, cb.WIZARD_NO_CATEGORY)) is None:
+        return None
+    return await _category_chosen(update, context, tap[0], None)
+
+
+async def _category_chosen(
+    update: Update, context: ShopContext, query: CallbackQuery, category: str | None
+) -> object:
+    draft = draft_of(context)
+    draft.category = category
+    await query.answer()
+    await drop_keyboard(context, message_of(update).chat_id, draft)
+    return _preview(update, context)
+
+
+async def typed_category(update: Update, context: ShopContext) -> object:
+    """A new category's name: the preview follows."""
+    message, draft = message_of(update), draft_of(context)
+    try:
+        draft.category = clean_category(message.text)
+    except FieldError as error:
+        await ask_again(message, error, CATEGORY_HINT)
+        return None
+    await drop_keyboard(context, message.chat_id, draft)
+    return _preview(update, context)
+
+
+def _preview(update: Update, context: ShopContext) -> object:
+    """The card exactly as buyers will see it, then a message with Save / Cancel."""
+    draft, message = draft_of(context), message_of(update)
+    product, left = draft.product(), draft.stock_left()
+    inert = preview_markup(product, left, cb.WIZARD_PREVIEW.encode(draft.token))
+    question, confirm = confirm_question(draft)
+
+    async def show() -> None:
+        await reply_card(message, product, left, inert)
+        text = f"👆 This is how buyers will see it.\n\n{summary(draft)}\n\n{question}"
+        await ask_with_buttons(message, draft, text, confirm)
+
+    return advance(context, update, show(), Step.CONFIRM)
+
+
+async def preview_tapped(update: Update, context: ShopContext) -> object:
+    """A buyer button on the preview: "this is a preview" (it works once saved)."""
+    assert update.callback_query is not None
+    await update.callback_query.answer("This is a preview: buyers' buttons work once it is saved.")
+    return None
+
+
+async def save(update: Update, context: ShopContext) -> object:
+    """Save (shown at once): the product (and its items) in one transaction; "Saved as #id"
+    with its link."""
+    return await _save(update, context, cb.WIZARD_SAVE, hidden=False)
+
+
+async def save_hidden(update: Update, context: ShopContext) -> object:
+    """Save, hidden until stocked: saved the same, shown once /stock gives it items."""
+    return await _save(update, context, cb.WIZARD_SAVE_HIDDEN, hidden=True)
+
+
+async def _save(update: Update, context: ShopContext, button: Button, *, hidden: bool) -> object:
+    if (tap := await draft_tap(update, context, button)) is None:
+        return None
+    query, _, draft = tap
+    finish(context)  # before any await: a second tap finds nothing to save
+    try:
+        saved, added, skipped = await catalog.add_product(
+            context.shop.db, draft.product(), draft.items, hidden=hidden
+        )
+    except Exception:
+        begin(context, draft)  # nothing was written: Save can be tapped again
+        raise
+    await query.answer("Saved")
+    text = saved_text(saved, product_link(context.bot.username, saved), added, skipped)
+    return advance(context, update, _replace(query, text), END)
+
+
+async def _replace(query: CallbackQuery, text: str) -> None:
+    """Turn the Save / Cancel message into the outcome, without its buttons."""
+    await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+
+
+async def discard(update: Update, context: ShopContext) -> object:
+    """Cancel on the preview: "Discarded — nothing was saved"."""
+    if (tap := await draft_tap(update, context, cb.WIZARD_DISCARD)) is None:
+        return None
+    query, _, draft = tap
+    finish(context)
+    await query.answer()
+    text = f"✖️ Discarded <b>{escape(draft.title)}</b> — nothing was saved."
+    return advance(context, update, _replace(query, text), END)

@@ -1,0 +1,1 @@
+"""The buyer's chat: catalog, product card, Buy, their orders, support (routes in `routes`)."""

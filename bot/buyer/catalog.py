@@ -1,0 +1,153 @@
+"""The buyer's catalog: /catalog, its pages and categories, the product card and its
+quantity buttons, and the deep link that opens a card."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+
+from bot import callbacks as cb
+from bot.buyer import keyboards, texts
+from bot.context import ShopContext
+from bot.shared import reply_page, show_buttons, tapped, turn_page
+from bot.texts import MAX_CAPTION, MAX_TEXT, unknown_button
+from shop.context import Shop
+from shop.ids import ID_PATTERN
+from storage import products, stock
+from storage.models import Product, ProductKind
+
+CATALOG_PAGE_SIZE = 8
+PRODUCT_PAYLOAD = re.compile(rf"^p_({ID_PATTERN})$")
+
+
+async def catalog_command(update: Update, context: ShopContext) -> None:
+    """/catalog: the first catalog page as a list of product buttons."""
+    await reply_page(update, await catalog_page(context.shop, 0))
+
+
+async def open_catalog(update: Update, context: ShopContext) -> None:
+    """‹ Back / Next › / ‹ Catalog: that page of the catalog, in place."""
+    if (tap := await tapped(update, cb.CATALOG)) is None:
+        return
+    query, data = tap
+    await turn_page(query, await catalog_page(context.shop, data.id(0)))
+
+
+async def open_category(update: Update, context: ShopContext) -> None:
+    """A category (or a page inside it): its products, in place."""
+    if (tap := await tapped(update, cb.CATEGORY)) is None:
+        return
+    query, data = tap
+    await turn_page(query, await catalog_page(context.shop, data.id(1), group=data.id(0)))
+
+
+async def open_product(update: Update, context: ShopContext) -> None:
+    """A product button (or Buy again): its card, as a new message."""
+    if (tap := await tapped(update, cb.PRODUCT)) is None:
+        return
+    query, data = tap
+    if not isinstance(query.message, Message):
+        await query.answer(unknown_button(), show_alert=True)
+        return
+    await query.answer()
+    await send_product_card(context.shop, query.message, data.id(0))
+
+
+async def change_quantity(update: Update, context: ShopContext) -> None:
+    """− / +: the card's buttons are redrawn for the new quantity."""
+    if (tap := await tapped(update, cb.QUANTITY)) is None:
+        return
+    query, data = tap
+    shop = context.shop
+    product = await products.get(shop.db.reader, data.id(0))
+    if product is None or not product.buyable:
+        await query.answer(texts.product_unavailable(), show_alert=True)
+        return
+    await query.answer()
+    left = await stock_left(shop, product)
+    await show_buttons(query, keyboards.product_card(product, data.id(1), stock_left=left))
+
+
+async def at_most(update: Update, context: ShopContext) -> None:
+    """+ at the largest quantity: the toast says why there is no more (stock or the cap)."""
+    if (tap := await tapped(update, cb.AT_MOST)) is None:
+        return
+    query, data = tap
+    product = await products.get(context.shop.db.reader, data.id(0))
+    if product is None or not product.active or product.archived:
+        await query.answer(texts.product_unavailable(), show_alert=True)
+        return
+    await query.answer(texts.at_most(await stock_left(context.shop, product)))
+
+
+async def catalog_page(
+    shop: Shop, page: int, group: int | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The catalog: categories first when there are several, else (or inside one) products.
+
+    `group` is the id of a category's first product, which names the category in buttons."""
+    groups = await products.catalog_groups(shop.db.reader)
+    if not groups:
+        return texts.catalog_empty(), None
+    if group is None and len(groups) > 1:
+        return _categories(groups)
+    anchor = await products.get(shop.db.reader, group) if group is not None else None
+    if group is not None and (anchor is None or not anchor.listed):
+        # A stale or forged button: a hidden product must not reveal its category's name.
+        return await catalog_page(shop, 0) if len(groups) == 1 else _categories(groups)
+    category = (anchor.category or "") if anchor else None
+    total = await products.count_active(shop.db.reader, category=category)
+    pages = max(math.ceil(total / CATALOG_PAGE_SIZE), 1)
+    page = min(page, pages - 1)
+    items = await products.list_active(
+        shop.db.reader, offset=page * CATALOG_PAGE_SIZE, limit=CATALOG_PAGE_SIZE, category=category
+    )
+    header = texts.catalog_header(page, pages, category)
+    return header, keyboards.catalog(items, page, pages, group=group if len(groups) > 1 else None)
+
+
+def _categories(groups: list[tuple[str, int, int]]) -> tuple[str, InlineKeyboardMarkup]:
+    return texts.categories_header(), keyboards.categories(groups)
+
+
+async def send_product_card(shop: Shop, message: Message, product_id: int) -> None:
+    product = await products.get(shop.db.reader, product_id)
+    if product is None or not product.buyable:
+        await message.reply_text(texts.product_unavailable())
+        return
+    left = await stock_left(shop, product)
+    await reply_card(message, product, left, keyboards.product_card(product, 1, stock_left=left))
+
+
+async def reply_card(
+    message: Message, product: Product, stock_left: int | None, markup: InlineKeyboardMarkup
+) -> None:
+    """The product card: a photo with a caption when the product has one, else text."""
+    if product.photo:
+        await message.reply_photo(
+            product.photo,
+            caption=texts.product_card(product, limit=MAX_CAPTION, stock_left=stock_left),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )
+    else:
+        await message.reply_text(
+            texts.product_card(product, limit=MAX_TEXT, stock_left=stock_left),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )
+
+
+async def stock_left(shop: Shop, product: Product) -> int | None:
+    """Items left for a stock product; None for kinds without a count."""
+    if product.kind is not ProductKind.DIGITAL_STOCK:
+        return None
+    return await stock.available(shop.db.reader, product.id)
+
+
+def product_link(username: str, product: Product) -> str:
+    """A deep link that opens a product's card: t.me/<bot>?start=p_<id> (≤ 64 chars, A-Za-z0-9_)."""
+    return f"https://t.me/{username}?start=p_{product.id}"

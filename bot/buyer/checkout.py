@@ -1,0 +1,137 @@
+"""Buy → the order message with its Pay button: the chat side of `shop.checkout`.
+
+A refusal (sold out, too many open links, slow down…) is the tap's own answer, an alert that
+costs no chat message; while Stripe is busy a "preparing…" message holds the place.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, Message, Update, User
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot import callbacks as cb
+from bot.buyer import keyboards, notices, texts
+from bot.context import ShopContext
+from bot.shared import tapped
+from bot.texts import unknown_button
+from shop.checkout import (
+    Buyer,
+    CheckoutRefused,
+    HoldingTooMany,
+    ProductUnavailable,
+    SlowDown,
+    SoldOut,
+    TooManyOpen,
+    claim_pay_message,
+    start_checkout,
+)
+from shop.context import Shop
+from shop.gateways.telegram_sender import Priority, sending_as
+
+log = logging.getLogger(__name__)
+
+
+def _buyer(user: User, chat_id: int) -> Buyer:
+    return Buyer(user_id=user.id, chat_id=chat_id, name=user.full_name)
+
+
+async def buy(update: Update, context: ShopContext) -> None:
+    """Buy on a product card: the order message with Pay, or why not."""
+    if (tap := await tapped(update, cb.BUY)) is None:
+        return
+    query, data = tap
+    if not isinstance(query.message, Message):
+        await query.answer(unknown_button(), show_alert=True)
+        return
+    await _buy(context.shop, query, query.message, data.id(0), data.id(1))
+
+
+async def _buy(
+    shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
+) -> None:
+    answered: list[bool] = []
+    placeholder: list[Message] = []
+
+    async def before_stripe() -> None:
+        wait = shop.stripe.estimated_wait()
+        answered.append(
+            await _answer_tap(
+                query,
+                "Preparing your payment link…"
+                if wait < 3
+                else f"Lots of buyers right now — your payment link comes in about {wait:.0f} s.",
+            )
+        )
+        if shop.stripe.throttled():
+            placeholder.append(await message.reply_text(texts.preparing_link()))
+
+    try:
+        order = await start_checkout(
+            shop, _buyer(query.from_user, message.chat.id), product_id, quantity, before_stripe
+        )
+    except CheckoutRefused as refusal:
+        await _refuse(query, message, placeholder, _refusal_text(refusal), answered=bool(answered))
+        return
+    except Exception:
+        if not answered:  # stop the spinner; on_error tells the buyer what happened
+            await _answer_tap(query)
+        raise
+    if not answered:  # an open link was found again: no Stripe call, nothing announced yet
+        await _answer_tap(query)
+    text, markup = notices.pay_message(order), keyboards.pay(order)
+    with sending_as(Priority.GOODS):
+        if placeholder:
+            sent = await placeholder[0].edit_text(
+                text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+            message_id = sent.message_id if isinstance(sent, Message) else placeholder[0].message_id
+        else:
+            sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            message_id = sent.message_id
+    await claim_pay_message(shop.db, order.id, message_id)
+
+
+async def _answer_tap(query: CallbackQuery, text: str | None = None, alert: bool = False) -> bool:
+    """Answer the button's query (its spinner, or a toast/alert with `text`); False when it
+    could not be answered any more (answered before a restart, or too old)."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as error:
+        log.info("buy tap %s not answered: %s", query.id, error.message)
+        return False
+    return True
+
+
+async def _refuse(
+    query: CallbackQuery, message: Message, placeholder: list[Message], text: str, *, answered: bool
+) -> None:
+    """Say why there is no link: in the tap's own alert when it is still unanswered, else (only
+    Stripe failed after the tap was answered) as a message, last in Telegram's queue."""
+    if not answered and await _answer_tap(query, text, alert=True):
+        return
+    with sending_as(Priority.REFUSAL):
+        await _say_or_edit(placeholder, message, text)
+
+
+def _refusal_text(refusal: CheckoutRefused) -> str:
+    if isinstance(refusal, SoldOut):
+        return texts.sold_out(refusal.available)
+    if isinstance(refusal, ProductUnavailable):
+        return texts.product_unavailable()
+    if isinstance(refusal, TooManyOpen):
+        return texts.too_many_open()
+    if isinstance(refusal, HoldingTooMany):
+        return texts.holding_too_many(refusal.room)
+    if isinstance(refusal, SlowDown):
+        return texts.slow_down()
+    return texts.checkout_failed()
+
+
+async def _say_or_edit(placeholder: list[Message], message: Message, text: str) -> None:
+    if placeholder:
+        await placeholder[0].edit_text(text)
+    else:
+        await message.reply_text(text)

@@ -1,0 +1,56 @@
+"""The buyer's orders: /orders, its pages, and Send again for paid ones."""
+
+from __future__ import annotations
+
+import math
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot import callbacks as cb
+from bot.buyer import keyboards, texts
+from bot.context import ShopContext
+from bot.shared import reply_page, tapped, turn_page
+from shop import outbox
+from shop.context import Shop
+from storage import orders
+
+ORDERS_PAGE_SIZE = 5
+
+
+async def orders_command(update: Update, context: ShopContext) -> None:
+    """/orders: the buyer's recent orders with their state, and Send again for paid ones."""
+    assert update.effective_user is not None
+    await reply_page(update, await orders_page(context.shop, update.effective_user.id, 0))
+
+
+async def open_orders(update: Update, context: ShopContext) -> None:
+    """‹ Back / Next › (or My orders): that page of the buyer's orders, in place."""
+    if (tap := await tapped(update, cb.ORDERS)) is None:
+        return
+    query, data = tap
+    await turn_page(query, await orders_page(context.shop, query.from_user.id, data.id(0)))
+
+
+async def send_again(update: Update, context: ShopContext) -> None:
+    """Send again: the goods of a paid order once more (a new message, never a second order)."""
+    if (tap := await tapped(update, cb.SEND_AGAIN)) is None:
+        return
+    query, data = tap
+    shop, buyer = context.shop, query.from_user.id
+    owed = await outbox.send_again(shop.db, shop.wake_outbox, data.id(0), query.id, buyer=buyer)
+    if owed is None:
+        await query.answer(texts.resend_unavailable(), show_alert=True)
+        return
+    await query.answer("Sending it again…")
+
+
+async def orders_page(
+    shop: Shop, user_id: int, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    total = await orders.count_for_buyer(shop.db.reader, user_id)
+    pages = max(math.ceil(total / ORDERS_PAGE_SIZE), 1)
+    page = min(page, pages - 1)
+    items = await orders.for_buyer(
+        shop.db.reader, user_id, offset=page * ORDERS_PAGE_SIZE, limit=ORDERS_PAGE_SIZE
+    )
+    return texts.orders_list(items, page, pages), keyboards.orders(items, page, pages)

@@ -1,0 +1,52 @@
+"""Every buyer handler, one per command or button pattern (the patterns come from
+`bot.callbacks`), and the fallbacks that answer whatever nobody handled. bot/app.py adds
+them after the admin's, so an admin's command reaches the admin handlers first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import callbacks as cb
+from bot.buyer import catalog, checkout, handlers, orders, support
+from bot.context import ShopContext
+
+Handlers = list[BaseHandler[Update, ShopContext, Any]]
+
+
+def routes() -> Handlers:
+    return [
+        CommandHandler("start", handlers.start),
+        CommandHandler("help", handlers.help_command),
+        CommandHandler("catalog", catalog.catalog_command),
+        CommandHandler("orders", orders.orders_command),
+        CommandHandler("paysupport", support.paysupport_command),
+        CommandHandler("cancel", support.cancel_command),
+        CallbackQueryHandler(catalog.open_catalog, pattern=cb.CATALOG.pattern),
+        CallbackQueryHandler(catalog.open_category, pattern=cb.CATEGORY.pattern),
+        CallbackQueryHandler(catalog.open_product, pattern=cb.PRODUCT.pattern),
+        CallbackQueryHandler(catalog.change_quantity, pattern=cb.QUANTITY.pattern),
+        CallbackQueryHandler(catalog.at_most, pattern=cb.AT_MOST.pattern),
+        CallbackQueryHandler(checkout.buy, pattern=cb.BUY.pattern),
+        CallbackQueryHandler(orders.open_orders, pattern=cb.ORDERS.pattern),
+        CallbackQueryHandler(orders.send_again, pattern=cb.SEND_AGAIN.pattern),
+        CallbackQueryHandler(handlers.label, pattern=cb.LABEL.pattern),
+    ]
+
+
+def fallbacks() -> Handlers:
+    """Last in line: unknown commands (including admin ones from non-admins), plain messages
+    that no dialog took, and buttons no pattern matched."""
+    return [
+        MessageHandler(filters.COMMAND, handlers.unknown),
+        MessageHandler(
+            filters.ChatType.PRIVATE
+            & filters.UpdateType.MESSAGE
+            & ~filters.COMMAND
+            & ~filters.StatusUpdate.ALL,
+            support.plain_message,
+        ),
+        CallbackQueryHandler(handlers.stale_button),
+    ]

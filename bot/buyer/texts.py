@@ -1,0 +1,198 @@
+"""What the bot says to a buyer in the chat, as Telegram HTML: the welcome, help and support,
+the catalog and the product card, refusals of a Buy, and the list of their orders. Merchant and
+buyer text is always escaped, and every length stays under Telegram's limits by construction.
+The order's own message and the notices the outbox sends are in `notices`.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.callbacks import MAX_QUANTITY
+from bot.texts import clip, order_state, price, utf16_len
+from shop.money import format_money
+from storage.models import Order, Product
+
+PAGE_TITLE_CHARS = 40
+
+
+def welcome(shop_name: str) -> str:
+    return (
+        f"👋 Welcome to <b>{escape(shop_name)}</b>!\n\n"
+        "Browse the catalog, pick what you like and pay securely with Stripe. "
+        "Your purchase is delivered right here in this chat."
+    )
+
+
+def admin_hint() -> str:
+    return (
+        "\n\n🔧 <b>You run this shop.</b> /addproduct to add a product, /products to manage "
+        "them, /orders and /sales to follow the money."
+    )
+
+
+def help_text() -> str:
+    return (
+        "<b>How it works</b>\n"
+        "1. /catalog — browse the products\n"
+        "2. Choose a quantity and tap <b>Buy</b>\n"
+        "3. Pay on Stripe's secure page\n"
+        "4. Your goods arrive here within seconds\n\n"
+        "/orders — your orders, and a way to get your goods sent again\n"
+        "/paysupport — help with a payment, and refunds\n"
+        "/help — this message"
+    )
+
+
+def support_line(contact: str | None) -> str:
+    """How a buyer reaches the merchant: the configured SUPPORT_CONTACT, else this chat."""
+    if contact:
+        return f"💬 Questions? Contact the merchant: {escape(contact)}"
+    return "💬 Questions? Just write them here: your message goes to the merchant."
+
+
+def pay_support(contact: str | None) -> str:
+    """/paysupport, which Telegram expects of every bot that takes payments."""
+    return (
+        "🧾 <b>Payment support</b>\n"
+        f"{support_line(contact)}\n"
+        "Please give your order number (see /orders).\n\n"
+        "<b>Refunds</b>: the merchant refunds through Stripe to the card you paid with; you get "
+        "a message here, and banks take 5–10 days to show the money. Telegram's own support "
+        "can't help with purchases made in this bot."
+    )
+
+
+def plain_message_answer(contact: str | None, relayed: bool) -> str:
+    """The answer to a buyer's message that is no command: how to reach the merchant."""
+    if contact:
+        return (
+            "👋 I'm the shop's bot, so I can't answer questions myself.\n"
+            f"{support_line(contact)}\n\n/catalog to browse, /orders for your orders."
+        )
+    if relayed:
+        return (
+            "📨 I passed your message on to the merchant; they will get back to you.\n\n"
+            "/catalog to browse, /orders for your orders."
+        )
+    return (
+        "✋ That's a lot of messages at once: the merchant has your earlier ones. "
+        "Please wait a minute before sending more."
+    )
+
+
+def relayed_message(name: str, user_id: int, username: str | None, text: str) -> str:
+    """A buyer's message passed on to an admin (no SUPPORT_CONTACT is set)."""
+    handle = f" @{escape(username)}" if username else ""
+    return (
+        f"💬 <b>Message from a buyer</b>: {escape(clip(name, 64)) or 'unknown'}{handle} "
+        f"(id <code>{user_id}</code>)\n\n{escape(clip(text, 3500))}"
+    )
+
+
+def nothing_to_cancel() -> str:
+    return "There's nothing to cancel right now."
+
+
+def catalog_header(page: int, pages: int, category: str | None = None) -> str:
+    suffix = f" · page {page + 1} of {pages}" if pages > 1 else ""
+    title = "Catalog" if category is None else (category or "Other")
+    return f"🛍️ <b>{escape(title)}</b>{suffix}\n\nTap a product to see it."
+
+
+def categories_header() -> str:
+    return "🛍️ <b>Catalog</b>\n\nChoose a category."
+
+
+def catalog_empty() -> str:
+    return "🛍️ The shop has no products yet. Please check back soon!"
+
+
+def catalog_button(product: Product) -> str:
+    return f"{clip(product.title, PAGE_TITLE_CHARS)} — {price(product)}"
+
+
+def stock_line(stock_left: int | None) -> str:
+    if stock_left is None:
+        return ""
+    return "\n❌ Sold out" if stock_left <= 0 else f"\n📦 {stock_left} left in stock"
+
+
+def product_card(product: Product, *, limit: int, stock_left: int | None = None) -> str:
+    """The card's text or caption; the description gives way when space runs out."""
+    head = f"<b>{escape(product.title)}</b>\n\n"
+    tail = f"\n\n💰 <b>{escape(price(product))}</b>{stock_line(stock_left)}"
+    fixed = product.title + price(product) + stock_line(stock_left)
+    room = limit - utf16_len(fixed) - 8
+    body = escape(clip(product.description, max(room, 0))) if product.description else ""
+    return head + body + tail if body else head.rstrip("\n") + tail
+
+
+def at_most(stock_left: int | None) -> str:
+    """The toast for + at the largest quantity a card offers."""
+    if stock_left is not None and stock_left < MAX_QUANTITY:
+        return f"Only {stock_left} left in stock."
+    return f"You can buy at most {MAX_QUANTITY} at once."
+
+
+def sold_out(available: int) -> str:
+    if available <= 0:
+        return "Sorry, this product just sold out."
+    return f"Sorry, only {available} left — please choose a smaller quantity."
+
+
+def product_unavailable() -> str:
+    return "Sorry, this product is no longer available. Take a look at the /catalog."
+
+
+def checkout_failed() -> str:
+    return (
+        "😕 Sorry, we couldn't start the payment just now. Nothing was charged. "
+        "Please try again in a minute."
+    )
+
+
+def preparing_link() -> str:
+    return "⏳ Lots of buyers right now — preparing your payment link, it will appear here…"
+
+
+def too_many_open() -> str:
+    return (
+        "You already have several unpaid payment links. Pay or let one expire, "
+        "or check /orders, before starting another."
+    )
+
+
+def holding_too_many(room: int) -> str:
+    """A Buy refused because the buyer's unpaid orders already hold their share of the stock."""
+    if room <= 0:
+        return (
+            "You already hold as many of these as one buyer can in unpaid orders. Pay for one "
+            "or cancel it on its payment page (or let it expire) to take more."
+        )
+    more = f"{room} more" if room > 1 else "1 more"
+    return (
+        f"You can take only {more} of these while your other unpaid orders hold the rest — "
+        "please choose a smaller quantity, or pay for or cancel an open order first."
+    )
+
+
+def slow_down() -> str:
+    return "Easy there — that's a lot of taps. Please wait a minute and try again."
+
+
+def orders_list(orders: list[Order], page: int, pages: int) -> str:
+    if not orders:
+        return "You have no orders yet. Start with the /catalog!"
+    lines = ["📦 <b>Your orders</b>" + (f" · page {page + 1} of {pages}" if pages > 1 else "")]
+    for order in orders:
+        total = format_money(order.amount_paid, order.currency)
+        lines.append(
+            f"\n<b>#{order.id}</b> · {escape(clip(order.product_title, 60))} × {order.quantity}"
+            f" · {escape(total)}\n{order_state(order, tracking=True)}"
+        )
+    return "\n".join(lines)
+
+
+def resend_unavailable() -> str:
+    return "Only paid orders can be sent again."
