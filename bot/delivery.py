@@ -126,9 +126,7 @@ class DeliveryWorker:
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         kind = delivery.kind
         if kind is DeliveryKind.RESEND:
-            product = await products.get(self._db.reader, order.product_id)
-            items = await stock.items_of(self._db.reader, order.id)
-            return notices.resend(order, product, items), None
+            return notices.resend(order, await self._delivered(order)), None
         if kind is DeliveryKind.FAILED_NOTICE:
             return notices.failed_notice(order), keyboards.buy_again(order)
         if kind is DeliveryKind.EXPIRED_NOTICE:
@@ -147,9 +145,15 @@ class DeliveryWorker:
         return admin_texts.problem_alert(order, delivery.detail), None
 
     async def _current_order_message(self, order: Order) -> tuple[str, InlineKeyboardMarkup | None]:
-        product = await products.get(self._db.reader, order.product_id)
-        items = await stock.items_of(self._db.reader, order.id)
-        return order_message.render(order, product, items)
+        return order_message.render(order, await self._delivered(order))
+
+    async def _delivered(self, order: Order) -> notices.Delivered:
+        """The order's products as they are now and its stock items, read at send time."""
+        reader = self._db.reader
+        found = {
+            line.product_id: await products.get(reader, line.product_id) for line in order.lines
+        }
+        return notices.Delivered(found, await stock.items_of(reader, order.id))
 
     async def _edit_order_message(self, order: Order) -> Outcome:
         """Bring the order's own message up to the order's state; a message the buyer deleted

@@ -42,6 +42,30 @@ def price(product: Product) -> str:
     return format_money(product.price_minor, product.currency)
 
 
+def what_was_bought(order: Order, width: int = 128) -> str:
+    """An order's products in one line of plain text (escape it): "Mug × 2" for a one-line
+    order, "Mug × 2 + 2 more" for a cart, within about `width` UTF-16 units. The one way
+    every notice and list names an order's goods."""
+    first = order.lines[0]
+    rest = len(order.lines) - 1
+    more = f" + {rest} more" if rest else ""
+    return f"{clip(first.title, max(width - utf16_len(more) - 6, 8))} × {first.quantity}{more}"
+
+
+def line_list(order: Order, width: int = 128) -> str:
+    """Every line of an order, one per row with its subtotal ("Mug × 2 — $36.00"), as HTML:
+    what the pay message, the receipt and the admin's detail list."""
+    return "\n".join(
+        f"{escape(clip(line.title, width))} × {line.quantity}"
+        + (
+            f" — {escape(format_money(line.subtotal, order.currency))}"
+            if len(order.lines) > 1
+            else ""
+        )
+        for line in order.lines
+    )
+
+
 # --- the order's state, for its buyer and for the admins alike ---------------------------------
 
 _STATUS_LABEL = {

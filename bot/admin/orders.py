@@ -20,13 +20,13 @@ from bot import callbacks as cb
 from bot.admin.texts import charge_note
 from bot.context import ShopContext
 from bot.shared import nav_row, reply_page, show_page, tapped, turn_page
-from bot.texts import clip, order_state
+from bot.texts import clip, order_state, what_was_bought
 from shop import outbox
 from shop.context import Shop
 from shop.ids import ID_PATTERN
 from shop.money import format_money
 from storage import deliveries, orders
-from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ProductKind, ShippingStage
+from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ShippingStage
 
 PAGE_SIZE = 8
 _ORDER_ID = re.compile(rf"^#?({ID_PATTERN})$")
@@ -92,7 +92,7 @@ async def order_command_args(
 
 def _list_line(order: Order) -> str:
     return (
-        f"<b>#{order.id}</b> · {escape(clip(order.product_title, 40))} × {order.quantity}"
+        f"<b>#{order.id}</b> · {escape(what_was_bought(order, 40))}"
         f" · {money(order.amount_total, order.currency)} · {order_state(order)}"
         f" · {escape(clip(order.buyer_name, 32)) or 'unknown buyer'}"
     )
@@ -130,14 +130,13 @@ def detail_text(order: Order, rows: list[Delivery]) -> str:
         f"🧾 <b>Order #{order.id}</b> · {order_state(order)}",
         f"Buyer: <b>{escape(clip(order.buyer_name, 64)) or 'unknown'}</b>"
         f" (id <code>{order.buyer_user_id}</code>)",
-        f"Product: {escape(clip(order.product_title, 128))} × {order.quantity}"
-        f" (product #{order.product_id}, {order.product_kind.value.replace('_', ' ')})",
+        *_product_lines(order),
         f"Total: <b>{money(order.amount_total, order.currency)}</b>{charge_note(order)}"
         f" · refunded: {money(order.amount_refunded, order.currency)}",
         f"Created: {when(order.created_at)} · paid: {when(order.paid_at)}",
         f"Checkout session: <code>{escape(clip(order.checkout_session_id or '—', 100))}</code>",
         f"Payment intent: <code>{escape(clip(order.payment_intent_id or '—', 100))}</code>",
-        f"{'Receipt' if order.product_kind is ProductKind.PHYSICAL else 'Delivery'}:"
+        f"{'Delivery' if order.can_resend else 'Receipt'}:"
         f" {_delivery_line(by_kind.get(DeliveryKind.GOODS, []))}",
     ]
     resends = by_kind.get(DeliveryKind.RESEND, [])
@@ -145,11 +144,24 @@ def detail_text(order: Order, rows: list[Delivery]) -> str:
         lines.append(f"Resent: {len(resends)}× (last: {resends[-1].status})")
     if order.failure_reason:
         lines.append(f"Problem: {escape(clip(order.failure_reason, 300))}")
-    if order.product_kind is ProductKind.PHYSICAL:
+    if order.ships:
         address = escape(clip(order.shipping_address or "no address collected", 600))
         lines += ["", f"📍 <b>Ship to</b>\n{address}"]
         lines += _shipping_lines(order, by_kind)
     return "\n".join(lines)
+
+
+def _product_lines(order: Order) -> list[str]:
+    """Each line as sold, with the product's id and kind (the admin's way to the product)."""
+    shown = [
+        f"{escape(clip(line.title, 128))} × {line.quantity}"
+        f" (product #{line.product_id}, {line.kind.value.replace('_', ' ')})"
+        + (f" — {money(line.subtotal, order.currency)}" if len(order.lines) > 1 else "")
+        for line in order.lines
+    ]
+    if len(shown) == 1:
+        return [f"Product: {shown[0]}"]
+    return [f"Products ({len(shown)}):", *(f"• {line}" for line in shown)]
 
 
 def _shipping_lines(order: Order, by_kind: dict[DeliveryKind, list[Delivery]]) -> list[str]:
@@ -176,7 +188,7 @@ def list_keyboard(
     rows = [
         [
             InlineKeyboardButton(
-                f"#{o.id} · {clip(o.product_title, 32)}",
+                f"#{o.id} · {what_was_bought(o, 32)}",
                 callback_data=cb.ORDER_DETAIL.encode(o.id, status.code, page),
             )
         ]

@@ -22,7 +22,7 @@ from bot.admin.orders import PAGE_SIZE, order_command_args, when
 from bot.callbacks import Button
 from bot.context import ShopContext
 from bot.shared import show_page, take_buttons_off, tapped
-from bot.texts import admin_button_expired, clip, order_state, utf16_len
+from bot.texts import admin_button_expired, clip, order_state, utf16_len, what_was_bought
 from shop import shipping
 from shop.context import Shop
 from shop.shipping import ShipRefusal, ship_refusal
@@ -106,7 +106,7 @@ async def _to_ship_page(shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
     rows = [
         [
             InlineKeyboardButton(
-                f"🚚 #{o.id} · {clip(o.product_title, 24)} · {clip(o.buyer_name, 16)}",
+                f"🚚 #{o.id} · {what_was_bought(o, 24)} · {clip(o.buyer_name, 16)}",
                 callback_data=cb.SHIP.encode(o.id),
             )
         ]

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.texts import MAX_TEXT, clip, utf16_len
+from bot.texts import MAX_TEXT, clip, line_list, utf16_len, what_was_bought
 from shop.money import format_money
-from storage.models import Order, ProductKind
+from storage.models import Order
 
 
 def charge_note(order: Order) -> str:
@@ -27,13 +27,17 @@ def charge_note(order: Order) -> str:
 
 def sale_alert(order: Order) -> str:
     total = format_money(order.amount_total, order.currency)
+    bought = (
+        f"{line_list(order)}: <b>{escape(total)}</b>"
+        if len(order.lines) == 1
+        else f"{line_list(order)}\nTotal: <b>{escape(total)}</b>"
+    )
     text = (
         f"💰 <b>New sale</b> — order #{order.id}\n"
-        f"{escape(order.product_title)} × {order.quantity}: <b>{escape(total)}</b>"
-        f"{charge_note(order)}\n"
+        f"{bought}{charge_note(order)}\n"
         f"Buyer: {escape(order.buyer_name) or 'unknown'} (id <code>{order.buyer_user_id}</code>)"
     )
-    if order.product_kind is ProductKind.PHYSICAL:
+    if order.ships:
         address = escape(order.shipping_address or "not collected")
         text += f"\n\n🚚 <b>Ship to</b>\n{address}\n\nWhen it's sent: /ship {order.id} [tracking]"
     return text
@@ -62,11 +66,8 @@ def sale_digest(orders: list[Order]) -> str:
 def _digest_line(order: Order) -> str:
     total = format_money(order.amount_paid, order.currency)
     buyer = escape(clip(order.buyer_name, 32)) or "unknown"
-    line = (
-        f"\n#{order.id} {escape(clip(order.product_title, 40))} × {order.quantity}: "
-        f"{escape(total)} — {buyer}"
-    )
-    if order.product_kind is ProductKind.PHYSICAL:
+    line = f"\n#{order.id} {escape(what_was_bought(order, 40))}: {escape(total)} — {buyer}"
+    if order.ships:
         address = escape(clip(order.shipping_address or "not collected", 80))
         line += f"\n    🚚 {address} → /ship {order.id}"
     return line

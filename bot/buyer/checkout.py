@@ -21,10 +21,14 @@ from shop.checkout import (
     Buyer,
     CheckoutRefused,
     HoldingTooMany,
+    MixedCurrencies,
+    NoCommonCountry,
     ProductUnavailable,
     SlowDown,
     SoldOut,
     TooManyOpen,
+    TotalTooLarge,
+    Wanted,
     claim_pay_message,
     start_checkout,
 )
@@ -46,12 +50,20 @@ async def buy(update: Update, context: ShopContext) -> None:
     if not isinstance(query.message, Message):
         await query.answer(unknown_button(), show_alert=True)
         return
-    await _buy(context.shop, query, query.message, data.id(0), data.id(1))
+    wanted = [Wanted(data.id(0), data.id(1))]
+    await check_out(context.shop, query, query.message, wanted)
 
 
-async def _buy(
-    shop: Shop, query: CallbackQuery, message: Message, product_id: int, quantity: int
+async def check_out(
+    shop: Shop,
+    query: CallbackQuery,
+    message: Message,
+    wanted: list[Wanted],
+    *,
+    from_cart: bool = False,
 ) -> None:
+    """A tap that asks for a payment link (Buy now on a card, Checkout in the cart): the order
+    message with Pay, or why not, in the tap's own answer."""
     answered: list[bool] = []
     placeholder: list[Message] = []
 
@@ -69,8 +81,9 @@ async def _buy(
             placeholder.append(await message.reply_text(texts.preparing_link()))
 
     try:
+        buyer = _buyer(query.from_user, message.chat.id)
         order = await start_checkout(
-            shop, _buyer(query.from_user, message.chat.id), product_id, quantity, before_stripe
+            shop, buyer, wanted, from_cart=from_cart, before_stripe=before_stripe
         )
     except CheckoutRefused as refusal:
         await _refuse(query, message, placeholder, _refusal_text(refusal), answered=bool(answered))
@@ -118,13 +131,19 @@ async def _refuse(
 
 def _refusal_text(refusal: CheckoutRefused) -> str:
     if isinstance(refusal, SoldOut):
-        return texts.sold_out(refusal.available)
+        return texts.sold_out(refusal.available, refusal.title)
+    if isinstance(refusal, MixedCurrencies):
+        return texts.mixed_currencies(refusal.by_currency)
+    if isinstance(refusal, TotalTooLarge):
+        return texts.total_too_large()
+    if isinstance(refusal, NoCommonCountry):
+        return texts.no_common_country()
     if isinstance(refusal, ProductUnavailable):
         return texts.product_unavailable()
     if isinstance(refusal, TooManyOpen):
         return texts.too_many_open()
     if isinstance(refusal, HoldingTooMany):
-        return texts.holding_too_many(refusal.room)
+        return texts.holding_too_many(refusal.room, refusal.title)
     if isinstance(refusal, SlowDown):
         return texts.slow_down()
     return texts.checkout_failed()

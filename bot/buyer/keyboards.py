@@ -92,9 +92,10 @@ def product_card(
 
 
 def buy_again(order: Order) -> InlineKeyboardMarkup:
-    """Back to the product's card, for an order that will not be paid."""
+    """Back to the (first) product's card, for an order that will not be paid."""
+    first = order.lines[0].product_id
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("🔁 Buy again", callback_data=cb.PRODUCT.encode(order.product_id))]]
+        [[InlineKeyboardButton("🔁 Buy again", callback_data=cb.PRODUCT.encode(first))]]
     )
 
 

@@ -6,11 +6,13 @@ escaped and clipped so that a send can never fail on Telegram's limits.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 from html import escape
 
-from bot.texts import MAX_DELIVERY_TEXT, MAX_TEXT, clip, utf16_len
+from bot.texts import MAX_DELIVERY_TEXT, MAX_TEXT, clip, line_list, utf16_len, what_was_bought
 from shop.money import format_money
-from storage.models import Order, Product, ProductKind
+from storage.models import Order, OrderLine, Product, ProductKind
 
 
 def _expiry(expires_at: int) -> str:
@@ -22,7 +24,7 @@ def pay_message(order: Order) -> str:
     total = format_money(order.amount_total, order.currency)
     return (
         f"🧾 <b>Order #{order.id}</b>\n"
-        f"{escape(order.product_title)} × {order.quantity}\n"
+        f"{line_list(order)}\n"
         f"Total: <b>{escape(total)}</b>\n\n"
         "Tap the button below to pay securely with Stripe.\n"
         f"The payment link expires at {_expiry(order.expires_at)}."
@@ -33,19 +35,42 @@ def pay_button(order: Order) -> str:
     return f"Pay {format_money(order.amount_total, order.currency)}"
 
 
-def goods(order: Order, product: Product | None, items: list[str], *, room: int) -> str:
-    """What the buyer gets, by kind; the merchant's text gives way to the items if needed."""
+@dataclass(frozen=True)
+class Delivered:
+    """What the goods are made of besides the order: each product as it is now (for its
+    delivery text; None once deleted) and this buyer's own stock items, by product id."""
+
+    products: Mapping[int, Product | None]
+    items: Mapping[int, list[str]]
+
+
+def goods(order: Order, delivered: Delivered, *, room: int) -> str:
+    """What the buyer gets, line by line (a cart's lines each under its title); the merchant's
+    notes give way to the items if room is short, never the other way round."""
+    if len(order.lines) == 1:
+        return _line_goods(order, order.lines[0], delivered, room)
+    share = max((room - 40 * len(order.lines)) // len(order.lines), 60)
+    return "\n\n".join(
+        f"<b>{escape(clip(line.title, 128))}</b> × {line.quantity}\n"
+        + _line_goods(order, line, delivered, share)
+        for line in order.lines
+    )
+
+
+def _line_goods(order: Order, line: OrderLine, delivered: Delivered, room: int) -> str:
+    """One line's goods, by its kind."""
+    product = delivered.products.get(line.product_id)
     note = product.delivery_text.strip() if product else ""
-    kind = order.product_kind
-    if kind is ProductKind.DIGITAL_STOCK:
-        shown = "\n".join(f"<code>{escape(item)}</code>" for item in items)
-        if len(items) < order.quantity:
-            shown += "\n(The rest will follow from the merchant.)"
-        body = shown
-    elif kind is ProductKind.PHYSICAL:
+    if line.kind is ProductKind.DIGITAL_STOCK:
+        items = delivered.items.get(line.product_id, [])
+        body = "\n".join(f"<code>{escape(item)}</code>" for item in items)
+        if len(items) < line.quantity:
+            missing = line.quantity - len(items)
+            body += f"\n({missing} more will follow from the merchant: they have been told.)"
+    elif line.kind is ProductKind.PHYSICAL:
         address = escape(order.shipping_address or "the address you gave at checkout")
         body = f"We'll ship it to:\n{address}\nYou'll get a message here when it's on its way."
-    elif kind is ProductKind.SERVICE:
+    elif line.kind is ProductKind.SERVICE:
         body = "Your booking is confirmed."
     elif note:  # digital_text: the merchant's text is the goods
         return escape(clip(note, min(room, MAX_DELIVERY_TEXT)))
@@ -74,15 +99,15 @@ def _price_lines(order: Order) -> str:
     return "\n".join(lines)
 
 
-def receipt(order: Order, product: Product | None, items: list[str] | None = None) -> str:
+def receipt(order: Order, delivered: Delivered) -> str:
     """The order message once paid: confirmation plus the goods (edited in, so idempotent)."""
     head = (
         f"✅ <b>Paid — order #{order.id}</b>\n"
-        f"{escape(clip(order.product_title, 128))} × {order.quantity}\n"
+        f"{line_list(order)}\n"
         f"{_price_lines(order)}\n{_refunded_line(order)}\n"
         "📦 <b>Your purchase</b>\n"
     )
-    return head + goods(order, product, items or [], room=MAX_TEXT - len(head) - 100)
+    return head + goods(order, delivered, room=MAX_TEXT - utf16_len(head) - 100)
 
 
 def _refunded_line(order: Order) -> str:
@@ -99,9 +124,7 @@ def _refunded_line(order: Order) -> str:
 def _order_head(order: Order, icon: str, state: str) -> str:
     total = format_money(order.amount_total, order.currency)
     return (
-        f"{icon} <b>{state} — order #{order.id}</b>\n"
-        f"{escape(clip(order.product_title, 128))} × {order.quantity}\n"
-        f"Total: {escape(total)}\n\n"
+        f"{icon} <b>{state} — order #{order.id}</b>\n{line_list(order)}\nTotal: {escape(total)}\n\n"
     )
 
 
@@ -147,9 +170,9 @@ def paid_notice(order: Order) -> str:
     )
 
 
-def resend(order: Order, product: Product | None, items: list[str] | None = None) -> str:
-    head = f"📦 <b>Order #{order.id}</b> — {escape(clip(order.product_title, 128))}\n\n"
-    return head + goods(order, product, items or [], room=MAX_TEXT - len(head) - 100)
+def resend(order: Order, delivered: Delivered) -> str:
+    head = f"📦 <b>Order #{order.id}</b> — {escape(what_was_bought(order))}\n\n"
+    return head + goods(order, delivered, room=MAX_TEXT - utf16_len(head) - 100)
 
 
 def processing_notice(order: Order) -> str:
@@ -164,44 +187,41 @@ def held_notice(order: Order) -> str:
     has looked, and the buyer must not pay again."""
     return (
         f"💳 We received your payment for order #{order.id} "
-        f"({escape(clip(order.product_title, 128))}), but it needs a check by the merchant "
+        f"({escape(what_was_bought(order))}), but it needs a check by the merchant "
         "before we can deliver. They will deliver it or refund you — please don't pay again."
     )
 
 
 def failed_notice(order: Order) -> str:
     return (
-        f"❌ The payment for order #{order.id} ({escape(clip(order.product_title, 128))}) "
+        f"❌ The payment for order #{order.id} ({escape(what_was_bought(order))}) "
         "did not go through, so nothing was charged. You can try again with another method."
     )
 
 
 def expired_notice(order: Order) -> str:
     return (
-        f"⌛ Your payment link for order #{order.id} ({escape(clip(order.product_title, 128))}) "
+        f"⌛ Your payment link for order #{order.id} ({escape(what_was_bought(order))}) "
         "expired. Still interested? Tap below to get a fresh one."
     )
 
 
 def shipped_notice(order: Order) -> str:
     tracking = f"\nTracking: <code>{escape(order.tracking)}</code>" if order.tracking else ""
-    return (
-        f"🚚 Your order #{order.id} ({escape(clip(order.product_title, 128))}) "
-        f"is on its way!{tracking}"
-    )
+    return f"🚚 Your order #{order.id} ({escape(what_was_bought(order))}) is on its way!{tracking}"
 
 
 def tracking_notice(order: Order, tracking: str) -> str:
     """A tracking number added or corrected after the order shipped (one notice per change)."""
     return (
-        f"🚚 Your order #{order.id} ({escape(clip(order.product_title, 128))}) has a new "
+        f"🚚 Your order #{order.id} ({escape(what_was_bought(order))}) has a new "
         f"tracking number: <code>{escape(tracking)}</code>"
     )
 
 
 def after_payment_notice(order: Order) -> str:
     """The short push after the receipt: a physical order's goods are not in any message."""
-    if order.product_kind is not ProductKind.PHYSICAL:
+    if order.can_resend:
         return paid_notice(order)
     return (
         f"🎉 Payment received for order #{order.id}. We'll ship it to the address you gave "
@@ -212,6 +232,6 @@ def after_payment_notice(order: Order) -> str:
 def refund_notice(order: Order, what: str) -> str:
     """`what` says how much, decided when the refund was recorded ("refunded €5.00")."""
     return (
-        f"↩️ Your order #{order.id} ({escape(clip(order.product_title, 128))}) was {escape(what)}. "
+        f"↩️ Your order #{order.id} ({escape(what_was_bought(order))}) was {escape(what)}. "
         "The money goes back to your card; banks take 5–10 days to show it."
     )

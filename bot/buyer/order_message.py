@@ -14,12 +14,10 @@ from telegram import InlineKeyboardMarkup
 
 from bot.buyer import keyboards, notices
 from shop.outbox import CANCELLED_REASON
-from storage.models import Order, OrderStatus, Product
+from storage.models import Order, OrderStatus
 
 
-def render(
-    order: Order, product: Product | None, items: list[str]
-) -> tuple[str, InlineKeyboardMarkup | None]:
+def render(order: Order, delivered: notices.Delivered) -> tuple[str, InlineKeyboardMarkup | None]:
     """The order message for the order's current state: Pay while it can be paid, the receipt
     with the goods once paid (refunds noted), and otherwise what happened — with Buy again
     where the buyer may want another go."""
@@ -35,4 +33,4 @@ def render(
     if status in (OrderStatus.EXPIRED, OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT):
         cancelled = order.failure_reason == CANCELLED_REASON
         return notices.order_expired(order, cancelled=cancelled), keyboards.buy_again(order)
-    return notices.receipt(order, product, items), None
+    return notices.receipt(order, delivered), None

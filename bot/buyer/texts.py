@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.callbacks import MAX_QUANTITY
-from bot.texts import clip, order_state, price, utf16_len
+from bot.texts import clip, order_state, price, utf16_len, what_was_bought
 from shop.money import format_money
 from storage.models import Order, Product
 
@@ -135,10 +135,35 @@ def at_most(stock_left: int | None) -> str:
     return f"You can buy at most {MAX_QUANTITY} at once."
 
 
-def sold_out(available: int) -> str:
+def sold_out(available: int, title: str = "") -> str:
+    """`title` names the line of a cart that ran short (a card's Buy needs no name)."""
+    what = f"“{clip(title, 64)}”" if title else "this product"
     if available <= 0:
-        return "Sorry, this product just sold out."
-    return f"Sorry, only {available} left — please choose a smaller quantity."
+        return f"Sorry, {what} just sold out."
+    of = f" of {what}" if title else ""
+    return f"Sorry, only {available}{of} left — please choose a smaller quantity."
+
+
+def mixed_currencies(by_currency: dict[str, list[str]]) -> str:
+    """A cart in several currencies: one payment takes one, so name what to remove."""
+    keep, *others = by_currency
+    remove = [clip(title, 40) for currency in others for title in by_currency[currency]]
+    mixed = ", ".join(currency.upper() for currency in by_currency)
+    return (
+        f"One payment takes one currency, and your cart mixes {mixed}. "
+        f"Remove {', '.join(remove)} to pay in {keep.upper()} (you can buy them afterwards)."
+    )
+
+
+def total_too_large() -> str:
+    return "That's more than one payment can take. Please remove something from your cart."
+
+
+def no_common_country() -> str:
+    return (
+        "These products don't ship to the same countries, so one address can't get them all. "
+        "Please buy them in separate orders."
+    )
 
 
 def product_unavailable() -> str:
@@ -163,16 +188,18 @@ def too_many_open() -> str:
     )
 
 
-def holding_too_many(room: int) -> str:
-    """A Buy refused because the buyer's unpaid orders already hold their share of the stock."""
+def holding_too_many(room: int, title: str = "") -> str:
+    """A Buy refused because the buyer's unpaid orders already hold their share of the stock
+    (`title` names the cart's line)."""
+    these = f"“{clip(title, 64)}”" if title else "these"
     if room <= 0:
         return (
-            "You already hold as many of these as one buyer can in unpaid orders. Pay for one "
+            f"You already hold as many of {these} as one buyer can in unpaid orders. Pay for one "
             "or cancel it on its payment page (or let it expire) to take more."
         )
     more = f"{room} more" if room > 1 else "1 more"
     return (
-        f"You can take only {more} of these while your other unpaid orders hold the rest — "
+        f"You can take only {more} of {these} while your other unpaid orders hold the rest — "
         "please choose a smaller quantity, or pay for or cancel an open order first."
     )
 
@@ -188,7 +215,7 @@ def orders_list(orders: list[Order], page: int, pages: int) -> str:
     for order in orders:
         total = format_money(order.amount_paid, order.currency)
         lines.append(
-            f"\n<b>#{order.id}</b> · {escape(clip(order.product_title, 60))} × {order.quantity}"
+            f"\n<b>#{order.id}</b> · {escape(what_was_bought(order, 60))}"
             f" · {escape(total)}\n{order_state(order, tracking=True)}"
         )
     return "\n".join(lines)
