@@ -211,52 +211,54 @@ async def _prepared_bodies(
     return [event_for(template, order) for order in made[:-1]]
 
 
-async def _ours(
-    telegram: TimedTelegram,
-    stripe_api: TimedStripe,
-    database: Path,
-    bodies: list[bytes],
-    plan: Plan,
-    workdir: Path,
-    profile: bool,
-) -> OurShop:
+@dataclass(frozen=True)
+class Setup:
+    """What every process of this scenario meets: the stand-ins, the seeded database, the
+    signed-to-be event bodies and the plan."""
+
+    telegram: TimedTelegram
+    stripe_api: TimedStripe
+    database: Path
+    bodies: list[bytes]
+    plan: Plan
+    workdir: Path
+
+
+async def _ours(setup: Setup, profile: bool) -> OurShop:
     """The real shop (`python -m bot`) through every level, then profiled at c=64."""
-    shop, port = shop_process(telegram, stripe_api, database, workdir, "shop-webhook")
+    sign = setup.stripe_api.sign
+    shop, port = shop_process(
+        setup.telegram, setup.stripe_api, setup.database, setup.workdir, "shop-webhook"
+    )
     try:
         await shop.start()
         await shop.wait_http(f"http://127.0.0.1:{port}/healthz")
         url = f"http://127.0.0.1:{port}/stripe/webhook"
-        ours, rest = await _levels(url, bodies, plan, stripe_api.sign, shop)
+        ours, rest = await _levels(url, setup.bodies, setup.plan, sign, shop)
         recording: Profile | None = None
         ours_profiled_rps = 0.0
         if profile:
-            async with Recording(shop.pid, workdir / "webhook-c64.pyspy") as rec:
-                profiled = await run_load(url, signed(rest[: plan.profiled], stripe_api.sign), 64)
+            async with Recording(shop.pid, setup.workdir / "webhook-c64.pyspy") as rec:
+                profiled = await run_load(url, signed(rest[: setup.plan.profiled], sign), 64)
             recording = rec.profile
             ours_profiled_rps = profiled.rps
-        paid = await _count_paid(database)
+        paid = await _count_paid(setup.database)
     finally:
         await shop.stop()
     return OurShop(ours, paid, recording, ours_profiled_rps)
 
 
-async def _bare(
-    telegram: TimedTelegram,
-    stripe_api: TimedStripe,
-    database: Path,
-    bodies: list[bytes],
-    plan: Plan,
-    workdir: Path,
-) -> dict[int, Level]:
+async def _bare(setup: Setup) -> dict[int, Level]:
     """The same bodies to a bare aiohttp handler in a process of its own."""
     bare_port = free_port()
-    env = shop_env(telegram, stripe_api, database, bare_port)
-    bare = Process("bare", [sys.executable, "-m", "bench.bare", str(bare_port)], env, workdir)
+    env = shop_env(setup.telegram, setup.stripe_api, setup.database, bare_port)
+    argv = [sys.executable, "-m", "bench.bare", str(bare_port)]
+    bare = Process("bare", argv, env, setup.workdir)
     try:
         await bare.start()
         await bare.wait_http(f"http://127.0.0.1:{bare_port}/healthz")
         bare_url = f"http://127.0.0.1:{bare_port}/stripe/webhook"
-        theirs, _ = await _levels(bare_url, bodies, plan, stripe_api.sign, bare)
+        theirs, _ = await _levels(bare_url, setup.bodies, setup.plan, setup.stripe_api.sign, bare)
     finally:
         await bare.stop()
     return theirs
@@ -338,8 +340,9 @@ async def run(report: Report, workdir: Path, *, quick: bool, profile: bool) -> N
     database = workdir / "webhook.db"
     try:
         bodies = await _prepared_bodies(telegram, stripe_api, database, plan)
-        ours = await _ours(telegram, stripe_api, database, bodies, plan, workdir, profile)
-        theirs = await _bare(telegram, stripe_api, database, bodies, plan, workdir)
+        setup = Setup(telegram, stripe_api, database, bodies, plan, workdir)
+        ours = await _ours(setup, profile)
+        theirs = await _bare(setup)
         floors = {
             mode: await _floor(mode, bodies, plan, stripe_api, telegram, workdir) for mode in FLOORS
         }
