@@ -1,24 +1,23 @@
 """Scenario 4 — growth: the queries behind buyer /orders, admin /orders and /sales at 1 k,
 100 k and 1 M orders.
 
-The orders are generated straight into SQLite (executemany in one transaction, on a database
-the shop's own migrations created), spread evenly over the year before now, so every window of
-/sales holds the same share of them at every size and growth shows up as growth. Then the very
-storage functions the handlers call are timed on the shop's own `Database` (aiosqlite, reader
-connection), so thread hops and row decoding are included, as a chat command would see them.
+The orders are generated straight into SQLite (bench/growth_data.py), spread evenly over the
+year before now, so every window of /sales holds the same share of them at every size and growth
+shows up as growth. Then the very storage functions the handlers call are timed on the shop's
+own `Database` (aiosqlite, reader connection), so thread hops and row decoding are included, as
+a chat command would see them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
-import sqlite3
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.growth_data import PROBE_BUYER, PROBE_ORDERS, PRODUCTS, generate
 from bench.report import Report
 from bot.admin.orders import FILTERS, PAGE_SIZE
 from bot.admin.sales import WINDOWS, window_start
@@ -29,114 +28,7 @@ from storage.models import OrderStatus
 
 SIZES = (1_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000, 100_000)
-YEAR = 365 * 86_400
-PROBE_BUYER = 799_999  # has exactly PROBE_ORDERS orders at every size
-PROBE_ORDERS = 20
-PRODUCTS = 20
-CHUNK = 50_000
 GOAL_RATIO = 2.0
-# (status, share) — most orders end fulfilled; the rest as a shop sees them over a year.
-MIX = (
-    ("fulfilled", 0.88),
-    ("paid", 0.01),
-    ("refunded", 0.02),
-    ("partially_refunded", 0.01),
-    ("expired", 0.05),
-    ("failed", 0.02),
-    ("awaiting_payment", 0.01),
-)
-PAID = frozenset({"fulfilled", "paid", "refunded", "partially_refunded"})
-_ORDER_COLUMNS = (
-    "id, ref, buyer_user_id, buyer_chat_id, buyer_name, product_id, product_title, quantity,"
-    " unit_amount, amount_total, currency, status, checkout_session_id, checkout_url,"
-    " expires_at, payment_intent_id, message_id, failure_reason, created_at, updated_at,"
-    " paid_at, product_kind, amount_refunded"
-)
-
-
-def generate(path: Path, count: int, at: int, seed: int = 5) -> None:
-    """Fill an empty shop database with `count` orders (and their goods deliveries)."""
-    rng = random.Random(seed)
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = OFF")  # generation only; the shop's own pragmas rule
-        conn.execute("BEGIN")
-        prices = {}
-        for p in range(1, PRODUCTS + 1):
-            currency = "eur" if p > PRODUCTS * 0.8 else "usd"
-            prices[p] = (500 + 250 * p, currency)
-            conn.execute(
-                "INSERT INTO products (id, title, price_minor, currency, position, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (p, f"Product {p}", prices[p][0], currency, p, at - YEAR, at - YEAR),
-            )
-        statuses = [s for s, _ in MIX]
-        weights = [w for _, w in MIX]
-        pool = max(count // 5, 10)
-        probe_every = count // PROBE_ORDERS
-
-        def rows(first: int, last: int) -> list[tuple[object, ...]]:
-            out: list[tuple[object, ...]] = []
-            for i in range(first, last + 1):
-                created = at - YEAR + (i * YEAR) // count
-                status = rng.choices(statuses, weights)[0]
-                product = rng.randint(1, PRODUCTS)
-                price, currency = prices[product]
-                quantity = 1 if rng.random() < 0.9 else rng.randint(2, 3)
-                total = price * quantity
-                buyer = PROBE_BUYER if i % probe_every == 0 else 800_000 + rng.randrange(pool)
-                paid = status in PAID
-                refunded = (
-                    total if status == "refunded" else total // 2 if "partially" in status else 0
-                )
-                out.append(
-                    (
-                        i,
-                        f"{i:024x}",
-                        buyer,
-                        buyer,
-                        f"Buyer {buyer}",
-                        product,
-                        f"Product {product}",
-                        quantity,
-                        price,
-                        total,
-                        currency,
-                        status,
-                        f"cs_test_g{i:012d}",
-                        f"https://checkout.stripe.com/c/pay/cs_test_g{i:012d}",
-                        created + 3600,
-                        f"pi_g{i:012d}" if paid else None,
-                        None,
-                        None,
-                        created,
-                        created + 60,
-                        created + 60 if paid else None,
-                        "digital_text",
-                        refunded,
-                    )
-                )
-            return out
-
-        # In chunks, so a million orders never sit in memory at once.
-        for first in range(1, count + 1, CHUNK):
-            chunk = rows(first, min(first + CHUNK - 1, count))
-            conn.executemany(
-                f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 23)})",  # noqa: S608
-                chunk,
-            )
-            conn.executemany(
-                "INSERT INTO deliveries (dedupe_key, order_id, kind, chat_id, status, attempts,"
-                " next_attempt_at, created_at, sent_at)"
-                " VALUES (?, ?, 'goods', ?, 'sent', 1, ?, ?, ?)",
-                [(f"goods:{r[0]}", r[0], r[3], r[20], r[20], r[20]) for r in chunk if r[20]],
-            )
-        conn.execute("COMMIT")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("ANALYZE")
-    finally:
-        conn.close()
 
 
 Probe = Callable[[Database], Awaitable[object]]
@@ -149,10 +41,31 @@ class Measure:
     keyed: bool  # a look-up by buyer or by order: the ≤ 2× goal applies
 
 
-def measures(at: int, probe_order: int) -> list[Measure]:
-    """What each chat command asks storage, exactly as the handlers ask it."""
-    all_filter = FILTERS[0]
-    paid_filter = next(f for f in FILTERS if f.code == "p")
+async def _current_count(db: Database, statuses: frozenset[OrderStatus] | None) -> int:
+    return await orders.count(db.reader, statuses=statuses)
+
+
+def _admin_list(
+    statuses: frozenset[OrderStatus] | None,
+    count: Callable[[Database, frozenset[OrderStatus] | None], Awaitable[int]] = _current_count,
+) -> Probe:
+    """Admin /orders under a filter: the count and the first page."""
+
+    async def probe(db: Database) -> object:
+        total = await count(db, statuses)
+        page = await orders.recent(
+            db.reader,
+            offset=0,
+            limit=PAGE_SIZE,
+            statuses=statuses,
+        )
+        return total, page
+
+    return probe
+
+
+def _buyer_and_order_measures(probe_order: int) -> list[Measure]:
+    """The keyed look-ups: one buyer's orders, one order by id or by session."""
 
     async def buyer_orders(db: Database) -> object:
         total = await orders.count_for_buyer(db.reader, PROBE_BUYER)
@@ -166,27 +79,15 @@ def measures(at: int, probe_order: int) -> list[Measure]:
     async def by_session(db: Database) -> object:
         return await orders.by_session(db.reader, f"cs_test_g{probe_order:012d}")
 
-    async def current_count(db: Database, statuses: frozenset[OrderStatus] | None) -> int:
-        return await orders.count(db.reader, statuses=statuses)
+    return [
+        Measure("buyer /orders (count + page)", buyer_orders, True),
+        Measure("admin order detail (by id)", order_detail, True),
+        Measure("order by session id (webhook, /success)", by_session, True),
+    ]
 
-    def admin_list(
-        statuses: frozenset[OrderStatus] | None,
-        count: Callable[[Database, frozenset[OrderStatus] | None], Awaitable[int]] = current_count,
-    ) -> Probe:
-        async def probe(db: Database) -> object:
-            total = await count(db, statuses)
-            page = await orders.recent(
-                db.reader,
-                offset=0,
-                limit=PAGE_SIZE,
-                statuses=statuses,
-            )
-            return total, page
 
-        return probe
-
-    def old_list(statuses: frozenset[OrderStatus] | None) -> Probe:
-        return admin_list(statuses, before_count)
+def _sales_measures(at: int) -> list[Measure]:
+    """/sales as it asks storage now: the overview, 30 days and all time."""
 
     async def sales_overview(db: Database) -> object:
         return [await sales.totals(db.reader, since=window_start(w, at)) for w in WINDOWS]
@@ -199,6 +100,16 @@ def measures(at: int, probe_order: int) -> list[Measure]:
         since = window_start(WINDOWS[2], at)
         rows = await sales.totals(db.reader, since=since)
         return rows, await sales.top_products(db.reader, since=since, limit=5)
+
+    return [
+        Measure("/sales overview (4 windows)", sales_overview, False),
+        Measure("/sales · 30 days (+ top products)", sales_month, False),
+        Measure("/sales · all time (+ top products)", sales_all_time, False),
+    ]
+
+
+def _sales_measures_before_0003(at: int) -> list[Measure]:
+    """/sales as it asked storage before migration 0003 added the aggregates."""
 
     async def sales_overview_before(db: Database) -> object:
         return [await before_totals(db, since=window_start(w, at)) for w in WINDOWS]
@@ -213,19 +124,32 @@ def measures(at: int, probe_order: int) -> list[Measure]:
         return rows, await before_top_products(db, since=since, limit=5)
 
     return [
-        Measure("buyer /orders (count + page)", buyer_orders, True),
-        Measure("admin order detail (by id)", order_detail, True),
-        Measure("order by session id (webhook, /success)", by_session, True),
-        Measure("admin /orders · All (count + page)", admin_list(all_filter.statuses), False),
-        Measure("admin /orders · Paid (count + page)", admin_list(paid_filter.statuses), False),
-        Measure("/sales overview (4 windows)", sales_overview, False),
-        Measure("/sales · 30 days (+ top products)", sales_month, False),
-        Measure("/sales · all time (+ top products)", sales_all_time, False),
-        Measure("before 0003: admin /orders · All", old_list(all_filter.statuses), False),
-        Measure("before 0003: admin /orders · Paid", old_list(paid_filter.statuses), False),
         Measure("before 0003: /sales overview", sales_overview_before, False),
         Measure("before 0003: /sales · 30 days", sales_month_before, False),
         Measure("before 0003: /sales · all time", sales_all_time_before, False),
+    ]
+
+
+def measures(at: int, probe_order: int) -> list[Measure]:
+    """What each chat command asks storage, exactly as the handlers ask it."""
+    all_filter = FILTERS[0]
+    paid_filter = next(f for f in FILTERS if f.code == "p")
+    return [
+        *_buyer_and_order_measures(probe_order),
+        Measure("admin /orders · All (count + page)", _admin_list(all_filter.statuses), False),
+        Measure("admin /orders · Paid (count + page)", _admin_list(paid_filter.statuses), False),
+        *_sales_measures(at),
+        Measure(
+            "before 0003: admin /orders · All",
+            _admin_list(all_filter.statuses, before_count),
+            False,
+        ),
+        Measure(
+            "before 0003: admin /orders · Paid",
+            _admin_list(paid_filter.statuses, before_count),
+            False,
+        ),
+        *_sales_measures_before_0003(at),
     ]
 
 

@@ -189,61 +189,87 @@ async def _levels(
     return levels, rest
 
 
-async def run(report: Report, workdir: Path, *, quick: bool, profile: bool) -> None:
-    plan = Plan.quick() if quick else Plan.full()
-    telegram = TimedTelegram(token="123456:BENCH-fake-token-0123456789abcdef")
-    stripe_api = TimedStripe()
-    await telegram.start()
-    await stripe_api.start()
-    database = workdir / "webhook.db"
-    shop: Process | None = None
-    bare: Process | None = None
-    try:
-        telegram.user_sends(ADMIN_ID, "/help", first_name="Admin", queue=False)
-        for i in range(BUYERS):
-            telegram.user_sends(700_000 + i, "/start", queue=False)
-        made, _ = await seed_orders(database, plan.orders_needed + 1)
-        template = await template_event(stripe_api, made[-1], database)
-        bodies = [event_for(template, order) for order in made[:-1]]
+@dataclass
+class OurShop:
+    """The shop's own run: its levels, the orders it paid, and its profile at c=64."""
 
-        shop, port = shop_process(telegram, stripe_api, database, workdir, "shop-webhook")
+    levels: dict[int, Level]
+    paid: int
+    recording: Profile | None
+    profiled_rps: float
+
+
+async def _prepared_bodies(
+    telegram: TimedTelegram, stripe_api: TimedStripe, database: Path, plan: Plan
+) -> list[bytes]:
+    """Buyers who started the bot, the orders seeded, and one signed-to-be event per order."""
+    telegram.user_sends(ADMIN_ID, "/help", first_name="Admin", queue=False)
+    for i in range(BUYERS):
+        telegram.user_sends(700_000 + i, "/start", queue=False)
+    made, _ = await seed_orders(database, plan.orders_needed + 1)
+    template = await template_event(stripe_api, made[-1], database)
+    return [event_for(template, order) for order in made[:-1]]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every process of this scenario meets: the stand-ins, the seeded database, the
+    signed-to-be event bodies and the plan."""
+
+    telegram: TimedTelegram
+    stripe_api: TimedStripe
+    database: Path
+    bodies: list[bytes]
+    plan: Plan
+    workdir: Path
+
+
+async def _ours(setup: Setup, profile: bool) -> OurShop:
+    """The real shop (`python -m bot`) through every level, then profiled at c=64."""
+    sign = setup.stripe_api.sign
+    shop, port = shop_process(
+        setup.telegram, setup.stripe_api, setup.database, setup.workdir, "shop-webhook"
+    )
+    try:
         await shop.start()
         await shop.wait_http(f"http://127.0.0.1:{port}/healthz")
         url = f"http://127.0.0.1:{port}/stripe/webhook"
-        ours, rest = await _levels(url, bodies, plan, stripe_api.sign, shop)
+        ours, rest = await _levels(url, setup.bodies, setup.plan, sign, shop)
         recording: Profile | None = None
         ours_profiled_rps = 0.0
         if profile:
-            async with Recording(shop.pid, workdir / "webhook-c64.pyspy") as rec:
-                profiled = await run_load(url, signed(rest[: plan.profiled], stripe_api.sign), 64)
+            async with Recording(shop.pid, setup.workdir / "webhook-c64.pyspy") as rec:
+                profiled = await run_load(url, signed(rest[: setup.plan.profiled], sign), 64)
             recording = rec.profile
             ours_profiled_rps = profiled.rps
-        paid = await _count_paid(database)
+        paid = await _count_paid(setup.database)
+    finally:
         await shop.stop()
-        shop = None
+    return OurShop(ours, paid, recording, ours_profiled_rps)
 
-        bare_port = free_port()
-        env = shop_env(telegram, stripe_api, database, bare_port)
-        bare = Process("bare", [sys.executable, "-m", "bench.bare", str(bare_port)], env, workdir)
+
+async def _bare(setup: Setup) -> dict[int, Level]:
+    """The same bodies to a bare aiohttp handler in a process of its own."""
+    bare_port = free_port()
+    env = shop_env(setup.telegram, setup.stripe_api, setup.database, bare_port)
+    argv = [sys.executable, "-m", "bench.bare", str(bare_port)]
+    bare = Process("bare", argv, env, setup.workdir)
+    try:
         await bare.start()
         await bare.wait_http(f"http://127.0.0.1:{bare_port}/healthz")
         bare_url = f"http://127.0.0.1:{bare_port}/stripe/webhook"
-        theirs, _ = await _levels(bare_url, bodies, plan, stripe_api.sign, bare)
-        await bare.stop()
-        bare = None
-        floors = {
-            mode: await _floor(mode, bodies, plan, stripe_api, telegram, workdir) for mode in FLOORS
-        }
+        theirs, _ = await _levels(bare_url, setup.bodies, setup.plan, setup.stripe_api.sign, bare)
     finally:
-        if shop is not None:
-            await shop.stop()
-        if bare is not None:
-            await bare.stop()
-        await telegram.stop()
-        await stripe_api.stop()
+        await bare.stop()
+    return theirs
 
-    size = len(bodies[0])
-    fired = plan.orders_needed - (0 if profile else plan.profiled)
+
+def _report_levels(
+    report: Report,
+    ours: dict[int, Level],
+    theirs: dict[int, Level],
+    floors: dict[str, dict[int, Level]],
+) -> None:
     for level in LEVELS:
         a, b = ours[level], theirs[level]
         ratio = a.rps / b.rps if b.rps else 0.0
@@ -274,7 +300,11 @@ async def run(report: Report, workdir: Path, *, quick: bool, profile: bool) -> N
             f"≥ {GOAL_RATIO}" if level == 64 else "—",
             ratio >= GOAL_RATIO if level == 64 else None,
         )
-    report.add("1 webhook", "orders paid / events fired", f"{paid:,} / {fired:,}", "all", None)
+
+
+def _report_notes(
+    report: Report, plan: Plan, size: int, recording: Profile | None, ours_profiled_rps: float
+) -> None:
     notes = [
         f"Event body: {size:,} bytes (pretty-printed checkout.session.completed, as Stripe "
         f"sends it). Requests per level and round: {plan.per_level}, {plan.rounds} rounds "
@@ -299,6 +329,31 @@ async def run(report: Report, workdir: Path, *, quick: bool, profile: bool) -> N
             *recording.table(),
         ]
     report.section("1. Webhook path", notes)
+
+
+async def run(report: Report, workdir: Path, *, quick: bool, profile: bool) -> None:
+    plan = Plan.quick() if quick else Plan.full()
+    telegram = TimedTelegram(token="123456:BENCH-fake-token-0123456789abcdef")
+    stripe_api = TimedStripe()
+    await telegram.start()
+    await stripe_api.start()
+    database = workdir / "webhook.db"
+    try:
+        bodies = await _prepared_bodies(telegram, stripe_api, database, plan)
+        setup = Setup(telegram, stripe_api, database, bodies, plan, workdir)
+        ours = await _ours(setup, profile)
+        theirs = await _bare(setup)
+        floors = {
+            mode: await _floor(mode, bodies, plan, stripe_api, telegram, workdir) for mode in FLOORS
+        }
+    finally:
+        await telegram.stop()
+        await stripe_api.stop()
+
+    fired = plan.orders_needed - (0 if profile else plan.profiled)
+    _report_levels(report, ours.levels, theirs, floors)
+    report.add("1 webhook", "orders paid / events fired", f"{ours.paid:,} / {fired:,}", "all", None)
+    _report_notes(report, plan, len(bodies[0]), ours.recording, ours.profiled_rps)
 
 
 async def _floor(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import reconcile as reconcile_schedule
 from bot.app import ShopApp
 from bot.config import Settings, load_settings
 from sandbox.fake_stripe import FakeStripe
@@ -77,6 +78,13 @@ async def app(
     shop_app = await start_app(settings, telegram, stripe_api)
     yield shop_app
     await shop_app.stop()
+
+
+@pytest.fixture
+def no_scheduled_reconcile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the app's own jobs out of the way, so each test sees only the runs it makes."""
+    monkeypatch.setattr(reconcile_schedule, "FIRST_RUN_SECONDS", 3600.0)
+    monkeypatch.setattr(reconcile_schedule, "RECENT_INTERVAL_SECONDS", 3600.0)
 
 
 @pytest.fixture

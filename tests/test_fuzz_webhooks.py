@@ -39,6 +39,8 @@ from tests.fuzz_requests import (
     TELEGRAM_SIGNED,
     TELEGRAM_UNSIGNED,
     TG_SECRET,
+    Outcome,
+    World,
 )
 from tests.fuzz_shop import (
     _coverage,
@@ -56,6 +58,55 @@ from tests.fuzz_telegram_inputs import telegram_signed, telegram_unsigned
 from tests.story import add_product
 
 # --------------------------------------------------------------------------- the tests
+
+
+async def _unauthenticated_phase(
+    http: aiohttp.ClientSession,
+    app: ShopApp,
+    telegram: FakeTelegram,
+    stripe_api: FakeStripe,
+    rng: random.Random,
+    world: World,
+) -> list[Outcome]:
+    """Phase 1: nothing authenticated. Not one row and not one message may change."""
+    assert app.port is not None
+    port = app.port
+    before = await snapshot(app)
+    sends_before = _sending_calls(telegram)
+    creates_before = len(stripe_api.requests_to("POST", "/v1/"))
+    unsigned = await fire(http, port, lambda: stripe_unsigned(rng, world), STRIPE_UNSIGNED)
+    unsigned += await fire(http, port, lambda: telegram_unsigned(rng, world), TELEGRAM_UNSIGNED)
+    await asyncio.sleep(0.5)  # anything wrongly queued would start acting now
+    after = await snapshot(app)
+    changed = {t: (before[t], after[t]) for t in TABLES if before[t] != after[t]}
+    assert not changed, f"unsigned requests changed the database: {changed}"
+    assert _sending_calls(telegram) == sends_before, "unsigned requests made the bot talk"
+    assert len(stripe_api.requests_to("POST", "/v1/")) == creates_before
+    return unsigned
+
+
+async def _still_healthy_and_selling(
+    http: aiohttp.ClientSession, app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    """Still healthy, and still selling: a whole purchase after the storm."""
+    async with http.get(f"http://127.0.0.1:{app.port}/healthz") as response:
+        assert response.status == 200, await response.text()
+    assert app.application.running
+    buyer = 799999
+    product_id = await add_product(app, title="After the storm", delivery_text="GOODS-calm")
+    pay, session_id = await buy_via_webhook(http, app, telegram, stripe_api, buyer, product_id)
+    stripe_api.pay(session_id)
+    event = stripe_api.session_event("checkout.session.completed", session_id)
+    assert (await stripe_api.deliver(event))[0] == 200
+    await telegram.wait_for(
+        buyer,
+        lambda m: m.message_id == pay.message_id and "GOODS-calm" in (m.text or ""),
+        timeout=90,
+    )
+    await quiesce(app, telegram, stripe_api)
+    assert app.db is not None
+    order = await orders.by_session(app.db.reader, session_id)
+    assert order is not None and order.status is OrderStatus.FULFILLED
 
 
 @pytest.mark.slow
@@ -78,21 +129,7 @@ async def test_fuzz_both_webhooks(
             port = app.port
             world = await _world(http, app, telegram, stripe_api)
             await quiesce(app, telegram, stripe_api)
-
-            # Phase 1: nothing authenticated. Not one row and not one message may change.
-            before = await snapshot(app)
-            sends_before = _sending_calls(telegram)
-            creates_before = len(stripe_api.requests_to("POST", "/v1/"))
-            unsigned = await fire(http, port, lambda: stripe_unsigned(rng, world), STRIPE_UNSIGNED)
-            unsigned += await fire(
-                http, port, lambda: telegram_unsigned(rng, world), TELEGRAM_UNSIGNED
-            )
-            await asyncio.sleep(0.5)  # anything wrongly queued would start acting now
-            after = await snapshot(app)
-            changed = {t: (before[t], after[t]) for t in TABLES if before[t] != after[t]}
-            assert not changed, f"unsigned requests changed the database: {changed}"
-            assert _sending_calls(telegram) == sends_before, "unsigned requests made the bot talk"
-            assert len(stripe_api.requests_to("POST", "/v1/")) == creates_before
+            unsigned = await _unauthenticated_phase(http, app, telegram, stripe_api, rng, world)
 
             # Phase 2: authenticated but mangled. May change rows; may never crash.
             signed = await fire(http, port, lambda: stripe_signed(rng, world), STRIPE_SIGNED)
@@ -100,27 +137,7 @@ async def test_fuzz_both_webhooks(
             results = unsigned + signed
             elapsed = time.monotonic() - started
 
-            # Still healthy, and still selling: a whole purchase after the storm.
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                assert response.status == 200, await response.text()
-            assert app.application.running
-            buyer = 799999
-            product_id = await add_product(app, title="After the storm", delivery_text="GOODS-calm")
-            pay, session_id = await buy_via_webhook(
-                http, app, telegram, stripe_api, buyer, product_id
-            )
-            stripe_api.pay(session_id)
-            event = stripe_api.session_event("checkout.session.completed", session_id)
-            assert (await stripe_api.deliver(event))[0] == 200
-            await telegram.wait_for(
-                buyer,
-                lambda m: m.message_id == pay.message_id and "GOODS-calm" in (m.text or ""),
-                timeout=90,
-            )
-            await quiesce(app, telegram, stripe_api)
-            assert app.db is not None
-            order = await orders.by_session(app.db.reader, session_id)
-            assert order is not None and order.status is OrderStatus.FULFILLED
+            await _still_healthy_and_selling(http, app, telegram, stripe_api)
             coverage = await _coverage(app)
     finally:
         await app.stop()

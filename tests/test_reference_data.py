@@ -15,7 +15,7 @@ from bot.config import ConfigError, load_settings
 from sandbox import fake_stripe, fake_telegram
 from shop import checkout, money
 from tests.config_env import REQUIRED
-from tests.test_fake_stripe import create, sdk_client, shop_params
+from tests.stripe_standin.sdk import create, sdk_client, shop_params
 
 
 def test_the_same_currencies_are_chargeable() -> None:

@@ -218,42 +218,52 @@ async def test_cancel_in_the_sandbox_expires_the_session_and_the_panel_shows_str
     assert (expired.event_type, expired.status) == ("checkout.session.expired", 200)
 
 
-async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
-    sandbox: Sandbox, http: aiohttp.ClientSession
-) -> None:
+async def press(
+    http: aiohttp.ClientSession, sandbox: Sandbox, session_id: str, action: str, **form: str
+) -> tuple[int, str]:
+    """Press a button on the stand-in's hosted Checkout page: its status and redirect target."""
     base = f"{site(sandbox)}/sandbox/stripe/c/pay"
+    async with http.post(
+        f"{base}/{session_id}/{action}", data=form, allow_redirects=False
+    ) as answer:
+        return answer.status, answer.headers.get("Location", "")
 
-    async def press(session_id: str, action: str, **form: str) -> tuple[int, str]:
-        async with http.post(
-            f"{base}/{session_id}/{action}", data=form, allow_redirects=False
-        ) as answer:
-            return answer.status, answer.headers.get("Location", "")
 
-    # Cancel: back to the bot's cancel page, and Stripe sends nothing.
+async def cancel_goes_back_to_the_bot(sandbox: Sandbox, http: aiohttp.ClientSession) -> None:
+    """Cancel: back to the bot's cancel page, and Stripe sends nothing."""
     cancelled = await session_for(sandbox, ALICE.user_id, GAME_KEY)
-    status, location = await press(cancelled, "cancel")
+    status, location = await press(http, sandbox, cancelled, "cancel")
     assert status == 303 and location.startswith(f"{site(sandbox)}/cancel?order=")
     assert sandbox.webhooks.deliveries() == []
     await back_to_the_bot_stays_in_the_sandbox(sandbox, http, location)  # expires it
     await eventually(lambda: len(sandbox.webhooks.deliveries()) == 1, "the cancel's event")
 
-    # Let it expire: checkout.session.expired reaches the bot, which answers 200.
+
+async def an_expired_link_takes_no_payment(sandbox: Sandbox, http: aiohttp.ClientSession) -> None:
+    """Let it expire: checkout.session.expired reaches the bot, which answers 200."""
+    base = f"{site(sandbox)}/sandbox/stripe/c/pay"
     expiring = await session_for(sandbox, ALICE.user_id, GAME_KEY)
-    assert await press(expiring, "expire") == (303, f"/sandbox/stripe/c/pay/{expiring}")
+    status_and_page = await press(http, sandbox, expiring, "expire")
+    assert status_and_page == (303, f"/sandbox/stripe/c/pay/{expiring}")
     [_, expired] = sandbox.webhooks.deliveries()
     assert (expired.event_type, expired.status) == ("checkout.session.expired", 200)
-    assert (await press(expiring, "pay"))[0] == 409  # an expired session takes no payment
+    status, _ = await press(http, sandbox, expiring, "pay")
+    assert status == 409  # an expired session takes no payment
     async with http.get(f"{base}/{expiring}") as page:
         shown = await page.text()
     assert "has expired" in shown and "Expired ·" in shown
     assert "Expires" not in shown and "min)" not in shown  # no time left on a dead link
     assert 'href="/sandbox"' in shown  # and a way back to the chat
 
-    # A delayed method: the success page now, then Fail from the events panel.
+
+async def a_delayed_payment_fails_from_the_events_panel(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    """A delayed method: the success page now, then Fail from the events panel."""
     delayed = await session_for(sandbox, BOB.user_id, MUG)
     status, location = await press(
-        delayed, "pay_delayed", email="bob@example.com", name="Bob", line1="2 Main St",
-        city="Berlin", postal_code="10115", country="DE",
+        http, sandbox, delayed, "pay_delayed", email="bob@example.com", name="Bob",
+        line1="2 Main St", city="Berlin", postal_code="10115", country="DE",
     )  # fmt: skip
     assert status == 303 and location == f"{site(sandbox)}/success?session_id={delayed}"
     await back_to_the_bot_stays_in_the_sandbox(sandbox, http, location)
@@ -279,11 +289,16 @@ async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
     order = await orders.by_session(sandbox.app.db.reader, delayed)
     assert order is not None and order.status.value == "failed"
 
-    # The same, but Settle: the payment clears and the goods go out.
+
+async def a_delayed_payment_settles_and_the_goods_go_out(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    """The same, but Settle: the payment clears and the goods go out."""
+    assert sandbox.app is not None and sandbox.app.db is not None
     cleared = await session_for(sandbox, ALICE.user_id, MUG)
     status, _ = await press(
-        cleared, "pay_delayed", email="alice@example.com", name="Alice", line1="1 High St",
-        city="London", postal_code="N1", country="GB",
+        http, sandbox, cleared, "pay_delayed", email="alice@example.com", name="Alice",
+        line1="1 High St", city="London", postal_code="N1", country="GB",
     )  # fmt: skip
     assert status == 303
     async with http.post(f"{site(sandbox)}/sandbox/api/sessions/{cleared}/settle") as settle:
@@ -296,6 +311,17 @@ async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
     await settled(sandbox.app)
     order = await orders.by_session(sandbox.app.db.reader, cleared)
     assert order is not None and order.status.value == "fulfilled"
+
+
+async def test_checkout_buttons_drive_the_stand_in_and_the_real_webhook(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    """Every button on the hosted page reaches the real webhook: cancel, expire, and a delayed
+    method that fails or settles from the events panel."""
+    await cancel_goes_back_to_the_bot(sandbox, http)
+    await an_expired_link_takes_no_payment(sandbox, http)
+    await a_delayed_payment_fails_from_the_events_panel(sandbox, http)
+    await a_delayed_payment_settles_and_the_goods_go_out(sandbox, http)
 
 
 async def back_to_the_bot_stays_in_the_sandbox(

@@ -18,7 +18,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, Route, ViewportSize, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Route,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 
 from sandbox.personas import ADMIN, BUYERS
 from sandbox.run import Sandbox
@@ -94,20 +102,8 @@ async def play(page: Page, user_id: int) -> None:
     )
 
 
-async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
-    sandbox: Sandbox, browser: Browser
-) -> None:
-    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    await page.goto(f"{sandbox.url}#{ALICE.user_id}")
-
-    # The page lists every persona with its Telegram id.
-    for someone in (*BUYERS, ADMIN):
-        await expect(page.locator("#personas")).to_contain_text(str(someone.user_id))
-
-    # Alice starts the bot, browses the seeded shop and buys a game key.
+async def alice_buys_and_pays(page: Page, context: BrowserContext) -> None:
+    """Alice starts the bot, browses the seeded shop and buys a game key."""
     await page.get_by_role("button", name="Start").click()
     await bot_says(page, "Welcome")
     await tap(page, re.compile("catalog", re.I))
@@ -132,7 +128,9 @@ async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
     await bot_says(page, re.compile(r"SBX-\d{4}-[A-Z]{2}"))
     await bot_says(page, "Payment received")
 
-    # Stripe's webhook is in the panel; resending it changes nothing in the chat.
+
+async def a_resent_webhook_changes_nothing(page: Page, sandbox: Sandbox) -> None:
+    """Stripe's webhook is in the panel; resending it changes nothing in the chat."""
     await page.locator("#events-toggle").click()
     first = page.locator('.webhook[data-number="1"]')
     await expect(first).to_contain_text("checkout.session.completed")
@@ -151,7 +149,9 @@ async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
     await expect(page.locator(".msg.bot", has_text=re.compile("SBX-"))).to_have_count(1)
     await expect(page.locator(".msg.bot", has_text="Payment received")).to_have_count(1)
 
-    # The admin adds a product, step by step.
+
+async def the_admin_adds_a_poster(page: Page) -> None:
+    """The admin adds a product, step by step."""
     await play(page, ADMIN.user_id)
     await say(page, "/addproduct")
     await bot_says(page, "Send the title")
@@ -173,8 +173,10 @@ async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
     await tap(page, "Save")
     await bot_says(page, "Saved")
 
-    # The deep link to share opens the product right here, as Telegram opens t.me links to a
-    # bot in the app: not the real t.me, which knows nothing of the sandbox's bot.
+
+async def the_deep_link_opens_the_product_here(page: Page, context: BrowserContext) -> None:
+    """The deep link to share opens the product right here, as Telegram opens t.me links to a
+    bot in the app: not the real t.me, which knows nothing of the sandbox's bot."""
     shown_at = page.url
     cards = page.locator(".msg.bot", has=page.locator("img.photo"), has_text="Poster")
     before = await cards.count()
@@ -183,7 +185,9 @@ async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
     await expect(cards).to_have_count(before + 1)  # the product's card, as buyers open it
     assert page.url == shown_at and len(context.pages) == 1
 
-    # Bob, a new buyer, finds it; the merchant's text shows as text, never as markup.
+
+async def bob_finds_the_poster_as_text(page: Page) -> None:
+    """Bob, a new buyer, finds it; the merchant's text shows as text, never as markup."""
     await play(page, BOB.user_id)
     await say(page, "/catalog")
     await tap(page, "Posters")
@@ -194,6 +198,26 @@ async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
     await expect(photo).to_have_attribute("src", re.compile("/sandbox/api/files/"))
     # decode() rejects for a broken image: the bytes the admin uploaded really load.
     assert await photo.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
+
+
+async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(f"{sandbox.url}#{ALICE.user_id}")
+
+    # The page lists every persona with its Telegram id.
+    for someone in (*BUYERS, ADMIN):
+        await expect(page.locator("#personas")).to_contain_text(str(someone.user_id))
+
+    await alice_buys_and_pays(page, context)
+    await a_resent_webhook_changes_nothing(page, sandbox)
+    await the_admin_adds_a_poster(page)
+    await the_deep_link_opens_the_product_here(page, context)
+    await bob_finds_the_poster_as_text(page)
     assert errors == []
     await context.close()
 

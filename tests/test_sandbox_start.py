@@ -9,13 +9,14 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.__main__ import main as bot_main
-from bot.config import ConfigError
+from bot.config import ConfigError, Settings
 from bot.launch import PRODUCTION_SETTINGS, choose_launch
 from sandbox.personas import ADMIN
 from sandbox.run import banner
@@ -128,6 +129,36 @@ def test_production_never_loads_the_sandbox_package() -> None:
     assert loaded.stdout.strip() == "[]"
 
 
+def on_purpose_it_still_refuses_production_data_and_public_addresses(
+    urls: Callable[..., Settings],
+) -> None:
+    """On purpose (SANDBOX=1), it still refuses another database and a public address, and
+    says both at once with anything else that is wrong."""
+    with pytest.raises(ConfigError) as refused:
+        urls(
+            environ={**PRODUCTION_VALUES, "SANDBOX": "1", "HOST": "0.0.0.0", "PORT": "x"},
+            env_file=None,
+        )
+    assert [p.split()[0] for p in refused.value.problems] == ["HOST", "DATABASE_URL", "PORT"]
+    assert "SANDBOX_ALLOW_PUBLIC=1" in refused.value.problems[0]
+    scratch = urls(
+        environ={"DATABASE_URL": "sqlite:///data/sandbox.db", "HOST": "::1"}, env_file=None
+    )
+    assert scratch.database_path == Path("data/sandbox.db") and scratch.host == "::1"
+    public = urls(
+        environ={
+            **PRODUCTION_VALUES,
+            "DATABASE_URL": "sqlite:///data/sandbox.db",
+            "SANDBOX_ALLOW_PUBLIC": "1",
+            "HOST": "0.0.0.0",
+            "PUBLIC_BASE_URL": "http://sandbox.lan:8080",
+        },
+        env_file=None,
+    )
+    assert (public.host, public.public_base_url) == ("0.0.0.0", "http://sandbox.lan:8080")
+    assert public.admin_ids == {ADMIN.user_id} and public.stripe_secret_key.startswith("sk_test_")
+
+
 def test_sandbox_settings_are_checked_like_production_and_keep_their_own_credentials() -> None:
     credentials = Credentials()
     urls = functools.partial(
@@ -164,31 +195,7 @@ def test_sandbox_settings_are_checked_like_production_and_keep_their_own_credent
         urls(environ={"PORT": "eighty"}, env_file=None)
     assert len(bad.value.problems) == 1 and "PORT" in bad.value.problems[0]
 
-    # On purpose (SANDBOX=1), it still refuses another database and a public address, and
-    # says both at once with anything else that is wrong.
-    with pytest.raises(ConfigError) as refused:
-        urls(
-            environ={**PRODUCTION_VALUES, "SANDBOX": "1", "HOST": "0.0.0.0", "PORT": "x"},
-            env_file=None,
-        )
-    assert [p.split()[0] for p in refused.value.problems] == ["HOST", "DATABASE_URL", "PORT"]
-    assert "SANDBOX_ALLOW_PUBLIC=1" in refused.value.problems[0]
-    scratch = urls(
-        environ={"DATABASE_URL": "sqlite:///data/sandbox.db", "HOST": "::1"}, env_file=None
-    )
-    assert scratch.database_path == Path("data/sandbox.db") and scratch.host == "::1"
-    public = urls(
-        environ={
-            **PRODUCTION_VALUES,
-            "DATABASE_URL": "sqlite:///data/sandbox.db",
-            "SANDBOX_ALLOW_PUBLIC": "1",
-            "HOST": "0.0.0.0",
-            "PUBLIC_BASE_URL": "http://sandbox.lan:8080",
-        },
-        env_file=None,
-    )
-    assert (public.host, public.public_base_url) == ("0.0.0.0", "http://sandbox.lan:8080")
-    assert public.admin_ids == {ADMIN.user_id} and public.stripe_secret_key.startswith("sk_test_")
+    on_purpose_it_still_refuses_production_data_and_public_addresses(urls)
 
 
 async def test_python_m_bot_with_nothing_configured_starts_the_sandbox(tmp_path: Path) -> None:

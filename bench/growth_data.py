@@ -1,0 +1,147 @@
+"""Scenario 4's data: a year of a shop's orders generated straight into SQLite, at any size.
+
+The orders go in with executemany in one transaction, on a database the shop's own migrations
+created, spread evenly over the year before now, so every window of /sales holds the same share
+of them at every size and growth shows up as growth. One seeded generator: the same orders on
+every run.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+YEAR = 365 * 86_400
+PROBE_BUYER = 799_999  # has exactly PROBE_ORDERS orders at every size
+PROBE_ORDERS = 20
+PRODUCTS = 20
+CHUNK = 50_000
+# (status, share) — most orders end fulfilled; the rest as a shop sees them over a year.
+MIX = (
+    ("fulfilled", 0.88),
+    ("paid", 0.01),
+    ("refunded", 0.02),
+    ("partially_refunded", 0.01),
+    ("expired", 0.05),
+    ("failed", 0.02),
+    ("awaiting_payment", 0.01),
+)
+PAID = frozenset({"fulfilled", "paid", "refunded", "partially_refunded"})
+_ORDER_COLUMNS = (
+    "id, ref, buyer_user_id, buyer_chat_id, buyer_name, product_id, product_title, quantity,"
+    " unit_amount, amount_total, currency, status, checkout_session_id, checkout_url,"
+    " expires_at, payment_intent_id, message_id, failure_reason, created_at, updated_at,"
+    " paid_at, product_kind, amount_refunded"
+)
+STATUSES = [s for s, _ in MIX]
+WEIGHTS = [w for _, w in MIX]
+
+
+def _add_products(conn: sqlite3.Connection, at: int) -> dict[int, tuple[int, str]]:
+    """PRODUCTS products, the last fifth in eur; their prices by id."""
+    prices = {}
+    for p in range(1, PRODUCTS + 1):
+        currency = "eur" if p > PRODUCTS * 0.8 else "usd"
+        prices[p] = (500 + 250 * p, currency)
+        conn.execute(
+            "INSERT INTO products (id, title, price_minor, currency, position, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (p, f"Product {p}", prices[p][0], currency, p, at - YEAR, at - YEAR),
+        )
+    return prices
+
+
+@dataclass
+class _OrderRows:
+    """Order rows in the orders table's column order, drawn from one seeded generator."""
+
+    rng: random.Random
+    prices: dict[int, tuple[int, str]]
+    count: int
+    at: int
+    pool: int = field(init=False)
+    probe_every: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pool = max(self.count // 5, 10)
+        self.probe_every = self.count // PROBE_ORDERS
+
+    def rows(self, first: int, last: int) -> list[tuple[object, ...]]:
+        out: list[tuple[object, ...]] = []
+        for i in range(first, last + 1):
+            created = self.at - YEAR + (i * YEAR) // self.count
+            status = self.rng.choices(STATUSES, WEIGHTS)[0]
+            product = self.rng.randint(1, PRODUCTS)
+            price, currency = self.prices[product]
+            quantity = 1 if self.rng.random() < 0.9 else self.rng.randint(2, 3)
+            total = price * quantity
+            buyer = (
+                PROBE_BUYER
+                if i % self.probe_every == 0
+                else 800_000 + self.rng.randrange(self.pool)
+            )
+            paid = status in PAID
+            refunded = total if status == "refunded" else total // 2 if "partially" in status else 0
+            out.append(
+                (
+                    i,
+                    f"{i:024x}",
+                    buyer,
+                    buyer,
+                    f"Buyer {buyer}",
+                    product,
+                    f"Product {product}",
+                    quantity,
+                    price,
+                    total,
+                    currency,
+                    status,
+                    f"cs_test_g{i:012d}",
+                    f"https://checkout.stripe.com/c/pay/cs_test_g{i:012d}",
+                    created + 3600,
+                    f"pi_g{i:012d}" if paid else None,
+                    None,
+                    None,
+                    created,
+                    created + 60,
+                    created + 60 if paid else None,
+                    "digital_text",
+                    refunded,
+                )
+            )
+        return out
+
+
+def _insert(conn: sqlite3.Connection, chunk: list[tuple[object, ...]]) -> None:
+    """The orders and a goods delivery for each paid one."""
+    conn.executemany(
+        f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 23)})",  # noqa: S608
+        chunk,
+    )
+    conn.executemany(
+        "INSERT INTO deliveries (dedupe_key, order_id, kind, chat_id, status, attempts,"
+        " next_attempt_at, created_at, sent_at)"
+        " VALUES (?, ?, 'goods', ?, 'sent', 1, ?, ?, ?)",
+        [(f"goods:{r[0]}", r[0], r[3], r[20], r[20], r[20]) for r in chunk if r[20]],
+    )
+
+
+def generate(path: Path, count: int, at: int, seed: int = 5) -> None:
+    """Fill an empty shop database with `count` orders (and their goods deliveries)."""
+    rng = random.Random(seed)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = OFF")  # generation only; the shop's own pragmas rule
+        conn.execute("BEGIN")
+        orders = _OrderRows(rng, _add_products(conn, at), count, at)
+        # In chunks, so a million orders never sit in memory at once.
+        for first in range(1, count + 1, CHUNK):
+            _insert(conn, orders.rows(first, min(first + CHUNK - 1, count)))
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("ANALYZE")
+    finally:
+        conn.close()
