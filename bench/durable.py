@@ -18,6 +18,7 @@ from bench.report import Report
 from storage import orders, products
 from storage.clock import now
 from storage.db import Database
+from storage.models import ProductKind
 
 STRIPE_CREATIONS_PER_SECOND = 24
 HEADROOM = 10  # durable order rows per second must be ≥ 10 × Stripe's budget
@@ -33,10 +34,7 @@ async def _commits_per_second(db: Database, product_id: int, count: int, *, dura
                 buyer_user_id=buyer,
                 buyer_chat_id=buyer,
                 buyer_name="bench",
-                product_id=product_id,
-                product_title="Bench ebook",
-                quantity=1,
-                unit_amount=999,
+                lines=[orders.NewLine(product_id, "Bench ebook", ProductKind.DIGITAL_TEXT, 999, 1)],
                 currency="usd",
                 expires_at=now() + 3600,
             )

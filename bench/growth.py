@@ -167,8 +167,9 @@ async def before_count(db: Database, statuses: frozenset[OrderStatus] | None) ->
 
 async def before_totals(db: Database, *, since: int) -> list[tuple[object, ...]]:
     rows = await db.reader.execute_fetchall(
-        "SELECT currency, COUNT(*), SUM(quantity), SUM(amount_total - amount_discount),"
-        " SUM(amount_refunded)"
+        "SELECT currency, COUNT(*),"
+        " SUM((SELECT SUM(quantity) FROM order_lines WHERE order_id = orders.id)),"
+        " SUM(amount_total - amount_discount), SUM(amount_refunded)"
         " FROM orders INDEXED BY orders_by_paid_at"
         f" WHERE paid_at >= ? AND status IN ({_STATES})"  # noqa: S608
         " GROUP BY currency ORDER BY currency",
@@ -177,19 +178,24 @@ async def before_totals(db: Database, *, since: int) -> list[tuple[object, ...]]
     return [tuple(row) for row in rows]
 
 
+# A line's revenue as migration 0007 counts it: its subtotal less its share of the discount.
+_LINE_REVENUE = (
+    "l.unit_amount * l.quantity - o.amount_discount * l.unit_amount * l.quantity / o.amount_total"
+)
+
+
 async def before_top_products(db: Database, *, since: int, limit: int) -> list[tuple[object, ...]]:
     rows = await db.reader.execute_fetchall(
         "SELECT product_id, title, currency, orders, units, revenue, rank FROM ("
-        " SELECT o.product_id, p.title AS title, o.currency AS currency, COUNT(*) AS orders,"
-        "  SUM(o.quantity) AS units, SUM(o.amount_total - o.amount_discount) AS revenue,"
+        " SELECT l.product_id, p.title AS title, o.currency AS currency, COUNT(*) AS orders,"
+        "  SUM(l.quantity) AS units, SUM(" + _LINE_REVENUE + ") AS revenue,"
         "  ROW_NUMBER() OVER ("
-        "   PARTITION BY o.currency ORDER BY SUM(o.amount_total - o.amount_discount) DESC,"
-        " o.product_id"
+        "   PARTITION BY o.currency ORDER BY SUM(" + _LINE_REVENUE + ") DESC, l.product_id"
         "  ) AS rank"
         " FROM orders AS o INDEXED BY orders_by_paid_at"
-        " JOIN products AS p ON p.id = o.product_id"
+        " JOIN order_lines AS l ON l.order_id = o.id JOIN products AS p ON p.id = l.product_id"
         f" WHERE o.paid_at >= ? AND o.status IN ({_STATES})"  # noqa: S608
-        " GROUP BY o.product_id, o.currency"
+        " GROUP BY l.product_id, o.currency"
         ") WHERE rank <= ? ORDER BY currency, rank",
         (since, limit),
     )

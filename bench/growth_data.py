@@ -30,11 +30,12 @@ MIX = (
 )
 PAID = frozenset({"fulfilled", "paid", "refunded", "partially_refunded"})
 _ORDER_COLUMNS = (
-    "id, ref, buyer_user_id, buyer_chat_id, buyer_name, product_id, product_title, quantity,"
-    " unit_amount, amount_total, currency, status, checkout_session_id, checkout_url,"
-    " expires_at, payment_intent_id, message_id, failure_reason, created_at, updated_at,"
-    " paid_at, product_kind, amount_refunded"
+    "id, ref, buyer_user_id, buyer_chat_id, buyer_name, basket, amount_total, currency, status,"
+    " checkout_session_id, checkout_url, expires_at, payment_intent_id, message_id,"
+    " failure_reason, created_at, updated_at, paid_at, amount_refunded"
 )
+_LINE_COLUMNS = "order_id, line_no, product_id, title, kind, unit_amount, quantity"
+_PAID_AT = 17  # paid_at's place in an order row
 STATUSES = [s for s, _ in MIX]
 WEIGHTS = [w for _, w in MIX]
 
@@ -68,8 +69,9 @@ class _OrderRows:
         self.pool = max(self.count // 5, 10)
         self.probe_every = self.count // PROBE_ORDERS
 
-    def rows(self, first: int, last: int) -> list[tuple[object, ...]]:
-        out: list[tuple[object, ...]] = []
+    def rows(self, first: int, last: int) -> list[tuple[tuple[object, ...], tuple[object, ...]]]:
+        """(order row, its one line) for orders `first` to `last`."""
+        out: list[tuple[tuple[object, ...], tuple[object, ...]]] = []
         for i in range(first, last + 1):
             created = self.at - YEAR + (i * YEAR) // self.count
             status = self.rng.choices(STATUSES, WEIGHTS)[0]
@@ -84,47 +86,40 @@ class _OrderRows:
             )
             paid = status in PAID
             refunded = total if status == "refunded" else total // 2 if "partially" in status else 0
-            out.append(
-                (
-                    i,
-                    f"{i:024x}",
-                    buyer,
-                    buyer,
-                    f"Buyer {buyer}",
-                    product,
-                    f"Product {product}",
-                    quantity,
-                    price,
-                    total,
-                    currency,
-                    status,
-                    f"cs_test_g{i:012d}",
-                    f"https://checkout.stripe.com/c/pay/cs_test_g{i:012d}",
-                    created + 3600,
-                    f"pi_g{i:012d}" if paid else None,
-                    None,
-                    None,
-                    created,
-                    created + 60,
-                    created + 60 if paid else None,
-                    "digital_text",
-                    refunded,
-                )
-            )
+            order = (
+                i, f"{i:024x}", buyer, buyer, f"Buyer {buyer}", f"{product}x{quantity}", total,
+                currency, status, f"cs_test_g{i:012d}",
+                f"https://checkout.stripe.com/c/pay/cs_test_g{i:012d}", created + 3600,
+                f"pi_g{i:012d}" if paid else None, None, None, created, created + 60,
+                created + 60 if paid else None, refunded,
+            )  # fmt: skip
+            line = (i, 0, product, f"Product {product}", "digital_text", price, quantity)
+            out.append((order, line))
         return out
 
 
-def _insert(conn: sqlite3.Connection, chunk: list[tuple[object, ...]]) -> None:
-    """The orders and a goods delivery for each paid one."""
+def _insert(
+    conn: sqlite3.Connection, rows: list[tuple[tuple[object, ...], tuple[object, ...]]]
+) -> None:
+    """The orders, their lines and a goods delivery for each paid one."""
+    chunk = [order for order, _ in rows]
     conn.executemany(
-        f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 23)})",  # noqa: S608
+        f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 19)})",  # noqa: S608
         chunk,
+    )
+    conn.executemany(
+        f"INSERT INTO order_lines ({_LINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        [line for _, line in rows],
     )
     conn.executemany(
         "INSERT INTO deliveries (dedupe_key, order_id, kind, chat_id, status, attempts,"
         " next_attempt_at, created_at, sent_at)"
         " VALUES (?, ?, 'goods', ?, 'sent', 1, ?, ?, ?)",
-        [(f"goods:{r[0]}", r[0], r[3], r[20], r[20], r[20]) for r in chunk if r[20]],
+        [
+            (f"goods:{r[0]}", r[0], r[3], r[_PAID_AT], r[_PAID_AT], r[_PAID_AT])
+            for r in chunk
+            if r[_PAID_AT]
+        ],
     )
 
 

@@ -39,7 +39,7 @@ from shop.gateways.stripe_gateway import CheckoutSettings, StripeGateway
 from storage import orders, products
 from storage.clock import now
 from storage.db import Database
-from storage.models import Order, OrderStatus
+from storage.models import Order, OrderStatus, ProductKind
 
 BUYERS = 500
 LEVELS = (1, 16, 64)
@@ -114,10 +114,15 @@ async def seed_orders(database: Path, count: int) -> tuple[list[Order], int]:
                     buyer_user_id=buyer,
                     buyer_chat_id=buyer,
                     buyer_name=f"Buyer {buyer}",
-                    product_id=product_id,
-                    product_title="Flash drop: signed poster",
-                    quantity=1,
-                    unit_amount=2500,
+                    lines=[
+                        orders.NewLine(
+                            product_id,
+                            "Flash drop: signed poster",
+                            ProductKind.DIGITAL_TEXT,
+                            2500,
+                            1,
+                        )
+                    ],
                     currency="usd",
                     expires_at=expires,
                 )
@@ -141,14 +146,14 @@ async def template_event(stripe_api: TimedStripe, order: Order, database: Path) 
     """A checkout.session.completed as the stand-in sends it, for one real session."""
     db = await Database.open(database)
     try:
-        product = await products.get(db.reader, order.product_id)
+        product = await products.get(db.reader, order.lines[0].product_id)
     finally:
         await db.close()
     assert product is not None
     gateway = StripeGateway(stripe_api.api_key, stripe_api.api_base)
     try:
         link = await gateway.create_checkout_session(
-            order, product, CheckoutSettings(PUBLIC_BASE_URL, False, ("US",))
+            order, {product.id: product}, [], CheckoutSettings(PUBLIC_BASE_URL, False, ("US",))
         )
     finally:
         await gateway.close()

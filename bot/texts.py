@@ -52,18 +52,23 @@ def what_was_bought(order: Order, width: int = 128) -> str:
     return f"{clip(first.title, max(width - utf16_len(more) - 6, 8))} × {first.quantity}{more}"
 
 
-def line_list(order: Order, width: int = 128) -> str:
-    """Every line of an order, one per row with its subtotal ("Mug × 2 — $36.00"), as HTML:
-    what the pay message, the receipt and the admin's detail list."""
-    return "\n".join(
-        f"{escape(clip(line.title, width))} × {line.quantity}"
-        + (
-            f" — {escape(format_money(line.subtotal, order.currency))}"
-            if len(order.lines) > 1
-            else ""
-        )
-        for line in order.lines
-    )
+# How many of an order's lines a message lists before "…and N more" (a cart has at most 20).
+MAX_LISTED_LINES = 10
+
+
+def line_list(order: Order, width: int = 128, most: int = MAX_LISTED_LINES) -> str:
+    """An order's lines, one per row, with subtotals when there are several ("Mug × 2 —
+    $36.00"), as HTML: the first `most`, then how many more. A cart's titles are clipped to
+    half of `width`, so the list stays short enough for any message it goes in."""
+    several = len(order.lines) > 1
+    rows = [
+        f"{escape(clip(line.title, width // 2 if several else width))} × {line.quantity}"
+        + (f" — {escape(format_money(line.subtotal, order.currency))}" if several else "")
+        for line in order.lines[:most]
+    ]
+    if len(order.lines) > most:
+        rows.append(f"…and {len(order.lines) - most} more")
+    return "\n".join(rows)
 
 
 # --- the order's state, for its buyer and for the admins alike ---------------------------------

@@ -65,8 +65,9 @@ class Audit:
     def read(cls, db_path: Path, markers: dict[int, str]) -> Audit:
         with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db:
             rows = db.execute(
-                "SELECT id, buyer_chat_id, product_id, quantity, status, checkout_session_id,"
-                " product_kind FROM orders"
+                "SELECT o.id, o.buyer_chat_id, l.product_id, l.quantity, o.status,"
+                " o.checkout_session_id, l.kind"
+                " FROM orders AS o JOIN order_lines AS l ON l.order_id = o.id AND l.line_no = 0"
             ).fetchall()
             items = db.execute("SELECT content, state, order_id FROM stock_items").fetchall()
         return cls(

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
 from storage import orders, products
 from storage.clock import now
 from storage.db import Database
-from storage.models import Order, ProductKind
+from storage.models import Order, OrderLine, OrderStatus, ProductKind
 
 
 @asynccontextmanager
@@ -48,3 +50,26 @@ async def new_order(
         currency=product.currency,
         expires_at=now() + 3600,
     )
+
+
+def order_record(
+    *,
+    lines: list[OrderLine] | None = None,
+    kind: ProductKind = ProductKind.DIGITAL_TEXT,
+    **changes: Any,
+) -> Order:
+    """An Order as storage reads it, built in memory for the renderers' limit tests: one line
+    ("Mug" × 1 at $9.99 of `kind`) unless `lines` are given; `changes` set any other field."""
+    lines = lines or [OrderLine(0, 1, "Mug", kind, 999, 1)]
+    order = Order(
+        id=5, ref="r5", buyer_user_id=7, buyer_chat_id=7, buyer_name="Ada",
+        basket=",".join(f"{line.product_id}x{line.quantity}" for line in lines),
+        ships=any(line.ships for line in lines), from_cart=len(lines) > 1,
+        amount_total=sum(line.subtotal for line in lines), currency="usd",
+        status=OrderStatus.PAID, checkout_session_id="cs_1", checkout_url=None, expires_at=0,
+        payment_intent_id="pi_1", message_id=None, failure_reason=None, created_at=0,
+        updated_at=0, paid_at=0, shipping_address=None, shipped_at=None, tracking=None,
+        amount_refunded=0, amount_discount=0, amount_charged=None, delivered_at=None,
+        lines=tuple(lines),
+    )  # fmt: skip
+    return replace(order, **changes)

@@ -6,7 +6,7 @@ from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram, parse_html, utf16_len
 from storage import orders
-from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ProductKind
+from storage.models import Delivery, DeliveryKind, OrderLine, OrderStatus, ProductKind
 from tests.admin_order_steps import (
     admin_says,
     goods_copies,
@@ -17,6 +17,7 @@ from tests.admin_order_steps import (
     until,
 )
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID
+from tests.shop_records import order_record
 from tests.story import add_product, settled
 
 # --- /orders -------------------------------------------------------------------------------
@@ -75,10 +76,7 @@ async def test_admin_orders_pages_eight_at_a_time(app: ShopApp, telegram: FakeTe
                 buyer_user_id=BUYER_ID + n,
                 buyer_chat_id=BUYER_ID + n,
                 buyer_name=f"Buyer {n}",
-                product_id=product_id,
-                product_title="Sticker",
-                quantity=1,
-                unit_amount=100,
+                lines=[orders.NewLine(product_id, "Sticker", ProductKind.DIGITAL_TEXT, 100, 1)],
                 currency="usd",
                 expires_at=2_000_000_000,
             )
@@ -96,14 +94,14 @@ async def test_admin_orders_pages_eight_at_a_time(app: ShopApp, telegram: FakeTe
 def test_detail_and_list_stay_under_telegram_limits() -> None:
     from bot.admin.orders import FILTERS, detail_text, list_keyboard, list_text
 
-    huge = Order(
-        id=10**11, ref="r" * 24, buyer_user_id=10**11, buyer_chat_id=10**11,
-        buyer_name="<&>" * 200, product_id=10**11, product_title="<T>" * 100, quantity=10,
-        unit_amount=99_999_999, amount_total=99_999_999, currency="usd",
-        status=OrderStatus.PARTIALLY_REFUNDED, checkout_session_id="cs_" + "x" * 200,
-        checkout_url=None, expires_at=0, payment_intent_id="pi_" + "x" * 200, message_id=None,
-        failure_reason="&" * 2000, created_at=0, updated_at=0, paid_at=0,
-        product_kind=ProductKind.PHYSICAL, shipping_address="<a>" * 2000, shipped_at=0,
+    lines = [
+        OrderLine(n, 10**11 - n, "<T>" * 100, ProductKind.PHYSICAL, 999_999, 10) for n in range(100)
+    ]
+    huge = order_record(
+        lines=lines, id=10**11, ref="r" * 24, buyer_user_id=10**11, buyer_chat_id=10**11,
+        buyer_name="<&>" * 200, amount_total=99_999_999, status=OrderStatus.PARTIALLY_REFUNDED,
+        checkout_session_id="cs_" + "x" * 200, payment_intent_id="pi_" + "x" * 200,
+        failure_reason="&" * 2000, shipping_address="<a>" * 2000, shipped_at=0,
         tracking="x" * 100, amount_refunded=1,
     )  # fmt: skip
     failed = Delivery(

@@ -154,10 +154,7 @@ async def test_delete_erases_an_unordered_product_and_archives_an_ordered_one(
             buyer_user_id=BUYER_ID,
             buyer_chat_id=BUYER_ID,
             buyer_name="Buyer",
-            product_id=ordered,
-            product_title="Popular",
-            quantity=1,
-            unit_amount=999,
+            lines=[orders.NewLine(ordered, "Popular", ProductKind.DIGITAL_TEXT, 999, 1)],
             currency="usd",
             expires_at=2_000_000_000,
         )

@@ -16,7 +16,7 @@ from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage import orders, products, sales
 from storage.clock import now
 from storage.db import Database
-from storage.models import OrderStatus
+from storage.models import OrderStatus, ProductKind
 from tests.admin_order_steps import admin_says, open_card_as, tap, unpaid_order
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID
 from tests.story import add_product, buy, order_of, session_of, settled
@@ -43,7 +43,7 @@ async def bought(
     event = stripe_api.session_event("checkout.session.completed", session_id)
     assert (await stripe_api.deliver(event))[0] == 200
     order = await order_of(app, session_id)
-    assert order.quantity == quantity and order.status is OrderStatus.PAID
+    assert order.units == quantity and order.status is OrderStatus.PAID
     return order.id
 
 
@@ -190,10 +190,9 @@ async def test_top_products_keeps_five_per_currency(
                     buyer_user_id=1,
                     buyer_chat_id=1,
                     buyer_name="B",
-                    product_id=product_id,
-                    product_title=f"P{n}",
-                    quantity=1,
-                    unit_amount=100 * n,
+                    lines=[
+                        orders.NewLine(product_id, f"P{n}", ProductKind.DIGITAL_TEXT, 100 * n, 1)
+                    ],
                     currency=currency,
                     expires_at=now() + 3600,
                 )

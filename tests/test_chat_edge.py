@@ -5,7 +5,6 @@ gets the typed ShopContext."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 import typing
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage.models import Order, OrderStatus, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID
 from tests.people import Person
+from tests.shop_records import order_record
 
 BUYER_PREFIXES = {"cat", "cc", "prod", "qty", "max", "buy", "ord", "again", "noop"}
 
@@ -201,21 +201,14 @@ async def test_buttons_of_the_old_layouts_are_answered_as_expired(
 # --- the order's state in words ----------------------------------------------------------------
 
 
-def _order(**changes: Any) -> Order:
-    order = Order(
-        id=5, ref="r5", buyer_user_id=7, buyer_chat_id=7, buyer_name="Ada", product_id=1,
-        product_title="Mug", quantity=1, unit_amount=999, amount_total=999, currency="usd",
-        status=OrderStatus.PAID, checkout_session_id="cs_1", checkout_url=None, expires_at=0,
-        payment_intent_id="pi_1", message_id=None, failure_reason=None, created_at=0,
-        updated_at=0, paid_at=0, product_kind=ProductKind.PHYSICAL, shipping_address="1 Main St",
-        shipped_at=None, tracking=None, amount_refunded=0,
-    )  # fmt: skip
-    return dataclasses.replace(order, **changes)
+def _order(kind: ProductKind = ProductKind.PHYSICAL, **changes: Any) -> Order:
+    changes.setdefault("shipping_address", "1 Main St" if kind is ProductKind.PHYSICAL else None)
+    return order_record(kind=kind, **changes)
 
 
 def _states() -> Iterator[Order]:
     for status in OrderStatus:
-        yield _order(status=status, product_kind=ProductKind.DIGITAL_TEXT)
+        yield _order(ProductKind.DIGITAL_TEXT, status=status)
         yield _order(status=status)
     yield _order(shipped_at=1, tracking="TRK-1")
     yield _order(shipped_at=1, delivered_at=2, status=OrderStatus.PARTIALLY_REFUNDED)

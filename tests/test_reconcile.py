@@ -122,13 +122,9 @@ async def test_a_pending_order_that_never_got_a_session_expires_and_frees_its_ke
                 buyer_user_id=BUYER_ID,
                 buyer_chat_id=BUYER_ID,
                 buyer_name="Ada",
-                product_id=product_id,
-                product_title="Game key",
-                quantity=1,
-                unit_amount=999,
+                lines=[orders.NewLine(product_id, "Game key", ProductKind.DIGITAL_STOCK, 999, 1)],
                 currency="usd",
                 expires_at=expires_at,
-                product_kind=ProductKind.DIGITAL_STOCK,
             )
             assert await stock.reserve(tx, product_id, order.id, 1)
             created[name] = order.id

@@ -16,8 +16,9 @@ from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from storage import deliveries
-from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
+from storage.models import DeliveryKind, Order, OrderLine, OrderStatus, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID
+from tests.shop_records import order_record
 from tests.story import add_product, buy, open_card, order_of, paid_event, session_of, settled
 
 ADDRESS = {"line1": "12 Byron St", "city": "London", "postal_code": "N1", "country": "GB"}
@@ -106,26 +107,18 @@ async def test_an_admin_who_blocked_the_bot_does_not_hold_up_buyers(
     assert alert.status == "failed" and "blocked" in (alert.last_error or "")
 
 
-def _order(n: int, **fields: Any) -> Order:
-    values: dict[str, Any] = {
-        "id": n, "ref": f"ref{n}", "buyer_user_id": n, "buyer_chat_id": n,
-        "buyer_name": "Ann <Admin> & co", "product_id": 1, "product_title": "T" * 300,
-        "quantity": 2, "unit_amount": 250, "amount_total": 500, "currency": "usd",
-        "status": OrderStatus.PAID, "checkout_session_id": None, "checkout_url": None,
-        "expires_at": 0, "payment_intent_id": None, "message_id": None, "failure_reason": None,
-        "created_at": 0, "updated_at": 0, "paid_at": 0,
-        "product_kind": ProductKind.DIGITAL_TEXT, "shipping_address": None, "shipped_at": None,
-        "tracking": None, "amount_refunded": 0,
-    }  # fmt: skip
-    values.update(fields)
-    return Order(**values)
+def _order(n: int, kind: ProductKind = ProductKind.DIGITAL_TEXT, **fields: Any) -> Order:
+    line = OrderLine(0, 1, "T" * 300, kind, 250, 2)
+    return order_record(
+        lines=[line], id=n, ref=f"ref{n}", buyer_user_id=n, buyer_chat_id=n,
+        buyer_name="Ann <Admin> & co", checkout_session_id=None, payment_intent_id=None,
+        **fields,
+    )  # fmt: skip
 
 
 def test_a_digest_too_long_for_one_message_counts_the_rest() -> None:
     sold = [_order(n, currency="eur" if n % 2 else "usd") for n in range(1, 301)]
-    sold[0] = _order(
-        1, currency="eur", product_kind=ProductKind.PHYSICAL, shipping_address="<b>" * 500
-    )
+    sold[0] = _order(1, ProductKind.PHYSICAL, currency="eur", shipping_address="<b>" * 500)
     text = admin_texts.sale_digest(sold)
     assert len(text) <= texts.MAX_TEXT
     assert text.startswith("💰 <b>New sales: 300</b> — <b>€750.00 + $750.00</b>")

@@ -20,7 +20,7 @@ from bot import callbacks as cb
 from bot.admin.texts import charge_note
 from bot.context import ShopContext
 from bot.shared import nav_row, reply_page, show_page, tapped, turn_page
-from bot.texts import clip, order_state, what_was_bought
+from bot.texts import MAX_LISTED_LINES, clip, order_state, what_was_bought
 from shop import outbox
 from shop.context import Shop
 from shop.ids import ID_PATTERN
@@ -153,15 +153,18 @@ def detail_text(order: Order, rows: list[Delivery]) -> str:
 
 def _product_lines(order: Order) -> list[str]:
     """Each line as sold, with the product's id and kind (the admin's way to the product)."""
+    several = len(order.lines) > 1
     shown = [
-        f"{escape(clip(line.title, 128))} × {line.quantity}"
+        f"{escape(clip(line.title, 48 if several else 128))} × {line.quantity}"
         f" (product #{line.product_id}, {line.kind.value.replace('_', ' ')})"
-        + (f" — {money(line.subtotal, order.currency)}" if len(order.lines) > 1 else "")
-        for line in order.lines
+        + (f" — {money(line.subtotal, order.currency)}" if several else "")
+        for line in order.lines[:MAX_LISTED_LINES]
     ]
-    if len(shown) == 1:
+    if not several:
         return [f"Product: {shown[0]}"]
-    return [f"Products ({len(shown)}):", *(f"• {line}" for line in shown)]
+    more = len(order.lines) - len(shown)
+    tail = [f"…and {more} more"] if more else []
+    return [f"Products ({len(order.lines)}):", *(f"• {line}" for line in shown), *tail]
 
 
 def _shipping_lines(order: Order, by_kind: dict[DeliveryKind, list[Delivery]]) -> list[str]:

@@ -86,7 +86,8 @@ async def check_out(
             shop, buyer, wanted, from_cart=from_cart, before_stripe=before_stripe
         )
     except CheckoutRefused as refusal:
-        await _refuse(query, message, placeholder, _refusal_text(refusal), answered=bool(answered))
+        text = _refusal_text(refusal, name_the_line=from_cart)
+        await _refuse(query, message, placeholder, text, answered=bool(answered))
         return
     except Exception:
         if not answered:  # stop the spinner; on_error tells the buyer what happened
@@ -129,9 +130,11 @@ async def _refuse(
         await _say_or_edit(placeholder, message, text)
 
 
-def _refusal_text(refusal: CheckoutRefused) -> str:
+def _refusal_text(refusal: CheckoutRefused, *, name_the_line: bool) -> str:
+    """Why there is no link, in the buyer's words; a cart's refusal names the line (a card's
+    Buy is about the product on screen)."""
     if isinstance(refusal, SoldOut):
-        return texts.sold_out(refusal.available, refusal.title)
+        return texts.sold_out(refusal.available, refusal.title if name_the_line else "")
     if isinstance(refusal, MixedCurrencies):
         return texts.mixed_currencies(refusal.by_currency)
     if isinstance(refusal, TotalTooLarge):
@@ -143,7 +146,7 @@ def _refusal_text(refusal: CheckoutRefused) -> str:
     if isinstance(refusal, TooManyOpen):
         return texts.too_many_open()
     if isinstance(refusal, HoldingTooMany):
-        return texts.holding_too_many(refusal.room, refusal.title)
+        return texts.holding_too_many(refusal.room, refusal.title if name_the_line else "")
     if isinstance(refusal, SlowDown):
         return texts.slow_down()
     return texts.checkout_failed()
