@@ -16,6 +16,9 @@ from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import standin_environ
 from tests.people import Person
 
+# The sandbox's tests share their `sandbox` fixture from beside their helpers.
+pytest_plugins = ["tests.sandbox_helpers"]
+
 ADMIN_ID = 900001
 BUYER_ID = 700001
 OTHER_BUYER_ID = 700002
