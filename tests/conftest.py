@@ -16,8 +16,8 @@ from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import standin_environ
 from tests.people import Person
 
-# The service-level tests' `shop` fixture lives beside their helpers.
-pytest_plugins = ["tests.shop_service"]
+# Fixtures shared from beside their helpers: the service tests' `shop`, the sandbox's `sandbox`.
+pytest_plugins = ["tests.shop_service", "tests.sandbox_helpers"]
 
 ADMIN_ID = 900001
 BUYER_ID = 700001

@@ -1,10 +1,13 @@
-"""Helpers shared by the sandbox's tests."""
+"""Helpers shared by the sandbox's tests, and their `sandbox` fixture (a pytest plugin: see
+tests/conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+
+import pytest
 
 from sandbox.run import Sandbox
 from sandbox.standins import free_port
@@ -17,6 +20,16 @@ async def started_sandbox(scratch: Path, environ: dict[str, str] | None = None) 
     return await Sandbox.start(
         {"PORT": str(free_port()), **(environ or {})}, env_file=None, scratch=scratch
     )
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    """A fresh sandbox for one test, stopped afterwards."""
+    running = await started_sandbox(tmp_path / "sandbox.db")
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 async def session_for(sandbox: Sandbox, buyer: int, product_id: int) -> str:

@@ -16,10 +16,9 @@ from shop.money import (
     exponent,
     format_money,
     minimum_charge,
-    parse_amount,
-    parse_price,
     to_major,
 )
+from shop.typed_money import parse_amount, parse_price
 
 
 @pytest.mark.parametrize(

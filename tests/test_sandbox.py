@@ -30,15 +30,6 @@ GAME_KEY, MUG = 2, 3  # ids of the seeded products in a fresh database
 
 
 @pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    running = await started_sandbox(tmp_path / "sandbox.db")
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
-@pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session

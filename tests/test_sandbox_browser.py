@@ -30,7 +30,6 @@ from playwright.async_api import (
 
 from sandbox.personas import ADMIN, BUYERS
 from sandbox.run import Sandbox
-from tests.sandbox_helpers import started_sandbox
 from tests.story import settled
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -51,15 +50,6 @@ ALICE, BOB = BUYERS
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # slow: it drives chromium
 expect.set_options(timeout=10_000)
-
-
-@pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    running = await started_sandbox(tmp_path / "sandbox.db")
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from telegram import Document, Message
 
 from bot.config import SHIPPABLE_COUNTRIES
 from bot.texts import MAX_DELIVERY_TEXT, clip, utf16_len
-from shop.money import Money, MoneyError, parse_price
+from shop.money import Money, MoneyError
+from shop.typed_money import parse_price
 
 MAX_TITLE = 128
 MAX_DESCRIPTION = 800

@@ -28,8 +28,9 @@ from bot.context import ShopContext
 from bot.shared import tapped
 from bot.texts import clip, status_label, what_was_bought
 from shop.context import Shop
-from shop.money import MoneyError, format_money, parse_amount
+from shop.money import MoneyError, format_money
 from shop.refunds import RefundRefused, refund_order
+from shop.typed_money import parse_amount
 from storage import orders
 from storage.models import Order, OrderStatus
 
