@@ -35,6 +35,15 @@ class NoneLeft(CartRefused):
     """A stock product with no item left to add."""
 
 
+class LineFull(CartRefused):
+    """The line already holds the most one order may take (`most`: the line's limit or what
+    stock is left)."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"at most {most}")
+        self.most = most
+
+
 @dataclass(frozen=True)
 class CartItem:
     """A cart line as it stands now: the product as the shop has it (None once deleted), the
@@ -114,7 +123,9 @@ async def _left(conn: aiosqlite.Connection, product: Product | None) -> int | No
 
 async def add(shop: Shop, buyer_user_id: int, product_id: int, quantity: int) -> int:
     """Put `quantity` of a product in the buyer's cart (onto its line if it has one), at most
-    MAX_LINE_QUANTITY and what stock is left; returns the line's quantity now."""
+    MAX_LINE_QUANTITY and what stock is left; returns the line's quantity now. Refused when
+    nothing could be added (LineFull, NoneLeft), so the buyer is never told "added" for
+    nothing."""
     async with shop.transaction() as tx:
         product = await products.get(tx, product_id)
         if product is None or not product.buyable:
@@ -128,11 +139,13 @@ async def add(shop: Shop, buyer_user_id: int, product_id: int, quantity: int) ->
             if left <= had:
                 raise NoneLeft
             most = min(most, left)
+        if min(had + quantity, most) <= had:
+            raise LineFull(most)
         await carts.add(
             tx,
             buyer_user_id,
             product_id=product_id,
-            quantity=max(min(had + quantity, most) - had, 0),
+            quantity=min(had + quantity, most) - had,
             unit_amount=product.price_minor,
             currency=product.currency,
         )

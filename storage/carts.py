@@ -57,6 +57,8 @@ async def add(
     """Add `quantity` of a product (to its line if there is one, at the price shown now), up
     to MAX_LINE_QUANTITY; returns the line's quantity. The caller checks MAX_CART_LINES and
     the stock: this only stores."""
+    if quantity < 1:
+        raise ValueError("add at least one")
     await conn.execute(
         "INSERT INTO cart_lines (buyer_user_id, product_id, quantity, unit_amount, currency,"
         " added_at) VALUES (?, ?, ?, ?, ?, ?)"

@@ -175,3 +175,15 @@ async def test_a_line_whose_stock_ran_out_before_the_late_payment_is_reported(
     owed = [(str(row[0]), str(row[1])) for row in rows]
     assert (DeliveryKind.GOODS.value, f"goods:{order.id}") in owed
     assert (DeliveryKind.PROBLEM_ALERT.value, f"short:{order.id}:{ADMIN_ID}") in owed
+
+
+async def test_adding_to_a_full_line_is_refused_not_pretended(shop: Shop) -> None:
+    key, ebook, _ = await _shop_of_three(shop, keys=3)
+    assert await cart.add(shop, ADA.user_id, ebook, 7) == 7
+    assert await cart.add(shop, ADA.user_id, ebook, 7) == 10  # at most 10 on a line
+    with pytest.raises(cart.LineFull) as full:
+        await cart.add(shop, ADA.user_id, ebook, 1)
+    assert full.value.most == 10
+    assert await cart.add(shop, ADA.user_id, key, 5) == 3  # as many as are left
+    with pytest.raises(cart.NoneLeft):
+        await cart.add(shop, ADA.user_id, key, 1)
