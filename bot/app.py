@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 BUYER_COMMANDS = [
     BotCommand("start", "Welcome and main menu"),
     BotCommand("catalog", "Browse the products"),
+    BotCommand("cart", "Your cart: change it, check out"),
     BotCommand("orders", "Your orders"),
     BotCommand("help", "How buying works"),
     BotCommand("paysupport", "Help with a payment, refunds"),

@@ -7,8 +7,9 @@ handler is registered with. Data that matches no pattern (an old layout, a forge
 reaches the stale-button handler registered last, which answers it.
 
 Prefixes: the buyer's one-word codes (`cat`, `buy`, … — unchanged, so buttons already in
-buyers' chats keep working), all bot/buyer's; the admin's are `<feature>:<action>`, each
-feature one module's (`ADMIN_FEATURES`). A prefix is registered once.
+buyers' chats keep working), all bot/buyer's; newer features, the admin's and the buyer's
+alike, are `<feature>:<action>`, each feature one module's (`ADMIN_FEATURES`,
+`BUYER_FEATURES`). A prefix is registered once.
 
 Only ids, small numbers and short codes go into callback data — never prices or titles — so a
 forged callback can at most ask for something its sender could ask for anyway.
@@ -115,15 +116,19 @@ ADMIN_FEATURES = {
     "ar": "bot/admin/refunds.py",
     "as": "bot/admin/sales.py",
 }
+BUYER_FEATURES = {
+    "ct": "bot/buyer/cart.py",
+}
+FEATURES = ADMIN_FEATURES | BUYER_FEATURES
 
 
 def button(prefix: str, *args: Arg) -> Button:
-    """Register a kind of button; a prefix is taken once, and an admin one belongs to a known
-    feature (so no two modules share a prefix)."""
+    """Register a kind of button; a prefix is taken once, and a `<feature>:<action>` one
+    belongs to a known feature (so no two modules share a prefix)."""
     if prefix in BUTTONS:
         raise ValueError(f"callback prefix {prefix!r} is taken")
     feature, colon, _ = prefix.partition(":")
-    if (feature in ADMIN_FEATURES) != bool(colon):
+    if (feature in FEATURES) != bool(colon):
         raise ValueError(f"callback prefix {prefix!r} names no feature")
     BUTTONS[prefix] = made = Button(prefix, args)
     return made
@@ -203,3 +208,14 @@ REFUND_NO = button("ar:n", TOKEN)
 SALES_OVERVIEW = button("as:o")
 SALES_WINDOWS = ("d", "w", "m", "a")  # today, 7 days, 30 days, all time
 SALES_WINDOW = button("as:w", words(*SALES_WINDOWS))
+
+# --- the buyer's cart (bot/buyer/cart.py) -------------------------------------------------------
+CART_ADD = button("ct:a", ID, numbers(1, MAX_QUANTITY))  # a card's Add to cart: product, quantity
+CART_HERE, CART_NEW = "i", "n"  # the cart in place of the tapped message, or as a new message
+CART_OPEN = button("ct:o", words(CART_HERE, CART_NEW))
+CART_LESS = button("ct:m", ID)  # − on a line (product id)
+CART_MORE = button("ct:p", ID)  # + on a line
+CART_REMOVE = button("ct:x", ID)  # ✕ on a line
+CART_EMPTY = button("ct:e")  # Empty cart: asks first
+CART_EMPTY_YES = button("ct:ey")
+CART_CHECKOUT = button("ct:c")

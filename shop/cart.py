@@ -54,7 +54,7 @@ class CartItem:
     quantity: int
     seen_unit_amount: int
     seen_currency: str
-    left: int | None  # stock products only
+    left: int | None  # stock products only: what this buyer can have (see _left)
 
     @property
     def subtotal(self) -> int:
@@ -76,11 +76,20 @@ class Cart:
         return sorted(counts, key=lambda currency: (-counts[currency], currency))
 
     @property
+    def totals(self) -> dict[str, int]:
+        """The sum of the subtotals in each currency, in the order of `currencies` (a cart
+        mixing them is shown with a total per currency: they never add up)."""
+        sums = dict.fromkeys(self.currencies, 0)
+        for item in self.items:
+            if item.product is not None:
+                sums[item.product.currency] += item.subtotal
+        return sums
+
+    @property
     def total(self) -> int | None:
         """The sum of the subtotals; None when it mixes currencies (they never add up)."""
-        if len(self.currencies) != 1:
-            return None
-        return sum(item.subtotal for item in self.items)
+        totals = self.totals
+        return next(iter(totals.values())) if len(totals) == 1 else None
 
     @property
     def units(self) -> int:
@@ -108,17 +117,23 @@ async def load(conn: aiosqlite.Connection, buyer_user_id: int) -> Cart:
     items = []
     for line in await carts.lines(conn, buyer_user_id):
         product = await products.get(conn, line.product_id)
-        left = await _left(conn, product)
+        left = await _left(conn, product, buyer_user_id)
         items.append(
             CartItem(line.product_id, product, line.quantity, line.unit_amount, line.currency, left)
         )
     return Cart(tuple(items))
 
 
-async def _left(conn: aiosqlite.Connection, product: Product | None) -> int | None:
+async def _left(
+    conn: aiosqlite.Connection, product: Product | None, buyer_user_id: int
+) -> int | None:
+    """The items of a stock product this buyer can have: those free, plus those their own
+    unpaid orders hold — a cart checked out and awaiting payment still holds its keys, and
+    must not read as sold out to its own buyer (a second Checkout tap reuses that order)."""
     if product is None or product.kind is not ProductKind.DIGITAL_STOCK:
         return None
-    return await stock.available(conn, product.id)
+    held = await stock.reserved_by_buyer(conn, product.id, buyer_user_id)
+    return await stock.available(conn, product.id) + held
 
 
 async def add(shop: Shop, buyer_user_id: int, product_id: int, quantity: int) -> int:
@@ -134,7 +149,7 @@ async def add(shop: Shop, buyer_user_id: int, product_id: int, quantity: int) ->
         if not had and await carts.count(tx, buyer_user_id) >= MAX_CART_LINES:
             raise CartFull
         most = MAX_LINE_QUANTITY
-        left = await _left(tx, product)
+        left = await _left(tx, product, buyer_user_id)
         if left is not None:
             if left <= had:
                 raise NoneLeft
@@ -159,7 +174,7 @@ async def change(shop: Shop, buyer_user_id: int, product_id: int, delta: int) ->
         if not had:
             return 0
         most = MAX_LINE_QUANTITY
-        left = await _left(tx, await products.get(tx, product_id))
+        left = await _left(tx, await products.get(tx, product_id), buyer_user_id)
         if left is not None:
             most = min(most, max(left, had if delta < 0 else 0))
         wanted = max(min(had + delta, most), 0)

@@ -127,7 +127,7 @@ async def test_wizard_adds_a_service_without_category(
     assert item.kind is ProductKind.SERVICE and item.category is None
     assert item.delivery_text == "I will email you to book a time."
     catalog = await buyer.sends("/catalog", "Catalog")
-    assert button_texts(catalog) == ["Consultation — $120.00"]
+    assert button_texts(catalog) == ["Consultation — $120.00", "🛒 Cart"]
 
 
 async def test_cancel_midway_and_discard_at_the_end_save_nothing(

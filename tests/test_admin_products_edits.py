@@ -116,7 +116,7 @@ async def test_hide_then_show_again(
     await buyer.sends(f"/start p_{product_id}", "no longer available")
     card = await admin.taps(card, "Show", "Shown in the catalog")
     catalog = await buyer.sends("/catalog", "Catalog")
-    assert button_texts(catalog) == ["Ebook — $9.99"]
+    assert button_texts(catalog) == ["Ebook — $9.99", "🛒 Cart"]
 
 
 async def test_reorder_moves_products_for_buyers_too(
@@ -139,7 +139,7 @@ async def test_reorder_moves_products_for_buyers_too(
         "#2 Beta",
     ]
     catalog = await buyer.sends("/catalog", "Catalog")
-    assert button_texts(catalog) == ["Alpha — $9.99", "Gamma — $9.99", "Beta — $9.99"]
+    assert button_texts(catalog) == ["Alpha — $9.99", "Gamma — $9.99", "Beta — $9.99", "🛒 Cart"]
 
 
 async def test_delete_erases_an_unordered_product_and_archives_an_ordered_one(

@@ -159,7 +159,9 @@ async def test_categories_come_first_when_there_are_several(
     await add_product(app, title="Gift card")
     telegram.user_sends(BUYER_ID, "/catalog")
     menu = await telegram.wait_for(BUYER_ID, lambda m: "Choose a category" in (m.text or ""))
-    assert [b["text"] for b in menu.buttons()] == ["Merch <&> (2)", "Books (1)", "Other (1)"]
+    assert [b["text"] for b in menu.buttons()] == [
+        "Merch <&> (2)", "Books (1)", "Other (1)", "🛒 Cart",
+    ]  # fmt: skip
     telegram.user_taps(BUYER_ID, menu, menu.button("Merch")["callback_data"])
     merch = await telegram.wait_for(BUYER_ID, lambda m: "Merch <&>" in (m.text or ""))
     assert [b["text"].split(" —")[0] for b in merch.buttons()][:2] == ["Sticker", "Hoodie"]

@@ -94,8 +94,9 @@ def test_a_prefix_belongs_to_one_feature() -> None:
         callbacks.button("ao:o", ID)
     with pytest.raises(ValueError, match="no feature"):
         callbacks.button("zz:o", ID)
-    admin_features = {prefix.split(":")[0] for prefix in callbacks.BUTTONS if ":" in prefix}
-    assert admin_features == set(callbacks.ADMIN_FEATURES)
+    features = {prefix.split(":")[0] for prefix in callbacks.BUTTONS if ":" in prefix}
+    assert features == set(callbacks.ADMIN_FEATURES) | set(callbacks.BUYER_FEATURES)
+    assert not set(callbacks.ADMIN_FEATURES) & set(callbacks.BUYER_FEATURES)
     assert {p for p in callbacks.BUTTONS if ":" not in p} == BUYER_PREFIXES
 
 
@@ -132,7 +133,7 @@ async def test_every_button_has_exactly_one_handler_and_the_rest_are_answered_st
         if not isinstance(handler.pattern, re.Pattern):
             continue
         feature = by_pattern[handler.pattern].partition(":")[0]
-        owner = callbacks.ADMIN_FEATURES.get(feature, "bot/buyer/")
+        owner = callbacks.FEATURES.get(feature, "bot/buyer/")
         module = _unwrapped(handler.callback).__module__.replace(".", "/")
         assert module.startswith(owner.removesuffix(".py")), (feature, module)
     [stale] = [h for h in handlers if h.pattern is None]
@@ -157,7 +158,11 @@ async def test_a_buyer_tapping_any_admin_button_gets_the_buyer_answer_and_nothin
     app: ShopApp, telegram: FakeTelegram, buyer: Person
 ) -> None:
     menu = await buyer.sends("/start", "Welcome")
-    admin_data = [_sample(b) for p, b in callbacks.BUTTONS.items() if p not in BUYER_PREFIXES]
+    admin_data = [
+        _sample(b)
+        for p, b in callbacks.BUTTONS.items()
+        if p not in BUYER_PREFIXES and p.partition(":")[0] in callbacks.ADMIN_FEATURES
+    ]
     answers = await _answers(telegram, BUYER_ID, menu, admin_data)
     assert [(a["text"], a["show_alert"]) for a in answers] == [
         (texts.unknown_button(), True)

@@ -16,7 +16,7 @@ from bot.shared import reply_page, show_buttons, tapped, turn_page
 from bot.texts import MAX_CAPTION, MAX_TEXT, unknown_button
 from shop.context import Shop
 from shop.ids import ID_PATTERN
-from storage import products, stock
+from storage import carts, products, stock
 from storage.models import Product, ProductKind
 
 CATALOG_PAGE_SIZE = 8
@@ -25,7 +25,8 @@ PRODUCT_PAYLOAD = re.compile(rf"^p_({ID_PATTERN})$")
 
 async def catalog_command(update: Update, context: ShopContext) -> None:
     """/catalog: the first catalog page as a list of product buttons."""
-    await reply_page(update, await catalog_page(context.shop, 0))
+    assert update.effective_user is not None
+    await reply_page(update, await catalog_page(context.shop, update.effective_user.id, 0))
 
 
 async def open_catalog(update: Update, context: ShopContext) -> None:
@@ -33,7 +34,7 @@ async def open_catalog(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.CATALOG)) is None:
         return
     query, data = tap
-    await turn_page(query, await catalog_page(context.shop, data.id(0)))
+    await turn_page(query, await catalog_page(context.shop, query.from_user.id, data.id(0)))
 
 
 async def open_category(update: Update, context: ShopContext) -> None:
@@ -41,7 +42,8 @@ async def open_category(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.CATEGORY)) is None:
         return
     query, data = tap
-    await turn_page(query, await catalog_page(context.shop, data.id(1), group=data.id(0)))
+    page = await catalog_page(context.shop, query.from_user.id, data.id(1), group=data.id(0))
+    await turn_page(query, page)
 
 
 async def open_product(update: Update, context: ShopContext) -> None:
@@ -53,7 +55,7 @@ async def open_product(update: Update, context: ShopContext) -> None:
         await query.answer(unknown_button(), show_alert=True)
         return
     await query.answer()
-    await send_product_card(context.shop, query.message, data.id(0))
+    await send_product_card(context.shop, query.message, data.id(0), query.from_user.id)
 
 
 async def change_quantity(update: Update, context: ShopContext) -> None:
@@ -68,7 +70,9 @@ async def change_quantity(update: Update, context: ShopContext) -> None:
         return
     await query.answer()
     left = await stock_left(shop, product)
-    await show_buttons(query, keyboards.product_card(product, data.id(1), stock_left=left))
+    lines = await carts.count(shop.db.reader, query.from_user.id)
+    markup = keyboards.product_card(product, data.id(1), stock_left=left, cart_lines=lines)
+    await show_buttons(query, markup)
 
 
 async def at_most(update: Update, context: ShopContext) -> None:
@@ -84,20 +88,23 @@ async def at_most(update: Update, context: ShopContext) -> None:
 
 
 async def catalog_page(
-    shop: Shop, page: int, group: int | None = None
+    shop: Shop, buyer_user_id: int, page: int, group: int | None = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The catalog: categories first when there are several, else (or inside one) products.
+    """The catalog: categories first when there are several, else (or inside one) products,
+    with the buyer's cart under them.
 
     `group` is the id of a category's first product, which names the category in buttons."""
     groups = await products.catalog_groups(shop.db.reader)
     if not groups:
         return texts.catalog_empty(), None
     if group is None and len(groups) > 1:
-        return _categories(groups)
+        return await _categories(shop, buyer_user_id, groups)
     anchor = await products.get(shop.db.reader, group) if group is not None else None
     if group is not None and (anchor is None or not anchor.listed):
         # A stale or forged button: a hidden product must not reveal its category's name.
-        return await catalog_page(shop, 0) if len(groups) == 1 else _categories(groups)
+        if len(groups) == 1:
+            return await catalog_page(shop, buyer_user_id, 0)
+        return await _categories(shop, buyer_user_id, groups)
     category = (anchor.category or "") if anchor else None
     total = await products.count_active(shop.db.reader, category=category)
     pages = max(math.ceil(total / CATALOG_PAGE_SIZE), 1)
@@ -106,20 +113,29 @@ async def catalog_page(
         shop.db.reader, offset=page * CATALOG_PAGE_SIZE, limit=CATALOG_PAGE_SIZE, category=category
     )
     header = texts.catalog_header(page, pages, category)
-    return header, keyboards.catalog(items, page, pages, group=group if len(groups) > 1 else None)
+    lines = await carts.count(shop.db.reader, buyer_user_id)
+    inside = group if len(groups) > 1 else None
+    return header, keyboards.catalog(items, page, pages, group=inside, cart_lines=lines)
 
 
-def _categories(groups: list[tuple[str, int, int]]) -> tuple[str, InlineKeyboardMarkup]:
-    return texts.categories_header(), keyboards.categories(groups)
+async def _categories(
+    shop: Shop, buyer_user_id: int, groups: list[tuple[str, int, int]]
+) -> tuple[str, InlineKeyboardMarkup]:
+    lines = await carts.count(shop.db.reader, buyer_user_id)
+    return texts.categories_header(), keyboards.categories(groups, cart_lines=lines)
 
 
-async def send_product_card(shop: Shop, message: Message, product_id: int) -> None:
+async def send_product_card(
+    shop: Shop, message: Message, product_id: int, buyer_user_id: int
+) -> None:
     product = await products.get(shop.db.reader, product_id)
     if product is None or not product.buyable:
         await message.reply_text(texts.product_unavailable())
         return
     left = await stock_left(shop, product)
-    await reply_card(message, product, left, keyboards.product_card(product, 1, stock_left=left))
+    lines = await carts.count(shop.db.reader, buyer_user_id)
+    markup = keyboards.product_card(product, 1, stock_left=left, cart_lines=lines)
+    await reply_card(message, product, left, markup)
 
 
 async def reply_card(

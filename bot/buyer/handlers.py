@@ -24,7 +24,10 @@ async def start(update: Update, context: ShopContext) -> None:
     payload = context.args[0] if context.args else ""
     match = PRODUCT_PAYLOAD.match(payload)
     if match:
-        await send_product_card(context.shop, message, int(match.group(1)))
+        assert update.effective_user is not None
+        await send_product_card(
+            context.shop, message, int(match.group(1)), update.effective_user.id
+        )
         return
     text = texts.welcome(context.bot.first_name)
     if is_admin(update, context):

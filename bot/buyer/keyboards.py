@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks as cb
-from bot.buyer import notices, texts
+from bot.buyer import cart_view, notices, texts
 from bot.callbacks import MAX_QUANTITY
 from bot.shared import nav_row
 from bot.texts import clip
@@ -23,25 +23,27 @@ def start_menu() -> InlineKeyboardMarkup:
     )
 
 
-def categories(groups: list[tuple[str, int, int]]) -> InlineKeyboardMarkup:
-    """One button per category; a group is named by its first product's id in callbacks."""
-    return InlineKeyboardMarkup(
+def categories(groups: list[tuple[str, int, int]], *, cart_lines: int = 0) -> InlineKeyboardMarkup:
+    """One button per category (a group is named by its first product's id in callbacks),
+    then the buyer's cart."""
+    rows = [
         [
-            [
-                InlineKeyboardButton(
-                    f"{clip(name, texts.PAGE_TITLE_CHARS) if name else 'Other'} ({count})",
-                    callback_data=cb.CATEGORY.encode(first_id, 0),
-                )
-            ]
-            for name, count, first_id in groups
+            InlineKeyboardButton(
+                f"{clip(name, texts.PAGE_TITLE_CHARS) if name else 'Other'} ({count})",
+                callback_data=cb.CATEGORY.encode(first_id, 0),
+            )
         ]
-    )
+        for name, count, first_id in groups
+    ]
+    rows.append([cart_view.cart_button(cart_lines, cb.CART_HERE)])
+    return InlineKeyboardMarkup(rows)
 
 
 def catalog(
-    products: list[Product], page: int, pages: int, *, group: int | None = None
+    products: list[Product], page: int, pages: int, *, group: int | None = None, cart_lines: int = 0
 ) -> InlineKeyboardMarkup:
-    """A page of products; inside a category (`group`) with a way back to the categories."""
+    """A page of products; inside a category (`group`) with a way back to the categories;
+    the buyer's cart (`cart_lines`: its lines) last."""
     rows = [
         [InlineKeyboardButton(texts.catalog_button(p), callback_data=cb.PRODUCT.encode(p.id))]
         for p in products
@@ -52,16 +54,23 @@ def catalog(
             if group is None
             else nav_row(cb.CATEGORY, page, pages, group)
         )
+    last = [cart_view.cart_button(cart_lines, cb.CART_HERE)]
     if group is not None:
-        rows.append([InlineKeyboardButton("‹ Categories", callback_data=cb.CATALOG.encode(0))])
+        last.insert(0, InlineKeyboardButton("‹ Categories", callback_data=cb.CATALOG.encode(0)))
+    rows.append(last)
     return InlineKeyboardMarkup(rows)
 
 
 def product_card(
-    product: Product, quantity: int, *, stock_left: int | None = None
+    product: Product, quantity: int, *, stock_left: int | None = None, cart_lines: int = 0
 ) -> InlineKeyboardMarkup:
-    """Quantity −/+ and Buy; a sold-out product gets no Buy button, only the way back."""
-    back = [InlineKeyboardButton("‹ Catalog", callback_data=cb.CATALOG.encode(0))]
+    """Quantity −/+, Buy now and Add to cart (both with that quantity), the way back and the
+    cart (`cart_lines`: its lines; it opens as a new message, the card stays); a sold-out
+    product gets no Buy or Add, only the ways out."""
+    back = [
+        InlineKeyboardButton("‹ Catalog", callback_data=cb.CATALOG.encode(0)),
+        cart_view.cart_button(cart_lines, cb.CART_NEW),
+    ]
     most = MAX_QUANTITY if stock_left is None else min(MAX_QUANTITY, stock_left)
     if most < 1:
         return InlineKeyboardMarkup([back])
@@ -82,9 +91,12 @@ def product_card(
             ],
             [
                 InlineKeyboardButton(
-                    f"🛒 Buy {quantity} — {total}" if quantity > 1 else f"🛒 Buy — {total}",
+                    f"⚡ Buy {quantity} — {total}" if quantity > 1 else f"⚡ Buy now — {total}",
                     callback_data=cb.BUY.encode(product.id, quantity),
-                )
+                ),
+                InlineKeyboardButton(
+                    "🛒 Add to cart", callback_data=cb.CART_ADD.encode(product.id, quantity)
+                ),
             ],
             back,
         ]

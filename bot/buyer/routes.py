@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks as cb
-from bot.buyer import catalog, checkout, handlers, orders, support
+from bot.buyer import cart, catalog, checkout, handlers, orders, support
 from bot.context import ShopContext
 
 Handlers = list[BaseHandler[Update, ShopContext, Any]]
@@ -21,6 +21,7 @@ def routes() -> Handlers:
         CommandHandler("start", handlers.start),
         CommandHandler("help", handlers.help_command),
         CommandHandler("catalog", catalog.catalog_command),
+        CommandHandler("cart", cart.cart_command),
         CommandHandler("orders", orders.orders_command),
         CommandHandler("paysupport", support.paysupport_command),
         CommandHandler("cancel", support.cancel_command),
@@ -29,6 +30,14 @@ def routes() -> Handlers:
         CallbackQueryHandler(catalog.open_product, pattern=cb.PRODUCT.pattern),
         CallbackQueryHandler(catalog.change_quantity, pattern=cb.QUANTITY.pattern),
         CallbackQueryHandler(catalog.at_most, pattern=cb.AT_MOST.pattern),
+        CallbackQueryHandler(cart.add_to_cart, pattern=cb.CART_ADD.pattern),
+        CallbackQueryHandler(cart.open_cart, pattern=cb.CART_OPEN.pattern),
+        CallbackQueryHandler(cart.line_less, pattern=cb.CART_LESS.pattern),
+        CallbackQueryHandler(cart.line_more, pattern=cb.CART_MORE.pattern),
+        CallbackQueryHandler(cart.remove_line, pattern=cb.CART_REMOVE.pattern),
+        CallbackQueryHandler(cart.ask_empty, pattern=cb.CART_EMPTY.pattern),
+        CallbackQueryHandler(cart.empty_cart, pattern=cb.CART_EMPTY_YES.pattern),
+        CallbackQueryHandler(cart.checkout, pattern=cb.CART_CHECKOUT.pattern),
         CallbackQueryHandler(checkout.buy, pattern=cb.BUY.pattern),
         CallbackQueryHandler(orders.open_orders, pattern=cb.ORDERS.pattern),
         CallbackQueryHandler(orders.send_again, pattern=cb.SEND_AGAIN.pattern),

@@ -35,9 +35,11 @@ def help_text() -> str:
     return (
         "<b>How it works</b>\n"
         "1. /catalog — browse the products\n"
-        "2. Choose a quantity and tap <b>Buy</b>\n"
+        "2. Choose a quantity and tap <b>Buy now</b> — or <b>Add to cart</b> to collect "
+        "several products and pay for them at once from your /cart\n"
         "3. Pay on Stripe's secure page\n"
         "4. Your goods arrive here within seconds\n\n"
+        "/cart — your cart: change quantities, remove products, check out\n"
         "/orders — your orders, and a way to get your goods sent again\n"
         "/paysupport — help with a payment, and refunds\n"
         "/help — this message"

@@ -1,0 +1,197 @@
+"""The buyer's cart in the chat: /cart, Add to cart on a product card, the cart view's
+− / + / ✕ per line, Empty cart (asked first) and Checkout.
+
+The cart lives in the database (shop/cart.py); this module only shows it. Every view is
+reviewed against the shop first (`shop.cart.review`: a product hidden, a new price, fewer
+left), so the cart the buyer sees is the one checkout charges, and what changed is said on it.
+Every tap edits the cart's own message in place.
+"""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+
+from bot import callbacks as cb
+from bot.buyer import cart_view, keyboards, texts
+from bot.buyer.catalog import stock_left
+from bot.buyer.checkout import check_out
+from bot.buyer.receipt_fit import fits_one_receipt
+from bot.context import ShopContext
+from bot.shared import show_buttons, show_page, tapped
+from bot.texts import unknown_button
+from shop import cart
+from shop.cart import Cart, CartRefused, Changed
+from shop.checkout import Wanted
+from shop.context import Shop
+from storage import carts, products
+
+Page = tuple[str, InlineKeyboardMarkup]
+
+
+async def _reviewed(shop: Shop, user_id: int) -> tuple[list[Changed], Cart]:
+    """The cart brought up to date with the shop, and what that changed."""
+    changes = await cart.review(shop, user_id)
+    return changes, await cart.load(shop.db.reader, user_id)
+
+
+async def cart_page(shop: Shop, user_id: int) -> Page:
+    changes, current = await _reviewed(shop, user_id)
+    return cart_view.page(current, changes), cart_view.keyboard(current)
+
+
+async def cart_command(update: Update, context: ShopContext) -> None:
+    """/cart: the cart as a new message."""
+    assert update.effective_message is not None and update.effective_user is not None
+    text, markup = await cart_page(context.shop, update.effective_user.id)
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def open_cart(update: Update, context: ShopContext) -> None:
+    """Cart (N) under the catalog (in its place) or a card (a new message, the card stays);
+    Keep my cart after Empty cart."""
+    if (tap := await tapped(update, cb.CART_OPEN)) is None:
+        return
+    query, data = tap
+    await query.answer()
+    text, markup = await cart_page(context.shop, query.from_user.id)
+    if data.word(0) == cb.CART_NEW:
+        await query.get_bot().send_message(
+            query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+    else:
+        await show_page(query, text, markup)
+
+
+async def add_to_cart(update: Update, context: ShopContext) -> None:
+    """Add to cart on a card: a toast with what was added (an alert for a refusal), and the
+    card's Cart (N) counts the new line."""
+    if (tap := await tapped(update, cb.CART_ADD)) is None:
+        return
+    query, data = tap
+    shop, user_id = context.shop, query.from_user.id
+    product_id, quantity = data.id(0), data.id(1)
+    had = await carts.quantity_of(shop.db.reader, user_id, product_id)
+    product = await products.get(shop.db.reader, product_id)
+    try:
+        now = await cart.add(shop, user_id, product_id, quantity)
+    except CartRefused as refusal:
+        title = product.title if product is not None else ""
+        await query.answer(cart_view.refused(refusal, title, had), show_alert=True)
+        return
+    assert product is not None  # add refuses a product that is gone
+    lines = await carts.count(shop.db.reader, user_id)
+    await query.answer(cart_view.added(product.title, now - had, now, lines))
+    left = await stock_left(shop, product)
+    await show_buttons(
+        query, keyboards.product_card(product, quantity, stock_left=left, cart_lines=lines)
+    )
+
+
+async def line_less(update: Update, context: ShopContext) -> None:
+    """− on a line: one fewer (the last one takes the line out)."""
+    await _step(update, context, cb.CART_LESS, -1)
+
+
+async def line_more(update: Update, context: ShopContext) -> None:
+    """+ on a line: one more, up to what one order takes and what is left."""
+    await _step(update, context, cb.CART_MORE, +1)
+
+
+async def _step(update: Update, context: ShopContext, button: cb.Button, delta: int) -> None:
+    if (tap := await tapped(update, button)) is None:
+        return
+    query, data = tap
+    shop, user_id, product_id = context.shop, query.from_user.id, data.id(0)
+    had = await carts.quantity_of(shop.db.reader, user_id, product_id)
+    now = await cart.change(shop, user_id, product_id, delta)
+    changes, current = await _reviewed(shop, user_id)
+    item = next((i for i in current.items if i.product_id == product_id), None)
+    toast = None
+    if had and not now:
+        toast = cart_view.removed(await _title(shop, product_id))
+    elif had and delta > 0 and now == had:
+        toast = texts.at_most(item.left if item is not None else None)
+    await query.answer(toast)
+    await _show(query, current, changes)
+
+
+async def remove_line(update: Update, context: ShopContext) -> None:
+    """✕ on a line: the line goes, whatever its quantity."""
+    if (tap := await tapped(update, cb.CART_REMOVE)) is None:
+        return
+    query, data = tap
+    shop, user_id, product_id = context.shop, query.from_user.id, data.id(0)
+    had = await carts.quantity_of(shop.db.reader, user_id, product_id)
+    await cart.remove(shop, user_id, product_id)
+    await query.answer(cart_view.removed(await _title(shop, product_id)) if had else None)
+    changes, current = await _reviewed(shop, user_id)
+    await _show(query, current, changes)
+
+
+async def ask_empty(update: Update, context: ShopContext) -> None:
+    """Empty cart: the cart's message asks first (Keep my cart brings the cart back)."""
+    if (tap := await tapped(update, cb.CART_EMPTY)) is None:
+        return
+    query, _ = tap
+    await query.answer()
+    current = await cart.load(context.shop.db.reader, query.from_user.id)
+    if not current.items:
+        await _show(query, current)
+        return
+    await show_page(query, *cart_view.empty_question(current))
+
+
+async def empty_cart(update: Update, context: ShopContext) -> None:
+    """Yes, empty it: every line goes; the message says the cart is empty."""
+    if (tap := await tapped(update, cb.CART_EMPTY_YES)) is None:
+        return
+    query, _ = tap
+    await cart.empty(context.shop, query.from_user.id)
+    await query.answer(cart_view.empty_now())
+    await _show(query, await cart.load(context.shop.db.reader, query.from_user.id))
+
+
+async def checkout(update: Update, context: ShopContext) -> None:
+    """Checkout: the cart is reviewed first; what changed is shown on it and waits for a
+    second tap, a cart mixing currencies or too big for one receipt is refused, and otherwise
+    the pay message comes as for Buy now."""
+    if (tap := await tapped(update, cb.CART_CHECKOUT)) is None:
+        return
+    query, _ = tap
+    if not isinstance(query.message, Message):
+        await query.answer(unknown_button(), show_alert=True)
+        return
+    shop = context.shop
+    changes, current = await _reviewed(shop, query.from_user.id)
+    if changes or current.total is None:
+        if changes:
+            alert = cart_view.cart_changed()
+        else:
+            alert = cart_view.mixed_alert() if current.items else cart_view.empty_now()
+        await query.answer(alert, show_alert=True)
+        await _show(query, current, changes, checking_out=True)
+        return
+    sold = [(item.product, item.quantity) for item in current.items if item.product is not None]
+    if not fits_one_receipt(sold):
+        await query.answer(cart_view.too_big_for_one_receipt(), show_alert=True)
+        return
+    wanted = [Wanted(item.product_id, item.quantity) for item in current.items]
+    await check_out(shop, query, query.message, wanted, from_cart=True)
+
+
+async def _show(
+    query: CallbackQuery,
+    current: Cart,
+    changes: list[Changed] | None = None,
+    *,
+    checking_out: bool = False,
+) -> None:
+    """The cart in place of the tapped message."""
+    text = cart_view.page(current, changes or [], checking_out=checking_out)
+    await show_page(query, text, cart_view.keyboard(current))
+
+
+async def _title(shop: Shop, product_id: int) -> str:
+    product = await products.get(shop.db.reader, product_id)
+    return product.title if product is not None else "the product"
