@@ -4,6 +4,7 @@ from a card, open /cart, tap a line's − / + / ✕, check out; and the shop of 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bot import callbacks as cb
@@ -55,22 +56,17 @@ async def add_from_card(
     card_id = card.message_id
     for wanted in range(2, quantity + 1):
         telegram.user_taps(buyer, card, card.button("+")["callback_data"])
-        label = f"Qty {wanted}"
-        card = await telegram.wait_for(
-            buyer,
-            lambda m, label=label: (
-                m.message_id == card_id and any(b["text"] == label for b in m.buttons())
-            ),
-        )
+        card = await telegram.wait_for(buyer, _shows(card_id, f"Qty {wanted}"))
     answer = await tap_answer(telegram, buyer, card, card.button("Add to cart")["callback_data"])
     counted = re.search(r"cart has (\d+) product", answer)
     if counted:  # the card's Cart (N) is redrawn after the toast
-        label = f"🛒 Cart ({counted.group(1)})"
-        await telegram.wait_for(
-            buyer,
-            lambda m: m.message_id == card_id and any(b["text"] == label for b in m.buttons()),
-        )
+        await telegram.wait_for(buyer, _shows(card_id, f"🛒 Cart ({counted.group(1)})"))
     return answer, now_of(telegram, buyer, card)
+
+
+def _shows(message_id: int, label: str) -> Callable[[FakeMessage], bool]:
+    """The message `message_id` once it has a button labelled `label`."""
+    return lambda m: m.message_id == message_id and any(b["text"] == label for b in m.buttons())
 
 
 async def open_cart(telegram: FakeTelegram, buyer: int) -> FakeMessage:
