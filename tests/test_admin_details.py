@@ -76,7 +76,7 @@ async def test_a_stock_product_without_items_can_wait_hidden_until_stocked(
     added = await admin.sends("KEY-1\nKEY-2", "added 2 items")
     assert "it is now shown in the catalog" in shown(added)
     catalog = await buyer.sends("/catalog", "Catalog")
-    assert [b["text"] for b in catalog.buttons()] == ["Game key — $9.99"]
+    assert [b["text"] for b in catalog.buttons()] == ["Game key — $9.99", "🛒 Cart"]
     more = await admin.sends(f"/stock {item.id}\nKEY-3", "added 1 item")
     assert "now shown" not in shown(more)
 
