@@ -10,6 +10,7 @@ import asyncio
 from bot import callbacks as cb
 from bot.app import ShopApp
 from bot.buyer import cart_view
+from bot.buyer import texts as buyer_texts
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import MAX_INLINE_BUTTONS, FakeMessage, FakeTelegram, utf16_len
 from shop import cart
@@ -27,7 +28,15 @@ from tests.cart_steps import (
 from tests.conftest import BUYER_ID, OTHER_BUYER_ID
 from tests.people import shown
 from tests.shop_service import stock_states
-from tests.story import _has_pay_button, add_product, notify, session_of, settled, tap_answer
+from tests.story import (
+    _has_pay_button,
+    add_product,
+    notify,
+    session_of,
+    settled,
+    tap_answer,
+    tap_buy_with_quantity,
+)
 
 
 def _checkout(telegram: FakeTelegram, buyer: int, view: FakeMessage) -> str:
@@ -210,3 +219,23 @@ async def test_the_fullest_cart_stays_within_telegrams_limits(
     assert await carts.count(app.db.reader, BUYER_ID) == MAX_CART_LINES
     toast, _ = await add_from_card(telegram, BUYER_ID, ids[-1])
     assert toast == "Your cart is full (20 products at most). Check out or remove something first."
+
+
+async def test_a_cart_refusal_names_its_line_in_the_taps_own_alert(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    """The buyer's open Buy-now link holds 9 of the keys; a cart asking for 2 more is refused,
+    naming the line, in the tap's own alert (at most 200 units however long the title)."""
+    title = "Season Pass: The Longest Game Title in the Store, Ultimate Edition"
+    key = await stock_product(app, title, 100, [f"K-{n}" for n in range(12)])
+    await tap_buy_with_quantity(telegram, BUYER_ID, key, 9)
+    await _pay_message(telegram, BUYER_ID, 0)
+    await add_from_card(telegram, BUYER_ID, key, quantity=2)
+    view = await open_cart(telegram, BUYER_ID)
+    before = len(telegram.messages(BUYER_ID))
+    answer = await tap_answer(telegram, BUYER_ID, view, cb.CART_CHECKOUT.encode())
+    assert answer == buyer_texts.holding_too_many(1, title)
+    assert "“Season Pass: The Longest Game T…”" in answer
+    assert telegram.answered_callbacks[-1]["show_alert"] is True
+    await asyncio.sleep(0.2)
+    assert len(telegram.messages(BUYER_ID)) == before and len(stripe_api.sessions) == 1

@@ -188,8 +188,8 @@ def mixed_alert() -> str:
 
 def too_big_for_one_receipt() -> str:
     return (
-        "These goods won't fit in one receipt message. Please check out fewer keys at once: "
-        "lower a quantity or remove a line, and buy the rest in a second order."
+        "Everything in your cart won't fit in one receipt message. Please pay for part of it "
+        "now (lower a quantity or remove a line) and for the rest in a second order."
     )
 
 

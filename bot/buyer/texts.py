@@ -193,7 +193,7 @@ def too_many_open() -> str:
 def holding_too_many(room: int, title: str = "") -> str:
     """A Buy refused because the buyer's unpaid orders already hold their share of the stock
     (`title` names the cart's line)."""
-    these = f"“{clip(title, 64)}”" if title else "these"
+    these = f"“{clip(title, 32)}”" if title else "these"  # an alert holds 200 units
     if room <= 0:
         return (
             f"You already hold as many of {these} as one buyer can in unpaid orders. Pay for one "
