@@ -15,53 +15,11 @@ from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from shop import cart
-from shop.checkout import Buyer, Wanted, start_checkout
-from storage import carts, products, stock
-from storage.models import Order, ProductKind
+from storage import carts, products
+from storage.models import ProductKind
+from tests.cart_orders import ADA, add_product, checkout_cart, pay
 from tests.conftest import BUYER_ID, OTHER_BUYER_ID
 from tests.story import notify, settled, tap_answer
-
-ADA = Buyer(user_id=BUYER_ID, chat_id=BUYER_ID, name="Ada")
-ADDRESS = {"name": "Ada", "address": {"line1": "1 Main St", "city": "Berlin", "country": "DE"}}
-
-
-async def _product(
-    app: ShopApp, title: str, price: int, kind: ProductKind, keys: list[str] | None = None
-) -> int:
-    assert app.db is not None
-    async with app.db.transaction() as tx:
-        product_id = await products.add(
-            tx,
-            title=title,
-            price_minor=price,
-            currency="usd",
-            kind=kind,
-            delivery_text=f"{title}: thank you!" if kind is ProductKind.DIGITAL_TEXT else "",
-        )
-        await stock.add_items(tx, product_id, keys or [])
-    return product_id
-
-
-async def checkout_cart(
-    app: ShopApp, telegram: FakeTelegram, wanted: list[tuple[int, int]]
-) -> Order:
-    """Ada, who has talked to the bot, fills her cart and checks it out: one order awaiting
-    payment."""
-    assert app.shop is not None
-    telegram.user_sends(BUYER_ID, "/start")
-    await telegram.wait_for(BUYER_ID, lambda m: True)
-    for product_id, quantity in wanted:
-        await cart.add(app.shop, ADA.user_id, product_id, quantity)
-    lines = await carts.lines(app.shop.db.reader, ADA.user_id)
-    return await start_checkout(
-        app.shop, ADA, [Wanted(ln.product_id, ln.quantity) for ln in lines], from_cart=True
-    )
-
-
-async def pay(stripe_api: FakeStripe, order: Order) -> None:
-    assert order.checkout_session_id is not None
-    stripe_api.pay(order.checkout_session_id, shipping=ADDRESS if order.ships else None)
-    await notify(stripe_api, "checkout.session.completed", order.checkout_session_id)
 
 
 def _receipt(message: FakeMessage) -> bool:
@@ -71,9 +29,9 @@ def _receipt(message: FakeMessage) -> bool:
 async def test_a_cart_receipt_lists_each_line_with_its_goods_and_send_again_repeats_them(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
-    key = await _product(app, "Game key", 499, ProductKind.DIGITAL_STOCK, ["K-1", "K-2", "K-3"])
-    ebook = await _product(app, "Ebook", 1200, ProductKind.DIGITAL_TEXT)
-    mug = await _product(app, "Mug", 1800, ProductKind.PHYSICAL)
+    key = await add_product(app, "Game key", 499, ProductKind.DIGITAL_STOCK, ["K-1", "K-2", "K-3"])
+    ebook = await add_product(app, "Ebook", 1200, ProductKind.DIGITAL_TEXT)
+    mug = await add_product(app, "Mug", 1800, ProductKind.PHYSICAL)
     order = await checkout_cart(app, telegram, [(key, 2), (ebook, 1), (mug, 1)])
     await pay(stripe_api, order)
 
@@ -107,7 +65,9 @@ async def test_a_cart_of_twenty_long_keys_gets_one_receipt_with_no_key_cut(
     wanted = []
     for n in range(20):
         key = f"{n:02d}" + "X" * 254  # as long as a stock item may be
-        wanted.append((await _product(app, f"Key {n}", 100, ProductKind.DIGITAL_STOCK, [key]), 1))
+        wanted.append(
+            (await add_product(app, f"Key {n}", 100, ProductKind.DIGITAL_STOCK, [key]), 1)
+        )
     order = await checkout_cart(app, telegram, wanted)
     await pay(stripe_api, order)
 
@@ -121,9 +81,9 @@ async def test_buy_again_puts_an_expired_carts_products_back_in_the_cart(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
     assert app.shop is not None
-    key = await _product(app, "Game key", 499, ProductKind.DIGITAL_STOCK, ["K-1", "K-2", "K-3"])
-    ebook = await _product(app, "Ebook", 1200, ProductKind.DIGITAL_TEXT)
-    gone = await _product(app, "Poster", 900, ProductKind.DIGITAL_TEXT)
+    key = await add_product(app, "Game key", 499, ProductKind.DIGITAL_STOCK, ["K-1", "K-2", "K-3"])
+    ebook = await add_product(app, "Ebook", 1200, ProductKind.DIGITAL_TEXT)
+    gone = await add_product(app, "Poster", 900, ProductKind.DIGITAL_TEXT)
     order = await checkout_cart(app, telegram, [(key, 2), (ebook, 1), (gone, 1)])
     await cart.empty(app.shop, ADA.user_id)
     async with app.shop.db.transaction() as tx:
