@@ -130,6 +130,7 @@ class SaleResult:
     stripe_429: int
     telegram_429: int
     timeline: list[str]
+    line_items: Counter[int]  # sessions by their number of line items
 
 
 async def _tap_checkout_evenly(
@@ -193,6 +194,7 @@ def _sale_result(
         stripe_ok=sum(1 for _, s in hits if s == 200),
         stripe_429=sum(1 for _, s in hits if s == 429),
         telegram_429=telegram.rate_limited - limited_before,
+        line_items=Counter(len(stripe_api.line_items(session)) for session in stripe_api.sessions),
         timeline=timeline(
             t0,
             end,
@@ -301,6 +303,13 @@ def _report_answers(report: Report, sale: SaleResult) -> None:
         "2 flash sale",
         "'preparing…' placeholders sent",
         f"{log.placeholders}",
+    )
+    report.add(
+        "2 flash sale",
+        "Checkout Sessions by line items",
+        ", ".join(f"{n} of {items}" for items, n in sorted(sale.line_items.items())),
+        "all of 3",
+        set(sale.line_items) == {3},
     )
     report.add(
         "2 flash sale",
