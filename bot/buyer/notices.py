@@ -44,13 +44,10 @@ class Delivered:
     items: Mapping[int, list[str]]
 
 
-# A line's note when a cart's goods overflow a message: a digital text keeps its start.
-BARE_NOTE = 200
-
-
 def goods(order: Order, delivered: Delivered, *, room: int) -> str:
     """What the buyer gets, line by line (a cart's lines each under its title and subtotal);
-    the merchant's notes give way to the items if room is short, never the other way round.
+    the merchant's notes give way to the items if room is short, never the other way round:
+    each line's note whole if all fit, else an equal share of the room each.
 
     A cart whose items alone overflow `room` (checkout refuses such carts, but a render must
     never fail) keeps whole lines while they fit and says how many lines' goods are left out,
@@ -58,22 +55,21 @@ def goods(order: Order, delivered: Delivered, *, room: int) -> str:
     if len(order.lines) == 1:
         return _line_goods(order, order.lines[0], delivered, room)
     share = max((room - 40 * len(order.lines)) // len(order.lines), 60)
-    blocks = [
-        _titled(order, line, _line_goods(order, line, delivered, share)) for line in order.lines
-    ]
-    if utf16_len("\n\n".join(blocks)) <= room:
-        return "\n\n".join(blocks)
-    bare = [
-        _titled(order, line, _line_goods(order, line, delivered, BARE_NOTE)) for line in order.lines
-    ]
+    for note_room in (room, share):
+        blocks = [
+            _titled(order, line, _line_goods(order, line, delivered, note_room))
+            for line in order.lines
+        ]
+        if utf16_len("\n\n".join(blocks)) <= room:
+            return "\n\n".join(blocks)
     kept: list[str] = []
     used = 120  # what the note about the lines left out takes
-    for block in bare:
+    for block in blocks:
         if used + utf16_len(block) + 2 > room:
             break
         kept.append(block)
         used += utf16_len(block) + 2
-    left = len(bare) - len(kept)
+    left = len(blocks) - len(kept)
     if left:
         kept.append(
             f"…the goods of {left} more line{'' if left == 1 else 's'} did not fit in this "
