@@ -16,7 +16,7 @@ from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from storage.models import ProductKind
 from tests.cart_orders import add_product, checkout_cart, pay
-from tests.conftest import ADMIN_ID, settings_for, start_app
+from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
 from tests.people import Person, shown
 from tests.story import refund_in_dashboard, settled
 
@@ -70,3 +70,11 @@ async def test_a_discounted_cart_is_one_order_of_its_units_and_each_product_its_
     assert (await stripe_api.deliver(stripe_api.refund_event(payment_intent)))[0] == 200
     await settled(promo_app)
     assert (await sales_screen(admin)).endswith(figures.format(refunds="$5.00", net="$25.00"))
+    # The buyer sees it too: on the receipt, which keeps every line's goods, and in /orders.
+    receipt = await telegram.wait_for(BUYER_ID, lambda m: "Refunded:" in (m.text or ""))
+    assert "Refunded: $5.00 of $30.00" in (receipt.text or "")
+    assert "Mug × 1 — $18.00" in (receipt.text or "")
+    assert "Ebook: thank you!" in (receipt.text or "")
+    listing = shown(await Person(telegram, BUYER_ID).sends("/orders", "Your orders"))
+    assert f"#{order.id} · Game key × 2 + 2 more · $30.00\n" in listing
+    assert "partly refunded" in listing
