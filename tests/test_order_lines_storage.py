@@ -12,7 +12,7 @@ import pytest
 from storage import carts, orders, products, sales
 from storage.db import Database
 from storage.models import OrderStatus, ProductKind
-from tests.db_0006 import DAY, database_at_migration_0006
+from tests.old_databases import DAY, database_at_migration_0006
 
 
 @pytest.fixture

@@ -6,29 +6,15 @@ the net only. A story over the real stand-ins, with ALLOW_PROMOTION_CODES on."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from storage.models import ProductKind
 from tests.cart_orders import add_product, checkout_cart, pay
-from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
+from tests.conftest import ADMIN_ID, BUYER_ID
 from tests.people import Person, shown
 from tests.story import refund_in_dashboard, settled
-
-
-@pytest.fixture
-async def promo_app(
-    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
-) -> AsyncIterator[ShopApp]:
-    settings = settings_for(tmp_path, telegram, stripe_api, ALLOW_PROMOTION_CODES="true")
-    app = await start_app(settings, telegram, stripe_api)
-    yield app
-    await app.stop()
 
 
 async def sales_screen(admin: Person) -> str:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
-from tests.conftest import ADMIN_ID, settings_for, start_app
-from tests.db_0006 import database_at_migration_0006
+from tests.conftest import ADMIN_ID, app_with
+from tests.old_databases import database_at_migration_0006
 from tests.people import Person, shown
 
 BUYER = 7  # the buyer of every order in the old file
@@ -38,11 +38,8 @@ async def test_the_screens_after_the_upgrade_are_the_screens_before_it(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
     database_at_migration_0006(tmp_path / "shop.db", refunded_in_full=True)
-    app = await start_app(settings_for(tmp_path, telegram, stripe_api), telegram, stripe_api)
-    try:
+    async with app_with(tmp_path, telegram, stripe_api):
         seen = await screens(telegram)
-    finally:
-        await app.stop()
     assert seen == EXPECTED
 
 

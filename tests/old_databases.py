@@ -1,6 +1,6 @@
-"""A shop's SQLite file as the release before carts (migration 0006) left it, for the tests of
-the upgrade: storage (tests/test_order_lines_storage.py) and the screens
-(tests/test_upgrade_views.py)."""
+"""Shops' SQLite files as earlier releases left them, for the tests of upgrades: before discounts
+(migration 0004, tests/test_discounts.py) and before carts (0006: storage in
+tests/test_order_lines_storage.py, the screens in tests/test_upgrade_views.py)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,20 @@ from pathlib import Path
 DAY = 86_400
 
 
+def schema_at(db: sqlite3.Connection, version: int) -> None:
+    """The tables as migrations 0001 to `version` made them, empty."""
+    folder = resources.files("storage.migrations")
+    last = f"{version:04d}"
+    for name in sorted(e.name for e in folder.iterdir() if "0001" <= e.name[:4] <= last):
+        db.executescript(folder.joinpath(name).read_text(encoding="utf-8"))
+    db.execute(f"PRAGMA user_version = {version}")
+
+
 def database_at_migration_0006(path: Path, *, refunded_in_full: bool = False) -> None:
     """A shop's file as the release before carts left it: single-product orders in every state
     that matters to /orders and /sales (with `refunded_in_full`, a fifth one refunded in full)."""
-    folder = resources.files("storage.migrations")
     with sqlite3.connect(path) as db:
-        earlier = sorted(e.name for e in folder.iterdir() if "0001" <= e.name[:4] <= "0006")
-        for name in earlier:
-            db.executescript(folder.joinpath(name).read_text(encoding="utf-8"))
-        db.execute("PRAGMA user_version = 6")
+        schema_at(db, 6)
         for pid, title, price, kind in [
             (1, "Ebook", 2000, "digital_text"),
             (2, "Mug", 1500, "physical"),
