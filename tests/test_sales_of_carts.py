@@ -50,6 +50,11 @@ async def test_a_discounted_cart_is_one_order_of_its_units_and_each_product_its_
         + figures.format(refunds="$0.00", net="$30.00")
     )
 
+    # The admin about to refund sees what the cart held, line by line.
+    asked = shown(await admin.sends(f"/refund {order.id}", "Refund order"))
+    assert "Game key × 2 — $10.00\nEbook × 1 — $12.00\nMug × 1 — $18.00\n" in asked
+    assert "Paid $30.00" in asked
+
     assert order.checkout_session_id is not None
     payment_intent = stripe_api.sessions[order.checkout_session_id]["payment_intent"]
     await refund_in_dashboard(stripe_api, payment_intent, 500)
