@@ -1,8 +1,9 @@
 """Scenarios 2, 3 and 5 — a flash sale, its 1,000 deliveries, and the footprint around them.
 
 One shop process lives through the whole story, as it would in production:
-start (time to /healthz 200, idle RSS) → 1,000 buyers open the product card from a deep link
-(set-up, not timed as the sale) → all of them tap Buy within 10 s while the Stripe stand-in
+start (time to /healthz 200, idle RSS) → 1,000 buyers, each with a cart of three products (the
+drop and two extras), open it with /cart (set-up, not timed as the sale) → all of them tap
+Checkout within 10 s (one Checkout Session of three line items each) while the Stripe stand-in
 allows 25 session creations per second and the Telegram stand-in 30 messages per second (and
 3 within any 3 s in one chat, like Telegram's per-chat limit) →
 every session is paid and Stripe's 1,000 checkout.session.completed events arrive at once →
@@ -25,29 +26,45 @@ from pathlib import Path
 from bench import growth
 from bench.flash_common import STRIPE_CREATES_PER_SECOND
 from bench.flash_deliveries import DeliveryResult, deliveries, report_deliveries
-from bench.flash_sale import SaleResult, flash_sale, open_cards, report_sale
+from bench.flash_sale import SaleResult, flash_sale, open_carts, report_sale
 from bench.harness import ADMIN_ID, BOT_TOKEN, Process, TimedStripe, TimedTelegram, shop_process
 from bench.profiling import Profile
 from bench.report import Report
-from storage import products
+from storage import carts, products
 from storage.db import Database
 
 TAP_WINDOW_SECONDS = 10.0
 FIRST_BUYER = 710_000
 
 
-async def _seed_product(database: Path) -> int:
+# What each buyer's cart holds at the sale: the drop everyone came for and two small extras.
+CART = (
+    ("Flash drop: signed poster", 2500, "Your download: https://files.example/poster.pdf"),
+    ("Sticker pack", 500, "Your stickers: https://files.example/stickers.zip"),
+    ("Phone wallpapers", 300, "Your wallpapers: https://files.example/wallpapers.zip"),
+)
+
+
+async def _seed_sale(database: Path, buyers: list[int]) -> None:
+    """The three products, and every buyer's cart holding one of each (a cart lives in the
+    database, so it is there before the shop starts, as after a restart)."""
     db = await Database.open(database)
     try:
         async with db.transaction() as tx:
-            return await products.add(
-                tx,
-                title="Flash drop: signed poster",
-                description="Limited edition, tonight only.",
-                price_minor=2500,
-                currency="usd",
-                delivery_text="Your download: https://files.example/poster.pdf",
-            )
+            for title, price, delivery in CART:
+                product_id = await products.add(
+                    tx,
+                    title=title,
+                    description="Limited edition, tonight only.",
+                    price_minor=price,
+                    currency="usd",
+                    delivery_text=delivery,
+                )
+                for buyer in buyers:
+                    await carts.add(
+                        tx, buyer, product_id=product_id, quantity=1, unit_amount=price,
+                        currency="usd",
+                    )  # fmt: skip
     finally:
         await db.close()
 
@@ -91,7 +108,7 @@ class FlashStory:
 
     sale: SaleResult
     sale_profile: Profile | None
-    cards_seconds: float
+    carts_seconds: float
     delivered: DeliveryResult
     started: float
     idle_rss: int
@@ -110,7 +127,7 @@ async def _sale_and_deliveries(
     await telegram.start()
     await stripe_api.start()
     database = workdir / "flash.db"
-    product_id = await _seed_product(database)
+    await _seed_sale(database, buyers)
     telegram.user_sends(ADMIN_ID, "/help", first_name="Admin", queue=False)
     shop: Process | None = None
     try:
@@ -121,11 +138,11 @@ async def _sale_and_deliveries(
         idle_rss, _ = shop.rss_kib()
 
         began = time.monotonic()
-        cards = await open_cards(telegram, buyers, product_id)
-        cards_seconds = time.monotonic() - began
+        carts = await open_carts(telegram, buyers)
+        carts_seconds = time.monotonic() - began
 
         sale, sale_profile = await flash_sale(
-            telegram, stripe_api, shop, cards, product_id, workdir, profile, window
+            telegram, stripe_api, shop, carts, workdir, profile, window
         )
         sale_rss, _ = shop.rss_kib()
 
@@ -138,7 +155,7 @@ async def _sale_and_deliveries(
         await stripe_api.stop()
         _dump_calls(telegram, workdir / "telegram-calls.csv")
     return FlashStory(
-        sale, sale_profile, cards_seconds, delivered, started, idle_rss, sale_rss, after_rss,
+        sale, sale_profile, carts_seconds, delivered, started, idle_rss, sale_rss, after_rss,
         peak_rss,
     )  # fmt: skip
 
@@ -177,7 +194,7 @@ async def run(report: Report, workdir: Path, *, quick: bool, profile: bool) -> N
     more_starts = await startup_time(workdir, 2)
     mismatches = await _aggregates_mismatches(workdir / "flash.db")
 
-    report_sale(report, story.sale, count, story.cards_seconds, story.sale_profile)
+    report_sale(report, story.sale, count, story.carts_seconds, story.sale_profile)
     report_deliveries(report, story.delivered, count)
     report.add(
         "3 deliveries",

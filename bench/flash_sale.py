@@ -1,6 +1,8 @@
-"""Scenario 2 — the flash sale: every buyer taps Buy within a few seconds while the Stripe
-stand-in allows 25 session creations per second and the Telegram stand-in 30 messages per
-second; how long until each buyer has a payment link, as Telegram saw it."""
+"""Scenario 2 — the flash sale: every buyer taps Checkout on a cart of three products within a
+few seconds while the Stripe stand-in allows 25 session creations per second and the Telegram
+stand-in 30 messages per second; how long until each buyer has a payment link, as Telegram saw
+it. The buyers go through the chat as people would: /cart, then the cart's Checkout button
+(whatever callback data the cart view gives it)."""
 
 from __future__ import annotations
 
@@ -89,27 +91,34 @@ def _scan(telegram: TimedTelegram, log: SaleLog, query_buyer: dict[str, int]) ->
             log.errors[_ERRORS.get(text, f"other: {text[:40]}")] += 1
 
 
-async def open_cards(
-    telegram: TimedTelegram, buyers: list[int], product_id: int
-) -> dict[int, FakeMessage]:
-    """Each buyer follows the deep link; the shop answers with the product card."""
+CHECKOUT_LABEL = "Checkout"
+
+
+def _checkout_button(message: FakeMessage) -> str | None:
+    for button in message.buttons():
+        if CHECKOUT_LABEL in str(button.get("text", "")) and button.get("callback_data"):
+            return str(button["callback_data"])
+    return None
+
+
+async def open_carts(telegram: TimedTelegram, buyers: list[int]) -> dict[int, FakeMessage]:
+    """Each buyer sends /cart; the shop answers with their cart and its Checkout button."""
     timeout = 180.0
     for buyer in buyers:
-        telegram.user_sends(buyer, f"/start p_{product_id}", first_name=f"Buyer {buyer}")
-    cards: dict[int, FakeMessage] = {}
+        telegram.user_sends(buyer, "/cart", first_name=f"Buyer {buyer}")
+    carts: dict[int, FakeMessage] = {}
     deadline = time.monotonic() + timeout
-    while len(cards) < len(buyers):
+    while len(carts) < len(buyers):
         if time.monotonic() > deadline:
-            raise RuntimeError(f"only {len(cards)} of {len(buyers)} cards arrived")
+            raise RuntimeError(f"only {len(carts)} of {len(buyers)} carts arrived")
         await asyncio.sleep(0.2)
         for buyer in buyers:
-            if buyer not in cards:
+            if buyer not in carts:
                 for message in telegram.messages(buyer):
-                    buttons = message.buttons()
-                    if any(b.get("callback_data", "").startswith("buy:") for b in buttons):
-                        cards[buyer] = message
+                    if _checkout_button(message) is not None:
+                        carts[buyer] = message
                         break
-    return cards
+    return carts
 
 
 @dataclass
@@ -121,25 +130,27 @@ class SaleResult:
     stripe_429: int
     telegram_429: int
     timeline: list[str]
+    line_items: Counter[int]  # sessions by their number of line items
 
 
-async def _tap_buy_evenly(
+async def _tap_checkout_evenly(
     telegram: TimedTelegram,
-    cards: dict[int, FakeMessage],
-    product_id: int,
+    carts: dict[int, FakeMessage],
     window: float,
     log: SaleLog,
     query_buyer: dict[str, int],
     t0: float,
 ) -> None:
-    """Each buyer taps Buy on their card at their moment of `window`, in order from `t0`."""
-    buyers = list(cards)
+    """Each buyer taps Checkout on their cart at their moment of `window`, in order from `t0`."""
+    buyers = list(carts)
     for i, buyer in enumerate(buyers):
         due = t0 + i * window / len(buyers)
         delay = due - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        update = telegram.user_taps(buyer, cards[buyer], f"buy:{product_id}:1")
+        data = _checkout_button(carts[buyer])
+        assert data is not None, "open_carts kept only carts with a Checkout button"
+        update = telegram.user_taps(buyer, carts[buyer], data)
         query_buyer[str(update["callback_query"]["id"])] = buyer
         log.tapped[buyer] = time.monotonic()
 
@@ -183,6 +194,7 @@ def _sale_result(
         stripe_ok=sum(1 for _, s in hits if s == 200),
         stripe_429=sum(1 for _, s in hits if s == 429),
         telegram_429=telegram.rate_limited - limited_before,
+        line_items=Counter(len(stripe_api.line_items(session)) for session in stripe_api.sessions),
         timeline=timeline(
             t0,
             end,
@@ -199,21 +211,20 @@ async def flash_sale(
     telegram: TimedTelegram,
     stripe_api: TimedStripe,
     shop: Process,
-    cards: dict[int, FakeMessage],
-    product_id: int,
+    carts: dict[int, FakeMessage],
     workdir: Path,
     profile: bool,
     window: float,
 ) -> tuple[SaleResult, Profile | None]:
-    """All buyers tap Buy, evenly spread over `window` seconds; wait until each has a link or
-    an error."""
+    """All buyers tap Checkout, evenly spread over `window` seconds; wait until each has a
+    link or an error."""
     telegram.rate_limit_per_second = TELEGRAM_MESSAGES_PER_SECOND
     telegram.chat_rate_limit = TELEGRAM_PER_CHAT
     log = SaleLog(scanned=len(telegram.calls))
     limited_before = telegram.rate_limited
     stripe_from = len(stripe_api.timeline)
     query_buyer: dict[str, int] = {}
-    for buyer in cards:
+    for buyer in carts:
         log.tapped[buyer] = math.inf
     recording: Recording | None = None
     if profile:
@@ -221,8 +232,8 @@ async def flash_sale(
         await recording.__aenter__()
     t0 = time.monotonic()
     try:
-        await _tap_buy_evenly(telegram, cards, product_id, window, log, query_buyer, t0)
-        await _wait_for_every_answer(telegram, log, query_buyer, len(cards))
+        await _tap_checkout_evenly(telegram, carts, window, log, query_buyer, t0)
+        await _wait_for_every_answer(telegram, log, query_buyer, len(carts))
     finally:
         if recording is not None:
             await recording.__aexit__(None, None, None)
@@ -295,23 +306,31 @@ def _report_answers(report: Report, sale: SaleResult) -> None:
     )
     report.add(
         "2 flash sale",
+        "Checkout Sessions by line items",
+        ", ".join(f"{n} of {items}" for items, n in sorted(sale.line_items.items())),
+        "all of 3",
+        set(sale.line_items) == {3},
+    )
+    report.add(
+        "2 flash sale",
         "Stripe: sessions created; 429s answered",
         f"{sale.stripe_ok}; {sale.stripe_429}",
     )
 
 
 def _report_sale_section(
-    report: Report, sale: SaleResult, count: int, cards_seconds: float, profile: Profile | None
+    report: Report, sale: SaleResult, count: int, carts_seconds: float, profile: Profile | None
 ) -> None:
     """The sale's section: the set-up, errors by kind, the timeline and the profile."""
     log = sale.log
     lines = [
-        f"{count} buyers tapped Buy evenly over {sale.window:.0f} s; the Stripe stand-in "
+        f"{count} buyers tapped Checkout on a cart of three products (one session of three "
+        f"line items each) evenly over {sale.window:.0f} s; the Stripe stand-in "
         f"answered 429 beyond {STRIPE_CREATES_PER_SECOND} session creations per second and "
         f"the Telegram stand-in beyond {TELEGRAM_MESSAGES_PER_SECOND} messages per second "
-        "(sliding one-second windows). Before the sale every buyer opened the card from the "
-        f"deep link (`/start p_<id>`): {count} cards took {cards_seconds:.1f} s "
-        f"({count / cards_seconds:.0f} messages/s, Telegram-bound).",
+        "(sliding one-second windows). Before the sale every buyer opened their cart "
+        f"(`/cart`): {count} carts took {carts_seconds:.1f} s "
+        f"({count / carts_seconds:.0f} messages/s, Telegram-bound).",
         "",
         f"Errors by kind: {dict(log.errors) or 'none'}.",
         "",
@@ -325,8 +344,8 @@ def _report_sale_section(
 
 
 def report_sale(
-    report: Report, sale: SaleResult, count: int, cards_seconds: float, profile: Profile | None
+    report: Report, sale: SaleResult, count: int, carts_seconds: float, profile: Profile | None
 ) -> None:
     _report_links(report, sale, count)
     _report_answers(report, sale)
-    _report_sale_section(report, sale, count, cards_seconds, profile)
+    _report_sale_section(report, sale, count, carts_seconds, profile)

@@ -156,6 +156,7 @@ AT_MOST = button("max", ID)  # + at the most a buyer can take (the toast says wh
 BUY = button("buy", ID, numbers(1, MAX_QUANTITY))  # product id, quantity
 ORDERS = button("ord", ID)  # the buyer's orders page
 SEND_AGAIN = button("again", ID)  # send the goods of an order again
+BUY_AGAIN = button("reorder", ID)  # a cart order that will not be paid: its lines back in the cart
 LABEL = button("noop")  # a label (page counter, quantity), the buyer's and the admin's alike
 
 # --- admin: /products (bot/admin/products.py) --------------------------------------------------

@@ -241,9 +241,15 @@ class Order:
         return self.amount_charged is not None and self.paid_at is None
 
     @property
+    def carries_goods(self) -> bool:
+        """Some line's goods travel in a message (it is not physical): the receipt is a
+        delivery, whether or not the order was paid yet."""
+        return any(not line.ships for line in self.lines)
+
+    @property
     def can_resend(self) -> bool:
-        """Paid goods that a message carries can be sent again: some line is not physical."""
-        return self.is_paid and any(not line.ships for line in self.lines)
+        """Paid goods that a message carries can be sent again."""
+        return self.is_paid and self.carries_goods
 
     @property
     def amount_paid(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,29 @@ async def app(
     shop_app = await start_app(settings, telegram, stripe_api)
     yield shop_app
     await shop_app.stop()
+
+
+@asynccontextmanager
+async def app_with(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe, **env: str
+) -> AsyncIterator[ShopApp]:
+    """The app started with these settings besides the usual ones, stopped afterwards."""
+    shop_app = await start_app(
+        settings_for(tmp_path, telegram, stripe_api, **env), telegram, stripe_api
+    )
+    try:
+        yield shop_app
+    finally:
+        await shop_app.stop()
+
+
+@pytest.fixture
+async def promo_app(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> AsyncIterator[ShopApp]:
+    """The app with ALLOW_PROMOTION_CODES on, as a merchant would set it."""
+    async with app_with(tmp_path, telegram, stripe_api, ALLOW_PROMOTION_CODES="true") as app:
+        yield app
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from tests.conftest import ADMIN_ID, BUYER_ID
 from tests.people import Person
 from tests.shop_records import order_record
 
-BUYER_PREFIXES = {"cat", "cc", "prod", "qty", "max", "buy", "ord", "again", "noop"}
+BUYER_PREFIXES = {"cat", "cc", "prod", "qty", "max", "buy", "ord", "again", "reorder", "noop"}
 
 
 def _all_handlers(app: ShopApp) -> Iterator[BaseHandler[Any, Any, Any]]:

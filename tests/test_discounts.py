@@ -5,8 +5,6 @@ Stories over the real stand-ins, with ALLOW_PROMOTION_CODES on as a merchant wou
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -18,18 +16,9 @@ from storage import orders, sales
 from storage.db import Database
 from storage.models import DeliveryKind, OrderStatus
 from tests.admin_order_steps import admin_says, current, outbox, stripe_refunds_made, tap
-from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
+from tests.conftest import ADMIN_ID, BUYER_ID
+from tests.old_databases import schema_at
 from tests.story import checkout, order_of, settled
-
-
-@pytest.fixture
-async def promo_app(
-    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
-) -> AsyncIterator[ShopApp]:
-    settings = settings_for(tmp_path, telegram, stripe_api, ALLOW_PROMOTION_CODES="true")
-    app = await start_app(settings, telegram, stripe_api)
-    yield app
-    await app.stop()
 
 
 def spring_code(stripe_api: FakeStripe) -> str:
@@ -157,12 +146,8 @@ async def test_a_discount_that_does_not_explain_the_charge_is_a_mismatch(
 def database_at_migration_0004(path: Path) -> None:
     """A shop's file as the release before discounts left it: one order paid $20.00, one that
     never got paid, in sales since then."""
-    folder = resources.files("storage.migrations")
     with sqlite3.connect(path) as db:
-        earlier = sorted(e.name for e in folder.iterdir() if "0001" <= e.name[:4] <= "0004")
-        for name in earlier:
-            db.executescript(folder.joinpath(name).read_text(encoding="utf-8"))
-        db.execute("PRAGMA user_version = 4")
+        schema_at(db, 4)
         db.execute(
             "INSERT INTO products (id, title, price_minor, currency, created_at, updated_at)"
             " VALUES (1, 'Ebook', 2000, 'usd', 0, 0)"

@@ -13,7 +13,7 @@ from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from storage import stock
 from storage.models import ProductKind
-from tests.conftest import BUYER_ID, OTHER_BUYER_ID, settings_for, start_app
+from tests.conftest import BUYER_ID, OTHER_BUYER_ID, app_with
 from tests.story import add_product, tap_buy_with_quantity
 
 
@@ -21,10 +21,8 @@ from tests.story import add_product, tap_buy_with_quantity
 async def capped_app(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> AsyncIterator[ShopApp]:
-    settings = settings_for(tmp_path, telegram, stripe_api, MAX_RESERVED_PER_BUYER="5")
-    app = await start_app(settings, telegram, stripe_api)
-    yield app
-    await app.stop()
+    async with app_with(tmp_path, telegram, stripe_api, MAX_RESERVED_PER_BUYER="5") as app:
+        yield app
 
 
 async def refused_with(telegram: FakeTelegram, buyer: int, words: str) -> str:

@@ -136,7 +136,7 @@ def detail_text(order: Order, rows: list[Delivery]) -> str:
         f"Created: {when(order.created_at)} · paid: {when(order.paid_at)}",
         f"Checkout session: <code>{escape(clip(order.checkout_session_id or '—', 100))}</code>",
         f"Payment intent: <code>{escape(clip(order.payment_intent_id or '—', 100))}</code>",
-        f"{'Delivery' if order.can_resend else 'Receipt'}:"
+        f"{'Delivery' if order.carries_goods else 'Receipt'}:"
         f" {_delivery_line(by_kind.get(DeliveryKind.GOODS, []))}",
     ]
     resends = by_kind.get(DeliveryKind.RESEND, [])

@@ -26,7 +26,7 @@ from bot import callbacks as cb
 from bot.admin.orders import money, order_command_args
 from bot.context import ShopContext
 from bot.shared import tapped
-from bot.texts import clip, status_label, what_was_bought
+from bot.texts import clip, line_list, status_label
 from shop.context import Shop
 from shop.money import MoneyError, format_money
 from shop.refunds import RefundRefused, refund_order
@@ -71,7 +71,7 @@ def confirmation_text(order: Order, amount: int) -> str:
     )
     return (
         f"↩️ <b>Refund order #{order.id}?</b>\n"
-        f"{escape(what_was_bought(order))}\n"
+        f"{line_list(order)}\n"
         f"Buyer: {escape(clip(order.buyer_name, 64)) or 'unknown'}"
         f" (id <code>{order.buyer_user_id}</code>)\n"
         f"Paid {money(charged, order.currency)}"

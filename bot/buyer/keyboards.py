@@ -104,11 +104,15 @@ def product_card(
 
 
 def buy_again(order: Order) -> InlineKeyboardMarkup:
-    """Back to the (first) product's card, for an order that will not be paid."""
-    first = order.lines[0].product_id
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("🔁 Buy again", callback_data=cb.PRODUCT.encode(first))]]
+    """For an order that will not be paid: a one-line order back to its product's card, a
+    cart's order its lines back into the cart (the products and quantities only: prices are
+    read again at checkout)."""
+    data = (
+        cb.PRODUCT.encode(order.lines[0].product_id)
+        if len(order.lines) == 1
+        else cb.BUY_AGAIN.encode(order.id)
     )
+    return InlineKeyboardMarkup([[InlineKeyboardButton("🔁 Buy again", callback_data=data)]])
 
 
 def pay(order: Order) -> InlineKeyboardMarkup:

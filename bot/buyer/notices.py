@@ -45,16 +45,42 @@ class Delivered:
 
 
 def goods(order: Order, delivered: Delivered, *, room: int) -> str:
-    """What the buyer gets, line by line (a cart's lines each under its title); the merchant's
-    notes give way to the items if room is short, never the other way round."""
+    """What the buyer gets, line by line (a cart's lines each under its title and subtotal);
+    the merchant's notes give way to the items if room is short, never the other way round:
+    each line's note whole if all fit, else an equal share of the room each.
+
+    A cart whose items alone overflow `room` (checkout refuses such carts, but a render must
+    never fail) keeps whole lines while they fit and says how many lines' goods are left out,
+    so no stock item is ever cut."""
     if len(order.lines) == 1:
         return _line_goods(order, order.lines[0], delivered, room)
     share = max((room - 40 * len(order.lines)) // len(order.lines), 60)
-    return "\n\n".join(
-        f"<b>{escape(clip(line.title, 128))}</b> × {line.quantity}\n"
-        + _line_goods(order, line, delivered, share)
-        for line in order.lines
-    )
+    for note_room in (room, share):
+        blocks = [
+            _titled(order, line, _line_goods(order, line, delivered, note_room))
+            for line in order.lines
+        ]
+        if utf16_len("\n\n".join(blocks)) <= room:
+            return "\n\n".join(blocks)
+    kept: list[str] = []
+    used = 120  # what the note about the lines left out takes
+    for block in blocks:
+        if used + utf16_len(block) + 2 > room:
+            break
+        kept.append(block)
+        used += utf16_len(block) + 2
+    left = len(blocks) - len(kept)
+    if left:
+        kept.append(
+            f"…the goods of {left} more line{'' if left == 1 else 's'} did not fit in this "
+            "message: write to /paysupport and the merchant will send them."
+        )
+    return "\n\n".join(kept)
+
+
+def _titled(order: Order, line: OrderLine, body: str) -> str:
+    subtotal = escape(format_money(line.subtotal, order.currency))
+    return f"<b>{escape(clip(line.title, 128))}</b> × {line.quantity} — {subtotal}\n{body}"
 
 
 def _line_goods(order: Order, line: OrderLine, delivered: Delivered, room: int) -> str:
@@ -101,9 +127,11 @@ def _price_lines(order: Order) -> str:
 
 def receipt(order: Order, delivered: Delivered) -> str:
     """The order message once paid: confirmation plus the goods (edited in, so idempotent)."""
+    # A cart's lines are listed once, each with its goods; a one-line order names it up top.
+    listed = f"{line_list(order)}\n" if len(order.lines) == 1 else ""
     head = (
         f"✅ <b>Paid — order #{order.id}</b>\n"
-        f"{line_list(order)}\n"
+        f"{listed}"
         f"{_price_lines(order)}\n{_refunded_line(order)}\n"
         "📦 <b>Your purchase</b>\n"
     )

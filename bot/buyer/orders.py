@@ -10,7 +10,8 @@ from bot import callbacks as cb
 from bot.buyer import keyboards, texts
 from bot.context import ShopContext
 from bot.shared import reply_page, tapped, turn_page
-from shop import outbox
+from bot.texts import unknown_button
+from shop import cart, outbox
 from shop.context import Shop
 from storage import orders
 
@@ -42,6 +43,27 @@ async def send_again(update: Update, context: ShopContext) -> None:
         await query.answer(texts.resend_unavailable(), show_alert=True)
         return
     await query.answer("Sending it again…")
+
+
+async def buy_again(update: Update, context: ShopContext) -> None:
+    """Buy again on a cart's order that was not paid: its products go back into the buyer's
+    cart (each as far as stock and the cart allow) and a toast says to open /cart."""
+    if (tap := await tapped(update, cb.BUY_AGAIN)) is None:
+        return
+    query, data = tap
+    shop, buyer = context.shop, query.from_user.id
+    order = await orders.get(shop.db.reader, data.id(0))
+    if order is None or order.buyer_user_id != buyer:
+        await query.answer(unknown_button(), show_alert=True)
+        return
+    added = 0
+    for line in order.lines:
+        try:
+            await cart.add(shop, buyer, line.product_id, line.quantity)
+        except cart.CartRefused:
+            continue
+        added += 1
+    await query.answer(texts.back_in_cart(added, len(order.lines) - added), show_alert=True)
 
 
 async def orders_page(

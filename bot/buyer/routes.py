@@ -41,6 +41,7 @@ def routes() -> Handlers:
         CallbackQueryHandler(checkout.buy, pattern=cb.BUY.pattern),
         CallbackQueryHandler(orders.open_orders, pattern=cb.ORDERS.pattern),
         CallbackQueryHandler(orders.send_again, pattern=cb.SEND_AGAIN.pattern),
+        CallbackQueryHandler(orders.buy_again, pattern=cb.BUY_AGAIN.pattern),
         CallbackQueryHandler(handlers.label, pattern=cb.LABEL.pattern),
     ]
 

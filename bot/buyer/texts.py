@@ -223,5 +223,16 @@ def orders_list(orders: list[Order], page: int, pages: int) -> str:
     return "\n".join(lines)
 
 
+def back_in_cart(added: int, missing: int) -> str:
+    """Buy again of a cart's order: a toast (at most 200 characters) saying what went back
+    into the cart and where to pay for it."""
+    if not added:
+        return "None of these products can be bought now: see the /catalog."
+    text = f"{added} product{'' if added == 1 else 's'} back in your cart. Open /cart to check out."
+    if missing:
+        text += f" {missing} can't be bought now and were left out."
+    return text
+
+
 def resend_unavailable() -> str:
     return "Only paid orders can be sent again."
