@@ -37,7 +37,7 @@ _PAGE = """<!doctype html>
 <section class="summary">
 <h1>{heading}</h1>
 <p class="total" data-testid="total">{total}</p>
-<table class="items">{items}</table>
+<table class="items"><tbody>{items}</tbody><tfoot>{sums}</tfoot></table>
 <p class="meta">{expiry} · <code>{session_id}</code></p>
 </section>
 <section class="actions">{actions}</section>
@@ -66,16 +66,47 @@ def _expiry(session: dict[str, Any]) -> str:
     return f"Expires {stamp}" + (f" (in {minutes} min)" if minutes > 0 else "")
 
 
+def _money(amount: int, currency: str) -> str:
+    return escape(format_money(amount, currency))
+
+
 def _items(line_items: list[dict[str, Any]]) -> str:
+    """One row per line item as Checkout lists them: the title, quantity × unit price, and the
+    line's amount before discounts (a discount is its own row below, as on Stripe's page)."""
     rows = []
     for item in line_items:
-        unit = format_money(int(item["price"]["unit_amount"]), item["currency"])
+        currency = str(item["currency"])
+        unit = _money(int(item["price"]["unit_amount"]), currency)
         rows.append(
-            f"<tr><td>{escape(str(item['description']))}"
-            f"<small>{item['quantity']} × {escape(unit)}</small></td>"
-            f"<td>{escape(format_money(int(item['amount_total']), item['currency']))}</td></tr>"
+            f'<tr class="line"><td><span class="title">{escape(str(item["description"]))}</span>'
+            f"<small>{int(item['quantity'])} × {unit}</small></td>"
+            f"<td>{_money(int(item['amount_subtotal']), currency)}</td></tr>"
         )
     return "".join(rows)
+
+
+def _sums(session: dict[str, Any], lines: int) -> str:
+    """Subtotal, the promotion code's discount, shipping (when the session ships) and the total:
+    the rows below the line items, so that the lines visibly add up to what is paid."""
+    if session["amount_subtotal"] is None:
+        return ""
+    currency = str(session["currency"])
+    details = session["total_details"] or {}
+    noun = "item" if lines == 1 else "items"
+    rows = [
+        ("subtotal", f"Subtotal ({lines} {noun})", _money(session["amount_subtotal"], currency))
+    ]
+    if details.get("amount_discount"):
+        rows.append(("discount", "Discount", "−" + _money(details["amount_discount"], currency)))
+    shipping = int(details.get("amount_shipping") or 0)
+    if shipping or session["shipping_address_collection"]:
+        rows.append(("shipping", "Shipping", _money(shipping, currency) if shipping else "Free"))
+    rows.append(("total-row", "Total due", _money(int(session["amount_total"] or 0), currency)))
+    return "".join(
+        f'<tr class="{name}" data-testid="{name}"><th scope="row">{escape(label)}</th>'
+        f"<td>{amount}</td></tr>"
+        for name, label, amount in rows
+    )
 
 
 def _field(label: str, name: str, value: str, kind: str = "text") -> str:
@@ -148,11 +179,13 @@ def render(customer: Customer, session: dict[str, Any], notice: str = "") -> str
             f'<p><a class="back" href="{BACK_TO_CHAT}">← Back to the chat</a></p>'
         )
     currency = str(session["currency"] or "usd")
+    lines = customer.line_items(session["id"])
     return _PAGE.format(
         notice=f'<p class="notice" role="alert">{escape(notice)}</p>' if notice else "",
         heading=escape(heading),
         total=escape(format_money(int(session["amount_total"] or 0), currency)),
-        items=_items(customer.line_items(session["id"])),
+        items=_items(lines),
+        sums=_sums(session, len(lines)),
         expiry=escape(_expiry(session)),
         session_id=escape(session["id"]),
         actions=actions,

@@ -19,14 +19,17 @@ import pytest
 
 from sandbox.personas import ADMIN, BUYERS
 from sandbox.run import Sandbox
+from sandbox.seed import DEMO_PRODUCTS
 from sandbox.standins import free_port
+from shop import cart
+from shop.checkout import Buyer, MixedCurrencies, Wanted, start_checkout
 from shop.refunds import refund_order
 from storage import orders, products
 from tests.sandbox_helpers import eventually, session_for, started_sandbox
 from tests.story import settled
 
 ALICE, BOB = BUYERS
-GAME_KEY, MUG = 2, 3  # ids of the seeded products in a fresh database
+EBOOK, GAME_KEY, MUG, CALL, AUDIO_WALK = 1, 2, 3, 4, 5  # seeded products' ids, fresh database
 
 
 @pytest.fixture
@@ -192,6 +195,48 @@ async def test_checkout_page_shows_the_session_and_escapes_merchant_text(
     assert 'name="country"' in text  # physical goods: Checkout asks for the address
     async with http.get(f"{site(sandbox)}/sandbox/stripe/c/pay/cs_test_unknown") as missing:
         assert missing.status == 404
+
+
+async def test_the_seeded_shop_sells_one_of_each_kind_in_one_cart_and_page(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    """The demo's four kinds share a currency, so one cart of them is one Checkout Session whose
+    page lists every line (quantity, unit price, line total) above subtotal, shipping and total;
+    the euro-priced product cannot join that cart (one currency per session)."""
+    assert sandbox.app is not None and sandbox.app.shop is not None
+    shop = sandbox.app.shop
+    assert [p["currency"] for p in DEMO_PRODUCTS] == ["usd"] * 4 + ["eur"]
+    alice = Buyer(user_id=ALICE.user_id, chat_id=ALICE.user_id, name=ALICE.name)
+    for product_id, quantity in ((EBOOK, 1), (GAME_KEY, 2), (MUG, 1), (CALL, 1)):
+        await cart.add(shop, alice.user_id, product_id, quantity)
+    await cart.add(shop, alice.user_id, AUDIO_WALK, 1)
+    wanted = [
+        Wanted(i.product_id, i.quantity)
+        for i in (await cart.load(shop.db.reader, alice.user_id)).items
+    ]
+    with pytest.raises(MixedCurrencies) as mixed:
+        await start_checkout(shop, alice, wanted, from_cart=True)
+    assert mixed.value.by_currency["eur"] == ["Berlin audio walk"]
+
+    await cart.remove(shop, alice.user_id, AUDIO_WALK)
+    order = await start_checkout(shop, alice, wanted[:4], from_cart=True)
+    session = sandbox.stripe.sessions[str(order.checkout_session_id)]
+    assert session["amount_total"] == 1200 + 2 * 499 + 1800 + 4900
+    assert session["shipping_address_collection"] is not None  # the mug ships
+    async with http.get(str(session["url"])) as page:
+        text = await page.text()
+    rows = text.split('<tr class="line">')[1:]
+    assert len(rows) == 4
+    for row, shown in zip(
+        rows,
+        ["Async Python", "Starfield Racer", "Sandbox mug", "setup call"],
+        strict=True,
+    ):
+        assert shown in row
+    assert "2 × $4.99" in rows[1] and "$9.98" in rows[1]  # quantity, unit price, line total
+    assert "Subtotal (4 items)" in text and "$88.98" in text
+    assert 'data-testid="shipping"' in text and 'name="country"' in text
+    assert 'data-testid="discount"' not in text  # no promotion code, no discount row
 
 
 async def test_cancel_in_the_sandbox_expires_the_session_and_the_panel_shows_stripes_event(

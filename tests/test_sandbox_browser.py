@@ -99,7 +99,7 @@ async def alice_buys_and_pays(page: Page, context: BrowserContext) -> None:
     await tap(page, re.compile("catalog", re.I))
     await tap(page, "Digital goods")
     await tap(page, "Starfield Racer")
-    await bot_says(page, "€4.99")
+    await bot_says(page, "$4.99")
     await tap(page, "Buy")
     pay_button = page.locator("a.kb.url", has_text="Pay").last
     await expect(pay_button).to_be_visible()
@@ -108,9 +108,9 @@ async def alice_buys_and_pays(page: Page, context: BrowserContext) -> None:
     async with context.expect_page() as opened:
         await pay_button.click()
     checkout = await opened.value
-    await expect(checkout.get_by_test_id("total")).to_have_text("€4.99")
+    await expect(checkout.get_by_test_id("total")).to_have_text("$4.99")
     await expect(checkout.locator(".items")).to_contain_text("Starfield Racer")
-    await checkout.get_by_role("button", name="Pay €4.99").click()
+    await checkout.get_by_role("button", name="Pay $4.99").click()
     await expect(checkout.locator("h1")).to_have_text("Payment received")
     await checkout.close()
 
