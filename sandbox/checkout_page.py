@@ -17,6 +17,7 @@ from aiohttp import web
 from babel import Locale
 
 from sandbox.customer import CheckoutRefused, Customer, Shipping
+from sandbox.seed import DEMO_PROMOTION_CODE
 from shop.money import format_money
 
 PREFIX = "/sandbox/stripe"
@@ -134,6 +135,17 @@ def _shipping_fields(session: dict[str, Any]) -> str:
     )
 
 
+def _promotion_code_field(session: dict[str, Any]) -> str:
+    """Checkout's "Add promotion code", offered only when the session allows codes."""
+    if not session["allow_promotion_codes"]:
+        return ""
+    return (
+        '<label>Promotion code (optional)<input name="promotion_code" type="text" '
+        f'maxlength="{_FIELD_CHARS}" autocomplete="off"></label>'
+        f'<p class="hint">The sandbox knows {escape(DEMO_PROMOTION_CODE)}: 10% off.</p>'
+    )
+
+
 def _open_actions(session: dict[str, Any]) -> str:
     action = escape(f"{PREFIX}/c/pay/{session['id']}")
     total = format_money(int(session["amount_total"] or 0), str(session["currency"]))
@@ -141,6 +153,7 @@ def _open_actions(session: dict[str, Any]) -> str:
         f'<form method="post" action="{action}/pay">'
         + _field("Email", "email", "buyer@example.com", "email")
         + _shipping_fields(session)
+        + _promotion_code_field(session)
         + '<p class="card">Card <span>4242 4242 4242 4242 · no card needed here</span></p>'
         + f'<button class="primary">Pay {escape(total)}</button>'
         + f'<button formaction="{action}/pay_delayed">Pay with a delayed method</button>'
@@ -227,6 +240,7 @@ def add_routes(app: web.Application, customer: Customer) -> None:
                     delayed=action == "pay_delayed",
                     email=_text(form, "email"),
                     shipping=_shipping(form) if session["shipping_address_collection"] else None,
+                    promotion_code=_text(form, "promotion_code"),
                 )
             elif action in ("settle", "fail"):
                 await customer.settle(session_id, succeeded=action == "settle")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sandbox.fake_stripe import FakeStripe
 from storage import products, stock
 from storage.db import Database
 from storage.models import ProductKind
@@ -22,6 +23,8 @@ DIGITAL = "Digital goods"
 MERCH = "Merch & services"
 DEMO_KEYS = ["SBX-1207-QZ", "SBX-3381-LM", "SBX-4410-TR", "SBX-5902-HX", "SBX-7713-PB"]
 GAME_KEY_TITLE = "Starfield Racer — game key"
+# A code a buyer can type on the Checkout page when ALLOW_PROMOTION_CODES is on: 10% off.
+DEMO_PROMOTION_CODE = "SANDBOX10"
 # In the order they are added: the ids 1, 2, … of a fresh database. The four kinds share USD.
 DEMO_PRODUCTS: tuple[dict[str, Any], ...] = (
     {
@@ -95,3 +98,11 @@ async def seed_demo_shop(db: Database, public_base_url: str) -> bool:
         len(DEMO_KEYS),
     )
     return True
+
+
+def seed_demo_stripe(stripe: FakeStripe) -> None:
+    """Give the Stripe stand-in (fresh at every start, in memory) the demo's promotion code, so
+    that a shop allowing promotion codes shows a discount on the Checkout page and the shop's
+    check of a discounted amount can be played."""
+    coupon = stripe.add_coupon(percent_off=10)
+    stripe.add_promotion_code(coupon, DEMO_PROMOTION_CODE)

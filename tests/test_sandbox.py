@@ -257,6 +257,36 @@ async def test_a_waiting_cart_payment_is_named_briefly_in_the_events_panel(
     assert waiting["total"] == "$88.98"
 
 
+async def test_a_promotion_code_on_the_checkout_page_shows_its_discount_and_still_delivers(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """With ALLOW_PROMOTION_CODES the page offers the sandbox's code; a wrong code is refused
+    on the page, the right one takes 10% off the cart (a discount row, the lower total) and
+    the shop, which checks what Stripe charged against what it offered, delivers."""
+    running = await started_sandbox(tmp_path / "sandbox.db", {"ALLOW_PROMOTION_CODES": "true"})
+    try:
+        session_id = await a_cart_of_the_four_kinds(running)
+        url = str(running.stripe.sessions[session_id]["url"])
+        async with http.get(url) as page:
+            assert 'name="promotion_code"' in await page.text()
+        address = {"name": "Alice", "line1": "1 High St", "city": "London", "country": "GB"}
+        async with http.post(f"{url}/pay", data={**address, "promotion_code": "NOPE"}) as wrong:
+            assert wrong.status == 409 and "not a valid promotion code" in await wrong.text()
+        status, _ = await press(
+            http, running, session_id, "pay", promotion_code="sandbox10", **address
+        )
+        assert status == 303
+        async with http.get(url) as page:
+            text = await page.text()
+        assert "−$8.90" in text and "$80.08" in text  # 10% of $88.98, and what was paid
+        assert running.app is not None and running.app.db is not None
+        await settled(running.app)
+        order = await orders.by_session(running.app.db.reader, session_id)
+        assert order is not None and order.status.value == "fulfilled"
+    finally:
+        await running.stop()
+
+
 async def test_cancel_in_the_sandbox_expires_the_session_and_the_panel_shows_stripes_event(
     sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
