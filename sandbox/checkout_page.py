@@ -1,9 +1,10 @@
 """The Stripe stand-in's hosted Checkout page, as the sandbox serves it to the browser.
 
 A session's `url` points here (FakeStripe.hosted_base_url), on the same origin as the sandbox
-page, so it opens wherever the sandbox does. It shows what Stripe's page shows (line items,
-total, expiry, a shipping form for physical goods) and, in place of a card form, the outcomes
-a sandbox visitor may choose: pay, pay with a delayed method and settle or fail it later,
+page, so it opens wherever the sandbox does. It shows what Stripe's page shows (every line item
+with quantity × unit price and its amount; subtotal, discount, shipping and total; expiry; a
+shipping form for physical goods; a promotion code field when the session allows codes) and,
+in place of a card form, the outcomes a sandbox visitor may choose: pay, pay with a delayed method and settle or fail it later,
 cancel, or let the session expire. Every value shown is escaped: titles come from merchants.
 """
 
