@@ -4,8 +4,9 @@ A session's `url` points here (FakeStripe.hosted_base_url), on the same origin a
 page, so it opens wherever the sandbox does. It shows what Stripe's page shows (every line item
 with quantity × unit price and its amount; subtotal, discount, shipping and total; expiry; a
 shipping form for physical goods; a promotion code field when the session allows codes) and,
-in place of a card form, the outcomes a sandbox visitor may choose: pay, pay with a delayed method and settle or fail it later,
-cancel, or let the session expire. Every value shown is escaped: titles come from merchants.
+in place of a card form, the outcomes a sandbox visitor may choose: pay, pay with a delayed
+method and settle or fail it later, cancel, or let the session expire. Every value shown is
+escaped: titles come from merchants.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def _sums(session: dict[str, Any], lines: int) -> str:
     shipping = int(details.get("amount_shipping") or 0)
     if shipping or session["shipping_address_collection"]:
         rows.append(("shipping", "Shipping", _money(shipping, currency) if shipping else "Free"))
-    rows.append(("total-row", "Total due", _money(int(session["amount_total"] or 0), currency)))
+    label = "Total due" if session["status"] == "open" else "Total"
+    rows.append(("total-row", label, _money(int(session["amount_total"] or 0), currency)))
     return "".join(
         f'<tr class="{name}" data-testid="{name}"><th scope="row">{escape(label)}</th>'
         f"<td>{amount}</td></tr>"
