@@ -9,7 +9,7 @@ any other: the admin can edit, hide or delete these products, and add stock.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
 
 from sandbox.fake_stripe import FakeStripe
 from storage import products, stock
@@ -22,57 +22,69 @@ PHOTO_PATH = "/sandbox/static/demo-mug.png"
 DIGITAL = "Digital goods"
 MERCH = "Merch & services"
 DEMO_KEYS = ["SBX-1207-QZ", "SBX-3381-LM", "SBX-4410-TR", "SBX-5902-HX", "SBX-7713-PB"]
-GAME_KEY_TITLE = "Starfield Racer — game key"
 # A code a buyer can type on the Checkout page when ALLOW_PROMOTION_CODES is on: 10% off.
 DEMO_PROMOTION_CODE = "SANDBOX10"
+
+
+@dataclass(frozen=True)
+class DemoProduct:
+    title: str
+    description: str
+    price_minor: int
+    currency: str
+    delivery_text: str
+    kind: ProductKind
+    category: str
+
+
 # In the order they are added: the ids 1, 2, … of a fresh database. The four kinds share USD.
-DEMO_PRODUCTS: tuple[dict[str, Any], ...] = (
-    {
-        "title": "Async Python — the ebook",
-        "description": "A practical guide to asyncio, as a PDF.",
-        "price_minor": 1200,
-        "currency": "usd",
-        "delivery_text": "Download: https://example.com/sandbox/async-python.pdf",
-        "kind": ProductKind.DIGITAL_TEXT,
-        "category": DIGITAL,
-    },
-    {
-        "title": GAME_KEY_TITLE,
-        "description": "One activation key per copy, never shared.",
-        "price_minor": 499,
-        "currency": "usd",
-        "delivery_text": "Redeem the key in the game's launcher under Settings → Keys.",
-        "kind": ProductKind.DIGITAL_STOCK,
-        "category": DIGITAL,
-    },
-    {
-        "title": "Sandbox mug",
-        "description": "350 ml of stoneware with the shop's logo.",
-        "price_minor": 1800,
-        "currency": "usd",
-        "delivery_text": "Ships within two business days.",
-        "kind": ProductKind.PHYSICAL,
-        "category": MERCH,
-    },
-    {
-        "title": "30-minute setup call",
-        "description": "We set the shop up with you, on a video call.",
-        "price_minor": 4900,
-        "currency": "usd",
-        "delivery_text": "We will email you within a day to book a time.",
-        "kind": ProductKind.SERVICE,
-        "category": MERCH,
-    },
-    {
-        "title": "Berlin audio walk",
-        "description": "A 90-minute walking tour as MP3s. Priced in euros: a cart pays in one "
+DEMO_PRODUCTS = (
+    DemoProduct(
+        title="Async Python — the ebook",
+        description="A practical guide to asyncio, as a PDF.",
+        price_minor=1200,
+        currency="usd",
+        delivery_text="Download: https://example.com/sandbox/async-python.pdf",
+        kind=ProductKind.DIGITAL_TEXT,
+        category=DIGITAL,
+    ),
+    DemoProduct(
+        title="Starfield Racer — game key",
+        description="One activation key per copy, never shared.",
+        price_minor=499,
+        currency="usd",
+        delivery_text="Redeem the key in the game's launcher under Settings → Keys.",
+        kind=ProductKind.DIGITAL_STOCK,
+        category=DIGITAL,
+    ),
+    DemoProduct(
+        title="Sandbox mug",
+        description="350 ml of stoneware with the shop's logo.",
+        price_minor=1800,
+        currency="usd",
+        delivery_text="Ships within two business days.",
+        kind=ProductKind.PHYSICAL,
+        category=MERCH,
+    ),
+    DemoProduct(
+        title="30-minute setup call",
+        description="We set the shop up with you, on a video call.",
+        price_minor=4900,
+        currency="usd",
+        delivery_text="We will email you within a day to book a time.",
+        kind=ProductKind.SERVICE,
+        category=MERCH,
+    ),
+    DemoProduct(
+        title="Berlin audio walk",
+        description="A 90-minute walking tour as MP3s. Priced in euros: a cart pays in one "
         "currency, so this one is bought on its own.",
-        "price_minor": 650,
-        "currency": "eur",
-        "delivery_text": "Download: https://example.com/sandbox/berlin-walk.zip",
-        "kind": ProductKind.DIGITAL_TEXT,
-        "category": DIGITAL,
-    },
+        price_minor=650,
+        currency="eur",
+        delivery_text="Download: https://example.com/sandbox/berlin-walk.zip",
+        kind=ProductKind.DIGITAL_TEXT,
+        category=DIGITAL,
+    ),
 )
 
 
@@ -85,12 +97,20 @@ async def seed_demo_shop(db: Database, public_base_url: str) -> bool:
     if await products.count_all(db.reader) > 0:
         return False
     async with db.transaction() as tx:
-        for fields in DEMO_PRODUCTS:
-            photo = (
-                f"{public_base_url}{PHOTO_PATH}" if fields["kind"] is ProductKind.PHYSICAL else None
+        for demo in DEMO_PRODUCTS:
+            physical = demo.kind is ProductKind.PHYSICAL
+            product_id = await products.add(
+                tx,
+                title=demo.title,
+                description=demo.description,
+                price_minor=demo.price_minor,
+                currency=demo.currency,
+                delivery_text=demo.delivery_text,
+                kind=demo.kind,
+                category=demo.category,
+                photo=f"{public_base_url}{PHOTO_PATH}" if physical else None,
             )
-            product_id = await products.add(tx, **fields, photo=photo)
-            if fields["title"] == GAME_KEY_TITLE:
+            if demo.kind is ProductKind.DIGITAL_STOCK:
                 await stock.add_items(tx, product_id, DEMO_KEYS)
     log.info(
         "sandbox: added the demo shop (%d products, %d game keys)",

@@ -202,7 +202,7 @@ async def a_cart_of_the_four_kinds(sandbox: Sandbox) -> str:
     the session's id. The euro-priced product cannot join that cart (one currency per session)."""
     assert sandbox.app is not None and sandbox.app.shop is not None
     shop = sandbox.app.shop
-    assert [p["currency"] for p in DEMO_PRODUCTS] == ["usd"] * 4 + ["eur"]
+    assert [p.currency for p in DEMO_PRODUCTS] == ["usd"] * 4 + ["eur"]
     alice = Buyer(user_id=ALICE.user_id, chat_id=ALICE.user_id, name=ALICE.name)
     for product_id, quantity in ((EBOOK, 1), (GAME_KEY, 2), (MUG, 1), (CALL, 1), (AUDIO_WALK, 1)):
         await cart.add(shop, alice.user_id, product_id, quantity)

@@ -286,8 +286,8 @@ async def test_on_a_phone_a_late_photo_keeps_the_newest_buttons_in_view_and_badg
 
 def _note(title_start: str) -> str:
     """The seeded product's delivery text: what its line of the receipt carries."""
-    product = next(p for p in DEMO_PRODUCTS if str(p["title"]).startswith(title_start))
-    return str(product["delivery_text"])
+    product = next(p for p in DEMO_PRODUCTS if p.title.startswith(title_start))
+    return product.delivery_text
 
 
 async def alice_fills_a_cart_with_one_of_each_kind(page: Page) -> None:
