@@ -29,6 +29,10 @@ from tests.sandbox_helpers import eventually, session_for, started_sandbox
 from tests.story import settled
 
 ALICE, BOB = BUYERS
+# Where Alice has her things shipped, as the Checkout page's form sends it.
+ALICE_IN_LONDON = {
+    "name": "Alice", "line1": "1 High St", "city": "London", "postal_code": "N1", "country": "GB"
+}  # fmt: skip
 EBOOK, GAME_KEY, MUG, CALL, AUDIO_WALK = 1, 2, 3, 4, 5  # seeded products' ids, fresh database
 
 
@@ -244,9 +248,8 @@ async def test_a_waiting_cart_payment_is_named_briefly_in_the_events_panel(
     then how many more, so the card stays short for a cart of twenty."""
     session_id = await a_cart_of_the_four_kinds(sandbox)
     status, _ = await press(
-        http, sandbox, session_id, "pay_delayed", email="alice@example.com", name="Alice",
-        line1="1 High St", city="London", postal_code="N1", country="GB",
-    )  # fmt: skip
+        http, sandbox, session_id, "pay_delayed", email="alice@example.com", **ALICE_IN_LONDON
+    )
     assert status == 303
     async with http.get(f"{site(sandbox)}/sandbox/api/stream") as stream:
         (card,) = [i for i in (await read_items(stream))["items"] if i["type"] == "waiting"]
@@ -269,7 +272,7 @@ async def test_a_promotion_code_on_the_checkout_page_shows_its_discount_and_stil
         url = str(running.stripe.sessions[session_id]["url"])
         async with http.get(url) as page:
             assert 'name="promotion_code"' in await page.text()
-        address = {"name": "Alice", "line1": "1 High St", "city": "London", "country": "GB"}
+        address = ALICE_IN_LONDON
         async with http.post(f"{url}/pay", data={**address, "promotion_code": "NOPE"}) as wrong:
             assert wrong.status == 409 and "not a valid promotion code" in await wrong.text()
         status, _ = await press(
@@ -381,9 +384,8 @@ async def a_delayed_payment_settles_and_the_goods_go_out(
     assert sandbox.app is not None and sandbox.app.db is not None
     cleared = await session_for(sandbox, ALICE.user_id, MUG)
     status, _ = await press(
-        http, sandbox, cleared, "pay_delayed", email="alice@example.com", name="Alice",
-        line1="1 High St", city="London", postal_code="N1", country="GB",
-    )  # fmt: skip
+        http, sandbox, cleared, "pay_delayed", email="alice@example.com", **ALICE_IN_LONDON
+    )
     assert status == 303
     async with http.post(f"{site(sandbox)}/sandbox/api/sessions/{cleared}/settle") as settle:
         assert settle.status == 200

@@ -72,6 +72,15 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
+async def on_a_phone(browser: Browser) -> tuple[BrowserContext, Page, list[str]]:
+    """A phone-sized touch screen, the hardest layout, with the page's uncaught errors."""
+    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return context, page, errors
+
+
 async def say(page: Page, text: str) -> None:
     """Type into the message box and press Enter, as a person would."""
     box = page.locator("#text")
@@ -208,10 +217,7 @@ async def bob_finds_the_poster_as_text(page: Page) -> None:
 async def test_buy_pay_receive_then_admin_adds_a_product_buyers_see(
     sandbox: Sandbox, browser: Browser
 ) -> None:
-    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    context, page, errors = await on_a_phone(browser)
     await page.goto(f"{sandbox.url}#{ALICE.user_id}")
 
     # The page lists every persona with its Telegram id.
@@ -248,8 +254,7 @@ async def test_wide_screen_shows_chat_and_events_side_by_side(
 async def test_on_a_phone_a_late_photo_keeps_the_newest_buttons_in_view_and_badges_whole(
     sandbox: Sandbox, browser: Browser
 ) -> None:
-    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = await context.new_page()
+    context, page, _ = await on_a_phone(browser)
 
     async def slow_photo(route: Route) -> None:  # a phone's network: the text comes first
         await asyncio.sleep(1.0)
@@ -360,10 +365,7 @@ async def one_receipt_carries_every_line(page: Page, sandbox: Sandbox) -> None:
 async def test_a_cart_of_one_of_each_kind_is_paid_once_and_received_in_one_receipt(
     sandbox: Sandbox, browser: Browser
 ) -> None:
-    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    context, page, errors = await on_a_phone(browser)
     await page.goto(f"{sandbox.url}#{ALICE.user_id}")
     await page.get_by_role("button", name="Start").click()
     await bot_says(page, "Welcome")
@@ -399,8 +401,7 @@ async def test_on_a_phone_the_checkout_page_of_twenty_lines_stays_readable(
                 line_items=lines, shipping_address_collection={"allowed_countries": ["US"]}
             ),
         )
-    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = await context.new_page()
+    context, page, errors = await on_a_phone(browser)
     await page.goto(str(session.url))
     rows = page.locator(".items tr.line")
     await expect(rows).to_have_count(20)
@@ -428,4 +429,5 @@ async def test_on_a_phone_the_checkout_page_of_twenty_lines_stays_readable(
         assert right <= PHONE["width"]  # the long title wraps inside the screen
     for right, line_boxes in layout["amounts"]:
         assert right <= PHONE["width"] and line_boxes == 1  # an amount is never broken
+    assert errors == []
     await context.close()
