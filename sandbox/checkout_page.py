@@ -1,10 +1,12 @@
 """The Stripe stand-in's hosted Checkout page, as the sandbox serves it to the browser.
 
 A session's `url` points here (FakeStripe.hosted_base_url), on the same origin as the sandbox
-page, so it opens wherever the sandbox does. It shows what Stripe's page shows (line items,
-total, expiry, a shipping form for physical goods) and, in place of a card form, the outcomes
-a sandbox visitor may choose: pay, pay with a delayed method and settle or fail it later,
-cancel, or let the session expire. Every value shown is escaped: titles come from merchants.
+page, so it opens wherever the sandbox does. It shows what Stripe's page shows (every line item
+with quantity × unit price and its amount; subtotal, discount, shipping and total; expiry; a
+shipping form for physical goods; a promotion code field when the session allows codes) and,
+in place of a card form, the outcomes a sandbox visitor may choose: pay, pay with a delayed
+method and settle or fail it later, cancel, or let the session expire. Every value shown is
+escaped: titles come from merchants.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from aiohttp import web
 from babel import Locale
 
 from sandbox.customer import CheckoutRefused, Customer, Shipping
+from sandbox.seed import DEMO_PROMOTION_CODE
 from shop.money import format_money
 
 PREFIX = "/sandbox/stripe"
@@ -37,7 +40,7 @@ _PAGE = """<!doctype html>
 <section class="summary">
 <h1>{heading}</h1>
 <p class="total" data-testid="total">{total}</p>
-<table class="items">{items}</table>
+<table class="items"><tbody>{items}</tbody><tfoot>{sums}</tfoot></table>
 <p class="meta">{expiry} · <code>{session_id}</code></p>
 </section>
 <section class="actions">{actions}</section>
@@ -66,16 +69,48 @@ def _expiry(session: dict[str, Any]) -> str:
     return f"Expires {stamp}" + (f" (in {minutes} min)" if minutes > 0 else "")
 
 
+def _money(amount: int, currency: str) -> str:
+    return escape(format_money(amount, currency))
+
+
 def _items(line_items: list[dict[str, Any]]) -> str:
+    """One row per line item as Checkout lists them: the title, quantity × unit price, and the
+    line's amount before discounts (a discount is its own row below, as on Stripe's page)."""
     rows = []
     for item in line_items:
-        unit = format_money(int(item["price"]["unit_amount"]), item["currency"])
+        currency = str(item["currency"])
+        unit = _money(int(item["price"]["unit_amount"]), currency)
         rows.append(
-            f"<tr><td>{escape(str(item['description']))}"
-            f"<small>{item['quantity']} × {escape(unit)}</small></td>"
-            f"<td>{escape(format_money(int(item['amount_total']), item['currency']))}</td></tr>"
+            f'<tr class="line"><td><span class="title">{escape(str(item["description"]))}</span>'
+            f"<small>{int(item['quantity'])} × {unit}</small></td>"
+            f"<td>{_money(int(item['amount_subtotal']), currency)}</td></tr>"
         )
     return "".join(rows)
+
+
+def _sums(session: dict[str, Any], lines: int) -> str:
+    """Subtotal, the promotion code's discount, shipping (when the session ships) and the total:
+    the rows below the line items, so that the lines visibly add up to what is paid."""
+    if session["amount_subtotal"] is None:
+        return ""
+    currency = str(session["currency"])
+    details = session["total_details"] or {}
+    noun = "item" if lines == 1 else "items"
+    rows = [
+        ("subtotal", f"Subtotal ({lines} {noun})", _money(session["amount_subtotal"], currency))
+    ]
+    if details.get("amount_discount"):
+        rows.append(("discount", "Discount", "−" + _money(details["amount_discount"], currency)))
+    shipping = int(details.get("amount_shipping") or 0)
+    if shipping or session["shipping_address_collection"]:
+        rows.append(("shipping", "Shipping", _money(shipping, currency) if shipping else "Free"))
+    label = "Total due" if session["status"] == "open" else "Total"
+    rows.append(("total-row", label, _money(int(session["amount_total"] or 0), currency)))
+    return "".join(
+        f'<tr class="{name}" data-testid="{name}"><th scope="row">{escape(label)}</th>'
+        f"<td>{amount}</td></tr>"
+        for name, label, amount in rows
+    )
 
 
 def _field(label: str, name: str, value: str, kind: str = "text") -> str:
@@ -103,6 +138,17 @@ def _shipping_fields(session: dict[str, Any]) -> str:
     )
 
 
+def _promotion_code_field(session: dict[str, Any]) -> str:
+    """Checkout's "Add promotion code", offered only when the session allows codes."""
+    if not session["allow_promotion_codes"]:
+        return ""
+    return (
+        '<label>Promotion code (optional)<input name="promotion_code" type="text" '
+        f'maxlength="{_FIELD_CHARS}" autocomplete="off"></label>'
+        f'<p class="hint">The sandbox knows {escape(DEMO_PROMOTION_CODE)}: 10% off.</p>'
+    )
+
+
 def _open_actions(session: dict[str, Any]) -> str:
     action = escape(f"{PREFIX}/c/pay/{session['id']}")
     total = format_money(int(session["amount_total"] or 0), str(session["currency"]))
@@ -110,6 +156,7 @@ def _open_actions(session: dict[str, Any]) -> str:
         f'<form method="post" action="{action}/pay">'
         + _field("Email", "email", "buyer@example.com", "email")
         + _shipping_fields(session)
+        + _promotion_code_field(session)
         + '<p class="card">Card <span>4242 4242 4242 4242 · no card needed here</span></p>'
         + f'<button class="primary">Pay {escape(total)}</button>'
         + f'<button formaction="{action}/pay_delayed">Pay with a delayed method</button>'
@@ -148,11 +195,13 @@ def render(customer: Customer, session: dict[str, Any], notice: str = "") -> str
             f'<p><a class="back" href="{BACK_TO_CHAT}">← Back to the chat</a></p>'
         )
     currency = str(session["currency"] or "usd")
+    lines = customer.line_items(session["id"])
     return _PAGE.format(
         notice=f'<p class="notice" role="alert">{escape(notice)}</p>' if notice else "",
         heading=escape(heading),
         total=escape(format_money(int(session["amount_total"] or 0), currency)),
-        items=_items(customer.line_items(session["id"])),
+        items=_items(lines),
+        sums=_sums(session, len(lines)),
         expiry=escape(_expiry(session)),
         session_id=escape(session["id"]),
         actions=actions,
@@ -194,6 +243,7 @@ def add_routes(app: web.Application, customer: Customer) -> None:
                     delayed=action == "pay_delayed",
                     email=_text(form, "email"),
                     shipping=_shipping(form) if session["shipping_address_collection"] else None,
+                    promotion_code=_text(form, "promotion_code"),
                 )
             elif action in ("settle", "fail"):
                 await customer.settle(session_id, succeeded=action == "settle")

@@ -64,9 +64,11 @@ class Customer:
         delayed: bool,
         email: str | None = None,
         shipping: Shipping | None = None,
+        promotion_code: str | None = None,
     ) -> str:
-        """Complete the session (a card, or a delayed method that settles later); returns the
-        success URL the customer is sent to."""
+        """Complete the session (a card, or a delayed method that settles later), with the
+        promotion code the customer typed, if any; returns the success URL the customer is sent
+        to. A code Checkout would not take is refused, and nothing is paid."""
         session = self._open(session_id)
         try:
             self._stripe.pay(
@@ -74,6 +76,7 @@ class Customer:
                 payment_status="unpaid" if delayed else "paid",
                 email=email or None,
                 shipping=shipping.as_stripe() if shipping else None,
+                promotion_code=promotion_code or None,
             )
         except ValueError as error:
             raise CheckoutRefused(str(error)) from error

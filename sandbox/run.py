@@ -28,7 +28,7 @@ from sandbox.customer import Customer
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from sandbox.origin import Origins
-from sandbox.seed import seed_demo_shop
+from sandbox.seed import seed_demo_shop, seed_demo_stripe
 from sandbox.settings import SCRATCH_DATABASE, Credentials, is_loopback, sandbox_settings
 from sandbox.web import TELEGRAM_LINKS, SandboxWeb
 from sandbox.webhook_log import WebhookLog
@@ -118,6 +118,7 @@ class Sandbox:
         self.stripe.hosted_base_url = f"{settings.public_base_url}/sandbox/stripe"
         self.stripe.after_request = self.webhooks.after_request
         self.stripe.send_event = self.webhooks.send
+        seed_demo_stripe(self.stripe)
         origins = Origins(settings.port, settings.public_base_url, _own_url(settings))
         customer = Customer(self.stripe, self.webhooks)
         pages = SandboxWeb(self.telegram, self.chats, self.webhooks, customer, origins)

@@ -133,7 +133,7 @@ class SandboxWeb:
         return {
             "id": session["id"],
             "order": (session.get("metadata") or {}).get("order_id"),
-            "what": ", ".join(f"{item['description']} × {item['quantity']}" for item in items),
+            "what": _line_summary(items),
             "total": format_money(int(session["amount_total"] or 0), str(session["currency"])),
         }
 
@@ -246,6 +246,20 @@ class SandboxWeb:
 
 
 _UNSEEN = object()
+
+
+# How many of a session's line items the events panel names before "+ N more": a cart's card
+# stays a few lines tall on a phone however many lines the order has.
+_NAMED_LINES = 3
+
+
+def _line_summary(items: list[dict[str, Any]]) -> str:
+    """ "Mug × 1" for one line item; "Ebook × 1, Key × 2, Mug × 1 + 2 more" for a cart."""
+    named = ", ".join(
+        f"{item['description']} × {item['quantity']}" for item in items[:_NAMED_LINES]
+    )
+    rest = len(items) - _NAMED_LINES
+    return named + (f" + {rest} more" if rest > 0 else "")
 
 
 def _event(name: str, data: Any) -> bytes:

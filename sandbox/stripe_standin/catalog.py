@@ -271,17 +271,23 @@ class StripeCatalog(StripeState):
 
     @staticmethod
     def _spread_discount(items: list[dict[str, Any]], discount: int) -> None:
-        """Share the discount out over the line items in proportion to their subtotals."""
-        subtotal = max(1, sum(item["amount_subtotal"] for item in items))
-        left = discount
-        for item in items:
-            share = min(left, discount * item["amount_subtotal"] // subtotal)
+        """Share the discount out over the line items in proportion to their subtotals, in whole
+        minor units: each line first gets its share rounded down, then the cents left over go
+        one each to the lines with the largest fractions. So the shares add up to the discount
+        and no line is discounted below zero (a free line item gets nothing), as on Stripe,
+        where every line's `amount_total` = `amount_subtotal` - `amount_discount` ≥ 0."""
+        subtotal = sum(item["amount_subtotal"] for item in items)
+        shares = [0] * len(items)
+        if subtotal > 0:
+            exact = [discount * item["amount_subtotal"] for item in items]  # ÷ subtotal
+            shares = [part // subtotal for part in exact]
+            left = discount - sum(shares)
+            by_fraction = sorted(range(len(items)), key=lambda i: -(exact[i] % subtotal))
+            for index in by_fraction[:left]:
+                shares[index] += 1
+        for item, share in zip(items, shares, strict=True):
             item["amount_discount"] = share
-            left -= share
-        if items:
-            items[-1]["amount_discount"] += left  # rounding remainder
-        for item in items:
-            item["amount_total"] = item["amount_subtotal"] - item["amount_discount"]
+            item["amount_total"] = item["amount_subtotal"] - share
 
     def _shipping(
         self, params: dict[str, Any], currency: str | None

@@ -35,7 +35,9 @@ Notes for this API version: `payment_method_types` is no longer a create paramet
 code points at its coupon through `promotion.coupon`. With `allow_promotion_codes` the customer
 may type a code on the hosted page (`pay(..., promotion_code=…)`): like Stripe, that lowers
 `amount_total` and the line items' totals and fills `total_details.amount_discount`, while
-`amount_subtotal` stays what the line items add up to.
+`amount_subtotal` stays what the line items add up to. A discount is shared out over the line
+items in whole minor units (shares add up to it, no line goes below zero, shipping is never
+discounted); the line items list shows each line's share with `expand[]=data.discounts`.
 
 Errors the endpoint raises are never stored under an idempotency key (Stripe does not store
 validation failures), and neither are injected faults, so a retry with the same key executes.

@@ -98,14 +98,42 @@ class StripeSessions(StripeCatalog):
         url = f"/v1/checkout/sessions/{session['id']}/line_items"
         expand = params.get("expand", [])
         for path in expand:
-            if path != "data.price.product":
+            if path not in ("data.price.product", "data.discounts", "data.taxes"):
                 raise invalid(f"This property cannot be expanded ({path}).", "expand")
         page = paginate(self._line_items[session["id"]], params, url, "item")
-        if expand:
-            for item in page["data"]:
+        for item in page["data"]:
+            if "data.price.product" in expand:
                 product_id = item["price"]["product"]
                 item["price"]["product"] = copy.deepcopy(self.objects.get(product_id, product_id))
+            if "data.discounts" in expand:
+                item["discounts"] = self._line_discounts(session, item)
+            if "data.taxes" in expand:
+                item["taxes"] = []  # no tax rates or automatic tax are modelled
         return 200, page
+
+    def _line_discounts(self, session: dict[str, Any], item: dict[str, Any]) -> list[Any]:
+        """A line item's includable `discounts`: its share of the session's one discount (the
+        coupon or promotion code it came from), or nothing when the line got no share."""
+        if not item["amount_discount"] or not session["discounts"]:
+            return []
+        applied = session["discounts"][0]
+        promo_id = applied.get("promotion_code")
+        coupon_id = applied.get("coupon") or self._coupon_of(self.objects[promo_id])
+        discount = {
+            "id": "di_" + session["id"].removeprefix("cs_test_")[:24],
+            "object": "discount",
+            "checkout_session": session["id"],
+            "customer": session["customer"],
+            "end": None,
+            "invoice": None,
+            "invoice_item": None,
+            "promotion_code": promo_id,
+            "source": {"coupon": coupon_id, "type": "coupon"},
+            "start": session["created"],
+            "subscription": None,
+            "subscription_item": None,
+        }
+        return [{"amount": item["amount_discount"], "discount": discount}]
 
     @staticmethod
     def _check_urls(params: dict[str, Any], ui_mode: str) -> None:
