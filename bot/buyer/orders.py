@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 
 from bot import callbacks as cb
 from bot.buyer import keyboards, texts
+from bot.buyer.cart import cart_page
 from bot.context import ShopContext
 from bot.shared import reply_page, tapped, turn_page
 from bot.texts import unknown_button
@@ -47,7 +49,8 @@ async def send_again(update: Update, context: ShopContext) -> None:
 
 async def buy_again(update: Update, context: ShopContext) -> None:
     """Buy again on a cart's order that was not paid: its products go back into the buyer's
-    cart (each as far as stock and the cart allow) and a toast says to open /cart."""
+    cart (each as far as stock and the cart allow), an alert says what did, and the cart opens
+    as a new message, ready for Checkout."""
     if (tap := await tapped(update, cb.BUY_AGAIN)) is None:
         return
     query, data = tap
@@ -64,6 +67,11 @@ async def buy_again(update: Update, context: ShopContext) -> None:
             continue
         added += 1
     await query.answer(texts.back_in_cart(added, len(order.lines) - added), show_alert=True)
+    if added:
+        text, markup = await cart_page(shop, buyer)
+        await query.get_bot().send_message(
+            buyer, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
 
 
 async def orders_page(

@@ -228,7 +228,7 @@ def back_in_cart(added: int, missing: int) -> str:
     into the cart and where to pay for it."""
     if not added:
         return "None of these products can be bought now: see the /catalog."
-    text = f"{added} product{'' if added == 1 else 's'} back in your cart. Open /cart to check out."
+    text = f"{added} product{'' if added == 1 else 's'} back in your cart, shown below."
     if missing:
         text += f" {missing} can't be bought now and were left out."
     return text
