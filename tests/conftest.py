@@ -17,8 +17,9 @@ from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import standin_environ
 from tests.people import Person
 
-# Fixtures shared from beside their helpers: the service tests' `shop`, the sandbox's `sandbox`.
-pytest_plugins = ["tests.shop_service", "tests.sandbox_helpers"]
+# Fixtures shared from beside their helpers: the service tests' `shop`, the sandbox's `sandbox`,
+# the browser stories' `browser`.
+pytest_plugins = ["tests.shop_service", "tests.sandbox_helpers", "tests.browser_steps"]
 
 ADMIN_ID = 900001
 BUYER_ID = 700001

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot import callbacks as cb
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
-from sandbox.fake_telegram import FakeTelegram
+from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage.models import OrderStatus
 from tests.cart_steps import (
     ADDRESS,
@@ -33,6 +33,85 @@ from tests.story import (
 )
 
 
+async def _fill_from_cards(telegram: FakeTelegram, products: tuple[int, ...]) -> None:
+    """The buyer adds the key ×2 (the last two), the ebook, the mug and a sticker from their
+    cards; each card counts the cart's lines."""
+    key, *others = products
+    toast, card = await add_from_card(telegram, BUYER_ID, key, quantity=2)
+    assert toast == "Added: Game key × 2 — cart has 1 product"
+    assert card.button("Cart (1)") and card.button("Qty 2")  # the card counts the line
+    for product_id in others:
+        toast, card = await add_from_card(telegram, BUYER_ID, product_id)
+    assert toast == "Added: Sticker × 1 — cart has 4 products"
+
+
+async def _change_in_the_view(telegram: FakeTelegram, mug: int, sticker: int) -> FakeMessage:
+    """Subtotals and total, then + and − on the mug and ✕ on the sticker, edited in place."""
+    view = await open_cart(telegram, BUYER_ID)
+    text = shown(view)
+    assert "Your cart · 4 products" in text
+    assert "2 × $4.99 = $9.98" in text and "1 × $12.00 = $12.00" in text
+    assert "Total: $42.98" in text and view.button("Checkout · $42.98")
+    _, view = await tap_and_see(
+        telegram, BUYER_ID, view, cb.CART_MORE.encode(mug), "2 × $18.00 = $36.00"
+    )
+    _, view = await tap_and_see(
+        telegram, BUYER_ID, view, cb.CART_LESS.encode(mug), "1 × $18.00 = $18.00"
+    )
+    answer, view = await tap_and_see(
+        telegram, BUYER_ID, view, cb.CART_REMOVE.encode(sticker), "3 products"
+    )
+    assert answer == "Removed: Sticker" and "Sticker" not in shown(view)
+    assert "Total: $39.98" in shown(view)
+    return view
+
+
+async def _check_out_twice(
+    telegram: FakeTelegram, stripe_api: FakeStripe, view: FakeMessage
+) -> tuple[FakeMessage, str]:
+    """Checkout: one pay message whose session has three line items and asks for an address;
+    a second tap finds the same link (the keys its order holds are still this buyer's, so the
+    cart is not "changed" under them)."""
+    edits = view.edits
+    telegram.user_taps(BUYER_ID, view, cb.CART_CHECKOUT.encode())
+    pay = await telegram.wait_for(
+        BUYER_ID, lambda m: m.message_id > view.message_id and _has_pay_button(m)
+    )
+    assert pay.button("Pay $39.98")
+    session_id = session_of(stripe_api, pay)
+    items = stripe_api.line_items(session_id)
+    assert [(i["description"], i["quantity"], i["amount_total"]) for i in items] == [
+        ("Game key", 2, 998), ("Ebook", 1, 1200), ("Mug", 1, 1800),
+    ]  # fmt: skip
+    assert stripe_api.sessions[session_id]["shipping_address_collection"] is not None
+    again = await tap_answer(telegram, BUYER_ID, view, cb.CART_CHECKOUT.encode())
+    assert again == ""  # no alert: neither "your cart changed" nor a refusal
+    await telegram.wait_for(
+        BUYER_ID, lambda m: m.message_id > pay.message_id and _has_pay_button(m)
+    )
+    assert len(stripe_api.sessions) == 1 and now_of(telegram, BUYER_ID, view).edits == edits
+    return pay, session_id
+
+
+def _one_receipt(telegram: FakeTelegram, pay: FakeMessage) -> None:
+    """One receipt, the first pay message edited once: two distinct keys, the ebook's text,
+    the shipping note; one "Payment received"."""
+    receipts = [m for m in telegram.messages(BUYER_ID) if "Your purchase" in shown(m)]
+    assert [m.message_id for m in receipts] == [pay.message_id]
+    receipt = shown(receipts[0])
+    keys = {k for k in ("KEY-0000", "KEY-0001") if k in receipt}
+    assert len(keys) == 2 and EBOOK_TEXT in receipt and "We'll ship it to" in receipt
+    assert "1 Main St" in receipt
+    goods_edits = [
+        c
+        for c in telegram.calls_of("editMessageText")
+        if c.status == 200 and "Your purchase" in str(c.params.get("text"))
+    ]
+    assert len(goods_edits) == 1
+    notices = [m for m in telegram.messages(BUYER_ID) if "Payment received" in shown(m)]
+    assert len(notices) == 1
+
+
 async def test_a_cart_of_three_kinds_is_filled_changed_paid_once_and_delivered_once(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
@@ -41,51 +120,9 @@ async def test_a_cart_of_three_kinds_is_filled_changed_paid_once_and_delivered_o
     try:
         key, ebook, mug = await shop_of_three(app, keys=2)  # the two keys are the last ones
         sticker = await add_product(app, title="Sticker", price_minor=300)
-        toast, card = await add_from_card(telegram, BUYER_ID, key, quantity=2)
-        assert toast == "Added: Game key × 2 — cart has 1 product"
-        assert card.button("Cart (1)") and card.button("Qty 2")  # the card counts the line
-        for product_id in (ebook, mug, sticker):
-            toast, card = await add_from_card(telegram, BUYER_ID, product_id)
-        assert toast == "Added: Sticker × 1 — cart has 4 products"
-
-        view = await open_cart(telegram, BUYER_ID)
-        text = shown(view)
-        assert "Your cart · 4 products" in text
-        assert "2 × $4.99 = $9.98" in text and "1 × $12.00 = $12.00" in text
-        assert "Total: $42.98" in text and view.button("Checkout · $42.98")
-        _, view = await tap_and_see(
-            telegram, BUYER_ID, view, cb.CART_MORE.encode(mug), "2 × $18.00 = $36.00"
-        )
-        _, view = await tap_and_see(
-            telegram, BUYER_ID, view, cb.CART_LESS.encode(mug), "1 × $18.00 = $18.00"
-        )
-        answer, view = await tap_and_see(
-            telegram, BUYER_ID, view, cb.CART_REMOVE.encode(sticker), "3 products"
-        )
-        assert answer == "Removed: Sticker" and "Sticker" not in shown(view)
-        assert "Total: $39.98" in shown(view)
-
-        edits = view.edits
-        telegram.user_taps(BUYER_ID, view, cb.CART_CHECKOUT.encode())
-        pay = await telegram.wait_for(
-            BUYER_ID, lambda m: m.message_id > view.message_id and _has_pay_button(m)
-        )
-        assert pay.button("Pay $39.98")
-        session_id = session_of(stripe_api, pay)
-        items = stripe_api.line_items(session_id)
-        assert [(i["description"], i["quantity"], i["amount_total"]) for i in items] == [
-            ("Game key", 2, 998), ("Ebook", 1, 1200), ("Mug", 1, 1800),
-        ]  # fmt: skip
-        assert stripe_api.sessions[session_id]["shipping_address_collection"] is not None
-        # A second tap on Checkout finds the same link: the keys its order holds are still
-        # this buyer's, so the cart is not "changed" under them.
-        again = await tap_answer(telegram, BUYER_ID, view, cb.CART_CHECKOUT.encode())
-        assert again == ""  # no alert: neither "your cart changed" nor a refusal
-        await telegram.wait_for(
-            BUYER_ID, lambda m: m.message_id > pay.message_id and _has_pay_button(m)
-        )
-        assert len(stripe_api.sessions) == 1 and now_of(telegram, BUYER_ID, view).edits == edits
-
+        await _fill_from_cards(telegram, (key, ebook, mug, sticker))
+        view = await _change_in_the_view(telegram, mug, sticker)
+        pay, session_id = await _check_out_twice(telegram, stripe_api, view)
         stripe_api.pay(session_id, shipping=ADDRESS)
         completed = stripe_api.session_event("checkout.session.completed", session_id)
         stale = stripe_api.make_event(
@@ -106,21 +143,7 @@ async def test_a_cart_of_three_kinds_is_filled_changed_paid_once_and_delivered_o
         assert "Your cart is empty" in shown(empty)  # what was paid for left the cart
     finally:
         await app.stop()
-
-    receipts = [m for m in telegram.messages(BUYER_ID) if "Your purchase" in shown(m)]
-    assert [m.message_id for m in receipts] == [pay.message_id]  # the first pay message
-    receipt = shown(receipts[0])
-    keys = {k for k in ("KEY-0000", "KEY-0001") if k in receipt}
-    assert len(keys) == 2 and EBOOK_TEXT in receipt and "We'll ship it to" in receipt
-    assert "1 Main St" in receipt
-    goods_edits = [
-        c
-        for c in telegram.calls_of("editMessageText")
-        if c.status == 200 and "Your purchase" in str(c.params.get("text"))
-    ]
-    assert len(goods_edits) == 1
-    notices = [m for m in telegram.messages(BUYER_ID) if "Payment received" in shown(m)]
-    assert len(notices) == 1
+    _one_receipt(telegram, pay)
 
 
 async def test_the_cart_is_in_the_catalog_and_on_every_card(
