@@ -68,4 +68,4 @@ async def test_a_discounted_cart_is_one_order_of_its_units_and_each_product_its_
     assert "Ebook: thank you!" in (receipt.text or "")
     listing = shown(await Person(telegram, BUYER_ID).sends("/orders", "Your orders"))
     assert f"#{order.id} · Game key × 2 + 2 more · $30.00\n" in listing
-    assert "partly refunded" in listing
+    assert "partly refunded ($5.00)" in listing

@@ -4,7 +4,8 @@ opened by starting the app on it; the buyer's /orders, the admin's /orders, each
 and /sales then read word for word as they did on the release before carts.
 
 The expected screens were taken by running this same story on that release (the main branch
-before issue 12, whose latest migration is 0006)."""
+before issue 12, whose latest migration is 0006). One difference is deliberate: the buyer's
+/orders now says how much a partial refund gave back (issue 12, item 6)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ EXPECTED: dict[str, str] = {
         "⌛ link expired\n"
         "\n"
         "#2 · Mug × 2 · $30.00\n"
-        "🚚 shipped · ↩️ partly refunded\n"
+        "🚚 shipped · ↩️ partly refunded ($10.00)\n"  # what was refunded: new in this release
         "\n"
         "#1 · Ebook × 1 · $15.00\n"
         "✅ delivered"

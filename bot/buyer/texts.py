@@ -11,7 +11,7 @@ from html import escape
 from bot.callbacks import MAX_QUANTITY
 from bot.texts import clip, order_state, price, utf16_len, what_was_bought
 from shop.money import format_money
-from storage.models import Order, Product
+from storage.models import Order, OrderStatus, Product
 
 PAGE_TITLE_CHARS = 40
 
@@ -218,9 +218,16 @@ def orders_list(orders: list[Order], page: int, pages: int) -> str:
         total = format_money(order.amount_paid, order.currency)
         lines.append(
             f"\n<b>#{order.id}</b> · {escape(what_was_bought(order, 60))}"
-            f" · {escape(total)}\n{order_state(order, tracking=True)}"
+            f" · {escape(total)}\n{order_state(order, tracking=True)}{_refunded(order)}"
         )
     return "\n".join(lines)
+
+
+def _refunded(order: Order) -> str:
+    """What a partial refund gave back (a full one says "refunded" in the state already)."""
+    if order.status is not OrderStatus.PARTIALLY_REFUNDED or not order.amount_refunded:
+        return ""
+    return f" ({escape(format_money(order.amount_refunded, order.currency))})"
 
 
 def back_in_cart(added: int, missing: int) -> str:
