@@ -80,6 +80,11 @@ async def test_what_changed_before_checkout_is_shown_and_the_second_tap_pays_the
     assert [(i["description"], i["amount_total"]) for i in items] == [
         ("Game key", 499), ("Ebook", 1500),
     ]  # fmt: skip
+    # Confirmed by the second tap: the cart on screen drops the notes about the changes.
+    await telegram.wait_for(
+        BUYER_ID,
+        lambda m: m.message_id == view.message_id and "Your cart changed" not in shown(m),
+    )
 
 
 async def test_a_cart_mixing_currencies_is_refused_naming_the_lines_to_remove(

@@ -178,6 +178,8 @@ async def checkout(update: Update, context: ShopContext) -> None:
         return
     wanted = [Wanted(item.product_id, item.quantity) for item in current.items]
     await check_out(shop, query, query.message, wanted, from_cart=True)
+    if cart_view.shows_changes(query.message.text):  # the buyer has confirmed them now
+        await _show(query, current)
 
 
 async def _show(

@@ -71,6 +71,14 @@ def _totals(current: Cart) -> str:
     return f"Totals: {each}\n\n⚠️ {escape(texts.mixed_currencies(by_currency))}"
 
 
+CHANGED_HEADING = "⚠️ Your cart changed"
+
+
+def shows_changes(text: str | None) -> bool:
+    """Whether a cart message on screen still carries the notes of a past review."""
+    return bool(text) and CHANGED_HEADING in (text or "")
+
+
 def _changes(changes: Sequence[Changed], checking_out: bool) -> str:
     """What review corrected since the buyer last looked, one short line each."""
     if not changes:
