@@ -45,6 +45,19 @@ async def available(conn: aiosqlite.Connection, product_id: int) -> int:
     return int(row[0]) if row else 0
 
 
+async def longest_item(conn: aiosqlite.Connection, product_id: int) -> int:
+    """The longest item of the product still to be handed out (available or held by an unpaid
+    order), in UTF-8 bytes: never fewer than Telegram's UTF-16 units, so a safe bound for
+    whether a receipt will fit. 0 for an empty pool."""
+    row = await fetch_one(
+        conn,
+        "SELECT MAX(length(CAST(content AS BLOB))) FROM stock_items"
+        " WHERE product_id = ? AND state IN ('available', 'reserved')",
+        (product_id,),
+    )
+    return int(row[0]) if row and row[0] is not None else 0
+
+
 async def counts(conn: aiosqlite.Connection, product_id: int) -> tuple[int, int]:
     """(available, reserved) items of a product in one pass: reserved ones are held by unpaid
     orders and come back when those end, so the admin sees them apart."""

@@ -181,8 +181,9 @@ async def test_an_expired_cart_session_releases_every_line_and_the_cart_remains(
 async def test_a_cart_whose_keys_cannot_fit_one_receipt_is_refused(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
-    first = await stock_product(app, "Key A", 100, [f"A-{n}" for n in range(10)])
-    second = await stock_product(app, "Key B", 100, [f"B-{n}" for n in range(10)])
+    long = "x" * 240  # licence blocks of 250 characters: each counts at its length
+    first = await stock_product(app, "Key A", 100, [f"A-{n:04d}-{long}" for n in range(10)])
+    second = await stock_product(app, "Key B", 100, [f"B-{n:04d}-{long}" for n in range(10)])
     await add_from_card(telegram, BUYER_ID, first, quantity=7)
     await add_from_card(telegram, BUYER_ID, second, quantity=7)
     view = await open_cart(telegram, BUYER_ID)
@@ -196,6 +197,21 @@ async def test_a_cart_whose_keys_cannot_fit_one_receipt_is_refused(
     await telegram.wait_for(BUYER_ID, lambda m: "3 × $1.00" in shown(m))
     telegram.user_taps(BUYER_ID, view, cb.CART_CHECKOUT.encode())
     await _pay_message(telegram, BUYER_ID, view.message_id)
+
+
+async def test_short_keys_let_a_bigger_cart_fit_one_receipt(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    """The estimate weighs each key as long as the longest left in its pool: twenty short codes
+    in two lines fit one receipt and are offered for payment."""
+    first = await stock_product(app, "Code A", 100, [f"A-{n}" for n in range(10)])
+    second = await stock_product(app, "Code B", 100, [f"B-{n}" for n in range(10)])
+    await add_from_card(telegram, BUYER_ID, first, quantity=10)
+    await add_from_card(telegram, BUYER_ID, second, quantity=10)
+    view = await open_cart(telegram, BUYER_ID)
+    telegram.user_taps(BUYER_ID, view, cb.CART_CHECKOUT.encode())
+    await _pay_message(telegram, BUYER_ID, view.message_id)
+    assert len(stripe_api.sessions) == 1
 
 
 async def test_the_fullest_cart_stays_within_telegrams_limits(

@@ -24,7 +24,8 @@ from shop import cart
 from shop.cart import Cart, CartRefused, Changed
 from shop.checkout import Wanted
 from shop.context import Shop
-from storage import carts, products
+from storage import carts, products, stock
+from storage.models import Product
 
 Page = tuple[str, InlineKeyboardMarkup]
 
@@ -172,14 +173,22 @@ async def checkout(update: Update, context: ShopContext) -> None:
         await query.answer(alert, show_alert=True)
         await _show(query, current, changes, checking_out=True)
         return
-    sold = [(item.product, item.quantity) for item in current.items if item.product is not None]
-    if not fits_one_receipt(sold):
+    if not fits_one_receipt(await _receipt_lines(shop, current)):
         await query.answer(cart_view.too_big_for_one_receipt(), show_alert=True)
         return
     wanted = [Wanted(item.product_id, item.quantity) for item in current.items]
     await check_out(shop, query, query.message, wanted, from_cart=True)
     if cart_view.shows_changes(query.message.text):  # the buyer has confirmed them now
         await _show(query, current)
+
+
+async def _receipt_lines(shop: Shop, current: Cart) -> list[tuple[Product, int, int]]:
+    """(product, quantity, longest item left) for each line, what `fits_one_receipt` weighs."""
+    return [
+        (item.product, item.quantity, await stock.longest_item(shop.db.reader, item.product_id))
+        for item in current.items
+        if item.product is not None
+    ]
 
 
 async def _show(

@@ -4,8 +4,11 @@ One order is one payment and one receipt: the goods are edited into the order's 
 (so a repeated delivery changes nothing), and that message holds MAX_TEXT. Stock items are
 never cut, so a cart whose keys alone would overflow it must be refused before the buyer pays,
 not discovered after. The estimate is made from the products at checkout, before any item is
-chosen, so it takes every item at its longest (storage.stock.MAX_ITEM_CHARS) and every
-merchant text at the length the receipt shows it (MAX_DELIVERY_TEXT at most).
+chosen, so it takes every item as long as the longest one left in its pool (at most
+storage.stock.MAX_ITEM_CHARS) and every merchant text at the length the receipt shows it
+(MAX_DELIVERY_TEXT at most). Should a longer item be handed out after all (one uploaded later,
+given to a payment that came late), the receipt still fits: it names the lines it had no room
+for (bot/buyer/notices.py).
 """
 
 from __future__ import annotations
@@ -30,15 +33,16 @@ SHIPPING_NOTE = 400
 OTHER_NOTE = 100
 
 
-def fits_one_receipt(lines: Sequence[tuple[Product, int]]) -> bool:
-    """True when the goods of these (product, quantity) lines fit one receipt message: each
-    stock item at its longest, each digital text whole, the other kinds' fixed notes (their
-    merchant notes give way in the receipt, so they are not counted)."""
+def fits_one_receipt(lines: Sequence[tuple[Product, int, int]]) -> bool:
+    """True when the goods of these (product, quantity, longest item) lines fit one receipt
+    message: each stock item as long as the longest in its pool, each digital text whole, the
+    other kinds' fixed notes (their merchant notes give way in the receipt, so they are not
+    counted)."""
     used = RECEIPT_FRAME
-    for product, quantity in lines:
+    for product, quantity, longest in lines:
         used += LINE_FRAME
         if product.kind is ProductKind.DIGITAL_STOCK:
-            used += quantity * (MAX_ITEM_CHARS + ITEM_MARKUP)
+            used += quantity * (min(longest, MAX_ITEM_CHARS) + ITEM_MARKUP)
         elif product.kind is ProductKind.DIGITAL_TEXT:
             text = clip(product.delivery_text.strip(), MAX_DELIVERY_TEXT)
             used += utf16_len(escape(text)) or OTHER_NOTE
