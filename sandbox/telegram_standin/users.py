@@ -7,7 +7,7 @@ import asyncio
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sandbox.telegram_standin.entities import (
     utf16_len,
@@ -164,7 +164,13 @@ class TelegramUsers(TelegramState):
         }
         return self._make_update("message", message, queue)
 
-    async def pay_invoice(self, user_id: int, message: FakeMessage) -> FakePayment:
+    async def pay_invoice(
+        self,
+        user_id: int,
+        message: FakeMessage,
+        *,
+        deliver: Callable[[JSON], Awaitable[object]] | None = None,
+    ) -> FakePayment:
         """The user taps Pay on an invoice and confirms Telegram's payment sheet.
 
         Telegram asks the bot first (a pre_checkout_query update) and waits up to
@@ -174,6 +180,8 @@ class TelegramUsers(TelegramState):
         pays nothing. No answer in time: the payment fails. Every try lands in ``payments``.
         Paying what no app lets one pay (a message that is no invoice, a deleted or already
         paid one, someone else's chat) raises AssertionError, like tapping a missing button.
+        With ``deliver`` (e.g. a POST to the bot's webhook) the pre_checkout_query and
+        successful_payment updates go through it instead of the getUpdates queue.
         """
         invoice = self._payable_invoice(user_id, message)
         query_id = str(next(self._query_ids))
@@ -187,10 +195,12 @@ class TelegramUsers(TelegramState):
             "total_amount": invoice.total_amount,
             "invoice_payload": invoice.payload,
         }
-        self._make_update("pre_checkout_query", query, True)
+        update = self._make_update("pre_checkout_query", query, deliver is None)
         answer: tuple[bool, str | None] | None = None
         try:
-            answer = await asyncio.wait_for(waiter, self.pre_checkout_timeout)
+            answer = await asyncio.wait_for(
+                _answer(waiter, update, deliver), self.pre_checkout_timeout
+            )
         except TimeoutError:
             pass  # Telegram cancels the payment; a late answer is QUERY_ID_INVALID
         finally:
@@ -201,9 +211,11 @@ class TelegramUsers(TelegramState):
         if answer is not None:
             payment.error_message = answer[1]
         if outcome == "paid":
-            self._take_stars(payment)
+            self._take_stars(payment, queue=deliver is None)
         self.payments.append(payment)
         self._notify()
+        if deliver is not None and payment.update is not None:
+            await deliver(payment.update)
         return payment
 
     def _payable_invoice(self, user_id: int, message: FakeMessage) -> FakeInvoice:
@@ -224,7 +236,7 @@ class TelegramUsers(TelegramState):
             raise AssertionError(f"invoice {current.message_id} is being paid right now")
         return invoice
 
-    def _take_stars(self, payment: FakePayment) -> None:
+    def _take_stars(self, payment: FakePayment, *, queue: bool) -> None:
         """The payment went through: charge ids (Telegram's opaque, unique one and a provider
         one whose Stars format the docs do not give), the Star transaction, the update."""
         invoice, user = payment.invoice, self._users[payment.user_id]
@@ -258,7 +270,7 @@ class TelegramUsers(TelegramState):
         }
         extra: JSON = {"successful_payment": paid}
         payment.update = self._user_message(
-            payment.user_id, extra, user["first_name"], True, user["language_code"]
+            payment.user_id, extra, user["first_name"], queue, user["language_code"]
         )
 
     def block(self, user_id: int) -> None:
@@ -326,3 +338,15 @@ class TelegramUsers(TelegramState):
     def calls_of(self, method: str) -> list[FakeCall]:
         canonical = _CANONICAL.get(method.lower(), method)
         return [call for call in self.calls if call.method == canonical]
+
+
+async def _answer(
+    waiter: asyncio.Future[tuple[bool, str | None]],
+    update: JSON,
+    deliver: Callable[[JSON], Awaitable[object]] | None,
+) -> tuple[bool, str | None]:
+    """The bot's answer to a pre-checkout query, after handing it the query if it is not
+    polling; both within the one deadline."""
+    if deliver is not None:
+        await deliver(update)
+    return await waiter

@@ -342,3 +342,25 @@ async def test_star_transactions_page_in_chronological_order(
     assert await ids(offset=3) == []
     assert await ids(limit=0) == charges[:1]  # clamped to 1..100 like the Bot API server does
     assert await ids(offset=-5, limit=500) == charges
+
+
+async def test_a_webhook_bot_gets_the_payment_updates_through_deliver(
+    bot: Bot, fake: FakeTelegram, buyer: int
+) -> None:
+    delivered: list[dict[str, Any]] = []
+
+    async def webhook(update: dict[str, Any]) -> None:
+        delivered.append(update)
+        if "pre_checkout_query" in update:
+            await bot.answer_pre_checkout_query(update["pre_checkout_query"]["id"], ok=True)
+
+    payment = await fake.pay_invoice(buyer, await send_invoice(bot, fake), deliver=webhook)
+    assert payment.outcome == "paid"
+    assert [next(k for k in u if k != "update_id") for u in delivered] == [
+        "pre_checkout_query",
+        "message",
+    ]
+    assert delivered[1]["message"]["successful_payment"]["telegram_payment_charge_id"] == (
+        payment.charge_id
+    )
+    assert [u.message and u.message.text for u in await bot.get_updates(timeout=0)] == ["/start"]
