@@ -18,7 +18,13 @@ from sandbox.telegram_standin.protocol import (
     RATE_LIMITED_METHODS,
     ApiError,
 )
-from sandbox.telegram_standin.records import FakeCall, FakeMessage, FakeUpload
+from sandbox.telegram_standin.records import (
+    FakeCall,
+    FakeInvoice,
+    FakeMessage,
+    FakePayment,
+    FakeUpload,
+)
 from sandbox.telegram_standin.server import FakeTelegram
 
 __all__ = [
@@ -31,7 +37,9 @@ __all__ = [
     "RATE_LIMITED_METHODS",
     "ApiError",
     "FakeCall",
+    "FakeInvoice",
     "FakeMessage",
+    "FakePayment",
     "FakeTelegram",
     "FakeUpload",
     "check_reply_markup",

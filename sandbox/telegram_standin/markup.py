@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sandbox.telegram_standin.protocol import (
     _BUTTON_ACTIONS,
     BAD_BUTTON,
+    BUTTON_TYPE_INVALID,
     JSON,
     MAX_CALLBACK_DATA_BYTES,
     MAX_INLINE_BUTTONS,
@@ -56,8 +57,15 @@ def _check_button(button: object) -> None:
             raise bad_request("BUTTON_URL_INVALID")
 
 
-def check_reply_markup(markup: object, *, inline_only: bool = False) -> JSON | None:
-    """Validate a reply_markup; inline keyboards deeply, reply keyboards only by shape."""
+def check_reply_markup(
+    markup: object, *, inline_only: bool = False, invoice: bool = False
+) -> JSON | None:
+    """Validate a reply_markup; inline keyboards deeply, reply keyboards only by shape.
+
+    ``invoice`` marks an invoice's keyboard, the one place a pay button may be (and must be
+    first): "This type of button must always be the first button in the first row and can only
+    be used in invoice messages" (Bot API, InlineKeyboardButton.pay).
+    """
     if markup is None:
         return None
     if not isinstance(markup, dict):
@@ -73,12 +81,22 @@ def check_reply_markup(markup: object, *, inline_only: bool = False) -> JSON | N
                 _check_button(button)
         if sum(len(row) for row in rows) > MAX_INLINE_BUTTONS:
             raise bad_request("reply markup is too long")
+        _check_pay_buttons(rows, invoice=invoice)
         return markup
     if inline_only:
         raise bad_request("inline keyboard expected")
     if any(key in markup for key in ("keyboard", "remove_keyboard", "force_reply")):
         return markup
     raise bad_request("can't parse reply keyboard markup JSON object")
+
+
+def _check_pay_buttons(rows: list[list[JSON]], *, invoice: bool) -> None:
+    pays = [(r, c) for r, row in enumerate(rows) for c, button in enumerate(row) if "pay" in button]
+    first_is_pay = bool(rows) and bool(rows[0]) and "pay" in rows[0][0]
+    if pays and (not invoice or pays != [(0, 0)]):
+        raise ApiError(400, BUTTON_TYPE_INVALID)
+    if invoice and any(rows) and not first_is_pay:
+        raise ApiError(400, BUTTON_TYPE_INVALID)
 
 
 def _inline(markup: JSON | None) -> JSON | None:

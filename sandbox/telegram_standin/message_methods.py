@@ -161,7 +161,7 @@ class TelegramMessageMethods(TelegramBotMethods):
 
     async def _m_editMessageCaption(self, params: JSON) -> JSON:
         message = self._editable(params)
-        if message.text is not None:
+        if message.text is not None or message.invoice is not None:
             raise bad_request("there is no caption in the message to edit")
         caption, entities = self._formatted(
             params, "caption", "caption_entities", MAX_CAPTION_UTF16, required=False
@@ -179,7 +179,8 @@ class TelegramMessageMethods(TelegramBotMethods):
 
     async def _m_editMessageReplyMarkup(self, params: JSON) -> JSON:
         message = self._editable(params)
-        markup = check_reply_markup(params.get("reply_markup"), inline_only=True)
+        invoice = message.invoice is not None  # its keyboard must keep the pay button first
+        markup = check_reply_markup(params.get("reply_markup"), inline_only=True, invoice=invoice)
         if markup == _inline(message.reply_markup):
             raise ApiError(400, NOT_MODIFIED)
         _set_inline_markup(message, markup)

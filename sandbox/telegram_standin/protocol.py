@@ -20,28 +20,32 @@ METHODS = (
     "getMe", "logOut", "close", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo",
     "setMyCommands", "deleteMyCommands", "getMyCommands", "sendMessage", "sendPhoto",
     "sendDocument", "editMessageText", "editMessageCaption", "editMessageReplyMarkup",
-    "deleteMessage", "answerCallbackQuery", "sendChatAction", "getFile",
+    "deleteMessage", "answerCallbackQuery", "sendChatAction", "getFile", "sendInvoice",
+    "answerPreCheckoutQuery", "getStarTransactions", "refundStarPayment",
 )
 _CANONICAL = {name.lower(): name for name in METHODS}
 # Methods that produce or change a visible message, i.e. the ones flood control throttles.
 RATE_LIMITED_METHODS = frozenset({
-    "sendMessage", "sendPhoto", "sendDocument",
+    "sendMessage", "sendPhoto", "sendDocument", "sendInvoice",
     "editMessageText", "editMessageCaption", "editMessageReplyMarkup",
 })
 # PTB (like any form-encoding client) sends non-string values as JSON-encoded strings; only
 # parameters of these names are decoded, so a text of "123" or "[1]" stays a string.
 _JSON_PARAMS = frozenset({
     "reply_markup", "allowed_updates", "commands", "scope", "entities", "caption_entities",
-    "link_preview_options", "reply_parameters",
+    "link_preview_options", "reply_parameters", "prices", "suggested_tip_amounts",
 })
 _INT_PARAMS = frozenset({
     "chat_id", "message_id", "offset", "limit", "timeout", "max_connections", "cache_time",
-    "message_thread_id", "reply_to_message_id", "user_id",
+    "message_thread_id", "reply_to_message_id", "user_id", "max_tip_amount", "photo_size",
+    "photo_width", "photo_height",
 })
 _BOOL_PARAMS = frozenset({
     "drop_pending_updates", "show_alert", "disable_notification", "protect_content",
     "allow_sending_without_reply", "disable_web_page_preview", "show_caption_above_media",
-    "has_spoiler", "disable_content_type_detection",
+    "has_spoiler", "disable_content_type_detection", "ok", "need_name", "need_phone_number",
+    "need_email", "need_shipping_address", "send_phone_number_to_provider",
+    "send_email_to_provider", "is_flexible",
 })
 _BUTTON_ACTIONS = (
     "url", "callback_data", "switch_inline_query", "switch_inline_query_current_chat",
@@ -78,6 +82,9 @@ POLL_CONFLICT = (
     "make sure that only one bot instance is running"
 )
 BAD_BUTTON = "Bad Request: can't parse inline keyboard button: "
+# MTProto's "The type of one or more of the buttons you provided is invalid": a pay button outside
+# an invoice, or an invoice whose custom keyboard does not start with one.
+BUTTON_TYPE_INVALID = "Bad Request: BUTTON_TYPE_INVALID"
 
 
 class ApiError(Exception):

@@ -33,6 +33,59 @@ class FakeCall:
 
 
 @dataclass
+class FakeInvoice:
+    """An invoice the bot sent (sendInvoice): what the buyer sees and pays, and whether they did.
+
+    ``charge_id`` is set by the one payment an invoice can take; ``in_checkout`` while a buyer's
+    pre-checkout query awaits the bot's answer.
+    """
+
+    chat_id: int
+    message_id: int
+    title: str
+    description: str
+    payload: str
+    currency: str
+    total_amount: int
+    start_parameter: str = ""
+    photo_url: str | None = None
+    charge_id: str | None = None
+    in_checkout: bool = False
+
+    def json(self) -> JSON:
+        """The Bot API's Invoice object, as in Message.invoice."""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "start_parameter": self.start_parameter,
+            "currency": self.currency,
+            "total_amount": self.total_amount,
+        }
+
+    @property
+    def pay_text(self) -> str:
+        """The default button Telegram's apps draw on a Stars invoice sent without a keyboard."""
+        return f"Pay \u2b50\ufe0f{self.total_amount}"
+
+
+@dataclass
+class FakePayment:
+    """One try of a simulated buyer to pay an invoice, as the buyer lived it.
+
+    ``outcome`` is "paid", "refused" (the bot answered ok=False; ``error_message`` is what the
+    buyer was shown) or "timeout" (no answer within the pre-checkout deadline: no payment).
+    """
+
+    user_id: int
+    invoice: FakeInvoice
+    query_id: str
+    outcome: str
+    error_message: str | None = None
+    charge_id: str | None = None
+    update: JSON | None = None  # the successful_payment update, when paid
+
+
+@dataclass
 class FakeMessage:
     """The current state of one message the bot sent; mutated in place by edits and deletes."""
 
@@ -52,6 +105,7 @@ class FakeMessage:
     caption_entities: list[JSON] = field(default_factory=list)
     date: int = 0
     edit_date: int | None = None
+    invoice: FakeInvoice | None = None
 
     def buttons(self) -> list[JSON]:
         """The inline keyboard flattened row by row ([] for no or a non-inline keyboard)."""

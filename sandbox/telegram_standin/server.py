@@ -20,8 +20,8 @@ from collections import deque
 from aiohttp import web
 
 from sandbox.sliding_window import SlidingWindow
-from sandbox.telegram_standin.message_methods import TelegramMessageMethods
 from sandbox.telegram_standin.params import _read_params
+from sandbox.telegram_standin.payments import TelegramPaymentMethods
 from sandbox.telegram_standin.protocol import (
     _CANONICAL,
     _FAILURE_DESCRIPTIONS,
@@ -32,7 +32,7 @@ from sandbox.telegram_standin.protocol import (
 from sandbox.telegram_standin.records import FakeCall
 
 
-class FakeTelegram(TelegramMessageMethods):
+class FakeTelegram(TelegramPaymentMethods):
     """The Bot API server, the users talking to the bot, and inspection helpers for tests."""
 
     async def start(self) -> None:

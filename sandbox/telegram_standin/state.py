@@ -28,7 +28,7 @@ from sandbox.telegram_standin.protocol import (
     ApiError,
     bad_request,
 )
-from sandbox.telegram_standin.records import FakeCall, FakeMessage
+from sandbox.telegram_standin.records import FakeCall, FakeInvoice, FakeMessage, FakePayment
 
 
 class TelegramState:
@@ -76,6 +76,15 @@ class TelegramState:
         self._files: dict[str, JSON] = {}  # file_id -> kind and metadata, for reuse checks
         self._pending_queries: set[str] = set()
         self._allowed_updates: list[str] | None = None
+        # Telegram cancels a payment whose pre_checkout_query is not answered in 10 seconds;
+        # tests may shorten the wait.
+        self.pre_checkout_timeout = 10.0
+        self.payments: list[FakePayment] = []  # every try to pay, in order
+        self._invoices: dict[tuple[int, int], FakeInvoice] = {}  # (chat_id, message_id)
+        self._checkouts: dict[str, asyncio.Future[tuple[bool, str | None]]] = {}
+        self._star_transactions: list[JSON] = []  # the bot's, oldest first
+        self._charges: dict[str, JSON] = {}  # telegram_payment_charge_id -> the payment
+        self._charge_numbers = itertools.count(1)
         self._poll_generation = 0
         self._failures: dict[str, deque[tuple[int, int]]] = {}
         self._recent_sends = SlidingWindow()
@@ -183,6 +192,8 @@ class TelegramState:
             result["caption"] = message.caption
             if message.caption_entities:
                 result["caption_entities"] = message.caption_entities
+        if message.invoice is not None:
+            result["invoice"] = message.invoice.json()
         if _inline(message.reply_markup) is not None:
             result["reply_markup"] = message.reply_markup
         return result

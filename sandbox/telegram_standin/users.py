@@ -1,11 +1,13 @@
-"""Simulated users (user_sends, user_taps, uploads, blocking) and what tests inspect or await."""
+"""Simulated users (user_sends, user_taps, uploads, blocking, paying invoices) and what tests
+inspect or await."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sandbox.telegram_standin.entities import (
     utf16_len,
@@ -14,7 +16,7 @@ from sandbox.telegram_standin.protocol import (
     _CANONICAL,
     JSON,
 )
-from sandbox.telegram_standin.records import FakeCall, FakeMessage
+from sandbox.telegram_standin.records import FakeCall, FakeInvoice, FakeMessage, FakePayment
 from sandbox.telegram_standin.state import TelegramState
 
 
@@ -162,6 +164,115 @@ class TelegramUsers(TelegramState):
         }
         return self._make_update("message", message, queue)
 
+    async def pay_invoice(
+        self,
+        user_id: int,
+        message: FakeMessage,
+        *,
+        deliver: Callable[[JSON], Awaitable[object]] | None = None,
+    ) -> FakePayment:
+        """The user taps Pay on an invoice and confirms Telegram's payment sheet.
+
+        Telegram asks the bot first (a pre_checkout_query update) and waits up to
+        ``pre_checkout_timeout`` seconds (10, as on Telegram) for answerPreCheckoutQuery.
+        ok: the Stars are taken, a Star transaction is recorded and the bot gets the buyer's
+        successful_payment message. ok=False: the buyer is shown the bot's error_message and
+        pays nothing. No answer in time: the payment fails. Every try lands in ``payments``.
+        Paying what no app lets one pay (a message that is no invoice, a deleted or already
+        paid one, someone else's chat) raises AssertionError, like tapping a missing button.
+        With ``deliver`` (e.g. a POST to the bot's webhook) the pre_checkout_query and
+        successful_payment updates go through it instead of the getUpdates queue.
+        """
+        invoice = self._payable_invoice(user_id, message)
+        query_id = str(next(self._query_ids))
+        waiter: asyncio.Future[tuple[bool, str | None]] = asyncio.get_running_loop().create_future()
+        self._checkouts[query_id] = waiter
+        invoice.in_checkout = True
+        query: JSON = {
+            "id": query_id,
+            "from": self._users[user_id],
+            "currency": invoice.currency,
+            "total_amount": invoice.total_amount,
+            "invoice_payload": invoice.payload,
+        }
+        update = self._make_update("pre_checkout_query", query, deliver is None)
+        answer: tuple[bool, str | None] | None = None
+        try:
+            answer = await asyncio.wait_for(
+                _answer(waiter, update, deliver), self.pre_checkout_timeout
+            )
+        except TimeoutError:
+            pass  # Telegram cancels the payment; a late answer is QUERY_ID_INVALID
+        finally:
+            self._checkouts.pop(query_id, None)
+            invoice.in_checkout = False
+        outcome = "timeout" if answer is None else "paid" if answer[0] else "refused"
+        payment = FakePayment(user_id, invoice, query_id, outcome)
+        if answer is not None:
+            payment.error_message = answer[1]
+        if outcome == "paid":
+            self._take_stars(payment, queue=deliver is None)
+        self.payments.append(payment)
+        self._notify()
+        if deliver is not None and payment.update is not None:
+            await deliver(payment.update)
+        return payment
+
+    def _payable_invoice(self, user_id: int, message: FakeMessage) -> FakeInvoice:
+        current = self._find_message(message.chat_id, message.message_id)
+        if current is None or current.invoice is None:
+            raise AssertionError(f"message {message.message_id} is no invoice the bot sent")
+        if current.deleted:
+            raise AssertionError(f"invoice message {current.message_id} was deleted")
+        if current.chat_id != user_id:
+            raise AssertionError(f"user {user_id} cannot see chat {current.chat_id}")
+        invoice = current.invoice
+        if invoice.charge_id is not None:
+            raise AssertionError(
+                f"invoice {current.message_id} was paid already ({invoice.charge_id}); "
+                "an invoice is paid once"
+            )
+        if invoice.in_checkout:
+            raise AssertionError(f"invoice {current.message_id} is being paid right now")
+        return invoice
+
+    def _take_stars(self, payment: FakePayment, *, queue: bool) -> None:
+        """The payment went through: charge ids (Telegram's opaque, unique one and a provider
+        one whose Stars format the docs do not give), the Star transaction, the update."""
+        invoice, user = payment.invoice, self._users[payment.user_id]
+        charge_id = "stxfake" + secrets.token_urlsafe(24)
+        provider_charge_id = f"{payment.user_id}_{next(self._charge_numbers)}"
+        partner: JSON = {
+            "type": "user",
+            "transaction_type": "invoice_payment",
+            "user": user,
+            "invoice_payload": invoice.payload,
+        }
+        invoice.charge_id = payment.charge_id = charge_id
+        self._charges[charge_id] = {
+            "user_id": payment.user_id,
+            "amount": invoice.total_amount,
+            "payload": invoice.payload,
+            "provider_payment_charge_id": provider_charge_id,
+            "partner": partner,
+            "refunded": False,
+        }
+        now = int(time.time())
+        self._star_transactions.append(
+            {"id": charge_id, "amount": invoice.total_amount, "date": now, "source": partner}
+        )
+        paid: JSON = {
+            "currency": invoice.currency,
+            "total_amount": invoice.total_amount,
+            "invoice_payload": invoice.payload,
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": provider_charge_id,
+        }
+        extra: JSON = {"successful_payment": paid}
+        payment.update = self._user_message(
+            payment.user_id, extra, user["first_name"], queue, user["language_code"]
+        )
+
     def block(self, user_id: int) -> None:
         """The user blocked the bot: every request targeting their chat answers 403."""
         self._blocked.add(user_id)
@@ -227,3 +338,15 @@ class TelegramUsers(TelegramState):
     def calls_of(self, method: str) -> list[FakeCall]:
         canonical = _CANONICAL.get(method.lower(), method)
         return [call for call in self.calls if call.method == canonical]
+
+
+async def _answer(
+    waiter: asyncio.Future[tuple[bool, str | None]],
+    update: JSON,
+    deliver: Callable[[JSON], Awaitable[object]] | None,
+) -> tuple[bool, str | None]:
+    """The bot's answer to a pre-checkout query, after handing it the query if it is not
+    polling; both within the one deadline."""
+    if deliver is not None:
+        await deliver(update)
+    return await waiter
