@@ -119,8 +119,9 @@ class Product:
     stars_price: int | None = None  # whole Stars; set exactly when the rail includes Stars
 
     def sells_on(self, rail: Rail) -> bool:
-        """The one rule of where a product is sold: on its own rail, or on either for `both`
-        (a Stars rail always has its price: migration 0008 checks it)."""
+        """The one rule of where a product is sold: on its own rail, or on either for `both`.
+        Migration 0008 checks the rest: a Stars rail has its Stars price, and a physical
+        product is Stripe's (only Checkout collects an address)."""
         return self.rail is ProductRail.BOTH or self.rail.value == rail.value
 
     def price_on(self, rail: Rail) -> tuple[int, str]:

@@ -5,10 +5,11 @@
 -- needs it. An order is paid through one rail: a Stars order's currency is 'xtr' and its
 -- amounts are whole Stars, and its payment is recorded once by Telegram's
 -- `telegram_payment_charge_id` (unique, as Stripe's session is for the other rail).
--- Existing products and orders are Stripe's.
+-- Existing products and orders are Stripe's. A physical product stays on Stripe: Stars sell
+-- digital goods and services (Telegram's terms, §6.2), and only Checkout collects an address.
 
 ALTER TABLE products ADD COLUMN rail TEXT NOT NULL DEFAULT 'stripe'
-    CHECK (rail IN ('stripe', 'stars', 'both'));
+    CHECK (rail IN ('stripe', 'stars', 'both') AND (rail = 'stripe' OR kind != 'physical'));
 ALTER TABLE products ADD COLUMN stars_price INTEGER
     CHECK (CASE WHEN rail = 'stripe' THEN stars_price IS NULL
                 ELSE stars_price IS NOT NULL AND stars_price > 0 END);
