@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from telegram import StarTransaction, TransactionPartnerUser, User
 
+from sandbox.fake_stripe import FakeStripe
 from shop import reconcile, stars
 from shop.checkout import Buyer, NotOnRail, SoldOut, Wanted, session_expiry, start_checkout
 from shop.context import Shop
@@ -194,7 +195,7 @@ async def test_two_buyers_racing_for_the_last_key_in_stars_one_gets_it(shop: Sho
 
 
 async def test_an_unpaid_stars_order_expires_frees_its_key_and_money_taken_still_wins(
-    shop: Shop,
+    shop: Shop, stripe_api: FakeStripe
 ) -> None:
     product_id = await _product(shop, items=1)
     order = await _checkout(shop, product_id)
@@ -211,6 +212,8 @@ async def test_an_unpaid_stars_order_expires_frees_its_key_and_money_taken_still
         f"expired_notice:{order.id}",
     ]
     assert (await reconcile.reconcile(shop)).expired == 0
+    assert (await reconcile.catch_up_payments(shop)).seen == 0
+    assert stripe_api.requests == []  # Stripe is never asked about a Stars order
     refusal = await stars.answer_pre_checkout(shop, order.ref, "XTR", STARS, BUYER_ID)
     assert refusal == (False, stars.EXPIRED)
 
