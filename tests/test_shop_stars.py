@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from telegram import StarTransaction, TransactionPartnerUser, User
+from telegram import Bot, LabeledPrice, StarTransaction, TransactionPartnerUser, User
 
 from sandbox.fake_stripe import FakeStripe
+from sandbox.fake_telegram import FakeTelegram
 from shop import reconcile, stars
 from shop.checkout import Buyer, NotOnRail, SoldOut, Wanted, session_expiry, start_checkout
 from shop.context import Shop
@@ -298,3 +300,74 @@ async def test_a_refund_telegram_refuses_changes_nothing(shop: Shop) -> None:
     assert await owed_keys(shop) == owed
     with pytest.raises(RefundRefused, match="only paid orders refund"):
         await stars.refund_stars(shop, (await _checkout(shop, await _product(shop))).id)
+
+
+# The Telegram stand-in's Stars payments come from /work/s1-standin's branch; until the lead
+# merges it, the story below cannot run here (it ran green on a throwaway merge of both).
+needs_stars_standin = pytest.mark.skipif(
+    not hasattr(FakeTelegram, "pay_invoice"),
+    reason="the Telegram stand-in's Stars payments (branch s1-standin) are not merged yet",
+)
+
+
+async def _next_update(bot: Bot, offset: list[int], field: str) -> Any:
+    """The next update carrying `field` (a pre_checkout_query, a message's successful_payment),
+    fetched by long polling as the bot does."""
+    for _ in range(10):
+        for update in await bot.get_updates(offset[0], timeout=1):
+            offset[0] = update.update_id + 1
+            found = getattr(update, field, None) or getattr(update.message, field, None)
+            if found is not None:
+                return found
+    raise AssertionError(f"no update with {field}")
+
+
+@needs_stars_standin
+async def test_a_stars_purchase_over_telegram_is_paid_once_and_refunded_once(
+    shop: Shop, telegram: FakeTelegram
+) -> None:
+    """Buy → the invoice sent through python-telegram-bot → the buyer pays in the stand-in, the
+    pre-checkout query answered from the database → the successful payment recorded once →
+    the ledger agrees → refunded once, even when Telegram refunded before our bookkeeping."""
+    telegram.user_sends(BUYER_ID, "/start", first_name="Ada", queue=False)
+    product_id = await _product(shop, items=1)
+    checkout = await stars.start_stars_checkout(shop, BUYER, [Wanted(product_id, 1)])
+    order, invoice = checkout.order, checkout.invoice
+    prices = [LabeledPrice(price.label, price.amount) for price in invoice.prices]
+    await shop.bot.send_invoice(
+        BUYER_ID, invoice.title, invoice.description, invoice.payload, invoice.currency, prices,
+        provider_token=invoice.provider_token, photo_url=invoice.photo_url,
+    )  # fmt: skip
+    standin: Any = telegram  # typed once the stand-in's payments are merged
+    paying = asyncio.create_task(standin.pay_invoice(BUYER_ID, telegram.messages(BUYER_ID)[-1]))
+    offset = [0]
+    query = await _next_update(shop.bot, offset, "pre_checkout_query")
+    answer = await stars.answer_pre_checkout(
+        shop, query.invoice_payload, query.currency, query.total_amount, query.from_user.id
+    )
+    await shop.bot.answer_pre_checkout_query(query.id, answer.ok, answer.error_message)
+    assert (await paying).outcome == "paid"
+    paid = await _next_update(shop.bot, offset, "successful_payment")
+    charge = paid.telegram_payment_charge_id
+    for _ in range(2):  # the update handled twice
+        await stars.record_successful_payment(
+            shop, paid.invoice_payload, paid.currency, paid.total_amount, charge
+        )
+    assert (await _stored(shop, order.id)).status is OrderStatus.PAID
+    ledger = star_payments((await shop.bot.get_star_transactions()).transactions)
+    assert ledger == [StarPayment(charge, STARS, BUYER_ID, order.ref)]
+    assert await stars.reconcile_star_transactions(shop, ledger) == 0
+
+    assert await shop.bot.refund_star_payment(BUYER_ID, charge)  # then our process died
+    done = await stars.refund_stars(shop, order.id)  # Telegram: already refunded
+    assert (done.amount, done.order.status, done.order.amount_refunded) == (
+        STARS, OrderStatus.REFUNDED, STARS,
+    )  # fmt: skip
+    with pytest.raises(RefundRefused, match="only paid orders refund"):
+        await stars.refund_stars(shop, order.id)
+    assert (await owed_keys(shop))[2:] == [
+        f"refund:{order.id}:{STARS}",
+        f"order_message:{order.id}:refunded:{STARS}",
+    ]
+    totals = await sales.totals(shop.db.reader, since=0)
+    assert [(t.currency, t.revenue, t.refunded) for t in totals] == [("xtr", STARS, STARS)]
