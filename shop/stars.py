@@ -2,9 +2,10 @@
 alone → the pre-checkout query answered from the database → the successful payment recorded
 once by its `telegram_payment_charge_id` → the same "paid" step as Stripe's (shop/settle.py).
 
-Nothing here calls Telegram except the refund: the chat edge sends the invoice this module
-describes and hands over the updates, and reconciliation hands over the Star transactions it
-read (shop/gateways/telegram_stars.py), so every step is a plain, idempotent database change.
+Nothing here calls Telegram: the chat edge sends the invoice this module describes and hands
+over the updates, and reconciliation hands over the Star transactions it read
+(shop/gateways/telegram_stars.py), so every step is a plain, idempotent database change. A Stars
+refund is shop/refunds.py's, beside Stripe's, where /refund finds both.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import aiosqlite
-from telegram.error import TelegramError
 
 from shop import outbox
 from shop.checkout import (
@@ -27,12 +27,10 @@ from shop.checkout import (
     products_for_sale,
 )
 from shop.context import Shop
-from shop.gateways.telegram_stars import StarPayment, refund_star_payment
+from shop.gateways.telegram_stars import StarPayment
 from shop.money import format_money
-from shop.refunds import RefundDone, RefundRefused, apply_refunded_total
 from shop.settle import close_unpaid, hold_payment, record_paid
 from storage import orders, stock
-from storage import refunds as refund_log
 from storage.clock import now
 from storage.models import (
     OPEN_STATES,
@@ -282,34 +280,3 @@ async def reconcile_star_transactions(shop: Shop, payments: Iterable[StarPayment
     if recovered:
         log.warning("reconciliation: %s lost Stars payments recorded", recovered)
     return recovered
-
-
-async def refund_stars(shop: Shop, order_id: int) -> RefundDone:
-    """Give a paid Stars order's Stars back through `refundStarPayment` (Stars refunds are
-    whole payments), then book it as Stripe's refunds are (shop/refunds.py): the order, its
-    message, /orders, /sales and the buyer's notice follow. Asked twice, the second finds
-    nothing left to refund; if the bookkeeping was lost after Telegram refunded, Telegram's
-    "already refunded" books it now — a refund is applied once either way."""
-    order = await orders.get(shop.db.reader, order_id)
-    if order is None:
-        raise RefundRefused(f"There is no order #{order_id}.")
-    charge_id, amount = order.payment_id, order.refundable_amount
-    if order.rail is not Rail.STARS or charge_id is None or amount <= 0:
-        raise RefundRefused(f"Order #{order.id} is {order.status.value}; only paid orders refund.")
-    try:
-        await refund_star_payment(shop.bot, order.buyer_user_id, charge_id)
-    except TelegramError as error:
-        log.error("Stars refund of order %s failed: %s", order.id, error.message)
-        raise RefundRefused(
-            f"Telegram did not refund order #{order.id}: {error.message}"
-        ) from error
-    async with shop.transaction() as tx:
-        await refund_log.record(
-            tx, f"stars:{charge_id}", order.id, amount, STARS_CURRENCY, "succeeded"
-        )
-        current = await orders.get(tx, order.id)
-        assert current is not None
-        await apply_refunded_total(tx, current, await refund_log.total_for(tx, order.id))
-        updated = await orders.get(tx, order.id)
-    assert updated is not None
-    return RefundDone(updated, amount)

@@ -22,7 +22,7 @@ from shop.checkout import Buyer, NotOnRail, SoldOut, Wanted, session_expiry, sta
 from shop.context import Shop
 from shop.gateways.telegram_stars import StarPayment, star_payments
 from shop.money import format_money
-from shop.refunds import RefundRefused
+from shop.refunds import RefundRefused, refund_order, refund_stars
 from storage import orders, products, sales, stock
 from storage.clock import now
 from storage.models import Order, OrderStatus, ProductKind, ProductRail, Rail
@@ -295,11 +295,11 @@ async def test_a_refund_telegram_refuses_changes_nothing(shop: Shop) -> None:
     paid = await _stored(shop, order.id)
     owed = await owed_keys(shop)
     with pytest.raises(RefundRefused, match=f"Telegram did not refund order #{order.id}"):
-        await stars.refund_stars(shop, order.id)
+        await refund_stars(shop, order.id)
     assert await _stored(shop, order.id) == paid
     assert await owed_keys(shop) == owed
     with pytest.raises(RefundRefused, match="only paid orders refund"):
-        await stars.refund_stars(shop, (await _checkout(shop, await _product(shop))).id)
+        await refund_stars(shop, (await _checkout(shop, await _product(shop))).id)
 
 
 # The Telegram stand-in's Stars payments come from /work/s1-standin's branch; until the lead
@@ -359,12 +359,14 @@ async def test_a_stars_purchase_over_telegram_is_paid_once_and_refunded_once(
     assert await stars.reconcile_star_transactions(shop, ledger) == 0
 
     assert await shop.bot.refund_star_payment(BUYER_ID, charge)  # then our process died
-    done = await stars.refund_stars(shop, order.id)  # Telegram: already refunded
+    with pytest.raises(RefundRefused, match="whole payment: ⭐ 150"):
+        await refund_order(shop, order.id, STARS - 1, "tap-1")  # /refund of a part
+    done = await refund_order(shop, order.id, None, "tap-2")  # Telegram: already refunded
     assert (done.amount, done.order.status, done.order.amount_refunded) == (
         STARS, OrderStatus.REFUNDED, STARS,
     )  # fmt: skip
     with pytest.raises(RefundRefused, match="only paid orders refund"):
-        await stars.refund_stars(shop, order.id)
+        await refund_stars(shop, order.id)
     assert (await owed_keys(shop))[2:] == [
         f"refund:{order.id}:{STARS}",
         f"order_message:{order.id}:refunded:{STARS}",
