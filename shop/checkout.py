@@ -16,7 +16,15 @@ from shop.unpaid import end_unpaid
 from storage import orders, products, stock
 from storage.clock import now
 from storage.db import Database
-from storage.models import Order, OrderLine, OrderStatus, Product, ProductKind, basket_of
+from storage.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    ProductKind,
+    Rail,
+    basket_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +73,16 @@ class MixedCurrencies(CheckoutRefused):
     def __init__(self, by_currency: dict[str, list[str]]) -> None:
         super().__init__(", ".join(by_currency))
         self.by_currency = by_currency
+
+
+class NotOnRail(CheckoutRefused):
+    """Some lines are not sold through the rail asked for (`rail`): their `titles`, so the buyer
+    knows which to remove (a cart mixing Stars and Stripe products is paid in two orders)."""
+
+    def __init__(self, rail: Rail, titles: list[str]) -> None:
+        super().__init__(f"not sold through {rail.value}: {', '.join(titles)}")
+        self.rail = rail
+        self.titles = titles
 
 
 class TotalTooLarge(CheckoutRefused):
@@ -128,30 +146,41 @@ async def start_checkout(
     if not shop.buy_taps.allow(buyer.user_id):
         raise SlowDown
     async with shop.buyer_locks.hold(buyer.user_id):
-        sold = await _products_for_sale(shop, wanted)
+        sold = await products_for_sale(shop, wanted, Rail.STRIPE)
         countries = _shipping_countries(sold, shop.checkout_settings.shipping_countries)
-        existing = await orders.open_for(
-            shop.db.reader,
-            buyer_user_id=buyer.user_id,
-            basket=basket_of([(w.product_id, w.quantity) for w in wanted]),
-            valid_after=now() + REUSE_MARGIN_SECONDS,
-        )
+        existing = await open_order(shop, buyer, wanted, Rail.STRIPE)
         if existing is not None:
             return existing
-        if (
-            await orders.count_open(shop.db.reader, buyer.user_id, now())
-            >= MAX_OPEN_SESSIONS_PER_BUYER
-        ):
-            raise TooManyOpen
-        order = await _new_order(shop, buyer, sold, wanted, from_cart)
+        order = await new_order(shop, buyer, sold, wanted, from_cart, Rail.STRIPE)
         if before_stripe is not None:
             await before_stripe()
         link = await _create_session(shop, order, sold, countries)
         return await _attach(shop, order, link)
 
 
-async def _products_for_sale(shop: Shop, wanted: Sequence[Wanted]) -> dict[int, Product]:
-    """The products asked for, by id, each buyable now, all in one currency."""
+async def open_order(
+    shop: Shop, buyer: Buyer, wanted: Sequence[Wanted], rail: Rail
+) -> Order | None:
+    """The buyer's open order on `rail` for the same products and quantities, to offer again;
+    None when a new one may be made, TooManyOpen when the buyer has as many unpaid orders
+    (of either rail) as we allow. Call it holding the buyer's lock."""
+    existing = await orders.open_for(
+        shop.db.reader,
+        buyer_user_id=buyer.user_id,
+        basket=basket_of([(w.product_id, w.quantity) for w in wanted]),
+        valid_after=now() + REUSE_MARGIN_SECONDS,
+        rail=rail,
+    )
+    if existing is not None:
+        return existing
+    if await orders.count_open(shop.db.reader, buyer.user_id, now()) >= MAX_OPEN_SESSIONS_PER_BUYER:
+        raise TooManyOpen
+    return None
+
+
+async def products_for_sale(shop: Shop, wanted: Sequence[Wanted], rail: Rail) -> dict[int, Product]:
+    """The products asked for, by id, each buyable now, all sold through `rail` (NotOnRail
+    names the lines that are not) and, on Stripe, all in one currency."""
     if len({line.product_id for line in wanted}) != len(wanted):
         raise ValueError("one line per product")
     if not 1 <= len(wanted) <= orders.MAX_LINES:
@@ -162,13 +191,17 @@ async def _products_for_sale(shop: Shop, wanted: Sequence[Wanted]) -> dict[int, 
         if product is None or not product.buyable:
             raise ProductUnavailable
         sold[product.id] = product
+    elsewhere = [product.title for product in sold.values() if not product.sells_on(rail)]
+    if elsewhere:
+        raise NotOnRail(rail, elsewhere)
     by_currency: dict[str, list[str]] = {}
     for product in sold.values():
-        by_currency.setdefault(product.currency, []).append(product.title)
+        by_currency.setdefault(product.price_on(rail)[1], []).append(product.title)
     if len(by_currency) > 1:
         ordered = sorted(by_currency.items(), key=lambda item: (-len(item[1]), item[0]))
         raise MixedCurrencies(dict(ordered))
-    if sum(sold[line.product_id].price_minor * line.quantity for line in wanted) > MAX_AMOUNT:
+    total = sum(sold[line.product_id].price_on(rail)[0] * line.quantity for line in wanted)
+    if total > MAX_AMOUNT:
         raise TotalTooLarge(MAX_AMOUNT)
     return sold
 
@@ -224,19 +257,22 @@ async def _attach(shop: Shop, order: Order, link: CheckoutLink) -> Order:
     return updated
 
 
-async def _new_order(
+async def new_order(
     shop: Shop,
     buyer: Buyer,
     sold: dict[int, Product],
     wanted: Sequence[Wanted],
     from_cart: bool,
+    rail: Rail,
 ) -> Order:
-    """The pending order row and its lines, priced from the database, with every stock line's
-    items reserved in the same transaction (all lines or none).
+    """The order row and its lines, priced from the database at `rail`'s prices, with every
+    stock line's items reserved in the same transaction (all lines or none). A Stripe order is
+    pending until its session exists; a Stars order awaits payment at once (its invoice is
+    made from this row alone).
 
-    Durable: once Stripe has the session, a payment may name this order at any time, so its row
-    must survive even a power loss (see `Database.transaction`)."""
-    lines = [_priced(sold[line.product_id], line.quantity) for line in wanted]
+    Durable: once Stripe has the session (or the buyer the invoice), a payment may name this
+    order at any time, so its row must survive even a power loss (see `Database.transaction`)."""
+    lines = [_priced(sold[line.product_id], line.quantity, rail) for line in wanted]
     async with shop.db.transaction(durable=True) as tx:
         order = await orders.create(
             tx,
@@ -244,20 +280,25 @@ async def _new_order(
             buyer_chat_id=buyer.chat_id,
             buyer_name=buyer.name,
             lines=lines,
-            currency=sold[wanted[0].product_id].currency,
+            currency=sold[wanted[0].product_id].price_on(rail)[1],
             expires_at=session_expiry(shop.settings.checkout_expires_minutes, now()),
             from_cart=from_cart,
+            rail=rail,
         )
         for line in order.lines:
             if line.kind is ProductKind.DIGITAL_STOCK:
                 # Raising rolls the order back too: nothing was promised to anyone.
                 await _reserve_within_cap(shop, tx, buyer, order, line)
+        if rail is Rail.STARS:
+            await orders.transition(tx, order, OrderStatus.AWAITING_PAYMENT)
+            order = await orders.get(tx, order.id) or order
     return order
 
 
-def _priced(product: Product, quantity: int) -> orders.NewLine:
-    """An order line as the product is sold right now: its title, kind and price."""
-    return orders.NewLine(product.id, product.title, product.kind, product.price_minor, quantity)
+def _priced(product: Product, quantity: int, rail: Rail) -> orders.NewLine:
+    """An order line as the product is sold on `rail` right now: its title, kind and price."""
+    unit_amount, _ = product.price_on(rail)
+    return orders.NewLine(product.id, product.title, product.kind, unit_amount, quantity)
 
 
 async def _reserve_within_cap(

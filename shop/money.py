@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_decimal, get_currency_precision
+
+from storage.models import STARS_CURRENCY
 
 __all__ = [
     "MAX_AMOUNT",
@@ -145,7 +147,12 @@ def _locale(locale: str) -> Locale:
 
 
 def format_money(amount: int, currency: str, locale: str = "en_US") -> str:
-    """Show an amount the way people of `locale` write it, e.g. "$9.99" or "9,50 €"."""
+    """Show an amount the way people of `locale` write it, e.g. "$9.99" or "9,50 €"; Telegram
+    Stars as "⭐ 1,500" (whole Stars, grouped in the locale's way). This is the one place that
+    knows how Stars look: they are not a currency Stripe charges in, so everything else here
+    refuses "xtr" (`currency_code`) and a Stars amount can never reach Stripe's arithmetic."""
+    if currency == STARS_CURRENCY:
+        return f"⭐ {format_decimal(amount, locale=_locale(locale))}"
     code = currency_code(currency).upper()
     value = to_major(amount, currency)
     # Babel's digits can be fewer than Stripe's (ISK: 0 vs 2); never round real money away.

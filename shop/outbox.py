@@ -37,6 +37,7 @@ class Topic(enum.StrEnum):
     SALE = "sale"
     MISMATCH = "mismatch"
     SHORT = "short"
+    DOUBLE_PAYMENT = "double_payment"  # a second Stars charge for a paid order, by charge id
     UNDELIVERED = "undelivered"  # keyed by the delivery that failed, not by its order
 
 

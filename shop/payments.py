@@ -18,11 +18,10 @@ import stripe
 from shop import outbox, refunds
 from shop.context import Shop
 from shop.money import format_money
+from shop.settle import close_unpaid, hold_payment, record_paid, tell_buyer
 from shop.stripe_facts import SessionFacts, session_facts, target_status
-from shop.unpaid import end_unpaid
-from storage import carts, events, orders, stock
-from storage.clock import now
-from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
+from storage import events, orders
+from storage.models import DeliveryKind, Order, OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +111,8 @@ async def _apply_event(
     if event_type in (COMPLETED, ASYNC_SUCCEEDED):
         return await _apply_session(tx, shop, order, facts)
     if event_type == ASYNC_FAILED:
-        return await _end_unpaid(tx, shop, order, OrderStatus.FAILED)
-    return await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED)
+        return await close_unpaid(tx, shop, order, OrderStatus.FAILED)
+    return await close_unpaid(tx, shop, order, OrderStatus.EXPIRED)
 
 
 async def _apply_session(
@@ -126,7 +125,7 @@ async def _apply_session(
     if target is OrderStatus.PAID:
         return await _record_payment(tx, shop, order, facts)
     if target is OrderStatus.EXPIRED:
-        return await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED)
+        return await close_unpaid(tx, shop, order, OrderStatus.EXPIRED)
     if target is not OrderStatus.PROCESSING:
         return "ignored"
     if not await orders.transition(
@@ -134,47 +133,8 @@ async def _apply_session(
     ):
         return "ignored"
     await outbox.owe_edit(tx, order, OrderStatus.PROCESSING.value)
-    await _tell_buyer(tx, order, DeliveryKind.PROCESSING_NOTICE)
+    await tell_buyer(tx, order, DeliveryKind.PROCESSING_NOTICE)
     return "processing"
-
-
-async def _end_unpaid(
-    tx: aiosqlite.Connection,
-    shop: Shop,
-    order: Order,
-    status: OrderStatus,
-    *,
-    cancelled: bool = False,
-) -> str:
-    """The session will never be paid: release its stock, take the dead Pay button off the
-    order message and tell the buyer (once; not about a cancel they made themselves)."""
-    reason = "delayed payment failed" if status is OrderStatus.FAILED else None
-    reason = outbox.CANCELLED_REASON if cancelled else reason
-    fields = {"failure_reason": reason} if reason else {}
-    if not await end_unpaid(tx, order, status, **fields):
-        return "ignored"
-    await outbox.owe_edit(tx, order, status.value)
-    if status is OrderStatus.FAILED:
-        await _tell_buyer(tx, order, DeliveryKind.FAILED_NOTICE)
-    elif shop.settings.notify_expired and not cancelled:
-        await _tell_buyer(tx, order, DeliveryKind.EXPIRED_NOTICE)
-    return status.value
-
-
-async def _tell_buyer(tx: aiosqlite.Connection, order: Order, kind: DeliveryKind) -> None:
-    await outbox.owe_buyer(tx, order, kind, outbox.Owed.notice(kind, order))
-
-
-async def _tell_admins(
-    tx: aiosqlite.Connection,
-    shop: Shop,
-    order: Order,
-    topic: outbox.Topic,
-    kind: DeliveryKind,
-    detail: str = "",
-) -> None:
-    owed = outbox.Owed(topic, order.id)
-    await outbox.owe_admins(tx, shop.settings.admin_ids, order.id, kind, owed, detail)
 
 
 async def _record_payment(
@@ -184,89 +144,29 @@ async def _record_payment(
         return "already_paid"
     problem = _charge_problem(order, facts, shop.settings.stripe_livemode)
     if problem:
-        return await _hold_payment(tx, shop, order, facts, problem)
-    moved = await orders.transition(
+        detail = (
+            f"check the payment in Stripe ({facts.session_id}), then deliver by hand or "
+            f"refund it: /refund {order.id}"
+        )
+        return await hold_payment(
+            tx,
+            shop,
+            order,
+            problem,
+            detail,
+            payment_intent_id=facts.payment_intent or order.payment_intent_id,
+            amount_charged=facts.amount_total,
+        )
+    paid = await record_paid(
         tx,
+        shop,
         order,
-        OrderStatus.PAID,
         payment_intent_id=facts.payment_intent,
-        paid_at=now(),
         shipping_address=facts.shipping_address,
         amount_discount=facts.amount_discount,
         amount_charged=facts.amount_total,
     )
-    if not moved:
-        return "ignored"
-    if order.has_kind(ProductKind.DIGITAL_STOCK):
-        await _hand_over_stock(tx, shop, order)
-    if order.from_cart:
-        await carts.remove_bought(tx, order.buyer_user_id, [ln.product_id for ln in order.lines])
-    await _tell_buyer(tx, order, DeliveryKind.GOODS)
-    await _tell_admins(tx, shop, order, outbox.Topic.SALE, DeliveryKind.SALE_ALERT)
-    await _apply_early_refund(tx, order)
-    return "paid"
-
-
-async def _hold_payment(
-    tx: aiosqlite.Connection, shop: Shop, order: Order, facts: SessionFacts, problem: str
-) -> str:
-    """Money was taken but does not match the order: nothing is delivered, the stock goes back,
-    the admins are told — and the payment is kept on the order (its PaymentIntent and what was
-    charged), so the admin can refund it with /refund like any other."""
-    if order.failure_reason == problem:
-        return "mismatch"  # the same payment seen again
-    await orders.update(
-        tx,
-        order.id,
-        failure_reason=problem,
-        payment_intent_id=facts.payment_intent or order.payment_intent_id,
-        amount_charged=facts.amount_total,
-    )
-    await end_unpaid(tx, order, OrderStatus.FAILED)
-    detail = (
-        f"{problem}. The goods were NOT delivered; check the payment in Stripe "
-        f"({facts.session_id}), then deliver by hand or refund it: /refund {order.id}"
-    )
-    await _tell_admins(tx, shop, order, outbox.Topic.MISMATCH, DeliveryKind.PROBLEM_ALERT, detail)
-    await _tell_buyer(tx, order, DeliveryKind.HELD_NOTICE)
-    await outbox.owe_edit(tx, order, "held")
-    log.error("order %s not delivered: %s", order.id, problem)
-    await _apply_early_refund(tx, order)
-    return "mismatch"
-
-
-async def _apply_early_refund(tx: aiosqlite.Connection, order: Order) -> None:
-    """A refund event that overtook this payment's events is applied now that the payment is
-    recorded."""
-    if not order.amount_refunded:
-        return
-    recorded = await orders.get(tx, order.id)
-    assert recorded is not None
-    await refunds.apply_refunded_total(tx, recorded, recorded.amount_refunded)
-
-
-async def _hand_over_stock(tx: aiosqlite.Connection, shop: Shop, order: Order) -> None:
-    """Reserved items become the buyer's, line by line. If a reservation was released meanwhile
-    (the session expired locally, then the payment went through), take fresh items; a line the
-    pool cannot fill gets what is left, and the admins must act (the receipt tells the buyer
-    which line is short; the other lines are delivered in full)."""
-    short = []
-    for line in order.lines:
-        if line.kind is not ProductKind.DIGITAL_STOCK:
-            continue
-        missing = line.quantity - await stock.reserved_for(tx, order.id, line.product_id)
-        if missing > 0 and not await stock.reserve(tx, line.product_id, order.id, missing):
-            left = await stock.available(tx, line.product_id)
-            await stock.reserve(tx, line.product_id, order.id, left)
-            short.append(f"{line.title}: {missing - left} of {line.quantity} missing")
-    await stock.sell(tx, order.id)
-    if short:
-        detail = (
-            "It is paid but the stock ran out before all its items could be given ("
-            + "; ".join(short)
-            + "). Add stock and use Send again, or refund the difference."
-        )
-        await _tell_admins(tx, shop, order, outbox.Topic.SHORT, DeliveryKind.PROBLEM_ALERT, detail)
+    return "paid" if paid else "ignored"
 
 
 def _charge_problem(order: Order, facts: SessionFacts, livemode: bool) -> str | None:
@@ -328,7 +228,7 @@ async def apply_payment_failed(shop: Shop, order_id: int) -> Order | None:
         order = await orders.get(tx, order_id)
         if order is None or order.status is not OrderStatus.PROCESSING:
             return order
-        await _end_unpaid(tx, shop, order, OrderStatus.FAILED)
+        await close_unpaid(tx, shop, order, OrderStatus.FAILED)
         after = await orders.get(tx, order_id)
     return after
 
@@ -340,7 +240,7 @@ async def apply_cancelled(shop: Shop, order_id: int) -> Order | None:
         order = await orders.get(tx, order_id)
         if order is None:
             return None
-        await _end_unpaid(tx, shop, order, OrderStatus.EXPIRED, cancelled=True)
+        await close_unpaid(tx, shop, order, OrderStatus.EXPIRED, cancelled=True)
         after = await orders.get(tx, order_id)
     return after
 

@@ -5,7 +5,8 @@ we crashed between Stripe creating a session and us storing its id. So at start 
 minutes this job (a) lists the recent Checkout Sessions and applies each one that can still move
 one of our orders, (b) settles the orders still waiting for a payment whose link has expired,
 and (c) asks how the delayed payments still being confirmed went: a bank debit can settle days
-after its session, beyond the list's reach.
+after its session, beyond the list's reach. Stripe is asked only about Stripe's orders; unpaid
+Telegram Stars orders past their expiry end here too, by our clock (shop/stars.py).
 
 A buyer who paid should not wait five minutes for that, so a cheap pass (`catch_up_payments`)
 runs every RECENT_INTERVAL_SECONDS (bot/reconcile.py) in between: while an order has been
@@ -39,6 +40,7 @@ import stripe
 
 from shop.context import Shop
 from shop.payments import apply_payment_failed, apply_session_snapshot, our_order
+from shop.stars import expire_stars_orders
 from shop.stripe_facts import session_facts, target_status
 from shop.unpaid import end_unpaid
 from storage import orders
@@ -98,6 +100,9 @@ async def reconcile(shop: Shop) -> ReconcileReport:
     report = ReconcileReport()
     lock = _running.setdefault(shop.db, asyncio.Lock())
     async with lock:
+        # Stars orders end by our clock alone (Telegram has no session to ask): first, so a
+        # Stripe outage or 429 never keeps their keys reserved.
+        report.expired += await expire_stars_orders(shop)
         listed: set[str] = set()
         try:
             await _apply_listed(shop, report, listed)

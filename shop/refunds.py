@@ -1,6 +1,7 @@
-"""Refunds: asked for by an admin (/refund) or made in the Stripe Dashboard (charge.refunded).
+"""Refunds: asked for by an admin (/refund) or made in the Stripe Dashboard (charge.refunded);
+a Telegram Stars order's through `refundStarPayment` (`refund_stars`, whole payments only).
 
-Both end in `apply_refunded_total`, which moves the order to the charge's refunded *total*.
+All end in `apply_refunded_total`, which moves the order to the payment's refunded *total*.
 Totals only grow, so the command's answer and the later webhook for the same refund apply once.
 """
 
@@ -13,14 +14,16 @@ from typing import Any
 
 import aiosqlite
 import stripe
+from telegram.error import TelegramError
 
 from shop import outbox
 from shop.context import Shop
+from shop.gateways.telegram_stars import refund_star_payment
 from shop.ids import parse_id
 from shop.money import format_money
 from storage import events, orders
 from storage import refunds as refund_log
-from storage.models import PAID_STATES, DeliveryKind, Order, OrderStatus
+from storage.models import PAID_STATES, STARS_CURRENCY, DeliveryKind, Order, OrderStatus, Rail
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +132,11 @@ async def refund_order(
     if order is None:
         raise RefundRefused(f"There is no order #{order_id}.")
     remaining = order.refundable_amount
+    if order.rail is Rail.STARS and remaining > 0:
+        if amount not in (None, remaining):
+            whole = format_money(remaining, order.currency)
+            raise RefundRefused(f"A Stars refund gives back the whole payment: {whole}.")
+        return await refund_stars(shop, order.id)
     if remaining <= 0 or order.payment_intent_id is None:
         raise RefundRefused(f"Order #{order.id} is {order.status.value}; only paid orders refund.")
     wanted = remaining if amount is None else amount
@@ -157,3 +165,34 @@ async def refund_order(
         updated = await orders.get(tx, order.id)
     assert updated is not None
     return RefundDone(updated, result.amount)
+
+
+async def refund_stars(shop: Shop, order_id: int) -> RefundDone:
+    """Give a paid Stars order's Stars back through `refundStarPayment` (Stars refunds are
+    whole payments), then book it as Stripe's refunds are (shop/refunds.py): the order, its
+    message, /orders, /sales and the buyer's notice follow. Asked twice, the second finds
+    nothing left to refund; if the bookkeeping was lost after Telegram refunded, Telegram's
+    "already refunded" books it now — a refund is applied once either way."""
+    order = await orders.get(shop.db.reader, order_id)
+    if order is None:
+        raise RefundRefused(f"There is no order #{order_id}.")
+    charge_id, amount = order.payment_id, order.refundable_amount
+    if order.rail is not Rail.STARS or charge_id is None or amount <= 0:
+        raise RefundRefused(f"Order #{order.id} is {order.status.value}; only paid orders refund.")
+    try:
+        await refund_star_payment(shop.bot, order.buyer_user_id, charge_id)
+    except TelegramError as error:
+        log.error("Stars refund of order %s failed: %s", order.id, error.message)
+        raise RefundRefused(
+            f"Telegram did not refund order #{order.id}: {error.message}"
+        ) from error
+    async with shop.transaction() as tx:
+        await refund_log.record(
+            tx, f"stars:{charge_id}", order.id, amount, STARS_CURRENCY, "succeeded"
+        )
+        current = await orders.get(tx, order.id)
+        assert current is not None
+        await apply_refunded_total(tx, current, await refund_log.total_for(tx, order.id))
+        updated = await orders.get(tx, order.id)
+    assert updated is not None
+    return RefundDone(updated, amount)

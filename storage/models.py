@@ -80,6 +80,25 @@ class ProductKind(enum.StrEnum):
     SERVICE = "service"  # confirmation plus the merchant's note
 
 
+class Rail(enum.StrEnum):
+    """How an order is paid: Stripe Checkout, or Telegram Stars (currency `STARS_CURRENCY`)."""
+
+    STRIPE = "stripe"
+    STARS = "stars"
+
+
+class ProductRail(enum.StrEnum):
+    """Which rails a product is sold through; `both` lets the buyer pick."""
+
+    STRIPE = "stripe"
+    STARS = "stars"
+    BOTH = "both"
+
+
+# A Stars order's currency: Telegram's code is "XTR"; we store codes in lower case.
+STARS_CURRENCY = "xtr"
+
+
 @dataclass(frozen=True)
 class Product:
     id: int
@@ -96,6 +115,24 @@ class Product:
     archived: bool = False
     shipping_countries: tuple[str, ...] | None = None  # physical only; None: the shop's list
     show_when_stocked: bool = False  # hidden until a /stock upload gives it items
+    rail: ProductRail = ProductRail.STRIPE
+    stars_price: int | None = None  # whole Stars; set exactly when the rail includes Stars
+
+    def sells_on(self, rail: Rail) -> bool:
+        """The one rule of where a product is sold: on its own rail, or on either for `both`.
+        Migration 0008 checks the rest: a Stars rail has its Stars price, and a physical
+        product is Stripe's (only Checkout collects an address)."""
+        return self.rail is ProductRail.BOTH or self.rail.value == rail.value
+
+    def price_on(self, rail: Rail) -> tuple[int, str]:
+        """The unit price and currency an order on `rail` charges: the Stripe price in its
+        currency, or the Stars price in whole Stars. ValueError if not sold on that rail."""
+        if not self.sells_on(rail):
+            raise ValueError(f"product {self.id} is not sold through {rail.value}")
+        if rail is Rail.STARS:
+            assert self.stars_price is not None
+            return self.stars_price, STARS_CURRENCY
+        return self.price_minor, self.currency
 
     @property
     def listed(self) -> bool:
@@ -127,6 +164,8 @@ class Product:
             if row["shipping_countries"]
             else None,
             show_when_stocked=bool(row["show_when_stocked"]),
+            rail=ProductRail(row["rail"]),
+            stars_price=row["stars_price"],
         )
 
 
@@ -198,6 +237,8 @@ class Order:
     amount_charged: int | None  # what Stripe took, once a payment is recorded
     delivered_at: int | None
     lines: tuple[OrderLine, ...]
+    rail: Rail = Rail.STRIPE  # how it is paid; a Stars order is in STARS_CURRENCY
+    telegram_payment_charge_id: str | None = None  # a Stars payment's unique id, once recorded
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row, lines: Sequence[OrderLine]) -> Order:
@@ -205,6 +246,7 @@ class Order:
         values["status"] = OrderStatus(values["status"])
         values["ships"] = bool(values["ships"])
         values["from_cart"] = bool(values["from_cart"])
+        values["rail"] = Rail(values["rail"])
         return cls(**values, lines=tuple(sorted(lines, key=lambda line: line.line_no)))
 
     @property
@@ -265,12 +307,20 @@ class Order:
         return isinstance(ref, str) and ref == self.ref
 
     @property
+    def payment_id(self) -> str | None:
+        """The id its rail knows the payment by, once recorded: what a refund names."""
+        if self.rail is Rail.STARS:
+            return self.telegram_payment_charge_id
+        return self.payment_intent_id
+
+    @property
     def refundable_amount(self) -> int:
-        """What an admin may still give back: what Stripe charged and we recorded, less what
+        """What an admin may still give back: what the rail charged and we recorded, less what
         was refunded. The one rule for /refund, its button and the refund bookkeeping: it holds
         for a payment that was delivered and for one that was not (an amount that did not
-        match), and is 0 for anything never charged or without its PaymentIntent."""
-        if self.payment_intent_id is None or self.amount_charged is None:
+        match), and is 0 for anything never charged or without its payment's id (Stripe's
+        PaymentIntent, Telegram's charge id)."""
+        if self.payment_id is None or self.amount_charged is None:
             return 0
         return max(self.amount_charged - self.amount_refunded, 0)
 

@@ -17,6 +17,7 @@ from storage.models import (
     OrderLine,
     OrderStatus,
     ProductKind,
+    Rail,
     ShippingStage,
     basket_of,
     can_move_shipping,
@@ -29,7 +30,7 @@ MAX_LINES = 100
 _UPDATABLE = frozenset(
     {"checkout_session_id", "checkout_url", "payment_intent_id", "message_id", "failure_reason",
      "paid_at", "shipping_address", "shipped_at", "tracking", "amount_refunded",
-     "amount_discount", "amount_charged"}
+     "amount_discount", "amount_charged", "telegram_payment_charge_id"}
 )  # fmt: skip
 
 
@@ -55,17 +56,18 @@ async def create(
     currency: str,
     expires_at: int,
     from_cart: bool = False,
+    rail: Rail = Rail.STRIPE,
 ) -> Order:
-    """Insert a pending order and its lines; its `ref` is random so idempotency keys never
-    collide across databases (order ids restart when a merchant starts afresh, Stripe keeps
-    keys for 24 h)."""
+    """Insert a pending order and its lines, paid through `rail`; its `ref` is random so
+    idempotency keys never collide across databases (order ids restart when a merchant starts
+    afresh, Stripe keeps keys for 24 h) and a Stars invoice's payload names only this order."""
     if not 1 <= len(lines) <= MAX_LINES:
         raise ValueError(f"an order has 1 to {MAX_LINES} lines, not {len(lines)}")
     ts = now()
     cursor = await conn.execute(
         "INSERT INTO orders (ref, buyer_user_id, buyer_chat_id, buyer_name, basket, ships,"
-        " from_cart, amount_total, currency, status, expires_at, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " from_cart, amount_total, currency, status, expires_at, created_at, updated_at, rail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             secrets.token_hex(12),
             buyer_user_id,
@@ -80,6 +82,7 @@ async def create(
             expires_at,
             ts,
             ts,
+            rail.value,
         ),
     )
     order_id = cursor.lastrowid
@@ -147,21 +150,42 @@ async def by_payment_intent(conn: aiosqlite.Connection, payment_intent_id: str) 
     )
 
 
+async def by_ref(conn: aiosqlite.Connection, ref: str) -> Order | None:
+    """The order a Stars invoice's payload names."""
+    return await _one(conn, "SELECT * FROM orders WHERE ref = ?", (ref,))
+
+
+async def by_star_charge(conn: aiosqlite.Connection, charge_id: str) -> Order | None:
+    """The order a Telegram Stars payment was recorded on, if it was."""
+    return await _one(
+        conn, "SELECT * FROM orders WHERE telegram_payment_charge_id = ?", (charge_id,)
+    )
+
+
 async def open_for(
     conn: aiosqlite.Connection,
     *,
     buyer_user_id: int,
     basket: str,
     valid_after: int,
+    rail: Rail = Rail.STRIPE,
 ) -> Order | None:
-    """The buyer's still-payable session for the same purchase (the same products and
-    quantities, see `basket_of`), so a second tap reuses it."""
+    """The buyer's still-payable order on `rail` for the same purchase (the same products and
+    quantities, see `basket_of`), so a second tap reuses it: a Stripe order once it has its
+    Checkout URL, a Stars order (payable by its invoice, made from the row) at once."""
     return await _one(
         conn,
         "SELECT * FROM orders WHERE buyer_user_id = ? AND basket = ?"
-        " AND status = ? AND checkout_url IS NOT NULL AND expires_at > ?"
-        " ORDER BY id DESC LIMIT 1",
-        (buyer_user_id, basket, OrderStatus.AWAITING_PAYMENT.value, valid_after),
+        " AND status = ? AND rail = ? AND (rail = ? OR checkout_url IS NOT NULL)"
+        " AND expires_at > ? ORDER BY id DESC LIMIT 1",
+        (
+            buyer_user_id,
+            basket,
+            OrderStatus.AWAITING_PAYMENT.value,
+            rail.value,
+            Rail.STARS.value,
+            valid_after,
+        ),
     )
 
 
@@ -322,23 +346,30 @@ async def count(
 
 
 async def oldest_created_at(
-    conn: aiosqlite.Connection, statuses: frozenset[OrderStatus]
+    conn: aiosqlite.Connection, statuses: frozenset[OrderStatus], rail: Rail = Rail.STRIPE
 ) -> int | None:
-    """When the oldest order in these states was created: how far back reconciliation must
-    look at Stripe's sessions (a session is always created after its order)."""
+    """When the oldest order on `rail` in these states was created: how far back
+    reconciliation must look at Stripe's sessions (a session is always created after its
+    order; Stars orders have none)."""
     where, args = _status_filter(statuses)
-    row = await fetch_one(conn, f"SELECT MIN(created_at) FROM orders{where}", args)  # noqa: S608
+    row = await fetch_one(
+        conn,
+        f"SELECT MIN(created_at) FROM orders{where}{' AND' if where else ' WHERE'} rail = ?",  # noqa: S608
+        (*args, rail.value),
+    )
     return int(row[0]) if row and row[0] is not None else None
 
 
-async def open_expired(conn: aiosqlite.Connection, *, before: int, limit: int) -> list[Order]:
-    """Orders still waiting for a payment whose link expired before `before`, oldest first:
-    their sessions are over, so reconciliation settles them."""
+async def open_expired(
+    conn: aiosqlite.Connection, *, before: int, limit: int, rail: Rail = Rail.STRIPE
+) -> list[Order]:
+    """Orders on `rail` still waiting for a payment whose link (or invoice) expired before
+    `before`, oldest first: reconciliation settles them."""
     return await _many(
         conn,
-        "SELECT * FROM orders WHERE status IN (?, ?) AND expires_at < ?"
+        "SELECT * FROM orders WHERE rail = ? AND status IN (?, ?) AND expires_at < ?"
         " ORDER BY expires_at, id LIMIT ?",
-        (OrderStatus.PENDING.value, OrderStatus.AWAITING_PAYMENT.value, before, limit),
+        (rail.value, OrderStatus.PENDING.value, OrderStatus.AWAITING_PAYMENT.value, before, limit),
     )
 
 

@@ -6,7 +6,7 @@ import aiosqlite
 
 from storage.clock import now
 from storage.db import fetch_one
-from storage.models import Product, ProductKind
+from storage.models import Product, ProductKind, ProductRail
 
 # Fields an admin may edit after creating a product.
 EDITABLE = frozenset(
@@ -20,13 +20,15 @@ EDITABLE = frozenset(
         "kind",
         "category",
         "shipping_countries",
+        "rail",
+        "stars_price",
     }
 )
 
 
 def _stored(value: object) -> object:
-    """A field as its column holds it: a kind by its value, countries comma-separated."""
-    if isinstance(value, ProductKind):
+    """A field as its column holds it: a kind or rail by its value, countries comma-separated."""
+    if isinstance(value, (ProductKind, ProductRail)):
         return value.value
     if isinstance(value, tuple):
         return ",".join(value) or None
@@ -48,6 +50,8 @@ async def add(
     category: str | None = None,
     shipping_countries: tuple[str, ...] | None = None,
     show_when_stocked: bool = False,
+    rail: ProductRail = ProductRail.STRIPE,
+    stars_price: int | None = None,
 ) -> int:
     """Insert a product (last in the catalog unless a position is given); returns its id."""
     if position is None:
@@ -57,8 +61,9 @@ async def add(
     ts = now()
     cursor = await conn.execute(
         "INSERT INTO products (title, description, price_minor, currency, photo, delivery_text,"
-        " active, position, kind, category, shipping_countries, show_when_stocked, created_at,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " active, position, kind, category, shipping_countries, show_when_stocked, rail,"
+        " stars_price, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             title,
             description,
@@ -72,6 +77,8 @@ async def add(
             category,
             _stored(shipping_countries or ()),
             int(show_when_stocked),
+            rail.value,
+            stars_price,
             ts,
             ts,
         ),
