@@ -167,6 +167,19 @@ async def test_a_sticker_is_asked_again_as_text_and_a_long_question_is_clipped(
         assert utf16_len(shown(asked)) <= MAX_TEXT and shown(asked).endswith("😀…")
 
 
+async def test_a_question_no_admin_could_get_is_not_claimed_as_sent(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    async with app_with(tmp_path, telegram, stripe_api, SUPPORT_CONTACT="@shop_help"):
+        buyer = Person(telegram, BUYER_ID)
+        await buyer.sends("/paysupport", "Payment support")
+        telegram.block(ADMIN_ID)
+        await buyer.sends("refund please", "couldn't reach the merchant")
+        telegram.unblock(ADMIN_ID)
+        await buyer.sends("refund please", "passed your question on")  # still open
+        assert len(_questions(telegram, ADMIN_ID)) == 1
+
+
 def test_paysupport_text_is_checked_and_every_message_fits() -> None:
     assert load_settings({**REQUIRED}, env_file=None).paysupport_text is None
     kept = load_settings({**REQUIRED, "PAYSUPPORT_TEXT": "  We refund in 3 days. "}, env_file=None)
