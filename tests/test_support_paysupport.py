@@ -121,7 +121,7 @@ async def test_a_buyer_without_orders_can_still_ask_and_a_forged_button_is_refus
         assert not any("Message from a buyer" in shown(m) for m in telegram.messages(ADMIN_ID))
 
 
-async def test_cancel_and_a_lapsed_question_send_nothing(
+async def test_cancel_another_command_and_a_lapsed_question_send_nothing(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(paysupport, "QUESTION_TIMEOUT_SECONDS", 0.5)
@@ -131,6 +131,9 @@ async def test_cancel_and_a_lapsed_question_send_nothing(
         await buyer.sends("/cancel", "Your question was not sent")
         await buyer.sends("never mind", "Contact the merchant: @shop_help")
         await buyer.sends("/cancel", "nothing to cancel")
+        await buyer.sends("/paysupport", "Payment support")
+        await buyer.sends("/orders", "You have no orders yet")  # another command closes it
+        await buyer.sends("thanks", "Contact the merchant: @shop_help")
         await buyer.sends("/paysupport", "Payment support")
         await asyncio.sleep(1.5)  # the question lapses
         await buyer.sends("much later", "Contact the merchant: @shop_help")

@@ -4,8 +4,9 @@ buyer's question passed on to the admins.
 
 A small conversation per buyer: /paysupport (or Ask about this order on one of its orders)
 opens the question, and the buyer's next message is sent to every admin with the order and the
-buyer's id, so an admin can answer them. /cancel closes it, and a forgotten question lapses
-after QUESTION_TIMEOUT_SECONDS rather than catching a message written much later. Questions
+buyer's id, so an admin can answer them. /cancel or any other command closes it, and a
+forgotten question lapses after QUESTION_TIMEOUT_SECONDS rather than catching a message
+written much later. Questions
 count against the same per-buyer relay limit as plain messages (`support.may_relay`).
 
 Admins answer the buyer in Telegram directly (the message names the buyer's id and links to
@@ -57,10 +58,14 @@ def conversation() -> ConversationHandler[ShopContext]:
                 CallbackQueryHandler(ask_about_order, pattern=cb.SUPPORT_ASK.pattern),
             ],
             states={
-                ASKING: [MessageHandler(_MESSAGE, question)],
+                ASKING: [
+                    MessageHandler(_MESSAGE, question),
+                    CommandHandler("cancel", cancel),
+                    MessageHandler(filters.COMMAND, other_command),
+                ],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, lapsed)],
             },
-            fallbacks=[CommandHandler("cancel", cancel)],
+            fallbacks=[],  # ASKING answers every command itself, /cancel first
             allow_reentry=True,
             conversation_timeout=QUESTION_TIMEOUT_SECONDS,
             name="buyer_paysupport",
@@ -127,6 +132,15 @@ async def cancel(update: Update, context: ShopContext) -> object:
     context.user_data.pop(_ABOUT, None)
     reply = update.effective_message.reply_text(support_texts.question_cancelled())
     return _then(context, update, reply, END)
+
+
+async def other_command(update: Update, context: ShopContext) -> object:
+    """Another command while the question is open (/orders, /catalog…): the buyer moved on,
+    so the question closes, and the command is queued again to reach its own handler once the
+    closed state is stored; a message written later is then no longer taken as the question."""
+    if context.user_data is not None:
+        context.user_data.pop(_ABOUT, None)
+    return _then(context, update, context.application.update_queue.put(update), END)
 
 
 async def lapsed(update: Update, context: ShopContext) -> None:
