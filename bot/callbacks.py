@@ -118,6 +118,7 @@ ADMIN_FEATURES = {
 }
 BUYER_FEATURES = {
     "ct": "bot/buyer/cart.py",
+    "sp": "bot/buyer/paysupport.py",
 }
 FEATURES = ADMIN_FEATURES | BUYER_FEATURES
 
@@ -220,3 +221,6 @@ CART_REMOVE = button("ct:x", ID)  # ✕ on a line
 CART_EMPTY = button("ct:e")  # Empty cart: asks first
 CART_EMPTY_YES = button("ct:ey")
 CART_CHECKOUT = button("ct:c")
+
+# --- the buyer's /paysupport (bot/buyer/paysupport.py) ------------------------------------------
+SUPPORT_ASK = button("sp:a", ID)  # Ask about this order: the buyer's next message goes with it

@@ -46,6 +46,7 @@ ALL_VARIABLES = {
     "SANDBOX",
     "SANDBOX_ALLOW_PUBLIC",
     "SUPPORT_CONTACT",
+    "PAYSUPPORT_TEXT",
 }
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 

@@ -119,6 +119,7 @@ def test_redacted_lists_every_field_and_hides_secrets() -> None:
         "notify_expired",
         "max_reserved_per_buyer",
         "support_contact",
+        "paysupport_text",
     }
     text = " ".join(shown.values())
     for secret in (TOKEN.split(":")[1], STRIPE_KEY[8:], WHSEC[6:], "W" * 40):

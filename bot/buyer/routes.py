@@ -10,20 +10,22 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks as cb
-from bot.buyer import cart, catalog, checkout, handlers, orders, support
+from bot.buyer import cart, catalog, checkout, handlers, orders, paysupport, support
 from bot.context import ShopContext
 
 Handlers = list[BaseHandler[Update, ShopContext, Any]]
 
 
 def routes() -> Handlers:
+    """The /paysupport question comes first: while it is open, the buyer's next message and
+    /cancel are its own."""
     return [
+        paysupport.conversation(),
         CommandHandler("start", handlers.start),
         CommandHandler("help", handlers.help_command),
         CommandHandler("catalog", catalog.catalog_command),
         CommandHandler("cart", cart.cart_command),
         CommandHandler("orders", orders.orders_command),
-        CommandHandler("paysupport", support.paysupport_command),
         CommandHandler("cancel", support.cancel_command),
         CallbackQueryHandler(catalog.open_catalog, pattern=cb.CATALOG.pattern),
         CallbackQueryHandler(catalog.open_category, pattern=cb.CATEGORY.pattern),

@@ -1,5 +1,6 @@
-"""How a buyer reaches the merchant: /paysupport, /help's contact line, and the answer to a
-message that is no command (relayed to the admins when no SUPPORT_CONTACT is set)."""
+"""How a buyer reaches the merchant: the answer to a message that is no command (relayed to
+the admins when no SUPPORT_CONTACT is set), and the one per-buyer relay limit and relay to the
+admins that /paysupport's questions (bot/buyer/paysupport.py) go through too."""
 
 from __future__ import annotations
 
@@ -21,13 +22,6 @@ RELAYS_PER_MINUTE = 5  # per buyer: a chatty (or hostile) buyer cannot flood the
 _RELAYED_AT = "support_relayed_at"  # user_data key: when this buyer's last messages went on
 
 
-async def paysupport_command(update: Update, context: ShopContext) -> None:
-    """/paysupport: the merchant's contact and the refund terms."""
-    assert update.effective_message is not None
-    contact = context.shop.settings.support_contact
-    await update.effective_message.reply_text(texts.pay_support(contact), parse_mode=ParseMode.HTML)
-
-
 async def cancel_command(update: Update, context: ShopContext) -> None:
     """/cancel outside any dialog (the dialogs answer their own /cancel first)."""
     assert update.effective_message is not None
@@ -43,7 +37,7 @@ async def plain_message(update: Update, context: ShopContext) -> None:
     if is_admin(update, context):
         return
     contact = context.shop.settings.support_contact
-    relayed = contact is None and _may_relay(context)
+    relayed = contact is None and may_relay(context)
     if relayed:
         await _relay(update, context)
     await message.reply_text(
@@ -51,8 +45,9 @@ async def plain_message(update: Update, context: ShopContext) -> None:
     )
 
 
-def _may_relay(context: ShopContext) -> bool:
-    """At most RELAYS_PER_MINUTE messages a minute per buyer reach the admins."""
+def may_relay(context: ShopContext) -> bool:
+    """At most RELAYS_PER_MINUTE messages a minute per buyer reach the admins, plain messages
+    and /paysupport questions together; True takes one of them."""
     assert context.user_data is not None
     stamps: deque[float] = context.user_data.setdefault(_RELAYED_AT, deque())
     moment = time.monotonic()
@@ -68,9 +63,19 @@ async def _relay(update: Update, context: ShopContext) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     said = message.text or message.caption or "(a message without text: a sticker, file…)"
-    text = texts.relayed_message(user.full_name, user.id, user.username, said)
+    relayed = texts.relayed_message(user.full_name, user.id, user.username, said)
+    await send_to_admins(context, relayed)
+
+
+async def send_to_admins(context: ShopContext, text: str) -> int:
+    """`text` (HTML) to every admin once, now (a buyer is waiting to hear that it went);
+    returns how many admins got it."""
+    reached = 0
     for admin_id in sorted(context.shop.settings.admin_ids):
         try:
             await context.bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)
         except TelegramError as error:  # an admin who blocked the bot must not stop the others
             log.warning("could not relay a buyer's message to an admin: %s", error)
+        else:
+            reached += 1
+    return reached

@@ -53,18 +53,6 @@ def support_line(contact: str | None) -> str:
     return "💬 Questions? Just write them here: your message goes to the merchant."
 
 
-def pay_support(contact: str | None) -> str:
-    """/paysupport, which Telegram expects of every bot that takes payments."""
-    return (
-        "🧾 <b>Payment support</b>\n"
-        f"{support_line(contact)}\n"
-        "Please give your order number (see /orders).\n\n"
-        "<b>Refunds</b>: the merchant refunds through Stripe to the card you paid with; you get "
-        "a message here, and banks take 5–10 days to show the money. Telegram's own support "
-        "can't help with purchases made in this bot."
-    )
-
-
 def plain_message_answer(contact: str | None, relayed: bool) -> str:
     """The answer to a buyer's message that is no command: how to reach the merchant."""
     if contact:

@@ -17,6 +17,7 @@ from bot.config.shop_rules import (
     read_log_level,
     read_max_reserved,
     read_notify_expired,
+    read_paysupport_text,
     read_promotion_codes,
     read_shipping_countries,
     read_support_contact,
@@ -50,6 +51,7 @@ def load_settings(
     notify_expired = read_notify_expired(reader)
     max_reserved = read_max_reserved(reader)
     support_contact = read_support_contact(reader)
+    paysupport_text = read_paysupport_text(reader)
     if reader.problems:
         raise ConfigError(reader.problems)
     assert telegram.token is not None and telegram.webhook_secret is not None
@@ -76,4 +78,5 @@ def load_settings(
         notify_expired=notify_expired,
         max_reserved_per_buyer=max_reserved,
         support_contact=support_contact,
+        paysupport_text=paysupport_text,
     )

@@ -43,6 +43,7 @@ class Settings:
     notify_expired: bool
     max_reserved_per_buyer: int = 10
     support_contact: str | None = None  # how buyers reach the merchant; None: relay to admins
+    paysupport_text: str | None = None  # the merchant's payment-support terms; None: the default
 
     @property
     def stripe_livemode(self) -> bool:

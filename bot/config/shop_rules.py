@@ -1,5 +1,6 @@
 """How this shop runs: its admins, what it charges in and ships to, how long a payment link
-lives, how much one buyer may hold, how buyers reach the merchant, and how it logs.
+lives, how much one buyer may hold, how buyers reach the merchant (and what /paysupport
+promises them), and how it logs.
 
 One reader per setting, each returning the default after recording a problem, so that
 `load_settings` lists them in one place in the order their problems are reported."""
@@ -17,6 +18,7 @@ from shop.money import SUPPORTED_CURRENCIES
 
 __all__ = [
     "DEFAULT_SHIPPING_COUNTRIES",
+    "MAX_PAYSUPPORT_TEXT",
     "MAX_SUPPORT_CONTACT",
     "SHIPPABLE_COUNTRIES",
     "read_admin_ids",
@@ -25,6 +27,7 @@ __all__ = [
     "read_log_level",
     "read_max_reserved",
     "read_notify_expired",
+    "read_paysupport_text",
     "read_promotion_codes",
     "read_shipping_countries",
     "read_support_contact",
@@ -32,6 +35,9 @@ __all__ = [
 
 DEFAULT_SHIPPING_COUNTRIES: tuple[str, ...] = ("US", "CA", "GB", "DE", "FR")
 MAX_SUPPORT_CONTACT = 200
+# /paysupport's text, in UTF-16 units as Telegram counts: with the header, the contact line and
+# five orders the message stays far below Telegram's 4096.
+MAX_PAYSUPPORT_TEXT = 1000
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Codes Babel knows that Checkout's shipping_address_collection.allowed_countries refuses:
 # territories Stripe does not ship to, plus CLDR's non-country regions.
@@ -93,6 +99,11 @@ def read_max_reserved(r: Reader) -> int:
 
 def read_support_contact(r: Reader) -> str | None:
     return r.parsed("SUPPORT_CONTACT", None, lambda v: _support_contact(r, v))
+
+
+def read_paysupport_text(r: Reader) -> str | None:
+    """PAYSUPPORT_TEXT; None: /paysupport states the shipped default terms."""
+    return r.parsed("PAYSUPPORT_TEXT", None, lambda v: _paysupport_text(r, v))
 
 
 def _admin_ids(reader: Reader, value: str) -> frozenset[int] | None:
@@ -172,6 +183,18 @@ def _support_contact(reader: Reader, value: str) -> str | None:
         reader.problem(
             f"SUPPORT_CONTACT must be one line of at most {MAX_SUPPORT_CONTACT} characters, "
             "e.g. @myshop_support or support@myshop.example."
+        )
+        return None
+    return value
+
+
+def _paysupport_text(reader: Reader, value: str) -> str | None:
+    """The merchant's own payment-support terms; plain text (escaped when shown), so a stray
+    `<` can never break the message."""
+    if utf16_len(value) > MAX_PAYSUPPORT_TEXT:
+        reader.problem(
+            f"PAYSUPPORT_TEXT must be plain text of at most {MAX_PAYSUPPORT_TEXT} characters: "
+            "what you promise buyers about refunds and how soon you answer."
         )
         return None
     return value
