@@ -302,14 +302,6 @@ async def test_a_refund_telegram_refuses_changes_nothing(shop: Shop) -> None:
         await refund_stars(shop, (await _checkout(shop, await _product(shop))).id)
 
 
-# The Telegram stand-in's Stars payments come from /work/s1-standin's branch; until the lead
-# merges it, the story below cannot run here (it ran green on a throwaway merge of both).
-needs_stars_standin = pytest.mark.skipif(
-    not hasattr(FakeTelegram, "pay_invoice"),
-    reason="the Telegram stand-in's Stars payments (branch s1-standin) are not merged yet",
-)
-
-
 async def _next_update(bot: Bot, offset: list[int], field: str) -> Any:
     """The next update carrying `field` (a pre_checkout_query, a message's successful_payment),
     fetched by long polling as the bot does."""
@@ -322,7 +314,6 @@ async def _next_update(bot: Bot, offset: list[int], field: str) -> Any:
     raise AssertionError(f"no update with {field}")
 
 
-@needs_stars_standin
 async def test_a_stars_purchase_over_telegram_is_paid_once_and_refunded_once(
     shop: Shop, telegram: FakeTelegram
 ) -> None:
