@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from shop.ids import ID_PATTERN, parse_id
-from storage.models import ProductKind
+from storage.models import ProductKind, ProductRail
 
 MAX_QUANTITY = 10
 MAX_CALLBACK_BYTES = 64
@@ -171,15 +171,17 @@ PRODUCT_DELETE_YES = button("ap:delok", ID)
 
 # --- admin: a product's Edit dialog (bot/admin/product_edit.py) --------------------------------
 EDIT_MENU = button("ae:m", ID)  # the card's Edit: its buttons become the fields
-EDIT_FIELD = button("ae:f", ID, numbers(0, 6))  # product id, index in product_edit.FIELDS
+EDIT_FIELD = button("ae:f", ID, numbers(0, 8))  # product id, index in product_edit.FIELDS
 EDIT_CATEGORY = button("ae:c", ID, numbers(0, CATEGORY_BUTTONS - 1))  # product id, offered
 EDIT_NO_CATEGORY = button("ae:nc", ID)
+EDIT_RAIL = button("ae:r", ID, words(*(rail.value for rail in ProductRail)))  # product id, rail
 
 # --- admin: /stock (bot/admin/stock.py) ---------------------------------------------------------
 STOCK_PRODUCT = button("ak:p", ID)
 
 # --- admin: /addproduct (bot/admin/wizard.py); the first id is the draft's token ----------------
 WIZARD_KIND = button("aw:k", ID, words(*(kind.value for kind in ProductKind)))
+WIZARD_RAIL = button("aw:r", ID, words(*(rail.value for rail in ProductRail)))
 WIZARD_CATEGORY = button("aw:c", ID, numbers(0, CATEGORY_BUTTONS - 1))
 WIZARD_NO_CATEGORY = button("aw:nc", ID)
 WIZARD_SAVE = button("aw:s", ID)

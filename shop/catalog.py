@@ -7,9 +7,87 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shop.money import Money
 from storage import products, stock
 from storage.db import Database
-from storage.models import Product
+from storage.models import STARS_CURRENCY, Product, ProductKind, ProductRail, Rail
+
+# --- the rails a product is sold through (issue 13) ---------------------------------------------
+
+DIGITAL_KINDS = frozenset({ProductKind.DIGITAL_TEXT, ProductKind.DIGITAL_STOCK})
+
+# A Stars price is a whole number of Stars per unit. Telegram's Bot API documents no ceiling for
+# a Stars invoice (sendInvoice only says the amounts are whole Stars), so this bound is ours: it
+# keeps a typo (an extra zero or two) from reaching a buyer's payment sheet.
+MAX_STARS_PRICE = 10_000
+
+
+def default_rail(kind: ProductKind) -> ProductRail:
+    """The rail the wizard suggests: Telegram's terms (§6.2) want digital goods paid in Stars;
+    physical goods and services stay on Stripe, which collects addresses and takes cards."""
+    return ProductRail.STARS if kind in DIGITAL_KINDS else ProductRail.STRIPE
+
+
+def rail_allowed(kind: ProductKind, rail: ProductRail) -> bool:
+    """A physical product is Stripe's only: Stars sell digital goods and services, and only
+    Checkout collects a delivery address (migration 0008's CHECK says the same)."""
+    return rail is ProductRail.STRIPE or kind is not ProductKind.PHYSICAL
+
+
+def needs(rail: ProductRail, paid_by: Rail) -> bool:
+    """Whether a product on `rail` is sold through `paid_by`, so needs a price there."""
+    return rail is ProductRail.BOTH or rail.value == paid_by.value
+
+
+def money_price(product: Product) -> Money | None:
+    """The product's price by card, or None when it is not sold through Stripe."""
+    if not product.sells_on(Rail.STRIPE):
+        return None
+    return Money(product.price_minor, product.currency)
+
+
+@dataclass(frozen=True)
+class RailPrices:
+    """A rail and the prices stored with it (see `rail_prices`)."""
+
+    rail: ProductRail
+    stars_price: int | None
+    price_minor: int
+    currency: str
+
+    def columns(self) -> dict[str, object]:
+        """As `edit_product` takes them."""
+        return {
+            "rail": self.rail,
+            "stars_price": self.stars_price,
+            "price_minor": self.price_minor,
+            "currency": self.currency,
+        }
+
+
+def rail_prices(rail: ProductRail, money: Money | None, stars: int | None) -> RailPrices:
+    """A rail with its prices, every price the rail sells at required and no other kept: a
+    Stars-only product stores its Stars price as its price (in "xtr"), so whatever shows
+    `price_minor`/`currency` shows what the buyer pays, never a stale card price; a product not
+    sold for Stars has no Stars price (migration 0008's CHECK)."""
+    if needs(rail, Rail.STARS) and stars is None:
+        raise ValueError(f"a {rail.value} product needs its Stars price")
+    if needs(rail, Rail.STRIPE) and money is None:
+        raise ValueError(f"a {rail.value} product needs its price by card")
+    if money is None or not needs(rail, Rail.STRIPE):
+        assert stars is not None
+        money = Money(stars, STARS_CURRENCY)
+    kept = stars if needs(rail, Rail.STARS) else None
+    return RailPrices(rail, kept, money.amount, money.currency)
+
+
+def risks_the_terms(product: Product) -> bool:
+    """A digital product sold by card only: Telegram's terms (§6.2) want digital goods paid in
+    Stars, and a bot found taking other payments for them may be removed. Shown as a warning."""
+    return product.kind in DIGITAL_KINDS and not product.sells_on(Rail.STARS)
+
+
+# --- use-cases ----------------------------------------------------------------------------------
 
 
 async def add_product(
@@ -31,6 +109,8 @@ async def add_product(
             shipping_countries=product.shipping_countries,
             active=not hidden,
             show_when_stocked=hidden,
+            rail=product.rail,
+            stars_price=product.stars_price,
         )
         added, skipped = await stock.add_items(tx, product_id, items)
         saved = await products.get(tx, product_id)

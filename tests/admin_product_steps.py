@@ -1,5 +1,5 @@
 """Story steps the catalog stories share: the products as stored, and the /addproduct wizard
-walked up to the kind question."""
+walked up to the kind question, then through the kind, the rail and its prices."""
 
 from __future__ import annotations
 
@@ -24,21 +24,43 @@ async def product(app: ShopApp, product_id: int) -> Product:
 
 
 async def wizard_to_kind(
-    admin: Person,
-    title: str,
-    *,
-    description: str = "/skip",
-    price: str = "9.99",
-    photo: bool = False,
+    admin: Person, title: str, *, description: str = "/skip", photo: bool = False
 ) -> FakeMessage:
     """/addproduct up to the kind buttons."""
     await admin.sends("/addproduct", "Send the title")
     await admin.sends(title, "description")
-    await admin.sends(description, "Send the price")
-    await admin.sends(price, "Send a photo")
+    await admin.sends(description, "Send a photo")
     if photo:
         return await admin.sends_photo("What kind of product")
     return await admin.sends("/skip", "What kind of product")
+
+
+PRICE_ASKED = "Send the price, e.g."
+STARS_ASKED = "price in Telegram Stars"
+
+
+async def kind_and_rail(
+    admin: Person,
+    kinds: FakeMessage,
+    kind: str,
+    expect: str,
+    *,
+    rail: str = "Stripe",
+    price: str = "9.99",
+    stars: str = "150",
+) -> FakeMessage:
+    """Tap the kind, then the rail ("Stripe", "Stars" or "Both"), then type the prices that
+    rail asks for (by card first); the answer to the last one, which shows `expect`."""
+    question = await admin.taps(kinds, kind, "How do buyers pay")
+    asks = ([(PRICE_ASKED, price)] if rail != "Stars" else []) + (
+        [(STARS_ASKED, stars)] if rail != "Stripe" else []
+    )
+    await admin.taps(question, rail, asks[0][0])
+    answer = question
+    for number, (_, value) in enumerate(asks):
+        following = asks[number + 1][0] if number + 1 < len(asks) else expect
+        answer = await admin.sends(value, following)
+    return answer
 
 
 def preview_of(telegram: FakeTelegram, confirm: FakeMessage) -> FakeMessage:

@@ -7,7 +7,12 @@ from __future__ import annotations
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
-from tests.admin_product_steps import all_products, open_admin_card, wizard_to_kind
+from tests.admin_product_steps import (
+    all_products,
+    kind_and_rail,
+    open_admin_card,
+    wizard_to_kind,
+)
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID
 from tests.people import Person, shown
 from tests.story import add_product, buy, open_card, session_of
@@ -23,7 +28,7 @@ async def test_wizard_questions_lose_their_buttons_once_answered(
 ) -> None:
     await add_product(app, title="Old poster", category="Posters")
     kinds = await wizard_to_kind(admin, "Mug")
-    await admin.taps(kinds, "Service", "your note")
+    await kind_and_rail(admin, kinds, "Service", "your note")
     categories = await admin.sends("/skip", "Tap a category")
     confirm = await admin.taps(categories, "Posters", "Save this product?")
     assert now_of(telegram, categories).buttons() == []
@@ -31,7 +36,7 @@ async def test_wizard_questions_lose_their_buttons_once_answered(
     assert now_of(telegram, confirm).buttons() == []  # no Save left to tap
 
     kinds = await wizard_to_kind(admin, "Cup")
-    await admin.taps(kinds, "Service", "your note")
+    await kind_and_rail(admin, kinds, "Service", "your note")
     categories = await admin.sends("/skip", "Tap a category")
     await admin.sends("Kitchen", "Save this product?")  # typed instead of tapped
     assert now_of(telegram, categories).buttons() == []
@@ -54,7 +59,7 @@ async def test_a_stock_product_without_items_can_wait_hidden_until_stocked(
     app: ShopApp, telegram: FakeTelegram, admin: Person, buyer: Person
 ) -> None:
     kinds = await wizard_to_kind(admin, "Game key")
-    await admin.taps(kinds, "Digital stock", "Send instructions")
+    await kind_and_rail(admin, kinds, "Digital stock", "Send instructions")
     await admin.sends("/skip", "Send the items")
     categories = await admin.sends("/skip", "No items yet")
     confirm = await admin.taps(categories, "No category", "Keep it hidden until")
@@ -85,7 +90,7 @@ async def test_a_physical_product_ships_to_its_own_countries(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe, admin: Person
 ) -> None:
     kinds = await wizard_to_kind(admin, "Mug")
-    await admin.taps(kinds, "Physical", "note to the buyer")
+    await kind_and_rail(admin, kinds, "Physical", "note to the buyer")
     await admin.sends("/skip", "Which countries do you ship it to?")
     await admin.sends("nl, Atlantis", "doesn't ship to ATLANTIS")
     categories = await admin.sends("nl be", "Ships to NL, BE")

@@ -15,7 +15,14 @@ from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from storage import stock
 from storage.models import ProductKind
-from tests.admin_product_steps import all_products, button_texts, preview_of, wizard_to_kind
+from tests.admin_product_steps import (
+    PRICE_ASKED,
+    all_products,
+    button_texts,
+    kind_and_rail,
+    preview_of,
+    wizard_to_kind,
+)
 from tests.conftest import ADMIN_ID, BUYER_ID, start_app
 from tests.people import Person, shown
 from tests.story import add_product, open_card
@@ -30,20 +37,20 @@ async def test_wizard_adds_a_digital_text_product_that_buyers_see_as_previewed(
     await admin.sends("/addproduct", "Send the title")
     echoed = await admin.sends(title, "description")
     assert title in shown(echoed)
-    await admin.sends("Cat <b>&</b> mouse", "Send the price")
-    await admin.sends("0.10", "too little")  # Stripe's minimum: the price is asked again
-    await admin.sends("nine", "not a price I can read")
-    await admin.sends("9.99", "Send a photo")
+    await admin.sends("Cat <b>&</b> mouse", "Send a photo")
     kinds = await admin.sends("/skip", "What kind of product")
-    assert "Telegram requires digital goods and services sold in bots" in shown(kinds)
     assert button_texts(kinds) == [
         "📄 Digital text",
         "🔑 Digital stock",
         "📦 Physical",
         "🛎 Service",
     ]
-    await admin.taps(kinds, "Digital text", "Send the delivery text")
+    rails = await admin.taps(kinds, "Digital text", "How do buyers pay")
     assert "Chosen: 📄 Digital text" in shown(kinds) and not kinds.buttons()
+    await admin.taps(rails, "Stripe", PRICE_ASKED)  # the merchant's choice, warned below
+    await admin.sends("0.10", "too little")  # Stripe's minimum: the price is asked again
+    await admin.sends("nine", "not a price I can read")
+    await admin.sends("9.99", "Send the delivery text")
     await admin.sends("/skip", "needs its delivery text")  # the goods can't be skipped
     await admin.sends("Download: https://files.example/tj.pdf <3", "category")
     confirm = await admin.sends("Cartoons & co", "Save this product?")
@@ -77,8 +84,8 @@ async def test_wizard_adds_a_digital_text_product_that_buyers_see_as_previewed(
 async def test_wizard_adds_a_stock_product_with_a_photo_and_items(
     app: ShopApp, telegram: FakeTelegram, admin: Person, buyer: Person
 ) -> None:
-    kinds = await wizard_to_kind(admin, "Game key", price="5 eur", photo=True)
-    await admin.taps(kinds, "Digital stock", "Send instructions")
+    kinds = await wizard_to_kind(admin, "Game key", photo=True)
+    await kind_and_rail(admin, kinds, "Digital stock", "Send instructions", price="5 eur")
     await admin.sends("Redeem on the store's website.", "Send the items")
     got = await admin.sends("KEY-1\nKEY-2\n\nKEY-1\nKEY-3", "Got 3 items")
     assert "(1 repeated" in shown(got)
@@ -102,8 +109,8 @@ async def test_wizard_adds_a_physical_product_in_an_existing_category(
     app: ShopApp, telegram: FakeTelegram, admin: Person
 ) -> None:
     await add_product(app, title="Old poster", category="Posters")
-    kinds = await wizard_to_kind(admin, "Mug", description="A big mug.", price="1000 jpy")
-    await admin.taps(kinds, "Physical", "note to the buyer")
+    kinds = await wizard_to_kind(admin, "Mug", description="A big mug.")
+    await kind_and_rail(admin, kinds, "Physical", "note to the buyer", price="1000 jpy")
     await admin.sends("/skip", "Which countries")  # item 27: a physical product's own
     categories = await admin.sends("/skip", "Tap a category")
     assert button_texts(categories) == ["Posters", "No category"]
@@ -118,8 +125,8 @@ async def test_wizard_adds_a_physical_product_in_an_existing_category(
 async def test_wizard_adds_a_service_without_category(
     app: ShopApp, telegram: FakeTelegram, admin: Person, buyer: Person
 ) -> None:
-    kinds = await wizard_to_kind(admin, "Consultation", price="120")
-    await admin.taps(kinds, "Service", "your note")
+    kinds = await wizard_to_kind(admin, "Consultation")
+    await kind_and_rail(admin, kinds, "Service", "your note", price="120")
     categories = await admin.sends("I will email you to book a time.", "Tap a category")
     confirm = await admin.taps(categories, "No category", "Save this product?")
     await admin.taps(confirm, "Save", "Saved")
@@ -141,7 +148,7 @@ async def test_cancel_midway_and_discard_at_the_end_save_nothing(
     await admin.nothing_more()
 
     kinds = await wizard_to_kind(admin, "Almost")
-    await admin.taps(kinds, "Service", "your note")
+    await kind_and_rail(admin, kinds, "Service", "your note")
     categories = await admin.sends("/skip", "Tap a category")
     confirm = await admin.taps(categories, "No category", "Save this product?")
     await admin.taps(confirm, "Cancel", "nothing was saved")
@@ -153,7 +160,7 @@ async def test_save_tapped_twice_saves_once_and_old_wizard_buttons_expire(
     app: ShopApp, telegram: FakeTelegram, admin: Person
 ) -> None:
     kinds = await wizard_to_kind(admin, "Only once")
-    await admin.taps(kinds, "Service", "your note")
+    await kind_and_rail(admin, kinds, "Service", "your note")
     categories = await admin.sends("/skip", "Tap a category")
     confirm = await admin.taps(categories, "No category", "Save this product?")
     save = confirm.button("Save")["callback_data"]

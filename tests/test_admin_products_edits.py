@@ -95,7 +95,7 @@ async def test_one_dialog_at_a_time_and_quick_stock_keeps_the_wizard_going(
     await admin.sends("/addproduct", "Send the title")
     await admin.sends("Draft", "description")
     await admin.sends(f"/stock {keys}\nK-1", "added 1 item")  # done at once: no new dialog
-    await admin.sends("Still the wizard's description", "Send the price")
+    await admin.sends("Still the wizard's description", "Send a photo")
 
     card = await open_admin_card(admin, "Keys")
     fields = await admin.taps(card, "Edit", "What do you want to change?")

@@ -10,6 +10,7 @@ from telegram import Document, Message
 
 from bot.config import SHIPPABLE_COUNTRIES
 from bot.texts import MAX_DELIVERY_TEXT, clip, utf16_len
+from shop.catalog import MAX_STARS_PRICE
 from shop.money import Money, MoneyError
 from shop.typed_money import parse_price
 
@@ -82,6 +83,27 @@ def clean_price(text: str | None, default_currency: str) -> Money:
         return parse_price(text or "", default_currency)
     except MoneyError as error:
         raise FieldError(str(error)) from error
+
+
+_STAR = r"(?:⭐\ufe0f?|stars?|xtr)"
+_STARS = re.compile(rf"(?:⭐\ufe0f?)?\s*(\d{{1,3}}(?:[ ,\u00a0\u202f]\d{{3}})*|\d+)\s*{_STAR}?")
+
+
+def clean_stars(text: str | None) -> int:
+    """A Stars price: a whole number of Stars from 1 to MAX_STARS_PRICE, as "150", "1,500",
+    "⭐ 150" or "150 stars". Stars have no fractions, so "1.5" is refused, not rounded."""
+    typed = (text or "").strip().lower()[:64]
+    found = _STARS.fullmatch(typed)
+    if found is None:
+        if re.fullmatch(rf"[⭐\ufe0f\s]*\d+[.,]\d{{1,2}}\s*{_STAR}?", typed):
+            raise FieldError("Stars are whole: send a whole number, e.g. 150.")
+        raise FieldError("Send the price as a whole number of Stars, e.g. 150.")
+    stars = int(re.sub(r"\D", "", found.group(1)))
+    if stars < 1:
+        raise FieldError("A Stars price is at least 1 Star.")
+    if stars > MAX_STARS_PRICE:
+        raise FieldError(f"A Stars price is at most {MAX_STARS_PRICE:,} Stars.")
+    return stars
 
 
 def parse_items(text: str | None) -> list[str]:

@@ -27,53 +27,30 @@ from bot.admin.dialog import (
     say,
     stay,
 )
+from bot.admin.edit_fields import FIELDS, edit_prompt, field_label, fields_of
 from bot.admin.fields import FieldError
 from bot.admin.product_texts import (
-    CATEGORY_HINT,
-    DELIVERY_LABELS,
+    PHYSICAL_NOT_STARS,
+    RAIL_LABELS,
     category_keyboard,
-    countries_hint,
-    countries_line,
-    delivery_prompt,
     price_hint,
+    rail_keyboard,
+    stars_hint,
 )
-from bot.admin.products import GONE, card, managed, price_html, tapped_product
+from bot.admin.products import GONE, card, managed, tapped_product
 from bot.callbacks import CATEGORY_BUTTONS
 from bot.context import ShopContext
 from bot.shared import show_page, take_buttons_off, tapped
-from bot.texts import admin_button_expired, clip
+from bot.texts import admin_button_expired
 from shop import catalog
+from shop.catalog import money_price, needs, rail_allowed, rail_prices
 from shop.context import Shop
+from shop.money import Money
 from storage import products
-from storage.models import Product, ProductKind
+from storage.models import Product, ProductKind, ProductRail, Rail
 
 END = ConversationHandler.END
 EDITING = "ae_value"  # the dialog's state while it waits for the new value
-
-# Editable fields, by their index in EDIT_FIELD buttons.
-FIELDS = ("title", "description", "price", "photo", "delivery", "category", "countries")
-_FIELD_LABELS = {
-    "title": "Title",
-    "description": "Description",
-    "price": "Price",
-    "photo": "Photo",
-    "category": "Category",
-    "countries": "Ships to",
-}
-
-
-def fields_of(kind: ProductKind) -> list[tuple[int, str]]:
-    """(index in FIELDS, name) of the fields a product of `kind` has: only a physical
-    product ships, so only it has countries."""
-    return [
-        (index, name)
-        for index, name in enumerate(FIELDS)
-        if name != "countries" or kind is ProductKind.PHYSICAL
-    ]
-
-
-def field_label(name: str, kind: ProductKind) -> str:
-    return DELIVERY_LABELS[kind] if name == "delivery" else _FIELD_LABELS[name]
 
 
 @dataclass
@@ -83,6 +60,11 @@ class Edit(Dialog):
     product_id: int = 0
     what: str = "title"
     categories: list[str] = field(default_factory=list)  # as offered on the buttons
+    # A new rail (Payment), waiting for the prices it adds: `asks` are still to be typed.
+    rail: ProductRail | None = None
+    money: Money | None = None
+    stars: int | None = None
+    asks: list[str] = field(default_factory=list)
 
 
 def edit_menu(product: Product) -> InlineKeyboardMarkup:
@@ -90,10 +72,11 @@ def edit_menu(product: Product) -> InlineKeyboardMarkup:
         InlineKeyboardButton(
             field_label(name, product.kind), callback_data=cb.EDIT_FIELD.encode(product.id, index)
         )
-        for index, name in fields_of(product.kind)
+        for index, name in fields_of(product)
     ]
     back = InlineKeyboardButton("‹ Back", callback_data=cb.PRODUCT_CARD.encode(product.id))
-    return InlineKeyboardMarkup([buttons[:3], buttons[3:], [back]])
+    rows = [buttons[start : start + 3] for start in range(0, len(buttons), 3)]
+    return InlineKeyboardMarkup([*rows, [back]])
 
 
 async def choose_field(update: Update, context: ShopContext) -> None:
@@ -106,48 +89,12 @@ async def choose_field(update: Update, context: ShopContext) -> None:
     await show_page(query, text + "\n\n✏️ <b>What do you want to change?</b>", edit_menu(product))
 
 
-def _current_value(product: Product, what: str) -> str:
-    """The field as it is now (HTML), so the admin sees what they are replacing."""
-    if what == "price":
-        return price_html(product)
-    if what == "photo":
-        return "a photo" if product.photo else "no photo"
-    if what == "category":
-        return escape(product.category) if product.category else "no category"
-    if what == "countries":
-        return countries_line(product.shipping_countries)
-    value = {"title": product.title, "description": product.description}.get(
-        what, product.delivery_text
-    )
-    return escape(clip(value, 300)) if value else "empty"
-
-
-def _edit_prompt(product: Product, what: str, shop: Shop) -> str:
-    label = field_label(what, product.kind)
-    hints = {
-        "title": f"Send the new <b>title</b> (1–{admin_fields.MAX_TITLE} characters).",
-        "description": (
-            f"Send the new <b>description</b> (up to {admin_fields.MAX_DESCRIPTION} characters), "
-            "or /skip to remove it."
-        ),
-        "price": price_hint(shop.settings.default_currency),
-        "photo": "Send the new <b>photo</b>, or /skip to remove it.",
-        "delivery": delivery_prompt(product.kind),
-        "category": CATEGORY_HINT,
-        "countries": countries_hint(shop.settings.shipping_countries),
-    }
-    return (
-        f"✏️ <b>{label}</b> of <b>{escape(product.title)}</b>\n"
-        f"Now: {_current_value(product, what)}\n\n{hints[what]}\n\n/cancel keeps it as it is."
-    )
-
-
 async def edit_start(update: Update, context: ShopContext) -> object:
     """A field button: "Send the new price (now $9.99), or /cancel" — same rules as adding."""
     if (tap := await tapped_product(update, context, cb.EDIT_FIELD)) is None:
         return stay(context)
     query, data, product = tap
-    if data.id(1) not in dict(fields_of(product.kind)):
+    if data.id(1) not in dict(fields_of(product)):
         await query.answer(GONE, show_alert=True)
         return stay(context)
     what = FIELDS[data.id(1)]
@@ -162,11 +109,13 @@ async def edit_start(update: Update, context: ShopContext) -> object:
         edit.categories = (await products.categories(context.shop.db.reader))[:CATEGORY_BUTTONS]
         pick, no_category = cb.EDIT_CATEGORY, cb.EDIT_NO_CATEGORY
         markup = category_keyboard(edit.categories, pick, no_category, product.id)
+    if what == "rail":
+        markup = rail_keyboard(product.kind, cb.EDIT_RAIL, product.id)
     note = begin(context, edit)
     await query.answer()
     menu = message_of(update)
     await take_buttons_off(context, menu.chat_id, menu.message_id)  # the choice is made
-    prompt = _edit_prompt(product, what, context.shop) + note
+    prompt = edit_prompt(product, what, context.shop) + note
     reply = say(menu, prompt) if markup is None else ask_with_buttons(menu, edit, prompt, markup)
     return advance(context, update, reply, EDITING)
 
@@ -182,6 +131,8 @@ async def edit_text(update: Update, context: ShopContext) -> object:
     """The new value as text: checked like in /addproduct; an error asks again."""
     message, edit = message_of(update), _edit_of(context)
     default = context.shop.settings.default_currency
+    if edit.asks:
+        return await _rail_price(update, context, edit)
     try:
         changes: dict[str, object]
         if edit.what == "title":
@@ -197,6 +148,10 @@ async def edit_text(update: Update, context: ShopContext) -> object:
             changes = {"category": admin_fields.clean_category(message.text)}
         elif edit.what == "countries":
             changes = {"shipping_countries": admin_fields.clean_countries(message.text)}
+        elif edit.what == "stars":
+            changes = await _new_stars_price(context.shop, edit, message.text)
+        elif edit.what == "rail":
+            raise FieldError("Tap one of the buttons above.")
         else:
             raise FieldError("Please send a photo, or /skip to remove the current one.")
     except FieldError as error:
@@ -217,7 +172,7 @@ async def edit_clear(update: Update, context: ShopContext) -> object:
     """/skip while editing: removes an optional field; title, price and a digital text can't go."""
     edit = _edit_of(context)
     product = await managed(context.shop, edit.product_id)
-    required = edit.what in ("title", "price") or (
+    required = edit.what in ("title", "price", "stars", "rail") or (
         edit.what == "delivery" and product is not None and product.kind is ProductKind.DIGITAL_TEXT
     )
     if required:
@@ -283,3 +238,77 @@ async def _apply(update: Update, context: ShopContext, changes: dict[str, object
     text, markup = await card(shop, product)
     done = f"✅ {field_label(edit.what, product.kind)} updated.\n\n{text}"
     return advance(context, update, say(message_of(update), done, markup), END)
+
+
+# --- Payment: the rail, and the prices a new rail adds ------------------------------------------
+
+
+async def chose_rail(update: Update, context: ShopContext) -> object:
+    """A rail button while editing Payment: a physical product's Stars is refused kindly; a rail
+    that adds a price asks for it first; otherwise the change is stored at once."""
+    if (tap := await tapped(update, cb.EDIT_RAIL)) is None:
+        return None
+    query, data = tap
+    edit = _edit_of(context)
+    product = await managed(context.shop, edit.product_id)
+    if data.id(0) != edit.product_id or edit.what != "rail" or edit.rail or product is None:
+        await query.answer(admin_button_expired(), show_alert=True)
+        return None
+    rail = ProductRail(data.word(1))
+    if not rail_allowed(product.kind, rail):
+        await query.answer(PHYSICAL_NOT_STARS, show_alert=True)
+        return None
+    await query.answer()
+    edit.rail, edit.money, edit.stars = rail, money_price(product), product.stars_price
+    edit.asks = [
+        name
+        for name, paid_by, known in (
+            ("price", Rail.STRIPE, edit.money),
+            ("stars", Rail.STARS, edit.stars),
+        )
+        if needs(rail, paid_by) and known is None
+    ]
+    if not edit.asks:
+        return await _apply(update, context, rail_prices(rail, edit.money, edit.stars).columns())
+    await drop_keyboard(context, message_of(update).chat_id, edit)
+    return advance(
+        context, update, say(message_of(update), _price_ask(edit, context.shop)), EDITING
+    )
+
+
+def _price_ask(edit: Edit, shop: Shop) -> str:
+    assert edit.rail is not None
+    hint = price_hint(shop.settings.default_currency) if edit.asks[0] == "price" else stars_hint()
+    needed = "a price by card" if edit.asks[0] == "price" else "a price in Stars"
+    return f"Payment: <b>{RAIL_LABELS[edit.rail]}</b> needs {needed}.\n\n{hint}"
+
+
+async def _rail_price(update: Update, context: ShopContext, edit: Edit) -> object:
+    """A price the new rail adds: checked like in /addproduct; with the last one, the rail and
+    its prices are stored together."""
+    message = message_of(update)
+    try:
+        if edit.asks[0] == "price":
+            edit.money = admin_fields.clean_price(
+                message.text, context.shop.settings.default_currency
+            )
+        else:
+            edit.stars = admin_fields.clean_stars(message.text)
+    except FieldError as error:
+        await ask_again(message, error, "Send it again, or /cancel to keep it as it is.")
+        return None
+    edit.asks.pop(0)
+    if edit.asks:
+        return advance(context, update, say(message, _price_ask(edit, context.shop)), EDITING)
+    assert edit.rail is not None
+    return await _apply(update, context, rail_prices(edit.rail, edit.money, edit.stars).columns())
+
+
+async def _new_stars_price(shop: Shop, edit: Edit, text: str | None) -> dict[str, object]:
+    """A new Stars price, stored with the rail's other prices (a Stars-only product shows it
+    as its price too: `rail_prices`)."""
+    stars = admin_fields.clean_stars(text)
+    product = await managed(shop, edit.product_id)
+    if product is None:
+        return {}
+    return rail_prices(product.rail, money_price(product), stars).columns()

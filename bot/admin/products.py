@@ -15,11 +15,19 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 
 from bot import callbacks as cb
 from bot.admin.dialog import message_of, say
-from bot.admin.product_texts import DELIVERY_LABELS, KIND_LABELS, countries_line
+from bot.admin.product_texts import (
+    DELIVERY_LABELS,
+    KIND_LABELS,
+    LIST_WARNING,
+    countries_line,
+    prices_html,
+    rail_line,
+)
 from bot.context import ShopContext
 from bot.shared import nav_row, show_page, tapped, turn_page
-from bot.texts import clip, price
+from bot.texts import clip
 from shop import catalog
+from shop.catalog import risks_the_terms
 from shop.context import Shop
 from storage import products, stock
 from storage.models import Product, ProductKind
@@ -43,10 +51,6 @@ async def catalog_place(shop: Shop, product: Product) -> tuple[int, int]:
     everything = await products.list_all(shop.db.reader, offset=0, limit=max(total, 1))
     ids = [item.id for item in everything]
     return (ids.index(product.id) + 1 if product.id in ids else total), total
-
-
-def price_html(product: Product) -> str:
-    return escape(price(product))
 
 
 async def stock_note(shop: Shop, product: Product) -> str:
@@ -76,8 +80,9 @@ async def list_page(shop: Shop, page: int) -> tuple[str, InlineKeyboardMarkup | 
         state = "✅ shown" if item.active else "🙈 hidden"
         lines.append(
             f"<b>#{item.id}</b> {escape(clip(item.title, 60))}\n"
-            f"    {state} · {KIND_LABELS[item.kind]} · {price_html(item)}"
+            f"    {state} · {KIND_LABELS[item.kind]} · {prices_html(item)}"
             f"{await stock_note(shop, item)}"
+            + (f"\n    {LIST_WARNING}" if risks_the_terms(item) else "")
         )
     lines.append("\nTap a product to manage it. /addproduct adds one.")
     rows = [
@@ -102,7 +107,7 @@ async def card(shop: Shop, product: Product) -> tuple[str, InlineKeyboardMarkup]
         f"🛠 <b>#{product.id} · {escape(product.title)}</b>",
         f"{shown} · place {place} of {total}",
         f"{KIND_LABELS[product.kind]}{await stock_note(shop, product)}",
-        f"💰 {price_html(product)}",
+        f"💰 {rail_line(product)}",
         category,
         f"🖼 Photo: {'yes' if product.photo else 'none'}",
     ]

@@ -35,6 +35,7 @@ from bot.admin import (
     shipping,
     stock,
     wizard,
+    wizard_pay,
 )
 from bot.admin.auth import Handler, admin_filter, admin_only
 from bot.admin.dialog import within
@@ -96,6 +97,7 @@ def _product_dialog(admin: filters.BaseFilter) -> ConversationHandler[ShopContex
             CommandHandler("skip", within(Edit, product_edit.edit_clear)),
             _tap(cb.EDIT_CATEGORY, within(Edit, product_edit.chose_category)),
             _tap(cb.EDIT_NO_CATEGORY, within(Edit, product_edit.chose_no_category)),
+            _tap(cb.EDIT_RAIL, within(Edit, product_edit.chose_rail)),
         ],
         stock.UPLOADING: [
             MessageHandler(TEXT, within(StockUpload, stock.stock_text)),
@@ -142,7 +144,6 @@ def _wizard_steps() -> States:
     return {
         Step.TITLE: [on(TEXT, wizard.got_title)],
         Step.DESCRIPTION: [on(TEXT, wizard.got_description), skip(wizard.skip_description)],
-        Step.PRICE: [on(TEXT, wizard.got_price)],
         Step.PHOTO: [
             on(filters.PHOTO, wizard.got_photo),
             skip(wizard.skip_photo),
@@ -152,6 +153,12 @@ def _wizard_steps() -> States:
             tap(cb.WIZARD_KIND, wizard.chose_kind),
             on(no_command, wizard.buttons_expected),
         ],
+        Step.RAIL: [
+            tap(cb.WIZARD_RAIL, wizard_pay.chose_rail),
+            on(no_command, wizard.buttons_expected),
+        ],
+        Step.PRICE: [on(TEXT, wizard_pay.got_price)],
+        Step.STARS: [on(TEXT, wizard_pay.got_stars)],
         Step.DELIVERY: [on(TEXT, wizard.got_delivery), skip(wizard.skip_delivery)],
         Step.ITEMS: [
             on(TEXT, wizard.got_items),

@@ -9,7 +9,6 @@ bot/admin/routes.py.
 
 from __future__ import annotations
 
-import enum
 from html import escape
 
 from telegram import CallbackQuery, Update
@@ -33,7 +32,6 @@ from bot.admin.fields import (
     clean_countries,
     clean_delivery,
     clean_description,
-    clean_price,
     clean_title,
     largest_photo,
     parse_items,
@@ -45,9 +43,9 @@ from bot.admin.product_texts import (
     category_keyboard,
     countries_hint,
     delivery_prompt,
-    price_hint,
 )
 from bot.admin.wizard_draft import (
+    Step,
     confirm_question,
     description_prompt,
     draft_of,
@@ -63,6 +61,7 @@ from bot.admin.wizard_draft import (
     summary,
     title_prompt,
 )
+from bot.admin.wizard_pay import ask_rail
 from bot.buyer.catalog import product_link, reply_card
 from bot.callbacks import CATEGORY_BUTTONS, Button
 from bot.context import ShopContext
@@ -74,17 +73,7 @@ from storage.models import ProductKind
 END = ConversationHandler.END
 
 
-class Step(enum.StrEnum):
-    TITLE = "aw_title"
-    DESCRIPTION = "aw_description"
-    PRICE = "aw_price"
-    PHOTO = "aw_photo"
-    KIND = "aw_kind"
-    DELIVERY = "aw_delivery"
-    ITEMS = "aw_items"
-    COUNTRIES = "aw_countries"
-    CATEGORY = "aw_category"
-    CONFIRM = "aw_confirm"
+__all__ = ["Step"]  # the steps' names, for bot/admin/routes.py
 
 
 async def start(update: Update, context: ShopContext) -> object:
@@ -105,37 +94,20 @@ async def got_title(update: Update, context: ShopContext) -> object:
 
 
 async def got_description(update: Update, context: ShopContext) -> object:
-    """The description (or /skip): then "send the price"."""
+    """The description (or /skip): then "send a photo"."""
     message, draft = message_of(update), draft_of(context)
     try:
         draft.description = clean_description(message.text)
     except FieldError as error:
         await ask_again(message, error, "Send a shorter description, or /skip.")
         return None
-    return _ask_price(update, context)
+    return advance(context, update, say(message, photo_prompt()), Step.PHOTO)
 
 
 async def skip_description(update: Update, context: ShopContext) -> object:
-    """/skip on the description: no description; then "send the price"."""
+    """/skip on the description: no description; then "send a photo"."""
     draft_of(context).description = ""
-    return _ask_price(update, context)
-
-
-def _ask_price(update: Update, context: ShopContext) -> object:
-    hint = price_hint(context.shop.settings.default_currency)
-    return advance(context, update, say(message_of(update), hint), Step.PRICE)
-
-
-async def got_price(update: Update, context: ShopContext) -> object:
-    """The price: a friendly error and the question again, or "send a photo, or /skip"."""
-    message, draft = message_of(update), draft_of(context)
-    default = context.shop.settings.default_currency
-    try:
-        draft.price = clean_price(message.text, default)
-    except FieldError as error:
-        await ask_again(message, error, price_hint(default))
-        return None
-    return advance(context, update, say(message, photo_prompt(draft)), Step.PHOTO)
+    return advance(context, update, say(message_of(update), photo_prompt()), Step.PHOTO)
 
 
 async def got_photo(update: Update, context: ShopContext) -> object:
@@ -169,22 +141,16 @@ async def buttons_expected(update: Update, context: ShopContext) -> object:
 
 
 async def chose_kind(update: Update, context: ShopContext) -> object:
-    """A kind button: the choice is shown in place of the buttons, then its next question."""
+    """A kind button: the choice is shown in place of the buttons, then how it is paid."""
     if (tap := await draft_tap(update, context, cb.WIZARD_KIND)) is None:
         return None
     query, data, draft = tap
     draft.kind = ProductKind(data.word(1))
     await query.answer()
-    message = message_of(update)
-
-    async def show() -> None:
-        await query.edit_message_text(
-            f"{kind_prompt()}\n\nChosen: <b>{KIND_LABELS[draft.kind]}</b>",
-            parse_mode=ParseMode.HTML,
-        )
-        await say(message, delivery_prompt(draft.kind))
-
-    return advance(context, update, show(), Step.DELIVERY)
+    chosen = query.edit_message_text(
+        f"{kind_prompt()}\n\nChosen: <b>{KIND_LABELS[draft.kind]}</b>", parse_mode=ParseMode.HTML
+    )
+    return ask_rail(update, context, chosen)
 
 
 async def got_delivery(update: Update, context: ShopContext) -> object:

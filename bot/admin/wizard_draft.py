@@ -3,6 +3,7 @@ the kind and Save buttons, the preview's inert buyer buttons and the summary."""
 
 from __future__ import annotations
 
+import enum
 import secrets
 from dataclasses import dataclass, field
 from html import escape
@@ -17,17 +18,37 @@ from bot.admin.product_texts import (
     ITEMS_HINT,
     KIND_HELP,
     KIND_LABELS,
-    PAYMENT_POLICY,
     countries_line,
+    rail_line,
 )
 from bot.buyer import keyboards
 from bot.callbacks import Button, Callback
 from bot.context import ShopContext
 from bot.shared import tapped
 from bot.texts import admin_button_expired, clip
-from shop.money import Money, format_money
+from shop.catalog import rail_prices
+from shop.money import Money
 from storage import stock
-from storage.models import Product, ProductKind
+from storage.models import Product, ProductKind, ProductRail
+
+
+class Step(enum.StrEnum):
+    """The wizard's questions, in the order they are asked (some only for some kinds or
+    rails: the price by card only when it sells through Stripe, the Stars price only when it
+    sells for Stars)."""
+
+    TITLE = "aw_title"
+    DESCRIPTION = "aw_description"
+    PHOTO = "aw_photo"
+    KIND = "aw_kind"
+    RAIL = "aw_rail"
+    PRICE = "aw_price"
+    STARS = "aw_stars"
+    DELIVERY = "aw_delivery"
+    ITEMS = "aw_items"
+    COUNTRIES = "aw_countries"
+    CATEGORY = "aw_category"
+    CONFIRM = "aw_confirm"
 
 
 @dataclass
@@ -37,7 +58,9 @@ class Draft(Dialog):
     token: int = 0
     title: str = ""
     description: str = ""
-    price: Money | None = None
+    price: Money | None = None  # by card: asked only when the rail includes Stripe
+    stars: int | None = None  # whole Stars: asked only when the rail includes Stars
+    rail: ProductRail = ProductRail.STRIPE
     photo: str | None = None
     kind: ProductKind = ProductKind.DIGITAL_TEXT
     delivery_text: str = ""
@@ -55,13 +78,15 @@ class Draft(Dialog):
 
     def product(self) -> Product:
         """The draft as the catalog would hold it (id 0: not saved yet)."""
-        assert self.price is not None
+        prices = rail_prices(self.rail, self.price, self.stars)
         return Product(
             id=0,
             title=self.title,
             description=self.description,
-            price_minor=self.price.amount,
-            currency=self.price.currency,
+            price_minor=prices.price_minor,
+            currency=prices.currency,
+            rail=prices.rail,
+            stars_price=prices.stars_price,
             photo=self.photo,
             delivery_text=self.delivery_text,
             active=True,
@@ -107,15 +132,13 @@ def description_prompt(draft: Draft) -> str:
     )
 
 
-def photo_prompt(draft: Draft) -> str:
-    assert draft.price is not None
-    price = format_money(draft.price.amount, draft.price.currency)
-    return f"Price: <b>{escape(price)}</b>\n\nSend a <b>photo</b> for the card, or /skip."
+def photo_prompt() -> str:
+    return "Send a <b>photo</b> for the card, or /skip."
 
 
 def kind_prompt() -> str:
     kinds = "\n".join(f"{KIND_LABELS[k]} — {KIND_HELP[k]}" for k in ProductKind)
-    return f"What <b>kind</b> of product is it?\n\n{kinds}\n\n{PAYMENT_POLICY}"
+    return f"What <b>kind</b> of product is it?\n\n{kinds}"
 
 
 def kind_keyboard(draft: Draft) -> InlineKeyboardMarkup:
@@ -159,7 +182,7 @@ def preview_markup(product: Product, stock_left: int | None, data: str) -> Inlin
 
 
 def summary(draft: Draft) -> str:
-    lines = [f"Kind: <b>{KIND_LABELS[draft.kind]}</b>"]
+    lines = [f"Kind: <b>{KIND_LABELS[draft.kind]}</b>", f"Price: {rail_line(draft.product())}"]
     if draft.kind is ProductKind.DIGITAL_STOCK:
         lines.append(f"Items: <b>{len(draft.items)}</b>")
     if draft.kind is ProductKind.PHYSICAL:
