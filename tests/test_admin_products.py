@@ -9,6 +9,7 @@ import pytest
 
 from bot import texts
 from bot.admin import dialog
+from bot.admin.product_texts import TERMS_WARNING
 from bot.app import ShopApp
 from bot.config import Settings
 from sandbox.fake_stripe import FakeStripe
@@ -55,6 +56,7 @@ async def test_wizard_adds_a_digital_text_product_that_buyers_see_as_previewed(
     await admin.sends("Download: https://files.example/tj.pdf <3", "category")
     confirm = await admin.sends("Cartoons & co", "Save this product?")
     assert "Cartoons & co" in shown(confirm) and "https://files.example/tj.pdf <3" in shown(confirm)
+    assert "Price: $9.99 · 💳 Stripe" in shown(confirm) and TERMS_WARNING in shown(confirm)
     preview = preview_of(telegram, confirm)
     telegram.user_taps(ADMIN_ID, preview, preview.button("Buy")["callback_data"])
     await asyncio.sleep(0.2)

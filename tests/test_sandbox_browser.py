@@ -89,13 +89,15 @@ async def the_admin_adds_a_poster(page: Page) -> None:
     await say(page, "Poster <b>&</b> co")
     await bot_says(page, "description")
     await say(page, "/skip")
-    await bot_says(page, "Send the price")
-    await say(page, "7.50")
     await bot_says(page, "Send a photo")
     await page.set_input_files("#photo-input", MUG)  # the 📎 button's file picker
     await expect(page.locator(".msg.user img.photo")).to_be_visible()
     await bot_says(page, "What kind of product")
     await tap(page, "Digital text")
+    await bot_says(page, "How do buyers pay")
+    await tap(page, "Stripe")  # this story pays through Checkout
+    await bot_says(page, "Send the price")
+    await say(page, "7.50")
     await bot_says(page, "Send the delivery text")
     await say(page, "Your poster: https://example.com/poster.pdf")
     await bot_says(page, "category")
