@@ -34,11 +34,6 @@ def rail_allowed(kind: ProductKind, rail: ProductRail) -> bool:
     return rail is ProductRail.STRIPE or kind is not ProductKind.PHYSICAL
 
 
-def needs(rail: ProductRail, paid_by: Rail) -> bool:
-    """Whether a product on `rail` is sold through `paid_by`, so needs a price there."""
-    return rail is ProductRail.BOTH or rail.value == paid_by.value
-
-
 def money_price(product: Product) -> Money | None:
     """The product's price by card, or None when it is not sold through Stripe."""
     if not product.sells_on(Rail.STRIPE):
@@ -70,14 +65,14 @@ def rail_prices(rail: ProductRail, money: Money | None, stars: int | None) -> Ra
     Stars-only product stores its Stars price as its price (in "xtr"), so whatever shows
     `price_minor`/`currency` shows what the buyer pays, never a stale card price; a product not
     sold for Stars has no Stars price (migration 0008's CHECK)."""
-    if needs(rail, Rail.STARS) and stars is None:
+    if rail.includes(Rail.STARS) and stars is None:
         raise ValueError(f"a {rail.value} product needs its Stars price")
-    if needs(rail, Rail.STRIPE) and money is None:
+    if rail.includes(Rail.STRIPE) and money is None:
         raise ValueError(f"a {rail.value} product needs its price by card")
-    if money is None or not needs(rail, Rail.STRIPE):
+    if money is None or not rail.includes(Rail.STRIPE):
         assert stars is not None
         money = Money(stars, STARS_CURRENCY)
-    kept = stars if needs(rail, Rail.STARS) else None
+    kept = stars if rail.includes(Rail.STARS) else None
     return RailPrices(rail, kept, money.amount, money.currency)
 
 

@@ -94,6 +94,10 @@ class ProductRail(enum.StrEnum):
     STARS = "stars"
     BOTH = "both"
 
+    def includes(self, rail: Rail) -> bool:
+        """Whether a product on this rail is sold (so priced) through `rail`."""
+        return self is ProductRail.BOTH or self.value == rail.value
+
 
 # A Stars order's currency: Telegram's code is "XTR"; we store codes in lower case.
 STARS_CURRENCY = "xtr"
@@ -122,7 +126,7 @@ class Product:
         """The one rule of where a product is sold: on its own rail, or on either for `both`.
         Migration 0008 checks the rest: a Stars rail has its Stars price, and a physical
         product is Stripe's (only Checkout collects an address)."""
-        return self.rail is ProductRail.BOTH or self.rail.value == rail.value
+        return self.rail.includes(rail)
 
     def price_on(self, rail: Rail) -> tuple[int, str]:
         """The unit price and currency an order on `rail` charges: the Stripe price in its

@@ -43,7 +43,7 @@ from bot.context import ShopContext
 from bot.shared import show_page, take_buttons_off, tapped
 from bot.texts import admin_button_expired
 from shop import catalog
-from shop.catalog import money_price, needs, rail_allowed, rail_prices
+from shop.catalog import money_price, rail_allowed, rail_prices
 from shop.context import Shop
 from shop.money import Money
 from storage import products
@@ -266,7 +266,7 @@ async def chose_rail(update: Update, context: ShopContext) -> object:
             ("price", Rail.STRIPE, edit.money),
             ("stars", Rail.STARS, edit.stars),
         )
-        if needs(rail, paid_by) and known is None
+        if rail.includes(paid_by) and known is None
     ]
     if not edit.asks:
         return await _apply(update, context, rail_prices(rail, edit.money, edit.stars).columns())

@@ -3,8 +3,9 @@
 Nothing reaches the database until the merchant has seen the product exactly as buyers will
 (the buyer's own card rendering) and tapped Save, so a cancelled, abandoned or timed-out dialog
 leaves no trace. The field rules (`fields`), the words (`product_texts`) and the dialog
-plumbing (`dialog`) are shared with /products' Edit and /stock; the steps are wired in
-bot/admin/routes.py.
+plumbing (`dialog`) are shared with /products' Edit and /stock; how the product is paid (its
+rail and that rail's prices, asked after the kind) is bot/admin/wizard_pay.py's; the steps are
+wired in bot/admin/routes.py.
 """
 
 from __future__ import annotations

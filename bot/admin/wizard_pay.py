@@ -30,7 +30,7 @@ from bot.admin.product_texts import (
 )
 from bot.admin.wizard_draft import Step, draft_of, draft_tap
 from bot.context import ShopContext
-from shop.catalog import needs, rail_allowed
+from shop.catalog import rail_allowed
 from shop.money import format_money
 from storage.models import STARS_CURRENCY, ProductRail, Rail
 
@@ -93,10 +93,10 @@ def next_question(update: Update, context: ShopContext, first: Shown | None, not
     own question (its delivery text or note). `note` (HTML) echoes the last answer."""
     draft = draft_of(context)
     shown = first if first is not None else _nothing()
-    if needs(draft.rail, Rail.STRIPE) and draft.price is None:
+    if draft.rail.includes(Rail.STRIPE) and draft.price is None:
         hint = price_hint(context.shop.settings.default_currency)
         return _ask(update, context, shown, note + hint, Step.PRICE)
-    if needs(draft.rail, Rail.STARS) and draft.stars is None:
+    if draft.rail.includes(Rail.STARS) and draft.stars is None:
         return _ask(update, context, shown, note + stars_hint(), Step.STARS)
     return _ask(update, context, shown, note + delivery_prompt(draft.kind), Step.DELIVERY)
 
