@@ -91,7 +91,7 @@ async def test_pre_checkout_for_an_expired_order_is_refused_with_its_message(
     assert (payment.outcome, payment.error_message) == ("refused", stars.EXPIRED)
 
 
-async def test_a_second_tap_points_at_the_invoice_and_a_deleted_one_is_sent_again(
+async def test_a_second_tap_points_at_the_invoice_a_deleted_one_is_sent_again_paid_once(
     app: ShopApp, telegram: FakeTelegram
 ) -> None:
     product_id = await stars_key(app)
@@ -109,6 +109,12 @@ async def test_a_second_tap_points_at_the_invoice_and_a_deleted_one_is_sent_agai
     assert second.invoice.payload == first.invoice.payload  # the same order, offered again
     await claimed(app, second)
     assert (await pay(telegram, BUYER_ID, second)).outcome == "paid"
+    await settled(app)
+    assert len(showing(telegram, BUYER_ID, "KEY-0000")) == 1
+    # Two invoices of one order (as a quick double tap can leave): the other one is refused.
+    first.deleted = False
+    refused = await pay(telegram, BUYER_ID, first)
+    assert (refused.outcome, refused.error_message) == ("refused", stars.ALREADY_PAID)
     await settled(app)
     assert len(showing(telegram, BUYER_ID, "KEY-0000")) == 1
 
