@@ -224,3 +224,19 @@ async def test_a_payment_made_while_a_support_question_is_open_is_recorded_not_r
     assert not any(
         "question" in shown(m).casefold() for m in telegram.messages(ADMIN_ID)[admin_messages:]
     )
+
+
+async def test_a_card_older_than_the_merchants_rail_change_is_refused_in_its_alert(
+    app: ShopApp, telegram: FakeTelegram
+) -> None:
+    product_id = await stars_key(app)
+    card = await open_stars_card(telegram, BUYER_ID, product_id)
+    assert app.db is not None
+    async with app.db.transaction() as tx:
+        await tx.execute("UPDATE products SET rail = 'stripe', stars_price = NULL WHERE id = ?", (product_id,))
+    answer = await tap_answer(telegram, BUYER_ID, card, card.button("⭐ Buy for")["callback_data"])
+    assert (
+        answer
+        == "This product is no longer sold for Telegram Stars. Open it again from the /catalog."
+    )
+    assert not any(m.invoice for m in telegram.messages(BUYER_ID))

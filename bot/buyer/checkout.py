@@ -137,7 +137,9 @@ def refusal_text(refusal: CheckoutRefused, *, name_the_line: bool) -> str:
     if isinstance(refusal, SoldOut):
         return texts.sold_out(refusal.available, refusal.title if name_the_line else "")
     if isinstance(refusal, NotOnRail):
-        return texts.not_on_rail(refusal.rail, refusal.titles)
+        if name_the_line:
+            return texts.not_on_rail(refusal.rail, refusal.titles)
+        return texts.rail_changed(refusal.rail)
     if isinstance(refusal, MixedCurrencies):
         return texts.mixed_currencies(refusal.by_currency)
     if isinstance(refusal, TotalTooLarge):

@@ -214,6 +214,13 @@ def not_on_rail(rail: Rail, titles: list[str]) -> str:
     )
 
 
+def rail_changed(rail: Rail) -> str:
+    """A card's Buy for a way of paying the product is no longer sold through (the card is
+    older than the merchant's change)."""
+    way = "for Telegram Stars" if rail is Rail.STARS else "by card"
+    return f"This product is no longer sold {way}. Open it again from the /catalog."
+
+
 def stars_invoice_above() -> str:
     return "⬆️ Your invoice is right here — tap Pay on it."
 
