@@ -233,7 +233,8 @@ async def test_a_card_older_than_the_merchants_rail_change_is_refused_in_its_ale
     card = await open_stars_card(telegram, BUYER_ID, product_id)
     assert app.db is not None
     async with app.db.transaction() as tx:
-        await tx.execute("UPDATE products SET rail = 'stripe', stars_price = NULL WHERE id = ?", (product_id,))
+        sql = "UPDATE products SET rail = 'stripe', stars_price = NULL WHERE id = ?"
+        await tx.execute(sql, (product_id,))
     answer = await tap_answer(telegram, BUYER_ID, card, card.button("⭐ Buy for")["callback_data"])
     assert (
         answer
