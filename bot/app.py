@@ -24,6 +24,7 @@ from bot import reconcile
 from bot.admin.routes import routes as admin_routes
 from bot.buyer import handlers as buyer_handlers
 from bot.buyer.routes import fallbacks as buyer_fallbacks
+from bot.buyer.routes import payments as buyer_payments
 from bot.buyer.routes import routes as buyer_routes
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, ShopApplication, attach_shop
@@ -63,6 +64,8 @@ ADMIN_COMMANDS = [
 # Buy taps wait for the Stripe queue inside their handler; room for a flash sale's worth of
 # them lets every tap be answered at once instead of queueing unanswered in PTB.
 CONCURRENT_UPDATES = 1024
+# The handler group of Telegram's payment updates: before group 0, where everything else is.
+PAYMENTS_GROUP = -1
 
 
 class StartupError(Exception):
@@ -217,7 +220,7 @@ class ShopApp:
             await bot.set_webhook(
                 settings.telegram_webhook_url,
                 secret_token=settings.telegram_webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
+                allowed_updates=Update.ALL_TYPES,  # pre_checkout_query among them
             )
         await self.application.start()
         if self.application.updater is not None:
@@ -228,8 +231,11 @@ class ShopApp:
 
     def _add_handlers(self) -> None:
         """The admin's handlers first (an admin's /orders is theirs), then the buyer's, then
-        the fallbacks that answer whatever nobody handled; one error handler for all."""
+        the fallbacks that answer whatever nobody handled; one error handler for all. Stars
+        payment updates go first, in a group of their own that stops there (no dialog may
+        take a successful payment for a message of its own)."""
         application = self.application
+        application.add_handlers(buyer_payments(), group=PAYMENTS_GROUP)
         application.add_handlers(admin_routes(self.settings.admin_ids))
         application.add_handlers(buyer_routes())
         application.add_handlers(buyer_fallbacks())

@@ -119,6 +119,7 @@ ADMIN_FEATURES = {
 BUYER_FEATURES = {
     "ct": "bot/buyer/cart.py",
     "sp": "bot/buyer/paysupport.py",
+    "st": "bot/buyer/stars.py",
 }
 FEATURES = ADMIN_FEATURES | BUYER_FEATURES
 
@@ -223,6 +224,10 @@ CART_REMOVE = button("ct:x", ID)  # ✕ on a line
 CART_EMPTY = button("ct:e")  # Empty cart: asks first
 CART_EMPTY_YES = button("ct:ey")
 CART_CHECKOUT = button("ct:c")
+CART_STARS = button("ct:s")  # ⭐ Pay N Stars: the cart as one Stars invoice
 
 # --- the buyer's /paysupport (bot/buyer/paysupport.py) ------------------------------------------
 SUPPORT_ASK = button("sp:a", ID)  # Ask about this order: the buyer's next message goes with it
+
+# --- the buyer's Telegram Stars purchase (bot/buyer/stars.py) -----------------------------------
+STARS_BUY = button("st:b", ID, numbers(1, MAX_QUANTITY))  # a card's ⭐ Buy: product, quantity

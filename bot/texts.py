@@ -12,7 +12,7 @@ from __future__ import annotations
 from html import escape
 
 from shop.money import format_money
-from storage.models import Order, OrderStatus, Product, ShippingStage
+from storage.models import Order, OrderStatus, Product, Rail, ShippingStage
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -39,7 +39,9 @@ def clip(text: str, limit: int) -> str:
 
 
 def price(product: Product) -> str:
-    return format_money(product.price_minor, product.currency)
+    """What a product costs on the rails it sells on: "$9.99", "⭐ 150" or "$9.99 or ⭐ 150"."""
+    prices = [format_money(*product.price_on(rail)) for rail in Rail if product.sells_on(rail)]
+    return " or ".join(prices)
 
 
 def what_was_bought(order: Order, width: int = 128) -> str:

@@ -16,7 +16,7 @@ import aiosqlite
 from shop.context import Shop
 from storage import carts, products, stock
 from storage.carts import MAX_CART_LINES, MAX_LINE_QUANTITY
-from storage.models import Product, ProductKind
+from storage.models import Product, ProductKind, Rail
 
 
 class CartRefused(Exception):
@@ -67,11 +67,35 @@ class Cart:
     items: tuple[CartItem, ...]
 
     @property
+    def rails(self) -> list[Rail]:
+        """The rails that can pay for the whole cart: those every line sells on. A cart's
+        lines share one rail; one mixing Stars and Stripe products is paid in two orders."""
+        sold = [item.product for item in self.items if item.product is not None]
+        return [rail for rail in Rail if sold and all(p.sells_on(rail) for p in sold)]
+
+    def to_take_out(self) -> tuple[Rail, list[str]] | None:
+        """For a cart no one rail can pay: the rail most of its lines sell on (Stripe on a
+        tie) and the titles of the lines to take out to pay the rest through it."""
+        sold = [item.product for item in self.items if item.product is not None]
+        if not sold or self.rails:
+            return None
+        rail = max(Rail, key=lambda r: sum(p.sells_on(r) for p in sold))
+        return rail, [p.title for p in sold if not p.sells_on(rail)]
+
+    @property
+    def stars_total(self) -> int | None:
+        """The cart in whole Stars, when every line sells for Stars."""
+        if Rail.STARS not in self.rails:
+            return None
+        sold = [(item.product, item.quantity) for item in self.items if item.product]
+        return sum(p.price_on(Rail.STARS)[0] * quantity for p, quantity in sold)
+
+    @property
     def currencies(self) -> list[str]:
-        """The currencies of the cart's products, the most common first."""
+        """The currencies of the cart's card-paid (Stripe) products, the most common first."""
         counts: dict[str, int] = {}
         for item in self.items:
-            if item.product is not None:
+            if item.product is not None and item.product.sells_on(Rail.STRIPE):
                 counts[item.product.currency] = counts.get(item.product.currency, 0) + 1
         return sorted(counts, key=lambda currency: (-counts[currency], currency))
 
@@ -81,15 +105,18 @@ class Cart:
         mixing them is shown with a total per currency: they never add up)."""
         sums = dict.fromkeys(self.currencies, 0)
         for item in self.items:
-            if item.product is not None:
+            if item.product is not None and item.product.sells_on(Rail.STRIPE):
                 sums[item.product.currency] += item.subtotal
         return sums
 
     @property
     def total(self) -> int | None:
-        """The sum of the subtotals; None when it mixes currencies (they never add up)."""
+        """The sum of the subtotals; None when it mixes currencies (they never add up) or
+        not every line is sold through Stripe."""
         totals = self.totals
-        return next(iter(totals.values())) if len(totals) == 1 else None
+        if len(totals) != 1 or Rail.STRIPE not in self.rails:
+            return None
+        return next(iter(totals.values()))
 
     @property
     def units(self) -> int:

@@ -280,3 +280,18 @@ async def reconcile_star_transactions(shop: Shop, payments: Iterable[StarPayment
     if recovered:
         log.warning("reconciliation: %s lost Stars payments recorded", recovered)
     return recovered
+
+
+async def claim_invoice_message(
+    shop: Shop, order_id: int, message_id: int, *, replacing: int | None
+) -> None:
+    """The invoice message is the order's own (the receipt and the expiry edit go there). The
+    first one sent stays it, as for a Stripe pay message; one sent because the buyer deleted
+    the previous (`replacing`) takes its place, so later edits reach a message they can see."""
+    async with shop.transaction() as tx:
+        if replacing is None:
+            await orders.claim_message(tx, order_id, message_id)
+            return
+        current = await orders.get(tx, order_id)
+        if current is not None and current.message_id == replacing:
+            await orders.update(tx, order_id, message_id=message_id)

@@ -80,6 +80,7 @@ async def test_webhook_mode_checks_the_secret_token(
         assert telegram.webhook["url"] == "https://shop.test/telegram/webhook"
         assert telegram.webhook["secret_token"] == "s3cret_T"
         assert "callback_query" in telegram.webhook["allowed_updates"]
+        assert "pre_checkout_query" in telegram.webhook["allowed_updates"]  # Stars payments
         assert not telegram.calls_of("getUpdates")
         update = telegram.user_sends(BUYER_ID, "/help", queue=False)
         url = f"http://127.0.0.1:{app.port}/telegram/webhook"

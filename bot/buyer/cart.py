@@ -17,6 +17,7 @@ from bot.buyer import cart_view, keyboards, texts
 from bot.buyer.catalog import stock_left
 from bot.buyer.checkout import check_out
 from bot.buyer.receipt_fit import fits_one_receipt
+from bot.buyer.stars import stars_check_out
 from bot.context import ShopContext
 from bot.shared import show_buttons, show_page, tapped
 from bot.texts import unknown_button
@@ -25,7 +26,7 @@ from shop.cart import Cart, CartRefused, Changed
 from shop.checkout import Wanted
 from shop.context import Shop
 from storage import carts, products, stock
-from storage.models import Product
+from storage.models import Product, Rail
 
 Page = tuple[str, InlineKeyboardMarkup]
 
@@ -155,31 +156,51 @@ async def empty_cart(update: Update, context: ShopContext) -> None:
 
 async def checkout(update: Update, context: ShopContext) -> None:
     """Checkout: the cart is reviewed first; what changed is shown on it and waits for a
-    second tap, a cart mixing currencies or too big for one receipt is refused, and otherwise
-    the pay message comes as for Buy now."""
-    if (tap := await tapped(update, cb.CART_CHECKOUT)) is None:
+    second tap, a cart mixing currencies or rails or too big for one receipt is refused, and
+    otherwise the pay message comes as for Buy now."""
+    if (ready := await _ready_to_pay(update, context, cb.CART_CHECKOUT, Rail.STRIPE)) is None:
         return
+    query, message, current, wanted = ready
+    await check_out(context.shop, query, message, wanted, from_cart=True)
+    if cart_view.shows_changes(message.text):  # the buyer has confirmed them now
+        await _show(query, current)
+
+
+async def checkout_stars(update: Update, context: ShopContext) -> None:
+    """⭐ Pay N Stars: the same review and refusals as Checkout, then one Stars invoice for
+    the whole cart."""
+    if (ready := await _ready_to_pay(update, context, cb.CART_STARS, Rail.STARS)) is None:
+        return
+    query, message, current, wanted = ready
+    await stars_check_out(context.shop, query, message, wanted, from_cart=True)
+    if cart_view.shows_changes(message.text):
+        await _show(query, current)
+
+
+async def _ready_to_pay(
+    update: Update, context: ShopContext, button: cb.Button, rail: Rail
+) -> tuple[CallbackQuery, Message, Cart, list[Wanted]] | None:
+    """The reviewed cart to pay through `rail`, or None once the tap is answered with why not
+    (what changed, shown on the cart; empty, mixed rails or currencies; too big)."""
+    if (tap := await tapped(update, button)) is None:
+        return None
     query, _ = tap
     if not isinstance(query.message, Message):
         await query.answer(unknown_button(), show_alert=True)
-        return
+        return None
     shop = context.shop
     changes, current = await _reviewed(shop, query.from_user.id)
-    if changes or current.total is None:
-        if changes:
-            alert = cart_view.cart_changed()
-        else:
-            alert = cart_view.mixed_alert() if current.items else cart_view.empty_now()
+    total = current.total if rail is Rail.STRIPE else current.stars_total
+    if changes or total is None:
+        alert = cart_view.cart_changed() if changes else cart_view.cannot_pay(current)
         await query.answer(alert, show_alert=True)
         await _show(query, current, changes, checking_out=True)
-        return
+        return None
     if not fits_one_receipt(await _receipt_lines(shop, current)):
         await query.answer(cart_view.too_big_for_one_receipt(), show_alert=True)
-        return
+        return None
     wanted = [Wanted(item.product_id, item.quantity) for item in current.items]
-    await check_out(shop, query, query.message, wanted, from_cart=True)
-    if cart_view.shows_changes(query.message.text):  # the buyer has confirmed them now
-        await _show(query, current)
+    return query, query.message, current, wanted
 
 
 async def _receipt_lines(shop: Shop, current: Cart) -> list[tuple[Product, int, int]]:

@@ -20,6 +20,7 @@ from bot.texts import clip
 from shop.cart import Cart, CartFull, CartItem, CartRefused, Change, Changed, LineFull, NoneLeft
 from shop.money import format_money
 from storage.carts import MAX_CART_LINES
+from storage.models import STARS_CURRENCY, Rail
 
 LINE_TITLE_CHARS = 48
 BUTTON_TITLE_CHARS = 18
@@ -49,16 +50,35 @@ def page(current: Cart, changes: Sequence[Changed] = (), *, checking_out: bool =
     for number, item in enumerate(current.items, start=1):
         rows.append(f"{number}. <b>{escape(clip(_title(item), LINE_TITLE_CHARS))}</b>")
         if item.product is not None:
-            unit = format_money(item.product.price_minor, item.product.currency)
-            subtotal = format_money(item.subtotal, item.product.currency)
+            amount, currency = item.product.price_on(_shown_rail(item))
+            unit, subtotal = (
+                format_money(amount, currency),
+                format_money(amount * item.quantity, currency),
+            )
             rows.append(f"{item.quantity} × {escape(unit)} = {escape(subtotal)}")
     return head + "\n".join(rows) + "\n\n" + _totals(current)
 
 
+def _shown_rail(item: CartItem) -> Rail:
+    """A line's price as the buyer knows it: by card when it sells so, else in Stars."""
+    assert item.product is not None
+    return Rail.STRIPE if item.product.sells_on(Rail.STRIPE) else Rail.STARS
+
+
 def _totals(current: Cart) -> str:
-    totals = current.totals
+    """The total on each rail that can pay for the whole cart; for a cart mixing rails, the
+    lines to take out; for one mixing currencies, a total per currency and what to remove."""
+    take_out = current.to_take_out()
+    if take_out is not None:
+        return f"⚠️ {escape(texts.not_on_rail(*take_out))}"
+    shown = []
     if current.total is not None:
-        return f"Total: <b>{escape(format_money(current.total, current.currencies[0]))}</b>"
+        shown.append(format_money(current.total, current.currencies[0]))
+    if current.stars_total is not None:
+        shown.append(format_money(current.stars_total, STARS_CURRENCY))
+    if shown:
+        return "Total: " + " or ".join(f"<b>{escape(total)}</b>" for total in shown)
+    totals = current.totals
     each = " · ".join(f"<b>{escape(format_money(v, c))}</b>" for c, v in totals.items())
     by_currency = {
         currency: [
@@ -111,12 +131,17 @@ def keyboard(current: Cart) -> InlineKeyboardMarkup:
             [[InlineKeyboardButton("🛍️ Browse the catalog", callback_data=cb.CATALOG.encode(0))]]
         )
     rows = [_line_row(item) for item in current.items]
+    pay = []
     if current.total is not None:
         total = format_money(current.total, current.currencies[0])
-        checkout = InlineKeyboardButton(
-            f"✅ Checkout · {total}", callback_data=cb.CART_CHECKOUT.encode()
+        pay.append(
+            InlineKeyboardButton(f"✅ Checkout · {total}", callback_data=cb.CART_CHECKOUT.encode())
         )
-        rows.append([checkout])
+    if current.stars_total is not None:
+        label = stars_pay_button(current.stars_total)
+        pay.append(InlineKeyboardButton(label, callback_data=cb.CART_STARS.encode()))
+    if pay:
+        rows.append(pay)
     empty = InlineKeyboardButton("🗑 Empty cart", callback_data=cb.CART_EMPTY.encode())
     rows.append([empty, catalog])
     return InlineKeyboardMarkup(rows)
@@ -188,6 +213,21 @@ def refused(refusal: CartRefused, title: str, had: int) -> str:
 
 def cart_changed() -> str:
     return "Your cart changed since you last saw it: check it and tap Checkout again."
+
+
+def stars_pay_button(stars: int) -> str:
+    return f"⭐ Pay {stars:,} Stars"
+
+
+def cannot_pay(current: Cart) -> str:
+    """Why a cart's Checkout or ⭐ Pay tap has nothing to pay: empty, mixing rails (the lines
+    to take out named), or mixing currencies."""
+    if not current.items:
+        return empty_now()
+    take_out = current.to_take_out()
+    if take_out is not None:
+        return texts.not_on_rail(*take_out)
+    return mixed_alert()
 
 
 def mixed_alert() -> str:

@@ -23,6 +23,7 @@ from shop.checkout import (
     HoldingTooMany,
     MixedCurrencies,
     NoCommonCountry,
+    NotOnRail,
     ProductUnavailable,
     SlowDown,
     SoldOut,
@@ -70,7 +71,7 @@ async def check_out(
     async def before_stripe() -> None:
         wait = shop.stripe.estimated_wait()
         answered.append(
-            await _answer_tap(
+            await answer_tap(
                 query,
                 "Preparing your payment link…"
                 if wait < 3
@@ -86,15 +87,15 @@ async def check_out(
             shop, buyer, wanted, from_cart=from_cart, before_stripe=before_stripe
         )
     except CheckoutRefused as refusal:
-        text = _refusal_text(refusal, name_the_line=from_cart)
+        text = refusal_text(refusal, name_the_line=from_cart)
         await _refuse(query, message, placeholder, text, answered=bool(answered))
         return
     except Exception:
         if not answered:  # stop the spinner; on_error tells the buyer what happened
-            await _answer_tap(query)
+            await answer_tap(query)
         raise
     if not answered:  # an open link was found again: no Stripe call, nothing announced yet
-        await _answer_tap(query)
+        await answer_tap(query)
     text, markup = notices.pay_message(order), keyboards.pay(order)
     with sending_as(Priority.GOODS):
         if placeholder:
@@ -108,7 +109,7 @@ async def check_out(
     await claim_pay_message(shop.db, order.id, message_id)
 
 
-async def _answer_tap(query: CallbackQuery, text: str | None = None, alert: bool = False) -> bool:
+async def answer_tap(query: CallbackQuery, text: str | None = None, alert: bool = False) -> bool:
     """Answer the button's query (its spinner, or a toast/alert with `text`); False when it
     could not be answered any more (answered before a restart, or too old)."""
     try:
@@ -124,17 +125,21 @@ async def _refuse(
 ) -> None:
     """Say why there is no link: in the tap's own alert when it is still unanswered, else (only
     Stripe failed after the tap was answered) as a message, last in Telegram's queue."""
-    if not answered and await _answer_tap(query, text, alert=True):
+    if not answered and await answer_tap(query, text, alert=True):
         return
     with sending_as(Priority.REFUSAL):
         await _say_or_edit(placeholder, message, text)
 
 
-def _refusal_text(refusal: CheckoutRefused, *, name_the_line: bool) -> str:
+def refusal_text(refusal: CheckoutRefused, *, name_the_line: bool) -> str:
     """Why there is no link, in the buyer's words; a cart's refusal names the line (a card's
     Buy is about the product on screen)."""
     if isinstance(refusal, SoldOut):
         return texts.sold_out(refusal.available, refusal.title if name_the_line else "")
+    if isinstance(refusal, NotOnRail):
+        if name_the_line:
+            return texts.not_on_rail(refusal.rail, refusal.titles)
+        return texts.rail_changed(refusal.rail)
     if isinstance(refusal, MixedCurrencies):
         return texts.mixed_currencies(refusal.by_currency)
     if isinstance(refusal, TotalTooLarge):

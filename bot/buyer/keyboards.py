@@ -11,7 +11,7 @@ from bot.callbacks import MAX_QUANTITY
 from bot.shared import nav_row
 from bot.texts import clip
 from shop.money import format_money
-from storage.models import Order, Product
+from storage.models import Order, Product, Rail
 
 
 def start_menu() -> InlineKeyboardMarkup:
@@ -81,7 +81,6 @@ def product_card(
         if quantity < most
         else cb.AT_MOST.encode(product.id)  # answered with why there is no more
     )
-    total = format_money(product.price_minor * quantity, product.currency)
     return InlineKeyboardMarkup(
         [
             [
@@ -89,18 +88,36 @@ def product_card(
                 InlineKeyboardButton(f"Qty {quantity}", callback_data=cb.LABEL.encode()),
                 InlineKeyboardButton("+", callback_data=more),
             ],
-            [
-                InlineKeyboardButton(
-                    f"⚡ Buy {quantity} — {total}" if quantity > 1 else f"⚡ Buy now — {total}",
-                    callback_data=cb.BUY.encode(product.id, quantity),
-                ),
-                InlineKeyboardButton(
-                    "🛒 Add to cart", callback_data=cb.CART_ADD.encode(product.id, quantity)
-                ),
-            ],
+            *_buy_rows(product, quantity),
             back,
         ]
     )
+
+
+def _buy_rows(product: Product, quantity: int) -> list[list[InlineKeyboardButton]]:
+    """Buy on each rail the product sells on (`Product.sells_on` decides), for `quantity`,
+    and Add to cart: one row, or two when both Buy buttons are offered."""
+    buys = []
+    if product.sells_on(Rail.STRIPE):
+        total = format_money(product.price_minor * quantity, product.currency)
+        buys.append(
+            InlineKeyboardButton(
+                f"⚡ Buy {quantity} — {total}" if quantity > 1 else f"⚡ Buy now — {total}",
+                callback_data=cb.BUY.encode(product.id, quantity),
+            )
+        )
+    if product.sells_on(Rail.STARS):
+        stars, _ = product.price_on(Rail.STARS)
+        buys.append(
+            InlineKeyboardButton(
+                texts.stars_buy_button(stars * quantity),
+                callback_data=cb.STARS_BUY.encode(product.id, quantity),
+            )
+        )
+    add = InlineKeyboardButton(
+        "🛒 Add to cart", callback_data=cb.CART_ADD.encode(product.id, quantity)
+    )
+    return [[*buys, add]] if len(buys) == 1 else [buys, [add]]
 
 
 def buy_again(order: Order) -> InlineKeyboardMarkup:

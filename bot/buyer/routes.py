@@ -10,7 +10,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks as cb
-from bot.buyer import cart, catalog, checkout, handlers, orders, paysupport, support
+from bot.buyer import cart, catalog, checkout, handlers, orders, paysupport, stars, support
+from bot.buyer.star_payments import payment_routes
 from bot.context import ShopContext
 
 Handlers = list[BaseHandler[Update, ShopContext, Any]]
@@ -40,12 +41,20 @@ def routes() -> Handlers:
         CallbackQueryHandler(cart.ask_empty, pattern=cb.CART_EMPTY.pattern),
         CallbackQueryHandler(cart.empty_cart, pattern=cb.CART_EMPTY_YES.pattern),
         CallbackQueryHandler(cart.checkout, pattern=cb.CART_CHECKOUT.pattern),
+        CallbackQueryHandler(cart.checkout_stars, pattern=cb.CART_STARS.pattern),
         CallbackQueryHandler(checkout.buy, pattern=cb.BUY.pattern),
+        CallbackQueryHandler(stars.buy_with_stars, pattern=cb.STARS_BUY.pattern),
         CallbackQueryHandler(orders.open_orders, pattern=cb.ORDERS.pattern),
         CallbackQueryHandler(orders.send_again, pattern=cb.SEND_AGAIN.pattern),
         CallbackQueryHandler(orders.buy_again, pattern=cb.BUY_AGAIN.pattern),
         CallbackQueryHandler(handlers.label, pattern=cb.LABEL.pattern),
     ]
+
+
+def payments() -> Handlers:
+    """Telegram's Stars payment updates, in a group ahead of all others (see
+    bot/buyer/star_payments.py: no dialog or fallback may take a successful payment)."""
+    return payment_routes()
 
 
 def fallbacks() -> Handlers:
@@ -57,7 +66,8 @@ def fallbacks() -> Handlers:
             filters.ChatType.PRIVATE
             & filters.UpdateType.MESSAGE
             & ~filters.COMMAND
-            & ~filters.StatusUpdate.ALL,
+            & ~filters.StatusUpdate.ALL
+            & ~filters.SUCCESSFUL_PAYMENT,
             support.plain_message,
         ),
         CallbackQueryHandler(handlers.stale_button),

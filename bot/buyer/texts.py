@@ -11,7 +11,7 @@ from html import escape
 from bot.callbacks import MAX_QUANTITY
 from bot.texts import clip, order_state, price, utf16_len, what_was_bought
 from shop.money import format_money
-from storage.models import Order, OrderStatus, Product
+from storage.models import Order, OrderStatus, Product, Rail
 
 PAGE_TITLE_CHARS = 40
 
@@ -192,6 +192,37 @@ def holding_too_many(room: int, title: str = "") -> str:
         f"You can take only {more} of {these} while your other unpaid orders hold the rest — "
         "please choose a smaller quantity, or pay for or cancel an open order first."
     )
+
+
+def stars_buy_button(stars: int) -> str:
+    return f"⭐ Buy for {stars:,} Stars"
+
+
+def not_on_rail(rail: Rail, titles: list[str]) -> str:
+    """Lines not sold through the rail asked for (a cart mixing Stars and card products):
+    name them, so the buyer knows what to take out and pay for separately."""
+    names = ", ".join(f"“{clip(title, 32)}”" for title in titles[:4])
+    more = f" and {len(titles) - 4} more" if len(titles) > 4 else ""
+    if rail is Rail.STARS:
+        return (
+            f"{names}{more} can't be paid with Telegram Stars. Remove them to pay the rest in "
+            "Stars, and buy them in a second order."
+        )
+    return (
+        f"{names}{more} can only be paid with Telegram Stars. Remove them to pay the rest by "
+        "card, and buy them in a second order."
+    )
+
+
+def rail_changed(rail: Rail) -> str:
+    """A card's Buy for a way of paying the product is no longer sold through (the card is
+    older than the merchant's change)."""
+    way = "for Telegram Stars" if rail is Rail.STARS else "by card"
+    return f"This product is no longer sold {way}. Open it again from the /catalog."
+
+
+def stars_invoice_above() -> str:
+    return "⬆️ Your invoice is right here — tap Pay on it."
 
 
 def slow_down() -> str:

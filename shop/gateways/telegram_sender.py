@@ -74,7 +74,14 @@ def delivery_priority(kind: DeliveryKind) -> Priority:
     return Priority.GOODS if kind in (DeliveryKind.GOODS, DeliveryKind.RESEND) else Priority.NOTICE
 
 
-_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
+# "no text": a Stars order's own message is its invoice, whose text can't be edited — the
+# receipt then goes as a new message, which becomes the order's (bot/delivery.py).
+_GONE = (
+    "message to edit not found",
+    "message can't be edited",
+    "message_id_invalid",
+    "there is no text in the message to edit",
+)
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
