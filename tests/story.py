@@ -31,10 +31,11 @@ async def add_product(app: ShopApp, **fields: Any) -> int:
 
 async def open_card(telegram: FakeTelegram, buyer: int, product_id: int) -> FakeMessage:
     """The buyer follows a deep link to the product and sees its (new) card: the message whose
-    Buy button is this product's (a "Buy again" under an order arriving meanwhile is not it)."""
+    Buy button (by card, or ⭐ for a Stars-only product) is this product's (a "Buy again" under an
+    order arriving meanwhile is not it)."""
     seen = _last_id(telegram, buyer, len(telegram.messages(buyer)))
     telegram.user_sends(buyer, f"/start p_{product_id}")
-    buys_it = f"buy:{product_id}:"
+    buys_it = (f"buy:{product_id}:", f"st:b:{product_id}:")
     return await telegram.wait_for(
         buyer,
         lambda m: (
