@@ -25,6 +25,7 @@ from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from shop import stars
 from shop.checkout import Buyer, Wanted, claim_pay_message
+from shop.context import Shop
 from shop.reconcile import STAR_LEDGER_OFFSET, recover_star_payments
 from shop.refunds import RefundRefused, refund_order
 from storage import job_state, orders, products, stock
@@ -254,3 +255,22 @@ async def test_refund_of_a_stars_order_is_whole_once_and_told_in_stars(
     assert "Payment intent" not in shown(listed)
     sales = await admin.sends("/sales", "XTR")
     assert "XTR: revenue ⭐ 150 · refunds ⭐ 150 · net ⭐ 0" in shown(sales)
+
+
+async def test_an_invoice_claimed_after_its_payment_was_recorded_is_not_the_orders_message(
+    shop: Shop,
+) -> None:
+    """The invoice is claimed as the order's message once sendInvoice answered; a buyer quick
+    enough to pay before that claim commits must still get the receipt as a new message."""
+    async with shop.db.transaction() as tx:
+        product_id = await products.add(
+            tx, title="Ebook", price_minor=999, currency="eur", delivery_text="https://x.test/e",
+            rail=ProductRail.STARS, stars_price=STARS,
+        )  # fmt: skip
+    order = (await stars.start_stars_checkout(shop, BUYER, [Wanted(product_id, 1)])).order
+    paid = await stars.record_successful_payment(shop, order.ref, "XTR", STARS, "stxQUICK")
+    assert paid == "paid"
+    await claim_pay_message(shop.db, order.id, 42)  # the invoice's claim, late
+    recorded = await orders.get(shop.db.reader, order.id)
+    assert recorded is not None and recorded.message_id is None
+    assert not recorded.message_is_invoice
