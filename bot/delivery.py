@@ -34,7 +34,7 @@ from shop.gateways.telegram_sender import (
     send_text,
     sending_as,
 )
-from storage import deliveries, orders, products, stock
+from storage import deliveries, order_messages, orders, products, stock
 from storage.clock import now
 from storage.db import Database
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus
@@ -181,7 +181,7 @@ class DeliveryWorker:
         outcome = await delete_message(self._bot, order.buyer_chat_id, message_id)
         if outcome.result in (Result.SENT, Result.GONE):
             async with self._db.transaction() as tx:
-                await orders.forget_message(tx, order.id, message_id)
+                await order_messages.forget_message(tx, order.id, message_id)
             return Outcome(Result.SENT)
         return outcome
 
