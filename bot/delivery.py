@@ -3,6 +3,13 @@
 Goods are delivered by editing the order's own message (the one that carried the Pay button)
 into the receipt. An edit applied twice changes nothing, so a crash between Telegram accepting
 it and us marking it sent cannot deliver twice; only the short push notice may repeat.
+
+A Telegram Stars order's message is its invoice, whose text no edit can change. Once its
+payment is recorded the order has no message (shop/stars.py lets go of the invoice), so the
+receipt is sent as a new message and becomes the order's: a retry edits that one. An invoice
+that will not be paid any more (expired, cancelled) is deleted rather than edited — Telegram
+draws a Pay button on an invoice whatever its keyboard — and one it keeps (sent over 48 hours
+ago) stays, refused at the pre-checkout query (shop/stars.py).
 """
 
 from __future__ import annotations
@@ -21,12 +28,13 @@ from shop.gateways.telegram_sender import (
     Outcome,
     Result,
     backoff_seconds,
+    delete_message,
     delivery_priority,
     edit_text,
     send_text,
     sending_as,
 )
-from storage import deliveries, orders, products, stock
+from storage import deliveries, order_messages, orders, products, stock
 from storage.clock import now
 from storage.db import Database
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus
@@ -160,14 +168,27 @@ class DeliveryWorker:
         (or none at all) leaves nothing to edit, which is done too."""
         if order.message_id is None:
             return Outcome(Result.SENT)
+        if order.message_is_invoice:
+            return await self._withdraw_invoice(order, order.message_id)
         text, markup = await self._current_order_message(order)
         outcome = await edit_text(self._bot, order.buyer_chat_id, order.message_id, text, markup)
         return Outcome(Result.SENT) if outcome.result is Result.GONE else outcome
 
+    async def _withdraw_invoice(self, order: Order, message_id: int) -> Outcome:
+        """Delete an invoice that can no longer be paid, then let go of it, so nothing tries
+        to edit it later; one Telegram will not delete (over 48 hours old) is left as it is:
+        its pre-checkout query is refused. The buyer's notice, if owed, is a row of its own."""
+        outcome = await delete_message(self._bot, order.buyer_chat_id, message_id)
+        if outcome.result in (Result.SENT, Result.GONE):
+            async with self._db.transaction() as tx:
+                await order_messages.forget_message(tx, order.id, message_id)
+            return Outcome(Result.SENT)
+        return outcome
+
     async def _send_goods(self, order: Order) -> Outcome:
         receipt, _ = await self._current_order_message(order)
-        outcome = Outcome(Result.GONE)
-        if order.message_id is not None:
+        outcome = Outcome(Result.GONE)  # no message to edit (a Stars order's first receipt)
+        if order.message_id is not None and not order.message_is_invoice:
             outcome = await edit_text(self._bot, order.buyer_chat_id, order.message_id, receipt)
         if outcome.result is Result.GONE:
             outcome = await send_text(self._bot, order.buyer_chat_id, receipt)

@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from bot.context import ShopApplication, ShopContext
-from shop.reconcile import catch_up_payments, reconcile
+from shop.reconcile import catch_up_payments, reconcile, recover_star_payments
 
 log = logging.getLogger(__name__)
 
@@ -17,11 +17,14 @@ log = logging.getLogger(__name__)
 FIRST_RUN_SECONDS = 5.0  # after start: the webhooks missed while we were down
 INTERVAL_SECONDS = 5 * 60.0
 RECENT_INTERVAL_SECONDS = 30.0  # the cheap pass over recently completed sessions
+STARS_INTERVAL_SECONDS = 60.0  # lost Stars payments: one getStarTransactions call a minute
 
 
 def schedule(application: ShopApplication) -> None:
-    """Run `reconcile` shortly after start and then every INTERVAL_SECONDS, and the cheap
-    `catch_up_payments` every RECENT_INTERVAL_SECONDS: never two of a kind at once, and the
+    """Run `reconcile` shortly after start and then every INTERVAL_SECONDS, the cheap
+    `catch_up_payments` every RECENT_INTERVAL_SECONDS, and the search for lost Stars payments
+    (`recover_star_payments`) shortly after start and then every STARS_INTERVAL_SECONDS:
+    never two of a kind at once, and the
     first runs however long the rest of the start took (no misfire grace; `first` is counted
     from this call). The jobs get the shop as `context.shop`."""
     if application.job_queue is None:
@@ -35,6 +38,13 @@ def schedule(application: ShopApplication) -> None:
         interval=RECENT_INTERVAL_SECONDS,
         first=RECENT_INTERVAL_SECONDS,
         name="reconcile_recent",
+        job_kwargs=once,
+    )
+    application.job_queue.run_repeating(
+        _stars_job,
+        interval=STARS_INTERVAL_SECONDS,
+        first=FIRST_RUN_SECONDS,
+        name="reconcile_stars",
         job_kwargs=once,
     )
 
@@ -51,3 +61,10 @@ async def _recent_job(context: ShopContext) -> None:
         await catch_up_payments(context.shop)
     except Exception:  # as above: the next pass retries
         log.exception("reconciliation of recent payments failed")
+
+
+async def _stars_job(context: ShopContext) -> None:
+    try:
+        await recover_star_payments(context.shop)
+    except Exception:  # as above: the next run reads on from the stored offset
+        log.exception("reconciliation of Stars payments failed")

@@ -13,7 +13,7 @@ from shop.context import Shop
 from shop.gateways.stripe_gateway import CheckoutLink, StripeBusy
 from shop.money import MAX_AMOUNT
 from shop.unpaid import end_unpaid
-from storage import orders, products, stock
+from storage import order_messages, orders, products, stock
 from storage.clock import now
 from storage.db import Database
 from storage.models import (
@@ -323,4 +323,4 @@ async def claim_pay_message(db: Database, order_id: int, message_id: int) -> Non
     """The first pay message stays the order's own: the goods are edited into it, so a second
     one (a double tap reusing the session) must not move the delivery elsewhere."""
     async with db.transaction() as tx:
-        await orders.claim_message(tx, order_id, message_id)
+        await order_messages.claim_message(tx, order_id, message_id)

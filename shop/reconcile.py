@@ -24,6 +24,12 @@ the success page, so any number of runs, interleaved with late webhooks, converg
 and owe each message at most once.
 Stripe's faults are counted and left to the next run; a 429 ends the run at once, so we never
 add to the load that caused it.
+
+Telegram Stars have no session to ask about, but a ledger: `recover_star_payments` reads the
+bot's Star transactions (oldest first) from where the last run stopped and records each payment
+we never saw — its `successful_payment` update was lost — through shop/stars.py, as if the
+update had come. The new offset is stored in the same commit as what its page recorded, so a
+restart goes on from there; the charge id is unique besides, so no payment is recorded twice.
 """
 
 from __future__ import annotations
@@ -37,16 +43,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import stripe
+from telegram.error import TelegramError
 
 from shop.context import Shop
+from shop.gateways.telegram_stars import LEDGER_PAGE, star_payments, star_transactions_page
 from shop.payments import apply_payment_failed, apply_session_snapshot, our_order
-from shop.stars import expire_stars_orders
+from shop.stars import expire_stars_orders, reconcile_payments_in
 from shop.stripe_facts import session_facts, target_status
 from shop.unpaid import end_unpaid
-from storage import orders
+from storage import job_state, orders
 from storage.clock import now
 from storage.db import Database
-from storage.models import OPEN_STATES, Order, OrderStatus, can_transition
+from storage.models import OPEN_STATES, Order, OrderStatus, Rail, can_transition
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +72,11 @@ PAYMENT_FAILED_STATES = frozenset({"requires_payment_method", "canceled"})
 # Orders whose session may still change: listing Stripe's sessions reaches back to the oldest.
 UNSETTLED = OPEN_STATES | {OrderStatus.PROCESSING}
 NO_LINK_REASON = "no payment link was created"
+STAR_LEDGER_OFFSET = "star_transactions_offset"  # job_state: Star transactions read so far
+STAR_PAGES_PER_RUN = 20  # a long ledger (the first run) is read over several runs
 
 _running: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+_reading_ledger: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -129,6 +140,36 @@ async def catch_up_payments(shop: Shop) -> ReconcileReport:
     if report.changed or report.errors:
         log.info("reconciliation (recent payments): %s", report)
     return report
+
+
+async def recover_star_payments(shop: Shop) -> int:
+    """Record the Stars payments in Telegram's ledger that we never saw, reading on from the
+    stored offset; each page's payments and the offset after it commit together. Returns how
+    many orders became paid. Telegram's faults are logged and left to the next run; nothing is
+    asked while no order was ever made for Stars."""
+    recovered = 0
+    lock = _reading_ledger.setdefault(shop.db, asyncio.Lock())
+    async with lock:
+        if not await orders.any_on_rail(shop.db.reader, Rail.STARS):
+            return 0
+        for _ in range(STAR_PAGES_PER_RUN):
+            stored = await job_state.get(shop.db.reader, STAR_LEDGER_OFFSET)
+            offset = int(stored or 0)
+            try:
+                page = await star_transactions_page(shop.bot, offset)
+            except TelegramError as error:
+                log.warning("reconciliation: reading the Star transactions failed: %s", error)
+                break
+            if not page:
+                break
+            async with shop.transaction() as tx:
+                moved = str(offset + len(page))
+                if not await job_state.advance(tx, STAR_LEDGER_OFFSET, stored, moved):
+                    break  # another process read this page: it recorded what was in it
+                recovered += await reconcile_payments_in(tx, shop, star_payments(page))
+            if len(page) < LEDGER_PAGE:
+                break
+    return recovered
 
 
 async def _apply_listed(

@@ -134,8 +134,7 @@ async def refund_order(
     remaining = order.refundable_amount
     if order.rail is Rail.STARS and remaining > 0:
         if amount not in (None, remaining):
-            whole = format_money(remaining, order.currency)
-            raise RefundRefused(f"A Stars refund gives back the whole payment: {whole}.")
+            raise RefundRefused(whole_order_only(order))
         return await refund_stars(shop, order.id)
     if remaining <= 0 or order.payment_intent_id is None:
         raise RefundRefused(f"Order #{order.id} is {order.status.value}; only paid orders refund.")
@@ -165,6 +164,16 @@ async def refund_order(
         updated = await orders.get(tx, order.id)
     assert updated is not None
     return RefundDone(updated, result.amount)
+
+
+def whole_order_only(order: Order) -> str:
+    """Why no amount may be named for a Telegram Stars order's refund: `refundStarPayment`
+    gives a payment back whole and takes no amount (the one place this rule is said)."""
+    whole = format_money(order.refundable_amount, order.currency)
+    return (
+        f"Stars refunds are whole-order: /refund {order.id} without an amount gives back "
+        f"the whole payment: {whole}."
+    )
 
 
 async def refund_stars(shop: Shop, order_id: int) -> RefundDone:

@@ -30,7 +30,7 @@ from shop.context import Shop
 from shop.gateways.telegram_stars import StarPayment
 from shop.money import format_money
 from shop.settle import close_unpaid, hold_payment, record_paid
-from storage import orders, stock
+from storage import order_messages, orders, stock
 from storage.clock import now
 from storage.models import (
     OPEN_STATES,
@@ -207,15 +207,29 @@ async def record_successful_payment(
     restart, reconciliation) changes nothing. Returns what happened: "paid", "already_recorded",
     "mismatch" (held for the admin), "duplicate" (a second charge for a paid order: the admins
     are told), "unknown" (no Stars order of ours; logged)."""
-    charge_id = telegram_payment_charge_id
     async with shop.transaction() as tx:
-        if await orders.by_star_charge(tx, charge_id) is not None:
-            return "already_recorded"
-        order = await orders.by_ref(tx, payload)
-        if order is None or order.rail is not Rail.STARS:
-            log.error("Stars payment %s names no Stars order here: refund it by hand", charge_id)
-            return "unknown"
-        outcome = await _record(tx, shop, order, currency, total_amount, charge_id)
+        return await record_payment_in(
+            tx, shop, payload, currency, total_amount, telegram_payment_charge_id
+        )
+
+
+async def record_payment_in(
+    tx: aiosqlite.Connection,
+    shop: Shop,
+    payload: str,
+    currency: str,
+    total_amount: int,
+    charge_id: str,
+) -> str:
+    """`record_successful_payment` inside the caller's transaction, so reconciliation can
+    store how far it read Telegram's ledger in the same commit as what it recorded."""
+    if await orders.by_star_charge(tx, charge_id) is not None:
+        return "already_recorded"
+    order = await orders.by_ref(tx, payload)
+    if order is None or order.rail is not Rail.STARS:
+        log.error("Stars payment %s names no Stars order here: refund it by hand", charge_id)
+        return "unknown"
+    outcome = await _record(tx, shop, order, currency, total_amount, charge_id)
     log.info("Stars payment %s for order %s: %s", charge_id, order.id, outcome)
     return outcome
 
@@ -238,7 +252,13 @@ async def _record(
         kind = DeliveryKind.PROBLEM_ALERT
         await outbox.owe_admins(tx, shop.settings.admin_ids, order.id, kind, owed, detail)
         return "duplicate"
-    payment = {"telegram_payment_charge_id": charge_id, "amount_charged": total_amount}
+    # The invoice stops being the order's message: Telegram edits no invoice's text, so the
+    # receipt (or the held notice) goes out as a new message that becomes the order's.
+    payment = {
+        "telegram_payment_charge_id": charge_id,
+        "amount_charged": total_amount,
+        "message_id": None,
+    }
     if currency.lower() != STARS_CURRENCY or total_amount != order.amount_total:
         expected = format_money(order.amount_total, STARS_CURRENCY)
         paid = f"{total_amount} {currency[:10]}"
@@ -250,7 +270,7 @@ async def _record(
 
 async def expire_stars_orders(shop: Shop) -> int:
     """End the Stars orders left unpaid past their expiry (and a grace for a payment under
-    way): their stock goes back, the invoice message is owed its edit (no Pay button any more)
+    way): their stock goes back, the invoice message is owed its removal (bot/delivery.py)
     and the buyer is told as for an expired Checkout link. Returns how many ended."""
     ended = 0
     overdue = await orders.open_expired(
@@ -269,12 +289,21 @@ async def reconcile_star_transactions(shop: Shop, payments: Iterable[StarPayment
     """Record the Stars payments Telegram's ledger shows but we never saw (the process died
     after Telegram handed over `successful_payment`): each once, as if its update had come.
     Returns how many orders became paid."""
+    payments = [p for p in payments if not await _recorded(shop, p)]
+    if not payments:
+        return 0  # all recorded already: no write transaction
+    async with shop.transaction() as tx:
+        return await reconcile_payments_in(tx, shop, payments)
+
+
+async def reconcile_payments_in(
+    tx: aiosqlite.Connection, shop: Shop, payments: Iterable[StarPayment]
+) -> int:
+    """`reconcile_star_transactions` inside the caller's transaction."""
     recovered = 0
     for payment in payments:
-        if await orders.by_star_charge(shop.db.reader, payment.charge_id) is not None:
-            continue  # recorded already: no write transaction
-        outcome = await record_successful_payment(
-            shop, payment.invoice_payload, STARS_CODE, payment.amount, payment.charge_id
+        outcome = await record_payment_in(
+            tx, shop, payment.invoice_payload, STARS_CODE, payment.amount, payment.charge_id
         )
         recovered += outcome == "paid"
     if recovered:
@@ -290,8 +319,13 @@ async def claim_invoice_message(
     the previous (`replacing`) takes its place, so later edits reach a message they can see."""
     async with shop.transaction() as tx:
         if replacing is None:
-            await orders.claim_message(tx, order_id, message_id)
+            await order_messages.claim_message(tx, order_id, message_id)
             return
         current = await orders.get(tx, order_id)
-        if current is not None and current.message_id == replacing:
+        # Not once paid: the paid invoice is no longer the order's message (the receipt is).
+        if current is not None and current.message_id == replacing and not current.is_paid:
             await orders.update(tx, order_id, message_id=message_id)
+
+
+async def _recorded(shop: Shop, payment: StarPayment) -> bool:
+    return await orders.by_star_charge(shop.db.reader, payment.charge_id) is not None

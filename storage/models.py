@@ -318,6 +318,17 @@ class Order:
         return self.payment_intent_id
 
     @property
+    def message_is_invoice(self) -> bool:
+        """Its own message is still the Stars invoice it was sent, whose text no edit can
+        change: until a payment is recorded (shop/stars.py lets go of the invoice then, and
+        the receipt is sent as a new message that becomes the order's)."""
+        return (
+            self.rail is Rail.STARS
+            and self.message_id is not None
+            and self.telegram_payment_charge_id is None
+        )
+
+    @property
     def refundable_amount(self) -> int:
         """What an admin may still give back: what the rail charged and we recorded, less what
         was refunded. The one rule for /refund, its button and the refund bookkeeping: it holds

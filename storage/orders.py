@@ -231,13 +231,11 @@ async def update(conn: aiosqlite.Connection, order_id: int, **fields: Any) -> No
     )
 
 
-async def claim_message(conn: aiosqlite.Connection, order_id: int, message_id: int) -> bool:
-    """Make `message_id` the order's own message unless it already has one."""
-    cursor = await conn.execute(
-        "UPDATE orders SET message_id = ?, updated_at = ? WHERE id = ? AND message_id IS NULL",
-        (message_id, now(), order_id),
-    )
-    return cursor.rowcount == 1
+async def any_on_rail(conn: aiosqlite.Connection, rail: Rail) -> bool:
+    """Whether any order was ever made on `rail` (a shop that never sold for Stars has no
+    Stars payment to look for)."""
+    row = await fetch_one(conn, "SELECT 1 FROM orders WHERE rail = ? LIMIT 1", (rail.value,))
+    return row is not None
 
 
 async def transition(

@@ -26,7 +26,7 @@ from shop.context import Shop
 from shop.ids import ID_PATTERN
 from shop.money import format_money
 from storage import deliveries, orders
-from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ShippingStage
+from storage.models import Delivery, DeliveryKind, Order, OrderStatus, Rail, ShippingStage
 
 PAGE_SIZE = 8
 _ORDER_ID = re.compile(rf"^#?({ID_PATTERN})$")
@@ -121,6 +121,17 @@ def _delivery_line(goods: list[Delivery]) -> str:
     return "⏳ pending" + (tries + error if row.attempts else "")
 
 
+def _payment_lines(order: Order) -> list[str]:
+    """The ids the payment's rail knows it by: what the admin looks up or refunds by hand."""
+    if order.rail is Rail.STARS:
+        charge = escape(clip(order.telegram_payment_charge_id or "—", 100))
+        return [f"Paid in Telegram Stars · charge: <code>{charge}</code>"]
+    return [
+        f"Checkout session: <code>{escape(clip(order.checkout_session_id or '—', 100))}</code>",
+        f"Payment intent: <code>{escape(clip(order.payment_intent_id or '—', 100))}</code>",
+    ]
+
+
 def detail_text(order: Order, rows: list[Delivery]) -> str:
     """Everything an admin needs to answer a buyer about one order."""
     by_kind: dict[DeliveryKind, list[Delivery]] = {}
@@ -134,8 +145,7 @@ def detail_text(order: Order, rows: list[Delivery]) -> str:
         f"Total: <b>{money(order.amount_total, order.currency)}</b>{charge_note(order)}"
         f" · refunded: {money(order.amount_refunded, order.currency)}",
         f"Created: {when(order.created_at)} · paid: {when(order.paid_at)}",
-        f"Checkout session: <code>{escape(clip(order.checkout_session_id or '—', 100))}</code>",
-        f"Payment intent: <code>{escape(clip(order.payment_intent_id or '—', 100))}</code>",
+        *_payment_lines(order),
         f"{'Delivery' if order.carries_goods else 'Receipt'}:"
         f" {_delivery_line(by_kind.get(DeliveryKind.GOODS, []))}",
     ]

@@ -4,7 +4,8 @@ Money leaves the merchant's account here, so a refund needs two steps and must n
 twice: the amount is kept server-side under a random token (the button carries only the
 token), the first tap takes the token away before anything is awaited, and the token is the
 Stripe idempotency key. A double tap, a forged button or a tap after a restart therefore
-refunds nothing more.
+refunds nothing more. A Telegram Stars order is refunded whole (shop/refunds.py says so when
+an amount is named); Telegram refuses a second refund of a charge, which books it once.
 
 Buttons: `bot.callbacks`' REFUND (an order's detail → a confirmation for everything left),
 REFUND_YES and REFUND_NO (the confirmation's, carrying its token).
@@ -29,10 +30,10 @@ from bot.shared import tapped
 from bot.texts import clip, line_list, status_label
 from shop.context import Shop
 from shop.money import MoneyError, format_money
-from shop.refunds import RefundRefused, refund_order
+from shop.refunds import RefundRefused, refund_order, whole_order_only
 from shop.typed_money import parse_amount
 from storage import orders
-from storage.models import Order, OrderStatus
+from storage.models import Order, OrderStatus, Rail
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,15 @@ def confirmation_text(order: Order, amount: int) -> str:
         f" (id <code>{order.buyer_user_id}</code>)\n"
         f"Paid {money(charged, order.currency)}"
         f" · refunded so far {money(order.amount_refunded, order.currency)}{held}\n\n"
-        f"This gives <b>{money(amount, order.currency)}</b> back to the buyer's card through "
-        f"Stripe ({rest}). It cannot be undone."
+        f"This gives <b>{money(amount, order.currency)}</b> back to the buyer's "
+        f"{_refunded_to(order)} ({rest}). It cannot be undone."
     )
+
+
+def _refunded_to(order: Order) -> str:
+    if order.rail is Rail.STARS:
+        return "Telegram Stars balance through Telegram"
+    return "card through Stripe"
 
 
 def _pending(context: ShopContext) -> dict[str, PendingRefund]:
@@ -108,6 +115,9 @@ async def ask(
         await message.reply_text(refusal or "")
         return
     remaining = order.refundable_amount
+    if order.rail is Rail.STARS and amount_text is not None:
+        await message.reply_text(whole_order_only(order))
+        return
     try:
         amount = remaining if amount_text is None else parse_amount(amount_text, order.currency)
     except MoneyError as error:
@@ -219,7 +229,7 @@ async def _confirm(shop: Shop, context: ShopContext, query: CallbackQuery, token
         await _edit(
             query,
             f"⚠️ The refund of order #{pending.order_id} may not have gone through. Check it "
-            "with /orders (and in Stripe) before trying again.",
+            "with /orders (and in Stripe, for a card payment) before trying again.",
         )
         return
     await _edit(query, _outcome_text(done.order, done.amount))

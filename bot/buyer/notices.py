@@ -12,7 +12,7 @@ from html import escape
 
 from bot.texts import MAX_DELIVERY_TEXT, MAX_TEXT, clip, line_list, utf16_len, what_was_bought
 from shop.money import format_money
-from storage.models import Order, OrderLine, Product, ProductKind
+from storage.models import Order, OrderLine, Product, ProductKind, Rail
 
 
 def _expiry(expires_at: int) -> str:
@@ -228,8 +228,10 @@ def failed_notice(order: Order) -> str:
 
 
 def expired_notice(order: Order) -> str:
+    """A Stars order's invoice is deleted as it expires (bot/delivery.py): this says why."""
+    link = "invoice" if order.rail is Rail.STARS else "payment link"
     return (
-        f"⌛ Your payment link for order #{order.id} ({escape(what_was_bought(order))}) "
+        f"⌛ Your {link} for order #{order.id} ({escape(what_was_bought(order))}) "
         "expired. Still interested? Tap below to get a fresh one."
     )
 
@@ -259,7 +261,11 @@ def after_payment_notice(order: Order) -> str:
 
 def refund_notice(order: Order, what: str) -> str:
     """`what` says how much, decided when the refund was recorded ("refunded €5.00")."""
+    where = (
+        "The Stars are back in your Telegram balance."
+        if order.rail is Rail.STARS
+        else "The money goes back to your card; banks take 5–10 days to show it."
+    )
     return (
-        f"↩️ Your order #{order.id} ({escape(what_was_bought(order))}) was {escape(what)}. "
-        "The money goes back to your card; banks take 5–10 days to show it."
+        f"↩️ Your order #{order.id} ({escape(what_was_bought(order))}) was {escape(what)}. {where}"
     )

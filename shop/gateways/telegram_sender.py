@@ -153,3 +153,26 @@ async def edit_text(
     except TelegramError as error:
         return _classify(error)
     return Outcome(Result.SENT, message_id=message_id)
+
+
+# deleteMessage: a message already deleted (by the buyer, or by us before a crash) is done; one
+# Telegram keeps (sent over 48 hours ago) "can't be deleted" and stays as it is.
+_DELETED = ("message to delete not found",)
+_UNDELETABLE = ("message can't be deleted",)
+
+
+async def delete_message(bot: Bot, chat_id: int, message_id: int) -> Outcome:
+    """Delete one of the bot's messages; deleting it twice counts as done (idempotent), and a
+    message Telegram will not delete any more is GONE (the caller decides what that means)."""
+    try:
+        await bot.delete_message(chat_id, message_id)
+    except BadRequest as error:
+        text = error.message.lower()
+        if any(marker in text for marker in _DELETED):
+            return Outcome(Result.SENT, error=str(error))
+        if any(marker in text for marker in _UNDELETABLE):
+            return Outcome(Result.GONE, error=str(error))
+        return _classify(error)
+    except TelegramError as error:
+        return _classify(error)
+    return Outcome(Result.SENT)

@@ -21,6 +21,9 @@ from telegram.error import BadRequest
 # documents no error list, this is the error seen in practice, tdlib/telegram-bot-api#690).
 ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 INVOICE_PAYMENT = "invoice_payment"
+# getStarTransactions' largest `limit`; its `offset` skips that many of the oldest transactions
+# ("in chronological order"), so an offset stays valid while the ledger grows.
+LEDGER_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,13 @@ async def refund_star_payment(bot: Bot, user_id: int, charge_id: str) -> bool:
             return False
         raise
     return True
+
+
+async def star_transactions_page(bot: Bot, offset: int) -> Sequence[StarTransaction]:
+    """Up to LEDGER_PAGE of the bot's Star transactions, oldest first, after the first
+    `offset`."""
+    found = await bot.get_star_transactions(offset=offset, limit=LEDGER_PAGE)
+    return found.transactions
 
 
 def star_payments(transactions: Sequence[StarTransaction]) -> list[StarPayment]:
