@@ -24,10 +24,13 @@ from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from sandbox.origin import Origins
 from sandbox.personas import BUYERS
+from sandbox.run import Sandbox
 from sandbox.settings import Credentials
 from sandbox.standins import free_port
 from sandbox.web import SandboxWeb
 from sandbox.webhook_log import WebhookLog
+from storage import products
+from storage.models import Rail
 from tests.sandbox_helpers import read_items
 
 ALICE, BOB = BUYERS
@@ -217,3 +220,16 @@ async def test_the_pay_route_takes_only_a_personas_own_invoice(page: Page) -> No
     assert evil.status == 403
     evil.release()
     assert page.telegram.payments == []
+
+
+async def test_the_seeded_ebook_and_game_key_sell_for_stars_and_still_through_stripe(
+    sandbox: Sandbox,
+) -> None:
+    assert sandbox.app is not None and sandbox.app.db is not None
+    listed = await products.list_all(sandbox.app.db.reader, offset=0, limit=50)
+    on_stars = {p.title: p.price_on(Rail.STARS) for p in listed if p.sells_on(Rail.STARS)}
+    assert on_stars == {
+        "Async Python — the ebook": (600, "xtr"),
+        "Starfield Racer — game key": (250, "xtr"),
+    }
+    assert all(p.sells_on(Rail.STRIPE) for p in listed)  # the cart of four still pays by card
