@@ -10,7 +10,7 @@
 
 window.PaymentSheet = (() => {
   const $ = (id) => document.getElementById(id);
-  let current = null; // { message, botName } while the sheet is open
+  let current = null; // { message } while the sheet is open: the invoice being paid
 
   function open(message, botName) {
     const invoice = message.invoice;
