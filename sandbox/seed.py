@@ -2,6 +2,10 @@
 can put all four in one cart and pay once, and one product in another currency, so the cart's
 one-currency rule (a Checkout Session takes one currency) can be seen refusing a mix.
 
+The ebook and the game key also sell for Telegram Stars (rail `both`): Telegram's terms want
+digital goods paid in Stars, and a buyer can still put them in the Stripe cart with the mug and
+the call. The audio walk stays Stripe-only, as every product made before issue 13 is.
+
 Written through the same storage functions the admin commands use, so the demo is a shop like
 any other: the admin can edit, hide or delete these products, and add stock.
 """
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from sandbox.fake_stripe import FakeStripe
 from storage import products, stock
 from storage.db import Database
-from storage.models import ProductKind
+from storage.models import ProductKind, ProductRail
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,8 @@ class DemoProduct:
     delivery_text: str
     kind: ProductKind
     category: str
+    rail: ProductRail = ProductRail.STRIPE
+    stars_price: int | None = None  # whole Stars, when the rail includes Stars
 
 
 # In the order they are added: the ids 1, 2, … of a fresh database. The four kinds share USD.
@@ -47,6 +53,8 @@ DEMO_PRODUCTS = (
         delivery_text="Download: https://example.com/sandbox/async-python.pdf",
         kind=ProductKind.DIGITAL_TEXT,
         category=DIGITAL,
+        rail=ProductRail.BOTH,
+        stars_price=600,
     ),
     DemoProduct(
         title="Starfield Racer — game key",
@@ -56,6 +64,8 @@ DEMO_PRODUCTS = (
         delivery_text="Redeem the key in the game's launcher under Settings → Keys.",
         kind=ProductKind.DIGITAL_STOCK,
         category=DIGITAL,
+        rail=ProductRail.BOTH,
+        stars_price=250,
     ),
     DemoProduct(
         title="Sandbox mug",
@@ -109,6 +119,8 @@ async def seed_demo_shop(db: Database, public_base_url: str) -> bool:
                 kind=demo.kind,
                 category=demo.category,
                 photo=f"{public_base_url}{PHOTO_PATH}" if physical else None,
+                rail=demo.rail,
+                stars_price=demo.stars_price,
             )
             if demo.kind is ProductKind.DIGITAL_STOCK:
                 await stock.add_items(tx, product_id, DEMO_KEYS)

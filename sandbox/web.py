@@ -5,6 +5,8 @@
 - `GET  /sandbox/api/stream` — Server-Sent Events: every message, tap answer, webhook and
   waiting delayed payment, first all of them, then each one again whenever it changes;
 - `POST /sandbox/api/send`, `/sandbox/api/tap` — a persona types or taps (JSON bodies);
+- `POST /sandbox/api/pay_invoice` — a persona confirms Telegram's payment sheet for an invoice;
+  answers once the bot did (or did not, within the pre-checkout deadline);
 - `POST /sandbox/api/webhooks/{number}/resend`, `/sandbox/api/sessions/{id}/{settle|fail}`.
 The Checkout page lives under `/sandbox/stripe` (checkout_page.py). `/sandbox/t.me/<bot>` stands
 in for t.me links (the success and cancel pages' "Back to the bot"): no visitor is sent to the
@@ -72,6 +74,7 @@ class SandboxWeb:
         app.router.add_post("/sandbox/api/photo", self._photo)
         app.router.add_get("/sandbox/api/files/{file_id:[A-Za-z0-9_-]+}", self._file)
         app.router.add_post("/sandbox/api/tap", self._tap)
+        app.router.add_post("/sandbox/api/pay_invoice", self._pay_invoice)
         app.router.add_post("/sandbox/api/webhooks/{number:[0-9]+}/resend", self._resend)
         app.router.add_post(
             "/sandbox/api/sessions/{session_id}/{outcome:settle|fail}", self._settle
@@ -226,6 +229,23 @@ class SandboxWeb:
         except ChatRefused as refused:
             raise _bad(str(refused)) from refused
         return web.json_response({"ok": True})
+
+    async def _pay_invoice(self, request: web.Request) -> web.Response:
+        """The outcome as the payment sheet shows it: paid, refused with the bot's
+        error_message, or "timeout" when the bot did not answer the pre-checkout query."""
+        body = await _json_body(request)
+        try:
+            payment = await self._chats.pay(_int(body, "user_id"), _int(body, "message_id"))
+        except ChatRefused as refused:
+            raise _bad(str(refused)) from refused
+        return web.json_response(
+            {
+                "ok": True,
+                "outcome": payment.outcome,
+                "error_message": payment.error_message,
+                "total": format_money(payment.invoice.total_amount, "xtr"),
+            }
+        )
 
     async def _resend(self, request: web.Request) -> web.Response:
         try:

@@ -46,8 +46,13 @@ async def alice_fills_a_cart_with_one_of_each_kind(page: Page) -> None:
         await say(page, "/catalog")
         await tap(page, category)
         await tap(page, product)
-        await bot_says(page, product)
-        await tap_labelled(page, "🛒 Add to cart")
+        # The product's own card: the category's list names the product too, and the card
+        # before it has an Add to cart button as well; tapping either would add the wrong thing.
+        card = page.locator(".msg.bot", has_text=product).filter(
+            has=page.locator(".kb", has_text="🛒 Add to cart")
+        )
+        await expect(card).to_have_count(1)
+        await card.locator(".kb", has_text="🛒 Add to cart").click()
     await tap_labelled(page, "🛒 Cart")
     cart = page.locator(".msg.bot", has_text="Your cart").last
     for product in ("Async Python", "Starfield Racer", "Sandbox mug", "setup call"):

@@ -132,9 +132,18 @@
     row.className = `msg ${item.from}`;
     row.dataset.key = item.key;
     row.dataset.id = item.message_id;
+    if (item.from === "service") {
+      // Telegram's own note in the chat (a payment made or refunded): a centred pill.
+      const note = document.createElement("div");
+      note.className = "service-note";
+      note.textContent = item.service;
+      row.append(note);
+      return row;
+    }
     const bubble = document.createElement("div");
     bubble.className = "bubble";
     if (item.photo !== undefined && item.photo !== null) bubble.append(photoElement(item.photo));
+    if (item.invoice) bubble.append(invoiceElement(item.invoice));
     if (item.document) {
       const doc = document.createElement("div");
       doc.className = "document";
@@ -155,6 +164,25 @@
     row.append(bubble);
     if (item.buttons && item.buttons.length) row.append(keyboard(item));
     return row;
+  }
+
+  // An invoice as Telegram's apps draw it: the product's photo, its title and description,
+  // and the total in Stars; the Pay button is on the keyboard below.
+  function invoiceElement(invoice) {
+    const box = document.createElement("div");
+    box.className = "invoice";
+    if (invoice.photo) box.append(photoElement(invoice.photo));
+    const title = document.createElement("div");
+    title.className = "invoice-title";
+    title.textContent = invoice.title;
+    const description = document.createElement("div");
+    description.className = "invoice-description";
+    description.textContent = invoice.description;
+    const total = document.createElement("div");
+    total.className = "invoice-total";
+    total.textContent = invoice.total;
+    box.append(title, description, total);
+    return box;
   }
 
   function photoElement(url) {
@@ -203,6 +231,17 @@
     element.type = "button";
     element.className = "kb";
     element.textContent = button.text;
+    if (button.pay) {
+      // The invoice's pay button opens Telegram's payment sheet; a paid invoice offers none.
+      element.classList.add("pay");
+      if (message.invoice && message.invoice.paid) {
+        element.textContent = "✓ Paid";
+        element.disabled = true;
+      } else {
+        element.addEventListener("click", () => PaymentSheet.open(message, state.bot.name));
+      }
+      return element;
+    }
     if (button.data === undefined) element.disabled = true;
     else element.addEventListener("click", () => tap(message, button.data, element));
     return element;

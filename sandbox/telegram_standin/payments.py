@@ -225,5 +225,6 @@ class TelegramPaymentMethods(TelegramMessageMethods):
             "date": now,
             "refunded_payment": refunded,
         }
+        self.service_messages.append(service)
         self._make_update("message", service, True)
         return True

@@ -84,6 +84,9 @@ class TelegramState:
         self._checkouts: dict[str, asyncio.Future[tuple[bool, str | None]]] = {}
         self._star_transactions: list[JSON] = []  # the bot's, oldest first
         self._charges: dict[str, JSON] = {}  # telegram_payment_charge_id -> the payment
+        # Service messages Telegram itself posts in users' chats (refunded_payment), as the bot
+        # receives them: a user sees them in the chat, so the sandbox page shows them too.
+        self.service_messages: list[JSON] = []
         self._charge_numbers = itertools.count(1)
         self._poll_generation = 0
         self._failures: dict[str, deque[tuple[int, int]]] = {}

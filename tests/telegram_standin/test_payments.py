@@ -298,6 +298,9 @@ async def test_a_refund_is_made_once_and_recorded(bot: Bot, fake: FakeTelegram, 
     assert (notice.chat.id, notice.from_user.id) == (buyer, fake.bot_id)
     assert (refunded.total_amount, refunded.invoice_payload) == (50, "order-1")
     assert refunded.telegram_payment_charge_id == payment.charge_id
+    [shown] = fake.service_messages  # the buyer sees it in the chat too
+    assert shown["message_id"] == notice.message_id
+    assert shown["refunded_payment"]["telegram_payment_charge_id"] == payment.charge_id
     twice = bot.refund_star_payment(buyer, payment.charge_id)
     assert await refused(twice, fake, "refundStarPayment") == payments.CHARGE_ALREADY_REFUNDED
     paid, refund = (await bot.get_star_transactions()).transactions
