@@ -16,7 +16,7 @@ import aiosqlite
 from shop.context import Shop
 from storage import carts, products, stock
 from storage.carts import MAX_CART_LINES, MAX_LINE_QUANTITY
-from storage.models import Product, ProductKind, Rail
+from storage.models import STARS_CURRENCY, Product, ProductKind, Rail
 
 
 class CartRefused(Exception):
@@ -55,6 +55,7 @@ class CartItem:
     seen_unit_amount: int
     seen_currency: str
     left: int | None  # stock products only: what this buyer can have (see _left)
+    seen_stars: int | None = None  # the Stars price the buyer saw, when it sold for Stars
 
     @property
     def subtotal(self) -> int:
@@ -146,7 +147,15 @@ async def load(conn: aiosqlite.Connection, buyer_user_id: int) -> Cart:
         product = await products.get(conn, line.product_id)
         left = await _left(conn, product, buyer_user_id)
         items.append(
-            CartItem(line.product_id, product, line.quantity, line.unit_amount, line.currency, left)
+            CartItem(
+                line.product_id,
+                product,
+                line.quantity,
+                line.unit_amount,
+                line.currency,
+                left,
+                line.stars_amount,
+            )  # fmt: skip
         )
     return Cart(tuple(items))
 
@@ -190,6 +199,7 @@ async def add(shop: Shop, buyer_user_id: int, product_id: int, quantity: int) ->
             quantity=min(had + quantity, most) - had,
             unit_amount=product.price_minor,
             currency=product.currency,
+            stars_amount=_stars_of(product),
         )
         return await carts.quantity_of(tx, buyer_user_id, product_id)
 
@@ -231,7 +241,21 @@ async def review(shop: Shop, buyer_user_id: int) -> list[Changed]:
             if changed is not None:
                 await _correct(tx, buyer_user_id, item, changed)
                 changes.append(changed)
+            elif item.product is not None and item.seen_stars != _stars_of(item.product):
+                await _remember_prices(tx, buyer_user_id, item.product)  # none seen before
     return changes
+
+
+def _stars_of(product: Product) -> int | None:
+    """The Stars price a buyer sees for the product, or None when it does not sell for Stars."""
+    return product.price_on(Rail.STARS)[0] if product.sells_on(Rail.STARS) else None
+
+
+async def _remember_prices(tx: aiosqlite.Connection, buyer_user_id: int, product: Product) -> None:
+    """The buyer has been shown the product's prices now: its cart line remembers them."""
+    await carts.reprice(
+        tx, buyer_user_id, product.id, product.price_minor, product.currency, _stars_of(product)
+    )
 
 
 def _compare(item: CartItem) -> Changed | None:
@@ -246,6 +270,9 @@ def _compare(item: CartItem) -> Changed | None:
             Change.PRICE, product.title, item.seen_unit_amount, product.price_minor,
             product.currency,
         )  # fmt: skip
+    stars = _stars_of(product)
+    if item.seen_stars is not None and stars is not None and stars != item.seen_stars:
+        return Changed(Change.PRICE, product.title, item.seen_stars, stars, STARS_CURRENCY)
     if item.left is not None and item.left < item.quantity:
         kind = Change.SOLD_OUT if item.left == 0 else Change.FEWER
         return Changed(kind, product.title, item.quantity, item.left)
@@ -259,5 +286,5 @@ async def _correct(
         await carts.remove(tx, buyer_user_id, item.product_id)
     elif changed.change is Change.FEWER:
         await carts.set_quantity(tx, buyer_user_id, item.product_id, changed.after)
-    else:
-        await carts.reprice(tx, buyer_user_id, item.product_id, changed.after, changed.currency)
+    elif item.product is not None:
+        await _remember_prices(tx, buyer_user_id, item.product)

@@ -24,17 +24,21 @@ class CartLine:
     quantity: int
     unit_amount: int  # the price the buyer saw when adding, to tell them it changed
     currency: str
+    stars_amount: int | None = None  # the Stars price they saw, when it sold for Stars
 
 
 async def lines(conn: aiosqlite.Connection, buyer_user_id: int) -> list[CartLine]:
     """The buyer's cart, in the order the lines were added."""
     rows = await fetch_all(
         conn,
-        "SELECT product_id, quantity, unit_amount, currency FROM cart_lines"
+        "SELECT product_id, quantity, unit_amount, currency, stars_amount FROM cart_lines"
         " WHERE buyer_user_id = ? ORDER BY added_at, product_id",
         (buyer_user_id,),
     )
-    return [CartLine(int(r[0]), int(r[1]), int(r[2]), str(r[3])) for r in rows]
+    return [
+        CartLine(int(r[0]), int(r[1]), int(r[2]), str(r[3]), None if r[4] is None else int(r[4]))
+        for r in rows
+    ]
 
 
 async def count(conn: aiosqlite.Connection, buyer_user_id: int) -> int:
@@ -53,6 +57,7 @@ async def add(
     quantity: int,
     unit_amount: int,
     currency: str,
+    stars_amount: int | None = None,
 ) -> int:
     """Add `quantity` of a product (to its line if there is one, at the price shown now), up
     to MAX_LINE_QUANTITY; returns the line's quantity. The caller checks MAX_CART_LINES and
@@ -61,11 +66,20 @@ async def add(
         raise ValueError("add at least one")
     await conn.execute(
         "INSERT INTO cart_lines (buyer_user_id, product_id, quantity, unit_amount, currency,"
-        " added_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " stars_amount, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (buyer_user_id, product_id) DO UPDATE SET"
         f" quantity = MIN(quantity + excluded.quantity, {MAX_LINE_QUANTITY}),"
-        " unit_amount = excluded.unit_amount, currency = excluded.currency",
-        (buyer_user_id, product_id, min(quantity, MAX_LINE_QUANTITY), unit_amount, currency, now()),
+        " unit_amount = excluded.unit_amount, currency = excluded.currency,"
+        " stars_amount = excluded.stars_amount",
+        (
+            buyer_user_id,
+            product_id,
+            min(quantity, MAX_LINE_QUANTITY),
+            unit_amount,
+            currency,
+            stars_amount,
+            now(),
+        ),  # fmt: skip
     )
     return await quantity_of(conn, buyer_user_id, product_id)
 
@@ -93,13 +107,18 @@ async def set_quantity(
 
 
 async def reprice(
-    conn: aiosqlite.Connection, buyer_user_id: int, product_id: int, unit_amount: int, currency: str
+    conn: aiosqlite.Connection,
+    buyer_user_id: int,
+    product_id: int,
+    unit_amount: int,
+    currency: str,
+    stars_amount: int | None,
 ) -> None:
-    """The buyer has been shown the product's new price: the line now remembers that one."""
+    """The buyer has been shown the product's new prices: the line now remembers those."""
     await conn.execute(
-        "UPDATE cart_lines SET unit_amount = ?, currency = ?"
+        "UPDATE cart_lines SET unit_amount = ?, currency = ?, stars_amount = ?"
         " WHERE buyer_user_id = ? AND product_id = ?",
-        (unit_amount, currency, buyer_user_id, product_id),
+        (unit_amount, currency, stars_amount, buyer_user_id, product_id),
     )
 
 

@@ -15,7 +15,7 @@ from shop.checkout import Buyer, MixedCurrencies, SoldOut, Wanted, start_checkou
 from shop.context import Shop
 from storage import carts, orders, products, stock
 from storage.db import fetch_all
-from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
+from storage.models import DeliveryKind, Order, OrderStatus, ProductKind, ProductRail
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID
 from tests.shop_service import owed_keys, receive, stock_states
 
@@ -187,3 +187,24 @@ async def test_adding_to_a_full_line_is_refused_not_pretended(shop: Shop) -> Non
     assert await cart.add(shop, ADA.user_id, key, 5) == 3  # as many as are left
     with pytest.raises(cart.NoneLeft):
         await cart.add(shop, ADA.user_id, key, 1)
+
+
+async def test_a_new_stars_price_is_a_change_the_buyer_is_told(shop: Shop) -> None:
+    """A product sold on both rails: the review tells the buyer its Stars price changed (the
+    invoice would ask for the new one), corrects the line, and the next review is quiet."""
+    async with shop.db.transaction() as tx:
+        ebook = await products.add(
+            tx, title="Ebook", price_minor=1200, currency="usd", rail=ProductRail.BOTH,
+            stars_price=600,
+        )  # fmt: skip
+    await cart.add(shop, ADA.user_id, ebook, 1)
+    assert await cart.review(shop, ADA.user_id) == []
+    async with shop.db.transaction() as tx:
+        await products.update(tx, ebook, stars_price=750)
+    [changed] = await cart.review(shop, ADA.user_id)
+    assert (changed.change, changed.before, changed.after, changed.currency) == (
+        cart.Change.PRICE, 600, 750, "xtr",
+    )  # fmt: skip
+    assert await cart.review(shop, ADA.user_id) == []
+    [line] = await carts.lines(shop.db.reader, ADA.user_id)
+    assert (line.unit_amount, line.stars_amount) == (1200, 750)
