@@ -4,7 +4,8 @@ Each audience's own messages are in bot/buyer/texts.py, bot/buyer/notices.py and
 bot/admin/texts.py.
 
 Telegram counts its limits (4096 characters of text, 1024 of a caption) in UTF-16 code units
-(an emoji is two), so every length here is `utf16_len`.
+(an emoji is two), so every length here is `utf16_len` (with `clip`, from shop/telegram_text.py,
+which the Stars invoice uses too).
 """
 
 from __future__ import annotations
@@ -12,30 +13,13 @@ from __future__ import annotations
 from html import escape
 
 from shop.money import format_money
+from shop.telegram_text import clip as clip  # re-exported: the chat edge measures here
+from shop.telegram_text import utf16_len as utf16_len
 from storage.models import Order, OrderStatus, Product, Rail, ShippingStage
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_DELIVERY_TEXT = 3000
-
-
-def utf16_len(text: str) -> int:
-    """The length Telegram measures its limits in: UTF-16 code units, so 😀 counts two.
-
-    The one measure for every limit, from the admin's fields to the messages we build."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def clip(text: str, limit: int) -> str:
-    """Shorten plain text (before escaping) to `limit` UTF-16 units, marking the cut."""
-    if utf16_len(text) <= limit:
-        return text
-    units = 1  # the "…" takes one
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return text[:index].rstrip() + "…"
-    return text
 
 
 def price(product: Product) -> str:

@@ -30,6 +30,7 @@ from shop.context import Shop
 from shop.gateways.telegram_stars import StarPayment
 from shop.money import format_money
 from shop.settle import close_unpaid, hold_payment, record_paid
+from shop.telegram_text import clip
 from storage import order_messages, orders, stock
 from storage.clock import now
 from storage.models import (
@@ -140,14 +141,9 @@ def _is_url(photo: str | None) -> bool:
 
 
 def _clip(text: str, limit: int) -> str:
-    """`text` on one line in at most `limit` characters as Telegram counts them (UTF-16 code
-    units), cut with an ellipsis; never empty (Telegram needs at least one character)."""
-    text = " ".join(text.split()) or "Order"
-    if len(text.encode("utf-16-le")) // 2 <= limit:
-        return text
-    while len((text + "…").encode("utf-16-le")) // 2 > limit:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    """`text` on one line within `limit` as Telegram counts it, never empty (Telegram needs at
+    least one character)."""
+    return clip(" ".join(text.split()) or "Order", limit)
 
 
 class PreCheckout(NamedTuple):

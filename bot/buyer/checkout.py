@@ -39,7 +39,8 @@ from shop.gateways.telegram_sender import Priority, sending_as
 log = logging.getLogger(__name__)
 
 
-def _buyer(user: User, chat_id: int) -> Buyer:
+def buyer_of(user: User, chat_id: int) -> Buyer:
+    """Who is buying, as the use-cases need them (Stripe's and Stars' checkouts alike)."""
     return Buyer(user_id=user.id, chat_id=chat_id, name=user.full_name)
 
 
@@ -82,7 +83,7 @@ async def check_out(
             placeholder.append(await message.reply_text(texts.preparing_link()))
 
     try:
-        buyer = _buyer(query.from_user, message.chat.id)
+        buyer = buyer_of(query.from_user, message.chat.id)
         order = await start_checkout(
             shop, buyer, wanted, from_cart=from_cart, before_stripe=before_stripe
         )

@@ -18,11 +18,11 @@ from telegram.error import BadRequest
 
 from bot import callbacks as cb
 from bot.buyer import texts
-from bot.buyer.checkout import answer_tap, refusal_text
+from bot.buyer.checkout import answer_tap, buyer_of, refusal_text
 from bot.context import ShopContext
 from bot.shared import tapped
 from bot.texts import unknown_button
-from shop.checkout import Buyer, CheckoutRefused, Wanted
+from shop.checkout import CheckoutRefused, Wanted
 from shop.context import Shop
 from shop.gateways.telegram_sender import Priority, sending_as
 from shop.stars import StarsInvoice, claim_invoice_message, start_stars_checkout
@@ -51,8 +51,7 @@ async def stars_check_out(
 ) -> None:
     """A tap that asks to pay in Stars: the order's invoice as a reply, or the refusal in the
     tap's own alert (a cart's refusal names its lines)."""
-    user = query.from_user
-    buyer = Buyer(user_id=user.id, chat_id=message.chat.id, name=user.full_name)
+    buyer = buyer_of(query.from_user, message.chat.id)
     try:
         checkout = await start_stars_checkout(shop, buyer, wanted, from_cart=from_cart)
     except CheckoutRefused as refusal:
