@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint types unit browser bench lock clean
+.PHONY: run test test-fast lint types unit browser bench lock clean messages catalogs language
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,8 +13,33 @@ $(STAMP): pyproject.toml
 	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) catalogs
 	$(BIN)/python -m bot
+
+# The shop's languages (README, "Languages"): locales/<code>/LC_MESSAGES/messages.po, English
+# being the message ids. `make messages` extracts every text into locales/messages.pot and
+# merges it into each .po; `make catalogs` compiles the .mo files the bot loads (run by `run`,
+# `test` and `bench`, so a fresh clone speaks every language). Add a language with
+# `make language LANG_CODE=xx`, translate its .po, and commit it.
+LOCALES := locales
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po))
+KEYWORDS := --no-default-keywords -k t -k nt:1,2 -k N_
+
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --add-location=file --sort-by-file \
+		--project=telegram-stripe-shop --copyright-holder="the shop's authors" \
+		-o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages \
+		--no-fuzzy-matching --ignore-obsolete
+
+language: $(STAMP)
+	test -n "$(LANG_CODE)"
+	$(BIN)/pybabel init -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages -l $(LANG_CODE)
+
+catalogs: $(CATALOGS)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -23,7 +48,7 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) catalogs
 	$(BIN)/pytest -q
 
 test: lint types browser unit
@@ -33,7 +58,7 @@ test: lint types browser unit
 # at a time. The fast stories spend most of their time waiting on sockets and timers (about a
 # third of their wall time is CPU), so four workers overlap the waits even on two cores.
 FAST_WORKERS ?= 4
-test-fast: lint types
+test-fast: lint types catalogs
 	$(BIN)/pytest -q -m "not slow" -n $(FAST_WORKERS)
 
 # The sandbox's browser story drives Debian's chromium: installed here when missing (as root,
@@ -42,7 +67,7 @@ browser:
 	bash tools/ensure-chromium
 
 # Not part of `test`: it takes minutes and measures rather than checks (bench/RESULTS.md).
-bench: $(STAMP)
+bench: $(STAMP) catalogs
 	$(BIN)/python -m bench
 
 # requirements.lock: the exact versions and hashes a deploy installs (Dockerfile). Run after

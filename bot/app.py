@@ -29,6 +29,7 @@ from bot.buyer.routes import routes as buyer_routes
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, ShopApplication, attach_shop
 from bot.delivery import DeliveryWorker
+from bot.language import LANGUAGE_GROUP, language_handler
 from bot.rate_limiter import SteadyRateLimiter
 from shop import cancel, payments
 from shop.context import Shop
@@ -235,6 +236,7 @@ class ShopApp:
         payment updates go first, in a group of their own that stops there (no dialog may
         take a successful payment for a message of its own)."""
         application = self.application
+        application.add_handler(language_handler(), group=LANGUAGE_GROUP)
         application.add_handlers(buyer_payments(), group=PAYMENTS_GROUP)
         application.add_handlers(admin_routes(self.settings.admin_ids))
         application.add_handlers(buyer_routes())

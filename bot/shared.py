@@ -17,6 +17,7 @@ from telegram.error import BadRequest
 from bot.callbacks import LABEL, Button, Callback
 from bot.context import ShopContext
 from bot.texts import unknown_button
+from shop.i18n import ENGLISH
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ async def tapped(update: Update, button: Button) -> tuple[CallbackQuery, Callbac
     assert query is not None
     callback = button.decode(query.data or "")
     if callback is None:
-        await query.answer(unknown_button(), show_alert=True)
+        await query.answer(unknown_button(ENGLISH), show_alert=True)
         return None
     return query, callback
 

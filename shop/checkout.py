@@ -114,6 +114,7 @@ class Buyer:
     user_id: int
     chat_id: int
     name: str
+    language: str | None = None  # the language they shop in: the order keeps it
 
 
 def session_expiry(minutes: int, at: int) -> int:
@@ -284,6 +285,7 @@ async def new_order(
             expires_at=session_expiry(shop.settings.checkout_expires_minutes, now()),
             from_cart=from_cart,
             rail=rail,
+            language=buyer.language,
         )
         for line in order.lines:
             if line.kind is ProductKind.DIGITAL_STOCK:

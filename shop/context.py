@@ -16,6 +16,7 @@ from telegram import Bot
 from shop import outbox
 from shop.gateways.recent_calls import RecentCalls
 from shop.gateways.stripe_gateway import CheckoutSettings, StripeGateway
+from shop.i18n import Languages
 from storage.db import Database
 
 if TYPE_CHECKING:  # the settings are read, never built, here: config is the wiring's job
@@ -103,6 +104,12 @@ class Shop:
     session_lookups: RecentCalls[None] = field(
         default_factory=lambda: RecentCalls(SESSION_LOOKUP_SECONDS)
     )
+    languages: Languages = field(init=False)  # the offered ones, from the settings
+
+    def __post_init__(self) -> None:
+        self.languages = Languages.load(
+            self.settings.languages, self.settings.default_language, self.settings.catalog_dir
+        )
 
     def transaction(
         self, *, durable: bool = False

@@ -243,6 +243,7 @@ class Order:
     lines: tuple[OrderLine, ...]
     rail: Rail = Rail.STRIPE  # how it is paid; a Stars order is in STARS_CURRENCY
     telegram_payment_charge_id: str | None = None  # a Stars payment's unique id, once recorded
+    language: str | None = None  # the buyer's language when ordering; None: the shop's default
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row, lines: Sequence[OrderLine]) -> Order:

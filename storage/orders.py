@@ -57,6 +57,7 @@ async def create(
     expires_at: int,
     from_cart: bool = False,
     rail: Rail = Rail.STRIPE,
+    language: str | None = None,
 ) -> Order:
     """Insert a pending order and its lines, paid through `rail`; its `ref` is random so
     idempotency keys never collide across databases (order ids restart when a merchant starts
@@ -66,8 +67,8 @@ async def create(
     ts = now()
     cursor = await conn.execute(
         "INSERT INTO orders (ref, buyer_user_id, buyer_chat_id, buyer_name, basket, ships,"
-        " from_cart, amount_total, currency, status, expires_at, created_at, updated_at, rail)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " from_cart, amount_total, currency, status, expires_at, created_at, updated_at, rail,"
+        " language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             secrets.token_hex(12),
             buyer_user_id,
@@ -83,6 +84,7 @@ async def create(
             ts,
             ts,
             rail.value,
+            language,
         ),
     )
     order_id = cursor.lastrowid

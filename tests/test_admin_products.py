@@ -14,6 +14,7 @@ from bot.app import ShopApp
 from bot.config import Settings
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from shop.i18n import ENGLISH
 from storage import stock
 from storage.models import ProductKind
 from tests.admin_product_steps import (
@@ -172,12 +173,12 @@ async def test_save_tapped_twice_saves_once_and_old_wizard_buttons_expire(
     await asyncio.sleep(0.3)
     assert len(await all_products(app)) == 1
     # Item 27: an admin's expired button answers in admin words, not the buyer's /catalog.
-    assert texts.admin_button_expired() in [a["text"] for a in telegram.answered_callbacks]
+    assert texts.admin_button_expired(ENGLISH) in [a["text"] for a in telegram.answered_callbacks]
 
     telegram.user_taps(ADMIN_ID, kinds, "aw:k:1:physical", check_keyboard=False)
     await asyncio.sleep(0.2)
-    assert telegram.answered_callbacks[-1]["text"] == texts.admin_button_expired()
-    assert "/products" in texts.admin_button_expired()
+    assert telegram.answered_callbacks[-1]["text"] == texts.admin_button_expired(ENGLISH)
+    assert "/products" in texts.admin_button_expired(ENGLISH)
 
 
 async def test_an_unfinished_wizard_times_out_and_says_so(

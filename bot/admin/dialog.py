@@ -23,6 +23,7 @@ from bot.admin.fields import FieldError
 from bot.context import ShopContext
 from bot.shared import take_buttons_off
 from bot.texts import admin_button_expired
+from shop.i18n import ENGLISH
 
 END = ConversationHandler.END
 State = TypeVar("State")
@@ -85,7 +86,7 @@ def within(kind: type[Dialog], handler: Handler) -> Handler:
         if isinstance(current(context), kind):
             return await handler(update, context)
         if update.callback_query is not None:
-            await update.callback_query.answer(admin_button_expired(), show_alert=True)
+            await update.callback_query.answer(admin_button_expired(ENGLISH), show_alert=True)
         elif update.effective_message is not None:
             await update.effective_message.reply_text("That dialog has ended. Start it again.")
         return END

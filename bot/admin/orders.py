@@ -23,6 +23,7 @@ from bot.shared import nav_row, reply_page, show_page, tapped, turn_page
 from bot.texts import MAX_LISTED_LINES, clip, order_state, what_was_bought
 from shop import outbox
 from shop.context import Shop
+from shop.i18n import ENGLISH
 from shop.ids import ID_PATTERN
 from shop.money import format_money
 from storage import deliveries, orders
@@ -92,8 +93,8 @@ async def order_command_args(
 
 def _list_line(order: Order) -> str:
     return (
-        f"<b>#{order.id}</b> · {escape(what_was_bought(order, 40))}"
-        f" · {money(order.amount_total, order.currency)} · {order_state(order)}"
+        f"<b>#{order.id}</b> · {escape(what_was_bought(ENGLISH, order, 40))}"
+        f" · {money(order.amount_total, order.currency)} · {order_state(ENGLISH, order)}"
         f" · {escape(clip(order.buyer_name, 32)) or 'unknown buyer'}"
     )
 
@@ -138,7 +139,7 @@ def detail_text(order: Order, rows: list[Delivery]) -> str:
     for row in rows:
         by_kind.setdefault(row.kind, []).append(row)
     lines = [
-        f"🧾 <b>Order #{order.id}</b> · {order_state(order)}",
+        f"🧾 <b>Order #{order.id}</b> · {order_state(ENGLISH, order)}",
         f"Buyer: <b>{escape(clip(order.buyer_name, 64)) or 'unknown'}</b>"
         f" (id <code>{order.buyer_user_id}</code>)",
         *_product_lines(order),
@@ -201,7 +202,7 @@ def list_keyboard(
     rows = [
         [
             InlineKeyboardButton(
-                f"#{o.id} · {what_was_bought(o, 32)}",
+                f"#{o.id} · {what_was_bought(ENGLISH, o, 32)}",
                 callback_data=cb.ORDER_DETAIL.encode(o.id, status.code, page),
             )
         ]

@@ -45,6 +45,7 @@ from bot.texts import admin_button_expired
 from shop import catalog
 from shop.catalog import money_price, rail_allowed, rail_prices
 from shop.context import Shop
+from shop.i18n import ENGLISH
 from shop.money import Money
 from storage import products
 from storage.models import Product, ProductKind, ProductRail, Rail
@@ -195,7 +196,7 @@ async def chose_category(update: Update, context: ShopContext) -> object:
         return None
     query, data, edit = tap
     if data.id(1) >= len(edit.categories):
-        await query.answer(admin_button_expired(), show_alert=True)
+        await query.answer(admin_button_expired(ENGLISH), show_alert=True)
         return None
     await query.answer()
     return await _apply(update, context, {"category": edit.categories[data.id(1)]})
@@ -219,7 +220,7 @@ async def _category_tap(
     query, data = tap
     edit = _edit_of(context)
     if data.id(0) != edit.product_id or edit.what != "category":
-        await query.answer(admin_button_expired(), show_alert=True)
+        await query.answer(admin_button_expired(ENGLISH), show_alert=True)
         return None
     return query, data, edit
 
@@ -252,7 +253,7 @@ async def chose_rail(update: Update, context: ShopContext) -> object:
     edit = _edit_of(context)
     product = await managed(context.shop, edit.product_id)
     if data.id(0) != edit.product_id or edit.what != "rail" or edit.rail or product is None:
-        await query.answer(admin_button_expired(), show_alert=True)
+        await query.answer(admin_button_expired(ENGLISH), show_alert=True)
         return None
     rail = ProductRail(data.word(1))
     if not rail_allowed(product.kind, rail):

@@ -29,6 +29,7 @@ from bot.context import ShopContext
 from bot.shared import tapped
 from bot.texts import clip, line_list, status_label
 from shop.context import Shop
+from shop.i18n import ENGLISH
 from shop.money import MoneyError, format_money
 from shop.refunds import RefundRefused, refund_order, whole_order_only
 from shop.typed_money import parse_amount
@@ -54,7 +55,9 @@ def _refusal(order: Order | None, order_id: int) -> str | None:
     if order is None:
         return f"There is no order #{order_id}."
     if order.refundable_amount <= 0:
-        return f"Order #{order.id} is {status_label(order.status)}; only paid orders refund."
+        return (
+            f"Order #{order.id} is {status_label(ENGLISH, order.status)}; only paid orders refund."
+        )
     return None
 
 
@@ -72,7 +75,7 @@ def confirmation_text(order: Order, amount: int) -> str:
     )
     return (
         f"↩️ <b>Refund order #{order.id}?</b>\n"
-        f"{line_list(order)}\n"
+        f"{line_list(ENGLISH, order)}\n"
         f"Buyer: {escape(clip(order.buyer_name, 64)) or 'unknown'}"
         f" (id <code>{order.buyer_user_id}</code>)\n"
         f"Paid {money(charged, order.currency)}"
@@ -154,7 +157,7 @@ def _outcome_text(order: Order, refunded: int) -> str:
     state = {
         OrderStatus.REFUNDED: "refunded",
         OrderStatus.PARTIALLY_REFUNDED: "partially refunded",
-    }.get(order.status, f"{status_label(order.status)}, partly refunded")
+    }.get(order.status, f"{status_label(ENGLISH, order.status)}, partly refunded")
     return (
         f"✅ Refunded {money(refunded, order.currency)} of order #{order.id}; the order is now "
         f"<b>{state}</b> ({money(order.amount_refunded, order.currency)} of "

@@ -25,6 +25,7 @@ from bot.shared import show_page, take_buttons_off, tapped
 from bot.texts import admin_button_expired, clip, order_state, utf16_len, what_was_bought
 from shop import shipping
 from shop.context import Shop
+from shop.i18n import ENGLISH
 from shop.shipping import ShipRefusal, ship_refusal
 from storage import orders
 from storage.models import Order, ShippingStage
@@ -58,7 +59,7 @@ def _refusal_text(
     if refusal is ShipRefusal.NOT_PHYSICAL:
         return f"Order #{order.id} is not a physical product: there is nothing to ship."
     if refusal is ShipRefusal.NOT_PAID:
-        return f"Order #{order.id} is {order_state(order)}; only paid orders ship."
+        return f"Order #{order.id} is {order_state(ENGLISH, order)}; only paid orders ship."
     if refusal is ShipRefusal.DELIVERED:
         return f"Order #{order.id} was already marked delivered on {when(order.delivered_at)}."
     if refusal is ShipRefusal.ALREADY_SHIPPED:
@@ -106,7 +107,7 @@ async def _to_ship_page(shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
     rows = [
         [
             InlineKeyboardButton(
-                f"🚚 #{o.id} · {what_was_bought(o, 24)} · {clip(o.buyer_name, 16)}",
+                f"🚚 #{o.id} · {what_was_bought(ENGLISH, o, 24)} · {clip(o.buyer_name, 16)}",
                 callback_data=cb.SHIP.encode(o.id),
             )
         ]
@@ -183,7 +184,7 @@ async def _ask(
     tracking = "" if correcting else None
     refusal = _refusal_text(ship_refusal(order, tracking), order, order_id, tracking)
     if refusal is not None or order is None or not isinstance(query.message, Message):
-        await query.answer(clip(refusal or admin_button_expired(), 200), show_alert=True)
+        await query.answer(clip(refusal or admin_button_expired(ENGLISH), 200), show_alert=True)
         return None
     await query.answer()
     _user_data(context)[_USER_DATA_SHIP] = ShipQuestion(order.id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.texts import MAX_TEXT, clip, line_list, utf16_len, what_was_bought
+from shop.i18n import ENGLISH
 from shop.money import format_money
 from storage.models import Order
 
@@ -28,9 +29,9 @@ def charge_note(order: Order) -> str:
 def sale_alert(order: Order) -> str:
     total = format_money(order.amount_total, order.currency)
     bought = (
-        f"{line_list(order)}: <b>{escape(total)}</b>"
+        f"{line_list(ENGLISH, order)}: <b>{escape(total)}</b>"
         if len(order.lines) == 1
-        else f"{line_list(order)}\nTotal: <b>{escape(total)}</b>"
+        else f"{line_list(ENGLISH, order)}\nTotal: <b>{escape(total)}</b>"
     )
     text = (
         f"💰 <b>New sale</b> — order #{order.id}\n"
@@ -66,7 +67,7 @@ def sale_digest(orders: list[Order]) -> str:
 def _digest_line(order: Order) -> str:
     total = format_money(order.amount_paid, order.currency)
     buyer = escape(clip(order.buyer_name, 32)) or "unknown"
-    line = f"\n#{order.id} {escape(what_was_bought(order, 40))}: {escape(total)} — {buyer}"
+    line = f"\n#{order.id} {escape(what_was_bought(ENGLISH, order, 40))}: {escape(total)} — {buyer}"
     if order.ships:
         address = escape(clip(order.shipping_address or "not collected", 80))
         line += f"\n    🚚 {address} → /ship {order.id}"

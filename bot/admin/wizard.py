@@ -68,6 +68,7 @@ from bot.callbacks import CATEGORY_BUTTONS, Button
 from bot.context import ShopContext
 from bot.texts import admin_button_expired
 from shop import catalog
+from shop.i18n import ENGLISH
 from storage import products
 from storage.models import ProductKind
 
@@ -250,7 +251,7 @@ async def chose_category(update: Update, context: ShopContext) -> object:
         return None
     query, data, draft = tap
     if data.id(1) >= len(draft.categories):
-        await query.answer(admin_button_expired(), show_alert=True)
+        await query.answer(admin_button_expired(ENGLISH), show_alert=True)
         return None
     return await _category_chosen(update, context, query, draft.categories[data.id(1)])
 

@@ -27,6 +27,7 @@ from bot.context import ShopContext
 from bot.shared import tapped
 from bot.texts import admin_button_expired, clip
 from shop.catalog import rail_prices
+from shop.i18n import ENGLISH
 from shop.money import Money
 from storage import stock
 from storage.models import Product, ProductKind, ProductRail
@@ -246,6 +247,6 @@ async def draft_tap(
     query, data = tap
     draft = current(context)
     if not isinstance(draft, Draft) or data.id(0) != draft.token:
-        await query.answer(admin_button_expired(), show_alert=True)
+        await query.answer(admin_button_expired(ENGLISH), show_alert=True)
         return None
     return query, data, draft

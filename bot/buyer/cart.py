@@ -25,6 +25,7 @@ from shop import cart
 from shop.cart import Cart, CartRefused, Changed
 from shop.checkout import Wanted
 from shop.context import Shop
+from shop.i18n import ENGLISH
 from storage import carts, products, stock
 from storage.models import Product, Rail
 
@@ -186,7 +187,7 @@ async def _ready_to_pay(
         return None
     query, _ = tap
     if not isinstance(query.message, Message):
-        await query.answer(unknown_button(), show_alert=True)
+        await query.answer(unknown_button(ENGLISH), show_alert=True)
         return None
     shop = context.shop
     changes, current = await _reviewed(shop, query.from_user.id)

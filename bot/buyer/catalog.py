@@ -15,6 +15,7 @@ from bot.context import ShopContext
 from bot.shared import reply_page, show_buttons, tapped, turn_page
 from bot.texts import MAX_CAPTION, MAX_TEXT, unknown_button
 from shop.context import Shop
+from shop.i18n import ENGLISH
 from shop.ids import ID_PATTERN
 from storage import carts, products, stock
 from storage.models import Product, ProductKind
@@ -52,7 +53,7 @@ async def open_product(update: Update, context: ShopContext) -> None:
         return
     query, data = tap
     if not isinstance(query.message, Message):
-        await query.answer(unknown_button(), show_alert=True)
+        await query.answer(unknown_button(ENGLISH), show_alert=True)
         return
     await query.answer()
     await send_product_card(context.shop, query.message, data.id(0), query.from_user.id)

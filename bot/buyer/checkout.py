@@ -35,6 +35,7 @@ from shop.checkout import (
 )
 from shop.context import Shop
 from shop.gateways.telegram_sender import Priority, sending_as
+from shop.i18n import ENGLISH
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ async def buy(update: Update, context: ShopContext) -> None:
         return
     query, data = tap
     if not isinstance(query.message, Message):
-        await query.answer(unknown_button(), show_alert=True)
+        await query.answer(unknown_button(ENGLISH), show_alert=True)
         return
     wanted = [Wanted(data.id(0), data.id(1))]
     await check_out(context.shop, query, query.message, wanted)

@@ -13,6 +13,7 @@ from bot.buyer.catalog import PRODUCT_PAYLOAD, send_product_card
 from bot.context import ShopContext
 from bot.shared import is_admin
 from bot.texts import admin_button_expired, unknown_button, unknown_command
+from shop.i18n import ENGLISH
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +54,14 @@ async def label(update: Update, context: ShopContext) -> None:
 async def unknown(update: Update, context: ShopContext) -> None:
     """A command the buyer can't use: the same answer whether it exists for admins or not."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(unknown_command())
+    await update.effective_message.reply_text(unknown_command(ENGLISH))
 
 
 async def stale_button(update: Update, context: ShopContext) -> None:
     """A button nobody handles (an old layout, forged, or an admin's seen by someone else);
     an admin hears it in admin words."""
     assert update.callback_query is not None
-    answer = admin_button_expired() if is_admin(update, context) else unknown_button()
+    answer = admin_button_expired(ENGLISH) if is_admin(update, context) else unknown_button(ENGLISH)
     await update.callback_query.answer(answer, show_alert=True)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from html import escape
 
 from bot.texts import MAX_DELIVERY_TEXT, MAX_TEXT, clip, line_list, utf16_len, what_was_bought
+from shop.i18n import ENGLISH
 from shop.money import format_money
 from storage.models import Order, OrderLine, Product, ProductKind, Rail
 
@@ -24,7 +25,7 @@ def pay_message(order: Order) -> str:
     total = format_money(order.amount_total, order.currency)
     return (
         f"🧾 <b>Order #{order.id}</b>\n"
-        f"{line_list(order)}\n"
+        f"{line_list(ENGLISH, order)}\n"
         f"Total: <b>{escape(total)}</b>\n\n"
         "Tap the button below to pay securely with Stripe.\n"
         f"The payment link expires at {_expiry(order.expires_at)}."
@@ -128,7 +129,7 @@ def _price_lines(order: Order) -> str:
 def receipt(order: Order, delivered: Delivered) -> str:
     """The order message once paid: confirmation plus the goods (edited in, so idempotent)."""
     # A cart's lines are listed once, each with its goods; a one-line order names it up top.
-    listed = f"{line_list(order)}\n" if len(order.lines) == 1 else ""
+    listed = f"{line_list(ENGLISH, order)}\n" if len(order.lines) == 1 else ""
     head = (
         f"✅ <b>Paid — order #{order.id}</b>\n"
         f"{listed}"
@@ -151,9 +152,8 @@ def _refunded_line(order: Order) -> str:
 
 def _order_head(order: Order, icon: str, state: str) -> str:
     total = format_money(order.amount_total, order.currency)
-    return (
-        f"{icon} <b>{state} — order #{order.id}</b>\n{line_list(order)}\nTotal: {escape(total)}\n\n"
-    )
+    lines = line_list(ENGLISH, order)
+    return f"{icon} <b>{state} — order #{order.id}</b>\n{lines}\nTotal: {escape(total)}\n\n"
 
 
 def order_processing(order: Order) -> str:
@@ -199,7 +199,7 @@ def paid_notice(order: Order) -> str:
 
 
 def resend(order: Order, delivered: Delivered) -> str:
-    head = f"📦 <b>Order #{order.id}</b> — {escape(what_was_bought(order))}\n\n"
+    head = f"📦 <b>Order #{order.id}</b> — {escape(what_was_bought(ENGLISH, order))}\n\n"
     return head + goods(order, delivered, room=MAX_TEXT - utf16_len(head) - 100)
 
 
@@ -215,14 +215,14 @@ def held_notice(order: Order) -> str:
     has looked, and the buyer must not pay again."""
     return (
         f"💳 We received your payment for order #{order.id} "
-        f"({escape(what_was_bought(order))}), but it needs a check by the merchant "
+        f"({escape(what_was_bought(ENGLISH, order))}), but it needs a check by the merchant "
         "before we can deliver. They will deliver it or refund you — please don't pay again."
     )
 
 
 def failed_notice(order: Order) -> str:
     return (
-        f"❌ The payment for order #{order.id} ({escape(what_was_bought(order))}) "
+        f"❌ The payment for order #{order.id} ({escape(what_was_bought(ENGLISH, order))}) "
         "did not go through, so nothing was charged. You can try again with another method."
     )
 
@@ -231,20 +231,21 @@ def expired_notice(order: Order) -> str:
     """A Stars order's invoice is deleted as it expires (bot/delivery.py): this says why."""
     link = "invoice" if order.rail is Rail.STARS else "payment link"
     return (
-        f"⌛ Your {link} for order #{order.id} ({escape(what_was_bought(order))}) "
+        f"⌛ Your {link} for order #{order.id} ({escape(what_was_bought(ENGLISH, order))}) "
         "expired. Still interested? Tap below to get a fresh one."
     )
 
 
 def shipped_notice(order: Order) -> str:
     tracking = f"\nTracking: <code>{escape(order.tracking)}</code>" if order.tracking else ""
-    return f"🚚 Your order #{order.id} ({escape(what_was_bought(order))}) is on its way!{tracking}"
+    goods = escape(what_was_bought(ENGLISH, order))
+    return f"🚚 Your order #{order.id} ({goods}) is on its way!{tracking}"
 
 
 def tracking_notice(order: Order, tracking: str) -> str:
     """A tracking number added or corrected after the order shipped (one notice per change)."""
     return (
-        f"🚚 Your order #{order.id} ({escape(what_was_bought(order))}) has a new "
+        f"🚚 Your order #{order.id} ({escape(what_was_bought(ENGLISH, order))}) has a new "
         f"tracking number: <code>{escape(tracking)}</code>"
     )
 
@@ -266,6 +267,5 @@ def refund_notice(order: Order, what: str) -> str:
         if order.rail is Rail.STARS
         else "The money goes back to your card; banks take 5–10 days to show it."
     )
-    return (
-        f"↩️ Your order #{order.id} ({escape(what_was_bought(order))}) was {escape(what)}. {where}"
-    )
+    goods = escape(what_was_bought(ENGLISH, order))
+    return f"↩️ Your order #{order.id} ({goods}) was {escape(what)}. {where}"

@@ -15,6 +15,7 @@ from bot.shared import reply_page, tapped, turn_page
 from bot.texts import unknown_button
 from shop import cart, outbox
 from shop.context import Shop
+from shop.i18n import ENGLISH
 from storage import orders
 
 ORDERS_PAGE_SIZE = 5
@@ -57,7 +58,7 @@ async def buy_again(update: Update, context: ShopContext) -> None:
     shop, buyer = context.shop, query.from_user.id
     order = await orders.get(shop.db.reader, data.id(0))
     if order is None or order.buyer_user_id != buyer:
-        await query.answer(unknown_button(), show_alert=True)
+        await query.answer(unknown_button(ENGLISH), show_alert=True)
         return
     added = 0
     for line in order.lines:

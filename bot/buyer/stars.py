@@ -25,6 +25,7 @@ from bot.texts import unknown_button
 from shop.checkout import CheckoutRefused, Wanted
 from shop.context import Shop
 from shop.gateways.telegram_sender import Priority, sending_as
+from shop.i18n import ENGLISH
 from shop.stars import StarsInvoice, claim_invoice_message, start_stars_checkout
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ async def buy_with_stars(update: Update, context: ShopContext) -> None:
         return
     query, data = tap
     if not isinstance(query.message, Message):
-        await query.answer(unknown_button(), show_alert=True)
+        await query.answer(unknown_button(ENGLISH), show_alert=True)
         return
     await stars_check_out(context.shop, query, query.message, [Wanted(data.id(0), data.id(1))])
 

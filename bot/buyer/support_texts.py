@@ -13,6 +13,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.texts import clip, order_state, what_was_bought
+from shop.i18n import ENGLISH
 from shop.money import format_money
 from storage.models import Order
 
@@ -31,8 +32,8 @@ def order_line(order: Order) -> str:
     """One order in the list and in the admin's message: number, goods, total, state."""
     total = format_money(order.amount_paid, order.currency)
     return (
-        f"<b>#{order.id}</b> · {escape(what_was_bought(order, ORDER_TITLE_CHARS))} · "
-        f"{escape(total)} · {order_state(order)}"
+        f"<b>#{order.id}</b> · {escape(what_was_bought(ENGLISH, order, ORDER_TITLE_CHARS))} · "
+        f"{escape(total)} · {order_state(ENGLISH, order)}"
     )
 
 

@@ -10,6 +10,7 @@ from html import escape
 
 from bot.callbacks import MAX_QUANTITY
 from bot.texts import clip, order_state, price, utf16_len, what_was_bought
+from shop.i18n import ENGLISH
 from shop.money import format_money
 from storage.models import Order, OrderStatus, Product, Rail
 
@@ -99,7 +100,7 @@ def catalog_empty() -> str:
 
 
 def catalog_button(product: Product) -> str:
-    return f"{clip(product.title, PAGE_TITLE_CHARS)} — {price(product)}"
+    return f"{clip(product.title, PAGE_TITLE_CHARS)} — {price(ENGLISH, product)}"
 
 
 def stock_line(stock_left: int | None) -> str:
@@ -111,8 +112,8 @@ def stock_line(stock_left: int | None) -> str:
 def product_card(product: Product, *, limit: int, stock_left: int | None = None) -> str:
     """The card's text or caption; the description gives way when space runs out."""
     head = f"<b>{escape(product.title)}</b>\n\n"
-    tail = f"\n\n💰 <b>{escape(price(product))}</b>{stock_line(stock_left)}"
-    fixed = product.title + price(product) + stock_line(stock_left)
+    tail = f"\n\n💰 <b>{escape(price(ENGLISH, product))}</b>{stock_line(stock_left)}"
+    fixed = product.title + price(ENGLISH, product) + stock_line(stock_left)
     room = limit - utf16_len(fixed) - 8
     body = escape(clip(product.description, max(room, 0))) if product.description else ""
     return head + body + tail if body else head.rstrip("\n") + tail
@@ -236,8 +237,8 @@ def orders_list(orders: list[Order], page: int, pages: int) -> str:
     for order in orders:
         total = format_money(order.amount_paid, order.currency)
         lines.append(
-            f"\n<b>#{order.id}</b> · {escape(what_was_bought(order, 60))}"
-            f" · {escape(total)}\n{order_state(order, tracking=True)}{_refunded(order)}"
+            f"\n<b>#{order.id}</b> · {escape(what_was_bought(ENGLISH, order, 60))}"
+            f" · {escape(total)}\n{order_state(ENGLISH, order, tracking=True)}{_refunded(order)}"
         )
     return "\n".join(lines)
 

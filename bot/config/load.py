@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.config.database import read_database
 from bot.config.env_file import reader_for
+from bot.config.languages import read_languages
 from bot.config.problems import ConfigError
 from bot.config.public_address import read_public_address
 from bot.config.settings import Settings
@@ -52,6 +53,7 @@ def load_settings(
     max_reserved = read_max_reserved(reader)
     support_contact = read_support_contact(reader)
     paysupport_text = read_paysupport_text(reader)
+    languages = read_languages(reader)
     if reader.problems:
         raise ConfigError(reader.problems)
     assert telegram.token is not None and telegram.webhook_secret is not None
@@ -79,4 +81,6 @@ def load_settings(
         max_reserved_per_buyer=max_reserved,
         support_contact=support_contact,
         paysupport_text=paysupport_text,
+        default_language=languages.default,
+        languages=languages.offered,
     )

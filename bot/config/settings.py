@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
+from shop.i18n import SHIPPED_CATALOGS, SOURCE_LANGUAGE
+
 __all__ = ["Settings", "TelegramMode"]
 
 TelegramMode = Literal["polling", "webhook"]
@@ -44,6 +46,10 @@ class Settings:
     max_reserved_per_buyer: int = 10
     support_contact: str | None = None  # how buyers reach the merchant; None: relay to admins
     paysupport_text: str | None = None  # the merchant's payment-support terms; None: the default
+    default_language: str = SOURCE_LANGUAGE  # for buyers whose language is not offered
+    languages: tuple[str, ...] | None = None  # the ones offered; None: every shipped one
+    # Where the compiled catalogs are: the shipped ones (tests add a pseudo-locale of their own).
+    catalog_dir: Path = SHIPPED_CATALOGS
 
     @property
     def stripe_livemode(self) -> bool:

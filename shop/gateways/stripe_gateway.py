@@ -17,6 +17,7 @@ import stripe
 from aiolimiter import AsyncLimiter
 from stripe.params.checkout import SessionCreateParams
 
+from shop.i18n import stripe_locale
 from storage.models import Order, OrderLine, Product
 
 log = logging.getLogger(__name__)
@@ -243,6 +244,7 @@ def checkout_session_params(
         ),
         "expires_at": order.expires_at,
         "allow_promotion_codes": settings.allow_promotion_codes,
+        "locale": cast(Any, stripe_locale(order.language)),
     }
     if order.ships:
         params["shipping_address_collection"] = {"allowed_countries": cast(Any, list(countries))}
