@@ -120,6 +120,9 @@ def test_redacted_lists_every_field_and_hides_secrets() -> None:
         "max_reserved_per_buyer",
         "support_contact",
         "paysupport_text",
+        "default_language",
+        "languages",
+        "catalog_dir",
     }
     text = " ".join(shown.values())
     for secret in (TOKEN.split(":")[1], STRIPE_KEY[8:], WHSEC[6:], "W" * 40):
