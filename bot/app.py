@@ -35,6 +35,8 @@ from shop import cancel, payments
 from shop.context import Shop
 from shop.gateways import clock_check
 from shop.gateways.stripe_gateway import StripeGateway
+from shop.i18n import N_, Lang
+from shop.telegram_text import clip
 from storage.db import Database
 from storage.health import WriteProbe
 from storage.lock import DatabaseInUse, ProcessLock
@@ -43,25 +45,59 @@ from webhooks.server import HttpServer, create_app, serve
 
 log = logging.getLogger(__name__)
 
-BUYER_COMMANDS = [
-    BotCommand("start", "Welcome and main menu"),
-    BotCommand("catalog", "Browse the products"),
-    BotCommand("cart", "Your cart: change it, check out"),
-    BotCommand("orders", "Your orders"),
-    BotCommand("help", "How buying works"),
-    BotCommand("paysupport", "Help with a payment, refunds"),
-]
-ADMIN_COMMANDS = [
-    BotCommand("addproduct", "Add a product, step by step"),
-    BotCommand("products", "Edit, hide, reorder or delete products"),
-    BotCommand("stock", "Add items to a stock product"),
-    BotCommand("orders", "Recent orders of all buyers"),
-    BotCommand("sales", "Sales, revenue and refunds"),
-    BotCommand("refund", "Refund an order: /refund <order> [amount]"),
-    BotCommand("ship", "Orders to ship, or /ship <order> [tracking]"),
-    BotCommand("catalog", "See the catalog as buyers do"),
-    BotCommand("help", "How buying works"),
-]
+# The commands Telegram's menu offers, with their descriptions (translated per language when
+# registered: `_set_commands`).
+BUYER_COMMANDS = {
+    "start": N_("Welcome and main menu"),
+    "catalog": N_("Browse the products"),
+    "cart": N_("Your cart: change it, check out"),
+    "orders": N_("Your orders"),
+    "language": N_("Choose your language"),
+    "help": N_("How buying works"),
+    "paysupport": N_("Help with a payment, refunds"),
+}
+ADMIN_COMMANDS = {
+    "addproduct": N_("Add a product, step by step"),
+    "products": N_("Edit, hide, reorder or delete products"),
+    "stock": N_("Add items to a stock product"),
+    "orders": N_("Recent orders of all buyers"),
+    "sales": N_("Sales, revenue and refunds"),
+    "refund": N_("Refund an order: /refund <order> [amount]"),
+    "ship": N_("Orders to ship, or /ship <order> [tracking]"),
+    "catalog": N_("See the catalog as buyers do"),
+    "language": N_("Choose your language"),
+    "help": N_("How buying works"),
+}
+MAX_COMMAND_DESCRIPTION = 256  # Telegram's limit (and at least 1 character)
+
+
+def buyer_commands(lang: Lang) -> list[BotCommand]:
+    return [
+        BotCommand(name, clip(lang.t(BUYER_COMMANDS[name]), MAX_COMMAND_DESCRIPTION))
+        for name in BUYER_COMMANDS
+    ]
+
+
+def admin_commands(lang: Lang) -> list[BotCommand]:
+    return [
+        BotCommand(name, clip(lang.t(ADMIN_COMMANDS[name]), MAX_COMMAND_DESCRIPTION))
+        for name in ADMIN_COMMANDS
+    ]
+
+
+def command_languages(offered: tuple[Lang, ...]) -> dict[str, Lang]:
+    """The `language_code` each offered language registers its commands under: Telegram takes
+    two-letter ISO 639-1 codes only, so pt_BR is "pt" (a language without one is served by
+    the registration without a code); of two offered languages with the same code, the
+    first offered wins."""
+    codes: dict[str, Lang] = {}
+    for lang in offered:
+        code = lang.code.partition("_")[0]
+        if len(code) == 2 and code.isascii() and code.isalpha() and code.islower():
+            codes.setdefault(code, lang)
+    return codes
+
+
 # Buy taps wait for the Stripe queue inside their handler; room for a flash sale's worth of
 # them lets every tap be answered at once instead of queueing unanswered in PTB.
 CONCURRENT_UPDATES = 1024
@@ -211,8 +247,8 @@ class ShopApp:
 
         await self._initialize_bot()
         bot = self.application.bot
-        self.worker = DeliveryWorker(self.db, bot, settings.admin_ids)
-        self.shop = Shop(settings, self.db, self.stripe, bot, self.worker.wake)
+        self.shop = Shop(settings, self.db, self.stripe, bot, self._wake_outbox)
+        self.worker = DeliveryWorker(self.shop)
         attach_shop(self.application, self.shop)
         reconcile.schedule(self.application)  # lost webhooks: at start, then every 5 min
         self._add_handlers()
@@ -230,6 +266,11 @@ class ShopApp:
         self._ready = True
         log.info("@%s is ready (%s mode)", bot.username, settings.telegram_mode)
 
+    def _wake_outbox(self) -> None:
+        """What the shop calls after a commit that owed messages: the worker looks at once."""
+        if self.worker is not None:
+            self.worker.wake()
+
     def _add_handlers(self) -> None:
         """The admin's handlers first (an admin's /orders is theirs), then the buyer's, then
         the fallbacks that answer whatever nobody handled; one error handler for all. Stars
@@ -244,14 +285,25 @@ class ShopApp:
         application.add_error_handler(buyer_handlers.on_error)
 
     async def _set_commands(self) -> None:
-        """Buyers' commands for everyone; the admin list in each admin's own chat."""
-        bot = self.application.bot
-        await bot.set_my_commands(BUYER_COMMANDS)
+        """Buyers' commands for everyone; the admin list in each admin's own chat. Each list
+        once without a language (DEFAULT_LANGUAGE's words: whoever's app language is not
+        offered) and once per offered language, which Telegram shows to people whose app is
+        set to it."""
+        assert self.shop is not None
+        bot, languages = self.application.bot, self.shop.languages
+        by_code = command_languages(languages.offered)
+        await bot.set_my_commands(buyer_commands(languages.default))
+        for code, lang in by_code.items():
+            await bot.set_my_commands(buyer_commands(lang), language_code=code)
         for admin_id in sorted(self.settings.admin_ids):
+            scope = BotCommandScopeChat(admin_id)
             try:
-                await bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id))
+                await bot.set_my_commands(admin_commands(languages.default), scope=scope)
             except BadRequest as error:  # the admin has not started the bot yet
                 log.warning("admin %s: commands not set (%s); send the bot /start", admin_id, error)
+                continue
+            for code, lang in by_code.items():
+                await bot.set_my_commands(admin_commands(lang), scope=scope, language_code=code)
 
     async def _initialize_bot(self) -> None:
         """Connect to Telegram, waiting out an outage; a rejected token stops the start."""

@@ -18,12 +18,14 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
 from bot.admin import texts as admin_texts
 from bot.buyer import keyboards, notices, order_message
+from bot.language import stored_language
 from bot.sale_alerts import SaleAlerts
 from shop import outbox
+from shop.context import Shop
 from shop.gateways.telegram_sender import (
     Outcome,
     Result,
@@ -36,7 +38,6 @@ from shop.gateways.telegram_sender import (
 )
 from storage import deliveries, order_messages, orders, products, stock
 from storage.clock import now
-from storage.db import Database
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -47,15 +48,16 @@ IDLE_POLL_SECONDS = 30.0
 
 
 class DeliveryWorker:
-    def __init__(self, db: Database, bot: Bot, admin_ids: frozenset[int]) -> None:
-        self._db = db
-        self._bot = bot
-        self._admin_ids = admin_ids
+    def __init__(self, shop: Shop) -> None:
+        self._shop = shop
+        self._db = shop.db
+        self._bot = shop.bot
+        self._admin_ids = shop.settings.admin_ids
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._limit = asyncio.Semaphore(CONCURRENCY)
-        self._sale_alerts = SaleAlerts(db, bot)
+        self._sale_alerts = SaleAlerts(shop)
 
     def wake(self) -> None:
         self._wake.set()
@@ -150,7 +152,8 @@ class DeliveryWorker:
             return notices.refund_notice(order, delivery.detail), None
         if kind is DeliveryKind.TRACKING_NOTICE:
             return notices.tracking_notice(order, delivery.detail), None
-        return admin_texts.problem_alert(order, delivery.detail), None
+        admin = await stored_language(self._shop, delivery.chat_id)
+        return admin_texts.problem_alert(admin, order, delivery.detail), None
 
     async def _current_order_message(self, order: Order) -> tuple[str, InlineKeyboardMarkup | None]:
         return order_message.render(order, await self._delivered(order))
