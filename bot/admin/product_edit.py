@@ -31,7 +31,7 @@ from bot.admin.edit_fields import FIELDS, edit_prompt, field_label, fields_of
 from bot.admin.fields import FieldError
 from bot.admin.product_texts import (
     category_keyboard,
-    physical_not_stars,
+    physical_not_stars_alert,
     price_hint,
     rail_keyboard,
     rail_label,
@@ -310,7 +310,7 @@ async def chose_rail(update: Update, context: ShopContext) -> object:
         return None
     rail = ProductRail(data.word(1))
     if not rail_allowed(product.kind, rail):
-        await query.answer(physical_not_stars(context.lang), show_alert=True)
+        await query.answer(physical_not_stars_alert(context.lang), show_alert=True)
         return None
     await query.answer()
     edit.rail, edit.money, edit.stars = rail, money_price(product), product.stars_price

@@ -42,6 +42,8 @@ DELIVERY_LABELS = {
 }
 
 
+MAX_ANSWER = 200  # Telegram's most for the answer to a button tap
+
 RAIL_LABELS = {
     ProductRail.STRIPE: N_("💳 Stripe"),
     ProductRail.STARS: N_("⭐ Telegram Stars"),
@@ -87,10 +89,16 @@ def rail_rule(lang: Lang) -> str:
 
 
 def physical_not_stars(lang: Lang) -> str:
+    """Said in the rail question, and as the alert when Stars are tapped for a physical product
+    (clipped there to Telegram's 200 characters for an answer: a translation may be longer)."""
     return lang.t(
         "A physical product is paid through Stripe: Telegram Stars are for digital goods and "
         "services, and only Stripe Checkout asks for the delivery address."
     )
+
+
+def physical_not_stars_alert(lang: Lang) -> str:
+    return clip(physical_not_stars(lang), MAX_ANSWER)
 
 
 def terms_warning(lang: Lang) -> str:

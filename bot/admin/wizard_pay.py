@@ -20,7 +20,7 @@ from bot.admin.dialog import advance, ask_again, message_of, say
 from bot.admin.fields import FieldError, clean_price, clean_stars
 from bot.admin.product_texts import (
     delivery_prompt,
-    physical_not_stars,
+    physical_not_stars_alert,
     price_hint,
     rail_keyboard,
     rail_label,
@@ -72,7 +72,7 @@ async def chose_rail(update: Update, context: ShopContext) -> object:
     lang = context.lang
     rail = ProductRail(data.word(1))
     if not rail_allowed(draft.kind, rail):
-        await query.answer(physical_not_stars(lang), show_alert=True)
+        await query.answer(physical_not_stars_alert(lang), show_alert=True)
         return None
     draft.rail = rail
     await query.answer()
