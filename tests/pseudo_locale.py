@@ -183,6 +183,11 @@ _NOT_MESSAGES = [
         r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b",  # e-mail addresses (Checkout's customer)
         r"(?<![\w/])/[A-Za-z0-9_]+(?:@\w+)?",  # /commands
         r"@\w{3,}",  # @usernames
+        # Identifiers: Stripe's (cs_test_…, pi_…, re_…) and any long token with a digit in it
+        # (Telegram's payment charge ids).
+        r"\b(?:cs|pi|ch|re|cus|evt|pm|py|txn|prod|price)_[A-Za-z0-9_]+",
+        r"\b(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{16,}",
+        r"\b(?:USD|EUR|XTR)\b",  # the stories' currencies, by their codes (a sales heading)
         # Money as Babel writes it for a locale whose formats are English: "US$", "CA$",
         # "9.99 EUR", "USD 9.99".
         r"\b[A-Z]{1,3}\$",
@@ -216,8 +221,19 @@ def unmarked(said: Iterable[Said], data: Iterable[str]) -> list[tuple[Said, list
 
 
 def report(flagged: list[tuple[Said, list[str]]]) -> str:
-    """The failure message: every run of English, with where and in which text it was."""
-    lines = [f"{len(flagged)} texts the bot sent in {PSEUDO_CODE} have English left in them:"]
+    """The failure message: every run of English, with the text it is in and where that was
+    sent first (a text sent again, say a keyboard redrawn, is listed once, with a count)."""
+    texts: dict[str, list[Said]] = {}
+    runs_of: dict[str, list[str]] = {}
     for said, runs in flagged:
-        lines.append(f"- {said.where}: {' '.join(dict.fromkeys(runs))}\n    {said.text!r}")
+        texts.setdefault(said.text, []).append(said)
+        runs_of[said.text] = runs
+    lines = [
+        f"{len(texts)} different texts the bot sent in {PSEUDO_CODE} ({len(flagged)} in all) "
+        "have English left in them — put them through lang.t / lang.nt (and `make messages`):"
+    ]
+    for text, where in texts.items():
+        again = f" (and {len(where) - 1} more times)" if len(where) > 1 else ""
+        english = " ".join(dict.fromkeys(runs_of[text]))
+        lines.append(f"- {where[0].where}{again}: {english}\n    {text!r}")
     return "\n".join(lines)
