@@ -120,9 +120,10 @@ def placeholder_problems(catalog: Catalog) -> list[str]:
     """Every translated form keeps every placeholder of its id and adds none (a plural form
     used only for n == 1 may leave out `{n}`), and str.format_map can read it."""
     problems = []
-    singular_only = (
-        one_only_forms(catalog.plural_expr, catalog.num_plurals) if catalog.num_plurals else set()
-    )
+    try:
+        singular_only = one_only_forms(catalog.plural_expr, catalog.num_plurals)
+    except ValueError:  # an unreadable Plural-Forms header: plural_problems reports it
+        singular_only = set()
     for message in entries(catalog):
         try:
             wanted = set().union(*(fields(text) for text in ids(message)))
