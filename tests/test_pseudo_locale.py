@@ -167,17 +167,7 @@ async def test_the_buyers_story_speaks_only_the_catalog(
     assert (await telegram.pay_invoice(BUYER_ID, invoice)).outcome == "paid"
     await settled(app)
 
-    # The cart: add up to the stock, one line more, check out, pay.
-    card = await buyer.sends(f"/start p_{key}", with_button("ct:a:"))
-    card = await buyer.taps(card, cb.QUANTITY.encode(key, 2), with_button(f"ct:a:{key}:2"))
-    card = await buyer.taps(card, cb.QUANTITY.encode(key, 3), with_button("max:"))
-    await buyer.tap_answer(card, data_of(card, "max:"))  # no more than the stock
-    await buyer.tap_answer(card, data_of(card, "ct:a:"))
-    cart = await buyer.sends("/cart", with_button("ct:c"))
-    cart = await buyer.taps(cart, cb.CART_LESS.encode(key), with_button("ct:c"))
-    pay = await buyer.taps(cart, "ct:c", with_link)
-    assert await pay_and_notify(stripe_api, session_of(stripe_api, pay)) == 200
-    await settled(app)
+    await _cart_checkout(app, stripe_api, buyer, key)
 
     orders = await buyer.sends("/orders", with_button("again:"))
     await buyer.taps(orders, "again:")
@@ -192,6 +182,22 @@ async def test_the_buyers_story_speaks_only_the_catalog(
 
     flagged = _english_left(telegram)
     assert not flagged, report(flagged)
+
+
+async def _cart_checkout(
+    app: ShopApp, stripe_api: FakeStripe, buyer: PseudoPerson, key: int
+) -> None:
+    """Up to the stock in the cart (and a tap past it), one less, check out, pay."""
+    card = await buyer.sends(f"/start p_{key}", with_button("ct:a:"))
+    card = await buyer.taps(card, cb.QUANTITY.encode(key, 2), with_button(f"ct:a:{key}:2"))
+    card = await buyer.taps(card, cb.QUANTITY.encode(key, 3), with_button("max:"))
+    await buyer.tap_answer(card, data_of(card, "max:"))  # no more than the stock
+    await buyer.tap_answer(card, data_of(card, "ct:a:"))
+    cart = await buyer.sends("/cart", with_button("ct:c"))
+    cart = await buyer.taps(cart, cb.CART_LESS.encode(key), with_button("ct:c"))
+    pay = await buyer.taps(cart, "ct:c", with_link)
+    assert await pay_and_notify(stripe_api, session_of(stripe_api, pay)) == 200
+    await settled(app)
 
 
 # --- the admin ------------------------------------------------------------------------------------
