@@ -35,6 +35,7 @@ from shop import cancel, payments
 from shop.context import Shop
 from shop.gateways import clock_check
 from shop.gateways.stripe_gateway import StripeGateway
+from shop.i18n import Languages
 from storage.db import Database
 from storage.health import WriteProbe
 from storage.lock import DatabaseInUse, ProcessLock
@@ -211,7 +212,10 @@ class ShopApp:
 
         await self._initialize_bot()
         bot = self.application.bot
-        self.worker = DeliveryWorker(self.db, bot, settings.admin_ids)
+        languages = Languages.load(
+            settings.languages, settings.default_language, settings.catalog_dir
+        )
+        self.worker = DeliveryWorker(self.db, bot, settings.admin_ids, languages)
         self.shop = Shop(settings, self.db, self.stripe, bot, self.worker.wake)
         attach_shop(self.application, self.shop)
         reconcile.schedule(self.application)  # lost webhooks: at start, then every 5 min
