@@ -27,18 +27,20 @@ from bench.profiling import Profile, Recording
 from bench.report import Report
 from bot.buyer import texts
 from sandbox.fake_telegram import FakeMessage
+from shop.i18n import Languages
 
 GOAL_LINK_RATIO = 1.1
 # Telegram refuses to answer a callback query after an undocumented time (reported as about
 # 10–15 s: "query is too old and response timeout expired"); the stand-in does not expire
 # them, so the bench counts the answers that real Telegram could have refused.
 LATE_ANSWER_SECONDS = 10.0
+_EN = Languages.load(["en"]).default  # the bench's buyers speak English
 _ERRORS = {
-    texts.checkout_failed(): "couldn't start the payment",
-    texts.slow_down(): "slow down",
-    texts.too_many_open(): "too many open links",
-    texts.sold_out(0): "sold out",
-    texts.product_unavailable(): "unavailable",
+    texts.checkout_failed(_EN): "couldn't start the payment",
+    texts.slow_down(_EN): "slow down",
+    texts.too_many_open(_EN): "too many open links",
+    texts.sold_out(_EN, 0): "sold out",
+    texts.product_unavailable(_EN): "unavailable",
     "Sorry, something went wrong. Please try again.": "handler error",
 }
 
@@ -85,7 +87,7 @@ def _scan(telegram: TimedTelegram, log: SaleLog, query_buyer: dict[str, int]) ->
         text = str(result.get("text") or "")
         if _has_pay_link(result):
             log.linked.setdefault(chat, at)
-        elif text == texts.preparing_link():
+        elif text == texts.preparing_link(_EN):
             log.placeholders += 1
         else:
             log.errors[_ERRORS.get(text, f"other: {text[:40]}")] += 1

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from shop.i18n import shipped_languages
 from shop.ids import ID_PATTERN, parse_id
 from storage.models import ProductKind, ProductRail
 
@@ -115,6 +116,7 @@ ADMIN_FEATURES = {
     "sh": "bot/admin/shipping.py",
     "ar": "bot/admin/refunds.py",
     "as": "bot/admin/sales.py",
+    "tr": "bot/admin/translations.py",
 }
 BUYER_FEATURES = {
     "ct": "bot/buyer/cart.py",
@@ -213,6 +215,16 @@ REFUND_NO = button("ar:n", TOKEN)
 SALES_OVERVIEW = button("as:o")
 SALES_WINDOWS = ("d", "w", "m", "a")  # today, 7 days, 30 days, all time
 SALES_WINDOW = button("as:w", words(*SALES_WINDOWS))
+
+# --- admin: a product's own translations (bot/admin/translations.py) -----------------------------
+# A language by its catalog code ("es", "pt_BR"): one of the languages this build ships, the only
+# ones LANGUAGES can offer (bot/config/languages.py); the handlers re-check that it is offered.
+TRANSLATION_CODES = tuple(shipped_languages())
+TRANSLATION_PARTS = ("t", "d", "x", "c")  # title, description, delivery text, category name
+TRANSLATIONS = button("tr:o", ID)  # a product's overview: its languages, what is translated
+TRANSLATION_LANGUAGE = button("tr:l", ID, words(*TRANSLATION_CODES))  # product, language
+TRANSLATION_EDIT = button("tr:e", ID, words(*TRANSLATION_CODES), words(*TRANSLATION_PARTS))
+TRANSLATION_REMOVE = button("tr:x", ID, words(*TRANSLATION_CODES), words(*TRANSLATION_PARTS))
 
 # --- the buyer's cart (bot/buyer/cart.py) -------------------------------------------------------
 CART_ADD = button("ct:a", ID, numbers(1, MAX_QUANTITY))  # a card's Add to cart: product, quantity

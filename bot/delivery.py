@@ -10,6 +10,9 @@ receipt is sent as a new message and becomes the order's: a retry edits that one
 that will not be paid any more (expired, cancelled) is deleted rather than edited — Telegram
 draws a Pay button on an invoice whatever its keyboard — and one it keeps (sent over 48 hours
 ago) stays, refused at the pre-checkout query (shop/stars.py).
+
+Whatever goes to a buyer speaks the order's language (stored when it was made), not the one
+their Telegram app reports now: the receipt of an order made in Spanish is in Spanish.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from shop.gateways.telegram_sender import (
     send_text,
     sending_as,
 )
+from shop.i18n import Lang
 from storage import deliveries, order_messages, orders, products, stock
 from storage.clock import now
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus
@@ -53,6 +57,7 @@ class DeliveryWorker:
         self._db = shop.db
         self._bot = shop.bot
         self._admin_ids = shop.settings.admin_ids
+        self._languages = shop.languages
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -131,32 +136,36 @@ class DeliveryWorker:
             outcome = await send_text(self._bot, delivery.chat_id, text, markup)
         await self._settle(delivery, order, outcome)
 
+    def _lang(self, order: Order) -> Lang:
+        """The language the order was made in; the shop's default for an order from before
+        languages (or in one no longer offered)."""
+        return self._languages.get(order.language)
+
     async def _render(
         self, delivery: Delivery, order: Order
     ) -> tuple[str, InlineKeyboardMarkup | None]:
-        kind = delivery.kind
+        kind, lang = delivery.kind, self._lang(order)
         if kind is DeliveryKind.RESEND:
-            return notices.resend(order, await self._delivered(order)), None
+            return notices.resend(lang, order, await self._delivered(order)), None
         if kind is DeliveryKind.FAILED_NOTICE:
-            return notices.failed_notice(order), keyboards.buy_again(order)
+            return notices.failed_notice(lang, order), keyboards.buy_again(lang, order)
         if kind is DeliveryKind.EXPIRED_NOTICE:
-            return notices.expired_notice(order), keyboards.buy_again(order)
+            return notices.expired_notice(lang, order), keyboards.buy_again(lang, order)
         plain = {
             DeliveryKind.SHIPPED_NOTICE: notices.shipped_notice,
             DeliveryKind.PROCESSING_NOTICE: notices.processing_notice,
             DeliveryKind.HELD_NOTICE: notices.held_notice,
+            DeliveryKind.REFUND_NOTICE: notices.refund_notice,
         }
         if kind in plain:
-            return plain[kind](order), None
-        if kind is DeliveryKind.REFUND_NOTICE:
-            return notices.refund_notice(order, delivery.detail), None
+            return plain[kind](lang, order), None
         if kind is DeliveryKind.TRACKING_NOTICE:
-            return notices.tracking_notice(order, delivery.detail), None
+            return notices.tracking_notice(lang, order, delivery.detail), None
         admin = await stored_language(self._shop, delivery.chat_id)
         return admin_texts.problem_alert(admin, order, delivery.detail), None
 
     async def _current_order_message(self, order: Order) -> tuple[str, InlineKeyboardMarkup | None]:
-        return order_message.render(order, await self._delivered(order))
+        return order_message.render(self._lang(order), order, await self._delivered(order))
 
     async def _delivered(self, order: Order) -> notices.Delivered:
         """The order's products as they are now and its stock items, read at send time."""
@@ -201,7 +210,8 @@ class DeliveryWorker:
                     await orders.update(tx, order.id, message_id=outcome.message_id)
         if outcome.result is not Result.SENT:
             return outcome
-        return await send_text(self._bot, order.buyer_chat_id, notices.after_payment_notice(order))
+        notice = notices.after_payment_notice(self._lang(order), order)
+        return await send_text(self._bot, order.buyer_chat_id, notice)
 
     async def _settle(self, delivery: Delivery, order: Order, outcome: Outcome) -> None:
         async with self._db.transaction() as tx:

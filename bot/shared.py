@@ -1,7 +1,7 @@
 """What the buyer's and the admin's chat handlers share: who is an admin, reading a tapped
 button through the codec, the one way to show a page in place (an edit that changes nothing is
-no error), and the ‹ Back · n/m · Next › row under a paged list. The words both audiences
-share are in bot/texts.py.
+no error), and the ‹ Back · n/m · Next › row under a paged list, in the person's language. The
+words both audiences share are in bot/texts.py.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from telegram.error import BadRequest
 
 from bot.callbacks import LABEL, Button, Callback
 from bot.context import ShopContext
-from bot.texts import unknown_button
-from shop.i18n import ENGLISH
+from shop.i18n import ENGLISH, Lang
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +27,15 @@ def is_admin(update: Update, context: ShopContext) -> bool:
 
 
 async def tapped(update: Update, button: Button) -> tuple[CallbackQuery, Callback] | None:
-    """The tapped query and its data as `button` reads it; None once the tap is answered as
-    expired (data that matched the handler's pattern but not the codec cannot happen, short of
-    a bug, and still gets an answer)."""
+    """The tapped query and its data as `button` reads it. Every handler is registered with its
+    button's own pattern, so data it cannot read means a handler registered with the wrong
+    button: a bug, logged, and the tap answered (its spinner stopped) with None returned."""
     query = update.callback_query
     assert query is not None
     callback = button.decode(query.data or "")
     if callback is None:
-        await query.answer(unknown_button(ENGLISH), show_alert=True)
+        log.error("callback data %r reached the handler of %r", query.data, button.prefix)
+        await query.answer()
         return None
     return query, callback
 
@@ -96,13 +96,25 @@ async def show_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> No
         await query.edit_message_reply_markup(markup)
 
 
-def nav_row(button: Button, page: int, pages: int, *lead: int | str) -> list[InlineKeyboardButton]:
+def page_row(
+    lang: Lang, button: Button, page: int, pages: int, *lead: int | str
+) -> list[InlineKeyboardButton]:
     """‹ Back · n/m · Next › under a paged list: `button` opens a page, `lead` are its
-    arguments before the page number; the counter is an inert label."""
+    arguments before the page number; the counter is an inert label. The callback data is
+    the same in every language."""
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton("‹ Back", callback_data=button.encode(*lead, page - 1)))
-    row.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=LABEL.encode()))
+        back = lang.t("‹ Back")
+        row.append(InlineKeyboardButton(back, callback_data=button.encode(*lead, page - 1)))
+    counter = lang.t("{page}/{pages}", page=lang.number(page + 1), pages=lang.number(pages))
+    row.append(InlineKeyboardButton(counter, callback_data=LABEL.encode()))
     if page + 1 < pages:
-        row.append(InlineKeyboardButton("Next ›", callback_data=button.encode(*lead, page + 1)))
+        forward = lang.t("Next ›")
+        row.append(InlineKeyboardButton(forward, callback_data=button.encode(*lead, page + 1)))
     return row
+
+
+def nav_row(button: Button, page: int, pages: int, *lead: int | str) -> list[InlineKeyboardButton]:
+    """`page_row` in English, for bot/admin's lists until they pass their language (they are
+    converted apart from the buyer's side); remove it once nothing calls it."""
+    return page_row(ENGLISH, button, page, pages, *lead)

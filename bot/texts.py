@@ -3,13 +3,16 @@ Telegram measures them, clipping, the order's state in words, and the answers to
 Each audience's own messages are in bot/buyer/texts.py, bot/buyer/notices.py and
 bot/admin/texts.py.
 
-Telegram counts its limits (4096 characters of text, 1024 of a caption) in UTF-16 code units
-(an emoji is two), so every length here is `utf16_len` (with `clip`, from shop/telegram_text.py,
-which the Stars invoice uses too).
+Telegram counts its limits (4096 characters of text, 1024 of a caption, 200 of a tap's
+answer) in UTF-16 code units (an emoji is two), so every length here is `utf16_len` (with
+`clip`, from shop/telegram_text.py, which the Stars invoice uses too). A translation may be
+longer than the English: where a text holds the merchant's titles, they give way, never our
+sentences (`within`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from shop.i18n import N_, Lang
@@ -19,7 +22,27 @@ from storage.models import Order, OrderStatus, Product, Rail, ShippingStage
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+MAX_ALERT = 200  # the text of a tap's answer, a toast or an alert
 MAX_DELIVERY_TEXT = 3000
+
+
+def within(limit: int, render: Callable[[int], str], most: int) -> str:
+    """The plain text `render(width)` makes with the merchant's titles clipped to `width`
+    units, within `limit`: the widest width up to `most` that fits, so the titles give way to
+    a longer translation and our words stay whole. Only a sentence over the limit by itself
+    (with every title down to its "…") is cut."""
+    text = render(most)
+    if utf16_len(text) <= limit:
+        return text
+    fits, low, high = None, 1, most - 1  # the widest width that fits is in [low, high]
+    while low <= high:
+        width = (low + high) // 2
+        candidate = render(width)
+        if utf16_len(candidate) <= limit:
+            fits, low = candidate, width + 1
+        else:
+            high = width - 1
+    return fits if fits is not None else clip(render(1), limit)
 
 
 def price(lang: Lang, product: Product) -> str:

@@ -28,10 +28,12 @@ from sandbox.customer import Customer
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from sandbox.origin import Origins
+from sandbox.persona_languages import PersonaLanguages
 from sandbox.seed import seed_demo_shop, seed_demo_stripe
 from sandbox.settings import SCRATCH_DATABASE, Credentials, is_loopback, sandbox_settings
 from sandbox.web import TELEGRAM_LINKS, SandboxWeb
 from sandbox.webhook_log import WebhookLog
+from shop.i18n import Languages
 from storage.db import Database
 
 log = logging.getLogger("sandbox")
@@ -121,7 +123,13 @@ class Sandbox:
         seed_demo_stripe(self.stripe)
         origins = Origins(settings.port, settings.public_base_url, _own_url(settings))
         customer = Customer(self.stripe, self.webhooks)
-        pages = SandboxWeb(self.telegram, self.chats, self.webhooks, customer, origins)
+        # The languages the shop offers, loaded as the shop loads them: the page lets each
+        # persona's Telegram app speak one of them.
+        offered = Languages.load(
+            settings.languages, settings.default_language, settings.catalog_dir
+        ).offered
+        languages = PersonaLanguages(self.telegram, offered)
+        pages = SandboxWeb(self.telegram, self.chats, self.webhooks, customer, origins, languages)
         self.app = ShopApp(
             settings,
             add_routes=pages.add_routes,

@@ -5,6 +5,8 @@
 - `GET  /sandbox/api/stream` — Server-Sent Events: every message, tap answer, webhook and
   waiting delayed payment, first all of them, then each one again whenever it changes;
 - `POST /sandbox/api/send`, `/sandbox/api/tap` — a persona types or taps (JSON bodies);
+- `POST /sandbox/api/language` — a persona's Telegram app switches language (the shop's
+  offered ones, listed by setup); answers with the persona's command menu in it;
 - `POST /sandbox/api/pay_invoice` — a persona confirms Telegram's payment sheet for an invoice;
   answers once the bot did (or did not, within the pre-checkout deadline);
 - `POST /sandbox/api/webhooks/{number}/resend`, `/sandbox/api/sessions/{id}/{settle|fail}`.
@@ -31,8 +33,10 @@ from sandbox.chats import ChatRefused, Chats, Item
 from sandbox.customer import CheckoutRefused, Customer
 from sandbox.fake_telegram import FakeTelegram
 from sandbox.origin import Origins
-from sandbox.personas import PERSONAS
+from sandbox.persona_languages import LanguageRefused, PersonaLanguages
+from sandbox.personas import PERSONAS, persona
 from sandbox.webhook_log import Delivery, WebhookLog
+from shop.i18n import Languages
 from shop.money import format_money
 
 STATIC = Path(__file__).parent / "static"
@@ -54,8 +58,11 @@ class SandboxWeb:
         webhooks: WebhookLog,
         customer: Customer,
         origins: Origins,
+        languages: PersonaLanguages | None = None,
     ) -> None:
+        """`languages`: the shop's offered ones (None: every shipped catalog)."""
         self._telegram = telegram
+        self._languages = languages or PersonaLanguages(telegram, Languages.load().offered)
         self._origins = origins
         self._chats = chats
         self._webhooks = webhooks
@@ -74,6 +81,7 @@ class SandboxWeb:
         app.router.add_post("/sandbox/api/photo", self._photo)
         app.router.add_get("/sandbox/api/files/{file_id:[A-Za-z0-9_-]+}", self._file)
         app.router.add_post("/sandbox/api/tap", self._tap)
+        app.router.add_post("/sandbox/api/language", self._language)
         app.router.add_post("/sandbox/api/pay_invoice", self._pay_invoice)
         app.router.add_post("/sandbox/api/webhooks/{number:[0-9]+}/resend", self._resend)
         app.router.add_post(
@@ -100,16 +108,16 @@ class SandboxWeb:
         raise web.HTTPSeeOther("/sandbox" + (f"?{urlencode({'start': start})}" if start else ""))
 
     async def _setup(self, request: web.Request) -> web.Response:
-        commands = self._telegram.commands
         return web.json_response(
             {
                 "bot": {"name": self._telegram.bot_name, "username": self._telegram.bot_username},
+                "languages": self._languages.offered(),
                 "personas": [
                     {
                         "id": p.user_id,
                         "name": p.name,
                         "role": p.role,
-                        "commands": commands.get(f"chat:{p.user_id}", commands.get("default", [])),
+                        **self._languages.persona_view(p.user_id),
                     }
                     for p in PERSONAS
                 ],
@@ -229,6 +237,17 @@ class SandboxWeb:
         except ChatRefused as refused:
             raise _bad(str(refused)) from refused
         return web.json_response({"ok": True})
+
+    async def _language(self, request: web.Request) -> web.Response:
+        """The persona's Telegram app now speaks `language`: their next updates say so."""
+        body = await _json_body(request)
+        user_id = _int(body, "user_id")
+        try:
+            persona(user_id)
+            self._languages.choose(user_id, _str(body, "language"))
+        except (ValueError, LanguageRefused) as refused:
+            raise _bad(str(refused)) from refused
+        return web.json_response({"ok": True, **self._languages.persona_view(user_id)})
 
     async def _pay_invoice(self, request: web.Request) -> web.Response:
         """The outcome as the payment sheet shows it: paid, refused with the bot's

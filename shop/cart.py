@@ -134,7 +134,7 @@ class Change(enum.StrEnum):
 @dataclass(frozen=True)
 class Changed:
     change: Change
-    title: str
+    title: str  # "" for a product deleted meanwhile (the chat says "a product")
     before: int  # the price (PRICE) or quantity (FEWER, SOLD_OUT) the buyer had
     after: int
     currency: str = ""
@@ -263,7 +263,7 @@ def _compare(item: CartItem) -> Changed | None:
     matters: a product gone is not also repriced)."""
     product = item.product
     if product is None or not product.buyable:
-        title = product.title if product is not None else "A product"
+        title = product.title if product is not None else ""
         return Changed(Change.GONE, title, item.quantity, 0)
     if (product.price_minor, product.currency) != (item.seen_unit_amount, item.seen_currency):
         return Changed(

@@ -6,10 +6,14 @@ Nothing here calls Telegram: the chat edge sends the invoice this module describ
 over the updates, and reconciliation hands over the Star transactions it read
 (shop/gateways/telegram_stars.py), so every step is a plain, idempotent database change. A Stars
 refund is shop/refunds.py's, beside Stripe's, where /refund finds both.
+
+The invoice speaks the order's language (its title, description and price label); a
+pre-checkout refusal, the payer's.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +32,7 @@ from shop.checkout import (
 )
 from shop.context import Shop
 from shop.gateways.telegram_stars import StarPayment
+from shop.i18n import N_, Lang
 from shop.money import format_money
 from shop.settle import close_unpaid, hold_payment, record_paid
 from shop.telegram_text import clip
@@ -58,12 +63,29 @@ PAYLOAD_MAX_BYTES = 128
 PAYMENT_GRACE_SECONDS = 60
 EXPIRY_BATCH = 100
 
-ALREADY_PAID = "This order is already paid: see /orders."
-EXPIRED = "This invoice has expired. Please buy again."
-NOT_YOURS = "This invoice was made for another Telegram account."
-UNKNOWN = "This invoice is no longer valid. Please buy again."
-PRICE_CHANGED = "This invoice does not match its order any more. Please buy again."
-STOCK_GONE = "Sorry, the items of this order are no longer reserved. Please buy again."
+
+class Refusal(enum.StrEnum):
+    """Why Telegram may not take the buyer's Stars for an invoice."""
+
+    ALREADY_PAID = "already_paid"
+    EXPIRED = "expired"
+    NOT_YOURS = "not_yours"
+    UNKNOWN = "unknown"
+    PRICE_CHANGED = "price_changed"
+    STOCK_GONE = "stock_gone"
+
+
+# What Telegram shows the buyer for each refusal, translated into the payer's language.
+REFUSALS = {
+    Refusal.ALREADY_PAID: N_("This order is already paid: see /orders."),
+    Refusal.EXPIRED: N_("This invoice has expired. Please buy again."),
+    Refusal.NOT_YOURS: N_("This invoice was made for another Telegram account."),
+    Refusal.UNKNOWN: N_("This invoice is no longer valid. Please buy again."),
+    Refusal.PRICE_CHANGED: N_("This invoice does not match its order any more. Please buy again."),
+    Refusal.STOCK_GONE: N_(
+        "Sorry, the items of this order are no longer reserved. Please buy again."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -108,28 +130,34 @@ async def start_stars_checkout(
         order = await open_order(shop, buyer, wanted, Rail.STARS)
         if order is None:
             order = await new_order(shop, buyer, sold, wanted, from_cart, Rail.STARS)
-    return StarsCheckout(order, invoice_for(order, sold))
+    return StarsCheckout(order, invoice_for(shop.languages.get(order.language), order, sold))
 
 
-def invoice_for(order: Order, sold: Mapping[int, Product]) -> StarsInvoice:
-    """The invoice of a Stars order: one line's product title and description, or for several
-    lines "First product + 2 more" and the list of lines; one price, the order's total."""
+def invoice_for(lang: Lang, order: Order, sold: Mapping[int, Product]) -> StarsInvoice:
+    """The invoice of a Stars order in `lang` (the order's): one line's product title and
+    description, or for several lines "First product + 2 more" and the list of lines; one
+    price, the order's total."""
     first = order.lines[0]
+
+    def counted(quantity: int, title: str) -> str:
+        return lang.t("{quantity} × {title}", quantity=lang.number(quantity), title=title)
+
     if len(order.lines) == 1:
         title = first.title
         product = sold.get(first.product_id)
         description = product.description if product and first.quantity == 1 else ""
-        description = description or f"{first.quantity} × {first.title}"
+        description = description or counted(first.quantity, first.title)
     else:
-        title = f"{first.title} + {len(order.lines) - 1} more"
-        description = ", ".join(f"{line.quantity} × {line.title}" for line in order.lines)
+        more = len(order.lines) - 1
+        title = lang.nt("{title} + {n} more", "{title} + {n} more", more, title=first.title)
+        description = lang.join(counted(line.quantity, line.title) for line in order.lines)
     assert len(order.ref.encode()) <= PAYLOAD_MAX_BYTES
     photos = (sold[line.product_id].photo for line in order.lines if line.product_id in sold)
     return StarsInvoice(
-        title=_clip(title, TITLE_MAX),
-        description=_clip(description, DESCRIPTION_MAX),
+        title=_clip(lang, title, TITLE_MAX),
+        description=_clip(lang, description, DESCRIPTION_MAX),
         payload=order.ref,
-        prices=(Price(_clip(title, TITLE_MAX), order.amount_total),),
+        prices=(Price(_clip(lang, title, TITLE_MAX), order.amount_total),),
         photo_url=next((photo for photo in photos if _is_url(photo)), None),
     )
 
@@ -140,10 +168,10 @@ def _is_url(photo: str | None) -> bool:
     return photo is not None and photo.startswith("https://")
 
 
-def _clip(text: str, limit: int) -> str:
+def _clip(lang: Lang, text: str, limit: int) -> str:
     """`text` on one line within `limit` as Telegram counts it, never empty (Telegram needs at
     least one character)."""
-    return clip(" ".join(text.split()) or "Order", limit)
+    return clip(" ".join(text.split()) or lang.t("Order"), limit)
 
 
 class PreCheckout(NamedTuple):
@@ -154,33 +182,41 @@ class PreCheckout(NamedTuple):
 
 
 async def answer_pre_checkout(
-    shop: Shop, payload: str, currency: str, total_amount: int, payer_user_id: int | None = None
+    shop: Shop,
+    lang: Lang,
+    payload: str,
+    currency: str,
+    total_amount: int,
+    payer_user_id: int | None = None,
 ) -> PreCheckout:
     """Whether Telegram may take the buyer's Stars, from the database alone (Telegram cancels
     the payment after 10 seconds): only for an order of ours, awaiting payment, not expired,
     for exactly its amount in Stars, paid by its own buyer, with its stock still reserved.
+    A refusal is worded in `lang`, the payer's.
 
     Read through the reader connection, so a long write transaction never delays it."""
     order = await orders.by_ref(shop.db.reader, payload)
     refusal = _refusal(order, currency, total_amount, payer_user_id)
     if refusal is None and order is not None and not await _stock_held(shop.db.reader, order):
-        refusal = STOCK_GONE
-    return PreCheckout(refusal is None, refusal)
+        refusal = Refusal.STOCK_GONE
+    if refusal is None:
+        return PreCheckout(True, None)
+    return PreCheckout(False, lang.t(REFUSALS[refusal]))
 
 
 def _refusal(
     order: Order | None, currency: str, total_amount: int, payer_user_id: int | None
-) -> str | None:
+) -> Refusal | None:
     if order is None or order.rail is not Rail.STARS:
-        return UNKNOWN
+        return Refusal.UNKNOWN
     if order.is_paid or order.payment_id is not None:
-        return ALREADY_PAID
+        return Refusal.ALREADY_PAID
     if order.status not in OPEN_STATES or order.expires_at <= now():
-        return EXPIRED
+        return Refusal.EXPIRED
     if payer_user_id is not None and payer_user_id != order.buyer_user_id:
-        return NOT_YOURS
+        return Refusal.NOT_YOURS
     if currency.lower() != STARS_CURRENCY or total_amount != order.amount_total:
-        return PRICE_CHANGED
+        return Refusal.PRICE_CHANGED
     return None
 
 

@@ -14,6 +14,7 @@ from bot.buyer import texts as buyer_texts
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import MAX_INLINE_BUTTONS, FakeMessage, FakeTelegram, utf16_len
 from shop import cart
+from shop.i18n import Languages
 from storage import carts, products
 from storage.carts import MAX_CART_LINES
 from storage.db import fetch_all
@@ -37,6 +38,8 @@ from tests.story import (
     tap_answer,
     tap_buy_with_quantity,
 )
+
+EN = Languages.load(["en"]).default
 
 
 def _checkout(telegram: FakeTelegram, buyer: int, view: FakeMessage) -> str:
@@ -64,7 +67,7 @@ async def test_what_changed_before_checkout_is_shown_and_the_second_tap_pays_the
     answer, view = await tap_and_see(
         telegram, BUYER_ID, view, cb.CART_CHECKOUT.encode(), "Your cart changed"
     )
-    assert answer == cart_view.cart_changed()
+    assert answer == cart_view.cart_changed(EN)
     text = shown(view)
     assert "“Mug” is no longer available — removed." in text
     assert "“Ebook” now costs $15.00." in text and "tap Checkout again" in text
@@ -107,7 +110,7 @@ async def test_a_cart_mixing_currencies_is_refused_naming_the_lines_to_remove(
     answer, edited = await tap_and_see(
         telegram, BUYER_ID, earlier, cb.CART_CHECKOUT.encode(), "Remove Tea to pay in USD"
     )
-    assert answer == cart_view.mixed_alert()
+    assert answer == cart_view.mixed_alert(EN)
     assert telegram.answered_callbacks[-1]["show_alert"] is True
     assert not [b for b in edited.buttons() if "Checkout" in b["text"]]
     assert stripe_api.sessions == {}
@@ -188,7 +191,7 @@ async def test_a_cart_whose_keys_cannot_fit_one_receipt_is_refused(
     await add_from_card(telegram, BUYER_ID, second, quantity=7)
     view = await open_cart(telegram, BUYER_ID)
     answer = await tap_answer(telegram, BUYER_ID, view, cb.CART_CHECKOUT.encode())
-    assert answer == cart_view.too_big_for_one_receipt()
+    assert answer == cart_view.too_big_for_one_receipt(EN)
     assert telegram.answered_callbacks[-1]["show_alert"] is True
     assert stripe_api.sessions == {}
     _, view = await tap_and_see(telegram, BUYER_ID, view, cb.CART_LESS.encode(second), "6 × $1.00")
@@ -255,7 +258,7 @@ async def test_a_cart_refusal_names_its_line_in_the_taps_own_alert(
     view = await open_cart(telegram, BUYER_ID)
     before = len(telegram.messages(BUYER_ID))
     answer = await tap_answer(telegram, BUYER_ID, view, cb.CART_CHECKOUT.encode())
-    assert answer == buyer_texts.holding_too_many(1, title)
+    assert answer == buyer_texts.holding_too_many(EN, 1, title)
     assert "“Season Pass: The Longest Game T…”" in answer
     assert telegram.answered_callbacks[-1]["show_alert"] is True
     await asyncio.sleep(0.2)

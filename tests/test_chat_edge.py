@@ -225,8 +225,8 @@ def test_the_buyer_and_the_admins_read_an_order_s_state_in_the_same_words() -> N
     /orders and the order's detail say (the buyer also sees a shipped order's tracking)."""
     for order in _states():
         label = texts.order_state(ENGLISH, order)
-        assert label in buyer_texts.orders_list([order], 0, 1), order.status
+        assert label in buyer_texts.orders_list(ENGLISH, [order], 0, 1), order.status
         assert label in admin_orders.list_text(ENGLISH, [order], admin_orders.FILTERS[0], 0, 1, 1)
         assert label in admin_orders.detail_text(ENGLISH, order, [])
     shipped = _order(shipped_at=1, tracking="TRK-1")
-    assert "🚚 shipped · tracking TRK-1" in buyer_texts.orders_list([shipped], 0, 1)
+    assert "🚚 shipped · tracking TRK-1" in buyer_texts.orders_list(ENGLISH, [shipped], 0, 1)

@@ -10,11 +10,13 @@ from bot.app import ShopApp
 from bot.buyer import texts
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from shop.i18n import Languages
 from storage import products
 from tests.conftest import BUYER_ID, OTHER_BUYER_ID
 from tests.story import add_product, buy, open_card, pay_and_notify, session_of, settled
 
 TAPS = 200
+EN = Languages.load(["en"]).default
 
 
 @pytest.mark.slow
@@ -49,7 +51,7 @@ async def test_a_flood_of_refused_taps_sends_no_message_and_goods_still_go(
     answers = [a for a in telegram.answered_callbacks if a["callback_query_id"] in tap_ids]
     assert len(answers) == TAPS and all(a["show_alert"] for a in answers)
     told = {a["text"] for a in answers}
-    assert told == {texts.product_unavailable(), texts.slow_down()}
+    assert told == {texts.product_unavailable(EN), texts.slow_down(EN)}
     assert len(telegram.messages(OTHER_BUYER_ID)) == flooder_messages  # not one message
     flooder_sends = [
         c for c in telegram.calls_of("sendMessage") if c.params.get("chat_id") == OTHER_BUYER_ID

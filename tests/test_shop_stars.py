@@ -21,6 +21,7 @@ from shop import reconcile, stars
 from shop.checkout import Buyer, NotOnRail, SoldOut, Wanted, session_expiry, start_checkout
 from shop.context import Shop
 from shop.gateways.telegram_stars import StarPayment, star_payments
+from shop.i18n import Languages
 from shop.money import format_money
 from shop.refunds import RefundRefused, refund_order, refund_stars
 from storage import orders, products, sales, stock
@@ -32,6 +33,12 @@ from tests.shop_service import owed_keys, stock_states
 BUYER = Buyer(user_id=BUYER_ID, chat_id=BUYER_ID, name="Ada")
 OTHER = Buyer(user_id=OTHER_BUYER_ID, chat_id=OTHER_BUYER_ID, name="Bob")
 STARS = 150
+EN = Languages.load(["en"]).default
+
+
+def _refused(refusal: stars.Refusal) -> str:
+    """What Telegram shows an English-speaking payer for `refusal`."""
+    return stars.REFUSALS[refusal]
 
 
 async def _product(
@@ -110,7 +117,7 @@ async def test_a_successful_payment_seen_twice_delivers_once_and_sells_in_stars(
 ) -> None:
     product_id = await _product(shop, items=2)
     order = await _checkout(shop, product_id)
-    ok = await stars.answer_pre_checkout(shop, order.ref, "XTR", STARS, BUYER_ID)
+    ok = await stars.answer_pre_checkout(shop, EN, order.ref, "XTR", STARS, BUYER_ID)
     assert ok == (True, None)
     assert await _pay(shop, order) == "paid"
     paid = await _stored(shop, order.id)
@@ -136,27 +143,28 @@ async def test_pre_checkout_is_refused_with_a_message_unless_the_order_can_be_pa
     order = await _checkout(shop, product_id)
 
     async def answer(payload: str = order.ref, amount: int = STARS, payer: int = BUYER_ID) -> str:
-        ok, message = await stars.answer_pre_checkout(shop, payload, "XTR", amount, payer)
+        ok, message = await stars.answer_pre_checkout(shop, EN, payload, "XTR", amount, payer)
         assert ok is (message is None)
         return message or "ok"
 
     assert await answer() == "ok"
-    assert await answer(amount=STARS - 1) == stars.PRICE_CHANGED
-    assert await answer(payer=OTHER_BUYER_ID) == stars.NOT_YOURS
-    assert await answer(payload="not-an-order") == stars.UNKNOWN
+    assert await answer(amount=STARS - 1) == _refused(stars.Refusal.PRICE_CHANGED)
+    assert await answer(payer=OTHER_BUYER_ID) == _refused(stars.Refusal.NOT_YOURS)
+    assert await answer(payload="not-an-order") == _refused(stars.Refusal.UNKNOWN)
     async with shop.db.transaction() as tx:  # its key is no longer held for it
         await stock.release(tx, order.id)
-    assert await answer() == stars.STOCK_GONE
+    assert await answer() == _refused(stars.Refusal.STOCK_GONE)
     async with shop.db.transaction() as tx:
         assert await stock.reserve(tx, product_id, order.id, 1)
     await _set_expiry(shop, order, now() - 1)
-    assert await answer() == stars.EXPIRED
+    assert await answer() == _refused(stars.Refusal.EXPIRED)
     await _set_expiry(shop, order, now() + 3600)
     assert await _pay(shop, order) == "paid"
-    assert await answer() == stars.ALREADY_PAID
+    assert await answer() == _refused(stars.Refusal.ALREADY_PAID)
     stripe_product = await _product(shop, rail=ProductRail.BOTH, title="Ebook")
     stripe_order = await start_checkout(shop, BUYER, [Wanted(stripe_product, 1)])
-    assert await answer(payload=stripe_order.ref) == stars.UNKNOWN  # a Stripe order's ref
+    # A Stripe order's ref is no Stars invoice of ours.
+    assert await answer(payload=stripe_order.ref) == _refused(stars.Refusal.UNKNOWN)
 
 
 async def test_a_cart_mixing_rails_is_refused_naming_the_lines_and_both_sells_either_way(
@@ -216,8 +224,8 @@ async def test_an_unpaid_stars_order_expires_frees_its_key_and_money_taken_still
     assert (await reconcile.reconcile(shop)).expired == 0
     assert (await reconcile.catch_up_payments(shop)).seen == 0
     assert stripe_api.requests == []  # Stripe is never asked about a Stars order
-    refusal = await stars.answer_pre_checkout(shop, order.ref, "XTR", STARS, BUYER_ID)
-    assert refusal == (False, stars.EXPIRED)
+    refusal = await stars.answer_pre_checkout(shop, EN, order.ref, "XTR", STARS, BUYER_ID)
+    assert refusal == (False, _refused(stars.Refusal.EXPIRED))
 
     assert await _pay(shop, order) == "paid"  # paid after all: the key is taken again
     assert (await _stored(shop, order.id)).status is OrderStatus.PAID
@@ -334,7 +342,7 @@ async def test_a_stars_purchase_over_telegram_is_paid_once_and_refunded_once(
     offset = [0]
     query = await _next_update(shop.bot, offset, "pre_checkout_query")
     answer = await stars.answer_pre_checkout(
-        shop, query.invoice_payload, query.currency, query.total_amount, query.from_user.id
+        shop, EN, query.invoice_payload, query.currency, query.total_amount, query.from_user.id
     )
     await shop.bot.answer_pre_checkout_query(query.id, answer.ok, answer.error_message)
     assert (await paying).outcome == "paid"

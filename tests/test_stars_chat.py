@@ -88,7 +88,10 @@ async def test_pre_checkout_for_an_expired_order_is_refused_with_its_message(
     async with app.db.transaction() as tx:
         await tx.execute("UPDATE orders SET expires_at = 1 WHERE id = ?", (order.id,))
     payment = await pay(telegram, BUYER_ID, invoice)
-    assert (payment.outcome, payment.error_message) == ("refused", stars.EXPIRED)
+    assert (payment.outcome, payment.error_message) == (
+        "refused",
+        stars.REFUSALS[stars.Refusal.EXPIRED],
+    )
 
 
 async def test_a_second_tap_points_at_the_invoice_a_deleted_one_is_sent_again_paid_once(
@@ -114,7 +117,10 @@ async def test_a_second_tap_points_at_the_invoice_a_deleted_one_is_sent_again_pa
     # Two invoices of one order (as a quick double tap can leave): the other one is refused.
     first.deleted = False
     refused = await pay(telegram, BUYER_ID, first)
-    assert (refused.outcome, refused.error_message) == ("refused", stars.ALREADY_PAID)
+    assert (refused.outcome, refused.error_message) == (
+        "refused",
+        stars.REFUSALS[stars.Refusal.ALREADY_PAID],
+    )
     await settled(app)
     assert len(showing(telegram, BUYER_ID, "KEY-0000")) == 1
 

@@ -84,8 +84,8 @@ async def _pay(app: ShopApp, telegram: FakeTelegram, invoice: Any, *, lose: bool
     async def deliver(update: dict[str, Any]) -> None:
         if (query := update.get("pre_checkout_query")) is not None:
             answer = await stars.answer_pre_checkout(
-                shop, query["invoice_payload"], query["currency"], query["total_amount"],
-                query["from"]["id"],
+                shop, shop.languages.default, query["invoice_payload"], query["currency"],
+                query["total_amount"], query["from"]["id"],
             )  # fmt: skip
             await shop.bot.answer_pre_checkout_query(query["id"], answer.ok, answer.error_message)
         elif (paid := update["message"].get("successful_payment")) is not None and not lose:
@@ -169,9 +169,10 @@ async def test_an_unpaid_invoice_that_expires_is_deleted_and_the_buyer_told_with
     assert expired.status is OrderStatus.EXPIRED and expired.message_id is None
     assert await stock.available(app.db.reader, product_id) == 1  # the key is free again
     assert len(telegram.calls_of("deleteMessage")) == 1
+    english = app.shop.languages.get("en")
     assert (
-        await stars.answer_pre_checkout(app.shop, order.ref, "XTR", STARS, BUYER_ID)
-    ).error_message == stars.EXPIRED
+        await stars.answer_pre_checkout(app.shop, english, order.ref, "XTR", STARS, BUYER_ID)
+    ).error_message == stars.REFUSALS[stars.Refusal.EXPIRED]
 
 
 async def test_a_lost_payment_is_found_by_the_job_once_across_restarts(

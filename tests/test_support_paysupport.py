@@ -21,6 +21,7 @@ from bot.config.shop_rules import MAX_PAYSUPPORT_TEXT, MAX_SUPPORT_CONTACT
 from bot.texts import MAX_TEXT, utf16_len
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram, parse_html
+from shop.i18n import Languages
 from storage import orders, products
 from storage.models import Order, OrderLine, OrderStatus, ProductKind
 from tests.config_env import REQUIRED
@@ -30,6 +31,7 @@ from tests.shop_records import order_record
 
 SECOND_ADMIN = 900002
 QUESTION = "Payment support question"
+EN = Languages.load(["en"]).default
 
 
 async def _orders(app: ShopApp, buyer: int, titles: list[str]) -> list[Order]:
@@ -110,7 +112,7 @@ async def test_a_buyer_without_orders_can_still_ask_and_a_forged_button_is_refus
         assert "contact the merchant directly: @shop_help" in shown(page)
         assert page.buttons() == []
         forged = await _forged_tap(telegram, page, SUPPORT_ASK.encode(theirs.id))
-        assert forged == support_texts.order_unknown()
+        assert forged == support_texts.order_unknown(EN)
         await buyer.sends("I was charged twice", "passed your question on")
         asked = await telegram.wait_for(ADMIN_ID, lambda m: QUESTION in shown(m))
         assert "No order chosen." in shown(asked) and "I was charged twice" in shown(asked)
@@ -195,12 +197,13 @@ def test_paysupport_text_is_checked_and_every_message_fits() -> None:
     # The longest terms, contact, names and titles still fit one message, escaped.
     cart = [OrderLine(n, 1, "<&>" * 200, ProductKind.DIGITAL_TEXT, 999, 10) for n in range(20)]
     recent = [order_record(id=10**9 + n, lines=cart) for n in range(paysupport.RECENT_ORDERS)]
-    page = support_texts.pay_support(
-        "<&>" * (MAX_PAYSUPPORT_TEXT // 3), "@" * MAX_SUPPORT_CONTACT, recent
-    )
-    asked = support_texts.support_question("<" * 300, 1, "u" * 32, recent[0], "&" * 5000)
-    for html in (page, asked, support_texts.ask_about(recent[0])):
-        assert utf16_len(_plain(html)) <= MAX_TEXT
+    for lang in Languages.load().offered:  # in every language the shop speaks
+        page = support_texts.pay_support(
+            lang, "<&>" * (MAX_PAYSUPPORT_TEXT // 3), "@" * MAX_SUPPORT_CONTACT, recent
+        )
+        asked = support_texts.support_question(lang, "<" * 300, 1, "u" * 32, recent[0], "&" * 5000)
+        for html in (page, asked, support_texts.ask_about(lang, recent[0])):
+            assert utf16_len(_plain(html)) <= MAX_TEXT, lang
 
 
 def _plain(html: str) -> str:

@@ -34,6 +34,7 @@ from bot.admin import (
     sales,
     shipping,
     stock,
+    translations,
     wizard,
     wizard_pay,
 )
@@ -41,6 +42,7 @@ from bot.admin.auth import Handler, admin_filter, admin_only
 from bot.admin.dialog import within
 from bot.admin.product_edit import Edit
 from bot.admin.stock import StockUpload
+from bot.admin.translations import Translating
 from bot.admin.wizard import Step
 from bot.admin.wizard_draft import Draft
 from bot.callbacks import Button
@@ -78,6 +80,9 @@ def routes(admin_ids: frozenset[int]) -> Handlers:
         _tap(cb.REFUND_NO, refunds.cancel),
         _tap(cb.SALES_OVERVIEW, sales.overview),
         _tap(cb.SALES_WINDOW, sales.window),
+        _tap(cb.TRANSLATIONS, translations.open_overview),
+        _tap(cb.TRANSLATION_LANGUAGE, translations.open_language),
+        _tap(cb.TRANSLATION_REMOVE, translations.remove),
     ]
 
 
@@ -103,6 +108,10 @@ def _product_dialog(admin: filters.BaseFilter) -> ConversationHandler[ShopContex
             MessageHandler(TEXT, within(StockUpload, stock.stock_text)),
             MessageHandler(filters.Document.ALL, within(StockUpload, stock.stock_file)),
         ],
+        translations.TYPING: [
+            MessageHandler(TEXT, within(Translating, translations.got_text)),
+            CommandHandler("skip", within(Translating, translations.skip_text)),
+        ],
         ConversationHandler.TIMEOUT: [TypeHandler(Update, dialog.timed_out)],
     }
     with warnings.catch_warnings():
@@ -115,6 +124,7 @@ def _product_dialog(admin: filters.BaseFilter) -> ConversationHandler[ShopContex
                 CommandHandler("stock", stock.stock_command, filters=admin),
                 _tap(cb.EDIT_FIELD, product_edit.edit_start),
                 _tap(cb.STOCK_PRODUCT, stock.stock_chosen),
+                _tap(cb.TRANSLATION_EDIT, translations.ask_text),
             ],
             states=states,
             fallbacks=[

@@ -4,7 +4,7 @@
 The cart lives in the database (shop/cart.py); this module only shows it. Every view is
 reviewed against the shop first (`shop.cart.review`: a product hidden, a new price, fewer
 left), so the cart the buyer sees is the one checkout charges, and what changed is said on it.
-Every tap edits the cart's own message in place.
+Every tap edits the cart's own message in place, in the buyer's language.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from shop import cart
 from shop.cart import Cart, CartRefused, Changed
 from shop.checkout import Wanted
 from shop.context import Shop
-from shop.i18n import ENGLISH
+from shop.i18n import Lang
 from storage import carts, products, stock
 from storage.models import Product, Rail
 
@@ -38,15 +38,15 @@ async def _reviewed(shop: Shop, user_id: int) -> tuple[list[Changed], Cart]:
     return changes, await cart.load(shop.db.reader, user_id)
 
 
-async def cart_page(shop: Shop, user_id: int) -> Page:
+async def cart_page(shop: Shop, lang: Lang, user_id: int) -> Page:
     changes, current = await _reviewed(shop, user_id)
-    return cart_view.page(current, changes), cart_view.keyboard(current)
+    return cart_view.page(lang, current, changes), cart_view.keyboard(lang, current)
 
 
 async def cart_command(update: Update, context: ShopContext) -> None:
     """/cart: the cart as a new message."""
     assert update.effective_message is not None and update.effective_user is not None
-    text, markup = await cart_page(context.shop, update.effective_user.id)
+    text, markup = await cart_page(context.shop, context.lang, update.effective_user.id)
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
@@ -57,7 +57,7 @@ async def open_cart(update: Update, context: ShopContext) -> None:
         return
     query, data = tap
     await query.answer()
-    text, markup = await cart_page(context.shop, query.from_user.id)
+    text, markup = await cart_page(context.shop, context.lang, query.from_user.id)
     if data.word(0) == cb.CART_NEW:
         await query.get_bot().send_message(
             query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
@@ -72,7 +72,7 @@ async def add_to_cart(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.CART_ADD)) is None:
         return
     query, data = tap
-    shop, user_id = context.shop, query.from_user.id
+    shop, lang, user_id = context.shop, context.lang, query.from_user.id
     product_id, quantity = data.id(0), data.id(1)
     had = await carts.quantity_of(shop.db.reader, user_id, product_id)
     product = await products.get(shop.db.reader, product_id)
@@ -80,15 +80,14 @@ async def add_to_cart(update: Update, context: ShopContext) -> None:
         now = await cart.add(shop, user_id, product_id, quantity)
     except CartRefused as refusal:
         title = product.title if product is not None else ""
-        await query.answer(cart_view.refused(refusal, title, had), show_alert=True)
+        await query.answer(cart_view.refused(lang, refusal, title, had), show_alert=True)
         return
     assert product is not None  # add refuses a product that is gone
     lines = await carts.count(shop.db.reader, user_id)
-    await query.answer(cart_view.added(product.title, now - had, now, lines))
+    await query.answer(cart_view.added(lang, product.title, now - had, now, lines))
     left = await stock_left(shop, product)
-    await show_buttons(
-        query, keyboards.product_card(product, quantity, stock_left=left, cart_lines=lines)
-    )
+    markup = keyboards.card_buttons(lang, product, quantity, stock_left=left, cart_lines=lines)
+    await show_buttons(query, markup)
 
 
 async def line_less(update: Update, context: ShopContext) -> None:
@@ -105,18 +104,18 @@ async def _step(update: Update, context: ShopContext, button: cb.Button, delta: 
     if (tap := await tapped(update, button)) is None:
         return
     query, data = tap
-    shop, user_id, product_id = context.shop, query.from_user.id, data.id(0)
+    shop, lang, user_id, product_id = context.shop, context.lang, query.from_user.id, data.id(0)
     had = await carts.quantity_of(shop.db.reader, user_id, product_id)
     now = await cart.change(shop, user_id, product_id, delta)
     changes, current = await _reviewed(shop, user_id)
     item = next((i for i in current.items if i.product_id == product_id), None)
     toast = None
     if had and not now:
-        toast = cart_view.removed(await _title(shop, product_id))
+        toast = cart_view.removed(lang, await _title(shop, product_id))
     elif had and delta > 0 and now == had:
-        toast = texts.at_most(item.left if item is not None else None)
+        toast = texts.at_most(lang, item.left if item is not None else None)
     await query.answer(toast)
-    await _show(query, current, changes)
+    await _show(lang, query, current, changes)
 
 
 async def remove_line(update: Update, context: ShopContext) -> None:
@@ -124,12 +123,13 @@ async def remove_line(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.CART_REMOVE)) is None:
         return
     query, data = tap
-    shop, user_id, product_id = context.shop, query.from_user.id, data.id(0)
+    shop, lang, user_id, product_id = context.shop, context.lang, query.from_user.id, data.id(0)
     had = await carts.quantity_of(shop.db.reader, user_id, product_id)
     await cart.remove(shop, user_id, product_id)
-    await query.answer(cart_view.removed(await _title(shop, product_id)) if had else None)
+    toast = cart_view.removed(lang, await _title(shop, product_id)) if had else None
+    await query.answer(toast)
     changes, current = await _reviewed(shop, user_id)
-    await _show(query, current, changes)
+    await _show(lang, query, current, changes)
 
 
 async def ask_empty(update: Update, context: ShopContext) -> None:
@@ -140,9 +140,9 @@ async def ask_empty(update: Update, context: ShopContext) -> None:
     await query.answer()
     current = await cart.load(context.shop.db.reader, query.from_user.id)
     if not current.items:
-        await _show(query, current)
+        await _show(context.lang, query, current)
         return
-    await show_page(query, *cart_view.empty_question(current))
+    await show_page(query, *cart_view.empty_question(context.lang, current))
 
 
 async def empty_cart(update: Update, context: ShopContext) -> None:
@@ -151,8 +151,8 @@ async def empty_cart(update: Update, context: ShopContext) -> None:
         return
     query, _ = tap
     await cart.empty(context.shop, query.from_user.id)
-    await query.answer(cart_view.empty_now())
-    await _show(query, await cart.load(context.shop.db.reader, query.from_user.id))
+    await query.answer(cart_view.empty_now(context.lang))
+    await _show(context.lang, query, await cart.load(context.shop.db.reader, query.from_user.id))
 
 
 async def checkout(update: Update, context: ShopContext) -> None:
@@ -162,9 +162,10 @@ async def checkout(update: Update, context: ShopContext) -> None:
     if (ready := await _ready_to_pay(update, context, cb.CART_CHECKOUT, Rail.STRIPE)) is None:
         return
     query, message, current, wanted = ready
-    await check_out(context.shop, query, message, wanted, from_cart=True)
-    if cart_view.shows_changes(message.text):  # the buyer has confirmed them now
-        await _show(query, current)
+    lang = context.lang
+    await check_out(context.shop, lang, query, message, wanted, from_cart=True)
+    if cart_view.shows_changes(lang, message.text):  # the buyer has confirmed them now
+        await _show(lang, query, current)
 
 
 async def checkout_stars(update: Update, context: ShopContext) -> None:
@@ -173,9 +174,10 @@ async def checkout_stars(update: Update, context: ShopContext) -> None:
     if (ready := await _ready_to_pay(update, context, cb.CART_STARS, Rail.STARS)) is None:
         return
     query, message, current, wanted = ready
-    await stars_check_out(context.shop, query, message, wanted, from_cart=True)
-    if cart_view.shows_changes(message.text):
-        await _show(query, current)
+    lang = context.lang
+    await stars_check_out(context.shop, lang, query, message, wanted, from_cart=True)
+    if cart_view.shows_changes(lang, message.text):
+        await _show(lang, query, current)
 
 
 async def _ready_to_pay(
@@ -186,19 +188,19 @@ async def _ready_to_pay(
     if (tap := await tapped(update, button)) is None:
         return None
     query, _ = tap
+    shop, lang = context.shop, context.lang
     if not isinstance(query.message, Message):
-        await query.answer(unknown_button(ENGLISH), show_alert=True)
+        await query.answer(unknown_button(lang), show_alert=True)
         return None
-    shop = context.shop
     changes, current = await _reviewed(shop, query.from_user.id)
     total = current.total if rail is Rail.STRIPE else current.stars_total
     if changes or total is None:
-        alert = cart_view.cart_changed() if changes else cart_view.cannot_pay(current)
+        alert = cart_view.cart_changed(lang) if changes else cart_view.cannot_pay(lang, current)
         await query.answer(alert, show_alert=True)
-        await _show(query, current, changes, checking_out=True)
+        await _show(lang, query, current, changes, checking_out=True)
         return None
     if not fits_one_receipt(await _receipt_lines(shop, current)):
-        await query.answer(cart_view.too_big_for_one_receipt(), show_alert=True)
+        await query.answer(cart_view.too_big_for_one_receipt(lang), show_alert=True)
         return None
     wanted = [Wanted(item.product_id, item.quantity) for item in current.items]
     return query, query.message, current, wanted
@@ -214,6 +216,7 @@ async def _receipt_lines(shop: Shop, current: Cart) -> list[tuple[Product, int, 
 
 
 async def _show(
+    lang: Lang,
     query: CallbackQuery,
     current: Cart,
     changes: list[Changed] | None = None,
@@ -221,10 +224,11 @@ async def _show(
     checking_out: bool = False,
 ) -> None:
     """The cart in place of the tapped message."""
-    text = cart_view.page(current, changes or [], checking_out=checking_out)
-    await show_page(query, text, cart_view.keyboard(current))
+    text = cart_view.page(lang, current, changes or [], checking_out=checking_out)
+    await show_page(query, text, cart_view.keyboard(lang, current))
 
 
 async def _title(shop: Shop, product_id: int) -> str:
+    """The product's title; "" once it is gone (the toast then says "the product")."""
     product = await products.get(shop.db.reader, product_id)
-    return product.title if product is not None else "the product"
+    return product.title if product is not None else ""

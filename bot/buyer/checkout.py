@@ -1,7 +1,9 @@
 """Buy → the order message with its Pay button: the chat side of `shop.checkout`.
 
 A refusal (sold out, too many open links, slow down…) is the tap's own answer, an alert that
-costs no chat message; while Stripe is busy a "preparing…" message holds the place.
+costs no chat message; while Stripe is busy a "preparing…" message holds the place. Everything
+is said in the buyer's language, and the order keeps it: its Checkout page, receipt and notices
+speak it too.
 """
 
 from __future__ import annotations
@@ -35,14 +37,15 @@ from shop.checkout import (
 )
 from shop.context import Shop
 from shop.gateways.telegram_sender import Priority, sending_as
-from shop.i18n import ENGLISH
+from shop.i18n import Lang
 
 log = logging.getLogger(__name__)
 
 
-def buyer_of(user: User, chat_id: int) -> Buyer:
-    """Who is buying, as the use-cases need them (Stripe's and Stars' checkouts alike)."""
-    return Buyer(user_id=user.id, chat_id=chat_id, name=user.full_name)
+def buyer_of(lang: Lang, user: User, chat_id: int) -> Buyer:
+    """Who is buying, as the use-cases need them (Stripe's and Stars' checkouts alike), in
+    the language they shop in (the order keeps it)."""
+    return Buyer(user_id=user.id, chat_id=chat_id, name=user.full_name, language=lang.code)
 
 
 async def buy(update: Update, context: ShopContext) -> None:
@@ -51,14 +54,15 @@ async def buy(update: Update, context: ShopContext) -> None:
         return
     query, data = tap
     if not isinstance(query.message, Message):
-        await query.answer(unknown_button(ENGLISH), show_alert=True)
+        await query.answer(unknown_button(context.lang), show_alert=True)
         return
     wanted = [Wanted(data.id(0), data.id(1))]
-    await check_out(context.shop, query, query.message, wanted)
+    await check_out(context.shop, context.lang, query, query.message, wanted)
 
 
 async def check_out(
     shop: Shop,
+    lang: Lang,
     query: CallbackQuery,
     message: Message,
     wanted: list[Wanted],
@@ -71,25 +75,17 @@ async def check_out(
     placeholder: list[Message] = []
 
     async def before_stripe() -> None:
-        wait = shop.stripe.estimated_wait()
-        answered.append(
-            await answer_tap(
-                query,
-                "Preparing your payment link…"
-                if wait < 3
-                else f"Lots of buyers right now — your payment link comes in about {wait:.0f} s.",
-            )
-        )
+        answered.append(await answer_tap(query, _waiting(lang, shop.stripe.estimated_wait())))
         if shop.stripe.throttled():
-            placeholder.append(await message.reply_text(texts.preparing_link()))
+            placeholder.append(await message.reply_text(texts.preparing_link(lang)))
 
     try:
-        buyer = buyer_of(query.from_user, message.chat.id)
+        buyer = buyer_of(lang, query.from_user, message.chat.id)
         order = await start_checkout(
             shop, buyer, wanted, from_cart=from_cart, before_stripe=before_stripe
         )
     except CheckoutRefused as refusal:
-        text = refusal_text(refusal, name_the_line=from_cart)
+        text = refusal_text(lang, refusal, name_the_line=from_cart)
         await _refuse(query, message, placeholder, text, answered=bool(answered))
         return
     except Exception:
@@ -98,7 +94,7 @@ async def check_out(
         raise
     if not answered:  # an open link was found again: no Stripe call, nothing announced yet
         await answer_tap(query)
-    text, markup = notices.pay_message(order), keyboards.pay(order)
+    text, markup = notices.pay_message(lang, order), keyboards.pay(lang, order)
     with sending_as(Priority.GOODS):
         if placeholder:
             sent = await placeholder[0].edit_text(
@@ -109,6 +105,17 @@ async def check_out(
             sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
             message_id = sent.message_id
     await claim_pay_message(shop.db, order.id, message_id)
+
+
+def _waiting(lang: Lang, wait: float) -> str:
+    """The tap's toast while Stripe makes the link: how long, when it takes a while."""
+    if wait < 3:
+        return lang.t("Preparing your payment link…")
+    return lang.nt(
+        "Lots of buyers right now — your payment link comes in about {n} s.",
+        "Lots of buyers right now — your payment link comes in about {n} s.",
+        round(wait),
+    )
 
 
 async def answer_tap(query: CallbackQuery, text: str | None = None, alert: bool = False) -> bool:
@@ -133,30 +140,30 @@ async def _refuse(
         await _say_or_edit(placeholder, message, text)
 
 
-def refusal_text(refusal: CheckoutRefused, *, name_the_line: bool) -> str:
+def refusal_text(lang: Lang, refusal: CheckoutRefused, *, name_the_line: bool) -> str:
     """Why there is no link, in the buyer's words; a cart's refusal names the line (a card's
     Buy is about the product on screen)."""
     if isinstance(refusal, SoldOut):
-        return texts.sold_out(refusal.available, refusal.title if name_the_line else "")
+        return texts.sold_out(lang, refusal.available, refusal.title if name_the_line else "")
     if isinstance(refusal, NotOnRail):
         if name_the_line:
-            return texts.not_on_rail(refusal.rail, refusal.titles)
-        return texts.rail_changed(refusal.rail)
+            return texts.not_on_rail(lang, refusal.rail, refusal.titles)
+        return texts.rail_changed(lang, refusal.rail)
     if isinstance(refusal, MixedCurrencies):
-        return texts.mixed_currencies(refusal.by_currency)
-    if isinstance(refusal, TotalTooLarge):
-        return texts.total_too_large()
-    if isinstance(refusal, NoCommonCountry):
-        return texts.no_common_country()
-    if isinstance(refusal, ProductUnavailable):
-        return texts.product_unavailable()
-    if isinstance(refusal, TooManyOpen):
-        return texts.too_many_open()
+        return texts.mixed_currencies(lang, refusal.by_currency)
     if isinstance(refusal, HoldingTooMany):
-        return texts.holding_too_many(refusal.room, refusal.title if name_the_line else "")
+        return texts.holding_too_many(lang, refusal.room, refusal.title if name_the_line else "")
+    if isinstance(refusal, TotalTooLarge):
+        return texts.total_too_large(lang)
+    if isinstance(refusal, NoCommonCountry):
+        return texts.no_common_country(lang)
+    if isinstance(refusal, ProductUnavailable):
+        return texts.product_unavailable(lang)
+    if isinstance(refusal, TooManyOpen):
+        return texts.too_many_open(lang)
     if isinstance(refusal, SlowDown):
-        return texts.slow_down()
-    return texts.checkout_failed()
+        return texts.slow_down(lang)
+    return texts.checkout_failed(lang)
 
 
 async def _say_or_edit(placeholder: list[Message], message: Message, text: str) -> None:

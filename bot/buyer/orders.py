@@ -1,4 +1,5 @@
-"""The buyer's orders: /orders, its pages, and Send again for paid ones."""
+"""The buyer's orders: /orders, its pages, and Send again for paid ones, in the buyer's
+language (the goods sent again come from the outbox, in the order's)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.shared import reply_page, tapped, turn_page
 from bot.texts import unknown_button
 from shop import cart, outbox
 from shop.context import Shop
-from shop.i18n import ENGLISH
+from shop.i18n import Lang
 from storage import orders
 
 ORDERS_PAGE_SIZE = 5
@@ -24,7 +25,8 @@ ORDERS_PAGE_SIZE = 5
 async def orders_command(update: Update, context: ShopContext) -> None:
     """/orders: the buyer's recent orders with their state, and Send again for paid ones."""
     assert update.effective_user is not None
-    await reply_page(update, await orders_page(context.shop, update.effective_user.id, 0))
+    page = await orders_page(context.shop, context.lang, update.effective_user.id, 0)
+    await reply_page(update, page)
 
 
 async def open_orders(update: Update, context: ShopContext) -> None:
@@ -32,7 +34,8 @@ async def open_orders(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.ORDERS)) is None:
         return
     query, data = tap
-    await turn_page(query, await orders_page(context.shop, query.from_user.id, data.id(0)))
+    page = await orders_page(context.shop, context.lang, query.from_user.id, data.id(0))
+    await turn_page(query, page)
 
 
 async def send_again(update: Update, context: ShopContext) -> None:
@@ -43,9 +46,9 @@ async def send_again(update: Update, context: ShopContext) -> None:
     shop, buyer = context.shop, query.from_user.id
     owed = await outbox.send_again(shop.db, shop.wake_outbox, data.id(0), query.id, buyer=buyer)
     if owed is None:
-        await query.answer(texts.resend_unavailable(), show_alert=True)
+        await query.answer(texts.resend_unavailable(context.lang), show_alert=True)
         return
-    await query.answer("Sending it again…")
+    await query.answer(context.lang.t("Sending it again…"))
 
 
 async def buy_again(update: Update, context: ShopContext) -> None:
@@ -55,10 +58,10 @@ async def buy_again(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.BUY_AGAIN)) is None:
         return
     query, data = tap
-    shop, buyer = context.shop, query.from_user.id
+    shop, lang, buyer = context.shop, context.lang, query.from_user.id
     order = await orders.get(shop.db.reader, data.id(0))
     if order is None or order.buyer_user_id != buyer:
-        await query.answer(unknown_button(ENGLISH), show_alert=True)
+        await query.answer(unknown_button(lang), show_alert=True)
         return
     added = 0
     for line in order.lines:
@@ -67,16 +70,16 @@ async def buy_again(update: Update, context: ShopContext) -> None:
         except cart.CartRefused:
             continue
         added += 1
-    await query.answer(texts.back_in_cart(added, len(order.lines) - added), show_alert=True)
+    await query.answer(texts.back_in_cart(lang, added, len(order.lines) - added), show_alert=True)
     if added:
-        text, markup = await cart_page(shop, buyer)
+        text, markup = await cart_page(shop, lang, buyer)
         await query.get_bot().send_message(
             buyer, text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
 
 
 async def orders_page(
-    shop: Shop, user_id: int, page: int
+    shop: Shop, lang: Lang, user_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     total = await orders.count_for_buyer(shop.db.reader, user_id)
     pages = max(math.ceil(total / ORDERS_PAGE_SIZE), 1)
@@ -84,4 +87,4 @@ async def orders_page(
     items = await orders.for_buyer(
         shop.db.reader, user_id, offset=page * ORDERS_PAGE_SIZE, limit=ORDERS_PAGE_SIZE
     )
-    return texts.orders_list(items, page, pages), keyboards.orders(items, page, pages)
+    return texts.orders_list(lang, items, page, pages), keyboards.orders(lang, items, page, pages)

@@ -10,7 +10,8 @@ written much later. Questions
 count against the same per-buyer relay limit as plain messages (`support.may_relay`).
 
 Admins answer the buyer in Telegram directly (the message names the buyer's id and links to
-their chat); there is no reply-through-the-bot flow.
+their chat); there is no reply-through-the-bot flow. The buyer reads their language, each admin
+the question in theirs.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from bot.buyer import support_texts, texts
 from bot.buyer.support import may_relay, send_to_admins
 from bot.context import ShopContext
 from bot.shared import tapped
+from shop.i18n import Lang
 from storage import orders
 from storage.models import Order
 
@@ -79,9 +81,12 @@ async def paysupport_command(update: Update, context: ShopContext) -> object:
     assert message is not None and user is not None and context.user_data is not None
     recent = await orders.for_buyer(context.shop.db.reader, user.id, offset=0, limit=RECENT_ORDERS)
     context.user_data.pop(_ABOUT, None)
-    settings = context.shop.settings
-    text = support_texts.pay_support(settings.paysupport_text, settings.support_contact, recent)
-    reply = message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=_ask_buttons(recent))
+    settings, lang = context.shop.settings, context.lang
+    text = support_texts.pay_support(
+        lang, settings.paysupport_text, settings.support_contact, recent
+    )
+    markup = _ask_buttons(lang, recent)
+    reply = message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     return _then(context, update, reply, ASKING)
 
 
@@ -92,13 +97,15 @@ async def ask_about_order(update: Update, context: ShopContext) -> object:
     query, data = tap
     order = await _own_order(context, query.from_user.id, data.id(0))
     if order is None:
-        await query.answer(support_texts.order_unknown(), show_alert=True)
+        await query.answer(support_texts.order_unknown(context.lang), show_alert=True)
         return None
     assert context.user_data is not None and query.message is not None
     context.user_data[_ABOUT] = order.id
     await query.answer()
     reply = query.get_bot().send_message(
-        query.message.chat.id, support_texts.ask_about(order), parse_mode=ParseMode.HTML
+        query.message.chat.id,
+        support_texts.ask_about(context.lang, order),
+        parse_mode=ParseMode.HTML,
     )
     return _then(context, update, reply, ASKING)
 
@@ -108,21 +115,26 @@ async def question(update: Update, context: ShopContext) -> object:
     limit; the buyer hears that it went (or why not, and the question stays open)."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None and context.user_data is not None
-    said = message.text or message.caption
+    said, lang = message.text or message.caption, context.lang
     if not said:
-        await message.reply_text(support_texts.text_please())
+        await message.reply_text(support_texts.text_please(lang))
         return None
     if not may_relay(context):
-        await message.reply_text(texts.plain_message_answer(None, relayed=False))
+        await message.reply_text(texts.plain_message_answer(lang, None, relayed=False))
         return None
     order_id = context.user_data.get(_ABOUT)
     order = await _own_order(context, user.id, order_id) if isinstance(order_id, int) else None
-    asked = support_texts.support_question(user.full_name, user.id, user.username, order, said)
+
+    def asked(admin_lang: Lang) -> str:
+        return support_texts.support_question(
+            admin_lang, user.full_name, user.id, user.username, order, said
+        )
+
     if not await send_to_admins(context, asked):
-        await message.reply_text(support_texts.not_sent())
+        await message.reply_text(support_texts.not_sent(lang))
         return None
     context.user_data.pop(_ABOUT, None)
-    sent = message.reply_text(support_texts.question_sent(order))
+    sent = message.reply_text(support_texts.question_sent(lang, order))
     return _then(context, update, sent, END)
 
 
@@ -130,7 +142,7 @@ async def cancel(update: Update, context: ShopContext) -> object:
     """/cancel while the question is open: nothing is sent."""
     assert update.effective_message is not None and context.user_data is not None
     context.user_data.pop(_ABOUT, None)
-    reply = update.effective_message.reply_text(support_texts.question_cancelled())
+    reply = update.effective_message.reply_text(support_texts.question_cancelled(context.lang))
     return _then(context, update, reply, END)
 
 
@@ -156,11 +168,12 @@ async def _own_order(context: ShopContext, buyer: int, order_id: int) -> Order |
     return order if order is not None and order.buyer_user_id == buyer else None
 
 
-def _ask_buttons(recent: list[Order]) -> InlineKeyboardMarkup | None:
+def _ask_buttons(lang: Lang, recent: list[Order]) -> InlineKeyboardMarkup | None:
     rows = [
         [
             InlineKeyboardButton(
-                f"❓ Ask about order #{order.id}", callback_data=cb.SUPPORT_ASK.encode(order.id)
+                support_texts.ask_button(lang, order),
+                callback_data=cb.SUPPORT_ASK.encode(order.id),
             )
         ]
         for order in recent

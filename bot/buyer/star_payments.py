@@ -5,7 +5,8 @@ the update there: a `successful_payment` message is otherwise a plain message th
 dialog (/paysupport's question, an admin's wizard) or the buyer's plain-message answer would
 take for their own — and the payment would never be recorded.
 
-- pre_checkout_query: answered within Telegram's 10 seconds from the database alone.
+- pre_checkout_query: answered within Telegram's 10 seconds from the database alone; a
+  refusal in the payer's language.
 - successful_payment: recorded once by its charge id (a re-fetched update changes nothing);
   the goods follow through the outbox, as for Stripe.
 - refunded_payment: the service message after a refund (ours, made by /refund, already
@@ -27,12 +28,10 @@ from telegram.ext import (
 )
 
 from bot.context import ShopContext
+from shop.i18n import Lang
 from shop.stars import answer_pre_checkout, record_successful_payment
 
 log = logging.getLogger(__name__)
-
-# The one refusal not decided by shop/stars.py: our database did not answer in time.
-NOT_NOW = "Sorry, the shop could not check this order just now. Nothing was charged: try again."
 
 
 async def pre_checkout(update: Update, context: ShopContext) -> None:
@@ -42,6 +41,7 @@ async def pre_checkout(update: Update, context: ShopContext) -> None:
     try:
         answer = await answer_pre_checkout(
             context.shop,
+            context.lang,
             query.invoice_payload,
             query.currency,
             query.total_amount,
@@ -50,9 +50,16 @@ async def pre_checkout(update: Update, context: ShopContext) -> None:
         ok, error_message = answer.ok, answer.error_message
     except Exception:  # the buyer must hear no, not wait out Telegram's 10 seconds
         log.exception("pre-checkout query %s could not be checked", query.id)
-        ok, error_message = False, NOT_NOW
+        ok, error_message = False, not_now(context.lang)
     await query.answer(ok=ok, error_message=error_message)
     raise ApplicationHandlerStop
+
+
+def not_now(lang: Lang) -> str:
+    """The one refusal not decided by shop/stars.py: our database did not answer in time."""
+    return lang.t(
+        "Sorry, the shop could not check this order just now. Nothing was charged: try again."
+    )
 
 
 async def successful_payment(update: Update, context: ShopContext) -> None:

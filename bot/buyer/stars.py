@@ -6,7 +6,8 @@ A refusal (sold out, holding too many, not sold for Stars, slow down…) is the 
 worded as for a Stripe Buy (bot/buyer/checkout.py). A second tap finds the same open order; its
 invoice is not sent again while it is still in the chat (a short reply points at it), and is
 sent again, taking its place, when the buyer deleted it — else the order could not be paid
-until it expired, its stock held all that time.
+until it expired, its stock held all that time. The invoice speaks the order's language
+(shop/stars.py), the rest the buyer's.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.texts import unknown_button
 from shop.checkout import CheckoutRefused, Wanted
 from shop.context import Shop
 from shop.gateways.telegram_sender import Priority, sending_as
-from shop.i18n import ENGLISH
+from shop.i18n import Lang
 from shop.stars import StarsInvoice, claim_invoice_message, start_stars_checkout
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,15 @@ async def buy_with_stars(update: Update, context: ShopContext) -> None:
         return
     query, data = tap
     if not isinstance(query.message, Message):
-        await query.answer(unknown_button(ENGLISH), show_alert=True)
+        await query.answer(unknown_button(context.lang), show_alert=True)
         return
-    await stars_check_out(context.shop, query, query.message, [Wanted(data.id(0), data.id(1))])
+    wanted = [Wanted(data.id(0), data.id(1))]
+    await stars_check_out(context.shop, context.lang, query, query.message, wanted)
 
 
 async def stars_check_out(
     shop: Shop,
+    lang: Lang,
     query: CallbackQuery,
     message: Message,
     wanted: list[Wanted],
@@ -52,11 +55,11 @@ async def stars_check_out(
 ) -> None:
     """A tap that asks to pay in Stars: the order's invoice as a reply, or the refusal in the
     tap's own alert (a cart's refusal names its lines)."""
-    buyer = buyer_of(query.from_user, message.chat.id)
+    buyer = buyer_of(lang, query.from_user, message.chat.id)
     try:
         checkout = await start_stars_checkout(shop, buyer, wanted, from_cart=from_cart)
     except CheckoutRefused as refusal:
-        text = refusal_text(refusal, name_the_line=from_cart)
+        text = refusal_text(lang, refusal, name_the_line=from_cart)
         if not await answer_tap(query, text, alert=True):
             with sending_as(Priority.REFUSAL):
                 await message.reply_text(text)
@@ -66,7 +69,7 @@ async def stars_check_out(
         raise
     await answer_tap(query)
     order = checkout.order
-    if order.message_id is not None and await _point_at(message, order.message_id):
+    if order.message_id is not None and await _point_at(lang, message, order.message_id):
         return
     with sending_as(Priority.GOODS):
         sent = await _send_invoice(message, checkout.invoice)
@@ -88,14 +91,14 @@ async def _send_invoice(message: Message, invoice: StarsInvoice) -> Message:
     )
 
 
-async def _point_at(message: Message, invoice_message_id: int) -> bool:
+async def _point_at(lang: Lang, message: Message, invoice_message_id: int) -> bool:
     """Reply to the order's invoice with a pointer to it; False when that invoice is gone from
     the chat (Telegram refuses a reply to a deleted message), so a new one is sent instead."""
     try:
         with sending_as(Priority.GOODS):
             await message.get_bot().send_message(
                 message.chat.id,
-                texts.stars_invoice_above(),
+                texts.stars_invoice_above(lang),
                 reply_parameters=ReplyParameters(
                     invoice_message_id, allow_sending_without_reply=False
                 ),

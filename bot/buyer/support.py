@@ -1,12 +1,14 @@
 """How a buyer reaches the merchant: the answer to a message that is no command (relayed to
 the admins when no SUPPORT_CONTACT is set), and the one per-buyer relay limit and relay to the
-admins that /paysupport's questions (bot/buyer/paysupport.py) go through too."""
+admins that /paysupport's questions (bot/buyer/paysupport.py) go through too. The buyer hears
+their own language; each admin reads the relayed message in theirs."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -14,7 +16,9 @@ from telegram.error import TelegramError
 
 from bot.buyer import texts
 from bot.context import ShopContext
+from bot.language import stored_language
 from bot.shared import is_admin
+from shop.i18n import Lang
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +29,7 @@ _RELAYED_AT = "support_relayed_at"  # user_data key: when this buyer's last mess
 async def cancel_command(update: Update, context: ShopContext) -> None:
     """/cancel outside any dialog (the dialogs answer their own /cancel first)."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(texts.nothing_to_cancel())
+    await update.effective_message.reply_text(texts.nothing_to_cancel(context.lang))
 
 
 async def plain_message(update: Update, context: ShopContext) -> None:
@@ -41,7 +45,7 @@ async def plain_message(update: Update, context: ShopContext) -> None:
     if relayed:
         await _relay(update, context)
     await message.reply_text(
-        texts.plain_message_answer(contact, relayed), parse_mode=ParseMode.HTML
+        texts.plain_message_answer(context.lang, contact, relayed), parse_mode=ParseMode.HTML
     )
 
 
@@ -62,18 +66,23 @@ def may_relay(context: ShopContext) -> bool:
 async def _relay(update: Update, context: ShopContext) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    said = message.text or message.caption or "(a message without text: a sticker, file…)"
-    relayed = texts.relayed_message(user.full_name, user.id, user.username, said)
+    said = message.text or message.caption
+
+    def relayed(lang: Lang) -> str:
+        text = said or lang.t("(a message without text: a sticker, file…)")
+        return texts.relayed_message(lang, user.full_name, user.id, user.username, text)
+
     await send_to_admins(context, relayed)
 
 
-async def send_to_admins(context: ShopContext, text: str) -> int:
-    """`text` (HTML) to every admin once, now (a buyer is waiting to hear that it went);
-    returns how many admins got it."""
+async def send_to_admins(context: ShopContext, text: Callable[[Lang], str]) -> int:
+    """`text(lang)` (HTML) to every admin once, in the admin's own language, now (a buyer is
+    waiting to hear that it went); returns how many admins got it."""
     reached = 0
     for admin_id in sorted(context.shop.settings.admin_ids):
+        lang = await stored_language(context.shop, admin_id)
         try:
-            await context.bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)
+            await context.bot.send_message(admin_id, text(lang), parse_mode=ParseMode.HTML)
         except TelegramError as error:  # an admin who blocked the bot must not stop the others
             log.warning("could not relay a buyer's message to an admin: %s", error)
         else:

@@ -10,6 +10,7 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     personas: [],
+    languages: [], // the shop's offered languages: [{code, name}]
     active: null,
     chats: new Map(), // chat id -> Map(key -> message item)
     unread: new Map(),
@@ -319,12 +320,52 @@
     } catch { /* storage off: the hash still says who plays */ }
     const persona = state.personas.find((p) => p.id === id);
     $("who").textContent = `you are ${persona.name} (${persona.role}, id ${persona.id})`;
+    renderLanguage(persona);
     history.replaceState(null, "", `#${id}`);
     closeMenu();
     renderPersonas();
     renderChat();
     updateStart();
     $("text").focus();
+  }
+
+  // --- the persona's app language --------------------------------------------------------------
+
+  // Each persona's Telegram app has a language; the bot reads it from every update. The sandbox
+  // keeps it for this run only (a restart starts everyone in English again).
+  function renderLanguage(persona) {
+    const select = $("language");
+    select.replaceChildren();
+    const offered = state.languages.some((l) => l.code === persona.language);
+    const choices = offered ? state.languages
+      : [{ code: persona.language, name: `${persona.language} (not offered)` }, ...state.languages];
+    for (const { code, name } of choices) {
+      const option = document.createElement("option");
+      option.value = code;
+      option.textContent = name;
+      select.append(option);
+    }
+    select.value = persona.language;
+  }
+
+  async function switchLanguage() {
+    const persona = state.personas.find((p) => p.id === state.active);
+    const code = $("language").value;
+    const response = await fetch("/sandbox/api/language", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ user_id: persona.id, language: code }),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      toast(answer.error || `The sandbox refused that (${response.status}).`);
+    } else {
+      persona.language = answer.language;
+      persona.commands = answer.commands;
+      const name = (state.languages.find((l) => l.code === answer.language) || {}).name;
+      toast(`${persona.name}'s Telegram app now speaks ${name || answer.language}.`);
+    }
+    renderLanguage(persona);
   }
 
   // --- composer and command menu ---------------------------------------------------------------
@@ -544,7 +585,9 @@
   async function main() {
     const setup = await (await fetch("/sandbox/api/setup")).json();
     state.personas = setup.personas;
+    state.languages = setup.languages;
     state.bot = setup.bot;
+    $("language").addEventListener("change", switchLanguage);
     $("bot-name").textContent = setup.bot.name;
     $("bot-sub").textContent = `@${setup.bot.username} · bot`;
     $("alert-ok").addEventListener("click", () => { $("alert").hidden = true; });

@@ -186,3 +186,14 @@ class TelegramBotMethods(TelegramUsers):
 
     async def _m_getMyCommands(self, params: JSON) -> list[dict[str, str]]:
         return list(self.commands.get(self._scope_key(params), []))
+
+    def commands_shown(self, user_id: int) -> list[dict[str, str]]:
+        """The command menu the user's app shows in their private chat with the bot: the first
+        list set, in Telegram's order (the chat's scope, all private chats, the default; each
+        first in the two-letter language of the user's app, then for any language)."""
+        language = re.split(r"[-_]", self.language_of(user_id))[0].lower()
+        for scope in (f"chat:{user_id}", "all_private_chats", "default"):
+            for key in (f"{scope}/{language}", scope):
+                if key in self.commands:
+                    return list(self.commands[key])
+        return []

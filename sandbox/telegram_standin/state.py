@@ -65,6 +65,9 @@ class TelegramState:
         self._changed = asyncio.Event()
         self._change_count = 0  # how many times _notify ran; lets a reader wait "since"
         self._users: dict[int, JSON] = {}  # chats that started the bot -> the user object
+        # The language each user's Telegram app is set to (set_language): every update from
+        # them carries it as from.language_code, as a real app's do. Anyone else's: English.
+        self._app_languages: dict[int, str] = {}
         self._blocked: set[int] = set()
         self._messages: dict[int, list[FakeMessage]] = {}
         self._user_messages: dict[int, set[int]] = {}
@@ -146,6 +149,17 @@ class TelegramState:
         }
         self._users[user_id] = user
         return user
+
+    def language_of(self, user_id: int) -> str:
+        """The language_code the user's updates carry unless a call says otherwise."""
+        return self._app_languages.get(user_id, "en")
+
+    def set_language(self, user_id: int, language_code: str) -> None:
+        """The user switches their Telegram app to `language_code` ("es", "pt-br"): their
+        next updates, taps and payments included, carry it."""
+        self._app_languages[user_id] = language_code
+        if user_id in self._users:
+            self._users[user_id]["language_code"] = language_code
 
     def _make_update(self, kind: str, payload: JSON, queue: bool) -> JSON:
         update = {"update_id": next(self._update_ids), kind: payload}

@@ -29,13 +29,15 @@ class TelegramUsers(TelegramState):
         text: str,
         *,
         first_name: str = "Buyer",
-        language_code: str = "en",
+        language_code: str | None = None,
         queue: bool = True,
     ) -> JSON:
         """A private message from a user; the user thereby starts (and unblocks) the bot.
 
         Commands get bot_command entities like real clients produce. With ``queue=False`` the
         update is only built, for tests that POST it to the bot's webhook themselves.
+        ``language_code`` is the app's language for this message (and the taps after it);
+        None: the one `set_language` gave the user, else "en".
         """
         extra: JSON = {"text": text}
         entities = [
@@ -80,7 +82,9 @@ class TelegramUsers(TelegramState):
                     f"no button with callback_data {callback_data!r} on message "
                     f"{current.message_id}; its buttons carry {datas}"
                 )
-        user = self._users.get(user_id) or self._register(user_id, "Buyer", "en")
+        user = self._users.get(user_id) or self._register(
+            user_id, "Buyer", self.language_of(user_id)
+        )
         query_id = str(next(self._query_ids))
         self._pending_queries.add(query_id)
         query: JSON = {
@@ -148,9 +152,17 @@ class TelegramUsers(TelegramState):
         return file_id
 
     def _user_message(
-        self, user_id: int, extra: JSON, first_name: str, queue: bool, language_code: str = "en"
+        self,
+        user_id: int,
+        extra: JSON,
+        first_name: str,
+        queue: bool,
+        language_code: str | None = None,
     ) -> JSON:
-        """A message from a user with `extra` fields (text, photo, document, ...)."""
+        """A message from a user with `extra` fields (text, photo, document, ...), from an app
+        in `language_code` (None: the user's own, see `set_language`)."""
+        if language_code is None:
+            language_code = self.language_of(user_id)
         user = self._register(user_id, first_name, language_code)
         self._blocked.discard(user_id)  # writing to a blocked bot requires unblocking it
         message_id = self._next_message_id(user_id)
