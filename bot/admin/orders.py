@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from bot import callbacks as cb
 from bot.admin.order_texts import FILTERS, StatusFilter, detail_text, filter_label, list_text
 from bot.context import ShopContext
-from bot.shared import nav_row, reply_page, show_page, tapped, turn_page
+from bot.shared import page_row, reply_page, show_page, tapped, turn_page
 from bot.texts import what_was_bought
 from shop import outbox
 from shop.context import Shop
@@ -76,7 +76,7 @@ def list_keyboard(
     ]
     rows += [chips[:3], chips[3:]]
     if pages > 1:
-        rows.append(nav_row(cb.ORDERS_PAGE, page, pages, status.code))
+        rows.append(page_row(lang, cb.ORDERS_PAGE, page, pages, status.code))
     return InlineKeyboardMarkup(rows)
 
 

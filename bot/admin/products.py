@@ -24,7 +24,7 @@ from bot.admin.product_texts import (
     rail_line,
 )
 from bot.context import ShopContext
-from bot.shared import nav_row, show_page, tapped, turn_page
+from bot.shared import page_row, show_page, tapped, turn_page
 from bot.texts import clip
 from shop import catalog
 from shop.catalog import risks_the_terms
@@ -115,7 +115,7 @@ async def list_page(lang: Lang, shop: Shop, page: int) -> tuple[str, InlineKeybo
         for p in items
     ]
     if pages > 1:
-        rows.append(nav_row(cb.PRODUCTS_PAGE, page, pages))
+        rows.append(page_row(lang, cb.PRODUCTS_PAGE, page, pages))
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 

@@ -63,7 +63,7 @@ from bot.admin.wizard_draft import (
     title_prompt,
 )
 from bot.admin.wizard_pay import ask_rail
-from bot.buyer.catalog import product_link, reply_card
+from bot.buyer.catalog import product_link, send_card
 from bot.callbacks import CATEGORY_BUTTONS, Button
 from bot.context import ShopContext
 from bot.texts import admin_button_expired
@@ -304,7 +304,7 @@ def _preview(update: Update, context: ShopContext) -> object:
     """The card exactly as buyers will see it, then a message with Save / Cancel."""
     draft, message, lang = draft_of(context), message_of(update), context.lang
     product, left = draft.product(), draft.stock_left()
-    inert = preview_markup(product, left, cb.WIZARD_PREVIEW.encode(draft.token))
+    inert = preview_markup(lang, product, left, cb.WIZARD_PREVIEW.encode(draft.token))
     question, confirm = confirm_question(lang, draft)
     text = lang.t(
         "👆 This is how buyers will see it.\n\n{summary}\n\n{question}",
@@ -313,7 +313,7 @@ def _preview(update: Update, context: ShopContext) -> object:
     )
 
     async def show() -> None:
-        await reply_card(message, product, left, inert)
+        await send_card(lang, message, product, left, inert)
         await ask_with_buttons(message, draft, text, confirm)
 
     return advance(context, update, show(), Step.CONFIRM)

@@ -187,9 +187,12 @@ def items_note(lang: Lang, draft: Draft) -> str:
     return note + "\n\n"
 
 
-def preview_markup(product: Product, stock_left: int | None, data: str) -> InlineKeyboardMarkup:
-    """The buyer's buttons, looking the same but answering "this is a preview" when tapped."""
-    markup = keyboards.product_card(product, 1, stock_left=stock_left)
+def preview_markup(
+    lang: Lang, product: Product, stock_left: int | None, data: str
+) -> InlineKeyboardMarkup:
+    """The buyer's buttons, looking the same but answering "this is a preview" when tapped
+    (in the admin's language: the preview shows what a buyer who reads it sees)."""
+    markup = keyboards.card_buttons(lang, product, 1, stock_left=stock_left)
     return InlineKeyboardMarkup(
         [
             [
