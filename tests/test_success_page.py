@@ -21,7 +21,14 @@ from shop.context import SESSION_LOOKUP_SECONDS
 from shop.i18n import FSI, PDI, Languages
 from tests.conftest import BUYER_ID
 from tests.language_catalogs import app_speaking
-from tests.story import add_product, checkout, notify, pay_and_notify, settled
+from tests.story import (
+    add_product,
+    checkout,
+    notify,
+    pay_and_notify,
+    refund_in_dashboard,
+    settled,
+)
 from webhooks.pages import browser_language
 
 PARALLEL = 300
@@ -105,12 +112,29 @@ async def test_a_failed_delayed_payment_is_not_almost_there(
     stripe_api.pay(session_id, payment_status="unpaid")
     await notify(stripe_api, "checkout.session.completed", session_id)
     [processing] = await open_success_pages(app, session_id, 1)
-    assert "being confirmed" in processing
+    assert "being confirmed" in processing and '<p class="amount">Amount: $9.99</p>' in processing
     stripe_api.settle(session_id, succeeded=False)
     await notify(stripe_api, "checkout.session.async_payment_failed", session_id)
     await settled(app)
     [page] = await open_success_pages(app, session_id, 1)
     assert "Payment not completed" in page and "Almost there" not in page
+    assert 'class="amount"' not in page  # nothing was taken
+
+
+async def test_the_page_of_a_paid_then_refunded_order_names_the_amounts(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    _, session_id = await checkout(app, telegram, stripe_api, BUYER_ID, price_minor=2000)
+    assert await pay_and_notify(stripe_api, session_id) == 200
+    await settled(app)
+    [paid] = await open_success_pages(app, session_id, 1)
+    assert "Payment received" in paid and '<p class="amount">Paid: $20.00</p>' in paid
+    payment_intent = stripe_api.sessions[session_id]["payment_intent"]
+    await refund_in_dashboard(stripe_api, payment_intent)
+    assert (await stripe_api.deliver(stripe_api.refund_event(payment_intent)))[0] == 200
+    await settled(app)
+    [refunded] = await open_success_pages(app, session_id, 1)
+    assert "Order refunded" in refunded and '<p class="amount">Refunded: $20.00</p>' in refunded
 
 
 # --- the page in the buyer's language ----------------------------------------------------------

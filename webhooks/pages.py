@@ -94,7 +94,6 @@ _MESSAGES = {
 }
 # The order's money, on the pages where there is some to speak of.
 _PAID_AMOUNT = {"paid": N_("Paid: {amount}"), "processing": N_("Amount: {amount}")}
-_REFUNDED_AMOUNT = N_("Refunded: {amount}")
 # /cancel is never "almost there": an unpaid order whose link could not be closed (Stripe out
 # of reach) gets the plain "nothing was charged".
 _CANCEL_STATES = frozenset(_TITLES) - {"unpaid", "thanks"}
@@ -102,7 +101,7 @@ _CANCEL_STATES = frozenset(_TITLES) - {"unpaid", "thanks"}
 
 def _amount(lang: Lang, order: OrderPage) -> str:
     if order.state == "refunded" and order.refunded:
-        text = lang.t(_REFUNDED_AMOUNT, amount=lang.money(order.refunded, order.currency))
+        text = lang.t("Refunded: {amount}", amount=lang.money(order.refunded, order.currency))
     elif order.state in _PAID_AMOUNT:
         text = lang.t(_PAID_AMOUNT[order.state], amount=lang.money(order.paid, order.currency))
     else:
