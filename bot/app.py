@@ -20,7 +20,7 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder
 
-from bot import reconcile
+from bot import language_menu, reconcile
 from bot.admin.routes import routes as admin_routes
 from bot.buyer import handlers as buyer_handlers
 from bot.buyer.routes import fallbacks as buyer_fallbacks
@@ -35,12 +35,13 @@ from shop import cancel, payments
 from shop.context import Shop
 from shop.gateways import clock_check
 from shop.gateways.stripe_gateway import StripeGateway
-from shop.i18n import N_, Lang
+from shop.i18n import N_, Lang, Languages
 from shop.telegram_text import clip
 from storage.db import Database
 from storage.health import WriteProbe
 from storage.lock import DatabaseInUse, ProcessLock
-from webhooks.ports import Health, ShopPorts
+from storage.models import Order
+from webhooks.ports import Health, OrderPage, ShopPorts
 from webhooks.server import HttpServer, create_app, serve
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,10 @@ class ShopApp:
         self._telegram_link_base = telegram_link_base
         self.application = build_application(settings)
         self.stripe = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
+        # The buyer's pages speak from the start, before the shop (with its own copy) is up.
+        self._page_languages = Languages.load(
+            settings.languages, settings.default_language, settings.catalog_dir
+        )
         self._lock = database_lock
         self.db: Database | None = None
         self._write_probe: WriteProbe | None = None
@@ -174,6 +179,7 @@ class ShopApp:
             health=self._health,
             bot_username=self._bot_username,
             cancel_checkout=self._cancel_checkout,
+            languages=self._page_languages,
             telegram_link_base=self._telegram_link_base,
         )
 
@@ -182,15 +188,15 @@ class ShopApp:
             raise RuntimeError("not ready yet")
         await payments.handle_stripe_event(self.shop, event)
 
-    async def _fulfil_session(self, session_id: str) -> str:
+    async def _fulfil_session(self, session_id: str) -> OrderPage | None:
         if self.shop is None:
-            return "unknown"
-        return await payments.fulfil_session(self.shop, session_id)
+            return None
+        return order_page(await payments.fulfil_session(self.shop, session_id))
 
-    async def _cancel_checkout(self, order: str, token: str) -> str:
+    async def _cancel_checkout(self, order: str, token: str) -> OrderPage | None:
         if self.shop is None:
-            return "unknown"
-        return await cancel.cancel_checkout(self.shop, order, token)
+            return None
+        return order_page(await cancel.cancel_checkout(self.shop, order, token))
 
     async def _feed_telegram_update(self, data: dict[str, Any]) -> None:
         if not self._ready:
@@ -279,6 +285,7 @@ class ShopApp:
         application = self.application
         application.add_handler(language_handler(), group=LANGUAGE_GROUP)
         application.add_handlers(buyer_payments(), group=PAYMENTS_GROUP)
+        application.add_handlers(language_menu.routes())  # before any dialog: see its docstring
         application.add_handlers(admin_routes(self.settings.admin_ids))
         application.add_handlers(buyer_routes())
         application.add_handlers(buyer_fallbacks())
@@ -343,6 +350,19 @@ class ShopApp:
         if self._lock is not None:
             self._lock.release()
         log.info("stopped")
+
+
+def order_page(order: Order | None) -> OrderPage | None:
+    """What the buyer's page shows of an order, as the plain values the HTTP edge takes."""
+    if order is None:
+        return None
+    return OrderPage(
+        state=payments.page_state(order),
+        language=order.language,
+        currency=order.currency,
+        paid=order.amount_paid,
+        refunded=order.amount_refunded,
+    )
 
 
 def lock_database(path: Path) -> ProcessLock:
