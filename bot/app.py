@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder
 
 from bot import language_menu, reconcile
@@ -26,6 +26,7 @@ from bot.buyer import handlers as buyer_handlers
 from bot.buyer.routes import fallbacks as buyer_fallbacks
 from bot.buyer.routes import payments as buyer_payments
 from bot.buyer.routes import routes as buyer_routes
+from bot.commands import set_commands
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, ShopApplication, attach_shop
 from bot.delivery import DeliveryWorker
@@ -35,8 +36,7 @@ from shop import cancel, payments
 from shop.context import Shop
 from shop.gateways import clock_check
 from shop.gateways.stripe_gateway import StripeGateway
-from shop.i18n import N_, Lang, Languages
-from shop.telegram_text import clip
+from shop.i18n import Languages
 from storage.db import Database
 from storage.health import WriteProbe
 from storage.lock import DatabaseInUse, ProcessLock
@@ -45,59 +45,6 @@ from webhooks.ports import Health, OrderPage, ShopPorts
 from webhooks.server import HttpServer, create_app, serve
 
 log = logging.getLogger(__name__)
-
-# The commands Telegram's menu offers, with their descriptions (translated per language when
-# registered: `_set_commands`).
-BUYER_COMMANDS = {
-    "start": N_("Welcome and main menu"),
-    "catalog": N_("Browse the products"),
-    "cart": N_("Your cart: change it, check out"),
-    "orders": N_("Your orders"),
-    "language": N_("Choose your language"),
-    "help": N_("How buying works"),
-    "paysupport": N_("Help with a payment, refunds"),
-}
-ADMIN_COMMANDS = {
-    "addproduct": N_("Add a product, step by step"),
-    "products": N_("Edit, hide, reorder or delete products"),
-    "stock": N_("Add items to a stock product"),
-    "orders": N_("Recent orders of all buyers"),
-    "sales": N_("Sales, revenue and refunds"),
-    "refund": N_("Refund an order: /refund <order> [amount]"),
-    "ship": N_("Orders to ship, or /ship <order> [tracking]"),
-    "catalog": N_("See the catalog as buyers do"),
-    "language": N_("Choose your language"),
-    "help": N_("How buying works"),
-}
-MAX_COMMAND_DESCRIPTION = 256  # Telegram's limit (and at least 1 character)
-
-
-def buyer_commands(lang: Lang) -> list[BotCommand]:
-    return [
-        BotCommand(name, clip(lang.t(BUYER_COMMANDS[name]), MAX_COMMAND_DESCRIPTION))
-        for name in BUYER_COMMANDS
-    ]
-
-
-def admin_commands(lang: Lang) -> list[BotCommand]:
-    return [
-        BotCommand(name, clip(lang.t(ADMIN_COMMANDS[name]), MAX_COMMAND_DESCRIPTION))
-        for name in ADMIN_COMMANDS
-    ]
-
-
-def command_languages(offered: tuple[Lang, ...]) -> dict[str, Lang]:
-    """The `language_code` each offered language registers its commands under: Telegram takes
-    two-letter ISO 639-1 codes only, so pt_BR is "pt" (a language without one is served by
-    the registration without a code); of two offered languages with the same code, the
-    first offered wins."""
-    codes: dict[str, Lang] = {}
-    for lang in offered:
-        code = lang.code.partition("_")[0]
-        if len(code) == 2 and code.isascii() and code.isalpha() and code.islower():
-            codes.setdefault(code, lang)
-    return codes
-
 
 # Buy taps wait for the Stripe queue inside their handler; room for a flash sale's worth of
 # them lets every tap be answered at once instead of queueing unanswered in PTB.
@@ -292,25 +239,9 @@ class ShopApp:
         application.add_error_handler(buyer_handlers.on_error)
 
     async def _set_commands(self) -> None:
-        """Buyers' commands for everyone; the admin list in each admin's own chat. Each list
-        once without a language (DEFAULT_LANGUAGE's words: whoever's app language is not
-        offered) and once per offered language, which Telegram shows to people whose app is
-        set to it."""
+        """The command menus, for buyers and in each admin's chat, in every offered language."""
         assert self.shop is not None
-        bot, languages = self.application.bot, self.shop.languages
-        by_code = command_languages(languages.offered)
-        await bot.set_my_commands(buyer_commands(languages.default))
-        for code, lang in by_code.items():
-            await bot.set_my_commands(buyer_commands(lang), language_code=code)
-        for admin_id in sorted(self.settings.admin_ids):
-            scope = BotCommandScopeChat(admin_id)
-            try:
-                await bot.set_my_commands(admin_commands(languages.default), scope=scope)
-            except BadRequest as error:  # the admin has not started the bot yet
-                log.warning("admin %s: commands not set (%s); send the bot /start", admin_id, error)
-                continue
-            for code, lang in by_code.items():
-                await bot.set_my_commands(admin_commands(lang), scope=scope, language_code=code)
+        await set_commands(self.application.bot, self.shop.languages, self.settings.admin_ids)
 
     async def _initialize_bot(self) -> None:
         """Connect to Telegram, waiting out an outage; a rejected token stops the start."""

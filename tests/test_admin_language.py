@@ -26,7 +26,8 @@ from telegram import BotCommand
 from telegram.error import BadRequest
 
 from bot.admin import dialog
-from bot.app import ADMIN_COMMANDS, BUYER_COMMANDS, ShopApp, command_languages
+from bot.app import ShopApp
+from bot.commands import ADMIN_COMMANDS, BUYER_COMMANDS, command_languages
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from shop.i18n import Lang, Languages
