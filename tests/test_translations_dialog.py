@@ -2,8 +2,9 @@
 texts and its category's name in other languages, sees them ticked, removes them; the rules of
 the original fields hold; a non-admin's taps and texts change nothing.
 
-The "🌐 Translations" button reaches the admin as the product menu will send it: the bot sends a
-message carrying `translations_button(...)`, and the admin taps that real button."""
+Most tests reach the dialog through a message the bot sends carrying the menu's real
+`translations_button(...)` (so a buyer can be handed one too); the first opens it from the
+/products card, as a merchant does."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from telegram import InlineKeyboardMarkup
 from bot import callbacks as cb
 from bot import texts
 from bot.admin import translation_texts
-from bot.admin.translations import translations_button
+from bot.admin.products import translations_button
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
@@ -94,9 +95,9 @@ async def test_admin_adds_a_spanish_title_sees_it_ticked_and_removes_it(
     app: ShopApp, telegram: FakeTelegram, admin: Person
 ) -> None:
     product_id = await add_product(app, title="Mug", description="A blue mug.", category="Home")
-    menu = await _menu(app, telegram, ADMIN_ID, product_id)
+    menu = await open_admin_card(admin, "Mug")  # /products → Mug: the product's card
     overview = await admin.taps(menu, "🌐 Translations", "Translations of Mug")
-    assert overview.message_id == menu.message_id  # in place of the menu
+    assert overview.message_id == menu.message_id  # in place of the card
     assert "Español: Title — · Description — · Delivery text — · Category —" in shown(overview)
     assert "English:" not in shown(overview)  # the originals' language is not offered
     others = [lang for lang in _languages(app) if lang.code != "en"]
@@ -306,3 +307,5 @@ async def test_a_shop_in_one_language_has_nothing_to_translate(
         )
         assert "English" in shown(overview) and "LANGUAGES" in shown(overview)
         assert button_texts(overview) == ["‹ Back"]
+        card = await open_admin_card(admin, "Mug")  # the card offers no 🌐 Translations then
+        assert not [label for label in button_texts(card) if "Translations" in label]

@@ -26,7 +26,7 @@ from bot.admin.product_texts import (
 from bot.context import ShopContext
 from bot.shared import page_row, show_page, tapped, turn_page
 from bot.texts import clip
-from shop import catalog
+from shop import catalog, translations
 from shop.catalog import risks_the_terms
 from shop.context import Shop
 from shop.i18n import N_, Lang
@@ -144,10 +144,20 @@ async def card(lang: Lang, shop: Shop, product: Product) -> tuple[str, InlineKey
     if product.delivery_text:
         label = delivery_label(lang, product.kind)
         lines.append(f"\n<i>{label}:</i> {escape(clip(product.delivery_text, 300))}")
-    return "\n".join(lines), _card_buttons(lang, product)
+    translatable = bool(translations.translatable(shop.languages))
+    return "\n".join(lines), _card_buttons(lang, product, translatable)
 
 
-def _card_buttons(lang: Lang, product: Product) -> InlineKeyboardMarkup:
+def translations_button(lang: Lang, product_id: int) -> InlineKeyboardButton:
+    """The "🌐 Translations" button of a product's menu (bot/admin/translations.py's dialog)."""
+    return InlineKeyboardButton(
+        lang.t("🌐 Translations"), callback_data=cb.TRANSLATIONS.encode(product_id)
+    )
+
+
+def _card_buttons(lang: Lang, product: Product, translatable: bool) -> InlineKeyboardMarkup:
+    """The card's actions; 🌐 Translations only when the shop offers a language besides the one
+    the merchant writes in."""
     pid = product.id
 
     def button(text: str, data: str) -> InlineKeyboardButton:
@@ -161,6 +171,7 @@ def _card_buttons(lang: Lang, product: Product) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [button(lang.t("✏️ Edit"), cb.EDIT_MENU.encode(pid)), visibility],
+            *([[translations_button(lang, pid)]] if translatable else []),
             [
                 button(lang.t("⬆️ Move up"), cb.PRODUCT_UP.encode(pid)),
                 button(lang.t("⬇️ Move down"), cb.PRODUCT_DOWN.encode(pid)),

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import ConversationHandler
 
 from bot import callbacks as cb
@@ -57,13 +57,6 @@ _RULES: dict[str, Callable[[str | None], str]] = {
     "x": admin_fields.clean_delivery,
     texts.CATEGORY_PART: admin_fields.clean_category,
 }
-
-
-def translations_button(lang: Lang, product_id: int) -> InlineKeyboardButton:
-    """The "🌐 Translations" button for a product's menu: it opens the overview in place."""
-    return InlineKeyboardButton(
-        lang.t("🌐 Translations"), callback_data=cb.TRANSLATIONS.encode(product_id)
-    )
 
 
 @dataclass
