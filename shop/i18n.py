@@ -241,7 +241,3 @@ def _compiled_in_memory(source: Path) -> io.BytesIO:
     mofile.write_mo(compiled, catalog)
     compiled.seek(0)
     return compiled
-
-
-# The source language on its own, for code not yet handed the person's language (being wired).
-ENGLISH = Lang(SOURCE_LANGUAGE, gettext.NullTranslations())

@@ -7,11 +7,11 @@ import asyncio
 from bot import texts
 from bot.app import ShopApp
 from sandbox.fake_telegram import FakeTelegram
-from shop.i18n import ENGLISH
 from storage import stock
 from storage.models import ProductKind
 from tests.admin_product_steps import product
 from tests.conftest import ADMIN_ID, BUYER_ID
+from tests.english import EN
 from tests.people import Person, shown
 from tests.story import add_product
 
@@ -71,7 +71,7 @@ async def test_non_admins_get_the_buyer_answers_and_no_shop_data(
     telegram.user_sends(BUYER_ID, "0.50")  # as if answering an edit prompt
     await asyncio.sleep(0.5)
     answers = [a["text"] for a in telegram.answered_callbacks[-6:]]
-    assert answers == [texts.unknown_button(ENGLISH)] * 6
+    assert answers == [texts.unknown_button(EN)] * 6
     # A buyer's plain message is answered with how to reach the merchant (item 25), and
     # nothing else: no edit prompt, no shop data.
     [answer] = telegram.messages(BUYER_ID)[before:]

@@ -20,9 +20,9 @@ from bot.buyer import texts as buyer_texts
 from bot.callbacks import ID, TOKEN, Button
 from bot.context import ShopContext
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
-from shop.i18n import ENGLISH
 from storage.models import Order, OrderStatus, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID
+from tests.english import EN
 from tests.people import Person
 from tests.shop_records import order_record
 
@@ -166,7 +166,7 @@ async def test_a_buyer_tapping_any_admin_button_gets_the_buyer_answer_and_nothin
     ]
     answers = await _answers(telegram, BUYER_ID, menu, admin_data)
     assert [(a["text"], a["show_alert"]) for a in answers] == [
-        (texts.unknown_button(ENGLISH), True)
+        (texts.unknown_button(EN), True)
     ] * len(admin_data)
     await buyer.nothing_more()
 
@@ -199,7 +199,7 @@ async def test_buttons_of_the_old_layouts_are_answered_as_expired(
     ]
     answers = await _answers(telegram, ADMIN_ID, listing, old)
     assert [(a["text"], a["show_alert"]) for a in answers] == [
-        (texts.admin_button_expired(ENGLISH), True)
+        (texts.admin_button_expired(EN), True)
     ] * len(old)
     await admin.nothing_more()
 
@@ -224,9 +224,9 @@ def test_the_buyer_and_the_admins_read_an_order_s_state_in_the_same_words() -> N
     """One table of labels: what the buyer's /orders says about an order is what the admins'
     /orders and the order's detail say (the buyer also sees a shipped order's tracking)."""
     for order in _states():
-        label = texts.order_state(ENGLISH, order)
-        assert label in buyer_texts.orders_list(ENGLISH, [order], 0, 1), order.status
-        assert label in admin_orders.list_text(ENGLISH, [order], admin_orders.FILTERS[0], 0, 1, 1)
-        assert label in admin_orders.detail_text(ENGLISH, order, [])
+        label = texts.order_state(EN, order)
+        assert label in buyer_texts.orders_list(EN, [order], 0, 1), order.status
+        assert label in admin_orders.list_text(EN, [order], admin_orders.FILTERS[0], 0, 1, 1)
+        assert label in admin_orders.detail_text(EN, order, [])
     shipped = _order(shipped_at=1, tracking="TRK-1")
-    assert "🚚 shipped · tracking TRK-1" in buyer_texts.orders_list(ENGLISH, [shipped], 0, 1)
+    assert "🚚 shipped · tracking TRK-1" in buyer_texts.orders_list(EN, [shipped], 0, 1)
