@@ -108,6 +108,34 @@ async def test_a_spanish_speaking_buyer_sees_spanish_money_and_pays_on_a_spanish
     assert "UTC" in shown(pay_message)
 
 
+async def test_a_spanish_buyer_reads_the_shop_in_spanish_from_start_to_receipt(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    """The shipped Spanish catalog, end to end: the texts are the translator's words (written
+    out here, not rendered through our own code), the money Spanish, Checkout in Spanish."""
+    product_id = await add_product(app, price_minor=PRICE)
+    buyer = Buyer(telegram, "es")
+    price = usd(PRICE, "es")
+    welcome = await buyer.sends("/start", lambda m: "bienvenida" in shown(m))
+    assert "Explora el catálogo" in shown(welcome) and "Welcome" not in shown(welcome)
+    helped = await buyer.sends("/help", lambda m: "Cómo funciona" in shown(m))
+    assert "Paga en la página segura de Stripe" in shown(helped)
+
+    card = await buyer.card(product_id)
+    labels = [b["text"] for b in card.buttons()]
+    assert f"⚡ Comprar ya — {price}" in labels and "🛒 Al carrito" in labels
+    pay_message = await buyer.taps(card, cb.BUY.encode(product_id, 1), _has_link)
+    assert f"Pagar {price}" in [b["text"] for b in pay_message.buttons() if b.get("url")]
+    session_id = session_of(stripe_api, pay_message)
+    assert stripe_api.sessions[session_id]["locale"] == "es"
+
+    assert await pay_and_notify(stripe_api, session_id) == 200
+    await settled(app)
+    texts = [shown(m) for m in telegram.messages(BUYER_ID)]
+    assert any("🎉 Pago recibido para el pedido #" in text for text in texts)
+    assert not any("Payment received" in text or "Thank you" in text for text in texts)
+
+
 @pytest.mark.parametrize(
     ("language_code", "stored", "checkout_locale", "money_locale"),
     [
