@@ -118,6 +118,11 @@ class Lang:
         """`message` in this language, its `{placeholders}` filled with `values`."""
         return self._fill(self._translations.gettext(message), values)
 
+    def marked(self, message: str, /, **values: object) -> str:
+        """A message marked with `N_` where it was written and kept as data (shop/said.py
+        stores it with an alert), translated like `t`; never a text that was not marked."""
+        return self._fill(self._translations.gettext(message), values)
+
     def nt(self, singular: str, plural: str, n: int, /, **values: object) -> str:
         """The plural form of this language for `n` (Russian has three, Persian two), with
         `{n}` filled as this locale writes the number unless given."""
