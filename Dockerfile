@@ -19,6 +19,10 @@ COPY bot ./bot
 COPY shop ./shop
 COPY webhooks ./webhooks
 COPY storage ./storage
+# The shop's languages: the translations as committed, compiled here (Babel's pybabel comes with
+# the lock), so the image speaks every shipped language whatever the build folder holds.
+COPY locales ./locales
+RUN pybabel compile -d locales -D messages
 
 USER shop
 EXPOSE 8080

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from bench.growth_data import PROBE_BUYER, PROBE_ORDERS, PRODUCTS, generate
 from bench.report import Report
-from bot.admin.orders import FILTERS, PAGE_SIZE
+from bot.admin.order_texts import FILTERS
+from bot.admin.orders import PAGE_SIZE
 from bot.admin.sales import WINDOWS, window_start
 from bot.buyer.orders import ORDERS_PAGE_SIZE
 from storage import deliveries, orders, sales
@@ -212,16 +213,16 @@ async def cross_check(db: Database, at: int) -> list[str]:
             for r in await sales.totals(db.reader, since=since)
         ]
         if now_rows != await before_totals(db, since=since):
-            problems.append(f"totals, {window.label}")
+            problems.append(f"totals, window {window.code}")
         top = [
             (p.product_id, p.title, p.currency, p.orders, p.units, p.revenue, p.rank)
             for p in await sales.top_products(db.reader, since=since, limit=5)
         ]
         if top != await before_top_products(db, since=since, limit=5):
-            problems.append(f"top products, {window.label}")
+            problems.append(f"top products, window {window.code}")
     for f in FILTERS:
         if await orders.count(db.reader, statuses=f.statuses) != await before_count(db, f.statuses):
-            problems.append(f"count, {f.label}")
+            problems.append(f"count, filter {f.code}")
     return problems
 
 

@@ -16,16 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import ApplicationBuilder
 
-from bot import reconcile
+from bot import language_menu, reconcile
 from bot.admin.routes import routes as admin_routes
 from bot.buyer import handlers as buyer_handlers
 from bot.buyer.routes import fallbacks as buyer_fallbacks
 from bot.buyer.routes import payments as buyer_payments
 from bot.buyer.routes import routes as buyer_routes
+from bot.commands import set_commands
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, ShopApplication, attach_shop
 from bot.delivery import DeliveryWorker
@@ -39,30 +40,12 @@ from shop.i18n import Languages
 from storage.db import Database
 from storage.health import WriteProbe
 from storage.lock import DatabaseInUse, ProcessLock
-from webhooks.ports import Health, ShopPorts
+from storage.models import Order
+from webhooks.ports import Health, OrderPage, ShopPorts
 from webhooks.server import HttpServer, create_app, serve
 
 log = logging.getLogger(__name__)
 
-BUYER_COMMANDS = [
-    BotCommand("start", "Welcome and main menu"),
-    BotCommand("catalog", "Browse the products"),
-    BotCommand("cart", "Your cart: change it, check out"),
-    BotCommand("orders", "Your orders"),
-    BotCommand("help", "How buying works"),
-    BotCommand("paysupport", "Help with a payment, refunds"),
-]
-ADMIN_COMMANDS = [
-    BotCommand("addproduct", "Add a product, step by step"),
-    BotCommand("products", "Edit, hide, reorder or delete products"),
-    BotCommand("stock", "Add items to a stock product"),
-    BotCommand("orders", "Recent orders of all buyers"),
-    BotCommand("sales", "Sales, revenue and refunds"),
-    BotCommand("refund", "Refund an order: /refund <order> [amount]"),
-    BotCommand("ship", "Orders to ship, or /ship <order> [tracking]"),
-    BotCommand("catalog", "See the catalog as buyers do"),
-    BotCommand("help", "How buying works"),
-]
 # Buy taps wait for the Stripe queue inside their handler; room for a flash sale's worth of
 # them lets every tap be answered at once instead of queueing unanswered in PTB.
 CONCURRENT_UPDATES = 1024
@@ -120,6 +103,10 @@ class ShopApp:
         self._telegram_link_base = telegram_link_base
         self.application = build_application(settings)
         self.stripe = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
+        # The buyer's pages speak from the start, before the shop (with its own copy) is up.
+        self._page_languages = Languages.load(
+            settings.languages, settings.default_language, settings.catalog_dir
+        )
         self._lock = database_lock
         self.db: Database | None = None
         self._write_probe: WriteProbe | None = None
@@ -139,6 +126,7 @@ class ShopApp:
             health=self._health,
             bot_username=self._bot_username,
             cancel_checkout=self._cancel_checkout,
+            languages=self._page_languages,
             telegram_link_base=self._telegram_link_base,
         )
 
@@ -147,15 +135,15 @@ class ShopApp:
             raise RuntimeError("not ready yet")
         await payments.handle_stripe_event(self.shop, event)
 
-    async def _fulfil_session(self, session_id: str) -> str:
+    async def _fulfil_session(self, session_id: str) -> OrderPage | None:
         if self.shop is None:
-            return "unknown"
-        return await payments.fulfil_session(self.shop, session_id)
+            return None
+        return order_page(await payments.fulfil_session(self.shop, session_id))
 
-    async def _cancel_checkout(self, order: str, token: str) -> str:
+    async def _cancel_checkout(self, order: str, token: str) -> OrderPage | None:
         if self.shop is None:
-            return "unknown"
-        return await cancel.cancel_checkout(self.shop, order, token)
+            return None
+        return order_page(await cancel.cancel_checkout(self.shop, order, token))
 
     async def _feed_telegram_update(self, data: dict[str, Any]) -> None:
         if not self._ready:
@@ -212,11 +200,8 @@ class ShopApp:
 
         await self._initialize_bot()
         bot = self.application.bot
-        languages = Languages.load(
-            settings.languages, settings.default_language, settings.catalog_dir
-        )
-        self.worker = DeliveryWorker(self.db, bot, settings.admin_ids, languages)
-        self.shop = Shop(settings, self.db, self.stripe, bot, self.worker.wake)
+        self.shop = Shop(settings, self.db, self.stripe, bot, self._wake_outbox)
+        self.worker = DeliveryWorker(self.shop)
         attach_shop(self.application, self.shop)
         reconcile.schedule(self.application)  # lost webhooks: at start, then every 5 min
         self._add_handlers()
@@ -234,6 +219,11 @@ class ShopApp:
         self._ready = True
         log.info("@%s is ready (%s mode)", bot.username, settings.telegram_mode)
 
+    def _wake_outbox(self) -> None:
+        """What the shop calls after a commit that owed messages: the worker looks at once."""
+        if self.worker is not None:
+            self.worker.wake()
+
     def _add_handlers(self) -> None:
         """The admin's handlers first (an admin's /orders is theirs), then the buyer's, then
         the fallbacks that answer whatever nobody handled; one error handler for all. Stars
@@ -242,20 +232,16 @@ class ShopApp:
         application = self.application
         application.add_handler(language_handler(), group=LANGUAGE_GROUP)
         application.add_handlers(buyer_payments(), group=PAYMENTS_GROUP)
+        application.add_handlers(language_menu.routes())  # before any dialog: see its docstring
         application.add_handlers(admin_routes(self.settings.admin_ids))
         application.add_handlers(buyer_routes())
         application.add_handlers(buyer_fallbacks())
         application.add_error_handler(buyer_handlers.on_error)
 
     async def _set_commands(self) -> None:
-        """Buyers' commands for everyone; the admin list in each admin's own chat."""
-        bot = self.application.bot
-        await bot.set_my_commands(BUYER_COMMANDS)
-        for admin_id in sorted(self.settings.admin_ids):
-            try:
-                await bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id))
-            except BadRequest as error:  # the admin has not started the bot yet
-                log.warning("admin %s: commands not set (%s); send the bot /start", admin_id, error)
+        """The command menus, for buyers and in each admin's chat, in every offered language."""
+        assert self.shop is not None
+        await set_commands(self.application.bot, self.shop.languages, self.settings.admin_ids)
 
     async def _initialize_bot(self) -> None:
         """Connect to Telegram, waiting out an outage; a rejected token stops the start."""
@@ -295,6 +281,19 @@ class ShopApp:
         if self._lock is not None:
             self._lock.release()
         log.info("stopped")
+
+
+def order_page(order: Order | None) -> OrderPage | None:
+    """What the buyer's page shows of an order, as the plain values the HTTP edge takes."""
+    if order is None:
+        return None
+    return OrderPage(
+        state=payments.page_state(order),
+        language=order.language,
+        currency=order.currency,
+        paid=order.amount_paid,
+        refunded=order.amount_refunded,
+    )
 
 
 def lock_database(path: Path) -> ProcessLock:

@@ -122,6 +122,7 @@ BUYER_FEATURES = {
     "ct": "bot/buyer/cart.py",
     "sp": "bot/buyer/paysupport.py",
     "st": "bot/buyer/stars.py",
+    "lg": "bot/language_menu.py",  # everyone's, admins' too: nothing in it is admin-only
 }
 FEATURES = ADMIN_FEATURES | BUYER_FEATURES
 
@@ -243,3 +244,12 @@ SUPPORT_ASK = button("sp:a", ID)  # Ask about this order: the buyer's next messa
 
 # --- the buyer's Telegram Stars purchase (bot/buyer/stars.py) -----------------------------------
 STARS_BUY = button("st:b", ID, numbers(1, MAX_QUANTITY))  # a card's ⭐ Buy: product, quantity
+
+# --- /language, everyone's (bot/language_menu.py) ----------------------------------------------
+# The code of the language tapped, as the catalogs name it ("es", "pt_BR", "zh_Hant", "es_419"),
+# or FOLLOW_APP: forget the choice and follow the Telegram app's language again. Any well-formed
+# code passes the codec, so one the shop does not offer (a forged tap, or LANGUAGES changed
+# since the menu was sent) reaches the menu's handler, which says so.
+FOLLOW_APP = "auto"  # four letters: no language's code
+LANGUAGE_CODE = Arg(f"(?:{FOLLOW_APP}|[a-z]{{2,3}}(?:_[A-Za-z0-9]{{2,8}})?)", is_id=False)
+LANGUAGE_CHOICE = button("lg:c", LANGUAGE_CODE)

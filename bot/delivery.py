@@ -22,12 +22,14 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
 from bot.admin import texts as admin_texts
 from bot.buyer import keyboards, notices, order_message
+from bot.language import stored_language
 from bot.sale_alerts import SaleAlerts
 from shop import outbox, translations
+from shop.context import Shop
 from shop.gateways.telegram_sender import (
     Outcome,
     Result,
@@ -38,10 +40,9 @@ from shop.gateways.telegram_sender import (
     send_text,
     sending_as,
 )
-from shop.i18n import Lang, Languages
+from shop.i18n import Lang
 from storage import deliveries, order_messages, orders, products, stock
 from storage.clock import now
-from storage.db import Database
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -52,18 +53,17 @@ IDLE_POLL_SECONDS = 30.0
 
 
 class DeliveryWorker:
-    def __init__(
-        self, db: Database, bot: Bot, admin_ids: frozenset[int], languages: Languages
-    ) -> None:
-        self._db = db
-        self._bot = bot
-        self._admin_ids = admin_ids
-        self._languages = languages
+    def __init__(self, shop: Shop) -> None:
+        self._shop = shop
+        self._db = shop.db
+        self._bot = shop.bot
+        self._admin_ids = shop.settings.admin_ids
+        self._languages = shop.languages
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._limit = asyncio.Semaphore(CONCURRENCY)
-        self._sale_alerts = SaleAlerts(db, bot)
+        self._sale_alerts = SaleAlerts(shop)
 
     def wake(self) -> None:
         self._wake.set()
@@ -162,7 +162,8 @@ class DeliveryWorker:
             return plain[kind](lang, order), None
         if kind is DeliveryKind.TRACKING_NOTICE:
             return notices.tracking_notice(lang, order, delivery.detail), None
-        return admin_texts.problem_alert(order, delivery.detail), None
+        admin = await stored_language(self._shop, delivery.chat_id)
+        return admin_texts.problem_alert(admin, order, delivery.detail), None
 
     async def _current_order_message(self, order: Order) -> tuple[str, InlineKeyboardMarkup | None]:
         return order_message.render(self._lang(order), order, await self._delivered(order))

@@ -5,6 +5,9 @@ Telegram asks bots to stay under about one message a second in any one chat and 
 those that don't, which pauses every other message the bot sends. A flash sale pays orders many
 times faster than that, so one alert per sale would flood the admin's chat and slow every
 buyer's delivery. A quiet shop still gets each sale at once, on its own, with the full alert.
+
+Each alert is in its admin's language: the one they chose with /language, else the one their
+Telegram app last reported (bot/language.py remembers it for admins), read when it is sent.
 """
 
 from __future__ import annotations
@@ -13,13 +16,12 @@ import logging
 import math
 import time
 
-from telegram import Bot
-
 from bot.admin import texts
+from bot.language import stored_language
+from shop.context import Shop
 from shop.gateways.telegram_sender import Outcome, Result, backoff_seconds, send_text
 from storage import deliveries, orders
 from storage.clock import now
-from storage.db import Database
 from storage.models import Delivery, DeliveryKind
 
 log = logging.getLogger(__name__)
@@ -32,9 +34,9 @@ MAX_PER_DIGEST = 500  # beyond the lines that fit, the digest counts the rest
 class SaleAlerts:
     """Sends the sale alerts due for one admin chat, paced by a token bucket per chat."""
 
-    def __init__(self, db: Database, bot: Bot) -> None:
-        self._db = db
-        self._bot = bot
+    def __init__(self, shop: Shop) -> None:
+        self._shop = shop
+        self._db = shop.db
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at monotonic)
 
     async def send_due(self, chat_id: int) -> None:
@@ -68,8 +70,9 @@ class SaleAlerts:
 
     async def _send(self, chat_id: int, due: list[Delivery]) -> Outcome:
         sold = await orders.get_many(self._db.reader, [d.order_id for d in due])
-        text = texts.sale_alert(sold[0]) if len(sold) == 1 else texts.sale_digest(sold)
-        return await send_text(self._bot, chat_id, text)
+        lang = await stored_language(self._shop, chat_id)  # an admin's chat is the admin's id
+        text = texts.sale_alert(lang, sold[0]) if len(sold) == 1 else texts.sale_digest(lang, sold)
+        return await send_text(self._shop.bot, chat_id, text)
 
     async def _settle(self, due: list[Delivery], outcome: Outcome) -> None:
         ids = [d.id for d in due]

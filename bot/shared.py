@@ -16,7 +16,7 @@ from telegram.error import BadRequest
 
 from bot.callbacks import LABEL, Button, Callback
 from bot.context import ShopContext
-from shop.i18n import ENGLISH, Lang
+from shop.i18n import Lang
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +112,3 @@ def page_row(
         forward = lang.t("Next ›")
         row.append(InlineKeyboardButton(forward, callback_data=button.encode(*lead, page + 1)))
     return row
-
-
-def nav_row(button: Button, page: int, pages: int, *lead: int | str) -> list[InlineKeyboardButton]:
-    """`page_row` in English, for bot/admin's lists until they pass their language (they are
-    converted apart from the buyer's side); remove it once nothing calls it."""
-    return page_row(ENGLISH, button, page, pages, *lead)

@@ -14,29 +14,27 @@ import re
 
 import stripe
 
-from shop import outbox, payments
+from shop import payments
 from shop.context import Shop
 from shop.gateways.stripe_gateway import cancel_token
 from storage import orders
-from storage.models import OPEN_STATES, Order, OrderStatus
+from storage.models import OPEN_STATES, Order
 
 log = logging.getLogger(__name__)
 
 _ORDER_ID = re.compile(r"[0-9]{1,18}")
 
 
-async def cancel_checkout(shop: Shop, order_text: str, token: str) -> str:
-    """Cancel the order the link names if the link's token is its own. Returns "cancelled",
-    the order's `page_state` when it can no longer be cancelled (paid, processing, expired…),
-    or "unknown" (no such order, a wrong token)."""
+async def cancel_checkout(shop: Shop, order_text: str, token: str) -> Order | None:
+    """Cancel the order the link names if the link's token is its own. Returns the order as it
+    stands then — its `page_state` is "cancelled", or what it is when it could no longer be
+    cancelled (paid, processing, expired…) — or None (no such order, a wrong token)."""
     order = await _order_of_link(shop, order_text, token)
     if order is None:
-        return "unknown"
+        return None
     if order.status in OPEN_STATES and order.checkout_session_id is not None:
         order = await _close_once(shop, order, order.checkout_session_id)
-    if order.status is OrderStatus.EXPIRED and order.failure_reason == outbox.CANCELLED_REASON:
-        return "cancelled"
-    return payments.page_state(order)
+    return order
 
 
 async def _order_of_link(shop: Shop, order_text: str, token: str) -> Order | None:

@@ -17,18 +17,25 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
+import io
+import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 from babel.lists import format_list
+from babel.messages import mofile, pofile
 from babel.numbers import format_decimal
 
 from shop.money import format_money
 
+log = logging.getLogger(__name__)
+
 # The compiled catalogs: locales/<code>/LC_MESSAGES/messages.mo, built from the .po files by
-# the install step (`make catalogs`; the Dockerfile runs the same).
+# the install step (`make catalogs`; the Dockerfile runs the same). A catalog that was never
+# compiled (a deploy that runs `python -m bot` straight from a clone, as the Procfile does) is
+# read from its .po instead, so every deploy speaks every shipped language.
 SHIPPED_CATALOGS = Path(__file__).resolve().parents[1] / "locales"
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"  # the message ids themselves: needs no catalog
@@ -174,39 +181,66 @@ class Languages:
 
     def get(self, code: str | None) -> Lang:
         """The language stored for someone (an order's, a choice); gone or None: the default."""
-        return self._langs.get(canonical(code), self.default) if code else self.default
+        return self.find(code) or self.default
+
+    def find(self, code: str | None) -> Lang | None:
+        """Exactly this language when it is offered ("pt-BR" is pt_BR), else None: a tapped
+        /language button is taken only for a language the shop offers now."""
+        return self._langs.get(canonical(code)) if code else None
+
+    def match(self, code: str | None) -> Lang | None:
+        """The offered language closest to a tag someone's software reports, with a region
+        fallback ("pt-BR" → pt_BR → pt → any pt_*); None when the shop speaks none like it."""
+        if not code:
+            return None
+        tag = canonical(code)
+        language = tag.partition("_")[0]
+        for candidate in (tag, language):
+            if candidate in self._langs:
+                return self._langs[candidate]
+        for offered, lang in self._langs.items():  # "pt" or "pt-PT" → pt_BR
+            if offered.partition("_")[0] == language:
+                return lang
+        return None
 
     def pick(self, chosen: str | None, telegram_code: str | None) -> Lang:
         """A person's language: their /language choice, else their Telegram app's language
         with a region fallback ("pt-BR" → pt_BR → pt → any pt_*), else the shop's default."""
-        if chosen and canonical(chosen) in self._langs:
-            return self._langs[canonical(chosen)]
-        if telegram_code:
-            code = canonical(telegram_code)
-            language = code.partition("_")[0]
-            for candidate in (code, language):
-                if candidate in self._langs:
-                    return self._langs[candidate]
-            for offered, lang in self._langs.items():  # "pt" or "pt-PT" → pt_BR
-                if offered.partition("_")[0] == language:
-                    return lang
-        return self.default
+        return self.find(chosen) or self.match(telegram_code) or self.default
 
 
 def shipped_languages(directory: Path = SHIPPED_CATALOGS) -> list[str]:
-    """English and every language with a compiled catalog in `directory`, sorted."""
-    found = {path.parent.parent.name for path in directory.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")}
+    """English and every language with a catalog in `directory` (compiled or not), sorted."""
+    found = {
+        path.parent.parent.name
+        for pattern in (f"*/LC_MESSAGES/{DOMAIN}.mo", f"*/LC_MESSAGES/{DOMAIN}.po")
+        for path in directory.glob(pattern)
+    }
     return [SOURCE_LANGUAGE, *sorted(found - {SOURCE_LANGUAGE})]
 
 
 def _load_lang(code: str, directory: Path) -> Lang:
     if code == SOURCE_LANGUAGE:
         return Lang(code, gettext.NullTranslations())
-    catalog = directory / code / "LC_MESSAGES" / f"{DOMAIN}.mo"
-    if not catalog.is_file():
-        raise FileNotFoundError(f"no compiled catalog for {code!r} at {catalog} (make catalogs)")
-    with catalog.open("rb") as file:
-        return Lang(code, gettext.GNUTranslations(file))
+    catalog = directory / code / "LC_MESSAGES" / DOMAIN
+    compiled, source = catalog.with_suffix(".mo"), catalog.with_suffix(".po")
+    if compiled.is_file():
+        with compiled.open("rb") as file:
+            return Lang(code, gettext.GNUTranslations(file))
+    if source.is_file():
+        log.info("%s: no compiled catalog, reading %s (make catalogs compiles it)", code, source)
+        return Lang(code, gettext.GNUTranslations(_compiled_in_memory(source)))
+    raise FileNotFoundError(f"no catalog for {code!r} at {compiled} or {source}")
+
+
+def _compiled_in_memory(source: Path) -> io.BytesIO:
+    """What `pybabel compile` would write for this .po (fuzzy entries left out likewise)."""
+    with source.open("rb") as file:
+        catalog = pofile.read_po(file, domain=DOMAIN)  # its own header names the plurals
+    compiled = io.BytesIO()
+    mofile.write_mo(compiled, catalog)
+    compiled.seek(0)
+    return compiled
 
 
 # The source language on its own, for code not yet handed the person's language (being wired).

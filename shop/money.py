@@ -15,6 +15,7 @@ from decimal import Decimal
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
+from shop.refusal import Refusal
 from storage.models import STARS_CURRENCY
 
 __all__ = [
@@ -31,8 +32,9 @@ __all__ = [
 ]
 
 
-class MoneyError(ValueError):
-    """A price Stripe would refuse; the message is written for the merchant who typed it."""
+class MoneyError(Refusal, ValueError):
+    """A price Stripe would refuse, worded for the merchant who typed it (`text(lang)`, in
+    their language; `str()` is the English)."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,19 @@ class Money:
 
     def __post_init__(self) -> None:
         # A float or an upper-case code slipping in here would reach Stripe unchanged.
+        amount, currency = repr(self.amount), repr(self.currency)
         if isinstance(self.amount, bool) or not isinstance(self.amount, int):
-            raise MoneyError(f"Money needs an integer amount of minor units, not {self.amount!r}.")
+            raise MoneyError(
+                lambda lang: lang.t(
+                    "Money needs an integer amount of minor units, not {amount}.", amount=amount
+                )
+            )
         if not re.fullmatch(r"[a-z]{3}", self.currency):
-            raise MoneyError(f"Money needs a lowercase ISO currency code, not {self.currency!r}.")
+            raise MoneyError(
+                lambda lang: lang.t(
+                    "Money needs a lowercase ISO currency code, not {currency}.", currency=currency
+                )
+            )
 
 
 def _codes(words: str) -> frozenset[str]:
@@ -114,7 +125,10 @@ def currency_code(currency: str) -> str:
     """The lowercase code of a currency Stripe charges in; MoneyError for anything else."""
     code = currency.strip().lower()
     if code not in SUPPORTED_CURRENCIES:
-        raise MoneyError(f"“{currency.strip()[:12]}” is not a currency Stripe can charge in.")
+        typed = currency.strip()[:12]
+        raise MoneyError(
+            lambda lang: lang.t("“{typed}” is not a currency Stripe can charge in.", typed=typed)
+        )
     return code
 
 

@@ -249,21 +249,22 @@ async def apply_cancelled(shop: Shop, order_id: int) -> Order | None:
 _UNSETTLED = frozenset({OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PROCESSING})
 
 
-async def fulfil_session(shop: Shop, session_id: str) -> str:
+async def fulfil_session(shop: Shop, session_id: str) -> Order | None:
     """Check a session with Stripe and record its payment (the /success page's safety net).
 
     Stripe is asked only about our own orders that are not settled yet, and at most once per
     session every few seconds however many pages ask (`Shop.session_lookups`), so the open
-    page cannot make us spend the account's rate limit. Returns the order's `page_state`, or
-    "unknown" for a session that is not ours."""
+    page cannot make us spend the account's rate limit. Returns the order as it stands then
+    (its `page_state` is what the page says, in its language), or None for a session that is
+    not ours."""
     order = await orders.by_session(shop.db.reader, session_id)
     if order is None:
-        return "unknown"
+        return None
     if order.status in _UNSETTLED:
         await shop.session_lookups.run(session_id, lambda: _look_up(shop, session_id))
         order = await orders.get(shop.db.reader, order.id)
         assert order is not None
-    return page_state(order)
+    return order
 
 
 async def _look_up(shop: Shop, session_id: str) -> None:
@@ -277,9 +278,12 @@ async def _look_up(shop: Shop, session_id: str) -> None:
 
 def page_state(order: Order) -> str:
     """What the buyer's pages say about the payment: "paid", "processing", "failed",
-    "expired", "refunded" or "unpaid" (nothing seen yet)."""
+    "expired", "cancelled" (the buyer left Checkout through its cancel link), "refunded" or
+    "unpaid" (nothing seen yet)."""
     if order.is_paid:
         return "paid"
+    if order.status is OrderStatus.EXPIRED and order.failure_reason == outbox.CANCELLED_REASON:
+        return "cancelled"
     states = {
         OrderStatus.PROCESSING: "processing",
         OrderStatus.FAILED: "failed",

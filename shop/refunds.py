@@ -21,6 +21,7 @@ from shop.context import Shop
 from shop.gateways.telegram_stars import refund_star_payment
 from shop.ids import parse_id
 from shop.money import format_money
+from shop.refusal import Refusal
 from storage import events, orders
 from storage import refunds as refund_log
 from storage.models import PAID_STATES, STARS_CURRENCY, DeliveryKind, Order, OrderStatus, Rail
@@ -28,8 +29,20 @@ from storage.models import PAID_STATES, STARS_CURRENCY, DeliveryKind, Order, Ord
 log = logging.getLogger(__name__)
 
 
-class RefundRefused(Exception):
-    """The refund cannot be made; the message says why, for the admin."""
+class RefundRefused(Refusal):
+    """The refund cannot be made; `text(lang)` says why, in the admin's language."""
+
+
+def _no_order(order_id: int) -> RefundRefused:
+    return RefundRefused(lambda lang: lang.t("There is no order #{order}.", order=order_id))
+
+
+def _nothing_to_refund(order: Order) -> RefundRefused:
+    return RefundRefused(
+        lambda lang: lang.t(
+            "Order #{order} has nothing left to refund; only paid orders refund.", order=order.id
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -130,18 +143,22 @@ async def refund_order(
     """Refund `amount` (None: everything not yet refunded) of a paid order through Stripe."""
     order = await orders.get(shop.db.reader, order_id)
     if order is None:
-        raise RefundRefused(f"There is no order #{order_id}.")
+        raise _no_order(order_id)
     remaining = order.refundable_amount
     if order.rail is Rail.STARS and remaining > 0:
         if amount not in (None, remaining):
-            raise RefundRefused(whole_order_only(order))
+            raise whole_order_only(order)
         return await refund_stars(shop, order.id)
     if remaining <= 0 or order.payment_intent_id is None:
-        raise RefundRefused(f"Order #{order.id} is {order.status.value}; only paid orders refund.")
+        raise _nothing_to_refund(order)
     wanted = remaining if amount is None else amount
     if not 0 < wanted <= remaining:
         raise RefundRefused(
-            f"Order #{order.id} has {format_money(remaining, order.currency)} left to refund."
+            lambda lang: lang.t(
+                "Order #{order} has {amount} left to refund.",
+                order=order.id,
+                amount=lang.money(remaining, order.currency),
+            )
         )
     try:
         result = await shop.stripe.create_refund(
@@ -149,11 +166,12 @@ async def refund_order(
         )
     except stripe.StripeError as error:
         log.error("refund of order %s failed: %s (%s)", order.id, type(error).__name__, error.code)
-        raise RefundRefused(
-            f"Stripe did not refund order #{order.id}: {error.user_message or 'try again later'}"
-        ) from error
+        raise _stripe_refused(order.id, error.user_message) from error
     if result.status in ("failed", "canceled"):
-        raise RefundRefused(f"Stripe reports the refund as {result.status}.")
+        status = result.status
+        raise RefundRefused(
+            lambda lang: lang.t("Stripe reports the refund as {status}.", status=status)
+        )
     async with shop.transaction() as tx:
         await refund_log.record(
             tx, result.refund_id, order.id, result.amount, result.currency, result.status
@@ -166,13 +184,29 @@ async def refund_order(
     return RefundDone(updated, result.amount)
 
 
-def whole_order_only(order: Order) -> str:
+def _stripe_refused(order_id: int, stripe_says: str | None) -> RefundRefused:
+    """Stripe's own reason (its `user_message`, in English) when it gives one."""
+    if stripe_says:
+        return RefundRefused(
+            lambda lang: lang.t(
+                "Stripe did not refund order #{order}: {reason}", order=order_id, reason=stripe_says
+            )
+        )
+    return RefundRefused(
+        lambda lang: lang.t("Stripe did not refund order #{order}: try again later", order=order_id)
+    )
+
+
+def whole_order_only(order: Order) -> RefundRefused:
     """Why no amount may be named for a Telegram Stars order's refund: `refundStarPayment`
     gives a payment back whole and takes no amount (the one place this rule is said)."""
-    whole = format_money(order.refundable_amount, order.currency)
-    return (
-        f"Stars refunds are whole-order: /refund {order.id} without an amount gives back "
-        f"the whole payment: {whole}."
+    return RefundRefused(
+        lambda lang: lang.t(
+            "Stars refunds are whole-order: /refund {order} without an amount gives back the "
+            "whole payment: {whole}.",
+            order=order.id,
+            whole=lang.money(order.refundable_amount, order.currency),
+        )
     )
 
 
@@ -184,16 +218,21 @@ async def refund_stars(shop: Shop, order_id: int) -> RefundDone:
     "already refunded" books it now — a refund is applied once either way."""
     order = await orders.get(shop.db.reader, order_id)
     if order is None:
-        raise RefundRefused(f"There is no order #{order_id}.")
+        raise _no_order(order_id)
     charge_id, amount = order.payment_id, order.refundable_amount
     if order.rail is not Rail.STARS or charge_id is None or amount <= 0:
-        raise RefundRefused(f"Order #{order.id} is {order.status.value}; only paid orders refund.")
+        raise _nothing_to_refund(order)
     try:
         await refund_star_payment(shop.bot, order.buyer_user_id, charge_id)
     except TelegramError as error:
         log.error("Stars refund of order %s failed: %s", order.id, error.message)
+        telegram_says = error.message
         raise RefundRefused(
-            f"Telegram did not refund order #{order.id}: {error.message}"
+            lambda lang: lang.t(
+                "Telegram did not refund order #{order}: {reason}",
+                order=order.id,
+                reason=telegram_says,
+            )
         ) from error
     async with shop.transaction() as tx:
         await refund_log.record(

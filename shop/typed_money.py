@@ -2,7 +2,9 @@
 admin's refund amount, read into minor units with a refusal that says what to type instead.
 
 Babel's currency symbols are recognised beside the ISO codes; the rules of what Stripe charges
-(exponents, minimums, the ceiling) come from shop/money.py, the one place they are decided.
+(exponents, minimums, the ceiling) come from shop/money.py, the one place they are decided. Each
+refusal is worded here, beside its rule, in whatever language the merchant reads
+(shop/refusal.py): amounts in it are shown in their locale.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from shop.money import (
     MoneyError,
     currency_code,
     exponent,
-    format_money,
     minimum_charge,
     to_major,
 )
@@ -104,7 +105,12 @@ def _currency_from_token(token: str, default: str) -> str:
         return default if default in candidates else candidates[0]
     if key in _SYMBOLS:
         return _SYMBOLS[key]
-    raise MoneyError(f"I don't know the currency “{token[:12]}”. Use a code like EUR or USD.")
+    typed = token[:12]
+    raise MoneyError(
+        lambda lang: lang.t(
+            "I don't know the currency “{typed}”. Use a code like EUR or USD.", typed=typed
+        )
+    )
 
 
 def _split_groups(integer: str, separators: str, shown: str) -> str:
@@ -114,17 +120,31 @@ def _split_groups(integer: str, separators: str, shown: str) -> str:
         first, *rest = parts
         # Three-digit groups, with two-digit inner groups allowed for lakh notation (1,00,000).
         if not (1 <= len(first) <= 3 and len(rest[-1]) == 3):
-            raise MoneyError(_garbage(shown))
+            raise _garbage(shown)
         if any(len(part) not in (2, 3) for part in rest[:-1]):
-            raise MoneyError(_garbage(shown))
+            raise _garbage(shown)
     digits = "".join(parts)
     if not digits.isdigit():
-        raise MoneyError(_garbage(shown))
+        raise _garbage(shown)
     return digits
 
 
-def _garbage(shown: str, what: str = "a price") -> str:
-    return f"“{shown}” is not {what} I can read. Write it like 9.99, 9,99 EUR or ¥1000."
+def _garbage(typed: str, price: bool = True) -> MoneyError:
+    """Text that is no number we can read: a price (typed for a product) or an amount (to
+    refund)."""
+    if price:
+        return MoneyError(
+            lambda lang: lang.t(
+                "“{typed}” is not a price I can read. Write it like 9.99, 9,99 EUR or ¥1000.",
+                typed=typed,
+            )
+        )
+    return MoneyError(
+        lambda lang: lang.t(
+            "“{typed}” is not an amount I can read. Write it like 9.99, 9,99 EUR or ¥1000.",
+            typed=typed,
+        )
+    )
 
 
 def _parse_number(number: str, code: str) -> tuple[str, str]:
@@ -140,15 +160,21 @@ def _parse_number(number: str, code: str) -> tuple[str, str]:
     if dots and commas:
         decimal_sep = "." if number.rfind(".") > number.rfind(",") else ","
         if number.count(decimal_sep) > 1:
-            raise MoneyError(_garbage(number))
+            raise _garbage(number)
     elif dots == 1 or commas == 1:
         sep = "." if dots else ","
         after = number.rsplit(sep, 1)[1]
         if sep == "," and len(after) == 3 and re.fullmatch(r"\d+", after):
             if exponent(code) == 3:
                 raise MoneyError(
-                    f"“{number}” is ambiguous for {name}: write {number.replace(',', '.')} "
-                    f"for decimals or {number.replace(',', '')} for thousands."
+                    lambda lang: lang.t(
+                        "“{typed}” is ambiguous for {currency}: write {decimals} for decimals "
+                        "or {thousands} for thousands.",
+                        typed=number,
+                        currency=name,
+                        decimals=number.replace(",", "."),
+                        thousands=number.replace(",", ""),
+                    )
                 )
         else:
             decimal_sep = sep
@@ -157,7 +183,7 @@ def _parse_number(number: str, code: str) -> tuple[str, str]:
         return _split_groups(number, grouping, number), ""
     integer, fraction = number.rsplit(decimal_sep, 1)
     if not re.fullmatch(r"\d+", fraction):
-        raise MoneyError(_garbage(number))
+        raise _garbage(number)
     other = "," if decimal_sep == "." else "."
     integer = _split_groups(integer, _GROUPING + other, number) if integer else "0"
     return integer, fraction
@@ -182,16 +208,22 @@ def parse_amount(text: str, currency: str) -> int:
     minor units: what an admin refunds. Read like a price, but with no minimum charge (any
     part of a payment can be given back) and only in `currency`."""
     code = currency_code(currency)
-    number, named = _number_and_currency(_price_text(text), code, "an amount")
+    number, named = _number_and_currency(_price_text(text), code, price=False)
     if named != code:
         name, places = code.upper(), exponent(code)
         example = "5" if places == 0 else "5." + "0" * places
-        raise MoneyError(f"This is in {name}: write the amount in {name}, like {example}.")
+        raise MoneyError(
+            lambda lang: lang.t(
+                "This is in {currency}: write the amount in {currency}, like {example}.",
+                currency=name,
+                example=example,
+            )
+        )
     amount = _minor_units(number, code)
     if amount == 0:
-        raise MoneyError("An amount must be more than zero.")
+        raise MoneyError(lambda lang: lang.t("An amount must be more than zero."))
     if amount > MAX_AMOUNT:
-        raise MoneyError("That is more than any payment Stripe takes.")
+        raise MoneyError(lambda lang: lang.t("That is more than any payment Stripe takes."))
     return amount
 
 
@@ -199,32 +231,45 @@ def _price_text(text: str) -> str:
     """The merchant's text, stripped; refused when empty or too long to be a price."""
     raw = (text or "").strip()
     if not raw:
-        raise MoneyError("Please send a price, like 9.99.")
+        raise MoneyError(lambda lang: lang.t("Please send a price, like 9.99."))
     if len(raw) > _MAX_INPUT_LENGTH:
-        raise MoneyError(f"“{raw[:20]}…” is too long to be a price. Write it like 9.99.")
+        start = raw[:20]
+        raise MoneyError(
+            lambda lang: lang.t(
+                "“{start}…” is too long to be a price. Write it like 9.99.", start=start
+            )
+        )
     return raw
 
 
-def _number_and_currency(raw: str, default: str, what: str = "a price") -> tuple[str, str]:
+def _number_and_currency(raw: str, default: str, *, price: bool = True) -> tuple[str, str]:
     """The one number in the text and the currency the words around it name (the default when
     none): anything else around the number (a minus, a second number, stray words) is refused."""
     found = list(_NUMBER.finditer(raw))
     if len(found) != 1:
-        raise MoneyError(_garbage(raw, what))
+        raise _garbage(raw, price)
     match = found[0]
     before, after = raw[: match.start()].strip(), raw[match.end() :].strip()
     negative = any(ch in before for ch in _MINUS)
     before = before.strip(_MINUS).strip()
     if any(ch in after for ch in _MINUS) or any(ch in before for ch in _MINUS):
-        raise MoneyError(_garbage(raw, what))
+        raise _garbage(raw, price)
     if negative:
-        raise MoneyError(f"{what.capitalize()} can't be negative.")
+        raise MoneyError(
+            (lambda lang: lang.t("A price can't be negative."))
+            if price
+            else (lambda lang: lang.t("An amount can't be negative."))
+        )
     tokens = [token for token in (before, after) if token]
     if any(not any(ch.isalpha() or unicodedata.category(ch) == "Sc" for ch in t) for t in tokens):
-        raise MoneyError(_garbage(raw, what))
+        raise _garbage(raw, price)
     currencies = {_currency_from_token(token, default) for token in tokens}
     if len(currencies) > 1:
-        raise MoneyError(f"“{raw}” names two currencies. Use one, like 9.99 EUR.")
+        raise MoneyError(
+            lambda lang: lang.t(
+                "“{typed}” names two currencies. Use one, like 9.99 EUR.", typed=raw
+            )
+        )
     return match.group(), currencies.pop() if currencies else default
 
 
@@ -237,11 +282,38 @@ def _minor_units(number: str, code: str) -> int:
     allowed = 0 if code in WHOLE_UNITS_ONLY else places  # what the merchant should write
     # ISK and UGX keep two API decimals, so "500.00" is still a fair way to write 500.
     if len(fraction) > places:
-        hint = " For thousands, write it without a separator." if len(fraction) == 3 else ""
-        raise MoneyError(f"“{number}” has more decimals than {name} allows ({allowed}).{hint}")
+        raise _too_many_decimals(number, name, allowed, thousands=len(fraction) == 3)
     if code in WHOLE_UNITS_ONLY and fraction.strip("0"):
-        raise MoneyError(f"Stripe charges {name} in whole units only: “{number}” has a fraction.")
+        raise MoneyError(
+            lambda lang: lang.t(
+                "Stripe charges {currency} in whole units only: “{typed}” has a fraction.",
+                currency=name,
+                typed=number,
+            )
+        )
     return int(Decimal(f"{integer}.{fraction or '0'}").scaleb(places))
+
+
+def _too_many_decimals(typed: str, currency: str, allowed: int, *, thousands: bool) -> MoneyError:
+    """More decimals than the currency has; three of them were likely meant as thousands."""
+    if thousands:
+        return MoneyError(
+            lambda lang: lang.t(
+                "“{typed}” has more decimals than {currency} allows ({places}). For thousands, "
+                "write it without a separator.",
+                typed=typed,
+                currency=currency,
+                places=allowed,
+            )
+        )
+    return MoneyError(
+        lambda lang: lang.t(
+            "“{typed}” has more decimals than {currency} allows ({places}).",
+            typed=typed,
+            currency=currency,
+            places=allowed,
+        )
+    )
 
 
 def _check_chargeable(amount: int, number: str, code: str) -> None:
@@ -250,24 +322,52 @@ def _check_chargeable(amount: int, number: str, code: str) -> None:
     name = code.upper()
     places = exponent(code)
     if amount == 0:
-        raise MoneyError("A price must be more than zero.")
+        raise MoneyError(lambda lang: lang.t("A price must be more than zero."))
     step = 100 if code in WHOLE_UNITS_ONLY else 10 if places == 3 else 1
     ceiling = MAX_AMOUNT - MAX_AMOUNT % step
     if amount > ceiling:
         raise MoneyError(
-            f"“{number}” is more than Stripe accepts: the maximum for {name} is "
-            f"{format_money(ceiling, code)}."
+            lambda lang: lang.t(
+                "“{typed}” is more than Stripe accepts: the maximum for {currency} is {maximum}.",
+                typed=number,
+                currency=name,
+                maximum=lang.money(ceiling, code),
+            )
         )
     if places == 3 and amount % 10:
-        lower = amount - amount % 10
-        choices = [to_major(m, code) for m in (lower, lower + 10) if m > 0]
-        raise MoneyError(
-            f"Stripe needs {name} amounts to end in 0: use "
-            f"{' or '.join(str(c) for c in choices)} instead of “{number}”."
-        )
+        raise _not_ending_in_zero(amount, number, code)
     floor = minimum_charge(code)
     if floor is not None and amount < floor:
         raise MoneyError(
-            f"{format_money(amount, code)} is too little: "
-            f"Stripe's minimum for {name} is {format_money(floor, code)}."
+            lambda lang: lang.t(
+                "{amount} is too little: Stripe's minimum for {currency} is {minimum}.",
+                amount=lang.money(amount, code),
+                currency=name,
+                minimum=lang.money(floor, code),
+            )
         )
+
+
+def _not_ending_in_zero(amount: int, number: str, code: str) -> MoneyError:
+    """A three-decimal amount Stripe refuses: the nearest ones it takes, as the merchant types."""
+    lower = amount - amount % 10
+    name, higher = code.upper(), str(to_major(lower + 10, code))
+    if lower == 0:
+        return MoneyError(
+            lambda lang: lang.t(
+                "Stripe needs {currency} amounts to end in 0: use {higher} instead of “{typed}”.",
+                currency=name,
+                higher=higher,
+                typed=number,
+            )
+        )
+    return MoneyError(
+        lambda lang: lang.t(
+            "Stripe needs {currency} amounts to end in 0: use {lower} or {higher} instead of "
+            "“{typed}”.",
+            currency=name,
+            lower=str(to_major(lower, code)),
+            higher=higher,
+            typed=number,
+        )
+    )

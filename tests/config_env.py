@@ -47,6 +47,8 @@ ALL_VARIABLES = {
     "SANDBOX_ALLOW_PUBLIC",
     "SUPPORT_CONTACT",
     "PAYSUPPORT_TEXT",
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
 }
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 

@@ -92,7 +92,9 @@ async def test_admin_orders_pages_eight_at_a_time(app: ShopApp, telegram: FakeTe
 
 
 def test_detail_and_list_stay_under_telegram_limits() -> None:
-    from bot.admin.orders import FILTERS, detail_text, list_keyboard, list_text
+    from bot.admin.order_texts import FILTERS, detail_text, list_text
+    from bot.admin.orders import list_keyboard
+    from tests.english import EN
 
     lines = [
         OrderLine(n, 10**11 - n, "<T>" * 100, ProductKind.PHYSICAL, 999_999, 10) for n in range(100)
@@ -109,9 +111,9 @@ def test_detail_and_list_stay_under_telegram_limits() -> None:
         status="failed", attempts=9, next_attempt_at=0, detail="", last_error="<e>" * 500,
     )  # fmt: skip
     # Telegram counts the text after its HTML is parsed, in UTF-16 code units.
-    assert utf16_len(parse_html(detail_text(huge, [failed] * 50))[0]) <= 4096
-    assert utf16_len(parse_html(list_text([huge] * 8, FILTERS[0], 0, 10**6, 10**9))[0]) <= 4096
-    for row in list_keyboard([huge] * 8, FILTERS[4], 10**6, 10**6 + 2).inline_keyboard:
+    assert utf16_len(parse_html(detail_text(EN, huge, [failed] * 50))[0]) <= 4096
+    assert utf16_len(parse_html(list_text(EN, [huge] * 8, FILTERS[0], 0, 10**6, 10**9))[0]) <= 4096
+    for row in list_keyboard(EN, [huge] * 8, FILTERS[4], 10**6, 10**6 + 2).inline_keyboard:
         for button in row:
             assert button.callback_data is not None
             assert len(str(button.callback_data).encode()) <= 64

@@ -9,12 +9,11 @@ import pytest
 
 from bot import texts
 from bot.admin import dialog
-from bot.admin.product_texts import TERMS_WARNING
+from bot.admin.product_texts import terms_warning
 from bot.app import ShopApp
 from bot.config import Settings
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
-from shop.i18n import ENGLISH
 from storage import stock
 from storage.models import ProductKind
 from tests.admin_product_steps import (
@@ -26,6 +25,7 @@ from tests.admin_product_steps import (
     wizard_to_kind,
 )
 from tests.conftest import ADMIN_ID, BUYER_ID, start_app
+from tests.english import EN
 from tests.people import Person, shown
 from tests.story import add_product, open_card
 
@@ -57,7 +57,7 @@ async def test_wizard_adds_a_digital_text_product_that_buyers_see_as_previewed(
     await admin.sends("Download: https://files.example/tj.pdf <3", "category")
     confirm = await admin.sends("Cartoons & co", "Save this product?")
     assert "Cartoons & co" in shown(confirm) and "https://files.example/tj.pdf <3" in shown(confirm)
-    assert "Price: $9.99 · 💳 Stripe" in shown(confirm) and TERMS_WARNING in shown(confirm)
+    assert "Price: $9.99 · 💳 Stripe" in shown(confirm) and terms_warning(EN) in shown(confirm)
     preview = preview_of(telegram, confirm)
     telegram.user_taps(ADMIN_ID, preview, preview.button("Buy")["callback_data"])
     await asyncio.sleep(0.2)
@@ -173,12 +173,12 @@ async def test_save_tapped_twice_saves_once_and_old_wizard_buttons_expire(
     await asyncio.sleep(0.3)
     assert len(await all_products(app)) == 1
     # Item 27: an admin's expired button answers in admin words, not the buyer's /catalog.
-    assert texts.admin_button_expired(ENGLISH) in [a["text"] for a in telegram.answered_callbacks]
+    assert texts.admin_button_expired(EN) in [a["text"] for a in telegram.answered_callbacks]
 
     telegram.user_taps(ADMIN_ID, kinds, "aw:k:1:physical", check_keyboard=False)
     await asyncio.sleep(0.2)
-    assert telegram.answered_callbacks[-1]["text"] == texts.admin_button_expired(ENGLISH)
-    assert "/products" in texts.admin_button_expired(ENGLISH)
+    assert telegram.answered_callbacks[-1]["text"] == texts.admin_button_expired(EN)
+    assert "/products" in texts.admin_button_expired(EN)
 
 
 async def test_an_unfinished_wizard_times_out_and_says_so(

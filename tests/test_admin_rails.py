@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.admin.product_texts import LIST_WARNING, PHYSICAL_NOT_STARS, RAIL_RULE, TERMS_WARNING
+from bot.admin.product_texts import list_warning, physical_not_stars, rail_rule, terms_warning
 from bot.app import ShopApp
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage.models import ProductKind, ProductRail
@@ -24,6 +24,7 @@ from tests.admin_product_steps import (
     wizard_to_kind,
 )
 from tests.conftest import ADMIN_ID, BUYER_ID
+from tests.english import EN
 from tests.people import Person, shown
 from tests.story import add_product, open_card
 
@@ -55,7 +56,7 @@ async def test_digital_kinds_suggest_stars_and_the_others_stripe_with_the_rule_e
     for kind, rail in suggested.items():
         kinds = await wizard_to_kind(admin, f"A {kind}")
         question = await admin.taps(kinds, kind, "How do buyers pay")
-        assert RAIL_RULE.replace("<b>", "").replace("</b>", "") in shown(question)
+        assert rail_rule(EN).replace("<b>", "").replace("</b>", "") in shown(question)
         assert [text for text in button_texts(question) if text.endswith(SUGGESTED)] == [
             rail + SUGGESTED
         ]
@@ -79,7 +80,7 @@ async def test_a_stars_only_ebook_skips_the_card_price_and_keeps_stars_whole(
     categories = await admin.sends("Download: https://files.example/tj.pdf", "category")
     confirm = await admin.taps(categories, "No category", "Save this product?")
     assert "Price: ⭐ 1,500 · ⭐ Telegram Stars" in shown(confirm)
-    assert TERMS_WARNING not in shown(confirm)
+    assert terms_warning(EN) not in shown(confirm)
     assert "⭐ 1,500" in shown(preview_of(telegram, confirm))  # as buyers will see it
     await admin.taps(confirm, "Save", "Saved")
 
@@ -115,9 +116,9 @@ async def test_a_physical_product_cannot_be_sold_for_stars(
 ) -> None:
     kinds = await wizard_to_kind(admin, "Mug")
     question = await admin.taps(kinds, "Physical", "How do buyers pay")
-    assert PHYSICAL_NOT_STARS in shown(question)
-    assert await _refusal(telegram, question, "Stars") == PHYSICAL_NOT_STARS
-    assert await _refusal(telegram, question, "Both") == PHYSICAL_NOT_STARS
+    assert physical_not_stars(EN) in shown(question)
+    assert await _refusal(telegram, question, "Stars") == physical_not_stars(EN)
+    assert await _refusal(telegram, question, "Both") == physical_not_stars(EN)
     assert len(question.buttons()) == 3  # still asking
     await admin.taps(question, "Stripe", PRICE_ASKED)
     await admin.sends("12", "note to the buyer")
@@ -152,13 +153,15 @@ async def test_products_warns_about_a_card_only_ebook_and_not_about_a_mug(
     )
     listing = await admin.sends("/products", "Products")
     text = shown(listing)
-    assert text.count(LIST_WARNING) == 1
-    ebook_at, warning_at, mug_at = (text.index(s) for s in ("Tom & <Jerry>", LIST_WARNING, "Mug"))
+    assert text.count(list_warning(EN)) == 1
+    ebook_at, warning_at, mug_at = (
+        text.index(s) for s in ("Tom & <Jerry>", list_warning(EN), "Mug")
+    )
     assert ebook_at < warning_at < mug_at  # under the ebook
     assert "🔑 Digital stock · $9.99 · ⭐ 75 · 0 available" in text
 
     ebook = await open_admin_card(admin, "Tom & <Jerry>")
-    assert "💰 $9.99 · 💳 Stripe" in shown(ebook) and TERMS_WARNING in shown(ebook)
+    assert "💰 $9.99 · 💳 Stripe" in shown(ebook) and terms_warning(EN) in shown(ebook)
     mug = await open_admin_card(admin, "Mug")
     assert "💰 $12.00 · 💳 Stripe" in shown(mug) and "⚠️" not in shown(mug)
 
@@ -200,7 +203,7 @@ async def test_editing_payment_asks_only_the_price_a_rail_adds(
     menu = await admin.taps(updated, "Edit", "What do you want to change?")
     question = await admin.taps(menu, "Payment", "Tap how buyers pay")
     updated = await admin.taps(question, "Stripe", "Payment updated")  # nothing to ask
-    assert "💰 €4.50 · 💳 Stripe" in shown(updated) and TERMS_WARNING in shown(updated)
+    assert "💰 €4.50 · 💳 Stripe" in shown(updated) and terms_warning(EN) in shown(updated)
     stored = await product(app, product_id)
     assert (stored.rail, stored.stars_price, stored.price_minor, stored.currency) == (
         ProductRail.STRIPE,

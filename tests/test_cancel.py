@@ -1,18 +1,23 @@
 """Cancel on Checkout: the session is expired through Stripe and its stock released at once,
-only for the buyer whose link it is, and never for a session paid meanwhile (issue 10, item 4)."""
+only for the buyer whose link it is, and never for a session paid meanwhile (issue 10, item 4).
+The page speaks the order's language, or for a link not the order's own the browser's (issue 14,
+item 3)."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import aiohttp
 
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
+from shop.checkout import Buyer, Wanted, start_checkout
 from storage import events, stock
 from storage.models import OrderStatus, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID, PUBLIC_BASE_URL
+from tests.language_catalogs import app_speaking
 from tests.story import (
     add_product,
     buy,
@@ -25,10 +30,10 @@ from tests.story import (
 )
 
 
-async def get_page(app: ShopApp, url: str) -> str:
+async def get_page(app: ShopApp, url: str, headers: dict[str, str] | None = None) -> str:
     """Open a page the way the buyer's browser would, on this test's server."""
     local = url.replace(PUBLIC_BASE_URL, f"http://127.0.0.1:{app.port}")
-    async with aiohttp.ClientSession() as http, http.get(local) as response:
+    async with aiohttp.ClientSession(headers=headers) as http, http.get(local) as response:
         assert response.status == 200
         return await response.text()
 
@@ -162,3 +167,31 @@ async def test_a_cancel_link_opened_many_times_at_once_expires_once(
     assert all("Payment cancelled" in page and "link is closed" in page for page in pages)
     assert expire_calls(stripe_api) == 1
     assert stripe_api.requests_to("GET", f"/v1/checkout/sessions/{session_id}") == []
+
+
+async def test_the_cancel_page_speaks_the_order_language_and_a_forged_one_the_browsers(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    async with app_speaking(tmp_path, telegram, stripe_api) as app:
+        assert app.shop is not None
+        product_id = await stock_product(app, 2)
+        buyer = Buyer(user_id=BUYER_ID, chat_id=BUYER_ID, name="Ada", language="es")
+        order = await start_checkout(app.shop, buyer, [Wanted(product_id, 1)])
+        assert order.checkout_session_id is not None
+        url = cancel_url(stripe_api, order.checkout_session_id)
+
+        page = await get_page(app, url, {"Accept-Language": "en"})
+        assert '<html lang="es" dir="ltr">' in page and "<h1>Pago cancelado</h1>" in page
+        assert "No se cobró nada y el enlace de pago está cerrado." in page
+        assert "Nothing was charged" not in page and 'class="amount"' not in page
+        assert (await order_of(app, order.checkout_session_id)).status is OrderStatus.EXPIRED
+        # Back on the success page later (the browser's history): the same words, not "expired".
+        success = f"{PUBLIC_BASE_URL}/success?session_id={order.checkout_session_id}"
+        assert "<h1>Pago cancelado</h1>" in await get_page(app, success)
+
+        forged = f"{PUBLIC_BASE_URL}/cancel?order={order.id}&token=0123456789abcdef"
+        spanish = await get_page(app, forged, {"Accept-Language": "es-ES,en;q=0.5"})
+        assert '<html lang="es" dir="ltr">' in spanish
+        assert "No se cobró nada. Puedes seguir donde lo dejaste en el bot." in spanish
+        english = await get_page(app, forged)
+        assert "Nothing was charged. You can pick up where you left off in the bot." in english

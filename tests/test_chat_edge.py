@@ -14,7 +14,7 @@ import pytest
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from bot import callbacks, texts
-from bot.admin import orders as admin_orders
+from bot.admin import order_texts as admin_orders
 from bot.app import ShopApp
 from bot.buyer import texts as buyer_texts
 from bot.callbacks import ID, TOKEN, Button
@@ -226,7 +226,7 @@ def test_the_buyer_and_the_admins_read_an_order_s_state_in_the_same_words() -> N
     for order in _states():
         label = texts.order_state(ENGLISH, order)
         assert label in buyer_texts.orders_list(ENGLISH, [order], 0, 1), order.status
-        assert label in admin_orders.list_text([order], admin_orders.FILTERS[0], 0, 1, 1)
-        assert label in admin_orders.detail_text(order, [])
+        assert label in admin_orders.list_text(ENGLISH, [order], admin_orders.FILTERS[0], 0, 1, 1)
+        assert label in admin_orders.detail_text(ENGLISH, order, [])
     shipped = _order(shipped_at=1, tracking="TRK-1")
     assert "🚚 shipped · tracking TRK-1" in buyer_texts.orders_list(ENGLISH, [shipped], 0, 1)

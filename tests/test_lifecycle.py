@@ -206,5 +206,6 @@ async def test_commands_are_registered_for_buyers_and_admins(
 ) -> None:
     buyer = {c["command"] for c in telegram.commands["default"]}
     admin = {c["command"] for c in telegram.commands[f"chat:{ADMIN_ID}"]}
-    assert buyer == {"start", "catalog", "cart", "orders", "help", "paysupport"}
+    assert buyer == {"start", "catalog", "cart", "orders", "language", "help", "paysupport"}
     assert {"addproduct", "products", "stock", "orders", "sales", "refund", "ship"} <= admin
+    assert "language" in admin

@@ -1,7 +1,9 @@
 """Production runs without the sandbox: the image leaves it out, and the shop never imports it.
+It does carry the shop's languages: the catalogs, compiled in the image.
 
 No Docker engine runs here, so the image is checked on the Dockerfile's text, and its layout is
-rebuilt in a scratch folder (only the copied packages) to start `python -m bot` there.
+rebuilt in a scratch folder (only what is copied, with the Dockerfile's own compile step run
+there) to start `python -m bot` there.
 """
 
 from __future__ import annotations
@@ -9,28 +11,50 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from shop.i18n import shipped_languages
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_PACKAGES = ("bot", "shop", "webhooks", "storage")
+CATALOGS = "locales"  # the translations; compiled in the image (README: Languages)
 DEVELOPMENT_ONLY = frozenset({"sandbox", "tests", "bench", "tools"})
 # The one place the shop may reach the sandbox: bot/__main__.py, inside a function, once
 # bot.launch has chosen the sandbox.
 SANDBOX_ENTRY = Path("bot/__main__.py")
 
 
-def dockerfile_copies() -> list[str]:
-    """The sources of every COPY/ADD line in the Dockerfile (continuations joined)."""
+def dockerfile_lines() -> list[list[str]]:
+    """The Dockerfile's instructions, each as its words (continuations joined)."""
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    return [line.split() for line in text.splitlines() if line.strip()]
+
+
+def dockerfile_copies() -> list[str]:
+    """The sources of every COPY/ADD line in the Dockerfile."""
     sources: list[str] = []
-    for line in text.splitlines():
-        words = line.split()
-        if words and words[0].upper() in {"COPY", "ADD"}:
+    for words in dockerfile_lines():
+        if words[0].upper() in {"COPY", "ADD"}:
             sources += [w for w in words[1:-1] if not w.startswith("--")]
     return sources
+
+
+def catalog_compile_command() -> list[str]:
+    """The Dockerfile's RUN that compiles the catalogs, as its arguments; it comes after the
+    catalogs are copied in."""
+    lines = dockerfile_lines()
+    copied = next(i for i, w in enumerate(lines) if w[0].upper() == "COPY" and w[1] == CATALOGS)
+    [(index, command)] = [
+        (i, shlex.split(" ".join(w[1:])))
+        for i, w in enumerate(lines)
+        if w[0].upper() == "RUN" and "pybabel" in w[1:2]
+    ]
+    assert index > copied, "the catalogs are compiled after they are copied in"
+    return command
 
 
 def imported_roots(tree: ast.AST) -> list[tuple[str, int, bool]]:
@@ -80,7 +104,7 @@ def test_the_scan_catches_a_module_level_import_and_allows_only_the_lazy_entry_p
 
 def test_the_image_ships_only_the_production_packages_and_never_starts_a_sandbox() -> None:
     sources = dockerfile_copies()
-    assert sources == ["requirements.lock", *PRODUCTION_PACKAGES]
+    assert sources == ["requirements.lock", *PRODUCTION_PACKAGES, CATALOGS]
     assert not {Path(s).parts[0] for s in sources} & DEVELOPMENT_ONLY
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^ENV\b[^\n]*(?:\\\n[^\n]*)*\bSANDBOX=0\b", dockerfile, re.MULTILINE)
@@ -94,6 +118,7 @@ def test_the_image_layout_without_settings_lists_them_instead_of_crashing(tmp_pa
         shutil.copytree(
             ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
         )
+    shutil.copytree(ROOT / CATALOGS, tmp_path / CATALOGS, ignore=shutil.ignore_patterns("*.mo"))
     keep = {"PATH", "HOME", "LANG", "SYSTEMROOT"}
     env = {k: v for k, v in os.environ.items() if k in keep} | {"SANDBOX": "0"}
     # The development install still has the sandbox on sys.path: make importing it fail.
@@ -112,3 +137,43 @@ def test_the_image_layout_without_settings_lists_them_instead_of_crashing(tmp_pa
     assert done.returncode == 2, done.stderr
     assert "TELEGRAM_BOT_TOKEN" in done.stderr
     assert "Traceback" not in done.stderr and "sandbox" not in done.stderr.lower()
+
+
+def test_the_image_compiles_every_shipped_catalog_where_the_shop_looks_for_it(
+    tmp_path: Path,
+) -> None:
+    """The Dockerfile's own compile step, run on the catalogs as committed (no .mo: those are
+    built, never committed) in the image's layout, leaves a compiled catalog for every shipped
+    language, and the shop started from that layout finds them all."""
+    for package in (*PRODUCTION_PACKAGES, CATALOGS):
+        shutil.copytree(
+            ROOT / package,
+            tmp_path / package,
+            ignore=shutil.ignore_patterns("__pycache__", "*.mo"),
+        )
+    command = catalog_compile_command()
+    assert command[:2] == ["pybabel", "compile"]
+    pybabel = Path(sys.executable).parent / "pybabel"  # what the lock installs, on the PATH
+    done = subprocess.run(
+        [str(pybabel), *command[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    sources = sorted(tmp_path.glob(f"{CATALOGS}/*/LC_MESSAGES/messages.po"))
+    assert len(sources) >= 6
+    assert all(source.with_suffix(".mo").is_file() for source in sources)
+
+    where = "from shop.i18n import *; print(SHIPPED_CATALOGS); print(*shipped_languages())"
+    found = subprocess.run(
+        [sys.executable, "-c", where],
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert found.returncode == 0, found.stderr
+    folder, codes = found.stdout.splitlines()
+    assert Path(folder) == (tmp_path / CATALOGS).resolve()  # the image's, not this checkout's
+    assert codes.split() == shipped_languages()
+    compiled = {mo.parent.parent.name for mo in tmp_path.glob(f"{CATALOGS}/*/LC_MESSAGES/*.mo")}
+    assert ["en", *sorted(compiled)] == shipped_languages()

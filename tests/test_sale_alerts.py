@@ -18,6 +18,7 @@ from sandbox.fake_telegram import FakeTelegram
 from storage import deliveries
 from storage.models import DeliveryKind, Order, OrderLine, OrderStatus, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID
+from tests.english import EN
 from tests.shop_records import order_record
 from tests.story import add_product, buy, open_card, order_of, paid_event, session_of, settled
 
@@ -119,7 +120,7 @@ def _order(n: int, kind: ProductKind = ProductKind.DIGITAL_TEXT, **fields: Any) 
 def test_a_digest_too_long_for_one_message_counts_the_rest() -> None:
     sold = [_order(n, currency="eur" if n % 2 else "usd") for n in range(1, 301)]
     sold[0] = _order(1, ProductKind.PHYSICAL, currency="eur", shipping_address="<b>" * 500)
-    text = admin_texts.sale_digest(sold)
+    text = admin_texts.sale_digest(EN, sold)
     assert len(text) <= texts.MAX_TEXT
     assert text.startswith("💰 <b>New sales: 300</b> — <b>€750.00 + $750.00</b>")
     shown = len(re.findall(r"^#\d+ ", text, re.MULTILINE))

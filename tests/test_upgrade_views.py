@@ -4,8 +4,9 @@ opened by starting the app on it; the buyer's /orders, the admin's /orders, each
 and /sales then read word for word as they did on the release before carts.
 
 The expected screens were taken by running this same story on that release (the main branch
-before issue 12, whose latest migration is 0006). One difference is deliberate: the buyer's
-/orders now says how much a partial refund gave back (issue 12, item 6)."""
+before issue 12, whose latest migration is 0006). Two differences are deliberate: the buyer's
+/orders now says how much a partial refund gave back (issue 12, item 6), and the admin reads
+dates in their own locale, the zone spelled out (issue 14)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from tests.conftest import ADMIN_ID, app_with
+from tests.english import EN
 from tests.old_databases import database_at_migration_0006
 from tests.people import Person, shown
 
@@ -31,7 +33,7 @@ async def screens(telegram: FakeTelegram) -> dict[str, str]:
         detail = await admin.taps(listing, f"#{order_id} ·", f"Order #{order_id} ·")
         seen[f"admin order {order_id}"] = shown(detail)
     sales = shown(await admin.sends("/sales", "Sales"))
-    seen["admin /sales"] = re.sub(r"as of [0-9-]+ [0-9:]+ UTC", "as of (now)", sales)
+    seen["admin /sales"] = re.sub(r"as of .+? UTC", "as of (now)", sales)
     return seen
 
 
@@ -42,6 +44,11 @@ async def test_the_screens_after_the_upgrade_are_the_screens_before_it(
     async with app_with(tmp_path, telegram, stripe_api):
         seen = await screens(telegram)
     assert seen == EXPECTED
+
+
+def _at(day: int, minutes: int = 0) -> str:
+    """A moment of the old file (days after 1970-01-01) as the admin reads it."""
+    return EN.moment(day * 86_400 + minutes * 60)
 
 
 EXPECTED: dict[str, str] = {
@@ -77,7 +84,7 @@ EXPECTED: dict[str, str] = {
         "Buyer: unknown (id 7)\n"
         "Product: Ebook × 1 (product #1, digital text)\n"
         "Total: $20.00 · discount −$5.00 · charged $15.00 · refunded: $0.00\n"
-        "Created: 1970-01-01 00:00 UTC · paid: 1970-01-02 00:00 UTC\n"
+        f"Created: {_at(0)} · paid: {_at(1)}\n"
         "Checkout session: —\n"
         "Payment intent: pi_1\n"
         "Delivery: — (nothing owed before payment)"
@@ -87,21 +94,21 @@ EXPECTED: dict[str, str] = {
         "Buyer: unknown (id 7)\n"
         "Product: Mug × 2 (product #2, physical)\n"
         "Total: $30.00 · refunded: $10.00\n"
-        "Created: 1970-01-01 00:00 UTC · paid: 1970-01-02 00:01 UTC\n"
+        f"Created: {_at(0)} · paid: {_at(1, minutes=1)}\n"
         "Checkout session: —\n"
         "Payment intent: pi_2\n"
         "Receipt: — (nothing owed before payment)\n"
         "\n"
         "📍 Ship to\n"
         "no address collected\n"
-        "🚚 Shipped 1970-01-03 00:00 UTC"
+        f"🚚 Shipped {_at(2)}"
     ),
     "admin order 3": (
         "🧾 Order #3 · ⌛ link expired\n"
         "Buyer: unknown (id 7)\n"
         "Product: Ebook × 1 (product #1, digital text)\n"
         "Total: $20.00 · refunded: $0.00\n"
-        "Created: 1970-01-01 00:00 UTC · paid: —\n"
+        f"Created: {_at(0)} · paid: —\n"
         "Checkout session: —\n"
         "Payment intent: pi_3\n"
         "Delivery: — (nothing owed before payment)"
@@ -111,7 +118,7 @@ EXPECTED: dict[str, str] = {
         "Buyer: unknown (id 7)\n"
         "Product: Mug × 1 (product #2, physical)\n"
         "Total: $15.00 · refunded: $0.00\n"
-        "Created: 1970-01-01 00:00 UTC · paid: 1970-01-04 00:00 UTC\n"
+        f"Created: {_at(0)} · paid: {_at(3)}\n"
         "Checkout session: —\n"
         "Payment intent: pi_4\n"
         "Receipt: — (nothing owed before payment)\n"
@@ -125,7 +132,7 @@ EXPECTED: dict[str, str] = {
         "Buyer: unknown (id 7)\n"
         "Product: Ebook × 2 (product #1, digital text)\n"
         "Total: $40.00 · refunded: $40.00\n"
-        "Created: 1970-01-01 00:00 UTC · paid: 1970-01-05 00:00 UTC\n"
+        f"Created: {_at(0)} · paid: {_at(4)}\n"
         "Checkout session: —\n"
         "Payment intent: pi_5\n"
         "Delivery: — (nothing owed before payment)"

@@ -17,7 +17,6 @@ from telegram.ext import filters
 from bot.context import ShopContext
 from bot.shared import is_admin
 from bot.texts import unknown_button, unknown_command
-from shop.i18n import ENGLISH
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +40,9 @@ def admin_only(handler: Handler) -> Handler:
         user = update.effective_user
         log.warning("non-admin %s tried an admin action", user.id if user else "?")
         if update.callback_query is not None:
-            await update.callback_query.answer(unknown_button(ENGLISH), show_alert=True)
+            await update.callback_query.answer(unknown_button(context.lang), show_alert=True)
         elif update.effective_message is not None:
-            await update.effective_message.reply_text(unknown_command(ENGLISH))
+            await update.effective_message.reply_text(unknown_command(context.lang))
         return None
 
     return guarded

@@ -3,12 +3,18 @@
 The app handles updates concurrently; a dialog that answered before returning its next state
 would let a quick admin's next message reach the old step. `advance` schedules the reply after
 python-telegram-bot has stored the new state.
+
+Everything is said in the admin's language (`context.lang`), which may change mid-dialog
+(/language): so a dialog keeps no words of its own, only what it is about, and says how it
+ended in whole sentences when it ends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
+from abc import ABC, abstractmethod
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from html import escape
@@ -21,9 +27,10 @@ from telegram.ext import ConversationHandler
 from bot.admin.auth import Handler
 from bot.admin.fields import FieldError
 from bot.context import ShopContext
+from bot.language import stored_language
 from bot.shared import take_buttons_off
 from bot.texts import admin_button_expired
-from shop.i18n import ENGLISH
+from shop.i18n import Lang
 
 END = ConversationHandler.END
 State = TypeVar("State")
@@ -33,12 +40,24 @@ DIALOG = "admin_dialog"
 
 
 @dataclass
-class Dialog:
-    """What an admin is in the middle of; one at a time, kept in their user_data."""
+class Dialog(ABC):
+    """What an admin is in the middle of; one at a time, kept in their user_data. Each kind
+    says how it ended (HTML, merchant text escaped), since what ending one means differs:
+    nothing saved, nothing changed, no items added."""
 
-    label: str  # HTML, e.g. "the new product"
-    outcome: str  # what cancelling means, e.g. "nothing was saved"
     keyboard_id: int | None = None  # the message whose buttons answer the current step
+
+    @abstractmethod
+    def cancelled(self, lang: Lang) -> str:
+        """/cancel: "✖️ Cancelled … — nothing was saved."."""
+
+    @abstractmethod
+    def replaced(self, lang: Lang) -> str:
+        """Another dialog started: "(Left … unfinished: nothing was saved.)"."""
+
+    @abstractmethod
+    def closed(self, lang: Lang, waited: str) -> str:
+        """No answer for `waited` ("15 minutes"): "⌛ No answer for …, so I closed …"."""
 
 
 def current(context: ShopContext) -> Dialog | None:
@@ -54,7 +73,7 @@ def begin(context: ShopContext, dialog: Dialog) -> str:
     context.user_data[DIALOG] = dialog
     if previous is None:
         return ""
-    return f"\n\n<i>(Left {previous.label} unfinished: {previous.outcome}.)</i>"
+    return f"\n\n<i>{previous.replaced(context.lang)}</i>"
 
 
 def finish(context: ShopContext) -> Dialog | None:
@@ -86,9 +105,11 @@ def within(kind: type[Dialog], handler: Handler) -> Handler:
         if isinstance(current(context), kind):
             return await handler(update, context)
         if update.callback_query is not None:
-            await update.callback_query.answer(admin_button_expired(ENGLISH), show_alert=True)
+            await update.callback_query.answer(admin_button_expired(context.lang), show_alert=True)
         elif update.effective_message is not None:
-            await update.effective_message.reply_text("That dialog has ended. Start it again.")
+            await update.effective_message.reply_text(
+                context.lang.t("That dialog has ended. Start it again.")
+            )
         return END
 
     return step
@@ -120,9 +141,9 @@ async def drop_keyboard(context: ShopContext, chat_id: int, dialog: Dialog) -> N
     await take_buttons_off(context, chat_id, message_id)
 
 
-async def ask_again(message: Message, error: FieldError, hint: str) -> None:
+async def ask_again(lang: Lang, message: Message, error: FieldError, hint: str) -> None:
     """Tell the admin what was wrong and what to send instead; the step stays the same."""
-    await say(message, f"⚠️ {escape(str(error))}\n\n{hint}")
+    await say(message, f"⚠️ {escape(error.text(lang))}\n\n{hint}")
 
 
 # --- what every dialog shares: /cancel, /skip where it can't, off-script input, timeouts ---
@@ -141,28 +162,34 @@ async def cancel(update: Update, context: ShopContext) -> object:
     dialog = finish(context)
     if dialog is not None:
         await drop_keyboard(context, message_of(update).chat_id, dialog)
-    text = f"✖️ Cancelled {dialog.label} — {dialog.outcome}." if dialog else "Nothing to cancel."
+    lang = context.lang
+    text = dialog.cancelled(lang) if dialog else lang.t("Nothing to cancel.")
     return advance(context, update, say(message_of(update), text), END)
 
 
 async def cannot_skip(update: Update, context: ShopContext) -> object:
     """/skip where an answer is required: "this step can't be skipped"."""
-    await say(message_of(update), "This step can't be skipped. Answer it, or /cancel.")
+    await say(
+        message_of(update), context.lang.t("This step can't be skipped. Answer it, or /cancel.")
+    )
     return None
 
 
 async def off_script(update: Update, context: ShopContext) -> object:
     """Something the current step can't use (a sticker, a file…): what to do instead."""
-    await say(message_of(update), "I can't use that here. Answer the question above, or /cancel.")
+    await say(
+        message_of(update),
+        context.lang.t("I can't use that here. Answer the question above, or /cancel."),
+    )
     return None
 
 
-def _duration(timeout: float | dt.timedelta) -> str:
+def _duration(lang: Lang, timeout: float | dt.timedelta) -> str:
+    """The wait in whole minutes, or whole seconds (rounded up) when under a minute."""
     seconds = timeout.total_seconds() if isinstance(timeout, dt.timedelta) else timeout
     if seconds >= 60:
-        minutes = round(seconds / 60)
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"{seconds:g} second{'s' if seconds != 1 else ''}"
+        return lang.nt("{n} minute", "{n} minutes", round(seconds / 60))
+    return lang.nt("{n} second", "{n} seconds", max(math.ceil(seconds), 1))
 
 
 async def timed_out(update: Update, context: ShopContext) -> None:
@@ -171,9 +198,12 @@ async def timed_out(update: Update, context: ShopContext) -> None:
     if dialog is None or update.effective_chat is None:
         return
     await drop_keyboard(context, update.effective_chat.id, dialog)
+    # The job carries the context of the dialog's last step; the admin may have chosen another
+    # language since (/language works mid-dialog), so their language is read again.
+    user = update.effective_user
+    lang = await stored_language(context.shop, user.id) if user else context.lang
     await context.bot.send_message(
         update.effective_chat.id,
-        f"⌛ No answer for {_duration(DIALOG_TIMEOUT)}, so I closed {dialog.label} — "
-        f"{dialog.outcome}. Start again whenever you like.",
+        dialog.closed(lang, _duration(lang, DIALOG_TIMEOUT)),
         parse_mode=ParseMode.HTML,
     )

@@ -16,24 +16,32 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from bot import callbacks as cb
 from bot.admin.dialog import message_of, say
 from bot.admin.product_texts import (
-    DELIVERY_LABELS,
-    KIND_LABELS,
-    LIST_WARNING,
     countries_line,
+    delivery_label,
+    kind_label,
+    list_warning,
     prices_html,
     rail_line,
 )
 from bot.context import ShopContext
-from bot.shared import nav_row, show_page, tapped, turn_page
+from bot.shared import page_row, show_page, tapped, turn_page
 from bot.texts import clip
 from shop import catalog
 from shop.catalog import risks_the_terms
 from shop.context import Shop
+from shop.i18n import N_, Lang
 from storage import products, stock
 from storage.models import Product, ProductKind
 
 PAGE_SIZE = 8
-GONE = "That product no longer exists."
+
+# What Delete did (shop/catalog.py's outcome), as the tap's answer.
+_DELETED = {"deleted": N_("Deleted"), "archived": N_("Archived")}
+
+
+def gone(lang: Lang) -> str:
+    """A product the admin can no longer manage (deleted, or archived meanwhile)."""
+    return lang.t("That product no longer exists.")
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -53,38 +61,51 @@ async def catalog_place(shop: Shop, product: Product) -> tuple[int, int]:
     return (ids.index(product.id) + 1 if product.id in ids else total), total
 
 
-async def stock_note(shop: Shop, product: Product) -> str:
+async def stock_note(lang: Lang, shop: Shop, product: Product) -> str:
     """Available and reserved apart: reserved items are held by unpaid orders and come back
     when those are cancelled or expire, so "Sold out" with many reserved is not sold out."""
     if product.kind is not ProductKind.DIGITAL_STOCK:
         return ""
     available, reserved = await stock.counts(shop.db.reader, product.id)
-    return f" · {available} available · {reserved} reserved"
+    return lang.t(
+        " · {available} available · {reserved} reserved",
+        available=lang.number(available),
+        reserved=lang.number(reserved),
+    )
 
 
 # --- rendering ---------------------------------------------------------------------------------
 
 
-async def list_page(shop: Shop, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+def _list_head(lang: Lang, total: int, page: int, pages: int) -> str:
+    if pages > 1:
+        return lang.nt(
+            "🗂 <b>Products</b> · {n} in all · page {page} of {pages}",
+            "🗂 <b>Products</b> · {n} in all · page {page} of {pages}",
+            total,
+            page=page + 1,
+            pages=pages,
+        )
+    return lang.nt("🗂 <b>Products</b> · {n} in all", "🗂 <b>Products</b> · {n} in all", total)
+
+
+async def list_page(lang: Lang, shop: Shop, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     total = await products.count_all(shop.db.reader)
     if total == 0:
-        return "🗂 No products yet. /addproduct adds the first one.", None
+        return lang.t("🗂 No products yet. /addproduct adds the first one."), None
     pages = math.ceil(total / PAGE_SIZE)
     page = max(min(page, pages - 1), 0)
     items = await products.list_all(shop.db.reader, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
-    head = f"🗂 <b>Products</b> · {total} in all"
-    if pages > 1:
-        head += f" · page {page + 1} of {pages}"
-    lines = [head, ""]
+    lines = [_list_head(lang, total, page, pages), ""]
     for item in items:
-        state = "✅ shown" if item.active else "🙈 hidden"
+        state = lang.t("✅ shown") if item.active else lang.t("🙈 hidden")
         lines.append(
             f"<b>#{item.id}</b> {escape(clip(item.title, 60))}\n"
-            f"    {state} · {KIND_LABELS[item.kind]} · {prices_html(item)}"
-            f"{await stock_note(shop, item)}"
-            + (f"\n    {LIST_WARNING}" if risks_the_terms(item) else "")
+            f"    {state} · {kind_label(lang, item.kind)} · {prices_html(lang, item)}"
+            f"{await stock_note(lang, shop, item)}"
+            + (f"\n    {list_warning(lang)}" if risks_the_terms(item) else "")
         )
-    lines.append("\nTap a product to manage it. /addproduct adds one.")
+    lines.append("\n" + lang.t("Tap a product to manage it. /addproduct adds one."))
     rows = [
         [
             InlineKeyboardButton(
@@ -94,50 +115,62 @@ async def list_page(shop: Shop, page: int) -> tuple[str, InlineKeyboardMarkup | 
         for p in items
     ]
     if pages > 1:
-        rows.append(nav_row(cb.PRODUCTS_PAGE, page, pages))
+        rows.append(page_row(lang, cb.PRODUCTS_PAGE, page, pages))
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-async def card(shop: Shop, product: Product) -> tuple[str, InlineKeyboardMarkup]:
+async def card(lang: Lang, shop: Shop, product: Product) -> tuple[str, InlineKeyboardMarkup]:
     """The admin's card: everything about the product, and what can be done with it."""
     place, total = await catalog_place(shop, product)
-    shown = "✅ Shown in the catalog" if product.active else "🙈 Hidden from buyers"
-    category = f"🗂 Category: {escape(product.category)}" if product.category else "🗂 No category"
+    shown = lang.t("✅ Shown in the catalog") if product.active else lang.t("🙈 Hidden from buyers")
+    category = (
+        lang.t("🗂 Category: {category}", category=escape(product.category))
+        if product.category
+        else lang.t("🗂 No category")
+    )
     lines = [
         f"🛠 <b>#{product.id} · {escape(product.title)}</b>",
-        f"{shown} · place {place} of {total}",
-        f"{KIND_LABELS[product.kind]}{await stock_note(shop, product)}",
-        f"💰 {rail_line(product)}",
+        lang.t("{shown} · place {place} of {total}", shown=shown, place=place, total=total),
+        f"{kind_label(lang, product.kind)}{await stock_note(lang, shop, product)}",
+        f"💰 {rail_line(lang, product)}",
         category,
-        f"🖼 Photo: {'yes' if product.photo else 'none'}",
+        lang.t("🖼 Photo: yes") if product.photo else lang.t("🖼 Photo: none"),
     ]
     if product.kind is ProductKind.PHYSICAL:
-        lines.append(f"🌍 Ships to: {countries_line(product.shipping_countries)}")
+        countries = countries_line(lang, product.shipping_countries)
+        lines.append(lang.t("🌍 Ships to: {countries}", countries=countries))
     if product.description:
         lines.append(f"\n{escape(clip(product.description, 300))}")
     if product.delivery_text:
-        label = DELIVERY_LABELS[product.kind]
+        label = delivery_label(lang, product.kind)
         lines.append(f"\n<i>{label}:</i> {escape(clip(product.delivery_text, 300))}")
+    return "\n".join(lines), _card_buttons(lang, product)
+
+
+def _card_buttons(lang: Lang, product: Product) -> InlineKeyboardMarkup:
     pid = product.id
+
+    def button(text: str, data: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text, callback_data=data)
+
     visibility = (
-        InlineKeyboardButton("🙈 Hide", callback_data=cb.PRODUCT_VISIBLE.encode(pid, 0))
+        button(lang.t("🙈 Hide"), cb.PRODUCT_VISIBLE.encode(pid, 0))
         if product.active
-        else InlineKeyboardButton("👁 Show", callback_data=cb.PRODUCT_VISIBLE.encode(pid, 1))
+        else button(lang.t("👁 Show"), cb.PRODUCT_VISIBLE.encode(pid, 1))
     )
-    markup = InlineKeyboardMarkup(
+    return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("✏️ Edit", callback_data=cb.EDIT_MENU.encode(pid)), visibility],
+            [button(lang.t("✏️ Edit"), cb.EDIT_MENU.encode(pid)), visibility],
             [
-                InlineKeyboardButton("⬆️ Move up", callback_data=cb.PRODUCT_UP.encode(pid)),
-                InlineKeyboardButton("⬇️ Move down", callback_data=cb.PRODUCT_DOWN.encode(pid)),
+                button(lang.t("⬆️ Move up"), cb.PRODUCT_UP.encode(pid)),
+                button(lang.t("⬇️ Move down"), cb.PRODUCT_DOWN.encode(pid)),
             ],
             [
-                InlineKeyboardButton("🗑 Delete", callback_data=cb.PRODUCT_DELETE.encode(pid)),
-                InlineKeyboardButton("‹ All products", callback_data=cb.PRODUCTS_PAGE.encode(0)),
+                button(lang.t("🗑 Delete"), cb.PRODUCT_DELETE.encode(pid)),
+                button(lang.t("‹ All products"), cb.PRODUCTS_PAGE.encode(0)),
             ],
         ]
     )
-    return "\n".join(lines), markup
 
 
 # --- /products and its buttons -------------------------------------------------------------------
@@ -145,7 +178,7 @@ async def card(shop: Shop, product: Product) -> tuple[str, InlineKeyboardMarkup]
 
 async def products_command(update: Update, context: ShopContext) -> None:
     """/products: every product with its state, kind, price and stock; tap one to manage it."""
-    text, markup = await list_page(context.shop, 0)
+    text, markup = await list_page(context.lang, context.shop, 0)
     await say(message_of(update), text, markup)
 
 
@@ -154,7 +187,7 @@ async def open_list(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.PRODUCTS_PAGE)) is None:
         return
     query, data = tap
-    await turn_page(query, await list_page(context.shop, data.id(0)))
+    await turn_page(query, await list_page(context.lang, context.shop, data.id(0)))
 
 
 async def tapped_product(
@@ -167,7 +200,7 @@ async def tapped_product(
     query, data = tap
     product = await managed(context.shop, data.id(0))
     if product is None:
-        await query.answer(GONE, show_alert=True)
+        await query.answer(gone(context.lang), show_alert=True)
         return None
     return query, data, product
 
@@ -177,7 +210,7 @@ async def open_card(update: Update, context: ShopContext) -> None:
     if (tap := await tapped_product(update, context, cb.PRODUCT_CARD)) is None:
         return
     query, _, product = tap
-    await turn_page(query, await card(context.shop, product))
+    await turn_page(query, await card(context.lang, context.shop, product))
 
 
 async def set_visible(update: Update, context: ShopContext) -> None:
@@ -185,10 +218,10 @@ async def set_visible(update: Update, context: ShopContext) -> None:
     if (tap := await tapped_product(update, context, cb.PRODUCT_VISIBLE)) is None:
         return
     query, data, product = tap
-    visible = bool(data.id(1))
+    visible, lang = bool(data.id(1)), context.lang
     await catalog.set_visible(context.shop.db, product.id, visible)
-    await query.answer("Shown in the catalog" if visible else "Hidden from buyers")
-    await _refresh_card(context.shop, query, product.id)
+    await query.answer(lang.t("Shown in the catalog") if visible else lang.t("Hidden from buyers"))
+    await _refresh_card(lang, context.shop, query, product.id)
 
 
 async def move_up(update: Update, context: ShopContext) -> None:
@@ -206,19 +239,20 @@ async def _move(update: Update, context: ShopContext, button: cb.Button, directi
     if (tap := await tapped_product(update, context, button)) is None:
         return
     query, _, product = tap
+    lang = context.lang
     moved = await catalog.move_product(context.shop.db, product.id, direction)
     if not moved:
-        await query.answer("Already first." if direction < 0 else "Already last.")
+        await query.answer(lang.t("Already first.") if direction < 0 else lang.t("Already last."))
         return
-    await query.answer("Moved up" if direction < 0 else "Moved down")
-    await _refresh_card(context.shop, query, product.id)
+    await query.answer(lang.t("Moved up") if direction < 0 else lang.t("Moved down"))
+    await _refresh_card(lang, context.shop, query, product.id)
 
 
-async def _refresh_card(shop: Shop, query: CallbackQuery, product_id: int) -> None:
+async def _refresh_card(lang: Lang, shop: Shop, query: CallbackQuery, product_id: int) -> None:
     """Redraw the card in place after a change, so what the admin sees is what is stored."""
     product = await managed(shop, product_id)
     if product is not None:
-        await show_page(query, *await card(shop, product))
+        await show_page(query, *await card(lang, shop, product))
 
 
 async def ask_delete(update: Update, context: ShopContext) -> None:
@@ -226,19 +260,21 @@ async def ask_delete(update: Update, context: ShopContext) -> None:
     if (tap := await tapped_product(update, context, cb.PRODUCT_DELETE)) is None:
         return
     query, _, product = tap
+    lang = context.lang
     await query.answer()
-    text = (
-        f"🗑 Delete <b>{escape(product.title)}</b>?\n\n"
+    text = lang.t(
+        "🗑 Delete <b>{title}</b>?\n\n"
         "A product nobody has ordered is erased, with its stock. One with orders is archived "
-        "instead: buyers can no longer see or buy it, and its orders keep their records."
+        "instead: buyers can no longer see or buy it, and its orders keep their records.",
+        title=escape(product.title),
     )
     yes = cb.PRODUCT_DELETE_YES.encode(product.id)
     keep = cb.PRODUCT_CARD.encode(product.id)
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("🗑 Yes, delete", callback_data=yes),
-                InlineKeyboardButton("No, keep it", callback_data=keep),
+                InlineKeyboardButton(lang.t("🗑 Yes, delete"), callback_data=yes),
+                InlineKeyboardButton(lang.t("No, keep it"), callback_data=keep),
             ]
         ]
     )
@@ -250,19 +286,21 @@ async def delete(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.PRODUCT_DELETE_YES)) is None:
         return
     query, data = tap
+    lang = context.lang
     product = await managed(context.shop, data.id(0))
     if product is None:
-        await query.answer("That product is already gone.", show_alert=True)
+        await query.answer(lang.t("That product is already gone."), show_alert=True)
         return
     outcome = await catalog.delete_product(context.shop.db, product.id)
-    await query.answer(outcome.capitalize())
+    await query.answer(lang.t(_DELETED[outcome]))
     title = escape(product.title)
     if outcome == "archived":
-        text = (
-            f"📦 <b>{title}</b> was archived: it has orders, so it is kept for their records, "
-            "but buyers can no longer see or buy it."
+        text = lang.t(
+            "📦 <b>{title}</b> was archived: it has orders, so it is kept for their records, "
+            "but buyers can no longer see or buy it.",
+            title=title,
         )
     else:
-        text = f"🗑 <b>{title}</b> was deleted."
-    back = InlineKeyboardButton("‹ All products", callback_data=cb.PRODUCTS_PAGE.encode(0))
+        text = lang.t("🗑 <b>{title}</b> was deleted.", title=title)
+    back = InlineKeyboardButton(lang.t("‹ All products"), callback_data=cb.PRODUCTS_PAGE.encode(0))
     await show_page(query, text, InlineKeyboardMarkup([[back]]))

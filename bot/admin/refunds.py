@@ -24,13 +24,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import callbacks as cb
-from bot.admin.orders import money, order_command_args
+from bot.admin.order_texts import buyer_name, money
+from bot.admin.orders import order_command_args
 from bot.context import ShopContext
 from bot.shared import tapped
 from bot.texts import clip, line_list, status_label
 from shop.context import Shop
-from shop.i18n import ENGLISH
-from shop.money import MoneyError, format_money
+from shop.i18n import N_, Lang
+from shop.money import MoneyError
 from shop.refunds import RefundRefused, refund_order, whole_order_only
 from shop.typed_money import parse_amount
 from storage import orders
@@ -40,6 +41,34 @@ log = logging.getLogger(__name__)
 
 CONFIRMATION_TTL_SECONDS = 15 * 60
 _BOT_DATA_KEY = "admin_refunds"
+
+# What the confirmation gives back, by (paid in Stars?, how much of it).
+_GIVES_BACK = {
+    (False, "whole"): N_(
+        "This gives <b>{amount}</b> back to the buyer's card through Stripe (the whole "
+        "payment). It cannot be undone."
+    ),
+    (False, "rest"): N_(
+        "This gives <b>{amount}</b> back to the buyer's card through Stripe (everything "
+        "left). It cannot be undone."
+    ),
+    (False, "part"): N_(
+        "This gives <b>{amount}</b> back to the buyer's card through Stripe (part of the "
+        "payment). It cannot be undone."
+    ),
+    (True, "whole"): N_(
+        "This gives <b>{amount}</b> back to the buyer's Telegram Stars balance through "
+        "Telegram (the whole payment). It cannot be undone."
+    ),
+    (True, "rest"): N_(
+        "This gives <b>{amount}</b> back to the buyer's Telegram Stars balance through "
+        "Telegram (everything left). It cannot be undone."
+    ),
+    (True, "part"): N_(
+        "This gives <b>{amount}</b> back to the buyer's Telegram Stars balance through "
+        "Telegram (part of the payment). It cannot be undone."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -51,44 +80,44 @@ class PendingRefund:
     created: float
 
 
-def _refusal(order: Order | None, order_id: int) -> str | None:
+def _refusal(lang: Lang, order: Order | None, order_id: int) -> str | None:
     if order is None:
-        return f"There is no order #{order_id}."
+        return lang.t("There is no order #{order}.", order=order_id)
     if order.refundable_amount <= 0:
-        return (
-            f"Order #{order.id} is {status_label(ENGLISH, order.status)}; only paid orders refund."
+        return lang.t(
+            "Order #{order} is {state}; only paid orders refund.",
+            order=order.id,
+            state=status_label(lang, order.status),
         )
     return None
 
 
-def confirmation_text(order: Order, amount: int) -> str:
+def confirmation_text(lang: Lang, order: Order, amount: int) -> str:
     charged = order.amount_charged or 0
-    rest = (
-        "the whole payment"
-        if amount == charged
-        else ("everything left" if amount == order.refundable_amount else "part of the payment")
+    share = (
+        "whole" if amount == charged else ("rest" if amount == order.refundable_amount else "part")
     )
     held = (
-        f"\n⚠️ Not delivered: {escape(clip(order.failure_reason, 300))}"
+        "\n" + lang.t("⚠️ Not delivered: {reason}", reason=escape(clip(order.failure_reason, 300)))
         if order.failure_reason and not order.is_paid
         else ""
     )
-    return (
-        f"↩️ <b>Refund order #{order.id}?</b>\n"
-        f"{line_list(ENGLISH, order)}\n"
-        f"Buyer: {escape(clip(order.buyer_name, 64)) or 'unknown'}"
-        f" (id <code>{order.buyer_user_id}</code>)\n"
-        f"Paid {money(charged, order.currency)}"
-        f" · refunded so far {money(order.amount_refunded, order.currency)}{held}\n\n"
-        f"This gives <b>{money(amount, order.currency)}</b> back to the buyer's "
-        f"{_refunded_to(order)} ({rest}). It cannot be undone."
+    gives = lang.t(
+        _GIVES_BACK[(order.rail is Rail.STARS, share)], amount=money(lang, amount, order.currency)
     )
-
-
-def _refunded_to(order: Order) -> str:
-    if order.rail is Rail.STARS:
-        return "Telegram Stars balance through Telegram"
-    return "card through Stripe"
+    return lang.t(
+        "↩️ <b>Refund order #{order}?</b>\n{lines}\n"
+        "Buyer: {buyer} (id <code>{buyer_id}</code>)\n"
+        "Paid {paid} · refunded so far {refunded}{held}\n\n{gives}",
+        order=order.id,
+        lines=line_list(lang, order),
+        buyer=buyer_name(lang, order, 64),
+        buyer_id=order.buyer_user_id,
+        paid=money(lang, charged, order.currency),
+        refunded=money(lang, order.amount_refunded, order.currency),
+        held=held,
+        gives=gives,
+    )
 
 
 def _pending(context: ShopContext) -> dict[str, PendingRefund]:
@@ -112,23 +141,28 @@ async def ask(
     amount_text: str | None,
 ) -> None:
     """Reply with a confirmation for refunding `amount_text` (None: everything left)."""
+    lang = context.lang
     order = await orders.get(shop.db.reader, order_id)
-    refusal = _refusal(order, order_id)
+    refusal = _refusal(lang, order, order_id)
     if refusal is not None or order is None:
         await message.reply_text(refusal or "")
         return
     remaining = order.refundable_amount
     if order.rail is Rail.STARS and amount_text is not None:
-        await message.reply_text(whole_order_only(order))
+        await message.reply_text(whole_order_only(order).text(lang))
         return
     try:
         amount = remaining if amount_text is None else parse_amount(amount_text, order.currency)
     except MoneyError as error:
-        await message.reply_text(str(error))
+        await message.reply_text(error.text(lang))
         return
     if amount > remaining:
         await message.reply_text(
-            f"Order #{order.id} has only {money(remaining, order.currency)} left to refund.",
+            lang.t(
+                "Order #{order} has only {amount} left to refund.",
+                order=order.id,
+                amount=money(lang, remaining, order.currency),
+            ),
             parse_mode=ParseMode.HTML,
         )
         return
@@ -136,32 +170,33 @@ async def ask(
     _forget_stale(store)
     token = secrets.token_hex(8)
     store[token] = PendingRefund(order.id, amount, time.monotonic())
+    refund = lang.t("↩️ Refund {amount}", amount=lang.money(amount, order.currency))
+    buttons = [
+        InlineKeyboardButton(refund, callback_data=cb.REFUND_YES.encode(token)),
+        InlineKeyboardButton(lang.t("Cancel"), callback_data=cb.REFUND_NO.encode(token)),
+    ]
     await message.reply_text(
-        confirmation_text(order, amount),
+        confirmation_text(lang, order, amount),
         parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        f"↩️ Refund {format_money(amount, order.currency)}",
-                        callback_data=cb.REFUND_YES.encode(token),
-                    ),
-                    InlineKeyboardButton("Cancel", callback_data=cb.REFUND_NO.encode(token)),
-                ]
-            ]
-        ),
+        reply_markup=InlineKeyboardMarkup([buttons]),
     )
 
 
-def _outcome_text(order: Order, refunded: int) -> str:
-    state = {
-        OrderStatus.REFUNDED: "refunded",
-        OrderStatus.PARTIALLY_REFUNDED: "partially refunded",
-    }.get(order.status, f"{status_label(ENGLISH, order.status)}, partly refunded")
-    return (
-        f"✅ Refunded {money(refunded, order.currency)} of order #{order.id}; the order is now "
-        f"<b>{state}</b> ({money(order.amount_refunded, order.currency)} of "
-        f"{money(order.amount_charged or 0, order.currency)}). The buyer is being told."
+def _outcome_text(lang: Lang, order: Order, refunded: int) -> str:
+    if order.status is OrderStatus.REFUNDED:
+        state = lang.t("refunded")
+    elif order.status is OrderStatus.PARTIALLY_REFUNDED:
+        state = lang.t("partially refunded")
+    else:
+        state = lang.t("{state}, partly refunded", state=status_label(lang, order.status))
+    return lang.t(
+        "✅ Refunded {amount} of order #{order}; the order is now <b>{state}</b> ({refunded} "
+        "of {charged}). The buyer is being told.",
+        amount=money(lang, refunded, order.currency),
+        order=order.id,
+        state=state,
+        refunded=money(lang, order.amount_refunded, order.currency),
+        charged=money(lang, order.amount_charged or 0, order.currency),
     )
 
 
@@ -170,7 +205,7 @@ async def refund_command(update: Update, context: ShopContext) -> None:
     the order cannot be refunded."""
     message = update.effective_message
     assert message is not None
-    usage = (
+    usage = context.lang.t(
         "Usage: <code>/refund &lt;order&gt; [amount]</code> — without an amount, everything "
         "not yet refunded. E.g. <code>/refund 12 5.00</code>"
     )
@@ -196,7 +231,7 @@ async def confirm(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.REFUND_YES)) is None:
         return
     query, data = tap
-    await _confirm(context.shop, context, query, data.word(0))
+    await _confirm(context.lang, context.shop, context, query, data.word(0))
 
 
 async def cancel(update: Update, context: ShopContext) -> None:
@@ -207,35 +242,43 @@ async def cancel(update: Update, context: ShopContext) -> None:
     dropped = _pending(context).pop(data.word(0), None)
     await query.answer()
     if dropped is not None:
-        await _edit(query, f"Refund of order #{dropped.order_id} cancelled; nothing was refunded.")
+        text = context.lang.t(
+            "Refund of order #{order} cancelled; nothing was refunded.", order=dropped.order_id
+        )
+        await _edit(query, text)
 
 
-async def _confirm(shop: Shop, context: ShopContext, query: CallbackQuery, token: str) -> None:
+async def _confirm(
+    lang: Lang, shop: Shop, context: ShopContext, query: CallbackQuery, token: str
+) -> None:
     # Taken before the first await: of two taps on one confirmation only one finds it.
     pending = _pending(context).pop(token, None)
     if pending is None:
-        await query.answer("This confirmation was already used or has expired.")
+        await query.answer(lang.t("This confirmation was already used or has expired."))
         return
+    order_id = pending.order_id
     if pending.created < time.monotonic() - CONFIRMATION_TTL_SECONDS:
         await query.answer()
-        await _edit(query, f"This confirmation expired; send /refund {pending.order_id} again.")
+        text = lang.t("This confirmation expired; send /refund {order} again.", order=order_id)
+        await _edit(query, text)
         return
-    await query.answer("Refunding…")
-    await _edit(query, f"⏳ Refunding order #{pending.order_id}…")
+    await query.answer(lang.t("Refunding…"))
+    await _edit(query, lang.t("⏳ Refunding order #{order}…", order=order_id))
     try:
-        done = await refund_order(shop, pending.order_id, pending.amount, token)
+        done = await refund_order(shop, order_id, pending.amount, token)
     except RefundRefused as error:
-        await _edit(query, f"❌ {escape(str(error))}")
+        await _edit(query, f"❌ {escape(error.text(lang))}")
         return
     except Exception:
-        log.exception("refund of order %s: unexpected error", pending.order_id)
-        await _edit(
-            query,
-            f"⚠️ The refund of order #{pending.order_id} may not have gone through. Check it "
-            "with /orders (and in Stripe, for a card payment) before trying again.",
+        log.exception("refund of order %s: unexpected error", order_id)
+        text = lang.t(
+            "⚠️ The refund of order #{order} may not have gone through. Check it with /orders "
+            "(and in Stripe, for a card payment) before trying again.",
+            order=order_id,
         )
+        await _edit(query, text)
         return
-    await _edit(query, _outcome_text(done.order, done.amount))
+    await _edit(query, _outcome_text(lang, done.order, done.amount))
 
 
 async def _edit(query: CallbackQuery, text: str) -> None:

@@ -18,14 +18,15 @@ from telegram.constants import ParseMode
 from telegram.ext import ConversationHandler
 
 from bot import callbacks as cb
-from bot.admin.orders import PAGE_SIZE, order_command_args, when
+from bot.admin.order_texts import when
+from bot.admin.orders import PAGE_SIZE, order_command_args
 from bot.callbacks import Button
 from bot.context import ShopContext
 from bot.shared import show_page, take_buttons_off, tapped
 from bot.texts import admin_button_expired, clip, order_state, utf16_len, what_was_bought
 from shop import shipping
 from shop.context import Shop
-from shop.i18n import ENGLISH
+from shop.i18n import Lang
 from shop.shipping import ShipRefusal, ship_refusal
 from storage import orders
 from storage.models import Order, ShippingStage
@@ -33,87 +34,140 @@ from storage.models import Order, ShippingStage
 MAX_TRACKING = 100
 TRACKING_TIMEOUT_SECONDS = 600
 _USER_DATA_SHIP = "admin_ship"  # user_data key of the open ShipQuestion
-_USAGE = (
-    "Usage: <code>/ship &lt;order&gt; [tracking number]</code>, e.g. "
-    "<code>/ship 12 1Z999AA10123456784</code>; the same on a shipped order adds or corrects "
-    "its tracking number. <code>/ship</code> alone lists the orders to ship."
-)
 
 
-def tracking_problem(tracking: str) -> str | None:
+def usage(lang: Lang) -> str:
+    return lang.t(
+        "Usage: <code>/ship &lt;order&gt; [tracking number]</code>, e.g. "
+        "<code>/ship 12 1Z999AA10123456784</code>; the same on a shipped order adds or corrects "
+        "its tracking number. <code>/ship</code> alone lists the orders to ship."
+    )
+
+
+def tracking_problem(lang: Lang, tracking: str) -> str | None:
     if not tracking:
-        return "Please send the tracking number as text."
+        return lang.t("Please send the tracking number as text.")
     if utf16_len(tracking) > MAX_TRACKING or "\n" in tracking:
-        return f"A tracking number is one line of at most {MAX_TRACKING} characters."
+        return lang.t(
+            "A tracking number is one line of at most {most} characters.", most=MAX_TRACKING
+        )
     return None
 
 
 def _refusal_text(
-    refusal: ShipRefusal | None, order: Order | None, order_id: int, tracking: str | None
+    lang: Lang,
+    refusal: ShipRefusal | None,
+    order: Order | None,
+    order_id: int,
+    tracking: str | None,
 ) -> str | None:
     """Why `/ship order_id [tracking]` cannot go ahead, as plain text; None when it can."""
     if refusal is None:
         return None
     if order is None or refusal is ShipRefusal.NO_ORDER:
-        return f"There is no order #{order_id}."
+        return lang.t("There is no order #{order}.", order=order_id)
     if refusal is ShipRefusal.NOT_PHYSICAL:
-        return f"Order #{order.id} is not a physical product: there is nothing to ship."
-    if refusal is ShipRefusal.NOT_PAID:
-        return f"Order #{order.id} is {order_state(ENGLISH, order)}; only paid orders ship."
-    if refusal is ShipRefusal.DELIVERED:
-        return f"Order #{order.id} was already marked delivered on {when(order.delivered_at)}."
-    if refusal is ShipRefusal.ALREADY_SHIPPED:
-        now_tracking = f" (tracking {order.tracking})" if order.tracking else ""
-        return (
-            f"Order #{order.id} was already marked shipped on {when(order.shipped_at)}"
-            f"{now_tracking}. To add or correct its tracking number: /ship {order.id} <tracking>"
+        return lang.t(
+            "Order #{order} is not a physical product: there is nothing to ship.", order=order.id
         )
+    if refusal is ShipRefusal.NOT_PAID:
+        return lang.t(
+            "Order #{order} is {state}; only paid orders ship.",
+            order=order.id,
+            state=order_state(lang, order),
+        )
+    if refusal is ShipRefusal.DELIVERED:
+        return lang.t(
+            "Order #{order} was already marked delivered on {when}.",
+            order=order.id,
+            when=when(lang, order.delivered_at),
+        )
+    if refusal is ShipRefusal.ALREADY_SHIPPED:
+        return _already_shipped(lang, order)
     if refusal is ShipRefusal.SAME_TRACKING:
-        return f"Order #{order.id} already has tracking {tracking}."
-    return f"Order #{order.id} changed meanwhile; open it again in /orders."
+        return lang.t(
+            "Order #{order} already has tracking {number}.", order=order.id, number=tracking
+        )
+    return lang.t("Order #{order} changed meanwhile; open it again in /orders.", order=order.id)
 
 
-async def ship(shop: Shop, order_id: int, tracking: str | None) -> str:
+def _already_shipped(lang: Lang, order: Order) -> str:
+    if order.tracking:
+        return lang.t(
+            "Order #{order} was already marked shipped on {when} (tracking {number}). To add or "
+            "correct its tracking number: /ship {order} <tracking>",
+            order=order.id,
+            when=when(lang, order.shipped_at),
+            number=order.tracking,
+        )
+    return lang.t(
+        "Order #{order} was already marked shipped on {when}. To add or correct its tracking "
+        "number: /ship {order} <tracking>",
+        order=order.id,
+        when=when(lang, order.shipped_at),
+    )
+
+
+async def ship(lang: Lang, shop: Shop, order_id: int, tracking: str | None) -> str:
     """shop/shipping.ship, answered to the admin (HTML)."""
     outcome = await shipping.ship(shop.db, shop.wake_outbox, order_id, tracking)
-    refusal = _refusal_text(outcome.refusal, outcome.order, order_id, tracking)
+    refusal = _refusal_text(lang, outcome.refusal, outcome.order, order_id, tracking)
     if refusal is not None or outcome.order is None:
         return escape(refusal or "")
     order = outcome.order
-    with_tracking = f" with tracking <code>{escape(tracking)}</code>" if tracking else ""
-    if outcome.first:
-        return f"🚚 Order #{order.id} marked shipped{with_tracking}. The buyer is being told."
-    new = escape(tracking or "")
-    return f"🚚 Order #{order.id} now has tracking <code>{new}</code>. The buyer is being told."
+    if not outcome.first:
+        return lang.t(
+            "🚚 Order #{order} now has tracking <code>{number}</code>. The buyer is being told.",
+            order=order.id,
+            number=escape(tracking or ""),
+        )
+    if tracking:
+        return lang.t(
+            "🚚 Order #{order} marked shipped with tracking <code>{number}</code>. The buyer is "
+            "being told.",
+            order=order.id,
+            number=escape(tracking),
+        )
+    return lang.t("🚚 Order #{order} marked shipped. The buyer is being told.", order=order.id)
 
 
-async def mark_delivered(shop: Shop, order_id: int) -> str:
+async def mark_delivered(lang: Lang, shop: Shop, order_id: int) -> str:
     """shop/shipping.mark_delivered, answered to the admin."""
     if not await shipping.mark_delivered(shop.db, order_id):
-        return f"Order #{order_id} can't be marked delivered: only a shipped order can."
-    return f"📬 Order #{order_id} marked delivered."
+        return lang.t(
+            "Order #{order} can't be marked delivered: only a shipped order can.", order=order_id
+        )
+    return lang.t("📬 Order #{order} marked delivered.", order=order_id)
 
 
 # --- /ship ---------------------------------------------------------------------------------
 
 
-async def _to_ship_page(shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
+async def _to_ship_page(lang: Lang, shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
     """The orders waiting to be shipped, newest first, each a Mark shipped button."""
     total = await orders.count_to_ship(shop.db.reader)
     if total == 0:
-        return "🚚 Nothing to ship right now.", None
+        return lang.t("🚚 Nothing to ship right now."), None
     items = await orders.to_ship(shop.db.reader, offset=0, limit=PAGE_SIZE)
-    more = f"\n…and {total - len(items)} more in /orders → To ship." if total > len(items) else ""
     rows = [
         [
             InlineKeyboardButton(
-                f"🚚 #{o.id} · {what_was_bought(ENGLISH, o, 24)} · {clip(o.buyer_name, 16)}",
+                f"🚚 #{o.id} · {what_was_bought(lang, o, 24)} · {clip(o.buyer_name, 16)}",
                 callback_data=cb.SHIP.encode(o.id),
             )
         ]
         for o in items
     ]
-    head = f"🚚 <b>To ship</b> ({total}) — tap an order to mark it shipped.{more}"
+    head = lang.nt(
+        "🚚 <b>To ship</b> ({n}) — tap an order to mark it shipped.",
+        "🚚 <b>To ship</b> ({n}) — tap an order to mark it shipped.",
+        total,
+    )
+    if total > len(items):
+        more = total - len(items)
+        head += "\n" + lang.nt(
+            "…and {n} more in /orders → To ship.", "…and {n} more in /orders → To ship.", more
+        )
     return head, InlineKeyboardMarkup(rows)
 
 
@@ -121,21 +175,21 @@ async def ship_command(update: Update, context: ShopContext) -> None:
     """/ship alone: the orders to ship, as buttons. /ship <order> [tracking]: the order is
     marked shipped (or its tracking number changed) and the buyer told, or the admin learns
     why not (no such order, not physical, not paid, already shipped or delivered)."""
-    message = update.effective_message
+    message, lang = update.effective_message, context.lang
     assert message is not None
     if not context.args:
-        text, markup = await _to_ship_page(context.shop)
+        text, markup = await _to_ship_page(lang, context.shop)
         await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
         return
-    parsed = await order_command_args(message, context.args, _USAGE)
+    parsed = await order_command_args(message, context.args, usage(lang))
     if parsed is None:
         return
     order_id, tracking = parsed
-    problem = tracking_problem(tracking) if tracking is not None else None
+    problem = tracking_problem(lang, tracking) if tracking is not None else None
     if problem:
         await message.reply_text(problem)
         return
-    answer = await ship(context.shop, order_id, tracking)
+    answer = await ship(lang, context.shop, order_id, tracking)
     await message.reply_text(answer, parse_mode=ParseMode.HTML)
 
 
@@ -146,7 +200,7 @@ async def delivered(update: Update, context: ShopContext) -> None:
         return
     query, data = tap
     await query.answer()
-    await show_page(query, await mark_delivered(context.shop, data.id(0)), None)
+    await show_page(query, await mark_delivered(context.lang, context.shop, data.id(0)), None)
 
 
 # --- the tracking question (a small conversation) ------------------------------------------
@@ -179,12 +233,12 @@ async def _ask(
     if (tap := await tapped(update, button)) is None:
         return None
     query, data = tap
-    order_id = data.id(0)
+    order_id, lang = data.id(0), context.lang
     order = await orders.get(context.shop.db.reader, order_id)
     tracking = "" if correcting else None
-    refusal = _refusal_text(ship_refusal(order, tracking), order, order_id, tracking)
+    refusal = _refusal_text(lang, ship_refusal(order, tracking), order, order_id, tracking)
     if refusal is not None or order is None or not isinstance(query.message, Message):
-        await query.answer(clip(refusal or admin_button_expired(ENGLISH), 200), show_alert=True)
+        await query.answer(clip(refusal or admin_button_expired(lang), 200), show_alert=True)
         return None
     await query.answer()
     _user_data(context)[_USER_DATA_SHIP] = ShipQuestion(order.id)
@@ -197,24 +251,27 @@ async def _ask(
 
 
 async def _ask_for_tracking(context: ShopContext, message: Message, order: Order) -> None:
-    address = escape(clip(order.shipping_address or "no address collected", 600))
-    cancel = InlineKeyboardButton("Cancel", callback_data=cb.SHIP_CANCEL.encode(order.id))
+    lang = context.lang
+    cancel = InlineKeyboardButton(lang.t("Cancel"), callback_data=cb.SHIP_CANCEL.encode(order.id))
     if order.shipping_stage is ShippingStage.SHIPPED:
-        now_tracking = escape(order.tracking) if order.tracking else "none"
-        text = (
-            f"🚚 <b>Tracking for order #{order.id}</b> (now: {now_tracking})\n\n"
-            "Send the new tracking number; the buyer is told."
+        now_tracking = escape(order.tracking) if order.tracking else lang.t("none")
+        text = lang.t(
+            "🚚 <b>Tracking for order #{order}</b> (now: {number})\n\n"
+            "Send the new tracking number; the buyer is told.",
+            order=order.id,
+            number=now_tracking,
         )
         buttons = [cancel]
     else:
-        text = (
-            f"🚚 <b>Shipping order #{order.id}</b> to:\n{address}\n\n"
-            "Send the tracking number, or tap <b>No tracking</b>."
+        address = escape(clip(order.shipping_address or "", 600)) or lang.t("no address collected")
+        text = lang.t(
+            "🚚 <b>Shipping order #{order}</b> to:\n{address}\n\n"
+            "Send the tracking number, or tap <b>No tracking</b>.",
+            order=order.id,
+            address=address,
         )
-        buttons = [
-            InlineKeyboardButton("No tracking", callback_data=cb.SHIP_NO_TRACKING.encode(order.id)),
-            cancel,
-        ]
+        no_tracking = cb.SHIP_NO_TRACKING.encode(order.id)
+        buttons = [InlineKeyboardButton(lang.t("No tracking"), callback_data=no_tracking), cancel]
     prompt = await message.reply_text(
         text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup([buttons])
     )
@@ -228,15 +285,15 @@ async def receive_tracking(update: Update, context: ShopContext) -> int:
     (or its tracking number is changed)."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    tracking = message.text.strip()
-    problem = tracking_problem(tracking)
+    tracking, lang = message.text.strip(), context.lang
+    problem = tracking_problem(lang, tracking)
     if problem:
-        await message.reply_text(problem + " Or tap Cancel.")
+        await message.reply_text(lang.t("{problem} Or tap Cancel.", problem=problem))
         return TRACKING
     question = _user_data(context).pop(_USER_DATA_SHIP, None)
     if not isinstance(question, ShipQuestion):
         return ConversationHandler.END
-    answer = await ship(context.shop, question.order_id, tracking)
+    answer = await ship(lang, context.shop, question.order_id, tracking)
     await take_buttons_off(context, message.chat_id, question.prompt_id)
     await message.reply_text(answer, parse_mode=ParseMode.HTML)
     return ConversationHandler.END
@@ -249,7 +306,7 @@ async def no_tracking(update: Update, context: ShopContext) -> int:
         return ConversationHandler.END
     query, data = tap
     await query.answer()
-    await show_page(query, await ship(context.shop, data.id(0), None), None)
+    await show_page(query, await ship(context.lang, context.shop, data.id(0), None), None)
     return _close_question(context, data.id(0))
 
 
@@ -259,7 +316,7 @@ async def cancel_button(update: Update, context: ShopContext) -> int:
         return ConversationHandler.END
     query, data = tap
     await query.answer()
-    await show_page(query, "Not marked shipped.", None)
+    await show_page(query, context.lang.t("Not marked shipped."), None)
     return _close_question(context, data.id(0))
 
 
@@ -269,7 +326,7 @@ async def cancel_command(update: Update, context: ShopContext) -> int:
     if update.effective_message is not None:
         if isinstance(question, ShipQuestion):
             await take_buttons_off(context, update.effective_message.chat_id, question.prompt_id)
-        await update.effective_message.reply_text("Not marked shipped.")
+        await update.effective_message.reply_text(context.lang.t("Not marked shipped."))
     return ConversationHandler.END
 
 

@@ -27,13 +27,14 @@ from bot.admin.dialog import (
     stay,
 )
 from bot.admin.fields import FieldError
-from bot.admin.product_texts import ITEMS_HINT, KIND_LABELS
+from bot.admin.product_texts import items_hint, kind_label
 from bot.admin.products import managed
 from bot.context import ShopContext
 from bot.shared import take_buttons_off, tapped
 from bot.texts import clip
 from shop import catalog
 from shop.context import Shop
+from shop.i18n import Lang
 from shop.ids import parse_id
 from storage import products, stock
 from storage.models import Product, ProductKind
@@ -47,72 +48,107 @@ class StockUpload(Dialog):
     """Waiting for the items of a digital_stock product (lines or a .txt file)."""
 
     product_id: int = 0
+    title: str = ""  # the product's, as the dialog began (escaped when shown)
+
+    def cancelled(self, lang: Lang) -> str:
+        return lang.t(
+            "✖️ Cancelled /stock for <b>{title}</b> — no items were added.",
+            title=escape(self.title),
+        )
+
+    def replaced(self, lang: Lang) -> str:
+        return lang.t(
+            "(Left /stock for <b>{title}</b> unfinished: no items were added.)",
+            title=escape(self.title),
+        )
+
+    def closed(self, lang: Lang, waited: str) -> str:
+        return lang.t(
+            "⌛ No answer for {waited}, so I closed /stock for <b>{title}</b> — no items were "
+            "added. Start again whenever you like.",
+            waited=waited,
+            title=escape(self.title),
+        )
 
 
-_STOCK_USAGE = (
-    "Usage: <code>/stock &lt;product id&gt;</code> with the items one per line below it — in "
-    "the same message, in the next one, or as a .txt file. Product ids are in /products."
-)
+def stock_usage(lang: Lang) -> str:
+    return lang.t(
+        "Usage: <code>/stock &lt;product id&gt;</code> with the items one per line below it — "
+        "in the same message, in the next one, or as a .txt file. Product ids are in /products."
+    )
 
 
 async def stock_command(update: Update, context: ShopContext) -> object:
     """/stock <id> [items…]: adds the lines below the command, or asks for them; /stock
     alone offers the stock products as buttons."""
-    message, shop = message_of(update), context.shop
+    message, shop, lang = message_of(update), context.shop, context.lang
     head, *lines = (message.text or "").split("\n")
     words = head.split()
     if len(words) == 1 and not any(line.strip() for line in lines):
-        await say(message, *await _stock_choices(shop))
+        await say(message, *await _stock_choices(lang, shop))
         return stay(context)
     product_id = parse_id(words[1].removeprefix("#")) if len(words) == 2 else None
     if product_id is None:
-        await say(message, _STOCK_USAGE)
+        await say(message, stock_usage(lang))
         return stay(context)
-    product = await _stock_product(shop, message, product_id)
+    product = await _stock_product(lang, shop, message, product_id)
     if product is None:
         return stay(context)
     if any(line.strip() for line in lines):
         try:
             items = admin_fields.parse_items("\n".join(lines))
         except FieldError as error:
-            await ask_again(message, error, _STOCK_USAGE)
+            await ask_again(lang, message, error, stock_usage(lang))
             return stay(context)
-        await say(message, await _add_items(shop, product, items))
+        await say(message, await _add_items(lang, shop, product, items))
         return stay(context)
     return _begin_upload(update, context, product)
 
 
 def _begin_upload(update: Update, context: ShopContext, product: Product) -> object:
     """Open the dialog that waits for the product's items (typed or a .txt file)."""
-    upload = StockUpload(
-        label=f"/stock for <b>{escape(product.title)}</b>",
-        outcome="no items were added",
-        product_id=product.id,
-    )
+    lang = context.lang
+    upload = StockUpload(product_id=product.id, title=product.title)
     note = begin(context, upload)
-    prompt = f"🔑 Items for <b>{escape(product.title)}</b> (#{product.id})\n\n{ITEMS_HINT}"
-    reply = say(message_of(update), prompt + "\n\n/cancel stops." + note)
+    prompt = lang.t(
+        "🔑 Items for <b>{title}</b> (#{product})\n\n{hint}\n\n/cancel stops.",
+        title=escape(product.title),
+        product=product.id,
+        hint=items_hint(lang),
+    )
+    reply = say(message_of(update), prompt + note)
     return advance(context, update, reply, UPLOADING)
 
 
 STOCK_CHOICES = 24
 
 
-async def _stock_choices(shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
+async def _stock_choices(lang: Lang, shop: Shop) -> tuple[str, InlineKeyboardMarkup | None]:
     """/stock alone: a button per stock product (with what is left), or how to make one."""
     choices = await products.list_of_kind(
         shop.db.reader, ProductKind.DIGITAL_STOCK, limit=STOCK_CHOICES
     )
     if not choices:
-        return "🔑 No stock products yet: /addproduct makes one (kind 🔑 Digital stock).", None
+        text = lang.t(
+            "🔑 No stock products yet: /addproduct makes one (kind {kind}).",
+            kind=kind_label(lang, ProductKind.DIGITAL_STOCK),
+        )
+        return text, None
     rows = []
     for product in choices:
         left = await stock.available(shop.db.reader, product.id)
-        label = f"#{product.id} {clip(product.title, 40)} · {left} left"
+        label = lang.nt(
+            "#{product} {title} · {n} left",
+            "#{product} {title} · {n} left",
+            left,
+            product=product.id,
+            title=clip(product.title, 40),
+        )
         rows.append(
             [InlineKeyboardButton(label, callback_data=cb.STOCK_PRODUCT.encode(product.id))]
         )
-    return f"🔑 Which product gets items?\n\n{_STOCK_USAGE}", InlineKeyboardMarkup(rows)
+    text = lang.t("🔑 Which product gets items?\n\n{usage}", usage=stock_usage(lang))
+    return text, InlineKeyboardMarkup(rows)
 
 
 async def stock_chosen(update: Update, context: ShopContext) -> object:
@@ -123,64 +159,89 @@ async def stock_chosen(update: Update, context: ShopContext) -> object:
     await query.answer()
     message = message_of(update)
     await take_buttons_off(context, message.chat_id, message.message_id)
-    product = await _stock_product(context.shop, message, data.id(0))
+    product = await _stock_product(context.lang, context.shop, message, data.id(0))
     if product is None:
         return stay(context)
     return _begin_upload(update, context, product)
 
 
-async def _stock_product(shop: Shop, message: Message, product_id: int) -> Product | None:
+async def _stock_product(
+    lang: Lang, shop: Shop, message: Message, product_id: int
+) -> Product | None:
     """The product to stock, or None after telling the admin why it can't be stocked."""
     product = await managed(shop, product_id)
     if product is None:
-        await say(message, f"There is no product #{product_id}. See /products for the ids.")
-        return None
-    if product.kind is not ProductKind.DIGITAL_STOCK:
         await say(
             message,
-            f"<b>{escape(product.title)}</b> (#{product.id}) is {KIND_LABELS[product.kind]}, "
-            f"not {KIND_LABELS[ProductKind.DIGITAL_STOCK]}: only stock products have items.",
+            lang.t(
+                "There is no product #{product}. See /products for the ids.", product=product_id
+            ),
         )
+        return None
+    if product.kind is not ProductKind.DIGITAL_STOCK:
+        text = lang.t(
+            "<b>{title}</b> (#{product}) is {kind}, not {stock_kind}: only stock products have "
+            "items.",
+            title=escape(product.title),
+            product=product.id,
+            kind=kind_label(lang, product.kind),
+            stock_kind=kind_label(lang, ProductKind.DIGITAL_STOCK),
+        )
+        await say(message, text)
         return None
     return product
 
 
-async def _add_items(shop: Shop, product: Product, items: list[str]) -> str:
+async def _add_items(lang: Lang, shop: Shop, product: Product, items: list[str]) -> str:
     """Add in one transaction; the reply says added, skipped and what is available now. A
     product that was waiting hidden for its items is shown in the same transaction."""
     upload = await catalog.upload_stock(shop.db, product.id, items)
-    added, skipped, available = upload.added, upload.skipped, upload.available
-    skipped_note = (
-        f", skipped <b>{skipped}</b> (already in stock, or over {stock.MAX_ITEM_CHARS} characters)"
-        if skipped
-        else ""
-    )
-    return (
-        f"🔑 <b>{escape(product.title)}</b> (#{product.id}): added <b>{added}</b> "
-        f"item{'s' if added != 1 else ''}{skipped_note}.\nAvailable now: <b>{available}</b>."
-        + ("\n👁 It was waiting for items: it is now shown in the catalog." if upload.shown else "")
-    )
+    title, pid = escape(product.title), product.id
+    if upload.skipped:
+        added = lang.nt(
+            "🔑 <b>{title}</b> (#{product}): added <b>{n}</b> item, skipped <b>{skipped}</b> "
+            "(already in stock, or over {most} characters).",
+            "🔑 <b>{title}</b> (#{product}): added <b>{n}</b> items, skipped <b>{skipped}</b> "
+            "(already in stock, or over {most} characters).",
+            upload.added,
+            title=title,
+            product=pid,
+            skipped=lang.number(upload.skipped),
+            most=stock.MAX_ITEM_CHARS,
+        )
+    else:
+        added = lang.nt(
+            "🔑 <b>{title}</b> (#{product}): added <b>{n}</b> item.",
+            "🔑 <b>{title}</b> (#{product}): added <b>{n}</b> items.",
+            upload.added,
+            title=title,
+            product=pid,
+        )
+    lines = [added, lang.t("Available now: <b>{count}</b>.", count=lang.number(upload.available))]
+    if upload.shown:
+        lines.append(lang.t("👁 It was waiting for items: it is now shown in the catalog."))
+    return "\n".join(lines)
 
 
 async def stock_text(update: Update, context: ShopContext) -> object:
     """Items typed one per line after /stock <id>: "added N, skipped M, available K"."""
-    message = message_of(update)
+    message, lang = message_of(update), context.lang
     try:
         items = admin_fields.parse_items(message.text)
     except FieldError as error:
-        await ask_again(message, error, ITEMS_HINT)
+        await ask_again(lang, message, error, items_hint(lang))
         return None
     return await _finish_stock(update, context, items)
 
 
 async def stock_file(update: Update, context: ShopContext) -> object:
     """A .txt file after /stock <id> (anything else is refused kindly): its lines are added."""
-    message = message_of(update)
+    message, lang = message_of(update), context.lang
     assert message.document is not None
     try:
         items = await admin_fields.read_items_file(message.document)
     except FieldError as error:
-        await ask_again(message, error, ITEMS_HINT)
+        await ask_again(lang, message, error, items_hint(lang))
         return None
     return await _finish_stock(update, context, items)
 
@@ -192,7 +253,7 @@ async def _finish_stock(update: Update, context: ShopContext, items: list[str]) 
     finish(context)
     product = await managed(shop, upload.product_id)
     if product is None:
-        gone = say(message_of(update), "That product no longer exists; nothing was added.")
-        return advance(context, update, gone, END)
-    reply = await _add_items(shop, product, items)
+        text = context.lang.t("That product no longer exists; nothing was added.")
+        return advance(context, update, say(message_of(update), text), END)
+    reply = await _add_items(context.lang, shop, product, items)
     return advance(context, update, say(message_of(update), reply), END)

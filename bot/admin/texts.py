@@ -1,5 +1,6 @@
 """What the outbox tells the admins about orders, as Telegram HTML: a sale, a digest of many
-sales, a problem that needs them. Buyer text is always escaped.
+sales, a problem that needs them. In the admin's own language (the one bot/language.py stored
+for them: these are sent outside any update of theirs); buyer text is always escaped.
 """
 
 from __future__ import annotations
@@ -7,72 +8,100 @@ from __future__ import annotations
 from html import escape
 
 from bot.texts import MAX_TEXT, clip, line_list, utf16_len, what_was_bought
-from shop.i18n import ENGLISH
-from shop.money import format_money
+from shop.i18n import Lang
 from storage.models import Order
 
 
-def charge_note(order: Order) -> str:
+def charge_note(lang: Lang, order: Order) -> str:
     """For an admin, after the order's total: the discount and what was charged, when they
     differ from the total ("" otherwise)."""
     charged = order.amount_paid
     if not order.amount_discount and charged == order.amount_total:
         return ""
-    discount = (
-        f" · discount −{escape(format_money(order.amount_discount, order.currency))}"
-        if order.amount_discount
-        else ""
+    paid = escape(lang.money(charged, order.currency))
+    if not order.amount_discount:
+        return lang.t(" · charged <b>{charged}</b>", charged=paid)
+    return lang.t(
+        " · discount −{discount} · charged <b>{charged}</b>",
+        discount=escape(lang.money(order.amount_discount, order.currency)),
+        charged=paid,
     )
-    return f"{discount} · charged <b>{escape(format_money(charged, order.currency))}</b>"
 
 
-def sale_alert(order: Order) -> str:
-    total = format_money(order.amount_total, order.currency)
+def _buyer(lang: Lang, name: str) -> str:
+    return escape(name) or lang.t("unknown")
+
+
+def sale_alert(lang: Lang, order: Order) -> str:
+    total = escape(lang.money(order.amount_total, order.currency))
+    lines = line_list(lang, order)
     bought = (
-        f"{line_list(ENGLISH, order)}: <b>{escape(total)}</b>"
+        lang.t("{line}: <b>{total}</b>", line=lines, total=total)
         if len(order.lines) == 1
-        else f"{line_list(ENGLISH, order)}\nTotal: <b>{escape(total)}</b>"
+        else lang.t("{lines}\nTotal: <b>{total}</b>", lines=lines, total=total)
     )
-    text = (
-        f"💰 <b>New sale</b> — order #{order.id}\n"
-        f"{bought}{charge_note(order)}\n"
-        f"Buyer: {escape(order.buyer_name) or 'unknown'} (id <code>{order.buyer_user_id}</code>)"
+    text = lang.t(
+        "💰 <b>New sale</b> — order #{order}\n{bought}{charge}\n"
+        "Buyer: {buyer} (id <code>{buyer_id}</code>)",
+        order=order.id,
+        bought=bought,
+        charge=charge_note(lang, order),
+        buyer=_buyer(lang, order.buyer_name),
+        buyer_id=order.buyer_user_id,
     )
     if order.ships:
-        address = escape(order.shipping_address or "not collected")
-        text += f"\n\n🚚 <b>Ship to</b>\n{address}\n\nWhen it's sent: /ship {order.id} [tracking]"
+        address = escape(order.shipping_address or "") or lang.t("not collected")
+        text += "\n\n" + lang.t(
+            "🚚 <b>Ship to</b>\n{address}\n\nWhen it's sent: /ship {order} [tracking]",
+            address=address,
+            order=order.id,
+        )
     return text
 
 
-def sale_digest(orders: list[Order]) -> str:
+def sale_digest(lang: Lang, orders: list[Order]) -> str:
     """Several sales in one admin message: counts and totals first, then as many lines as fit."""
     totals: dict[str, int] = {}
     for order in orders:
         totals[order.currency] = totals.get(order.currency, 0) + order.amount_paid
-    summed = " + ".join(format_money(amount, currency) for currency, amount in totals.items())
-    head = f"💰 <b>New sales: {len(orders)}</b> — <b>{escape(summed)}</b>\n"
+    summed = " + ".join(lang.money(amount, currency) for currency, amount in totals.items())
+    head = lang.nt(
+        "💰 <b>New sales: {n}</b> — <b>{total}</b>",
+        "💰 <b>New sales: {n}</b> — <b>{total}</b>",
+        len(orders),
+        total=escape(summed),
+    )
+    head += "\n"
     room = MAX_TEXT - utf16_len(head) - 80
     lines: list[str] = []
     for order in orders:
-        line = _digest_line(order)
+        line = _digest_line(lang, order)
         if utf16_len(line) > room:
             break
         lines.append(line)
         room -= utf16_len(line)
     rest = len(orders) - len(lines)
-    more = f"\n…and {rest} more: /orders" if rest else ""
+    more = "\n" + lang.nt("…and {n} more: /orders", "…and {n} more: /orders", rest) if rest else ""
     return head + "".join(lines) + more
 
 
-def _digest_line(order: Order) -> str:
-    total = format_money(order.amount_paid, order.currency)
-    buyer = escape(clip(order.buyer_name, 32)) or "unknown"
-    line = f"\n#{order.id} {escape(what_was_bought(ENGLISH, order, 40))}: {escape(total)} — {buyer}"
+def _digest_line(lang: Lang, order: Order) -> str:
+    line = "\n" + lang.t(
+        "#{order} {bought}: {total} — {buyer}",
+        order=order.id,
+        bought=escape(what_was_bought(lang, order, 40)),
+        total=escape(lang.money(order.amount_paid, order.currency)),
+        buyer=_buyer(lang, clip(order.buyer_name, 32)),
+    )
     if order.ships:
-        address = escape(clip(order.shipping_address or "not collected", 80))
-        line += f"\n    🚚 {address} → /ship {order.id}"
+        address = escape(clip(order.shipping_address or "", 80)) or lang.t("not collected")
+        line += "\n    " + lang.t("🚚 {address} → /ship {order}", address=address, order=order.id)
     return line
 
 
-def problem_alert(order: Order, detail: str) -> str:
-    return f"⚠️ <b>Order #{order.id} needs attention</b>\n{escape(detail)}"
+def problem_alert(lang: Lang, order: Order, detail: str) -> str:
+    """A problem an admin must look at; `detail` was written when it happened (stored with
+    the alert), so it is shown as it was written."""
+    return lang.t(
+        "⚠️ <b>Order #{order} needs attention</b>\n{detail}", order=order.id, detail=escape(detail)
+    )

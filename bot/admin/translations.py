@@ -71,9 +71,30 @@ class Translating(Dialog):
     """Waiting for the text of one part of one product in one language."""
 
     product_id: int = 0
+    title: str = ""  # the product's, as the dialog began (escaped when shown)
     language: str = ""
     part: str = "t"
     category: str = ""  # part "c": the category being named, as it was when asked
+
+    def cancelled(self, lang: Lang) -> str:
+        return lang.t(
+            "✖️ Cancelled the translation of <b>{title}</b> — nothing was changed.",
+            title=escape(self.title),
+        )
+
+    def replaced(self, lang: Lang) -> str:
+        return lang.t(
+            "(Left the translation of <b>{title}</b> unfinished: nothing was changed.)",
+            title=escape(self.title),
+        )
+
+    def closed(self, lang: Lang, waited: str) -> str:
+        return lang.t(
+            "⌛ No answer for {waited}, so I closed the translation of <b>{title}</b> — nothing "
+            "was changed. Start again whenever you like.",
+            waited=waited,
+            title=escape(self.title),
+        )
 
 
 # --- reading a tap --------------------------------------------------------------------------------
@@ -172,9 +193,8 @@ async def ask_text(update: Update, context: ShopContext) -> object:
     lang = context.lang
     found = await translations.translations_of(context.shop.db.reader, product)
     dialog = Translating(
-        label=lang.t("the translation of <b>{title}</b>", title=escape(product.title)),
-        outcome=lang.t("nothing was changed"),
         product_id=product.id,
+        title=product.title,
         language=target.code,
         part=part,
         category=product.category or "",
@@ -200,7 +220,8 @@ async def got_text(update: Update, context: ShopContext) -> object:
     try:
         value = _RULES[dialog.part](message.text)
     except FieldError as error:
-        await ask_again(message, error, lang.t("Send it again, or /cancel to leave it as it is."))
+        hint = lang.t("Send it again, or /cancel to leave it as it is.")
+        await ask_again(lang, message, error, hint)
         return None
     if not value:  # a description may be empty; its translation is removed with /skip instead
         await say(message, lang.t("Send the text, or /cancel to leave it as it is."))

@@ -39,11 +39,11 @@ from bot.admin.fields import (
     read_items_file,
 )
 from bot.admin.product_texts import (
-    CATEGORY_HINT,
-    KIND_LABELS,
+    category_hint,
     category_keyboard,
     countries_hint,
     delivery_prompt,
+    kind_label,
 )
 from bot.admin.wizard_draft import (
     Step,
@@ -63,12 +63,11 @@ from bot.admin.wizard_draft import (
     title_prompt,
 )
 from bot.admin.wizard_pay import ask_rail
-from bot.buyer.catalog import product_link, reply_card
+from bot.buyer.catalog import product_link, send_card
 from bot.callbacks import CATEGORY_BUTTONS, Button
 from bot.context import ShopContext
 from bot.texts import admin_button_expired
 from shop import catalog
-from shop.i18n import ENGLISH
 from storage import products
 from storage.models import ProductKind
 
@@ -81,35 +80,38 @@ __all__ = ["Step"]  # the steps' names, for bot/admin/routes.py
 async def start(update: Update, context: ShopContext) -> object:
     """/addproduct: "New product — send the title", starting a fresh draft."""
     note = begin(context, new_draft())
-    return advance(context, update, say(message_of(update), title_prompt() + note), Step.TITLE)
+    reply = say(message_of(update), title_prompt(context.lang) + note)
+    return advance(context, update, reply, Step.TITLE)
 
 
 async def got_title(update: Update, context: ShopContext) -> object:
     """The title: echoed back, then "now the description, or /skip"."""
-    message, draft = message_of(update), draft_of(context)
+    message, draft, lang = message_of(update), draft_of(context), context.lang
     try:
         draft.title = clean_title(message.text)
     except FieldError as error:
-        await ask_again(message, error, "Send the title again, or /cancel.")
+        await ask_again(lang, message, error, lang.t("Send the title again, or /cancel."))
         return None
-    return advance(context, update, say(message, description_prompt(draft)), Step.DESCRIPTION)
+    reply = say(message, description_prompt(lang, draft))
+    return advance(context, update, reply, Step.DESCRIPTION)
 
 
 async def got_description(update: Update, context: ShopContext) -> object:
     """The description (or /skip): then "send a photo"."""
-    message, draft = message_of(update), draft_of(context)
+    message, draft, lang = message_of(update), draft_of(context), context.lang
     try:
         draft.description = clean_description(message.text)
     except FieldError as error:
-        await ask_again(message, error, "Send a shorter description, or /skip.")
+        await ask_again(lang, message, error, lang.t("Send a shorter description, or /skip."))
         return None
-    return advance(context, update, say(message, photo_prompt()), Step.PHOTO)
+    return advance(context, update, say(message, photo_prompt(lang)), Step.PHOTO)
 
 
 async def skip_description(update: Update, context: ShopContext) -> object:
     """/skip on the description: no description; then "send a photo"."""
     draft_of(context).description = ""
-    return advance(context, update, say(message_of(update), photo_prompt()), Step.PHOTO)
+    reply = say(message_of(update), photo_prompt(context.lang))
+    return advance(context, update, reply, Step.PHOTO)
 
 
 async def got_photo(update: Update, context: ShopContext) -> object:
@@ -126,19 +128,23 @@ async def skip_photo(update: Update, context: ShopContext) -> object:
 
 async def photo_expected(update: Update, context: ShopContext) -> object:
     """Text where a photo was asked for: "send a photo, or /skip"."""
-    await say(message_of(update), "Please send a <b>photo</b> (not a file), or /skip.")
+    await say(
+        message_of(update), context.lang.t("Please send a <b>photo</b> (not a file), or /skip.")
+    )
     return None
 
 
 def _ask_kind(update: Update, context: ShopContext) -> object:
-    draft = draft_of(context)
-    reply = say(message_of(update), kind_prompt(), kind_keyboard(draft))
+    draft, lang = draft_of(context), context.lang
+    reply = say(message_of(update), kind_prompt(lang), kind_keyboard(lang, draft))
     return advance(context, update, reply, Step.KIND)
 
 
 async def buttons_expected(update: Update, context: ShopContext) -> object:
     """A message where a button tap was asked for: "tap one of the buttons above"."""
-    await say(message_of(update), "Please tap one of the buttons above, or /cancel.")
+    await say(
+        message_of(update), context.lang.t("Please tap one of the buttons above, or /cancel.")
+    )
     return None
 
 
@@ -147,11 +153,15 @@ async def chose_kind(update: Update, context: ShopContext) -> object:
     if (tap := await draft_tap(update, context, cb.WIZARD_KIND)) is None:
         return None
     query, data, draft = tap
+    lang = context.lang
     draft.kind = ProductKind(data.word(1))
     await query.answer()
-    chosen = query.edit_message_text(
-        f"{kind_prompt()}\n\nChosen: <b>{KIND_LABELS[draft.kind]}</b>", parse_mode=ParseMode.HTML
+    text = lang.t(
+        "{question}\n\nChosen: <b>{choice}</b>",
+        question=kind_prompt(lang),
+        choice=kind_label(lang, draft.kind),
     )
+    chosen = query.edit_message_text(text, parse_mode=ParseMode.HTML)
     return ask_rail(update, context, chosen)
 
 
@@ -161,7 +171,7 @@ async def got_delivery(update: Update, context: ShopContext) -> object:
     try:
         draft.delivery_text = clean_delivery(message.text)
     except FieldError as error:
-        await ask_again(message, error, delivery_prompt(draft.kind))
+        await ask_again(context.lang, message, error, delivery_prompt(context.lang, draft.kind))
         return None
     return await _after_delivery(update, context)
 
@@ -170,33 +180,38 @@ async def skip_delivery(update: Update, context: ShopContext) -> object:
     """/skip on the note: fine for all kinds but digital text, whose text *is* the goods."""
     message, draft = message_of(update), draft_of(context)
     if draft.kind is ProductKind.DIGITAL_TEXT:
-        await say(message, "A digital text product needs its delivery text: it is what buyers get.")
+        await say(
+            message,
+            context.lang.t(
+                "A digital text product needs its delivery text: it is what buyers get."
+            ),
+        )
         return None
     draft.delivery_text = ""
     return await _after_delivery(update, context)
 
 
 async def _after_delivery(update: Update, context: ShopContext) -> object:
-    kind = draft_of(context).kind
+    kind, lang = draft_of(context).kind, context.lang
     if kind is ProductKind.DIGITAL_STOCK:
-        return advance(context, update, say(message_of(update), items_prompt()), Step.ITEMS)
+        return advance(context, update, say(message_of(update), items_prompt(lang)), Step.ITEMS)
     if kind is ProductKind.PHYSICAL:
-        hint = countries_hint(context.shop.settings.shipping_countries)
+        hint = countries_hint(lang, context.shop.settings.shipping_countries)
         return advance(context, update, say(message_of(update), hint), Step.COUNTRIES)
     return await _ask_category(update, context, "")
 
 
 async def got_countries(update: Update, context: ShopContext) -> object:
     """A physical product's own shipping countries; then the category."""
-    message, draft = message_of(update), draft_of(context)
+    message, draft, lang = message_of(update), draft_of(context), context.lang
     try:
         draft.shipping_countries = clean_countries(message.text)
     except FieldError as error:
-        await ask_again(message, error, countries_hint(context.shop.settings.shipping_countries))
+        hint = countries_hint(lang, context.shop.settings.shipping_countries)
+        await ask_again(lang, message, error, hint)
         return None
-    return await _ask_category(
-        update, context, f"Ships to {', '.join(draft.shipping_countries)}.\n\n"
-    )
+    note = lang.t("Ships to {countries}.", countries=", ".join(draft.shipping_countries))
+    return await _ask_category(update, context, note + "\n\n")
 
 
 async def skip_countries(update: Update, context: ShopContext) -> object:
@@ -207,41 +222,41 @@ async def skip_countries(update: Update, context: ShopContext) -> object:
 
 async def got_items(update: Update, context: ShopContext) -> object:
     """Items typed one per line: "Got N items", then the category."""
-    message, draft = message_of(update), draft_of(context)
+    message, draft, lang = message_of(update), draft_of(context), context.lang
     try:
         draft.items = parse_items(message.text)
     except FieldError as error:
-        await ask_again(message, error, items_prompt())
+        await ask_again(lang, message, error, items_prompt(lang))
         return None
-    return await _ask_category(update, context, items_note(draft))
+    return await _ask_category(update, context, items_note(lang, draft))
 
 
 async def got_items_file(update: Update, context: ShopContext) -> object:
     """A .txt file of items (anything else is refused kindly): "Got N items", then category."""
-    message, draft = message_of(update), draft_of(context)
+    message, draft, lang = message_of(update), draft_of(context), context.lang
     assert message.document is not None
     try:
         draft.items = await read_items_file(message.document)
     except FieldError as error:
-        await ask_again(message, error, items_prompt())
+        await ask_again(lang, message, error, items_prompt(lang))
         return None
-    return await _ask_category(update, context, items_note(draft))
+    return await _ask_category(update, context, items_note(lang, draft))
 
 
 async def skip_items(update: Update, context: ShopContext) -> object:
     """/skip on the items: none yet (buyers see it sold out until /stock adds some)."""
     draft_of(context).items = []
-    note = "No items yet: buyers can't buy it until you add some with /stock.\n\n"
-    return await _ask_category(update, context, note)
+    note = context.lang.t("No items yet: buyers can't buy it until you add some with /stock.")
+    return await _ask_category(update, context, note + "\n\n")
 
 
 async def _ask_category(update: Update, context: ShopContext, note: str) -> object:
-    draft = draft_of(context)
+    draft, lang = draft_of(context), context.lang
     draft.categories = (await products.categories(context.shop.db.reader))[:CATEGORY_BUTTONS]
     markup = category_keyboard(
-        draft.categories, cb.WIZARD_CATEGORY, cb.WIZARD_NO_CATEGORY, draft.token
+        lang, draft.categories, cb.WIZARD_CATEGORY, cb.WIZARD_NO_CATEGORY, draft.token
     )
-    reply = ask_with_buttons(message_of(update), draft, note + CATEGORY_HINT, markup)
+    reply = ask_with_buttons(message_of(update), draft, note + category_hint(lang), markup)
     return advance(context, update, reply, Step.CATEGORY)
 
 
@@ -251,7 +266,7 @@ async def chose_category(update: Update, context: ShopContext) -> object:
         return None
     query, data, draft = tap
     if data.id(1) >= len(draft.categories):
-        await query.answer(admin_button_expired(ENGLISH), show_alert=True)
+        await query.answer(admin_button_expired(context.lang), show_alert=True)
         return None
     return await _category_chosen(update, context, query, draft.categories[data.id(1)])
 
@@ -279,7 +294,7 @@ async def typed_category(update: Update, context: ShopContext) -> object:
     try:
         draft.category = clean_category(message.text)
     except FieldError as error:
-        await ask_again(message, error, CATEGORY_HINT)
+        await ask_again(context.lang, message, error, category_hint(context.lang))
         return None
     await drop_keyboard(context, message.chat_id, draft)
     return _preview(update, context)
@@ -287,14 +302,18 @@ async def typed_category(update: Update, context: ShopContext) -> object:
 
 def _preview(update: Update, context: ShopContext) -> object:
     """The card exactly as buyers will see it, then a message with Save / Cancel."""
-    draft, message = draft_of(context), message_of(update)
+    draft, message, lang = draft_of(context), message_of(update), context.lang
     product, left = draft.product(), draft.stock_left()
-    inert = preview_markup(product, left, cb.WIZARD_PREVIEW.encode(draft.token))
-    question, confirm = confirm_question(draft)
+    inert = preview_markup(lang, product, left, cb.WIZARD_PREVIEW.encode(draft.token))
+    question, confirm = confirm_question(lang, draft)
+    text = lang.t(
+        "👆 This is how buyers will see it.\n\n{summary}\n\n{question}",
+        summary=summary(lang, draft),
+        question=question,
+    )
 
     async def show() -> None:
-        await reply_card(message, product, left, inert)
-        text = f"👆 This is how buyers will see it.\n\n{summary(draft)}\n\n{question}"
+        await send_card(lang, message, product, left, inert)
         await ask_with_buttons(message, draft, text, confirm)
 
     return advance(context, update, show(), Step.CONFIRM)
@@ -303,7 +322,9 @@ def _preview(update: Update, context: ShopContext) -> object:
 async def preview_tapped(update: Update, context: ShopContext) -> object:
     """A buyer button on the preview: "this is a preview" (it works once saved)."""
     assert update.callback_query is not None
-    await update.callback_query.answer("This is a preview: buyers' buttons work once it is saved.")
+    await update.callback_query.answer(
+        context.lang.t("This is a preview: buyers' buttons work once it is saved.")
+    )
     return None
 
 
@@ -330,8 +351,9 @@ async def _save(update: Update, context: ShopContext, button: Button, *, hidden:
     except Exception:
         begin(context, draft)  # nothing was written: Save can be tapped again
         raise
-    await query.answer("Saved")
-    text = saved_text(saved, product_link(context.bot.username, saved), added, skipped)
+    await query.answer(context.lang.t("Saved"))
+    link = product_link(context.bot.username, saved)
+    text = saved_text(context.lang, saved, link, added, skipped)
     return advance(context, update, _replace(query, text), END)
 
 
@@ -347,5 +369,7 @@ async def discard(update: Update, context: ShopContext) -> object:
     query, _, draft = tap
     finish(context)
     await query.answer()
-    text = f"✖️ Discarded <b>{escape(draft.title)}</b> — nothing was saved."
+    text = context.lang.t(
+        "✖️ Discarded <b>{title}</b> — nothing was saved.", title=escape(draft.title)
+    )
     return advance(context, update, _replace(query, text), END)

@@ -14,11 +14,11 @@ from bot import callbacks as cb
 from bot.admin.dialog import Dialog, current
 from bot.admin.fields import MAX_DESCRIPTION, MAX_TITLE
 from bot.admin.product_texts import (
-    DELIVERY_LABELS,
-    ITEMS_HINT,
-    KIND_HELP,
-    KIND_LABELS,
     countries_line,
+    delivery_label,
+    items_hint,
+    kind_label,
+    kinds_explained,
     rail_line,
 )
 from bot.buyer import keyboards
@@ -27,7 +27,7 @@ from bot.context import ShopContext
 from bot.shared import tapped
 from bot.texts import admin_button_expired, clip
 from shop.catalog import rail_prices
-from shop.i18n import ENGLISH
+from shop.i18n import Lang
 from shop.money import Money
 from storage import stock
 from storage.models import Product, ProductKind, ProductRail
@@ -101,13 +101,22 @@ class Draft(Dialog):
         """A stock product about to be saved without any item: buyers would see "Sold out"."""
         return self.kind is ProductKind.DIGITAL_STOCK and not self.stock_left()
 
+    def cancelled(self, lang: Lang) -> str:
+        return lang.t("✖️ Cancelled the new product (/addproduct) — nothing was saved.")
+
+    def replaced(self, lang: Lang) -> str:
+        return lang.t("(Left the new product (/addproduct) unfinished: nothing was saved.)")
+
+    def closed(self, lang: Lang, waited: str) -> str:
+        return lang.t(
+            "⌛ No answer for {waited}, so I closed the new product (/addproduct) — nothing was "
+            "saved. Start again whenever you like.",
+            waited=waited,
+        )
+
 
 def new_draft() -> Draft:
-    return Draft(
-        label="the new product (/addproduct)",
-        outcome="nothing was saved",
-        token=secrets.randbelow(1_000_000),
-    )
+    return Draft(token=secrets.randbelow(1_000_000))
 
 
 def draft_of(context: ShopContext) -> Draft:
@@ -117,37 +126,39 @@ def draft_of(context: ShopContext) -> Draft:
     return dialog
 
 
-def title_prompt() -> str:
-    return (
+def title_prompt(lang: Lang) -> str:
+    return lang.t(
         "🆕 <b>New product</b>\n\n"
-        f"What is it called? Send the <b>title</b> (1–{MAX_TITLE} characters).\n\n"
-        "Nothing is saved until you tap Save at the end; /cancel stops at any step."
+        "What is it called? Send the <b>title</b> (1–{most} characters).\n\n"
+        "Nothing is saved until you tap Save at the end; /cancel stops at any step.",
+        most=MAX_TITLE,
     )
 
 
-def description_prompt(draft: Draft) -> str:
-    return (
-        f"Title: <b>{escape(draft.title)}</b>\n\n"
-        f"Now the <b>description</b> buyers read on the card (up to {MAX_DESCRIPTION} "
-        "characters), or /skip."
+def description_prompt(lang: Lang, draft: Draft) -> str:
+    return lang.t(
+        "Title: <b>{title}</b>\n\n"
+        "Now the <b>description</b> buyers read on the card (up to {most} characters), or /skip.",
+        title=escape(draft.title),
+        most=MAX_DESCRIPTION,
     )
 
 
-def photo_prompt() -> str:
-    return "Send a <b>photo</b> for the card, or /skip."
+def photo_prompt(lang: Lang) -> str:
+    return lang.t("Send a <b>photo</b> for the card, or /skip.")
 
 
-def kind_prompt() -> str:
-    kinds = "\n".join(f"{KIND_LABELS[k]} — {KIND_HELP[k]}" for k in ProductKind)
-    return f"What <b>kind</b> of product is it?\n\n{kinds}"
+def kind_prompt(lang: Lang) -> str:
+    return lang.t("What <b>kind</b> of product is it?\n\n{kinds}", kinds=kinds_explained(lang))
 
 
-def kind_keyboard(draft: Draft) -> InlineKeyboardMarkup:
+def kind_keyboard(lang: Lang, draft: Draft) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    KIND_LABELS[kind], callback_data=cb.WIZARD_KIND.encode(draft.token, kind.value)
+                    kind_label(lang, kind),
+                    callback_data=cb.WIZARD_KIND.encode(draft.token, kind.value),
                 )
             ]
             for kind in ProductKind
@@ -155,20 +166,33 @@ def kind_keyboard(draft: Draft) -> InlineKeyboardMarkup:
     )
 
 
-def items_prompt() -> str:
-    return f"{ITEMS_HINT}\n\nOr /skip and add them later with /stock."
+def items_prompt(lang: Lang) -> str:
+    return lang.t("{hint}\n\nOr /skip and add them later with /stock.", hint=items_hint(lang))
 
 
-def items_note(draft: Draft) -> str:
+def items_note(lang: Lang, draft: Draft) -> str:
+    """ "Got N items" (and how many were left out), before the next question."""
     usable = draft.stock_left() or 0
     left_out = len(draft.items) - usable
-    note = f" ({left_out} repeated or over {stock.MAX_ITEM_CHARS} characters)" if left_out else ""
-    return f"Got <b>{usable}</b> item{'s' if usable != 1 else ''}{note}.\n\n"
+    if not left_out:
+        note = lang.nt("Got <b>{n}</b> item.", "Got <b>{n}</b> items.", usable)
+    else:
+        note = lang.nt(
+            "Got <b>{n}</b> item ({left_out} repeated or over {most} characters).",
+            "Got <b>{n}</b> items ({left_out} repeated or over {most} characters).",
+            usable,
+            left_out=lang.number(left_out),
+            most=stock.MAX_ITEM_CHARS,
+        )
+    return note + "\n\n"
 
 
-def preview_markup(product: Product, stock_left: int | None, data: str) -> InlineKeyboardMarkup:
-    """The buyer's buttons, looking the same but answering "this is a preview" when tapped."""
-    markup = keyboards.product_card(product, 1, stock_left=stock_left)
+def preview_markup(
+    lang: Lang, product: Product, stock_left: int | None, data: str
+) -> InlineKeyboardMarkup:
+    """The buyer's buttons, looking the same but answering "this is a preview" when tapped
+    (in the admin's language: the preview shows what a buyer who reads it sees)."""
+    markup = keyboards.card_buttons(lang, product, 1, stock_left=stock_left)
     return InlineKeyboardMarkup(
         [
             [
@@ -182,58 +206,91 @@ def preview_markup(product: Product, stock_left: int | None, data: str) -> Inlin
     )
 
 
-def summary(draft: Draft) -> str:
-    lines = [f"Kind: <b>{KIND_LABELS[draft.kind]}</b>", f"Price: {rail_line(draft.product())}"]
+def summary(lang: Lang, draft: Draft) -> str:
+    lines = [
+        lang.t("Kind: <b>{kind}</b>", kind=kind_label(lang, draft.kind)),
+        lang.t("Price: {price}", price=rail_line(lang, draft.product())),
+    ]
     if draft.kind is ProductKind.DIGITAL_STOCK:
-        lines.append(f"Items: <b>{len(draft.items)}</b>")
+        lines.append(lang.t("Items: <b>{count}</b>", count=lang.number(len(draft.items))))
     if draft.kind is ProductKind.PHYSICAL:
-        lines.append(f"Ships to: <b>{countries_line(draft.shipping_countries)}</b>")
-    lines.append(f"Category: <b>{escape(draft.category) if draft.category else 'none'}</b>")
+        countries = countries_line(lang, draft.shipping_countries)
+        lines.append(lang.t("Ships to: <b>{countries}</b>", countries=countries))
+    if draft.category:
+        lines.append(lang.t("Category: <b>{category}</b>", category=escape(draft.category)))
+    else:
+        lines.append(lang.t("Category: <b>none</b>"))
     if draft.delivery_text:
-        label = DELIVERY_LABELS[draft.kind]
-        lines.append(f"{label}: {escape(clip(draft.delivery_text, 300))}")
+        lines.append(
+            lang.t(
+                "{label}: {text}",
+                label=delivery_label(lang, draft.kind),
+                text=escape(clip(draft.delivery_text, 300)),
+            )
+        )
     return "\n".join(lines)
 
 
-def confirm_question(draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
+def confirm_question(lang: Lang, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
     """Save / Cancel; a stock product without items may instead wait hidden for its items."""
-    cancel = InlineKeyboardButton("✖️ Cancel", callback_data=cb.WIZARD_DISCARD.encode(draft.token))
+    token = draft.token
+    cancel = InlineKeyboardButton(lang.t("✖️ Cancel"), callback_data=cb.WIZARD_DISCARD.encode(token))
     if not draft.waits_for_stock():
-        save = InlineKeyboardButton("✅ Save", callback_data=cb.WIZARD_SAVE.encode(draft.token))
-        return "Save this product?", InlineKeyboardMarkup([[save, cancel]])
-    question = (
+        save = InlineKeyboardButton(lang.t("✅ Save"), callback_data=cb.WIZARD_SAVE.encode(token))
+        return lang.t("Save this product?"), InlineKeyboardMarkup([[save, cancel]])
+    question = lang.t(
         "It has no items yet, so buyers would see it <b>sold out</b>. Keep it hidden until "
         "/stock gives it items (it then appears by itself)?"
     )
+    hidden = lang.t("✅ Save, hidden until stocked")
+    shown = lang.t("Save and show it now")
     rows = [
-        [
-            InlineKeyboardButton(
-                "✅ Save, hidden until stocked",
-                callback_data=cb.WIZARD_SAVE_HIDDEN.encode(draft.token),
-            )
-        ],
-        [
-            InlineKeyboardButton(
-                "Save and show it now", callback_data=cb.WIZARD_SAVE.encode(draft.token)
-            )
-        ],
+        [InlineKeyboardButton(hidden, callback_data=cb.WIZARD_SAVE_HIDDEN.encode(token))],
+        [InlineKeyboardButton(shown, callback_data=cb.WIZARD_SAVE.encode(token))],
         [cancel],
     ]
     return question, InlineKeyboardMarkup(rows)
 
 
-def saved_text(product: Product, link: str, added: int, skipped: int) -> str:
+def saved_text(lang: Lang, product: Product, link: str, added: int, skipped: int) -> str:
     """The confirmation: the id, the deep link to share, and for stock what went in."""
+    pid = product.id
     lines = [
-        f"✅ Saved <b>{escape(product.title)}</b> as product <b>#{product.id}</b>.",
-        f"Buyers open it with {escape(link)}",
+        lang.t(
+            "✅ Saved <b>{title}</b> as product <b>#{product}</b>.",
+            title=escape(product.title),
+            product=pid,
+        ),
+        lang.t("Buyers open it with {link}", link=escape(link)),
     ]
     if product.kind is ProductKind.DIGITAL_STOCK:
-        skipped_note = f" ({skipped} skipped)" if skipped else ""
-        lines.append(f"Items in stock: <b>{added}</b>{skipped_note}. Add more: /stock {product.id}")
+        added_n = lang.number(added)
+        if skipped:
+            lines.append(
+                lang.t(
+                    "Items in stock: <b>{added}</b> ({skipped} skipped). "
+                    "Add more: /stock {product}",
+                    added=added_n,
+                    skipped=lang.number(skipped),
+                    product=pid,
+                )
+            )
+        else:
+            lines.append(
+                lang.t(
+                    "Items in stock: <b>{added}</b>. Add more: /stock {product}",
+                    added=added_n,
+                    product=pid,
+                )
+            )
     if product.show_when_stocked:
-        lines.append(f"🙈 Hidden until it has items: /stock {product.id} adds them and shows it.")
-    lines.append("Manage it in /products.")
+        lines.append(
+            lang.t(
+                "🙈 Hidden until it has items: /stock {product} adds them and shows it.",
+                product=pid,
+            )
+        )
+    lines.append(lang.t("Manage it in /products."))
     return "\n".join(lines)
 
 
@@ -247,6 +304,6 @@ async def draft_tap(
     query, data = tap
     draft = current(context)
     if not isinstance(draft, Draft) or data.id(0) != draft.token:
-        await query.answer(admin_button_expired(ENGLISH), show_alert=True)
+        await query.answer(admin_button_expired(context.lang), show_alert=True)
         return None
     return query, data, draft

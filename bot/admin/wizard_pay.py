@@ -19,19 +19,17 @@ from bot import callbacks as cb
 from bot.admin.dialog import advance, ask_again, message_of, say
 from bot.admin.fields import FieldError, clean_price, clean_stars
 from bot.admin.product_texts import (
-    KIND_LABELS,
-    PHYSICAL_NOT_STARS,
-    RAIL_LABELS,
     delivery_prompt,
+    physical_not_stars_alert,
     price_hint,
     rail_keyboard,
+    rail_label,
     rail_prompt,
     stars_hint,
 )
 from bot.admin.wizard_draft import Step, draft_of, draft_tap
 from bot.context import ShopContext
 from shop.catalog import rail_allowed
-from shop.money import format_money
 from storage.models import STARS_CURRENCY, ProductRail, Rail
 
 Shown = Coroutine[Any, Any, object]  # a change to show before the next question
@@ -59,9 +57,9 @@ def _ask(
 def ask_rail(update: Update, context: ShopContext, first: Shown) -> object:
     """The rail question: Telegram's rule in one sentence, the three choices, the kind's
     suggestion marked."""
-    draft = draft_of(context)
-    text = rail_prompt(draft.kind, KIND_LABELS[draft.kind])
-    markup = rail_keyboard(draft.kind, cb.WIZARD_RAIL, draft.token)
+    draft, lang = draft_of(context), context.lang
+    text = rail_prompt(lang, draft.kind)
+    markup = rail_keyboard(lang, draft.kind, cb.WIZARD_RAIL, draft.token)
     return _ask(update, context, first, text, Step.RAIL, markup)
 
 
@@ -71,16 +69,19 @@ async def chose_rail(update: Update, context: ShopContext) -> object:
     if (tap := await draft_tap(update, context, cb.WIZARD_RAIL)) is None:
         return None
     query, data, draft = tap
+    lang = context.lang
     rail = ProductRail(data.word(1))
     if not rail_allowed(draft.kind, rail):
-        await query.answer(PHYSICAL_NOT_STARS, show_alert=True)
+        await query.answer(physical_not_stars_alert(lang), show_alert=True)
         return None
     draft.rail = rail
     await query.answer()
-    chosen = query.edit_message_text(
-        f"{rail_prompt(draft.kind, KIND_LABELS[draft.kind])}\n\nChosen: <b>{RAIL_LABELS[rail]}</b>",
-        parse_mode=ParseMode.HTML,
+    text = lang.t(
+        "{question}\n\nChosen: <b>{choice}</b>",
+        question=rail_prompt(lang, draft.kind),
+        choice=rail_label(lang, rail),
     )
+    chosen = query.edit_message_text(text, parse_mode=ParseMode.HTML)
     return next_question(update, context, chosen, "")
 
 
@@ -91,36 +92,38 @@ async def _nothing() -> None:
 def next_question(update: Update, context: ShopContext, first: Shown | None, note: str) -> object:
     """The next price the rail needs and the draft lacks; with all of them, the kind's first
     own question (its delivery text or note). `note` (HTML) echoes the last answer."""
-    draft = draft_of(context)
+    draft, lang = draft_of(context), context.lang
     shown = first if first is not None else _nothing()
     if draft.rail.includes(Rail.STRIPE) and draft.price is None:
-        hint = price_hint(context.shop.settings.default_currency)
+        hint = price_hint(lang, context.shop.settings.default_currency)
         return _ask(update, context, shown, note + hint, Step.PRICE)
     if draft.rail.includes(Rail.STARS) and draft.stars is None:
-        return _ask(update, context, shown, note + stars_hint(), Step.STARS)
-    return _ask(update, context, shown, note + delivery_prompt(draft.kind), Step.DELIVERY)
+        return _ask(update, context, shown, note + stars_hint(lang), Step.STARS)
+    return _ask(update, context, shown, note + delivery_prompt(lang, draft.kind), Step.DELIVERY)
 
 
 async def got_price(update: Update, context: ShopContext) -> object:
     """The price by card: a friendly error and the question again, or the next question."""
-    message, draft = message_of(update), draft_of(context)
+    message, draft, lang = message_of(update), draft_of(context), context.lang
     default = context.shop.settings.default_currency
     try:
         draft.price = clean_price(message.text, default)
     except FieldError as error:
-        await ask_again(message, error, price_hint(default))
+        await ask_again(lang, message, error, price_hint(lang, default))
         return None
-    shown = escape(format_money(draft.price.amount, draft.price.currency))
-    return next_question(update, context, None, f"Price: <b>{shown}</b>\n\n")
+    shown = escape(lang.money(draft.price.amount, draft.price.currency))
+    note = lang.t("Price: <b>{price}</b>", price=shown)
+    return next_question(update, context, None, note + "\n\n")
 
 
 async def got_stars(update: Update, context: ShopContext) -> object:
     """The Stars price (whole Stars, within our bound): an error asks again."""
-    message, draft = message_of(update), draft_of(context)
+    message, draft, lang = message_of(update), draft_of(context), context.lang
     try:
         draft.stars = clean_stars(message.text)
     except FieldError as error:
-        await ask_again(message, error, stars_hint())
+        await ask_again(lang, message, error, stars_hint(lang))
         return None
-    shown = escape(format_money(draft.stars, STARS_CURRENCY))
-    return next_question(update, context, None, f"Price in Stars: <b>{shown}</b>\n\n")
+    shown = escape(lang.money(draft.stars, STARS_CURRENCY))
+    note = lang.t("Price in Stars: <b>{price}</b>", price=shown)
+    return next_question(update, context, None, note + "\n\n")

@@ -18,7 +18,7 @@ from bot.shared import reply_page, show_buttons, tapped, turn_page
 from bot.texts import MAX_CAPTION, MAX_TEXT, unknown_button
 from shop import translations
 from shop.context import Shop
-from shop.i18n import ENGLISH, Lang
+from shop.i18n import Lang
 from shop.ids import ID_PATTERN
 from storage import carts, products, stock
 from storage.models import Product, ProductKind
@@ -177,14 +177,6 @@ async def send_card(
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
         )
-
-
-async def reply_card(
-    message: Message, product: Product, stock_left: int | None, markup: InlineKeyboardMarkup
-) -> None:
-    """`send_card` in English, for the admin wizard's preview until it passes its language
-    (bot/admin is converted apart from the buyer's side); remove it once nothing calls it."""
-    await send_card(ENGLISH, message, product, stock_left, markup)
 
 
 async def stock_left(shop: Shop, product: Product) -> int | None:

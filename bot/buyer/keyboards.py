@@ -11,7 +11,7 @@ from bot.buyer import cart_view, notices, texts
 from bot.callbacks import MAX_QUANTITY
 from bot.shared import page_row
 from bot.texts import clip
-from shop.i18n import ENGLISH, Lang
+from shop.i18n import Lang
 from storage.models import Order, Product, Rail
 
 
@@ -118,14 +118,6 @@ def card_buttons(
             back,
         ]
     )
-
-
-def product_card(
-    product: Product, quantity: int, *, stock_left: int | None = None, cart_lines: int = 0
-) -> InlineKeyboardMarkup:
-    """`card_buttons` in English, for the admin wizard's preview until it passes its language
-    (bot/admin is converted apart from the buyer's side); remove it once nothing calls it."""
-    return card_buttons(ENGLISH, product, quantity, stock_left=stock_left, cart_lines=cart_lines)
 
 
 def _buy_rows(lang: Lang, product: Product, quantity: int) -> list[list[InlineKeyboardButton]]:

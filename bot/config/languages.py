@@ -33,25 +33,27 @@ def read_languages(r: Reader) -> LanguageSettings:
 def _code(r: Reader, name: str, value: str, shipped: list[str]) -> str | None:
     code = canonical(value)
     if code not in shipped:
-        r.problem(
-            f"{name} has {shown(value)}, which this shop does not speak; "
-            f"use one of {', '.join(shipped)} (README: adding a language)."
-        )
+        r.problem(_not_spoken(name, [value], shipped))
         return None
     return code
 
 
 def _codes(r: Reader, value: str, shipped: list[str]) -> tuple[str, ...] | None:
-    codes: list[str] = []
-    for item in value.split(","):
-        if not item.strip():
-            continue
-        code = _code(r, "LANGUAGES", item, shipped)
-        if code is None:
-            return None
-        if code not in codes:
-            codes.append(code)
-    if not codes:
+    """Every code, once, in the order given; all the unknown ones named in one problem."""
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
         r.problem("LANGUAGES is empty; list language codes such as en,es or leave it unset.")
         return None
-    return tuple(codes)
+    unknown = [item for item in items if canonical(item) not in shipped]
+    if unknown:
+        r.problem(_not_spoken("LANGUAGES", unknown, shipped))
+        return None
+    return tuple(dict.fromkeys(canonical(item) for item in items))
+
+
+def _not_spoken(name: str, values: list[str], shipped: list[str]) -> str:
+    which = ", ".join(shown(value) for value in values)
+    return (
+        f"{name} has {which}, which this shop does not speak; "
+        f"use one of {', '.join(shipped)} (README: Languages, adding a language)."
+    )
