@@ -45,7 +45,7 @@ class Seen:
     books: str
 
 
-ENGLISH = Seen(
+IN_ENGLISH = Seen(
     "en",
     ebook="Python ebook",
     ebook_description="A practical guide.",
@@ -53,7 +53,7 @@ ENGLISH = Seen(
     poster="Poster",
     books="Books",
 )
-SPANISH = Seen(
+IN_SPANISH = Seen(
     "es",
     ebook="Libro de Python",
     ebook_description="Una guía práctica.",
@@ -64,7 +64,7 @@ SPANISH = Seen(
 
 
 def _other(seen: Seen) -> Seen:
-    return SPANISH if seen is ENGLISH else ENGLISH
+    return IN_SPANISH if seen is IN_ENGLISH else IN_ENGLISH
 
 
 async def _shop(app: ShopApp, **ebook: object) -> tuple[int, int]:
@@ -74,24 +74,26 @@ async def _shop(app: ShopApp, **ebook: object) -> tuple[int, int]:
     ebook_id = await add_product(
         app,
         **{
-            "title": ENGLISH.ebook,
-            "description": ENGLISH.ebook_description,
-            "delivery_text": ENGLISH.ebook_goods,
+            "title": IN_ENGLISH.ebook,
+            "description": IN_ENGLISH.ebook_description,
+            "delivery_text": IN_ENGLISH.ebook_goods,
             "category": "Books",
             **ebook,
         },
     )
     poster_id = await add_product(
         app,
-        title=ENGLISH.poster,
+        title=IN_ENGLISH.poster,
         description=POSTER_DESCRIPTION,
         delivery_text=POSTER_GOODS,
         category="Prints",
         price_minor=500,
     )
-    await _translate(app, ebook_id, SPANISH.ebook, SPANISH.ebook_description, SPANISH.ebook_goods)
-    await _translate(app, poster_id, SPANISH.poster)
-    await translations.set_category_name(app.db, "Books", "es", SPANISH.books)
+    await _translate(
+        app, ebook_id, IN_SPANISH.ebook, IN_SPANISH.ebook_description, IN_SPANISH.ebook_goods
+    )
+    await _translate(app, poster_id, IN_SPANISH.poster)
+    await translations.set_category_name(app.db, "Books", "es", IN_SPANISH.books)
     return ebook_id, poster_id
 
 
@@ -178,7 +180,7 @@ def _stripe_lines(stripe_api: FakeStripe, session_id: str) -> list[tuple[str, st
 # --- stories --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seen", [SPANISH, ENGLISH], ids=["es", "en"])
+@pytest.mark.parametrize("seen", [IN_SPANISH, IN_ENGLISH], ids=["es", "en"])
 async def test_the_buyer_reads_the_merchant_s_words_in_their_language_from_catalog_to_goods(
     app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe, seen: Seen
 ) -> None:
@@ -235,18 +237,20 @@ async def test_buy_now_s_goods_follow_the_order_s_language_whatever_the_app_says
     card = await _card(telegram, ebook)
     pay_message = await _taps(telegram, card, cb.BUY.encode(ebook, 1), _has_link)
     session_id = session_of(stripe_api, pay_message)
-    assert _stripe_lines(stripe_api, session_id) == [(SPANISH.ebook, SPANISH.ebook_description)]
+    assert _stripe_lines(stripe_api, session_id) == [
+        (IN_SPANISH.ebook, IN_SPANISH.ebook_description)
+    ]
 
     telegram.set_language(BUYER_ID, "en")  # the buyer's app turns English before they pay
     assert await pay_and_notify(stripe_api, session_id) == 200
     await settled(app)
     receipt = next(m for m in telegram.messages(BUYER_ID) if m.message_id == pay_message.message_id)
-    assert SPANISH.ebook_goods in shown(receipt) and ENGLISH.ebook_goods not in shown(receipt)
+    assert IN_SPANISH.ebook_goods in shown(receipt) and IN_ENGLISH.ebook_goods not in shown(receipt)
     # Send again, asked in English, sends the Spanish order's goods: the order's language.
     send_again = cb.SEND_AGAIN.encode((await order_of(app, session_id)).id)
     listed = await _sends(telegram, "/orders", _carries(send_again))
-    again = await _taps(telegram, listed, send_again, lambda m: SPANISH.ebook_goods in shown(m))
-    assert ENGLISH.ebook_goods not in shown(again)
+    again = await _taps(telegram, listed, send_again, lambda m: IN_SPANISH.ebook_goods in shown(m))
+    assert IN_ENGLISH.ebook_goods not in shown(again)
 
 
 async def test_a_stars_invoice_speaks_its_order_s_language_even_when_sent_again(
@@ -259,8 +263,8 @@ async def test_a_stars_invoice_speaks_its_order_s_language_even_when_sent_again(
     first = await next_invoice(telegram, BUYER_ID, card.message_id)
     assert first.invoice is not None
     assert (first.invoice.title, first.invoice.description) == (
-        SPANISH.ebook,
-        SPANISH.ebook_description,
+        IN_SPANISH.ebook,
+        IN_SPANISH.ebook_description,
     )
     await claimed(app, first)
     # The buyer deletes the invoice and taps ⭐ Buy again with their app in English: the same
@@ -268,13 +272,13 @@ async def test_a_stars_invoice_speaks_its_order_s_language_even_when_sent_again(
     first.deleted = True
     telegram.set_language(BUYER_ID, "en")
     card = await _card(telegram, ebook)
-    assert ENGLISH.ebook in shown(card)
+    assert IN_ENGLISH.ebook in shown(card)
     telegram.user_taps(BUYER_ID, card, cb.STARS_BUY.encode(ebook, 1))
     second = await next_invoice(telegram, BUYER_ID, card.message_id)
     assert second.invoice is not None and second.invoice.payload == first.invoice.payload
     assert (second.invoice.title, second.invoice.description) == (
-        SPANISH.ebook,
-        SPANISH.ebook_description,
+        IN_SPANISH.ebook,
+        IN_SPANISH.ebook_description,
     )
     # Another buyer, in English, gets the originals.
     seen = max((m.message_id for m in telegram.messages(OTHER_BUYER_ID)), default=0)
@@ -286,8 +290,8 @@ async def test_a_stars_invoice_speaks_its_order_s_language_even_when_sent_again(
     theirs = await next_invoice(telegram, OTHER_BUYER_ID, other_card.message_id)
     assert theirs.invoice is not None
     assert (theirs.invoice.title, theirs.invoice.description) == (
-        ENGLISH.ebook,
-        ENGLISH.ebook_description,
+        IN_ENGLISH.ebook,
+        IN_ENGLISH.ebook_description,
     )
 
 
@@ -312,8 +316,8 @@ async def test_the_cart_s_changes_and_refusals_name_the_lines_as_the_buyer_reads
     await catalog.edit_product(app.db, key, price_minor=599)
     view = await _sends(telegram, "/cart", _carries(cb.CART_EMPTY.encode()))
     assert shown(view).count("Clave de juego") == 2, shown(view)
-    assert shown(view).count(SPANISH.ebook) == 2, shown(view)
-    assert "Game key" not in shown(view) and ENGLISH.ebook not in shown(view)
+    assert shown(view).count(IN_SPANISH.ebook) == 2, shown(view)
+    assert "Game key" not in shown(view) and IN_ENGLISH.ebook not in shown(view)
 
 
 async def test_a_page_of_the_catalog_and_the_cart_read_translations_in_one_query(
@@ -331,7 +335,7 @@ async def test_a_page_of_the_catalog_and_the_cart_read_translations_in_one_query
         menu = await _sends(telegram, "/catalog", _carries(f"{cb.CATEGORY.prefix}:"))
         read_by_menu = list(statements)
         page = await _taps(
-            telegram, menu, _button(menu, SPANISH.books), _carries(cb.PRODUCT.encode(ebook))
+            telegram, menu, _button(menu, IN_SPANISH.books), _carries(cb.PRODUCT.encode(ebook))
         )
         read_by_page = statements[len(read_by_menu) :]
         for product_id in (ebook, poster, *more[:2]):
