@@ -12,7 +12,8 @@ draws a Pay button on an invoice whatever its keyboard — and one it keeps (sen
 ago) stays, refused at the pre-checkout query (shop/stars.py).
 
 Whatever goes to a buyer speaks the order's language (stored when it was made), not the one
-their Telegram app reports now: the receipt of an order made in Spanish is in Spanish.
+their Telegram app reports now: the receipt of an order made in Spanish is in Spanish, and so
+are the goods' delivery texts where the merchant translated them (read when they are sent).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bot.admin import texts as admin_texts
 from bot.buyer import keyboards, notices, order_message
 from bot.language import stored_language
 from bot.sale_alerts import SaleAlerts
-from shop import outbox
+from shop import outbox, translations
 from shop.context import Shop
 from shop.gateways.telegram_sender import (
     Outcome,
@@ -168,11 +169,16 @@ class DeliveryWorker:
         return order_message.render(self._lang(order), order, await self._delivered(order))
 
     async def _delivered(self, order: Order) -> notices.Delivered:
-        """The order's products as they are now and its stock items, read at send time."""
+        """The order's products as they are now and its stock items, read at send time; the
+        products' delivery texts in the order's language where the merchant translated them
+        (one query for all its lines)."""
         reader = self._db.reader
         found = {
             line.product_id: await products.get(reader, line.product_id) for line in order.lines
         }
+        present = [product for product in found.values() if product is not None]
+        language = self._lang(order).code
+        found.update((p.id, p) for p in await translations.localized(reader, present, language))
         return notices.Delivered(found, await stock.items_of(reader, order.id))
 
     async def _edit_order_message(self, order: Order) -> Outcome:

@@ -1,7 +1,8 @@
 """The buyer's cart: add, change, remove, look, and the review before checkout.
 
 A cart stores only product ids, quantities and the price the buyer was shown. Whatever the
-buyer sees of it is read again from the products (title, price, stock), and before a session is
+buyer sees of it is read again from the products (title, price, stock; the title in the buyer's
+language where the merchant translated it, shop/translations.py), and before a session is
 made `review` compares the two and corrects the cart — a product hidden or deleted, a new
 price, fewer items left — so the buyer is told what changed before paying for it.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from shop import translations
 from shop.context import Shop
 from storage import carts, products, stock
 from storage.carts import MAX_CART_LINES, MAX_LINE_QUANTITY
@@ -140,11 +142,19 @@ class Changed:
     currency: str = ""
 
 
-async def load(conn: aiosqlite.Connection, buyer_user_id: int) -> Cart:
-    """The buyer's cart with each product as it is now."""
+async def load(
+    conn: aiosqlite.Connection, buyer_user_id: int, *, language: str | None = None
+) -> Cart:
+    """The buyer's cart with each product as it is now, its texts in `language` (the buyer's)
+    where the merchant translated them, as the merchant wrote them when None."""
+    lines = await carts.lines(conn, buyer_user_id)
+    found = {line.product_id: await products.get(conn, line.product_id) for line in lines}
+    if language is not None:
+        present = [product for product in found.values() if product is not None]
+        found.update((p.id, p) for p in await translations.localized(conn, present, language))
     items = []
-    for line in await carts.lines(conn, buyer_user_id):
-        product = await products.get(conn, line.product_id)
+    for line in lines:
+        product = found[line.product_id]
         left = await _left(conn, product, buyer_user_id)
         items.append(
             CartItem(
@@ -229,14 +239,15 @@ async def empty(shop: Shop, buyer_user_id: int) -> None:
         await carts.empty(tx, buyer_user_id)
 
 
-async def review(shop: Shop, buyer_user_id: int) -> list[Changed]:
-    """Bring the cart up to date with the shop before checkout, and say what changed.
+async def review(shop: Shop, buyer_user_id: int, *, language: str | None = None) -> list[Changed]:
+    """Bring the cart up to date with the shop before checkout, and say what changed (each
+    line named in `language`, the buyer's, as `load` names it).
 
     Every difference is corrected in the cart itself, so the cart the buyer is shown next is the
     one checkout would charge: they confirm with a second tap, never by surprise."""
     changes = []
     async with shop.transaction() as tx:
-        for item in (await load(tx, buyer_user_id)).items:
+        for item in (await load(tx, buyer_user_id, language=language)).items:
             changed = _compare(item)
             if changed is not None:
                 await _correct(tx, buyer_user_id, item, changed)

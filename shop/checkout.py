@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import aiosqlite
 import stripe
 
+from shop import translations
 from shop.context import Shop
 from shop.gateways.stripe_gateway import CheckoutLink, StripeBusy
 from shop.money import MAX_AMOUNT
@@ -147,7 +148,7 @@ async def start_checkout(
     if not shop.buy_taps.allow(buyer.user_id):
         raise SlowDown
     async with shop.buyer_locks.hold(buyer.user_id):
-        sold = await products_for_sale(shop, wanted, Rail.STRIPE)
+        sold = await products_for_sale(shop, wanted, Rail.STRIPE, buyer.language)
         countries = _shipping_countries(sold, shop.checkout_settings.shipping_countries)
         existing = await open_order(shop, buyer, wanted, Rail.STRIPE)
         if existing is not None:
@@ -179,19 +180,27 @@ async def open_order(
     return None
 
 
-async def products_for_sale(shop: Shop, wanted: Sequence[Wanted], rail: Rail) -> dict[int, Product]:
+async def products_for_sale(
+    shop: Shop, wanted: Sequence[Wanted], rail: Rail, language: str | None
+) -> dict[int, Product]:
     """The products asked for, by id, each buyable now, all sold through `rail` (NotOnRail
-    names the lines that are not) and, on Stripe, all in one currency."""
+    names the lines that are not) and, on Stripe, all in one currency.
+
+    Each comes with its texts in `language` (the buyer's) where the merchant translated them:
+    the order's lines keep the titles as the buyer saw them, Stripe's line items and the Stars
+    invoice are made from them, and a refusal names the lines as the buyer knows them."""
     if len({line.product_id for line in wanted}) != len(wanted):
         raise ValueError("one line per product")
     if not 1 <= len(wanted) <= orders.MAX_LINES:
         raise ProductUnavailable
-    sold: dict[int, Product] = {}
+    found: list[Product] = []
     for line in wanted:
         product = await products.get(shop.db.reader, line.product_id)
         if product is None or not product.buyable:
             raise ProductUnavailable
-        sold[product.id] = product
+        found.append(product)
+    code = shop.languages.get(language).code
+    sold = {p.id: p for p in await translations.localized(shop.db.reader, found, code)}
     elsewhere = [product.title for product in sold.values() if not product.sells_on(rail)]
     if elsewhere:
         raise NotOnRail(rail, elsewhere)

@@ -126,10 +126,14 @@ async def start_stars_checkout(
     if not shop.buy_taps.allow(buyer.user_id):
         raise SlowDown
     async with shop.buyer_locks.hold(buyer.user_id):
-        sold = await products_for_sale(shop, wanted, Rail.STARS)
+        sold = await products_for_sale(shop, wanted, Rail.STARS, buyer.language)
         order = await open_order(shop, buyer, wanted, Rail.STARS)
         if order is None:
             order = await new_order(shop, buyer, sold, wanted, from_cart, Rail.STARS)
+        elif order.language != buyer.language:
+            # An open order made while the buyer spoke another language: its invoice speaks
+            # the order's, the products' descriptions as much as its lines' titles.
+            sold = await products_for_sale(shop, wanted, Rail.STARS, order.language)
     return StarsCheckout(order, invoice_for(shop.languages.get(order.language), order, sold))
 
 

@@ -4,7 +4,8 @@
 The cart lives in the database (shop/cart.py); this module only shows it. Every view is
 reviewed against the shop first (`shop.cart.review`: a product hidden, a new price, fewer
 left), so the cart the buyer sees is the one checkout charges, and what changed is said on it.
-Every tap edits the cart's own message in place, in the buyer's language.
+Every tap edits the cart's own message in place, in the buyer's language: the merchant's
+titles too, where they translated them (shop/translations.py), in the view, toasts and alerts.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.buyer.stars import stars_check_out
 from bot.context import ShopContext
 from bot.shared import show_buttons, show_page, tapped
 from bot.texts import unknown_button
-from shop import cart
+from shop import cart, translations
 from shop.cart import Cart, CartRefused, Changed
 from shop.checkout import Wanted
 from shop.context import Shop
@@ -32,14 +33,19 @@ from storage.models import Product, Rail
 Page = tuple[str, InlineKeyboardMarkup]
 
 
-async def _reviewed(shop: Shop, user_id: int) -> tuple[list[Changed], Cart]:
-    """The cart brought up to date with the shop, and what that changed."""
-    changes = await cart.review(shop, user_id)
-    return changes, await cart.load(shop.db.reader, user_id)
+async def _reviewed(shop: Shop, lang: Lang, user_id: int) -> tuple[list[Changed], Cart]:
+    """The cart brought up to date with the shop, and what that changed, named in `lang`."""
+    changes = await cart.review(shop, user_id, language=lang.code)
+    return changes, await _loaded(shop, lang, user_id)
+
+
+async def _loaded(shop: Shop, lang: Lang, user_id: int) -> Cart:
+    """The cart as it is, its lines named in `lang` where the merchant translated them."""
+    return await cart.load(shop.db.reader, user_id, language=lang.code)
 
 
 async def cart_page(shop: Shop, lang: Lang, user_id: int) -> Page:
-    changes, current = await _reviewed(shop, user_id)
+    changes, current = await _reviewed(shop, lang, user_id)
     return cart_view.page(lang, current, changes), cart_view.keyboard(lang, current)
 
 
@@ -75,7 +81,7 @@ async def add_to_cart(update: Update, context: ShopContext) -> None:
     shop, lang, user_id = context.shop, context.lang, query.from_user.id
     product_id, quantity = data.id(0), data.id(1)
     had = await carts.quantity_of(shop.db.reader, user_id, product_id)
-    product = await products.get(shop.db.reader, product_id)
+    product = await _product(shop, lang, product_id)
     try:
         now = await cart.add(shop, user_id, product_id, quantity)
     except CartRefused as refusal:
@@ -107,11 +113,11 @@ async def _step(update: Update, context: ShopContext, button: cb.Button, delta: 
     shop, lang, user_id, product_id = context.shop, context.lang, query.from_user.id, data.id(0)
     had = await carts.quantity_of(shop.db.reader, user_id, product_id)
     now = await cart.change(shop, user_id, product_id, delta)
-    changes, current = await _reviewed(shop, user_id)
+    changes, current = await _reviewed(shop, lang, user_id)
     item = next((i for i in current.items if i.product_id == product_id), None)
     toast = None
     if had and not now:
-        toast = cart_view.removed(lang, await _title(shop, product_id))
+        toast = cart_view.removed(lang, await _title(shop, lang, product_id))
     elif had and delta > 0 and now == had:
         toast = texts.at_most(lang, item.left if item is not None else None)
     await query.answer(toast)
@@ -126,9 +132,9 @@ async def remove_line(update: Update, context: ShopContext) -> None:
     shop, lang, user_id, product_id = context.shop, context.lang, query.from_user.id, data.id(0)
     had = await carts.quantity_of(shop.db.reader, user_id, product_id)
     await cart.remove(shop, user_id, product_id)
-    toast = cart_view.removed(lang, await _title(shop, product_id)) if had else None
+    toast = cart_view.removed(lang, await _title(shop, lang, product_id)) if had else None
     await query.answer(toast)
-    changes, current = await _reviewed(shop, user_id)
+    changes, current = await _reviewed(shop, lang, user_id)
     await _show(lang, query, current, changes)
 
 
@@ -138,7 +144,7 @@ async def ask_empty(update: Update, context: ShopContext) -> None:
         return
     query, _ = tap
     await query.answer()
-    current = await cart.load(context.shop.db.reader, query.from_user.id)
+    current = await _loaded(context.shop, context.lang, query.from_user.id)
     if not current.items:
         await _show(context.lang, query, current)
         return
@@ -152,7 +158,7 @@ async def empty_cart(update: Update, context: ShopContext) -> None:
     query, _ = tap
     await cart.empty(context.shop, query.from_user.id)
     await query.answer(cart_view.empty_now(context.lang))
-    await _show(context.lang, query, await cart.load(context.shop.db.reader, query.from_user.id))
+    await _show(context.lang, query, await _loaded(context.shop, context.lang, query.from_user.id))
 
 
 async def checkout(update: Update, context: ShopContext) -> None:
@@ -192,7 +198,7 @@ async def _ready_to_pay(
     if not isinstance(query.message, Message):
         await query.answer(unknown_button(lang), show_alert=True)
         return None
-    changes, current = await _reviewed(shop, query.from_user.id)
+    changes, current = await _reviewed(shop, lang, query.from_user.id)
     total = current.total if rail is Rail.STRIPE else current.stars_total
     if changes or total is None:
         alert = cart_view.cart_changed(lang) if changes else cart_view.cannot_pay(lang, current)
@@ -207,7 +213,9 @@ async def _ready_to_pay(
 
 
 async def _receipt_lines(shop: Shop, current: Cart) -> list[tuple[Product, int, int]]:
-    """(product, quantity, longest item left) for each line, what `fits_one_receipt` weighs."""
+    """(product, quantity, longest item left) for each line, what `fits_one_receipt` weighs:
+    the products as the buyer reads them, since the receipt carries the delivery texts in the
+    order's language, which is the buyer's."""
     return [
         (item.product, item.quantity, await stock.longest_item(shop.db.reader, item.product_id))
         for item in current.items
@@ -228,7 +236,15 @@ async def _show(
     await show_page(query, text, cart_view.keyboard(lang, current))
 
 
-async def _title(shop: Shop, product_id: int) -> str:
-    """The product's title; "" once it is gone (the toast then says "the product")."""
+async def _product(shop: Shop, lang: Lang, product_id: int) -> Product | None:
+    """The product as the buyer reads it (its texts in `lang` where translated); None if gone."""
     product = await products.get(shop.db.reader, product_id)
+    if product is None:
+        return None
+    return await translations.localized_one(shop.db.reader, product, lang.code)
+
+
+async def _title(shop: Shop, lang: Lang, product_id: int) -> str:
+    """The product's title in `lang`; "" once it is gone (the toast then says "the product")."""
+    product = await _product(shop, lang, product_id)
     return product.title if product is not None else ""

@@ -1,5 +1,7 @@
 """The buyer's catalog: /catalog, its pages and categories, the product card and its
-quantity buttons, and the deep link that opens a card — in the buyer's language."""
+quantity buttons, and the deep link that opens a card — in the buyer's language, the
+merchant's titles, descriptions and category names too where the merchant translated them
+(shop/translations.py: one query per page; buttons and queries keep the stored category)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from bot.buyer import keyboards, texts
 from bot.context import ShopContext
 from bot.shared import reply_page, show_buttons, tapped, turn_page
 from bot.texts import MAX_CAPTION, MAX_TEXT, unknown_button
+from shop import translations
 from shop.context import Shop
 from shop.i18n import Lang
 from shop.ids import ID_PATTERN
@@ -119,6 +122,9 @@ async def catalog_page(
     items = await products.list_active(
         shop.db.reader, offset=page * CATALOG_PAGE_SIZE, limit=CATALOG_PAGE_SIZE, category=category
     )
+    items = await translations.localized(shop.db.reader, items, lang.code)
+    if category:  # the heading names it as the buyer reads it; the query went by the stored name
+        category = await translations.localized_category(shop.db.reader, category, lang.code)
     header = texts.catalog_header(lang, page, pages, category)
     lines = await carts.count(shop.db.reader, buyer_user_id)
     inside = group if len(groups) > 1 else None
@@ -128,8 +134,12 @@ async def catalog_page(
 async def _categories(
     shop: Shop, lang: Lang, buyer_user_id: int, groups: list[tuple[str, int, int]]
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """The category menu: each category's button named in the buyer's language where the
+    merchant translated it (its callback still names the group by its first product)."""
+    names = await translations.category_names(shop.db.reader, lang.code)
+    shown = [(translations.category_name(names, name), n, first) for name, n, first in groups]
     lines = await carts.count(shop.db.reader, buyer_user_id)
-    return texts.categories_header(lang), keyboards.categories(lang, groups, cart_lines=lines)
+    return texts.categories_header(lang), keyboards.categories(lang, shown, cart_lines=lines)
 
 
 async def send_product_card(
@@ -139,6 +149,7 @@ async def send_product_card(
     if product is None or not product.buyable:
         await message.reply_text(texts.product_unavailable(lang))
         return
+    product = await translations.localized_one(shop.db.reader, product, lang.code)
     left = await stock_left(shop, product)
     lines = await carts.count(shop.db.reader, buyer_user_id)
     markup = keyboards.card_buttons(lang, product, 1, stock_left=left, cart_lines=lines)
