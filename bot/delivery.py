@@ -40,7 +40,8 @@ from shop.gateways.telegram_sender import (
     send_text,
     sending_as,
 )
-from shop.i18n import Lang
+from shop.i18n import N_, Lang
+from shop.said import Said
 from storage import deliveries, order_messages, orders, products, stock
 from storage.clock import now
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus
@@ -249,9 +250,18 @@ class DeliveryWorker:
             )
             if delivery.kind in (DeliveryKind.GOODS, DeliveryKind.RESEND):
                 reason = (
-                    "the buyer has blocked the bot"
+                    Said(N_("the buyer has blocked the bot"))
                     if outcome.result is Result.BLOCKED
-                    else f"Telegram refused the message ({outcome.error})"
+                    else Said(
+                        N_("Telegram refused the message ({error})"), {"error": outcome.error}
+                    )
+                )
+                alert = Said(
+                    N_(
+                        "The purchase could not be delivered: {reason}. It is paid; the buyer "
+                        "can get it with /orders → Send again once they are back."
+                    ),
+                    {"reason": reason},
                 )
                 await outbox.owe_admins(
                     tx,
@@ -259,7 +269,6 @@ class DeliveryWorker:
                     order.id,
                     DeliveryKind.PROBLEM_ALERT,
                     outbox.Owed(outbox.Topic.UNDELIVERED, delivery.id),
-                    f"The purchase could not be delivered: {reason}. It is paid; "
-                    "the buyer can get it with /orders → Send again once they are back.",
+                    alert.stored(),
                 )
         self.wake()

@@ -12,7 +12,9 @@ import stripe
 from shop import translations
 from shop.context import Shop
 from shop.gateways.stripe_gateway import CheckoutLink, StripeBusy
+from shop.i18n import N_
 from shop.money import MAX_AMOUNT
+from shop.said import Said
 from shop.unpaid import end_unpaid
 from storage import order_messages, orders, products, stock
 from storage.clock import now
@@ -238,7 +240,7 @@ async def _create_session(
             order, sold, countries, shop.checkout_settings
         )
     except StripeBusy as error:
-        await _fail(shop, order, "checkout: busy")
+        await _fail(shop, order, N_("Stripe was busy: no payment link was created"))
         raise CheckoutFailed from error
     except stripe.StripeError as error:
         log.error(
@@ -249,7 +251,11 @@ async def _create_session(
             error.code,
             error.request_id,
         )
-        await _fail(shop, order, f"checkout: {error.code or type(error).__name__}")
+        refused = Said(
+            N_("Stripe refused the payment link ({code})"),
+            {"code": error.code or type(error).__name__},
+        )
+        await _fail(shop, order, refused.stored())
         raise CheckoutFailed from error
 
 

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from shop.i18n import N_
 from storage import deliveries, orders
 from storage.db import Database
 from storage.models import DeliveryKind, Order
 
 # The buyer cancelled on Checkout: the order expired by their choice, not by the clock.
-CANCELLED_REASON = "cancelled by the buyer"
+CANCELLED_REASON = N_("cancelled by the buyer")
 
 
 class Topic(enum.StrEnum):

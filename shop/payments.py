@@ -17,7 +17,9 @@ import stripe
 
 from shop import outbox, refunds
 from shop.context import Shop
+from shop.i18n import N_
 from shop.money import format_money
+from shop.said import Said, Value
 from shop.settle import close_unpaid, hold_payment, record_paid, tell_buyer
 from shop.stripe_facts import SessionFacts, session_facts, target_status
 from storage import events, orders
@@ -144,9 +146,12 @@ async def _record_payment(
         return "already_paid"
     problem = _charge_problem(order, facts, shop.settings.stripe_livemode)
     if problem:
-        detail = (
-            f"check the payment in Stripe ({facts.session_id}), then deliver by hand or "
-            f"refund it: /refund {order.id}"
+        detail = Said(
+            N_(
+                "check the payment in Stripe ({session}), then deliver by hand or refund it: "
+                "/refund {order}"
+            ),
+            {"session": facts.session_id, "order": order.id},
         )
         return await hold_payment(
             tx,
@@ -169,37 +174,43 @@ async def _record_payment(
     return "paid" if paid else "ignored"
 
 
-def _charge_problem(order: Order, facts: SessionFacts, livemode: bool) -> str | None:
+def _charge_problem(order: Order, facts: SessionFacts, livemode: bool) -> Said | None:
     """Why what Stripe charged is not what we offered, or None when it is.
 
     The line items' subtotal must be the order's amount, and Stripe's own breakdown must explain
     the rest: total = subtotal - discount (a promotion code) + shipping + tax.
     Comparing the total with our price would call every discounted payment a mismatch."""
     if facts.livemode != livemode:
-        mode = "live" if facts.livemode else "test"
-        return f"Stripe reported a {mode}-mode payment, but this shop runs in the other mode"
-    expected = format_money(order.amount_total, order.currency)
-    paid = _shown_amount(facts.amount_total, facts.currency)
+        if facts.livemode:
+            return Said(N_("Stripe reported a live-mode payment, but this shop runs in test mode"))
+        return Said(N_("Stripe reported a test-mode payment, but this shop runs in live mode"))
+    amounts: dict[str, Value] = {
+        "paid": _shown_amount(facts.amount_total, facts.currency),
+        "expected": format_money(order.amount_total, order.currency),
+    }
     if facts.currency != order.currency:
-        return f"Stripe reported {paid} paid, but the order is for {expected}"
+        return Said(N_("Stripe reported {paid} paid, but the order is for {expected}"), amounts)
     if facts.amount_subtotal != order.amount_total:
-        subtotal = _shown_amount(facts.amount_subtotal, facts.currency)
-        return (
-            f"Stripe reported {paid} paid for a subtotal of {subtotal}, "
-            f"but the order is for {expected}"
-        )
+        amounts["subtotal"] = _shown_amount(facts.amount_subtotal, facts.currency)
+        return Said(
+            N_("Stripe reported {paid} paid for a subtotal of {subtotal}, but the order is for "
+               "{expected}"),
+            amounts,
+        )  # fmt: skip
     if not facts.adds_up or facts.amount_discount > order.amount_total:
-        return (
-            f"Stripe reported {paid} paid, but the order is for {expected} and a discount of "
-            f"{_shown_amount(facts.amount_discount, facts.currency)} does not explain it"
-        )
+        amounts["discount"] = _shown_amount(facts.amount_discount, facts.currency)
+        return Said(
+            N_("Stripe reported {paid} paid, but the order is for {expected} and a discount of "
+               "{discount} does not explain it"),
+            amounts,
+        )  # fmt: skip
     return None
 
 
-def _shown_amount(amount: int | None, currency: str | None) -> str:
+def _shown_amount(amount: int | None, currency: str | None) -> Value:
     """An amount Stripe reported, for an alert: even an absurd one must not stop the alert."""
     if amount is None or not currency:
-        return "an unknown amount"
+        return Said(N_("an unknown amount"))
     try:
         return format_money(amount, currency)
     except (ArithmeticError, ValueError):

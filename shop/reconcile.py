@@ -47,6 +47,7 @@ from telegram.error import TelegramError
 
 from shop.context import Shop
 from shop.gateways.telegram_stars import LEDGER_PAGE, star_payments, star_transactions_page
+from shop.i18n import N_
 from shop.payments import apply_payment_failed, apply_session_snapshot, our_order
 from shop.stars import expire_stars_orders, reconcile_payments_in
 from shop.stripe_facts import session_facts, target_status
@@ -71,7 +72,7 @@ PROCESSING_BATCH = 100  # delayed payments asked about per run, longest-waiting 
 PAYMENT_FAILED_STATES = frozenset({"requires_payment_method", "canceled"})
 # Orders whose session may still change: listing Stripe's sessions reaches back to the oldest.
 UNSETTLED = OPEN_STATES | {OrderStatus.PROCESSING}
-NO_LINK_REASON = "no payment link was created"
+NO_LINK_REASON = N_("no payment link was created")
 STAR_LEDGER_OFFSET = "star_transactions_offset"  # job_state: Star transactions read so far
 STAR_PAGES_PER_RUN = 20  # a long ledger (the first run) is read over several runs
 

@@ -3,8 +3,8 @@ then: an admin's problem alert (stored with the outbox row) and an order's failu
 in /orders and /refund). Stored as the English message (marked with `N_`, so it is in the
 catalog) and its values, and worded in the reader's language when shown.
 
-A stored text that is not ours (rows written before messages were stored this way) is shown as
-it was written."""
+A plain stored text is an `N_`-marked constant (translated when shown) or a row written before
+messages were stored this way (shown as it was written)."""
 
 from __future__ import annotations
 
@@ -99,7 +99,8 @@ def _english(value: Value) -> str | int:
 
 
 def worded(lang: Lang, stored: str) -> str:
-    """A stored message in `lang`; a text stored before messages were kept this way (plain
-    English) as it was written."""
+    """A stored message in `lang`. A plain text is a reason kept as a code (an `N_`-marked
+    constant such as outbox.CANCELLED_REASON, translated here) or one written before messages
+    were stored this way (shown as written)."""
     said = Said.read(stored)
-    return stored if said is None else said.worded(lang)
+    return lang.marked(stored) if said is None else said.worded(lang)

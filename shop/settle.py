@@ -17,6 +17,8 @@ import aiosqlite
 
 from shop import outbox, refunds
 from shop.context import Shop
+from shop.i18n import N_
+from shop.said import Said
 from shop.unpaid import end_unpaid
 from storage import carts, orders, stock
 from storage.clock import now
@@ -60,21 +62,27 @@ async def record_paid(tx: aiosqlite.Connection, shop: Shop, order: Order, **paym
 
 
 async def hold_payment(
-    tx: aiosqlite.Connection, shop: Shop, order: Order, problem: str, detail: str, **payment: Any
+    tx: aiosqlite.Connection, shop: Shop, order: Order, problem: Said, detail: Said, **payment: Any
 ) -> str:
     """Money was taken but does not match the order: nothing is delivered, the stock goes back,
     the admins are told (`detail` says where to look and how to refund) — and the payment is
     kept on the order (its id and what was charged, in `payment`), so the admin can refund it
     with /refund like any other."""
-    if order.failure_reason == problem:
+    reason = problem.stored()
+    if order.failure_reason == reason:
         return "mismatch"  # the same payment seen again
-    await orders.update(tx, order.id, failure_reason=problem, **payment)
+    await orders.update(tx, order.id, failure_reason=reason, **payment)
     await end_unpaid(tx, order, OrderStatus.FAILED)
-    alert = f"{problem}. The goods were NOT delivered; {detail}"
-    await tell_admins(tx, shop, order, outbox.Topic.MISMATCH, DeliveryKind.PROBLEM_ALERT, alert)
+    alert = Said(
+        N_("{problem}. The goods were NOT delivered; {detail}"),
+        {"problem": problem, "detail": detail},
+    )
+    await tell_admins(
+        tx, shop, order, outbox.Topic.MISMATCH, DeliveryKind.PROBLEM_ALERT, alert.stored()
+    )
     await tell_buyer(tx, order, DeliveryKind.HELD_NOTICE)
     await outbox.owe_edit(tx, order, "held")
-    log.error("order %s not delivered: %s", order.id, problem)
+    log.error("order %s not delivered: %s", order.id, problem.english())
     await apply_early_refund(tx, order)
     return "mismatch"
 
@@ -102,15 +110,23 @@ async def hand_over_stock(tx: aiosqlite.Connection, shop: Shop, order: Order) ->
         if missing > 0 and not await stock.reserve(tx, line.product_id, order.id, missing):
             left = await stock.available(tx, line.product_id)
             await stock.reserve(tx, line.product_id, order.id, left)
-            short.append(f"{line.title}: {missing - left} of {line.quantity} missing")
+            short.append(
+                Said(
+                    N_("{title}: {missing} of {quantity} missing"),
+                    {"title": line.title, "missing": missing - left, "quantity": line.quantity},
+                )
+            )
     await stock.sell(tx, order.id)
     if short:
-        detail = (
-            "It is paid but the stock ran out before all its items could be given ("
-            + "; ".join(short)
-            + "). Add stock and use Send again, or refund the difference."
+        detail = Said(
+            N_(
+                "It is paid but the stock ran out before all its items could be given "
+                "({lines}). Add stock and use Send again, or refund the difference."
+            ),
+            {"lines": tuple(short)},
         )
-        await tell_admins(tx, shop, order, outbox.Topic.SHORT, DeliveryKind.PROBLEM_ALERT, detail)
+        kind = DeliveryKind.PROBLEM_ALERT
+        await tell_admins(tx, shop, order, outbox.Topic.SHORT, kind, detail.stored())
 
 
 async def close_unpaid(
@@ -124,7 +140,7 @@ async def close_unpaid(
     """The order will never be paid (its session or invoice expired, a delayed payment
     failed, the buyer cancelled): release its stock, take the dead Pay button off the order
     message and tell the buyer (once; not about a cancel they made themselves)."""
-    reason = "delayed payment failed" if status is OrderStatus.FAILED else None
+    reason = N_("delayed payment failed") if status is OrderStatus.FAILED else None
     reason = outbox.CANCELLED_REASON if cancelled else reason
     fields = {"failure_reason": reason} if reason else {}
     if not await end_unpaid(tx, order, status, **fields):

@@ -34,6 +34,7 @@ from shop.context import Shop
 from shop.gateways.telegram_stars import StarPayment
 from shop.i18n import N_, Lang
 from shop.money import format_money
+from shop.said import Said
 from shop.settle import close_unpaid, hold_payment, record_paid
 from shop.telegram_text import clip
 from storage import order_messages, orders, stock
@@ -278,15 +279,17 @@ async def _record(
     total_amount: int,
     charge_id: str,
 ) -> str:
-    refund_hint = (
-        f"refund it with Telegram's refundStarPayment (user {order.buyer_user_id}, "
-        f"charge {charge_id})"
-    )
     if order.payment_id is not None:
-        detail = f"A second Stars payment ({total_amount} Stars) arrived for it; {refund_hint}."
+        detail = Said(
+            N_(
+                "A second Stars payment ({amount} Stars) arrived for it; refund it with "
+                "Telegram's refundStarPayment (user {user}, charge {charge})."
+            ),
+            {"amount": total_amount, "user": order.buyer_user_id, "charge": charge_id},
+        )
         owed = outbox.Owed(outbox.Topic.DOUBLE_PAYMENT, order.id, charge_id)
         kind = DeliveryKind.PROBLEM_ALERT
-        await outbox.owe_admins(tx, shop.settings.admin_ids, order.id, kind, owed, detail)
+        await outbox.owe_admins(tx, shop.settings.admin_ids, order.id, kind, owed, detail.stored())
         return "duplicate"
     # The invoice stops being the order's message: Telegram edits no invoice's text, so the
     # receipt (or the held notice) goes out as a new message that becomes the order's.
@@ -296,10 +299,14 @@ async def _record(
         "message_id": None,
     }
     if currency.lower() != STARS_CURRENCY or total_amount != order.amount_total:
-        expected = format_money(order.amount_total, STARS_CURRENCY)
-        paid = f"{total_amount} {currency[:10]}"
-        problem = f"Telegram reported {paid} paid, but the order is for {expected}"
-        detail = f"deliver by hand or refund it: /refund {order.id}"
+        problem = Said(
+            N_("Telegram reported {paid} paid, but the order is for {expected}"),
+            {
+                "paid": f"{total_amount} {currency[:10]}",
+                "expected": format_money(order.amount_total, STARS_CURRENCY),
+            },
+        )
+        detail = Said(N_("deliver by hand or refund it: /refund {order}"), {"order": order.id})
         return await hold_payment(tx, shop, order, problem, detail, **payment)
     return "paid" if await record_paid(tx, shop, order, **payment) else "ignored"
 

@@ -11,10 +11,12 @@ import pytest
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from shop.said import worded
 from storage import deliveries, orders
 from storage.clock import now
 from storage.models import DeliveryKind, OrderStatus, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID, PUBLIC_BASE_URL, settings_for, start_app
+from tests.english import EN
 from tests.story import (
     add_product,
     buy,
@@ -297,7 +299,8 @@ async def test_stripe_refusal_gives_a_friendly_message_and_fails_the_order(
     assert app.db is not None
     order = await orders.get(app.db.reader, 1)
     assert order is not None and order.status is OrderStatus.FAILED
-    assert order.failure_reason == "checkout: amount_too_small"
+    assert order.failure_reason is not None
+    assert worded(EN, order.failure_reason) == "Stripe refused the payment link (amount_too_small)"
     assert len(stripe_api.requests_to("POST", "/v1/checkout/sessions")) == 1  # not retried
 
 

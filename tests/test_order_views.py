@@ -100,7 +100,7 @@ async def test_buy_again_puts_an_expired_carts_products_back_in_the_cart(
     assert forged  # someone else's order: nothing goes into their cart
     answer = await tap_answer(telegram, BUYER_ID, notice, data)
     assert answer == (
-        "2 products back in your cart, shown below. 1 can't be bought now and were left out."
+        "2 products back in your cart, shown below. 1 of them can't be bought now and was left out."
     )
     shown = await telegram.wait_for(BUYER_ID, lambda m: "Checkout" in str(m.buttons()))
     assert "Game key" in (shown.text or "") and "Poster" not in (shown.text or "")

@@ -10,6 +10,7 @@ from html import escape
 from bot.admin.texts import charge_note
 from bot.texts import MAX_LISTED_LINES, clip, order_state, what_was_bought
 from shop.i18n import N_, Lang
+from shop.said import worded
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ProductKind, Rail
 
 S = OrderStatus
@@ -195,7 +196,8 @@ def _after_lines(
             )
         )
     if order.failure_reason:
-        lines.append(lang.t("Problem: {reason}", reason=escape(clip(order.failure_reason, 300))))
+        reason = worded(lang, order.failure_reason)
+        lines.append(lang.t("Problem: {reason}", reason=escape(clip(reason, 300))))
     if order.ships:
         address = escape(clip(order.shipping_address or "", 600)) or lang.t("no address collected")
         lines += ["", lang.t("📍 <b>Ship to</b>\n{address}", address=address)]

@@ -33,6 +33,7 @@ from shop.context import Shop
 from shop.i18n import N_, Lang
 from shop.money import MoneyError
 from shop.refunds import RefundRefused, refund_order, whole_order_only
+from shop.said import worded
 from shop.typed_money import parse_amount
 from storage import orders
 from storage.models import Order, OrderStatus, Rail
@@ -98,7 +99,11 @@ def confirmation_text(lang: Lang, order: Order, amount: int) -> str:
         "whole" if amount == charged else ("rest" if amount == order.refundable_amount else "part")
     )
     held = (
-        "\n" + lang.t("⚠️ Not delivered: {reason}", reason=escape(clip(order.failure_reason, 300)))
+        "\n"
+        + lang.t(
+            "⚠️ Not delivered: {reason}",
+            reason=escape(clip(worded(lang, order.failure_reason), 300)),
+        )
         if order.failure_reason and not order.is_paid
         else ""
     )

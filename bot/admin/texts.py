@@ -9,6 +9,7 @@ from html import escape
 
 from bot.texts import MAX_TEXT, clip, line_list, utf16_len, what_was_bought
 from shop.i18n import Lang
+from shop.said import worded
 from storage.models import Order
 
 
@@ -100,8 +101,10 @@ def _digest_line(lang: Lang, order: Order) -> str:
 
 
 def problem_alert(lang: Lang, order: Order, detail: str) -> str:
-    """A problem an admin must look at; `detail` was written when it happened (stored with
-    the alert), so it is shown as it was written."""
+    """A problem an admin must look at; `detail` was stored with the alert when it happened
+    (shop/said.py) and is worded now, in this admin's language."""
     return lang.t(
-        "⚠️ <b>Order #{order} needs attention</b>\n{detail}", order=order.id, detail=escape(detail)
+        "⚠️ <b>Order #{order} needs attention</b>\n{detail}",
+        order=order.id,
+        detail=escape(worded(lang, detail)),
     )

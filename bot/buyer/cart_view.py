@@ -195,7 +195,7 @@ def empty_question(lang: Lang, current: Cart) -> tuple[str, InlineKeyboardMarkup
     """Empty cart asks first: a cart can take a while to fill, and one tap should not lose it."""
     text = lang.nt(
         "🗑 <b>Empty your cart?</b>\n\n"
-        "This takes all {n} product out of it. Nothing is charged either way.",
+        "This takes the {n} product out of it. Nothing is charged either way.",
         "🗑 <b>Empty your cart?</b>\n\n"
         "This takes all {n} products out of it. Nothing is charged either way.",
         len(current.items),

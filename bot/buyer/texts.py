@@ -382,8 +382,8 @@ def back_in_cart(lang: Lang, added: int, missing: int) -> str:
     )
     if missing:
         text += " " + lang.nt(
-            "{n} can't be bought now and were left out.",
-            "{n} can't be bought now and were left out.",
+            "{n} of them can't be bought now and was left out.",
+            "{n} of them can't be bought now and were left out.",
             missing,
         )
     return text
