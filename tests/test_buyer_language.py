@@ -23,6 +23,7 @@ from bot import callbacks as cb
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
+from storage.db import fetch_one
 from tests.conftest import BUYER_ID
 from tests.people import shown
 from tests.stars_steps import next_invoice, order_by_ref, stars_ebook, stars_key
@@ -223,3 +224,28 @@ async def test_a_stars_order_keeps_the_buyer_s_language_and_its_invoice_speaks_i
     listed = format_list(["2 × Game key", "1 × Ebook"], locale="es")
     assert listed == "2 × Game key y 1 × Ebook"
     assert paid_in_stars.invoice.description == listed
+
+
+async def test_a_persian_buyer_s_receipt_is_right_to_left_html_with_latin_names_isolated(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    """Persian, end to end: Telegram's HTML parser (the stand-in's, as strict) takes every
+    message, the merchant's Latin title keeps its own direction inside the Persian sentence
+    (wrapped in Unicode isolates, FSI … PDI), and nothing is English but the merchant's words."""
+    title = "Async <Python> & Co"
+    product_id = await add_product(app, title=title, price_minor=PRICE)
+    pay_message = await Buyer(telegram, "fa").buys_now(product_id)
+    session_id = session_of(stripe_api, pay_message)
+    assert stripe_api.sessions[session_id]["locale"] == "auto"  # Checkout has no Persian
+    assert await pay_and_notify(stripe_api, session_id) == 200
+    await settled(app)
+    assert app.db is not None
+    row = await fetch_one(app.db.reader, "SELECT COUNT(*) FROM deliveries WHERE status = 'failed'")
+    assert row is not None and row[0] == 0  # Telegram took every message: the HTML parsed
+    receipt = _now(telegram, pay_message)
+    text = shown(receipt)
+    assert "سفارش" in text  # "order", in the translator's words
+    assert f"\u2068{title}\u2069" in text  # the title, escaped and isolated, reads as typed
+    assert "files.example/ebook.pdf" in text
+    english = {"order", "Order", "Total", "paid", "Payment", "Thank"}
+    assert not [word for word in english if word in text.replace(title, "")]
