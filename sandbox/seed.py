@@ -16,9 +16,10 @@ import logging
 from dataclasses import dataclass
 
 from sandbox.fake_stripe import FakeStripe
-from storage import products, stock
+from storage import products, stock, translations
 from storage.db import Database
 from storage.models import ProductKind, ProductRail
+from storage.translations import TEXT_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ MERCH = "Merch & services"
 DEMO_KEYS = ["SBX-1207-QZ", "SBX-3381-LM", "SBX-4410-TR", "SBX-5902-HX", "SBX-7713-PB"]
 # A code a buyer can type on the Checkout page when ALLOW_PROMOTION_CODES is on: 10% off.
 DEMO_PROMOTION_CODE = "SANDBOX10"
+SPANISH_CATEGORIES = {DIGITAL: "Productos digitales", MERCH: "Artículos y servicios"}
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,21 @@ class DemoProduct:
     category: str
     rail: ProductRail = ProductRail.STRIPE
     stars_price: int | None = None  # whole Stars, when the rail includes Stars
+    # The demo merchant's own Spanish texts (title, description, delivery text), as added with
+    # /products → 🌐 Translations: a buyer playing in Spanish sees them, the other languages
+    # fall back to the originals.
+    spanish: tuple[str, str, str] | None = None
 
 
 # In the order they are added: the ids 1, 2, … of a fresh database. The four kinds share USD.
 DEMO_PRODUCTS = (
     DemoProduct(
         title="Async Python — the ebook",
+        spanish=(
+            "Async Python — el ebook",
+            "Una guía práctica de asyncio, en PDF.",
+            "Descarga: https://example.com/sandbox/async-python.pdf",
+        ),
         description="A practical guide to asyncio, as a PDF.",
         price_minor=1200,
         currency="usd",
@@ -58,6 +69,11 @@ DEMO_PRODUCTS = (
     ),
     DemoProduct(
         title="Starfield Racer — game key",
+        spanish=(
+            "Starfield Racer — clave del juego",
+            "Una clave de activación por copia, nunca compartida.",
+            "Canjea la clave en el lanzador del juego, en Ajustes → Claves.",
+        ),
         description="One activation key per copy, never shared.",
         price_minor=499,
         currency="usd",
@@ -69,6 +85,11 @@ DEMO_PRODUCTS = (
     ),
     DemoProduct(
         title="Sandbox mug",
+        spanish=(
+            "Taza del sandbox",
+            "350 ml de gres con el logo de la tienda.",
+            "Se envía en dos días hábiles.",
+        ),
         description="350 ml of stoneware with the shop's logo.",
         price_minor=1800,
         currency="usd",
@@ -78,6 +99,11 @@ DEMO_PRODUCTS = (
     ),
     DemoProduct(
         title="30-minute setup call",
+        spanish=(
+            "Llamada de configuración de 30 minutos",
+            "Configuramos la tienda contigo en una videollamada.",
+            "Te escribiremos en un día para acordar la hora.",
+        ),
         description="We set the shop up with you, on a video call.",
         price_minor=4900,
         currency="usd",
@@ -124,6 +150,10 @@ async def seed_demo_shop(db: Database, public_base_url: str) -> bool:
             )
             if demo.kind is ProductKind.DIGITAL_STOCK:
                 await stock.add_items(tx, product_id, DEMO_KEYS)
+            for field, text in zip(TEXT_FIELDS, demo.spanish or (), strict=False):
+                await translations.set_product_text(tx, product_id, "es", field, text)
+        for category, name in SPANISH_CATEGORIES.items():
+            await translations.set_category_name(tx, category, "es", name)
     log.info(
         "sandbox: added the demo shop (%d products, %d game keys)",
         len(DEMO_PRODUCTS),

@@ -160,3 +160,20 @@ async def test_the_stand_in_sends_everything_of_a_user_in_their_apps_language() 
     other = 4243
     telegram.set_language(other, "fa")  # before they ever wrote: their first message says it
     assert telegram.user_sends(other, "/start")["message"]["from"]["language_code"] == "fa"
+
+
+async def test_a_persona_playing_in_spanish_sees_the_demo_merchant_s_spanish_catalog(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    """The demo shop comes with its merchant's Spanish texts: Alice in Spanish browses the
+    catalog in Spanish words, ours and the merchant's; Bob in English sees the originals."""
+    telegram = sandbox.telegram
+    await post(http, sandbox, "language", {"user_id": ALICE.user_id, "language": "es"})
+    await post(http, sandbox, "send", {"user_id": ALICE.user_id, "text": "/catalog"})
+    spanish = await answered(telegram, ALICE.user_id, 0)
+    labels = " ".join(b["text"] for b in spanish.buttons())
+    assert "Productos digitales" in labels and "Artículos y servicios" in labels
+    await post(http, sandbox, "send", {"user_id": BOB.user_id, "text": "/catalog"})
+    english = await answered(telegram, BOB.user_id, 0)
+    labels = " ".join(b["text"] for b in english.buttons())
+    assert "Digital goods" in labels and "Productos digitales" not in labels
