@@ -212,14 +212,15 @@ async def test_the_longest_texts_fit_the_pages(
 async def test_the_admin_reads_the_dialog_in_their_own_locale(
     app: ShopApp, telegram: FakeTelegram, admin: Person
 ) -> None:
-    """Numbers in the prompts are written as the admin's language writes them (context.lang)."""
+    """The dialog speaks the admin's language (the shipped Russian catalog's words) and writes
+    numbers as that language does (context.lang)."""
     mug = await add_product(app, title="Mug")
     seen = max((m.message_id for m in telegram.messages(ADMIN_ID)), default=0)
     telegram.user_sends(ADMIN_ID, "/products", language_code="ru")  # from now on in Russian
     await telegram.wait_for(ADMIN_ID, lambda m: m.message_id > seen and "#1" in shown(m))
     overview = await admin.taps(await _menu(app, telegram, ADMIN_ID, mug), "Translations", "Mug")
     page = await admin.taps(overview, "Español", "Mug")
-    prompt = await admin.taps(page, "✏️ Delivery text", "Mug")
+    prompt = await admin.taps(page, "✏️ Текст товара", "Mug")  # "Delivery text", in Russian
     assert format_decimal(3000, locale="ru") in shown(prompt)
     assert "3,000" not in shown(prompt)
 
