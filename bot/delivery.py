@@ -259,7 +259,7 @@ class DeliveryWorker:
                 alert = Said(
                     N_(
                         "The purchase could not be delivered: {reason}. It is paid; the buyer "
-                        "can get it with /orders → Send again once they are back."
+                        "can get it with /orders → Send order again once they are back."
                     ),
                     {"reason": reason},
                 )

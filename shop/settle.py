@@ -121,7 +121,7 @@ async def hand_over_stock(tx: aiosqlite.Connection, shop: Shop, order: Order) ->
         detail = Said(
             N_(
                 "It is paid but the stock ran out before all its items could be given "
-                "({lines}). Add stock and use Send again, or refund the difference."
+                "({lines}). Add stock and use Resend goods on the order, or refund the difference."
             ),
             {"lines": tuple(short)},
         )
