@@ -26,7 +26,7 @@ async def test_a_visitor_switches_alices_app_to_spanish(sandbox: Sandbox, browse
     await language.select_option("es")
     await expect(page.locator("#toast")).to_have_text("Alice's Telegram app now speaks Español.")
     await say(page, "/start")
-    await bot_says(page, "Welcome")
+    await bot_says(page, "Te damos la bienvenida")  # the shipped Spanish welcome
     assert [sender["language_code"] for sender in received(sandbox.telegram, ALICE.user_id)] == [
         "es"
     ]
