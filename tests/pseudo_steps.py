@@ -69,13 +69,16 @@ def data_of(message: FakeMessage, prefix: str) -> str:
 
 
 class PseudoPerson:
-    """Someone chatting with the bot from an app set to the pseudo-locale."""
+    """Someone chatting with the bot from an app set to the pseudo-locale (or, for the stories
+    played in every shipped language, to `language_code`)."""
 
-    def __init__(self, telegram: FakeTelegram, user_id: int, name: str) -> None:
+    def __init__(
+        self, telegram: FakeTelegram, user_id: int, name: str, language_code: str = TELEGRAM_CODE
+    ) -> None:
         self.telegram = telegram
         self.user_id = user_id
         self.name = name
-        telegram.set_language(user_id, TELEGRAM_CODE)
+        telegram.set_language(user_id, language_code)
 
     def _snapshot(self) -> tuple[int, dict[int, int]]:
         messages = self.telegram.messages(self.user_id)

@@ -1,0 +1,83 @@
+"""Every story in every shipped language, over the Telegram and Stripe stand-ins: the buyer's
+(catalog, Buy now, Stars, a cart, /orders, refusals) and the admin's (/addproduct, /products,
+/stock, /orders, refunds, /sales), played by people whose Telegram apps speak that language.
+
+What must hold in each: Telegram takes every message the bot sends (its HTML parses, its
+lengths fit — the stand-in is as strict as Telegram), nothing owed is given up, and the bot
+speaks the language (its /help is the catalog's, not the English one). The stories find
+buttons by their callback data, so they are the same stories in every language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.app import ShopApp
+from bot.buyer.texts import help_text
+from sandbox.fake_stripe import FakeStripe
+from sandbox.fake_telegram import FakeTelegram
+from shop.i18n import Languages, shipped_languages
+from storage.db import fetch_one
+from tests.conftest import ADMIN_ID, BUYER_ID
+from tests.english import EN
+from tests.language_stories import admin_story, buyer_story
+from tests.pseudo_steps import ADMIN_NAME, BUYER_NAME, PseudoPerson
+
+pytestmark = pytest.mark.slow  # about 3 s per story and language
+
+LANGUAGES = Languages.load()
+
+
+def telegram_code(code: str) -> str:
+    """The language as Telegram's apps report it: "pt_BR" → "pt-br"."""
+    return code.replace("_", "-").lower()
+
+
+def people(telegram: FakeTelegram, code: str) -> tuple[PseudoPerson, PseudoPerson]:
+    reported = telegram_code(code)
+    buyer = PseudoPerson(telegram, BUYER_ID, BUYER_NAME, language_code=reported)
+    admin = PseudoPerson(telegram, ADMIN_ID, ADMIN_NAME, language_code=reported)
+    return buyer, admin
+
+
+async def assert_all_taken(app: ShopApp, telegram: FakeTelegram) -> None:
+    refused = [
+        (call.method, call.response.get("description"))
+        for call in telegram.calls
+        if call.method != "getUpdates" and call.status >= 400
+    ]
+    assert not refused, refused
+    assert app.db is not None
+    row = await fetch_one(app.db.reader, "SELECT COUNT(*) FROM deliveries WHERE status != 'sent'")
+    assert row is not None and row[0] == 0
+
+
+def assert_spoken(telegram: FakeTelegram, user_id: int, code: str) -> None:
+    """The person's /help answer is the catalog's text in their language."""
+    lang = LANGUAGES.get(code)
+    expected = re.sub(r"<[^>]+>", "", help_text(lang)).split("\n")[0]
+    said = [m.text or "" for m in telegram.messages(user_id)]
+    assert any(expected in text for text in said), (expected, said[-3:])
+    if code != "en":
+        assert help_text(lang) != help_text(EN)
+
+
+@pytest.mark.parametrize("code", shipped_languages())
+async def test_the_buyer_s_story_plays_in(
+    code: str, app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    buyer, admin = people(telegram, code)
+    await buyer_story(app, telegram, stripe_api, buyer, admin)
+    await assert_all_taken(app, telegram)
+    assert_spoken(telegram, BUYER_ID, code)
+
+
+@pytest.mark.parametrize("code", shipped_languages())
+async def test_the_admin_s_story_plays_in(
+    code: str, app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    buyer, admin = people(telegram, code)
+    await admin_story(app, telegram, stripe_api, buyer, admin)
+    await assert_all_taken(app, telegram)
+    assert_spoken(telegram, ADMIN_ID, code)
