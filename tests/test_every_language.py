@@ -3,7 +3,8 @@
 /stock, /orders, refunds, /sales), played by people whose Telegram apps speak that language.
 
 What must hold in each: Telegram takes every message the bot sends (its HTML parses, its
-lengths fit — the stand-in is as strict as Telegram), nothing owed is given up, and the bot
+lengths fit — the stand-in is as strict as Telegram), every row of buttons reads whole on a
+phone, nothing owed is given up, and the bot
 speaks the language (its /help is the catalog's, not the English one). The stories find
 buttons by their callback data, so they are the same stories in every language."""
 
@@ -18,6 +19,7 @@ from bot.buyer.texts import help_text
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from shop.i18n import Languages, shipped_languages
+from shop.telegram_text import utf16_len
 from storage.db import fetch_one
 from tests.conftest import ADMIN_ID, BUYER_ID
 from tests.english import EN
@@ -53,6 +55,24 @@ async def assert_all_taken(app: ShopApp, telegram: FakeTelegram) -> None:
     assert row is not None and row[0] == 0
 
 
+# What a phone's chat shows across one row of buttons before Telegram cuts labels short (in
+# UTF-16 units, invisible direction marks left out): the English rows use up to about 31.
+PHONE_ROW = 48
+INVISIBLE = dict.fromkeys(map(ord, "\u2068\u2069\u200e\u200f"))
+
+
+def assert_fits_a_phone(telegram: FakeTelegram) -> None:
+    """Every row of buttons the bot sent reads whole on a phone, in every language."""
+    too_wide = []
+    for user_id in (BUYER_ID, ADMIN_ID):
+        for message in telegram.messages(user_id):
+            for row in (message.reply_markup or {}).get("inline_keyboard", []):
+                labels = [str(button["text"]).translate(INVISIBLE) for button in row]
+                if sum(utf16_len(label) for label in labels) > PHONE_ROW:
+                    too_wide.append(labels)
+    assert not too_wide, too_wide
+
+
 def assert_spoken(telegram: FakeTelegram, user_id: int, code: str) -> None:
     """The person's /help answer is the catalog's text in their language."""
     lang = LANGUAGES.get(code)
@@ -70,6 +90,7 @@ async def test_the_buyer_s_story_plays_in(
     buyer, admin = people(telegram, code)
     await buyer_story(app, telegram, stripe_api, buyer, admin)
     await assert_all_taken(app, telegram)
+    assert_fits_a_phone(telegram)
     assert_spoken(telegram, BUYER_ID, code)
 
 
@@ -80,4 +101,5 @@ async def test_the_admin_s_story_plays_in(
     buyer, admin = people(telegram, code)
     await admin_story(app, telegram, stripe_api, buyer, admin)
     await assert_all_taken(app, telegram)
+    assert_fits_a_phone(telegram)
     assert_spoken(telegram, ADMIN_ID, code)
