@@ -20,6 +20,7 @@ from babel.messages.mofile import write_mo
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
+from storage import languages
 from tests.conftest import settings_for, start_app
 
 # bot/language_menu.py
@@ -112,3 +113,15 @@ async def app_speaking(
         yield app
     finally:
         await app.stop()
+
+
+# What the menu says in each language, as a person reads it (tags stripped).
+CHOSEN_ES = "A partir de ahora la tienda te habla en Español."
+MENU_EN = "The shop speaks English with you."
+MENU_ES = "La tienda te habla en Español."
+
+
+async def chosen(app: ShopApp, user_id: int) -> str | None:
+    """The person's stored /language choice."""
+    assert app.db is not None
+    return (await languages.of(app.db.reader, user_id)).chosen

@@ -16,25 +16,25 @@ from babel.messages.extract import extract_from_file
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
-from storage import languages
 from tests.admin_product_steps import button_texts
 from tests.conftest import BUYER_ID
 from tests.language_catalogs import (
     CHOSEN,
+    CHOSEN_ES,
     FOLLOW,
     FOLLOWING,
     MENU,
+    MENU_EN,
+    MENU_ES,
     NOT_OFFERED,
     PERSIAN,
     SPANISH,
     app_speaking,
+    chosen,
 )
 from tests.people import Person, shown
 
 ROOT = Path(__file__).resolve().parents[1]
-CHOSEN_ES = "A partir de ahora la tienda te habla en Español."
-MENU_EN = "The shop speaks English with you."
-MENU_ES = "La tienda te habla en Español."
 
 
 @pytest.fixture
@@ -44,11 +44,6 @@ async def app(
     """The shop offering English, Spanish and Persian (this module's `app`)."""
     async with app_speaking(tmp_path, telegram, stripe_api) as speaking:
         yield speaking
-
-
-async def chosen(app: ShopApp, user_id: int) -> str | None:
-    assert app.db is not None
-    return (await languages.of(app.db.reader, user_id)).chosen
 
 
 async def forged_tap(

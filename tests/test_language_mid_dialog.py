@@ -18,17 +18,13 @@ from bot import callbacks as cb
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
-from storage import carts, languages
+from storage import carts
 from tests.admin_product_steps import all_products, kind_and_rail
 from tests.cart_steps import add_from_card, open_cart, tap_and_see
 from tests.conftest import ADMIN_ID, BUYER_ID
-from tests.language_catalogs import app_speaking
+from tests.language_catalogs import CHOSEN_ES, MENU_EN, MENU_ES, app_speaking, chosen
 from tests.people import Person, shown
 from tests.story import add_product
-
-CHOSEN_ES = "A partir de ahora la tienda te habla en Español."
-MENU_EN = "The shop speaks English with you."
-MENU_ES = "La tienda te habla en Español."
 
 
 @pytest.fixture
@@ -37,11 +33,6 @@ async def app(
 ) -> AsyncIterator[ShopApp]:
     async with app_speaking(tmp_path, telegram, stripe_api) as speaking:
         yield speaking
-
-
-async def chosen(app: ShopApp, user_id: int) -> str | None:
-    assert app.db is not None
-    return (await languages.of(app.db.reader, user_id)).chosen
 
 
 async def test_an_admin_switches_language_halfway_through_addproduct_and_carries_on(
