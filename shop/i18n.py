@@ -156,7 +156,7 @@ class Lang:
         return self.t("{date}, {time} UTC", date=date, time=time)
 
     def join(self, items: Iterable[str]) -> str:
-        """ "A, B and C" in this language."""
+        """Items as this language lists them: "A, B and C", "A, B y C"."""
         return format_list(list(items), locale=self.locale)
 
 
