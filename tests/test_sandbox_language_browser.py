@@ -39,3 +39,27 @@ async def test_a_visitor_switches_alices_app_to_spanish(sandbox: Sandbox, browse
     await expect(page.get_by_label("Telegram app language")).to_have_value("es")
     assert errors == []
     await context.close()
+
+
+async def test_a_persian_chat_reads_right_to_left_on_the_page(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    """Bob's app in Persian: the bot's answer and its buttons run right to left on the page, as
+    in Telegram's apps, while an English chat stays left to right."""
+    context, page, errors = await on_a_phone(browser)
+    await page.goto(f"{sandbox.url}#{BOB.user_id}")
+    await page.get_by_label("Telegram app language").select_option("fa")
+    await say(page, "/start")
+    await bot_says(page, "خوش آمدید")
+    welcome = page.locator(".msg.bot .text").last
+    assert await welcome.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    button = page.locator(".msg.bot .kb").last
+    assert await button.evaluate("e => getComputedStyle(e).direction") == "rtl"
+
+    await play(page, ALICE.user_id)
+    await say(page, "/start")
+    await bot_says(page, "Welcome")
+    english = page.locator(".msg.bot .text").last
+    assert await english.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    assert errors == []
+    await context.close()

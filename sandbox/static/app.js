@@ -154,6 +154,7 @@
     if (item.text) {
       const text = document.createElement("div");
       text.className = "text";
+      text.dir = "auto";  // each paragraph takes its own direction, as in Telegram (app.css)
       const onCommand = item.from === "bot" ? (command) => send(command) : undefined;
       text.append(TgEntities.render(item.text, item.entities, { onCommand, detect: item.from === "bot" }));
       bubble.append(text);
@@ -225,6 +226,7 @@
       a.target = "_blank";
       a.rel = "noopener";
       a.textContent = button.text;
+      a.dir = "auto";
       a.title = href;
       return a;
     }
@@ -232,6 +234,7 @@
     element.type = "button";
     element.className = "kb";
     element.textContent = button.text;
+    element.dir = "auto";
     if (button.pay) {
       // The invoice's pay button opens Telegram's payment sheet; a paid invoice offers none.
       element.classList.add("pay");
@@ -569,6 +572,7 @@
   function toast(text) {
     const box = $("toast");
     box.textContent = text;
+    box.dir = "auto";
     box.hidden = false;
     clearTimeout(toastTimer);
     toastTimer = setTimeout(() => { box.hidden = true; }, 3500);
@@ -576,6 +580,7 @@
 
   function showAlert(text) {
     $("alert-text").textContent = text;
+    $("alert-text").dir = "auto";
     $("alert").hidden = false;
     $("alert-ok").focus();
   }
