@@ -208,7 +208,13 @@ async def test_a_lost_payment_is_found_by_the_job_once_across_restarts(
     app = await start_app(settings, telegram, stripe_api)
     try:
         assert app.shop is not None and app.db is not None
-        await asyncio.sleep(0.5)  # the job's run at start reads on from the stored offset
+        # The job's run at start reads on from the stored offset (waited for, not timed: a
+        # loaded machine may take longer than any fixed pause).
+        before = len(telegram.calls_of("getStarTransactions"))
+        for _ in range(200):
+            if len(telegram.calls_of("getStarTransactions")) > before:
+                break
+            await asyncio.sleep(0.05)
         assert await recover_star_payments(app.shop) == 0
         await settled(app)
     finally:
