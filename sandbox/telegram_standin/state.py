@@ -79,6 +79,16 @@ class TelegramState:
         self._files: dict[str, JSON] = {}  # file_id -> kind and metadata, for reuse checks
         self._pending_queries: set[str] = set()
         self._allowed_updates: list[str] | None = None
+        self._init_payments()
+        self._poll_generation = 0
+        self._failures: dict[str, deque[tuple[int, int]]] = {}
+        self._recent_sends = SlidingWindow()
+        self._handlers: dict[str, Callable[[JSON], Awaitable[Any]]] = {
+            name: getattr(self, "_m_" + name) for name in METHODS
+        }
+
+    def _init_payments(self) -> None:
+        """The Stars side: invoices, payments, the bot's Star transactions and refunds."""
         # Telegram cancels a payment whose pre_checkout_query is not answered in 10 seconds;
         # tests may shorten the wait.
         self.pre_checkout_timeout = 10.0
@@ -91,12 +101,6 @@ class TelegramState:
         # receives them: a user sees them in the chat, so the sandbox page shows them too.
         self.service_messages: list[JSON] = []
         self._charge_numbers = itertools.count(1)
-        self._poll_generation = 0
-        self._failures: dict[str, deque[tuple[int, int]]] = {}
-        self._recent_sends = SlidingWindow()
-        self._handlers: dict[str, Callable[[JSON], Awaitable[Any]]] = {
-            name: getattr(self, "_m_" + name) for name in METHODS
-        }
 
     @property
     def token(self) -> str:
