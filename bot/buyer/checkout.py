@@ -48,16 +48,24 @@ def buyer_of(lang: Lang, user: User, chat_id: int) -> Buyer:
     return Buyer(user_id=user.id, chat_id=chat_id, name=user.full_name, language=lang.code)
 
 
-async def buy(update: Update, context: ShopContext) -> None:
-    """Buy on a product card: the order message with Pay, or why not."""
-    if (tap := await tapped(update, cb.BUY)) is None:
-        return
+async def card_tap(
+    update: Update, button: cb.Button, lang: Lang
+) -> tuple[CallbackQuery, Message, list[Wanted]] | None:
+    """A product card's Buy tap (by card or with Stars): the query, its message and the one
+    line it asks for (product × quantity); None when there is nothing to do (answered)."""
+    if (tap := await tapped(update, button)) is None:
+        return None
     query, data = tap
     if not isinstance(query.message, Message):
-        await query.answer(unknown_button(context.lang), show_alert=True)
-        return
-    wanted = [Wanted(data.id(0), data.id(1))]
-    await check_out(context.shop, context.lang, query, query.message, wanted)
+        await query.answer(unknown_button(lang), show_alert=True)
+        return None
+    return query, query.message, [Wanted(data.id(0), data.id(1))]
+
+
+async def buy(update: Update, context: ShopContext) -> None:
+    """Buy on a product card: the order message with Pay, or why not."""
+    if (tap := await card_tap(update, cb.BUY, context.lang)) is not None:
+        await check_out(context.shop, context.lang, *tap)
 
 
 async def check_out(

@@ -19,10 +19,8 @@ from telegram.error import BadRequest
 
 from bot import callbacks as cb
 from bot.buyer import texts
-from bot.buyer.checkout import answer_tap, buyer_of, refusal_text
+from bot.buyer.checkout import answer_tap, buyer_of, card_tap, refusal_text
 from bot.context import ShopContext
-from bot.shared import tapped
-from bot.texts import unknown_button
 from shop.checkout import CheckoutRefused, Wanted
 from shop.context import Shop
 from shop.gateways.telegram_sender import Priority, sending_as
@@ -34,14 +32,8 @@ log = logging.getLogger(__name__)
 
 async def buy_with_stars(update: Update, context: ShopContext) -> None:
     """⭐ Buy for N Stars on a product card: the invoice in the chat, or why not."""
-    if (tap := await tapped(update, cb.STARS_BUY)) is None:
-        return
-    query, data = tap
-    if not isinstance(query.message, Message):
-        await query.answer(unknown_button(context.lang), show_alert=True)
-        return
-    wanted = [Wanted(data.id(0), data.id(1))]
-    await stars_check_out(context.shop, context.lang, query, query.message, wanted)
+    if (tap := await card_tap(update, cb.STARS_BUY, context.lang)) is not None:
+        await stars_check_out(context.shop, context.lang, *tap)
 
 
 async def stars_check_out(
