@@ -37,7 +37,7 @@ from shop.context import Shop
 from shop.gateways import clock_check
 from shop.gateways.stripe_gateway import StripeGateway
 from shop.i18n import Languages
-from storage.db import Database
+from storage.db import Database, SchemaTooNew
 from storage.health import WriteProbe
 from storage.lock import DatabaseInUse, ProcessLock
 from storage.models import Order
@@ -312,6 +312,10 @@ async def _open_database(path: Path) -> Database:
     """The shop's database, or a StartupError saying which file is unusable and why."""
     try:
         return await Database.open(path)
+    except SchemaTooNew as error:
+        raise StartupError(
+            f"The database {path} cannot be used by this version: {error}."
+        ) from error
     except sqlite3.DatabaseError as error:  # not a database, malformed, cannot be opened
         raise StartupError(
             f"The database {path} cannot be used: {error}. Restore it from a backup "

@@ -161,11 +161,27 @@ def latest_schema_version() -> int:
     return _migrations()[-1][0]
 
 
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer version of the shop than this code (a rollback
+    deploy): this code does not know its tables, so it must not run on them."""
+
+    def __init__(self, found: int, known: int) -> None:
+        self.found, self.known = found, known
+        super().__init__(
+            f"its schema is version {found}, newer than this code's {known}: a newer version "
+            "of the shop migrated it. Run that version (or one newer), or restore a backup made "
+            f"at schema {known}"
+        )
+
+
 async def migrate(conn: aiosqlite.Connection) -> int:
-    """Apply every migration newer than `PRAGMA user_version`, each in its own transaction."""
+    """Apply every migration newer than `PRAGMA user_version`, each in its own transaction;
+    SchemaTooNew, with nothing changed, for a database newer than this code."""
     async with conn.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
     current = int(row[0]) if row else 0
+    if current > latest_schema_version():
+        raise SchemaTooNew(current, latest_schema_version())
     for number, sql in _migrations():
         if number <= current:
             continue

@@ -15,6 +15,7 @@ import resource
 import sqlite3
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import free_port
 from shop.gateways import clock_check
 from storage import orders
-from storage.db import Database
+from storage.db import Database, latest_schema_version
 from storage.health import PROBE_INTERVAL_SECONDS
 from testkit.process import ChildProcess, shop_env
 from tests.conftest import ADMIN_ID, BUYER_ID, PUBLIC_BASE_URL, settings_for, start_app
@@ -368,3 +369,25 @@ async def test_a_clock_90_seconds_slow_still_sells_30_minute_links(
 async def test_an_accurate_clock_raises_no_alarm(app: ShopApp) -> None:
     offset = await clock_check.warn_if_skewed(app.stripe)
     assert offset is not None and abs(offset) < 2
+
+
+async def test_a_database_newer_than_the_code_stops_the_start_naming_both_versions(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    """A rollback deploy: the database was migrated by a newer shop. This code must not run on
+    tables it does not know — one line naming both schema versions, exit 2, nothing changed."""
+    db_path = tmp_path / "shop.db"
+    await (await Database.open(db_path)).close()
+    newer = latest_schema_version() + 1
+    with closing(sqlite3.connect(db_path)) as conn:
+        conn.execute(f"PRAGMA user_version = {newer}")
+        conn.commit()
+    env = bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID)
+
+    refusal = _refusal(*await _run_until_exit(env, tmp_path))
+
+    assert str(db_path) in refusal
+    assert f"schema is version {newer}" in refusal
+    assert f"this code's {latest_schema_version()}" in refusal
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == newer
