@@ -103,8 +103,9 @@ class ShopApp:
         self._telegram_link_base = telegram_link_base
         self.application = build_application(settings)
         self.stripe = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
-        # The buyer's pages speak from the start, before the shop (with its own copy) is up.
-        self._page_languages = Languages.load(
+        # Loaded once: the buyer's pages speak from the start, before the shop (handed the same
+        # languages) is up.
+        self._languages = Languages.load(
             settings.languages, settings.default_language, settings.catalog_dir
         )
         self._lock = database_lock
@@ -126,7 +127,7 @@ class ShopApp:
             health=self._health,
             bot_username=self._bot_username,
             cancel_checkout=self._cancel_checkout,
-            languages=self._page_languages,
+            languages=self._languages,
             telegram_link_base=self._telegram_link_base,
         )
 
@@ -200,7 +201,9 @@ class ShopApp:
 
         await self._initialize_bot()
         bot = self.application.bot
-        self.shop = Shop(settings, self.db, self.stripe, bot, self._wake_outbox)
+        self.shop = Shop(
+            settings, self.db, self.stripe, bot, self._wake_outbox, loaded_languages=self._languages
+        )
         self.worker = DeliveryWorker(self.shop)
         attach_shop(self.application, self.shop)
         reconcile.schedule(self.application)  # lost webhooks: at start, then every 5 min

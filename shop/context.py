@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import TYPE_CHECKING
 
 import aiosqlite
@@ -104,10 +104,12 @@ class Shop:
     session_lookups: RecentCalls[None] = field(
         default_factory=lambda: RecentCalls(SESSION_LOOKUP_SECONDS)
     )
-    languages: Languages = field(init=False)  # the offered ones, from the settings
+    # The offered languages: loaded from the settings unless the caller has them already.
+    loaded_languages: InitVar[Languages | None] = None
+    languages: Languages = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.languages = Languages.load(
+    def __post_init__(self, loaded_languages: Languages | None) -> None:
+        self.languages = loaded_languages or Languages.load(
             self.settings.languages, self.settings.default_language, self.settings.catalog_dir
         )
 
