@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint types unit browser bench lock clean messages catalogs language
+.PHONY: run test test-fast lint types unit unit-postgresql browser postgresql bench lock clean \
+	messages catalogs language
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,14 +49,23 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# The suite runs twice: on SQLite, then on PostgreSQL (tests/databases.py: a throwaway server
+# per session, its database emptied before each test). In each pass the fast tests run on
+# FAST_WORKERS workers and the stories marked `slow` (crash storms, fuzzing, hostile clients,
+# the browser, timing) one at a time, so that they keep the machine's cores to themselves.
 unit: $(STAMP) catalogs
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow" -n $(FAST_WORKERS)
+	$(BIN)/pytest -q -m slow
 
-test: lint types browser unit
+unit-postgresql: $(STAMP) catalogs postgresql
+	SHOP_TEST_DATABASE=postgresql $(BIN)/pytest -q -m "not slow" -n $(FAST_WORKERS)
+	SHOP_TEST_DATABASE=postgresql $(BIN)/pytest -q -m slow
+
+test: lint types browser postgresql unit unit-postgresql
 
 # The developer's loop: everything but the stories marked `slow` (crash storm, fuzzing, hostile
-# clients, the browser) in well under a minute. `make test` still runs the whole suite, one test
-# at a time. The fast stories spend most of their time waiting on sockets and timers (about a
+# clients, the browser), on SQLite, in well under a minute. `make test` runs the whole suite on
+# both engines. The fast stories spend most of their time waiting on sockets and timers (about a
 # third of their wall time is CPU), so four workers overlap the waits even on two cores.
 FAST_WORKERS ?= 4
 test-fast: lint types catalogs
@@ -65,6 +75,11 @@ test-fast: lint types catalogs
 # with apt-get), otherwise the exact command to run is printed and the test stops.
 browser:
 	bash tools/ensure-chromium
+
+# The PostgreSQL pass needs Debian's server binaries (never a running server: the tests start
+# their own): installed here when missing, as root with apt-get, else the command is printed.
+postgresql:
+	bash tools/ensure-postgresql
 
 # Not part of `test`: it takes minutes and measures rather than checks (bench/RESULTS.md).
 bench: $(STAMP) catalogs

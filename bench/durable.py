@@ -19,6 +19,7 @@ from storage import orders, products
 from storage.clock import now
 from storage.db import Database
 from storage.models import ProductKind
+from storage.sqlite import SqliteDatabase
 
 STRIPE_CREATIONS_PER_SECOND = 24
 HEADROOM = 10  # durable order rows per second must be ≥ 10 × Stripe's budget
@@ -43,7 +44,7 @@ async def _commits_per_second(db: Database, product_id: int, count: int, *, dura
 
 async def run(report: Report, workdir: Path, *, quick: bool) -> None:
     count = 200 if quick else 1_000
-    db = await Database.open(workdir / "durable.db")
+    db = await SqliteDatabase.open(workdir / "durable.db")
     try:
         async with db.transaction() as tx:
             product_id = await products.add(

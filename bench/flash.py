@@ -31,7 +31,7 @@ from bench.harness import ADMIN_ID, BOT_TOKEN, Process, TimedStripe, TimedTelegr
 from bench.profiling import Profile
 from bench.report import Report
 from storage import carts, products
-from storage.db import Database
+from storage.sqlite import SqliteDatabase
 
 TAP_WINDOW_SECONDS = 10.0
 FIRST_BUYER = 710_000
@@ -48,7 +48,7 @@ CART = (
 async def _seed_sale(database: Path, buyers: list[int]) -> None:
     """The three products, and every buyer's cart holding one of each (a cart lives in the
     database, so it is there before the shop starts, as after a restart)."""
-    db = await Database.open(database)
+    db = await SqliteDatabase.open(database)
     try:
         async with db.transaction() as tx:
             for title, price, delivery in CART:
@@ -161,7 +161,7 @@ async def _sale_and_deliveries(
 
 
 async def _aggregates_mismatches(database: Path) -> list[str]:
-    db = await Database.open(database)
+    db = await SqliteDatabase.open(database)
     try:
         return await growth.cross_check(db, int(time.time()))
     finally:

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bench.bare import serve_until_signal
 from storage.db import Database
+from storage.sqlite import SqliteDatabase
 
 INBOX = "CREATE TABLE IF NOT EXISTS bench_inbox (event_id TEXT PRIMARY KEY, body BLOB NOT NULL)"
 INSERT = "INSERT OR IGNORE INTO bench_inbox (event_id, body) VALUES (?, ?)"
@@ -58,7 +59,7 @@ class GroupCommit:
 
 
 async def serve(port: int, mode: str, database: Path) -> None:
-    db = await Database.open(database)
+    db = await SqliteDatabase.open(database)
     async with db.transaction() as tx:
         await tx.execute(INBOX)
     secret = os.environ["STRIPE_WEBHOOK_SECRET"]

@@ -26,6 +26,7 @@ from bot.buyer.orders import ORDERS_PAGE_SIZE
 from storage import deliveries, orders, sales
 from storage.db import Database
 from storage.models import OrderStatus
+from storage.sqlite import SqliteDatabase
 
 SIZES = (1_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000, 10_000, 100_000)
@@ -272,17 +273,17 @@ async def run(report: Report, workdir: Path, *, quick: bool) -> None:
     try:
         for size in sizes:
             path = workdir / f"growth-{size}.db"
-            db = await Database.open(path)  # the shop's migrations, nothing else
+            db = await SqliteDatabase.open(path)  # the shop's migrations, nothing else
             await db.close()
             began = time.perf_counter()
             await asyncio.to_thread(generate, path, size, at)
             generation.append(f"{size:,}: {time.perf_counter() - began:.1f} s")
-            dbs[size] = await Database.open(path)
+            dbs[size] = await SqliteDatabase.open(path)
             mismatches += [f"{size:,}: {p}" for p in await cross_check(dbs[size], at)]
         timings, keyed = await _measure(dbs, at, rounds=5)
     finally:
-        for size, db in dbs.items():
-            await db.close()
+        for size, opened in dbs.items():
+            await opened.close()
             path = workdir / f"growth-{size}.db"
             for suffix in ("", "-wal", "-shm"):
                 path.with_name(path.name + suffix).unlink(missing_ok=True)

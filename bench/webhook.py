@@ -38,8 +38,9 @@ from sandbox.standins import free_port
 from shop.gateways.stripe_gateway import CheckoutSettings, StripeGateway
 from storage import orders, products
 from storage.clock import now
-from storage.db import Database
 from storage.models import Order, OrderStatus, ProductKind
+from storage.sql import fetch_one
+from storage.sqlite import SqliteDatabase
 
 BUYERS = 500
 LEVELS = (1, 16, 64)
@@ -94,7 +95,7 @@ class Level:
 
 async def seed_orders(database: Path, count: int) -> tuple[list[Order], int]:
     """`count` orders awaiting payment with their session ids, as checkout leaves them."""
-    db = await Database.open(database)
+    db = await SqliteDatabase.open(database)
     made: list[Order] = []
     try:
         async with db.transaction() as tx:
@@ -144,7 +145,7 @@ async def seed_orders(database: Path, count: int) -> tuple[list[Order], int]:
 
 async def template_event(stripe_api: TimedStripe, order: Order, database: Path) -> dict[str, Any]:
     """A checkout.session.completed as the stand-in sends it, for one real session."""
-    db = await Database.open(database)
+    db = await SqliteDatabase.open(database)
     try:
         product = await products.get(db.reader, order.lines[0].product_id)
     finally:
@@ -386,12 +387,11 @@ async def _floor(
 
 
 async def _count_paid(database: Path) -> int:
-    db = await Database.open(database)
+    db = await SqliteDatabase.open(database)
     try:
-        async with db.reader.execute(
-            "SELECT COUNT(*) FROM orders WHERE status IN ('paid', 'fulfilled')"
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(
+            db.reader, "SELECT COUNT(*) FROM orders WHERE status IN ('paid', 'fulfilled')"
+        )
     finally:
         await db.close()
     return int(row[0]) if row else 0

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from aiohttp import web
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -37,10 +38,11 @@ from shop.context import Shop
 from shop.gateways import clock_check
 from shop.gateways.stripe_gateway import StripeGateway
 from shop.i18n import Languages
-from storage.db import Database, SchemaTooNew
+from storage.db import Database, DatabaseTarget, SchemaTooNew, SqliteFile, open_database
 from storage.health import WriteProbe
 from storage.lock import DatabaseInUse, ProcessLock
 from storage.models import Order
+from storage.postgres import DatabaseUnreachable
 from webhooks.ports import Health, OrderPage, ShopPorts
 from webhooks.server import HttpServer, create_app, serve
 
@@ -182,9 +184,10 @@ class ShopApp:
     # --- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         settings = self.settings
-        if self._lock is None:  # before migrations touch the file
-            self._lock = lock_database(settings.database_path)
-        self.db = await _open_database(settings.database_path)
+        database = settings.database
+        if self._lock is None and isinstance(database, SqliteFile):  # before migrations run
+            self._lock = lock_database(database.path)
+        self.db = await _open_database(database)
         self._write_probe = WriteProbe(self.db)
         # In the background: a slow or unreachable Stripe must not hold up the start.
         self._clock_check = asyncio.create_task(clock_check.warn_if_skewed(self.stripe))
@@ -311,16 +314,23 @@ def lock_database(path: Path) -> ProcessLock:
         ) from error
 
 
-async def _open_database(path: Path) -> Database:
-    """The shop's database, or a StartupError saying which file is unusable and why."""
+async def _open_database(target: DatabaseTarget) -> Database:
+    """The shop's database, or a StartupError saying which database is unusable and why (in
+    one line, never with a password)."""
     try:
-        return await Database.open(path)
+        return await open_database(target)
     except SchemaTooNew as error:
         raise StartupError(
-            f"The database {path} cannot be used by this version: {error}."
+            f"The database {target} cannot be used by this version: {error}."
+        ) from error
+    except DatabaseUnreachable as error:
+        raise StartupError(f"{error}. Check DATABASE_URL and that the server runs.") from error
+    except psycopg.Error as error:
+        raise StartupError(
+            f"The database {target} cannot be used: {' '.join(str(error).split())}"
         ) from error
     except sqlite3.DatabaseError as error:  # not a database, malformed, cannot be opened
         raise StartupError(
-            f"The database {path} cannot be used: {error}. Restore it from a backup "
+            f"The database {target} cannot be used: {error}. Restore it from a backup "
             "(README: Backups) or point DATABASE_URL at another file."
         ) from error

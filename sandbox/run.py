@@ -34,7 +34,8 @@ from sandbox.settings import SCRATCH_DATABASE, Credentials, is_loopback, sandbox
 from sandbox.web import TELEGRAM_LINKS, SandboxWeb
 from sandbox.webhook_log import WebhookLog
 from shop.i18n import Languages
-from storage.db import Database
+from storage.db import SqliteFile
+from storage.sqlite import SqliteDatabase
 
 log = logging.getLogger("sandbox")
 
@@ -108,10 +109,11 @@ class Sandbox:
         self.chats.register_personas()
         # Before the scratch file is touched: a sandbox already running on the same scratch file
         # (on any port) keeps its database, and so does one elsewhere on this port.
-        lock = lock_database(settings.database_path)
+        scratch = scratch_file(settings)
+        lock = lock_database(scratch)
         try:
             _check_port_free(settings.host, settings.port)
-            _start_afresh(settings.database_path)
+            _start_afresh(scratch)
             await _seed(settings)
         except BaseException:
             lock.release()
@@ -171,11 +173,17 @@ def _start_afresh(database: Path) -> None:
 
 
 async def _seed(settings: Settings) -> None:
-    db = await Database.open(settings.database_path)
+    db = await SqliteDatabase.open(scratch_file(settings))
     try:
         await seed_demo_shop(db, settings.public_base_url)
     finally:
         await db.close()
+
+
+def scratch_file(settings: Settings) -> Path:
+    """The sandbox's scratch SQLite file (sandbox_settings never names another database)."""
+    assert isinstance(settings.database, SqliteFile), "the sandbox runs on its scratch file"
+    return settings.database.path
 
 
 def _own_url(settings: Settings) -> str:
@@ -195,7 +203,7 @@ def _warn_loudly(settings: Settings, *, on_purpose: bool) -> None:
             "!!! SANDBOX=1: this is the SANDBOX, started on purpose. Stand-ins replace Telegram "
             "and Stripe, any configured credentials and database are NOT used, and %s is wiped "
             "at every start. Unset SANDBOX to run the shop.",
-            settings.database_path,
+            scratch_file(settings),
         )
     if not is_loopback(settings.host):
         log.warning(

@@ -21,11 +21,12 @@ from bot.config import (
     ConfigError,
     Settings,
     configured_values,
-    database_path,
+    database_target,
     load_settings,
     parse_bool,
 )
 from sandbox.personas import ADMIN
+from storage.db import SqliteFile
 
 __all__ = ["SCRATCH_DATABASE", "Credentials", "is_loopback", "sandbox_settings"]
 
@@ -104,9 +105,10 @@ def _refusals(given: Mapping[str, str], scratch: Path) -> tuple[list[str], bool]
 
 def _names_scratch(url: str, scratch: Path) -> bool:
     try:
-        return database_path(url).resolve() == scratch.resolve()
+        target = database_target(url)
     except ConfigError:
         return False
+    return isinstance(target, SqliteFile) and target.path.resolve() == scratch.resolve()
 
 
 def sandbox_settings(

@@ -12,13 +12,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-import aiosqlite
-
 from shop import translations
 from shop.context import Shop
 from storage import carts, products, stock
 from storage.carts import MAX_CART_LINES, MAX_LINE_QUANTITY
 from storage.models import STARS_CURRENCY, Product, ProductKind, Rail
+from storage.sql import Connection
 
 
 class CartRefused(Exception):
@@ -142,9 +141,7 @@ class Changed:
     currency: str = ""
 
 
-async def load(
-    conn: aiosqlite.Connection, buyer_user_id: int, *, language: str | None = None
-) -> Cart:
+async def load(conn: Connection, buyer_user_id: int, *, language: str | None = None) -> Cart:
     """The buyer's cart with each product as it is now, its texts in `language` (the buyer's)
     where the merchant translated them, as the merchant wrote them when None."""
     lines = await carts.lines(conn, buyer_user_id)
@@ -170,9 +167,7 @@ async def load(
     return Cart(tuple(items))
 
 
-async def _left(
-    conn: aiosqlite.Connection, product: Product | None, buyer_user_id: int
-) -> int | None:
+async def _left(conn: Connection, product: Product | None, buyer_user_id: int) -> int | None:
     """The items of a stock product this buyer can have: those free, plus those their own
     unpaid orders hold — a cart checked out and awaiting payment still holds its keys, and
     must not read as sold out to its own buyer (a second Checkout tap reuses that order)."""
@@ -262,7 +257,7 @@ def _stars_of(product: Product) -> int | None:
     return product.price_on(Rail.STARS)[0] if product.sells_on(Rail.STARS) else None
 
 
-async def _remember_prices(tx: aiosqlite.Connection, buyer_user_id: int, product: Product) -> None:
+async def _remember_prices(tx: Connection, buyer_user_id: int, product: Product) -> None:
     """The buyer has been shown the product's prices now: its cart line remembers them."""
     await carts.reprice(
         tx, buyer_user_id, product.id, product.price_minor, product.currency, _stars_of(product)
@@ -290,9 +285,7 @@ def _compare(item: CartItem) -> Changed | None:
     return None
 
 
-async def _correct(
-    tx: aiosqlite.Connection, buyer_user_id: int, item: CartItem, changed: Changed
-) -> None:
+async def _correct(tx: Connection, buyer_user_id: int, item: CartItem, changed: Changed) -> None:
     if changed.change in (Change.GONE, Change.SOLD_OUT):
         await carts.remove(tx, buyer_user_id, item.product_id)
     elif changed.change is Change.FEWER:

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-import aiosqlite
 import stripe
 
 from shop import translations
@@ -28,6 +27,7 @@ from storage.models import (
     Rail,
     basket_of,
 )
+from storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -319,7 +319,7 @@ def _priced(product: Product, quantity: int, rail: Rail) -> orders.NewLine:
 
 
 async def _reserve_within_cap(
-    shop: Shop, tx: aiosqlite.Connection, buyer: Buyer, order: Order, line: OrderLine
+    shop: Shop, tx: Connection, buyer: Buyer, order: Order, line: OrderLine
 ) -> None:
     """Reserve the line's items, unless the buyer would then hold more of this product in
     unpaid orders than MAX_RESERVED_PER_BUYER (so one account cannot hold a whole pool)."""

@@ -10,7 +10,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import InitVar, dataclass, field
 from typing import TYPE_CHECKING
 
-import aiosqlite
 from telegram import Bot
 
 from shop import outbox
@@ -18,6 +17,7 @@ from shop.gateways.recent_calls import RecentCalls
 from shop.gateways.stripe_gateway import CheckoutSettings, StripeGateway
 from shop.i18n import Languages
 from storage.db import Database
+from storage.sql import Connection
 
 if TYPE_CHECKING:  # the settings are read, never built, here: config is the wiring's job
     from bot.config import Settings
@@ -113,9 +113,7 @@ class Shop:
             self.settings.languages, self.settings.default_language, self.settings.catalog_dir
         )
 
-    def transaction(
-        self, *, durable: bool = False
-    ) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+    def transaction(self, *, durable: bool = False) -> AbstractAsyncContextManager[Connection]:
         """A write transaction that wakes the delivery worker after a commit that owed
         messages (shop/outbox.py): the use-cases never wake it by hand."""
         return outbox.transaction(self.db, self.wake_outbox, durable=durable)

@@ -15,12 +15,11 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-import aiosqlite
-
 from shop.i18n import N_
 from storage import deliveries, orders
 from storage.db import Database
 from storage.models import DeliveryKind, Order
+from storage.sql import Connection
 
 # The buyer cancelled on Checkout: the order expired by their choice, not by the clock.
 CANCELLED_REASON = N_("cancelled by the buyer")
@@ -70,7 +69,7 @@ _owed_rows: ContextVar[list[int] | None] = ContextVar("owed_rows", default=None)
 @asynccontextmanager
 async def transaction(
     db: Database, wake: Callable[[], None], *, durable: bool = False
-) -> AsyncIterator[aiosqlite.Connection]:
+) -> AsyncIterator[Connection]:
     """`db.transaction()` that calls `wake` after a commit that owed at least one message, so
     no caller has to remember to wake the delivery worker (and none wakes it for nothing)."""
     owed = [0]
@@ -85,7 +84,7 @@ async def transaction(
 
 
 async def _owe(
-    tx: aiosqlite.Connection, key: str, order_id: int, kind: DeliveryKind, chat: int, detail: str
+    tx: Connection, key: str, order_id: int, kind: DeliveryKind, chat: int, detail: str
 ) -> bool:
     added = await deliveries.enqueue(
         tx, dedupe_key=key, order_id=order_id, kind=kind, chat_id=chat, detail=detail
@@ -97,14 +96,14 @@ async def _owe(
 
 
 async def owe_buyer(
-    tx: aiosqlite.Connection, order: Order, kind: DeliveryKind, owed: Owed, detail: str = ""
+    tx: Connection, order: Order, kind: DeliveryKind, owed: Owed, detail: str = ""
 ) -> bool:
     """Owe the order's buyer a message once per key; False when it was already owed."""
     return await _owe(tx, owed.key(), order.id, kind, order.buyer_chat_id, detail)
 
 
 async def owe_admins(
-    tx: aiosqlite.Connection,
+    tx: Connection,
     admin_ids: Iterable[int],
     order_id: int,
     kind: DeliveryKind,
@@ -116,7 +115,7 @@ async def owe_admins(
         await _owe(tx, owed.key(admin), order_id, kind, admin, detail)
 
 
-async def owe_edit(tx: aiosqlite.Connection, order: Order, step: str) -> None:
+async def owe_edit(tx: Connection, order: Order, step: str) -> None:
     """Owe the edit for one step of the order's life (a new status, a new refunded total):
     once per step, however often the event that makes it arrives."""
     await owe_buyer(
@@ -124,7 +123,7 @@ async def owe_edit(tx: aiosqlite.Connection, order: Order, step: str) -> None:
     )
 
 
-async def resend(tx: aiosqlite.Connection, order: Order, tap: str) -> None:
+async def resend(tx: Connection, order: Order, tap: str) -> None:
     """Owe the buyer their goods once more: one copy per tap (`tap` names who tapped and the
     callback query's id, which Telegram makes unique)."""
     await owe_buyer(tx, order, DeliveryKind.RESEND, Owed(Topic.RESEND, order.id, tap))

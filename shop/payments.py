@@ -12,7 +12,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import aiosqlite
 import stripe
 
 from shop import outbox, refunds
@@ -24,6 +23,7 @@ from shop.settle import close_unpaid, hold_payment, record_paid, tell_buyer
 from shop.stripe_facts import SessionFacts, session_facts, target_status
 from storage import events, orders
 from storage.models import DeliveryKind, Order, OrderStatus
+from storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ async def handle_stripe_event(shop: Shop, payload: Mapping[str, Any]) -> None:
     log.info("stripe event %s (%s) for order %s: %s", event_id, event_type, order.id, outcome)
 
 
-async def our_order(conn: aiosqlite.Connection, facts: SessionFacts) -> Order | None:
+async def our_order(conn: Connection, facts: SessionFacts) -> Order | None:
     """The order this session was made for, or None when the session is not ours: an event is
     ours only when it carries our own order reference and it matches the order (a bare numeric
     id also comes from another integration on the account, or a staging database)."""
@@ -108,7 +108,7 @@ def _note_api_version(event_id: str, version: object) -> None:
 
 
 async def _apply_event(
-    tx: aiosqlite.Connection, shop: Shop, order: Order, event_type: str, facts: SessionFacts
+    tx: Connection, shop: Shop, order: Order, event_type: str, facts: SessionFacts
 ) -> str:
     if event_type in (COMPLETED, ASYNC_SUCCEEDED):
         return await _apply_session(tx, shop, order, facts)
@@ -117,9 +117,7 @@ async def _apply_event(
     return await close_unpaid(tx, shop, order, OrderStatus.EXPIRED)
 
 
-async def _apply_session(
-    tx: aiosqlite.Connection, shop: Shop, order: Order, facts: SessionFacts
-) -> str:
+async def _apply_session(tx: Connection, shop: Shop, order: Order, facts: SessionFacts) -> str:
     """Move the order by what the session says about the payment."""
     if order.checkout_session_id is None:
         await orders.update(tx, order.id, checkout_session_id=facts.session_id)
@@ -139,9 +137,7 @@ async def _apply_session(
     return "processing"
 
 
-async def _record_payment(
-    tx: aiosqlite.Connection, shop: Shop, order: Order, facts: SessionFacts
-) -> str:
+async def _record_payment(tx: Connection, shop: Shop, order: Order, facts: SessionFacts) -> str:
     if order.is_paid or order.status is OrderStatus.REFUNDED:
         return "already_paid"
     problem = _charge_problem(order, facts, shop.settings.stripe_livemode)

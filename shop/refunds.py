@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
 import stripe
 from telegram.error import TelegramError
 
@@ -25,6 +24,7 @@ from shop.refusal import Refusal
 from storage import events, orders
 from storage import refunds as refund_log
 from storage.models import PAID_STATES, STARS_CURRENCY, DeliveryKind, Order, OrderStatus, Rail
+from storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class RefundDone:
     amount: int
 
 
-async def apply_refunded_total(tx: aiosqlite.Connection, order: Order, refunded_total: int) -> bool:
+async def apply_refunded_total(tx: Connection, order: Order, refunded_total: int) -> bool:
     """Bring the order up to Stripe's refunded total; tell the buyer once per new total.
 
     A refund that overtakes the payment's own events is remembered on the order and applied

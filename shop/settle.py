@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import aiosqlite
-
 from shop import outbox, refunds
 from shop.context import Shop
 from shop.i18n import N_
@@ -23,17 +21,18 @@ from shop.unpaid import end_unpaid
 from storage import carts, orders, stock
 from storage.clock import now
 from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
+from storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
 
-async def tell_buyer(tx: aiosqlite.Connection, order: Order, kind: DeliveryKind) -> None:
+async def tell_buyer(tx: Connection, order: Order, kind: DeliveryKind) -> None:
     """Owe the buyer the one notice of `kind` for this order."""
     await outbox.owe_buyer(tx, order, kind, outbox.Owed.notice(kind, order))
 
 
 async def tell_admins(
-    tx: aiosqlite.Connection,
+    tx: Connection,
     shop: Shop,
     order: Order,
     topic: outbox.Topic,
@@ -44,7 +43,7 @@ async def tell_admins(
     await outbox.owe_admins(tx, shop.settings.admin_ids, order.id, kind, owed, detail)
 
 
-async def record_paid(tx: aiosqlite.Connection, shop: Shop, order: Order, **payment: Any) -> bool:
+async def record_paid(tx: Connection, shop: Shop, order: Order, **payment: Any) -> bool:
     """Move `order` (as read in this transaction) to paid with the rail's `payment` fields
     (its id, what was charged, …) and owe what a sale owes; False, with nothing changed, when
     the allow-list refuses (it is paid already, or refunded). An order that expired or failed
@@ -62,7 +61,7 @@ async def record_paid(tx: aiosqlite.Connection, shop: Shop, order: Order, **paym
 
 
 async def hold_payment(
-    tx: aiosqlite.Connection, shop: Shop, order: Order, problem: Said, detail: Said, **payment: Any
+    tx: Connection, shop: Shop, order: Order, problem: Said, detail: Said, **payment: Any
 ) -> str:
     """Money was taken but does not match the order: nothing is delivered, the stock goes back,
     the admins are told (`detail` says where to look and how to refund) — and the payment is
@@ -87,7 +86,7 @@ async def hold_payment(
     return "mismatch"
 
 
-async def apply_early_refund(tx: aiosqlite.Connection, order: Order) -> None:
+async def apply_early_refund(tx: Connection, order: Order) -> None:
     """A refund event that overtook this payment's events is applied now that the payment is
     recorded."""
     if not order.amount_refunded:
@@ -97,7 +96,7 @@ async def apply_early_refund(tx: aiosqlite.Connection, order: Order) -> None:
     await refunds.apply_refunded_total(tx, recorded, recorded.amount_refunded)
 
 
-async def hand_over_stock(tx: aiosqlite.Connection, shop: Shop, order: Order) -> None:
+async def hand_over_stock(tx: Connection, shop: Shop, order: Order) -> None:
     """Reserved items become the buyer's, line by line. If a reservation was released meanwhile
     (the order expired locally, then the payment went through), take fresh items; a line the
     pool cannot fill gets what is left, and the admins must act (the receipt tells the buyer
@@ -130,7 +129,7 @@ async def hand_over_stock(tx: aiosqlite.Connection, shop: Shop, order: Order) ->
 
 
 async def close_unpaid(
-    tx: aiosqlite.Connection,
+    tx: Connection,
     shop: Shop,
     order: Order,
     status: OrderStatus,

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-import aiosqlite
-
 from shop import outbox
 from storage import deliveries, orders
 from storage.clock import now
 from storage.db import Database
 from storage.models import DeliveryKind, Order, ShippingStage
+from storage.sql import Connection
 
 
 class ShipRefusal(Enum):
@@ -90,7 +89,7 @@ async def ship(
     return Shipped(order, None, first)
 
 
-async def _tracking_notices(tx: aiosqlite.Connection, order: Order) -> int:
+async def _tracking_notices(tx: Connection, order: Order) -> int:
     rows = await deliveries.for_order(tx, order.id)
     return sum(1 for row in rows if row.kind is DeliveryKind.TRACKING_NOTICE)
 

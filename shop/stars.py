@@ -19,8 +19,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import aiosqlite
-
 from shop import outbox
 from shop.checkout import (
     Buyer,
@@ -49,6 +47,7 @@ from storage.models import (
     ProductKind,
     Rail,
 )
+from storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +224,7 @@ def _refusal(
     return None
 
 
-async def _stock_held(conn: aiosqlite.Connection, order: Order) -> bool:
+async def _stock_held(conn: Connection, order: Order) -> bool:
     """Every stock line's items are still reserved for the order."""
     for line in order.lines:
         held = line.quantity
@@ -251,7 +250,7 @@ async def record_successful_payment(
 
 
 async def record_payment_in(
-    tx: aiosqlite.Connection,
+    tx: Connection,
     shop: Shop,
     payload: str,
     currency: str,
@@ -272,7 +271,7 @@ async def record_payment_in(
 
 
 async def _record(
-    tx: aiosqlite.Connection,
+    tx: Connection,
     shop: Shop,
     order: Order,
     currency: str,
@@ -339,9 +338,7 @@ async def reconcile_star_transactions(shop: Shop, payments: Iterable[StarPayment
         return await reconcile_payments_in(tx, shop, payments)
 
 
-async def reconcile_payments_in(
-    tx: aiosqlite.Connection, shop: Shop, payments: Iterable[StarPayment]
-) -> int:
+async def reconcile_payments_in(tx: Connection, shop: Shop, payments: Iterable[StarPayment]) -> int:
     """`reconcile_star_transactions` inside the caller's transaction."""
     recovered = 0
     for payment in payments:

@@ -19,12 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-import aiosqlite
-
 from shop.i18n import Lang, Languages
 from storage import products, translations
 from storage.db import Database
 from storage.models import Product
+from storage.sql import Connection
 from storage.translations import TEXT_FIELDS, ProductTranslation
 
 __all__ = [
@@ -66,21 +65,19 @@ def _applied(product: Product, translation: ProductTranslation | None) -> Produc
     )
 
 
-async def localized(
-    conn: aiosqlite.Connection, items: Sequence[Product], language: str
-) -> list[Product]:
+async def localized(conn: Connection, items: Sequence[Product], language: str) -> list[Product]:
     """`items` in the same order, each with its texts in `language` where the merchant wrote
     them: one query however many products."""
     found = await translations.for_products(conn, (p.id for p in items), language)
     return [_applied(product, found.get(product.id)) for product in items]
 
 
-async def localized_one(conn: aiosqlite.Connection, product: Product, language: str) -> Product:
+async def localized_one(conn: Connection, product: Product, language: str) -> Product:
     """One product with its texts in `language` where the merchant wrote them."""
     return (await localized(conn, [product], language))[0]
 
 
-async def category_names(conn: aiosqlite.Connection, language: str) -> dict[str, str]:
+async def category_names(conn: Connection, language: str) -> dict[str, str]:
     """Every category's name in `language` that the merchant wrote, by the stored category (read
     once per page, then `category_name` for each category shown)."""
     return await translations.category_names(conn, language)
@@ -92,7 +89,7 @@ def category_name(names: Mapping[str, str], category: str) -> str:
     return names.get(category) or category
 
 
-async def localized_category(conn: aiosqlite.Connection, category: str, language: str) -> str:
+async def localized_category(conn: Connection, category: str, language: str) -> str:
     """One category's display name in `language`."""
     return category_name(await category_names(conn, language), category)
 
@@ -120,14 +117,14 @@ class ProductTranslations:
         return texts + int(has_category and language in self.category)
 
 
-async def translations_of(conn: aiosqlite.Connection, product: Product) -> ProductTranslations:
+async def translations_of(conn: Connection, product: Product) -> ProductTranslations:
     """A product's translations and its category's names, for the admin's overview."""
     texts = await translations.of_product(conn, product.id)
     names = await translations.names_of_category(conn, product.category) if product.category else {}
     return ProductTranslations(texts, names)
 
 
-async def _manageable(tx: aiosqlite.Connection, product_id: int) -> bool:
+async def _manageable(tx: Connection, product_id: int) -> bool:
     product = await products.get(tx, product_id)
     return product is not None and not product.archived
 

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
-
 from storage import orders, stock
 from storage.models import Order, OrderStatus
+from storage.sql import Connection
 
 
-async def end_unpaid(
-    tx: aiosqlite.Connection, order: Order, status: OrderStatus, **fields: Any
-) -> bool:
+async def end_unpaid(tx: Connection, order: Order, status: OrderStatus, **fields: Any) -> bool:
     """Move `order` (as read in this transaction) to `status` and release its reserved items;
     False, with nothing changed, when the order has already moved on."""
     if not await orders.transition(tx, order, status, **fields):

@@ -147,13 +147,22 @@ def main(argv: list[str] | None = None) -> int:
 def _configured_database() -> Path:
     """The bot's own DATABASE_URL, read by the bot's own rule (this is an entry point, like
     `python -m bot`, so it may reach into the configuration)."""
-    from bot.config import ConfigError, configured_database_path
+    from bot.config import ConfigError, configured_database
+    from storage.db import SqliteFile
 
     try:
-        return configured_database_path()
+        target = configured_database()
     except ConfigError as error:
         print(error, file=sys.stderr)
         raise SystemExit(2) from error
+    if not isinstance(target, SqliteFile):
+        print(
+            "DATABASE_URL names a PostgreSQL database: back it up with pg_dump (README: "
+            "Backups); this tool copies a SQLite file.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    return target.path
 
 
 if __name__ == "__main__":

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.clock import now
-from storage.db import fetch_all, fetch_one
+from storage.sql import Connection, fetch_all, fetch_one
 
 # How many different products one cart holds: a cart is one message with a row of buttons per
 # line, and a Checkout Session takes at most 100 line items.
@@ -27,7 +25,7 @@ class CartLine:
     stars_amount: int | None = None  # the Stars price they saw, when it sold for Stars
 
 
-async def lines(conn: aiosqlite.Connection, buyer_user_id: int) -> list[CartLine]:
+async def lines(conn: Connection, buyer_user_id: int) -> list[CartLine]:
     """The buyer's cart, in the order the lines were added."""
     rows = await fetch_all(
         conn,
@@ -41,7 +39,7 @@ async def lines(conn: aiosqlite.Connection, buyer_user_id: int) -> list[CartLine
     ]
 
 
-async def count(conn: aiosqlite.Connection, buyer_user_id: int) -> int:
+async def count(conn: Connection, buyer_user_id: int) -> int:
     """How many lines the buyer's cart has (the catalog's "Cart (N)" button)."""
     row = await fetch_one(
         conn, "SELECT COUNT(*) FROM cart_lines WHERE buyer_user_id = ?", (buyer_user_id,)
@@ -50,7 +48,7 @@ async def count(conn: aiosqlite.Connection, buyer_user_id: int) -> int:
 
 
 async def add(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     buyer_user_id: int,
     *,
     product_id: int,
@@ -68,7 +66,8 @@ async def add(
         "INSERT INTO cart_lines (buyer_user_id, product_id, quantity, unit_amount, currency,"
         " stars_amount, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (buyer_user_id, product_id) DO UPDATE SET"
-        f" quantity = MIN(quantity + excluded.quantity, {MAX_LINE_QUANTITY}),"
+        " quantity = CASE WHEN cart_lines.quantity + excluded.quantity < ? "
+        " THEN cart_lines.quantity + excluded.quantity ELSE ? END,"
         " unit_amount = excluded.unit_amount, currency = excluded.currency,"
         " stars_amount = excluded.stars_amount",
         (
@@ -79,12 +78,14 @@ async def add(
             currency,
             stars_amount,
             now(),
+            MAX_LINE_QUANTITY,
+            MAX_LINE_QUANTITY,
         ),  # fmt: skip
     )
     return await quantity_of(conn, buyer_user_id, product_id)
 
 
-async def quantity_of(conn: aiosqlite.Connection, buyer_user_id: int, product_id: int) -> int:
+async def quantity_of(conn: Connection, buyer_user_id: int, product_id: int) -> int:
     row = await fetch_one(
         conn,
         "SELECT quantity FROM cart_lines WHERE buyer_user_id = ? AND product_id = ?",
@@ -94,20 +95,20 @@ async def quantity_of(conn: aiosqlite.Connection, buyer_user_id: int, product_id
 
 
 async def set_quantity(
-    conn: aiosqlite.Connection, buyer_user_id: int, product_id: int, quantity: int
+    conn: Connection, buyer_user_id: int, product_id: int, quantity: int
 ) -> bool:
     """Change a line's quantity (0 removes it); False when the cart has no such line."""
     if quantity <= 0:
         return await remove(conn, buyer_user_id, product_id)
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "UPDATE cart_lines SET quantity = ? WHERE buyer_user_id = ? AND product_id = ?",
         (min(quantity, MAX_LINE_QUANTITY), buyer_user_id, product_id),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
 async def reprice(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     buyer_user_id: int,
     product_id: int,
     unit_amount: int,
@@ -122,27 +123,25 @@ async def reprice(
     )
 
 
-async def remove(conn: aiosqlite.Connection, buyer_user_id: int, product_id: int) -> bool:
-    cursor = await conn.execute(
+async def remove(conn: Connection, buyer_user_id: int, product_id: int) -> bool:
+    changed = await conn.execute(
         "DELETE FROM cart_lines WHERE buyer_user_id = ? AND product_id = ?",
         (buyer_user_id, product_id),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
-async def empty(conn: aiosqlite.Connection, buyer_user_id: int) -> int:
+async def empty(conn: Connection, buyer_user_id: int) -> int:
     """Remove every line; returns how many there were."""
-    cursor = await conn.execute("DELETE FROM cart_lines WHERE buyer_user_id = ?", (buyer_user_id,))
-    return cursor.rowcount
+    changed = await conn.execute("DELETE FROM cart_lines WHERE buyer_user_id = ?", (buyer_user_id,))
+    return changed
 
 
-async def remove_bought(
-    conn: aiosqlite.Connection, buyer_user_id: int, product_ids: list[int]
-) -> int:
+async def remove_bought(conn: Connection, buyer_user_id: int, product_ids: list[int]) -> int:
     """A cart's order is paid: the products it bought leave the cart."""
     marks = ",".join("?" * len(product_ids))
-    cursor = await conn.execute(
+    changed = await conn.execute(
         f"DELETE FROM cart_lines WHERE buyer_user_id = ? AND product_id IN ({marks})",  # noqa: S608
         (buyer_user_id, *product_ids),
     )
-    return cursor.rowcount
+    return changed

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from storage.clock import now
-from storage.db import fetch_one
+from storage.sql import Connection, fetch_one
 
 
 async def record(
-    conn: aiosqlite.Connection, event_id: str, event_type: str, order_id: int | None, outcome: str
+    conn: Connection, event_id: str, event_type: str, order_id: int | None, outcome: str
 ) -> bool:
     """Record an event once; False when it was already recorded (a duplicate delivery)."""
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "INSERT INTO stripe_events (id, type, order_id, outcome, received_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         (event_id, event_type, order_id, outcome, now()),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
-async def outcome_of(conn: aiosqlite.Connection, event_id: str) -> str | None:
+async def outcome_of(conn: Connection, event_id: str) -> str | None:
     row = await fetch_one(conn, "SELECT outcome FROM stripe_events WHERE id = ?", (event_id,))
     return str(row[0]) if row else None

@@ -2,16 +2,16 @@
 
 Answering a read proves little: a full disk, a file or mount turned read-only, or a failing
 device still serve reads, while every payment event fails to commit. Only a committed write
-tells, so the probe commits one — rewriting the header's unused `application_id`, which puts a
-page into the WAL like any order would, without a table of its own. /healthz is polled, so the
-probe runs at most once per interval and concurrent polls share its answer.
+tells, so the probe commits one (the dialect's `write_probe`: on SQLite it rewrites the
+header's unused `application_id`, which puts a page into the WAL like any order would).
+/healthz is polled, so the probe runs at most once per interval and concurrent polls share its
+answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 
 from storage.db import Database
@@ -56,13 +56,13 @@ class WriteProbe:
             await asyncio.wait_for(self._write(), self._timeout)
         except TimeoutError:
             return f"the database took no write within {self._timeout:.0f} s"
-        except sqlite3.Error as error:
+        except self._db.dialect.errors as error:
             return f"the database cannot be written ({error}): payments cannot be recorded"
         return None
 
     async def _write(self) -> None:
         async with self._db.transaction() as tx:
-            await tx.execute("PRAGMA application_id = 0")
+            await tx.execute(self._db.dialect.write_probe)
 
     def _report_change(self, problem: str | None) -> None:
         """One log line when the verdict changes, not one per poll."""

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from storage.clock import now
-from storage.db import fetch_one
+from storage.sql import Connection, fetch_one
 
 
-async def get(conn: aiosqlite.Connection, name: str) -> str | None:
+async def get(conn: Connection, name: str) -> str | None:
     row = await fetch_one(conn, "SELECT value FROM job_state WHERE name = ?", (name,))
     return str(row[0]) if row else None
 
 
-async def advance(conn: aiosqlite.Connection, name: str, old: str | None, new: str) -> bool:
+async def advance(conn: Connection, name: str, old: str | None, new: str) -> bool:
     """Set `name` to `new` if it is still `old` (None: not set yet); False, with nothing
     changed, when another run moved it meanwhile."""
     if old is None:
-        cursor = await conn.execute(
+        changed = await conn.execute(
             "INSERT INTO job_state (name, value, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (name) DO NOTHING",
             (name, new, now()),
         )
     else:
-        cursor = await conn.execute(
+        changed = await conn.execute(
             "UPDATE job_state SET value = ?, updated_at = ? WHERE name = ? AND value = ?",
             (new, now(), name, old),
         )
-    return cursor.rowcount == 1
+    return changed == 1

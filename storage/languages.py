@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.clock import now
-from storage.db import fetch_one
+from storage.sql import Connection, fetch_one
 
 
 @dataclass(frozen=True)
@@ -18,14 +16,14 @@ class PersonLanguage:
     seen: str | None  # the language_code of their latest update
 
 
-async def of(conn: aiosqlite.Connection, user_id: int) -> PersonLanguage:
+async def of(conn: Connection, user_id: int) -> PersonLanguage:
     row = await fetch_one(
         conn, "SELECT chosen, seen FROM person_languages WHERE user_id = ?", (user_id,)
     )
     return PersonLanguage(row[0], row[1]) if row else PersonLanguage(None, None)
 
 
-async def choose(conn: aiosqlite.Connection, user_id: int, code: str | None) -> None:
+async def choose(conn: Connection, user_id: int, code: str | None) -> None:
     """Remember a person's /language choice (None: follow their Telegram app again)."""
     await conn.execute(
         "INSERT INTO person_languages (user_id, chosen, updated_at) VALUES (?, ?, ?)"
@@ -35,7 +33,7 @@ async def choose(conn: aiosqlite.Connection, user_id: int, code: str | None) -> 
     )
 
 
-async def saw(conn: aiosqlite.Connection, user_id: int, code: str | None) -> None:
+async def saw(conn: Connection, user_id: int, code: str | None) -> None:
     """Remember the language Telegram reported for a person (written only when it changed)."""
     await conn.execute(
         "INSERT INTO person_languages (user_id, seen, updated_at) VALUES (?, ?, ?)"

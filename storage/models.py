@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
+from storage.sql import Row
 
 
 class OrderStatus(enum.StrEnum):
@@ -150,7 +150,7 @@ class Product:
         return self.listed
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Product:
+    def from_row(cls, row: Row) -> Product:
         return cls(
             id=row["id"],
             title=row["title"],
@@ -194,7 +194,7 @@ class OrderLine:
         return self.kind is ProductKind.PHYSICAL
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> OrderLine:
+    def from_row(cls, row: Row) -> OrderLine:
         return cls(
             line_no=row["line_no"],
             product_id=row["product_id"],
@@ -246,7 +246,7 @@ class Order:
     language: str | None = None  # the buyer's language when ordering; None: the shop's default
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row, lines: Sequence[OrderLine]) -> Order:
+    def from_row(cls, row: Row, lines: Sequence[OrderLine]) -> Order:
         values: dict[str, Any] = {key: row[key] for key in row.keys()}  # noqa: SIM118
         values["status"] = OrderStatus(values["status"])
         values["ships"] = bool(values["ships"])
@@ -370,7 +370,7 @@ class Delivery:
     last_error: str | None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Delivery:
+    def from_row(cls, row: Row) -> Delivery:
         return cls(
             id=row["id"],
             dedupe_key=row["dedupe_key"],

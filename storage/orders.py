@@ -7,10 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import now
-from storage.db import fetch_all, fetch_one
 from storage.models import (
     PAID_STATES,
     Order,
@@ -23,6 +20,7 @@ from storage.models import (
     can_move_shipping,
     can_transition,
 )
+from storage.sql import Connection, Row, fetch_all, fetch_one
 
 # Stripe Checkout takes at most 100 line items per session in payment mode.
 MAX_LINES = 100
@@ -47,7 +45,7 @@ class NewLine:
 
 
 async def create(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     buyer_user_id: int,
     buyer_chat_id: int,
@@ -65,10 +63,11 @@ async def create(
     if not 1 <= len(lines) <= MAX_LINES:
         raise ValueError(f"an order has 1 to {MAX_LINES} lines, not {len(lines)}")
     ts = now()
-    cursor = await conn.execute(
+    inserted = await fetch_one(
+        conn,
         "INSERT INTO orders (ref, buyer_user_id, buyer_chat_id, buyer_name, basket, ships,"
         " from_cart, amount_total, currency, status, expires_at, created_at, updated_at, rail,"
-        " language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             secrets.token_hex(12),
             buyer_user_id,
@@ -87,8 +86,8 @@ async def create(
             language,
         ),
     )
-    order_id = cursor.lastrowid
-    assert order_id is not None
+    assert inserted is not None
+    order_id = int(inserted[0])
     await conn.executemany(
         "INSERT INTO order_lines (order_id, line_no, product_id, title, kind, unit_amount,"
         " quantity) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -103,7 +102,7 @@ async def create(
     return order
 
 
-async def _with_lines(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row]) -> list[Order]:
+async def _with_lines(conn: Connection, rows: Sequence[Row]) -> list[Order]:
     """Order rows as Orders with their lines, read in one more query for all of them."""
     if not rows:
         return []
@@ -119,20 +118,20 @@ async def _with_lines(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row])
     return [Order.from_row(row, lines[row["id"]]) for row in rows]
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, args: Sequence[object] = ()) -> Order | None:
+async def _one(conn: Connection, sql: str, args: Sequence[object] = ()) -> Order | None:
     row = await fetch_one(conn, sql, args)
     return (await _with_lines(conn, [row]))[0] if row else None
 
 
-async def _many(conn: aiosqlite.Connection, sql: str, args: Sequence[object] = ()) -> list[Order]:
+async def _many(conn: Connection, sql: str, args: Sequence[object] = ()) -> list[Order]:
     return await _with_lines(conn, await fetch_all(conn, sql, args))
 
 
-async def get(conn: aiosqlite.Connection, order_id: int) -> Order | None:
+async def get(conn: Connection, order_id: int) -> Order | None:
     return await _one(conn, "SELECT * FROM orders WHERE id = ?", (order_id,))
 
 
-async def get_many(conn: aiosqlite.Connection, order_ids: list[int]) -> list[Order]:
+async def get_many(conn: Connection, order_ids: list[int]) -> list[Order]:
     """Orders by id, in id order; ids that do not exist are left out."""
     if not order_ids:
         return []
@@ -142,22 +141,22 @@ async def get_many(conn: aiosqlite.Connection, order_ids: list[int]) -> list[Ord
     )
 
 
-async def by_session(conn: aiosqlite.Connection, session_id: str) -> Order | None:
+async def by_session(conn: Connection, session_id: str) -> Order | None:
     return await _one(conn, "SELECT * FROM orders WHERE checkout_session_id = ?", (session_id,))
 
 
-async def by_payment_intent(conn: aiosqlite.Connection, payment_intent_id: str) -> Order | None:
+async def by_payment_intent(conn: Connection, payment_intent_id: str) -> Order | None:
     return await _one(
         conn, "SELECT * FROM orders WHERE payment_intent_id = ?", (payment_intent_id,)
     )
 
 
-async def by_ref(conn: aiosqlite.Connection, ref: str) -> Order | None:
+async def by_ref(conn: Connection, ref: str) -> Order | None:
     """The order a Stars invoice's payload names."""
     return await _one(conn, "SELECT * FROM orders WHERE ref = ?", (ref,))
 
 
-async def by_star_charge(conn: aiosqlite.Connection, charge_id: str) -> Order | None:
+async def by_star_charge(conn: Connection, charge_id: str) -> Order | None:
     """The order a Telegram Stars payment was recorded on, if it was."""
     return await _one(
         conn, "SELECT * FROM orders WHERE telegram_payment_charge_id = ?", (charge_id,)
@@ -165,7 +164,7 @@ async def by_star_charge(conn: aiosqlite.Connection, charge_id: str) -> Order | 
 
 
 async def open_for(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     buyer_user_id: int,
     basket: str,
@@ -191,7 +190,7 @@ async def open_for(
     )
 
 
-async def count_open(conn: aiosqlite.Connection, buyer_user_id: int, at: int) -> int:
+async def count_open(conn: Connection, buyer_user_id: int, at: int) -> int:
     """The buyer's payment links that can still be paid (or are being made)."""
     row = await fetch_one(
         conn,
@@ -203,7 +202,7 @@ async def count_open(conn: aiosqlite.Connection, buyer_user_id: int, at: int) ->
 
 
 async def for_buyer(
-    conn: aiosqlite.Connection, buyer_user_id: int, *, offset: int, limit: int
+    conn: Connection, buyer_user_id: int, *, offset: int, limit: int
 ) -> list[Order]:
     """The buyer's orders, newest first, leaving out attempts that never got a payment link."""
     return await _many(
@@ -214,7 +213,7 @@ async def for_buyer(
     )
 
 
-async def count_for_buyer(conn: aiosqlite.Connection, buyer_user_id: int) -> int:
+async def count_for_buyer(conn: Connection, buyer_user_id: int) -> int:
     row = await fetch_one(
         conn,
         "SELECT COUNT(*) FROM orders WHERE buyer_user_id = ? AND status != ?",
@@ -223,7 +222,7 @@ async def count_for_buyer(conn: aiosqlite.Connection, buyer_user_id: int) -> int
     return int(row[0]) if row else 0
 
 
-async def update(conn: aiosqlite.Connection, order_id: int, **fields: Any) -> None:
+async def update(conn: Connection, order_id: int, **fields: Any) -> None:
     """Set non-status fields (session id, message id, …)."""
     _check_fields(fields, _UPDATABLE)
     assignments = ", ".join(f"{name} = ?" for name in fields)
@@ -233,16 +232,14 @@ async def update(conn: aiosqlite.Connection, order_id: int, **fields: Any) -> No
     )
 
 
-async def any_on_rail(conn: aiosqlite.Connection, rail: Rail) -> bool:
+async def any_on_rail(conn: Connection, rail: Rail) -> bool:
     """Whether any order was ever made on `rail` (a shop that never sold for Stars has no
     Stars payment to look for)."""
     row = await fetch_one(conn, "SELECT 1 FROM orders WHERE rail = ? LIMIT 1", (rail.value,))
     return row is not None
 
 
-async def transition(
-    conn: aiosqlite.Connection, order: Order, new: OrderStatus, **fields: Any
-) -> bool:
+async def transition(conn: Connection, order: Order, new: OrderStatus, **fields: Any) -> bool:
     """Move the order to `new` if the allow-list permits; False (and no change) otherwise.
 
     The `WHERE status = ?` guard makes the move conditional on the state we decided from."""
@@ -250,12 +247,12 @@ async def transition(
         return False
     _check_fields(fields, _UPDATABLE)
     assignments = "".join(f", {name} = ?" for name in fields)
-    cursor = await conn.execute(
+    changed = await conn.execute(
         f"UPDATE orders SET status = ?{assignments}, updated_at = ?"  # noqa: S608
         " WHERE id = ? AND status = ?",
         (new.value, *fields.values(), now(), order.id, order.status.value),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
 _SHIPPING_FIELDS = frozenset({"shipped_at", "tracking", "delivered_at"})
@@ -268,9 +265,7 @@ def _check_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
         raise ValueError(f"not updatable: {sorted(unknown)}")
 
 
-async def move_shipping(
-    conn: aiosqlite.Connection, order: Order, new: ShippingStage, **fields: Any
-) -> bool:
+async def move_shipping(conn: Connection, order: Order, new: ShippingStage, **fields: Any) -> bool:
     """Move a paid physical order to stage `new` (ship it, change its tracking number, mark
     it delivered) if SHIPPING_MOVES permits; False (and no change) otherwise.
 
@@ -280,10 +275,10 @@ async def move_shipping(
         return False
     _check_fields(fields, _SHIPPING_FIELDS)
     assignments = "".join(f", {name} = ?" for name in fields)
-    cursor = await conn.execute(
+    changed = await conn.execute(
         f"UPDATE orders SET updated_at = ?{assignments}"  # noqa: S608
-        " WHERE id = ? AND status = ? AND shipped_at IS ? AND tracking IS ?"
-        " AND delivered_at IS ?",
+        " WHERE id = ? AND status = ? AND shipped_at IS NOT DISTINCT FROM ?"
+        " AND tracking IS NOT DISTINCT FROM ? AND delivered_at IS NOT DISTINCT FROM ?",
         (
             now(),
             *fields.values(),
@@ -294,7 +289,7 @@ async def move_shipping(
             order.delivered_at,
         ),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
 # Read through the partial index orders_to_ship (migration 0006), which spells the same
@@ -305,7 +300,7 @@ _TO_SHIP = (
 )
 
 
-async def to_ship(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list[Order]:
+async def to_ship(conn: Connection, *, offset: int, limit: int) -> list[Order]:
     """Paid physical orders not marked shipped yet, newest first."""
     return await _many(
         conn,
@@ -314,13 +309,13 @@ async def to_ship(conn: aiosqlite.Connection, *, offset: int, limit: int) -> lis
     )
 
 
-async def count_to_ship(conn: aiosqlite.Connection) -> int:
+async def count_to_ship(conn: Connection) -> int:
     row = await fetch_one(conn, f"SELECT COUNT(*) FROM orders{_TO_SHIP}")  # noqa: S608
     return int(row[0]) if row else 0
 
 
 async def recent(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     offset: int,
     limit: int,
@@ -335,9 +330,7 @@ async def recent(
     )
 
 
-async def count(
-    conn: aiosqlite.Connection, *, statuses: frozenset[OrderStatus] | None = None
-) -> int:
+async def count(conn: Connection, *, statuses: frozenset[OrderStatus] | None = None) -> int:
     """How many orders (in these states): one row per state from `order_counts`, which
     triggers keep (migration 0003), so the admin's list never counts a million rows."""
     where, args = _status_filter(statuses)
@@ -346,7 +339,7 @@ async def count(
 
 
 async def oldest_created_at(
-    conn: aiosqlite.Connection, statuses: frozenset[OrderStatus], rail: Rail = Rail.STRIPE
+    conn: Connection, statuses: frozenset[OrderStatus], rail: Rail = Rail.STRIPE
 ) -> int | None:
     """When the oldest order on `rail` in these states was created: how far back
     reconciliation must look at Stripe's sessions (a session is always created after its
@@ -361,7 +354,7 @@ async def oldest_created_at(
 
 
 async def open_expired(
-    conn: aiosqlite.Connection, *, before: int, limit: int, rail: Rail = Rail.STRIPE
+    conn: Connection, *, before: int, limit: int, rail: Rail = Rail.STRIPE
 ) -> list[Order]:
     """Orders on `rail` still waiting for a payment whose link (or invoice) expired before
     `before`, oldest first: reconciliation settles them."""
@@ -373,9 +366,7 @@ async def open_expired(
     )
 
 
-async def processing_since_before(
-    conn: aiosqlite.Connection, *, before: int, limit: int
-) -> list[Order]:
+async def processing_since_before(conn: Connection, *, before: int, limit: int) -> list[Order]:
     """Orders whose delayed payment (a bank debit) was still being confirmed at `before`,
     longest-waiting first."""
     return await _many(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from storage.clock import now
-from storage.db import fetch_one
 from storage.models import Product, ProductKind, ProductRail
+from storage.sql import Connection, fetch_all, fetch_one
 
 # Fields an admin may edit after creating a product.
 EDITABLE = frozenset(
@@ -36,7 +34,7 @@ def _stored(value: object) -> object:
 
 
 async def add(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     title: str,
     price_minor: int,
@@ -55,15 +53,15 @@ async def add(
 ) -> int:
     """Insert a product (last in the catalog unless a position is given); returns its id."""
     if position is None:
-        async with conn.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM products") as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(conn, "SELECT COALESCE(MAX(position), 0) + 1 FROM products")
         position = int(row[0]) if row else 1
     ts = now()
-    cursor = await conn.execute(
+    inserted = await fetch_one(
+        conn,
         "INSERT INTO products (title, description, price_minor, currency, photo, delivery_text,"
         " active, position, kind, category, shipping_countries, show_when_stocked, rail,"
         " stars_price, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             title,
             description,
@@ -83,11 +81,11 @@ async def add(
             ts,
         ),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    assert inserted is not None
+    return int(inserted[0])
 
 
-async def get(conn: aiosqlite.Connection, product_id: int) -> Product | None:
+async def get(conn: Connection, product_id: int) -> Product | None:
     row = await fetch_one(conn, "SELECT * FROM products WHERE id = ?", (product_id,))
     return Product.from_row(row) if row else None
 
@@ -95,28 +93,28 @@ async def get(conn: aiosqlite.Connection, product_id: int) -> Product | None:
 _VISIBLE = "active = 1 AND archived = 0"
 
 
-async def count_active(conn: aiosqlite.Connection, *, category: str | None = None) -> int:
+async def count_active(conn: Connection, *, category: str | None = None) -> int:
     """Products buyers can see (in one category when given)."""
     where, args = _in_category(category)
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         f"SELECT COUNT(*) FROM products WHERE {_VISIBLE}{where}",
         args,  # noqa: S608
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return int(row[0]) if row else 0
 
 
 async def list_active(
-    conn: aiosqlite.Connection, *, offset: int, limit: int, category: str | None = None
+    conn: Connection, *, offset: int, limit: int, category: str | None = None
 ) -> list[Product]:
     """One catalog page, in the merchant's order."""
     where, args = _in_category(category)
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         f"SELECT * FROM products WHERE {_VISIBLE}{where}"  # noqa: S608
         " ORDER BY position, id LIMIT ? OFFSET ?",
         (*args, limit, offset),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [Product.from_row(row) for row in rows]
 
 
@@ -129,14 +127,14 @@ def _in_category(category: str | None) -> tuple[str, tuple[str, ...]]:
     return " AND category = ?", (category,)
 
 
-async def catalog_groups(conn: aiosqlite.Connection) -> list[tuple[str, int, int]]:
+async def catalog_groups(conn: Connection) -> list[tuple[str, int, int]]:
     """(category, products, first product id) for visible products, in catalog order; the
     category "" holds products without one. The first product's id names the group in buttons."""
-    async with conn.execute(
+    groups = await fetch_all(
+        conn,
         f"SELECT COALESCE(category, ''), COUNT(*), MIN(position) FROM products"  # noqa: S608
-        f" WHERE {_VISIBLE} GROUP BY COALESCE(category, '') ORDER BY MIN(position)"
-    ) as cursor:
-        groups = await cursor.fetchall()
+        f" WHERE {_VISIBLE} GROUP BY COALESCE(category, '') ORDER BY MIN(position)",
+    )
     result = []
     for name, count, _ in groups:
         first = await list_active(conn, offset=0, limit=1, category=str(name))
@@ -144,33 +142,32 @@ async def catalog_groups(conn: aiosqlite.Connection) -> list[tuple[str, int, int
     return result
 
 
-async def categories(conn: aiosqlite.Connection) -> list[str]:
+async def categories(conn: Connection) -> list[str]:
     """Every category in use (for the admin to choose from)."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT DISTINCT category FROM products WHERE archived = 0 AND category IS NOT NULL"
-        " ORDER BY category"
-    ) as cursor:
-        rows = await cursor.fetchall()
+        " ORDER BY category",
+    )
     return [str(row[0]) for row in rows]
 
 
-async def count_all(conn: aiosqlite.Connection) -> int:
+async def count_all(conn: Connection) -> int:
     """Products the admin manages: shown and hidden, not archived."""
-    async with conn.execute("SELECT COUNT(*) FROM products WHERE archived = 0") as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, "SELECT COUNT(*) FROM products WHERE archived = 0")
     return int(row[0]) if row else 0
 
 
-async def list_all(conn: aiosqlite.Connection, *, offset: int, limit: int) -> list[Product]:
-    async with conn.execute(
+async def list_all(conn: Connection, *, offset: int, limit: int) -> list[Product]:
+    rows = await fetch_all(
+        conn,
         "SELECT * FROM products WHERE archived = 0 ORDER BY position, id LIMIT ? OFFSET ?",
         (limit, offset),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [Product.from_row(row) for row in rows]
 
 
-async def update(conn: aiosqlite.Connection, product_id: int, **fields: object) -> None:
+async def update(conn: Connection, product_id: int, **fields: object) -> None:
     """Change editable fields; validation is the caller's (the same as when adding)."""
     unknown = set(fields) - EDITABLE
     if unknown:
@@ -183,7 +180,7 @@ async def update(conn: aiosqlite.Connection, product_id: int, **fields: object) 
     )
 
 
-async def set_active(conn: aiosqlite.Connection, product_id: int, active: bool) -> None:
+async def set_active(conn: Connection, product_id: int, active: bool) -> None:
     """Show or hide; the admin's own choice also ends any wait for stock."""
     await conn.execute(
         "UPDATE products SET active = ?, show_when_stocked = 0, updated_at = ? WHERE id = ?",
@@ -191,29 +188,29 @@ async def set_active(conn: aiosqlite.Connection, product_id: int, active: bool) 
     )
 
 
-async def show_if_waiting_for_stock(conn: aiosqlite.Connection, product_id: int) -> bool:
+async def show_if_waiting_for_stock(conn: Connection, product_id: int) -> bool:
     """Show a product that was kept hidden until it had items; True when it was."""
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "UPDATE products SET active = 1, show_when_stocked = 0, updated_at = ?"
         " WHERE id = ? AND show_when_stocked = 1 AND archived = 0",
         (now(), product_id),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
-async def move(conn: aiosqlite.Connection, product_id: int, direction: int) -> bool:
+async def move(conn: Connection, product_id: int, direction: int) -> bool:
     """Swap the product with its neighbour above (-1) or below (+1); False at either end."""
     product = await get(conn, product_id)
     if product is None:
         return False
     comparison, order = ("<", "DESC") if direction < 0 else (">", "ASC")
-    async with conn.execute(
+    neighbour = await fetch_one(
+        conn,
         f"SELECT id, position FROM products WHERE archived = 0"  # noqa: S608
         f" AND (position {comparison} ? OR (position = ? AND id {comparison} ?))"
         f" ORDER BY position {order}, id {order} LIMIT 1",
         (product.position, product.position, product.id),
-    ) as cursor:
-        neighbour = await cursor.fetchone()
+    )
     if neighbour is None:
         return False
     other_position = int(neighbour["position"])
@@ -228,14 +225,16 @@ async def move(conn: aiosqlite.Connection, product_id: int, direction: int) -> b
     return True
 
 
-async def has_orders(conn: aiosqlite.Connection, product_id: int) -> bool:
-    async with conn.execute(
-        "SELECT 1 FROM order_lines WHERE product_id = ? LIMIT 1", (product_id,)
-    ) as cursor:
-        return await cursor.fetchone() is not None
+async def has_orders(conn: Connection, product_id: int) -> bool:
+    return (
+        await fetch_one(
+            conn, "SELECT 1 FROM order_lines WHERE product_id = ? LIMIT 1", (product_id,)
+        )
+        is not None
+    )
 
 
-async def delete(conn: aiosqlite.Connection, product_id: int) -> str:
+async def delete(conn: Connection, product_id: int) -> str:
     """Erase a product nobody ordered; archive one with orders. Returns "deleted"/"archived".
     Either way it leaves every buyer's cart: it can no longer be bought."""
     await conn.execute("DELETE FROM cart_lines WHERE product_id = ?", (product_id,))
@@ -253,13 +252,11 @@ async def delete(conn: aiosqlite.Connection, product_id: int) -> str:
     return "deleted"
 
 
-async def list_of_kind(
-    conn: aiosqlite.Connection, kind: ProductKind, *, limit: int
-) -> list[Product]:
+async def list_of_kind(conn: Connection, kind: ProductKind, *, limit: int) -> list[Product]:
     """The admin's products of one kind (not archived), in catalog order."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT * FROM products WHERE archived = 0 AND kind = ? ORDER BY position, id LIMIT ?",
         (kind.value, limit),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [Product.from_row(row) for row in rows]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from storage.clock import now
-from storage.db import fetch_one
+from storage.sql import Connection, fetch_one
 
 
 async def record(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     refund_id: str,
     order_id: int,
     amount: int,
@@ -24,7 +22,7 @@ async def record(
     )
 
 
-async def total_for(conn: aiosqlite.Connection, order_id: int) -> int:
+async def total_for(conn: Connection, order_id: int) -> int:
     """What the refunds we recorded for an order add up to (failed ones do not count)."""
     row = await fetch_one(
         conn,

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.models import OrderStatus
+from storage.sql import Connection
 
 # An order counts as a sale once paid, whatever happened after: refunds are shown beside the
 # revenue rather than hiding the sale.
@@ -102,15 +101,15 @@ class ProductSales:
     rank: int
 
 
-async def totals(conn: aiosqlite.Connection, *, since: int) -> list[CurrencyTotals]:
+async def totals(conn: Connection, *, since: int) -> list[CurrencyTotals]:
     """Sales paid at or after `since` (unix seconds; 0 for all time), one row per currency."""
     by_order, order_args = _order_window(since)
     by_product, product_args = _product_window(since)
     rows = await conn.execute_fetchall(
         "SELECT currency, SUM(n), SUM(u), SUM(r), SUM(f) FROM ("
-        f" SELECT currency, n, 0 AS u, r, f FROM ({by_order})"  # noqa: S608 - constants only
-        f" UNION ALL SELECT currency, 0, u, 0, 0 FROM ({by_product})"
-        ") GROUP BY currency HAVING SUM(n) > 0 ORDER BY currency",
+        f" SELECT currency, n, 0 AS u, r, f FROM ({by_order}) AS o"  # noqa: S608 - constants only
+        f" UNION ALL SELECT currency, 0, u, 0, 0 FROM ({by_product}) AS p"
+        ") AS t GROUP BY currency HAVING SUM(n) > 0 ORDER BY currency",
         (*order_args, *product_args),
     )
     return [
@@ -125,9 +124,7 @@ async def totals(conn: aiosqlite.Connection, *, since: int) -> list[CurrencyTota
     ]
 
 
-async def top_products(
-    conn: aiosqlite.Connection, *, since: int, limit: int = 5
-) -> list[ProductSales]:
+async def top_products(conn: Connection, *, since: int, limit: int = 5) -> list[ProductSales]:
     """The `limit` best-selling products by revenue in each currency, paid at or after
     `since`; ordered by currency, then rank. Amounts in different currencies are never added
     together, so each currency has its own ranking."""
@@ -141,8 +138,8 @@ async def top_products(
         "  ) AS rank"
         f" FROM ({window}) AS w"  # noqa: S608 - constants only
         " JOIN products AS p ON p.id = w.product_id"
-        " GROUP BY w.product_id, w.currency HAVING SUM(w.n) > 0"
-        ") WHERE rank <= ? ORDER BY currency, rank",
+        " GROUP BY w.product_id, p.id, w.currency HAVING SUM(w.n) > 0"
+        ") AS ranked WHERE rank <= ? ORDER BY currency, rank",
         (*args, limit),
     )
     return [

@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.clock import now
-from storage.db import fetch_all
+from storage.sql import Connection, Row, fetch_all
 
 # A product's translatable texts, as its columns are named (here and in `products`). The
 # column names below are put into SQL only after being checked against this list.
@@ -37,7 +35,7 @@ class ProductTranslation:
         }[_checked(field)]
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> ProductTranslation:
+    def from_row(cls, row: Row) -> ProductTranslation:
         return cls(
             product_id=row["product_id"],
             language=row["language"],
@@ -57,7 +55,7 @@ def _checked(field: str) -> str:
 
 
 async def set_product_text(
-    conn: aiosqlite.Connection, product_id: int, language: str, field: str, text: str
+    conn: Connection, product_id: int, language: str, field: str, text: str
 ) -> None:
     """Write one field of a product's translation, keeping the language's other fields."""
     column = _checked(field)
@@ -69,18 +67,16 @@ async def set_product_text(
     )
 
 
-async def clear_product_text(
-    conn: aiosqlite.Connection, product_id: int, language: str, field: str
-) -> bool:
+async def clear_product_text(conn: Connection, product_id: int, language: str, field: str) -> bool:
     """Take one field's translation away (buyers then see the original); True when there was
     one. A language left with no field at all loses its row, so "translated into" stays true."""
     column = _checked(field)
-    cursor = await conn.execute(
+    changed = await conn.execute(
         f"UPDATE product_translations SET {column} = NULL, updated_at = ?"  # noqa: S608
         f" WHERE product_id = ? AND language = ? AND {column} IS NOT NULL",
         (now(), product_id, language),
     )
-    cleared = cursor.rowcount == 1
+    cleared = changed == 1
     await conn.execute(
         "DELETE FROM product_translations WHERE product_id = ? AND language = ?"
         " AND title IS NULL AND description IS NULL AND delivery_text IS NULL",
@@ -89,7 +85,7 @@ async def clear_product_text(
     return cleared
 
 
-async def of_product(conn: aiosqlite.Connection, product_id: int) -> dict[str, ProductTranslation]:
+async def of_product(conn: Connection, product_id: int) -> dict[str, ProductTranslation]:
     """Every language a product has texts in (for the admin's overview), by language code."""
     rows = await fetch_all(
         conn,
@@ -100,7 +96,7 @@ async def of_product(conn: aiosqlite.Connection, product_id: int) -> dict[str, P
 
 
 async def for_products(
-    conn: aiosqlite.Connection, product_ids: Iterable[int], language: str
+    conn: Connection, product_ids: Iterable[int], language: str
 ) -> dict[int, ProductTranslation]:
     """The translations of many products into one language in one query, by product id (a
     catalog page, a cart, an order's lines); products without one are left out."""
@@ -120,7 +116,7 @@ async def for_products(
 # --- category names -------------------------------------------------------------------------------
 
 
-async def category_names(conn: aiosqlite.Connection, language: str) -> dict[str, str]:
+async def category_names(conn: Connection, language: str) -> dict[str, str]:
     """Every category's name in one language, by the category as products store it."""
     rows = await fetch_all(
         conn, "SELECT category, name FROM category_translations WHERE language = ?", (language,)
@@ -128,7 +124,7 @@ async def category_names(conn: aiosqlite.Connection, language: str) -> dict[str,
     return {str(row["category"]): str(row["name"]) for row in rows}
 
 
-async def names_of_category(conn: aiosqlite.Connection, category: str) -> dict[str, str]:
+async def names_of_category(conn: Connection, category: str) -> dict[str, str]:
     """One category's names, by language code (for the admin's overview)."""
     rows = await fetch_all(
         conn,
@@ -138,9 +134,7 @@ async def names_of_category(conn: aiosqlite.Connection, category: str) -> dict[s
     return {str(row["language"]): str(row["name"]) for row in rows}
 
 
-async def set_category_name(
-    conn: aiosqlite.Connection, category: str, language: str, name: str
-) -> None:
+async def set_category_name(conn: Connection, category: str, language: str, name: str) -> None:
     await conn.execute(
         "INSERT INTO category_translations (category, language, name, updated_at)"
         " VALUES (?, ?, ?, ?) ON CONFLICT (category, language)"
@@ -149,10 +143,10 @@ async def set_category_name(
     )
 
 
-async def clear_category_name(conn: aiosqlite.Connection, category: str, language: str) -> bool:
+async def clear_category_name(conn: Connection, category: str, language: str) -> bool:
     """Take a category's name in one language away; True when there was one."""
-    cursor = await conn.execute(
+    changed = await conn.execute(
         "DELETE FROM category_translations WHERE category = ? AND language = ?",
         (category, language),
     )
-    return cursor.rowcount == 1
+    return changed == 1

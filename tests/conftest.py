@@ -15,11 +15,17 @@ from bot.config import Settings, load_settings
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import standin_environ
+from tests.backend import database_url_for
 from tests.people import Person
 
 # Fixtures shared from beside their helpers: the service tests' `shop`, the sandbox's `sandbox`,
 # the browser stories' `browser`.
-pytest_plugins = ["tests.shop_service", "tests.sandbox_helpers", "tests.browser_steps"]
+pytest_plugins = [
+    "tests.databases",
+    "tests.shop_service",
+    "tests.sandbox_helpers",
+    "tests.browser_steps",
+]
 
 ADMIN_ID = 900001
 BUYER_ID = 700001
@@ -51,7 +57,7 @@ def settings_for(
         **standin_environ(telegram, stripe_api),
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "ADMIN_IDS": str(ADMIN_ID),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}",
+        "DATABASE_URL": database_url_for(tmp_path),
         "HOST": "127.0.0.1",
         **env,
     }

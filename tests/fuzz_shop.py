@@ -18,6 +18,7 @@ from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage import orders, stock
 from storage.models import ProductKind
+from storage.sql import fetch_all
 from tests.fuzz_requests import (
     CONCURRENCY,
     JSON,
@@ -117,8 +118,8 @@ async def snapshot(app: ShopApp) -> dict[str, list[tuple[Any, ...]]]:
     assert app.db is not None
     tables: dict[str, list[tuple[Any, ...]]] = {}
     for table in TABLES:
-        async with app.db.reader.execute(f"SELECT * FROM {table} ORDER BY rowid") as cursor:
-            tables[table] = [tuple(row) for row in await cursor.fetchall()]
+        rows = await fetch_all(app.db.reader, f"SELECT * FROM {table}")  # noqa: S608
+        tables[table] = sorted((tuple(row) for row in rows), key=repr)
     return tables
 
 
@@ -219,8 +220,8 @@ async def _world(
     )
     await telegram.wait_for(buyers[0], lambda m: "GOODS-fuzz-ebook" in (m.text or ""), timeout=30)
     facts = []
-    async with app.db.reader.execute("SELECT id FROM orders ORDER BY id") as cursor:
-        order_ids = [int(row[0]) for row in await cursor.fetchall()]
+    rows = await fetch_all(app.db.reader, "SELECT id FROM orders ORDER BY id")
+    order_ids = [int(row[0]) for row in rows]
     for order_id in order_ids:
         order = await orders.get(app.db.reader, order_id)
         assert order is not None
@@ -252,8 +253,8 @@ async def _coverage(app: ShopApp) -> str:
         "SELECT outcome, COUNT(*) FROM stripe_events GROUP BY outcome",
         "SELECT status, COUNT(*) FROM orders GROUP BY status",
     ):
-        async with app.db.reader.execute(query) as cursor:
-            found.append({str(row[0]): int(row[1]) for row in await cursor.fetchall()})
+        rows = await fetch_all(app.db.reader, query)
+        found.append({str(row[0]): int(row[1]) for row in rows})
     return f"event outcomes {found[0]}, order states {found[1]}"
 
 

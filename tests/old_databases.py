@@ -13,7 +13,7 @@ DAY = 86_400
 
 def schema_at(db: sqlite3.Connection, version: int) -> None:
     """The tables as migrations 0001 to `version` made them, empty."""
-    folder = resources.files("storage.migrations")
+    folder = resources.files("storage.migrations").joinpath("sqlite")
     last = f"{version:04d}"
     for name in sorted(e.name for e in folder.iterdir() if "0001" <= e.name[:4] <= last):
         db.executescript(folder.joinpath(name).read_text(encoding="utf-8"))

@@ -9,18 +9,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from storage import orders, products
 from storage.clock import now
-from storage.db import Database
+from storage.db import Database, open_database
 from storage.models import Order, OrderLine, OrderStatus, ProductKind
+from storage.sql import Connection
+from tests.backend import database_target_for, separate_database_for
 
 
 @asynccontextmanager
-async def scratch_db(folder: Path) -> AsyncIterator[Database]:
-    """A migrated SQLite file in `folder`, closed afterwards."""
-    database = await Database.open(folder / "shop.sqlite3")
+async def scratch_db(folder: Path, *, separate: bool = False) -> AsyncIterator[Database]:
+    """The test's migrated database (a SQLite file in `folder`, or the PostgreSQL pass's
+    database), or with `separate` a second one beside it; closed afterwards."""
+    target = separate_database_for(folder) if separate else database_target_for(folder)
+    database = await open_database(target)
     try:
         yield database
     finally:
@@ -28,14 +30,12 @@ async def scratch_db(folder: Path) -> AsyncIterator[Database]:
 
 
 async def add_product(
-    tx: aiosqlite.Connection, kind: ProductKind = ProductKind.DIGITAL_TEXT, price: int = 500
+    tx: Connection, kind: ProductKind = ProductKind.DIGITAL_TEXT, price: int = 500
 ) -> int:
     return await products.add(tx, title="Key", price_minor=price, currency="eur", kind=kind)
 
 
-async def new_order(
-    tx: aiosqlite.Connection, product_id: int, *, buyer: int = 7, quantity: int = 1
-) -> Order:
+async def new_order(tx: Connection, product_id: int, *, buyer: int = 7, quantity: int = 1) -> Order:
     """A pending order as checkout writes it (before its Checkout Session exists)."""
     product = await products.get(tx, product_id)
     assert product is not None

@@ -17,7 +17,7 @@ from sandbox.fake_stripe import FakeStripe
 from shop import payments
 from shop.context import Shop
 from shop.gateways.stripe_gateway import StripeGateway
-from storage.db import Database, fetch_all
+from storage.db import fetch_all, open_database
 
 __all__ = ["owed_keys", "receive", "shop", "stock_states"]
 
@@ -26,7 +26,7 @@ __all__ = ["owed_keys", "receive", "shop", "stock_states"]
 async def shop(settings: Settings) -> AsyncIterator[Shop]:
     """The shop's use-case context as the app builds it, minus the app: nothing reads
     Telegram here, so the Bot is never initialised."""
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings.database)
     gateway = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
     bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
     try:

@@ -11,6 +11,7 @@ from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from storage.models import DeliveryKind, OrderStatus
+from storage.sql import fetch_one
 from tests.admin_order_steps import (
     admin_says,
     current,
@@ -83,10 +84,9 @@ async def test_refund_then_its_webhook_is_counted_once(
     assert (after.status, after.amount_refunded) == (OrderStatus.REFUNDED, 1500)
     assert len(await outbox(app, order.id, DeliveryKind.REFUND_NOTICE)) == 1
     assert app.db is not None
-    async with app.db.reader.execute(
-        "SELECT COUNT(*), SUM(amount) FROM refunds WHERE order_id = ?", (order.id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        app.db.reader, "SELECT COUNT(*), SUM(amount) FROM refunds WHERE order_id = ?", (order.id,)
+    )
     assert row is not None and tuple(row) == (1, 1500)
 
 

@@ -15,8 +15,8 @@ from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from storage import orders, products, sales
 from storage.clock import now
-from storage.db import Database
 from storage.models import OrderStatus, ProductKind
+from storage.sqlite import SqliteDatabase
 from tests.admin_order_steps import admin_says, open_card_as, tap, unpaid_order
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID
 from tests.story import add_product, buy, order_of, session_of, settled
@@ -178,7 +178,7 @@ def test_today_starts_at_midnight_utc() -> None:
 async def test_top_products_keeps_five_per_currency(
     tmp_path: Path,
 ) -> None:
-    db = await Database.open(tmp_path / "sales.db")
+    db = await SqliteDatabase.open(tmp_path / "sales.db")
     try:
         async with db.transaction() as tx:
             for n, currency in [(n, "usd") for n in range(1, 8)] + [(8, "eur")]:

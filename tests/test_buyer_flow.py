@@ -15,6 +15,7 @@ from shop.said import worded
 from storage import deliveries, orders
 from storage.clock import now
 from storage.models import DeliveryKind, OrderStatus, ProductKind
+from storage.sql import fetch_one
 from tests.conftest import ADMIN_ID, BUYER_ID, PUBLIC_BASE_URL, settings_for, start_app
 from tests.english import EN
 from tests.story import (
@@ -143,8 +144,7 @@ async def test_session_that_is_not_ours_is_ignored(app: ShopApp, stripe_api: Fak
     other_type = stripe_api.make_event("customer.created", {"id": "cus_1", "object": "customer"})
     assert (await stripe_api.deliver(other_type))[0] == 200
     assert app.db is not None
-    async with app.db.reader.execute("SELECT COUNT(*) FROM stripe_events") as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(app.db.reader, "SELECT COUNT(*) FROM stripe_events")
     assert row is not None and row[0] == 0
 
 

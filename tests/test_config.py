@@ -12,6 +12,7 @@ from bot.config import (
     load_settings,
     read_env_file,
 )
+from storage.db import SqliteFile
 from tests.config_env import REQUIRED, STRIPE_KEY, TOKEN, WHSEC, problems, settings
 
 # --- defaults and derived values -----------------------------------------------------------
@@ -29,7 +30,7 @@ def test_defaults() -> None:
     assert s.host == "0.0.0.0"
     assert s.port == 8080
     assert s.admin_ids == frozenset({42})
-    assert s.database_path == Path("data/shop.db")
+    assert s.database == SqliteFile(Path("data/shop.db"))
     assert s.default_currency == "usd"
     assert s.log_level == "INFO"
     assert s.allow_promotion_codes is False
@@ -65,7 +66,7 @@ def test_every_variable_is_read() -> None:
     assert s.host == "127.0.0.1"
     assert s.port == 9000
     assert s.admin_ids == frozenset({1, 22, 333})
-    assert s.database_path == Path("/var/lib/shop/shop.db")
+    assert s.database == SqliteFile(Path("/var/lib/shop/shop.db"))
     assert s.default_currency == "eur"
     assert s.log_level == "DEBUG"
     assert s.allow_promotion_codes is True
@@ -110,7 +111,7 @@ def test_redacted_lists_every_field_and_hides_secrets() -> None:
         "host",
         "port",
         "admin_ids",
-        "database_path",
+        "database",
         "default_currency",
         "log_level",
         "allow_promotion_codes",

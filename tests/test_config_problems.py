@@ -13,6 +13,7 @@ from bot.config import (
     ConfigError,
     load_settings,
 )
+from storage.db import PostgresServer, SqliteFile
 from tests.config_env import REQUIRED, STRIPE_KEY, TOKEN, WHSEC, problems, problems_with, settings
 
 # --- one message, every problem ------------------------------------------------------------
@@ -236,7 +237,21 @@ def test_bad_default_currency(value: str) -> None:
     ],
 )
 def test_database_url(url: str, path: Path) -> None:
-    assert settings(DATABASE_URL=url).database_path == path
+    assert settings(DATABASE_URL=url).database == SqliteFile(path)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://shop:s3cret@db.internal:5432/shop",
+        "postgres://shop@10.0.0.5/shop?sslmode=require",
+        "postgresql://shop:p%40ss@[::1]:6432/shop?application_name=bot",
+    ],
+)
+def test_postgresql_database_url(url: str) -> None:
+    target = settings(DATABASE_URL=url).database
+    assert target == PostgresServer(url)
+    assert "s3cret" not in str(target) and "p%40ss" not in str(target)  # shown without it
 
 
 @pytest.mark.parametrize(
@@ -245,7 +260,9 @@ def test_database_url(url: str, path: Path) -> None:
         "sqlite:///:memory:",
         "sqlite://",
         "sqlite:///",
-        "postgres://user:pw@db/shop",
+        "mysql://user:pw@db/shop",
+        "postgresql://user:pw@db",  # no database named
+        "postgresql://user:pw@db:notaport/shop",
         "data/shop.db",
         "sqlite:///x.db?mode=ro",
     ],

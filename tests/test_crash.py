@@ -38,8 +38,8 @@ from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import ApiError, FakeTelegram
 from storage import products, stock
-from storage.db import Database
 from storage.models import ProductKind
+from storage.sqlite import SqliteDatabase
 from tests.conftest import ADMIN_ID, BUYER_ID
 from tests.crash_audit import (
     Audit,
@@ -56,6 +56,9 @@ from tests.crash_storm import Storm, shoppers
 from tests.crash_stripe import StripeStream
 from tests.story import add_product, buy, open_card, order_of, pay_and_notify, session_of, settled
 
+# The SQLite crash storm: the file's own consistency (the PostgreSQL storm is multi-instance).
+pytestmark = pytest.mark.sqlite_file
+
 SEED = 424242
 KILLS = 55
 BUYERS = 10
@@ -66,7 +69,7 @@ OVER_STATES = {"expired", "failed", "paid", "fulfilled", "refunded", "partially_
 async def _seed_products(db_path: Path) -> tuple[list[ProductSpec], dict[int, str]]:
     """A text product and two stock products (one plentiful, one scarce enough to sell out and
     be released again), written before the bot's first start."""
-    db = await Database.open(db_path)
+    db = await SqliteDatabase.open(db_path)
     specs: list[ProductSpec] = []
     markers: dict[int, str] = {}
     try:

@@ -13,8 +13,8 @@ from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from storage import orders, sales
-from storage.db import Database
 from storage.models import DeliveryKind, OrderStatus
+from storage.sqlite import SqliteDatabase
 from tests.admin_order_steps import admin_says, current, outbox, stripe_refunds_made, tap
 from tests.conftest import ADMIN_ID, BUYER_ID
 from tests.old_databases import schema_at
@@ -162,12 +162,13 @@ def database_at_migration_0004(path: Path) -> None:
             )
 
 
+@pytest.mark.sqlite_file
 async def test_orders_paid_before_discounts_keep_their_sales_and_stay_refundable(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "shop.db"
     database_at_migration_0004(path)
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     try:
         paid, unpaid = await orders.get_many(db.reader, [1, 2])
         assert (paid.amount_charged, paid.amount_discount, paid.refundable_amount) == (

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database, fetch_one
+from storage.sqlite import SqliteDatabase
 
 FULL, NORMAL = 2, 1
 
@@ -22,7 +23,7 @@ async def _synchronous(db: Database, *, durable: bool) -> int:
 async def test_a_durable_transaction_commits_with_full_sync_and_then_goes_back(
     tmp_path: Path,
 ) -> None:
-    db = await Database.open(tmp_path / "shop.db")
+    db = await SqliteDatabase.open(tmp_path / "shop.db")
     try:
         assert await _synchronous(db, durable=False) == NORMAL
         assert await _synchronous(db, durable=True) == FULL
@@ -34,7 +35,7 @@ async def test_a_durable_transaction_commits_with_full_sync_and_then_goes_back(
 async def test_a_durable_transaction_that_fails_rolls_back_and_restores_normal(
     tmp_path: Path,
 ) -> None:
-    db = await Database.open(tmp_path / "shop.db")
+    db = await SqliteDatabase.open(tmp_path / "shop.db")
     try:
         with pytest.raises(RuntimeError):
             async with db.transaction(durable=True) as tx:

@@ -28,9 +28,11 @@ from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import free_port
 from shop.gateways import clock_check
 from storage import orders
-from storage.db import Database, latest_schema_version
+from storage.db import latest_schema_version
 from storage.health import PROBE_INTERVAL_SECONDS
+from storage.sqlite import SqliteDatabase
 from testkit.process import ChildProcess, shop_env
+from tests.backend import sqlite_path
 from tests.conftest import ADMIN_ID, BUYER_ID, PUBLIC_BASE_URL, settings_for, start_app
 from tests.crash_chaos import HEALTH_TIMEOUT
 from tests.story import add_product, buy, open_card, order_of, pay_and_notify, session_of, settled
@@ -111,12 +113,13 @@ def _damage(path: Path, how: str) -> None:
         path.write_bytes(path.read_bytes()[:1500])
 
 
+@pytest.mark.sqlite_file
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
 async def test_a_corrupt_database_file_stops_the_start_with_one_line(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe, damage: str
 ) -> None:
     db_path = tmp_path / "shop.db"
-    await (await Database.open(db_path)).close()
+    await (await SqliteDatabase.open(db_path)).close()
     _damage(db_path, damage)
     env = bot_env(telegram, stripe_api, free_port(), db_path, ADMIN_ID)
 
@@ -127,6 +130,7 @@ async def test_a_corrupt_database_file_stops_the_start_with_one_line(
         sqlite3.connect(db_path).execute("SELECT count(*) FROM sqlite_master").fetchone()
 
 
+@pytest.mark.sqlite_file
 async def test_a_second_process_on_the_same_database_is_refused(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
@@ -181,6 +185,7 @@ async def _health_until(
     raise AssertionError(f"/healthz never answered {status} within {within:.0f} s: {seen}")
 
 
+@pytest.mark.sqlite_file
 @pytest.mark.slow
 async def test_healthz_is_503_while_the_disk_takes_no_writes(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
@@ -221,17 +226,18 @@ def _wal_bytes(db_path: Path) -> int:
     return Path(f"{db_path}-wal").stat().st_size
 
 
+@pytest.mark.sqlite_file
 async def test_healthz_polled_hard_writes_at_most_once_per_interval(app: ShopApp) -> None:
     """/healthz is polled by monitors: 40 polls in a row commit one probe per interval, seen as
     pages appended to the WAL (nothing else writes in an idle shop)."""
     assert app.port is not None and app.db is not None
     async with aiohttp.ClientSession() as http:
         await _health(http, app.port)  # the first probe, and the WAL file, exist now
-        before, began = _wal_bytes(app.settings.database_path), time.monotonic()
+        before, began = _wal_bytes(sqlite_path(app.settings)), time.monotonic()
         answers = [await _health(http, app.port) for _ in range(40)]
         elapsed = time.monotonic() - began
     assert {status for status, _ in answers} == {200}
-    appended = _wal_bytes(app.settings.database_path) - before
+    appended = _wal_bytes(sqlite_path(app.settings)) - before
     frames = appended // (WAL_PAGE_SIZE + WAL_FRAME_HEADER)
     assert frames <= 1 + int(elapsed / PROBE_INTERVAL_SECONDS), (frames, elapsed)
 
@@ -259,6 +265,7 @@ def _plain_copy_sees_orders(db_path: Path, copy: Path) -> int | None:
         return None
 
 
+@pytest.mark.sqlite_file
 async def test_backup_while_the_bot_runs_restores_every_order(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
@@ -299,9 +306,10 @@ async def test_backup_while_the_bot_runs_restores_every_order(
         await restored.stop()
 
 
+@pytest.mark.sqlite_file
 async def test_backup_check_refuses_a_damaged_copy(tmp_path: Path) -> None:
     good, bad = tmp_path / "good.db", tmp_path / "bad.db"
-    await (await Database.open(good)).close()
+    await (await SqliteDatabase.open(good)).close()
     status, out, err = await _run_tool(
         tmp_path, {"PATH": os.environ["PATH"]}, "-m", "storage.backup", "--check", str(good)
     )
@@ -371,13 +379,14 @@ async def test_an_accurate_clock_raises_no_alarm(app: ShopApp) -> None:
     assert offset is not None and abs(offset) < 2
 
 
+@pytest.mark.sqlite_file
 async def test_a_database_newer_than_the_code_stops_the_start_naming_both_versions(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
     """A rollback deploy: the database was migrated by a newer shop. This code must not run on
     tables it does not know — one line naming both schema versions, exit 2, nothing changed."""
     db_path = tmp_path / "shop.db"
-    await (await Database.open(db_path)).close()
+    await (await SqliteDatabase.open(db_path)).close()
     newer = latest_schema_version() + 1
     with closing(sqlite3.connect(db_path)) as conn:
         conn.execute(f"PRAGMA user_version = {newer}")

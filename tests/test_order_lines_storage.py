@@ -12,20 +12,23 @@ import pytest
 from storage import carts, orders, products, sales
 from storage.db import Database
 from storage.models import OrderStatus, ProductKind
+from storage.sqlite import SqliteDatabase
 from tests.old_databases import DAY, database_at_migration_0006
+from tests.shop_records import add_product, new_order, scratch_db
 
 
 @pytest.fixture
 async def upgraded(tmp_path: Path) -> AsyncIterator[Database]:
     path = tmp_path / "shop.db"
     database_at_migration_0006(path)
-    db = await Database.open(path)
+    db = await SqliteDatabase.open(path)
     try:
         yield db
     finally:
         await db.close()
 
 
+@pytest.mark.sqlite_file
 async def test_every_order_becomes_a_one_line_order_with_nothing_lost(
     upgraded: Database,
 ) -> None:
@@ -50,6 +53,7 @@ async def test_every_order_becomes_a_one_line_order_with_nothing_lost(
     assert (await upgraded.reader.execute_fetchall("PRAGMA foreign_key_check")) == []
 
 
+@pytest.mark.sqlite_file
 async def test_sales_after_the_upgrade_are_the_sales_before_it(upgraded: Database) -> None:
     [usd] = await sales.totals(upgraded.reader, since=0)
     # Orders 1, 2 and 4 are sales: 2000 - 500 + 3000 + 1500, refunds 1000, units 1 + 2 + 1.
@@ -63,6 +67,7 @@ async def test_sales_after_the_upgrade_are_the_sales_before_it(upgraded: Databas
     assert (day_one.orders, day_one.units, day_one.revenue) == (2, 3, 4500)
 
 
+@pytest.mark.sqlite_file
 async def test_a_two_line_order_counts_each_product_and_its_share_of_the_discount(
     upgraded: Database,
 ) -> None:
@@ -103,12 +108,27 @@ async def test_a_two_line_order_counts_each_product_and_its_share_of_the_discoun
     assert (all_time.orders, all_time.units, all_time.revenue) == (4, 7, 10_000)
 
 
+@pytest.mark.sqlite_file
 async def test_order_lines_are_history(upgraded: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="never updated"):
         async with upgraded.transaction() as tx:
             await tx.execute("UPDATE order_lines SET unit_amount = 1 WHERE order_id = 1")
 
 
+async def test_order_lines_are_history_on_every_engine(tmp_path: Path) -> None:
+    """The rule is the schema's, so a hand-made UPDATE meets it on PostgreSQL too."""
+    async with scratch_db(tmp_path) as db:
+        async with db.transaction() as tx:
+            order = await new_order(tx, await add_product(tx))
+        with pytest.raises(db.dialect.errors, match="never updated"):
+            async with db.transaction() as tx:
+                await tx.execute(
+                    "UPDATE order_lines SET unit_amount = 1 WHERE order_id = ?", (order.id,)
+                )
+        assert (await orders.get(db.reader, order.id)) == order
+
+
+@pytest.mark.sqlite_file
 async def test_an_order_needs_one_to_a_hundred_lines(upgraded: Database) -> None:
     with pytest.raises(ValueError, match="1 to 100 lines"):
         async with upgraded.transaction() as tx:
@@ -118,6 +138,7 @@ async def test_an_order_needs_one_to_a_hundred_lines(upgraded: Database) -> None
             )  # fmt: skip
 
 
+@pytest.mark.sqlite_file
 async def test_the_cart_keeps_a_line_per_product_and_loses_deleted_products(
     upgraded: Database,
 ) -> None:

@@ -30,6 +30,9 @@ from tests.sandbox_helpers import (
 )
 from tests.story import settled
 
+# The sandbox runs on its own scratch SQLite file whatever the suite's engine.
+pytestmark = pytest.mark.sqlite_file
+
 ALICE, BOB = BUYERS
 EBOOK, GAME_KEY, MUG, CALL, AUDIO_WALK = 1, 2, 3, 4, 5  # seeded products' ids, fresh database
 

@@ -30,7 +30,11 @@ from tests.story import settled
 ALICE, BOB = BUYERS
 MUG = Path(__file__).parent.parent / "sandbox" / "static" / "demo-mug.png"
 
-pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # slow: it drives chromium
+pytestmark = [
+    pytest.mark.sqlite_file,
+    pytest.mark.timeout(120),
+    pytest.mark.slow,
+]  # slow: it drives chromium
 
 
 async def alice_buys_and_pays(page: Page, context: BrowserContext) -> None:

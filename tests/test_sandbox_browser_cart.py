@@ -27,7 +27,11 @@ from tests.stripe_standin.sdk import create, sdk_client, shop_params
 ALICE, BOB = BUYERS
 MUG = Path(__file__).parent.parent / "sandbox" / "static" / "demo-mug.png"
 
-pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # slow: it drives chromium
+pytestmark = [
+    pytest.mark.sqlite_file,
+    pytest.mark.timeout(120),
+    pytest.mark.slow,
+]  # slow: it drives chromium
 
 
 def _note(title_start: str) -> str:

@@ -24,7 +24,11 @@ assert GAME_KEY.stars_price is not None
 STARS = f"⭐ {GAME_KEY.stars_price}"
 BUY_FOR_STARS = f"⭐ Buy for {GAME_KEY.stars_price} Stars"
 
-pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # slow: it drives chromium
+pytestmark = [
+    pytest.mark.sqlite_file,
+    pytest.mark.timeout(120),
+    pytest.mark.slow,
+]  # slow: it drives chromium
 
 
 async def pay_button(page: Page) -> Locator:

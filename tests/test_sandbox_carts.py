@@ -17,6 +17,9 @@ from storage import orders
 from tests.sandbox_helpers import ALICE_IN_LONDON, press, read_items, site, started_sandbox
 from tests.story import settled
 
+# The sandbox runs on its own scratch SQLite file whatever the suite's engine.
+pytestmark = pytest.mark.sqlite_file
+
 ALICE, BOB = BUYERS
 EBOOK, GAME_KEY, MUG, CALL, AUDIO_WALK = 1, 2, 3, 4, 5  # seeded products' ids, fresh database
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+import pytest
 from telegram import Bot, BotCommand, BotCommandScopeChat
 
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
@@ -15,6 +16,9 @@ from sandbox.run import Sandbox
 from shop.i18n import Languages
 from storage import languages
 from tests.sandbox_helpers import site
+
+# The sandbox runs on its own scratch SQLite file whatever the suite's engine.
+pytestmark = pytest.mark.sqlite_file
 
 ALICE, BOB = BUYERS
 JSON = dict[str, Any]

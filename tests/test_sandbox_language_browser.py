@@ -13,7 +13,11 @@ from tests.test_sandbox_language import received
 
 ALICE, BOB = BUYERS
 
-pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # slow: it drives chromium
+pytestmark = [
+    pytest.mark.sqlite_file,
+    pytest.mark.timeout(120),
+    pytest.mark.slow,
+]  # slow: it drives chromium
 
 
 async def test_a_visitor_switches_alices_app_to_spanish(sandbox: Sandbox, browser: Browser) -> None:

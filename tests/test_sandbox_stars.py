@@ -33,6 +33,9 @@ from storage import products
 from storage.models import Rail
 from tests.sandbox_helpers import read_items
 
+# The sandbox runs on its own scratch SQLite file whatever the suite's engine.
+pytestmark = pytest.mark.sqlite_file
+
 ALICE, BOB = BUYERS
 PAY = "/sandbox/api/pay_invoice"
 # Merchant text with markup in it: the view carries it as text, the page shows it as text.

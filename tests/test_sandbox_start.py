@@ -24,8 +24,12 @@ from sandbox.seed import DEMO_KEYS, DEMO_PRODUCTS
 from sandbox.settings import Credentials, sandbox_settings
 from sandbox.standins import free_port
 from storage import products, stock
+from storage.db import SqliteFile
 from tests.config_env import ALL_VARIABLES
 from tests.sandbox_helpers import started_sandbox
+
+# The sandbox runs on its own scratch SQLite file whatever the suite's engine.
+pytestmark = pytest.mark.sqlite_file
 
 CONFIG_VARIABLES = sorted(ALL_VARIABLES)
 GAME_KEY = 2  # id of the seeded game key in a fresh database
@@ -144,7 +148,7 @@ def on_purpose_it_still_refuses_production_data_and_public_addresses(
     scratch = urls(
         environ={"DATABASE_URL": "sqlite:///data/sandbox.db", "HOST": "::1"}, env_file=None
     )
-    assert scratch.database_path == Path("data/sandbox.db") and scratch.host == "::1"
+    assert scratch.database == SqliteFile(Path("data/sandbox.db")) and scratch.host == "::1"
     public = urls(
         environ={
             **PRODUCTION_VALUES,
@@ -174,7 +178,7 @@ def test_sandbox_settings_are_checked_like_production_and_keep_their_own_credent
     assert settings.public_base_url == "http://localhost:8080"
     assert (settings.host, settings.port) == ("127.0.0.1", 8080)
     assert settings.admin_ids == {ADMIN.user_id}
-    assert settings.database_path == Path("data/sandbox.db")
+    assert settings.database == SqliteFile(Path("data/sandbox.db"))
     assert settings.telegram_api_base_url == "http://127.0.0.1:1/bot"
 
     tuned = urls(

@@ -52,7 +52,10 @@ async def _stored(shop: Shop, order_id: int) -> Order:
 
 
 async def _outcomes(shop: Shop) -> list[tuple[str, str]]:
-    rows = await fetch_all(shop.db.reader, "SELECT type, outcome FROM stripe_events ORDER BY rowid")
+    """(type, outcome) of every event recorded, sorted (the table keeps no arrival order)."""
+    rows = await fetch_all(
+        shop.db.reader, "SELECT type, outcome FROM stripe_events ORDER BY type, outcome"
+    )
     return [(str(row[0]), str(row[1])) for row in rows]
 
 
@@ -80,8 +83,8 @@ async def test_a_paid_session_owes_the_goods_once_however_often_it_is_seen(
     assert await owed_keys(shop) == owed
     assert await stock_states(shop, product_id) == {"available": 1, "sold": 1}
     assert await _outcomes(shop) == [
-        ("checkout.session.completed", "paid"),
         ("checkout.session.completed", "already_paid"),
+        ("checkout.session.completed", "paid"),
     ]
 
 
@@ -135,8 +138,8 @@ async def test_a_delayed_payment_that_fails_ends_the_order_and_frees_itsstock_st
         f"failed_notice:{order.id}",
     ]
     assert await _outcomes(shop) == [
-        ("checkout.session.completed", "processing"),
         ("checkout.session.async_payment_failed", "failed"),
+        ("checkout.session.completed", "processing"),
     ]
 
 
@@ -222,7 +225,8 @@ async def test_events_for_sessions_that_are_not_ours_change_nothing(
     product = await products.get(shop.db.reader, product_id)
     assert product is not None
     # A staging database on the same Stripe account: its own order 1, with its own reference.
-    async with scratch_db(tmp_path / "staging") as staging, staging.transaction() as tx:
+    staging_db = scratch_db(tmp_path / "staging", separate=True)
+    async with staging_db as staging, staging.transaction() as tx:
         staged = await new_order(tx, await add_product(tx, price=PRICE))
     assert staged.id == order.id and staged.ref != order.ref
     staged_link = await shop.stripe.create_checkout_session(

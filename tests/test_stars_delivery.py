@@ -12,7 +12,6 @@ new message, once; an expired invoice gone and the buyer told; a lost payment fo
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from shop.reconcile import STAR_LEDGER_OFFSET, recover_star_payments
 from shop.refunds import RefundRefused, refund_order
 from storage import job_state, orders, products, stock
 from storage.models import Order, OrderStatus, ProductKind, ProductRail
+from tests.backend import execute_on
 from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
 from tests.people import Person, shown
 from tests.story import settled
@@ -134,8 +134,9 @@ async def test_a_paid_invoice_gets_its_receipt_as_a_new_message_once_across_a_re
 
     # The process died after Telegram took the receipt and before the delivery was marked: the
     # restart retries it, editing the receipt it sent, and the update comes again.
-    with sqlite3.connect(settings.database_path) as db:
-        db.execute("UPDATE deliveries SET status = 'pending' WHERE kind = 'goods'")
+    await execute_on(
+        settings.database, "UPDATE deliveries SET status = 'pending' WHERE kind = 'goods'"
+    )
     app = await start_app(settings, telegram, stripe_api)
     try:
         assert app.shop is not None

@@ -16,6 +16,7 @@ from storage import translations as stored
 from storage.db import Database, fetch_all
 from storage.models import Product
 from storage.translations import ProductTranslation
+from tests.backend import sqlite_reader
 from tests.shop_records import new_order, scratch_db
 
 
@@ -157,17 +158,18 @@ async def test_localized_replaces_each_translated_field_and_keeps_the_rest(db: D
     assert await translations.localized_one(db.reader, cap, "es") == cap
 
 
+@pytest.mark.sqlite_file
 async def test_a_whole_page_is_localized_in_one_query(db: Database) -> None:
     page = [await _product(db, title=f"Item {n}") for n in range(8)]
     async with db.transaction() as tx:
         for product in page[::2]:
             await stored.set_product_text(tx, product.id, "es", "title", f"Artículo {product.id}")
     statements: list[str] = []
-    await db.reader.set_trace_callback(statements.append)
+    await sqlite_reader(db).set_trace_callback(statements.append)
     try:
         shown = await translations.localized(db.reader, page, "es")
     finally:
-        await db.reader.set_trace_callback(None)  # type: ignore[arg-type]  # None: stop tracing
+        await sqlite_reader(db).set_trace_callback(None)
     assert [s for s in statements if "product_translations" in s] == statements
     assert len(statements) == 1
     assert [p.title for p in shown] == [

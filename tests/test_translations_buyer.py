@@ -23,6 +23,7 @@ from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from shop import catalog, translations
 from storage.models import ProductRail
+from tests.backend import sqlite_reader
 from tests.cart_steps import stock_product
 from tests.conftest import BUYER_ID, OTHER_BUYER_ID
 from tests.people import shown
@@ -320,6 +321,7 @@ async def test_the_cart_s_changes_and_refusals_name_the_lines_as_the_buyer_reads
     assert "Game key" not in shown(view) and IN_ENGLISH.ebook not in shown(view)
 
 
+@pytest.mark.sqlite_file
 async def test_a_page_of_the_catalog_and_the_cart_read_translations_in_one_query(
     app: ShopApp, telegram: FakeTelegram
 ) -> None:
@@ -330,7 +332,7 @@ async def test_a_page_of_the_catalog_and_the_cart_read_translations_in_one_query
         await _translate(app, product_id, f"Libro {n}")
     telegram.set_language(BUYER_ID, "es")
     statements: list[str] = []
-    await app.db.reader.set_trace_callback(statements.append)
+    await sqlite_reader(app.db).set_trace_callback(statements.append)
     try:
         menu = await _sends(telegram, "/catalog", _carries(f"{cb.CATEGORY.prefix}:"))
         read_by_menu = list(statements)
@@ -345,7 +347,7 @@ async def test_a_page_of_the_catalog_and_the_cart_read_translations_in_one_query
         view = await _sends(telegram, "/cart", _carries(cb.CART_CHECKOUT.encode()))
         read_by_cart = statements[before_cart:]
     finally:
-        await app.db.reader.set_trace_callback(None)  # type: ignore[arg-type]  # None: stop tracing
+        await sqlite_reader(app.db).set_trace_callback(None)
 
     def reads(table: str, statements: list[str]) -> int:
         return sum(f"FROM {table}" in statement for statement in statements)

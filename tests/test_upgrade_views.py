@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from tests.conftest import ADMIN_ID, app_with
@@ -37,6 +39,7 @@ async def screens(telegram: FakeTelegram) -> dict[str, str]:
     return seen
 
 
+@pytest.mark.sqlite_file
 async def test_the_screens_after_the_upgrade_are_the_screens_before_it(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:

@@ -16,7 +16,7 @@ This package's front door; import from here. Inside, one module per job:
 
 from __future__ import annotations
 
-from bot.config.database import DEFAULT_DATABASE, configured_database_path, database_path
+from bot.config.database import DEFAULT_DATABASE, configured_database, database_target
 from bot.config.env_file import configured_values, read_env_file
 from bot.config.load import load_settings
 from bot.config.problems import ConfigError
@@ -40,9 +40,9 @@ __all__ = [
     "ConfigError",
     "Settings",
     "TelegramMode",
-    "configured_database_path",
+    "configured_database",
     "configured_values",
-    "database_path",
+    "database_target",
     "load_settings",
     "parse_bool",
     "read_env_file",

@@ -43,7 +43,7 @@ def load_settings(
     stripe = read_stripe(reader)
     address = read_public_address(reader, telegram)
     admin_ids = read_admin_ids(reader)
-    database_path = read_database(reader)
+    database = read_database(reader)
     default_currency = read_default_currency(reader)
     log_level = read_log_level(reader)
     promotion_codes = read_promotion_codes(reader)
@@ -71,7 +71,7 @@ def load_settings(
         host=address.host,
         port=address.port,
         admin_ids=admin_ids,
-        database_path=database_path,
+        database=database,
         default_currency=default_currency,
         log_level=log_level,
         allow_promotion_codes=promotion_codes,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from shop.i18n import SHIPPED_CATALOGS, SOURCE_LANGUAGE
+from storage.db import DatabaseTarget
 
 __all__ = ["Settings", "TelegramMode"]
 
@@ -36,7 +37,7 @@ class Settings:
     host: str
     port: int
     admin_ids: frozenset[int]
-    database_path: Path
+    database: DatabaseTarget
     default_currency: str
     log_level: str
     allow_promotion_codes: bool

@@ -1,0 +1,157 @@
+"""PostgreSQL under real concurrency (issue 15, items 1, 2 and 5): transactions that SQLite's
+single writer used to run one after another now run side by side, so each read-then-write must
+be safe on its own; and a server that is missing, refuses us or is newer than us is one clear
+line at start."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import psycopg
+import pytest
+
+from sandbox.standins import free_port
+from storage import orders, stock
+from storage.db import Database, PostgresServer, SchemaTooNew, open_database
+from storage.migrations import latest_version
+from storage.models import Order, OrderStatus, ProductKind
+from storage.postgres import DatabaseUnreachable, PostgresDatabase
+from testkit.postgres import PostgresCluster
+from tests.backend import SESSION
+from tests.shop_records import add_product, new_order
+
+pytestmark = pytest.mark.postgresql_only
+
+
+@pytest.fixture
+async def db() -> AsyncIterator[Database]:
+    assert SESSION.url is not None
+    database = await open_database(PostgresServer(SESSION.url))
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def _stocked(db: Database, items: int) -> int:
+    async with db.transaction() as tx:
+        product_id = await add_product(tx, ProductKind.DIGITAL_STOCK)
+        await stock.add_items(tx, product_id, [f"KEY-{n}" for n in range(items)])
+    return product_id
+
+
+async def test_two_checkouts_racing_for_the_last_key_reserve_it_once(db: Database) -> None:
+    product_id = await _stocked(db, 1)
+    async with db.transaction() as tx:
+        first, second = [await new_order(tx, product_id, buyer=buyer) for buyer in (1, 2)]
+    both_open = asyncio.Barrier(2)
+
+    async def claim(order: Order) -> bool:
+        async with db.transaction(serial=False) as tx:  # side by side, as claims run
+            await tx.execute("SELECT 1")
+            await both_open.wait()  # both transactions are open before either claims
+            return await stock.reserve(tx, product_id, order.id, 1)
+
+    results = await asyncio.wait_for(asyncio.gather(claim(first), claim(second)), timeout=10)
+    assert sorted(results) == [False, True]
+    assert await stock.counts(db.reader, product_id) == (0, 1)
+
+
+async def test_a_short_claim_is_put_back_whole(db: Database) -> None:
+    product_id = await _stocked(db, 3)
+    async with db.transaction() as tx:
+        order = await new_order(tx, product_id)
+        assert not await stock.reserve(tx, product_id, order.id, 5)
+        assert await stock.counts(tx, product_id) == (3, 0)
+
+
+async def test_orders_moving_at_once_in_every_order_keep_the_counts_and_never_deadlock(
+    db: Database,
+) -> None:
+    """Payments, deliveries and refunds move the shared aggregate rows (the day's sales, the
+    per-status counts) in different orders; forty of them at once all commit."""
+    product_id = await _stocked(db, 0)
+    async with db.transaction() as tx:
+        made = [await new_order(tx, product_id, buyer=n) for n in range(40)]
+    paths = [
+        [OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.FULFILLED],
+        [OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED],
+        [OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.REFUNDED],
+        [OrderStatus.AWAITING_PAYMENT, OrderStatus.PROCESSING, OrderStatus.FAILED],
+    ]
+
+    async def walk(order: Order, path: list[OrderStatus]) -> None:
+        for status in path:
+            async with db.transaction(serial=False) as tx:  # the schema's own guard alone
+                current = await orders.get(tx, order.id)
+                assert current is not None
+                paid = {"paid_at": 1_800_000_000} if status is OrderStatus.PAID else {}
+                assert await orders.transition(tx, current, status, **paid)
+            await asyncio.sleep(0)
+
+    await asyncio.wait_for(
+        asyncio.gather(*(walk(o, paths[n % 4]) for n, o in enumerate(made))), timeout=30
+    )
+    counts = await db.reader.execute_fetchall("SELECT status, n FROM order_counts WHERE n > 0")
+    assert {row[0]: row[1] for row in counts} == {
+        "fulfilled": 10,
+        "expired": 10,
+        "refunded": 10,
+        "failed": 10,
+    }
+    totals = await db.reader.execute_fetchall("SELECT orders, revenue FROM sales_total")
+    assert [tuple(row) for row in totals] == [(20, 20 * 500)]
+
+
+async def test_a_second_pending_order_for_the_same_purchase_is_refused(db: Database) -> None:
+    """Two instances taking one buyer's double tap at once: the database keeps one."""
+    product_id = await _stocked(db, 0)
+    async with db.transaction() as tx:
+        await new_order(tx, product_id, buyer=5)
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        async with db.transaction() as tx:
+            await new_order(tx, product_id, buyer=5)
+
+
+async def test_instances_starting_together_migrate_once(
+    postgres_cluster: PostgresCluster,
+) -> None:
+    url = postgres_cluster.create_database("starting_together")
+    opened = await asyncio.gather(*(PostgresDatabase.open(url) for _ in range(4)))
+    try:
+        rows = await opened[0].reader.execute_fetchall("SELECT version FROM schema_version")
+        assert [tuple(row) for row in rows] == [(latest_version(),)]
+    finally:
+        for database in opened:
+            await database.close()
+
+
+async def test_a_schema_newer_than_the_code_is_refused_naming_both_versions(
+    postgres_cluster: PostgresCluster,
+) -> None:
+    url = postgres_cluster.create_database("from_the_future")
+    await (await PostgresDatabase.open(url)).close()
+    postgres_cluster.psql(
+        f"UPDATE schema_version SET version = {latest_version() + 1}", "from_the_future"
+    )
+    with pytest.raises(SchemaTooNew, match=f"version {latest_version() + 1}.*{latest_version()}"):
+        await PostgresDatabase.open(url)
+
+
+async def test_a_server_that_refuses_us_is_one_line_without_the_password(
+    postgres_cluster: PostgresCluster,
+) -> None:
+    nobody = f"postgresql://ghost:hunter2-secret@127.0.0.1:{postgres_cluster.port}/nowhere"
+    with pytest.raises(DatabaseUnreachable) as refused:
+        await PostgresDatabase.open(nobody)
+    message = str(refused.value)
+    assert "\n" not in message and "hunter2-secret" not in message
+    assert "ghost:***@127.0.0.1" in message
+
+
+async def test_a_server_that_is_not_there_is_one_line() -> None:
+    url = f"postgresql://shop:pw@127.0.0.1:{free_port()}/shop"
+    with pytest.raises(DatabaseUnreachable, match="cannot use PostgreSQL at") as refused:
+        await PostgresDatabase.open(url)
+    assert "\n" not in str(refused.value) and ":pw@" not in str(refused.value)
