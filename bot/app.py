@@ -9,6 +9,7 @@ Stop runs the same steps backwards, in python-telegram-bot's documented order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -32,8 +33,9 @@ from bot.config import Settings
 from bot.context import CONTEXT_TYPES, ShopApplication, attach_shop
 from bot.delivery import DeliveryWorker
 from bot.language import LANGUAGE_GROUP, language_handler
+from bot.polling import PollingLease
 from bot.rate_limiter import SteadyRateLimiter
-from shop import cancel, payments
+from shop import cancel, leases, payments
 from shop.context import Shop
 from shop.gateways import clock_check
 from shop.gateways.stripe_gateway import StripeGateway
@@ -47,6 +49,10 @@ from webhooks.ports import Health, OrderPage, ShopPorts
 from webhooks.server import HttpServer, create_app, serve
 
 log = logging.getLogger(__name__)
+
+# Telegram's set-up at start (command menus, the webhook) runs on one instance per start-up wave.
+SETUP_LEASE = "telegram.setup"
+SETUP_LEASE_SECONDS = 60.0
 
 # Buy taps wait for the Stripe queue inside their handler; room for a flash sale's worth of
 # them lets every tap be answered at once instead of queueing unanswered in PTB.
@@ -116,6 +122,7 @@ class ShopApp:
         self._clock_check: asyncio.Task[float | None] | None = None
         self.shop: Shop | None = None
         self.worker: DeliveryWorker | None = None
+        self._polling: PollingLease | None = None
         self._http: HttpServer | None = None
         self._ready = False
         self.port: int | None = None
@@ -209,18 +216,15 @@ class ShopApp:
         )
         self.worker = DeliveryWorker(self.shop)
         attach_shop(self.application, self.shop)
+        await leases.after_restart(self.shop)
         reconcile.schedule(self.application)  # lost webhooks: at start, then every 5 min
         self._add_handlers()
-        await self._set_commands()
-        if settings.telegram_mode == "webhook":
-            await bot.set_webhook(
-                settings.telegram_webhook_url,
-                secret_token=settings.telegram_webhook_secret,
-                allowed_updates=Update.ALL_TYPES,  # pre_checkout_query among them
-            )
+        if await leases.take(self.shop, SETUP_LEASE, SETUP_LEASE_SECONDS):
+            await self._set_up_telegram()
         await self.application.start()
         if self.application.updater is not None:
-            await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            self._polling = PollingLease(self.application, self.shop)
+            await self._polling.start()
         await self.worker.start()
         self._ready = True
         log.info("@%s is ready (%s mode)", bot.username, settings.telegram_mode)
@@ -244,10 +248,19 @@ class ShopApp:
         application.add_handlers(buyer_fallbacks())
         application.add_error_handler(buyer_handlers.on_error)
 
-    async def _set_commands(self) -> None:
-        """The command menus, for buyers and in each admin's chat, in every offered language."""
+    async def _set_up_telegram(self) -> None:
+        """The command menus, for buyers and in each admin's chat, in every offered language,
+        and in webhook mode the webhook: once per start-up wave across the instances (each
+        call replaces the last, so a rolling deploy's first new instance sets them)."""
         assert self.shop is not None
-        await set_commands(self.application.bot, self.shop.languages, self.settings.admin_ids)
+        settings = self.settings
+        await set_commands(self.application.bot, self.shop.languages, settings.admin_ids)
+        if settings.telegram_mode == "webhook":
+            await self.application.bot.set_webhook(
+                settings.telegram_webhook_url,
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=Update.ALL_TYPES,  # pre_checkout_query among them
+            )
 
     async def _initialize_bot(self) -> None:
         """Connect to Telegram, waiting out an outage; a rejected token stops the start."""
@@ -271,8 +284,8 @@ class ShopApp:
         if self._http is not None:
             await self._http.close()
         application = self.application
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+        if self._polling is not None:
+            await self._polling.stop()
         if application.running:
             await application.stop()
         if self.worker is not None:
@@ -282,6 +295,9 @@ class ShopApp:
             self._clock_check.cancel()
             await asyncio.gather(self._clock_check, return_exceptions=True)
         await self.stripe.close()
+        if self.shop is not None:
+            with contextlib.suppress(*self.shop.db.dialect.errors):
+                await leases.release_all(self.shop)
         if self.db is not None:
             await self.db.close()
         if self._lock is not None:

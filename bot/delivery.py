@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 BATCH = 50
 CONCURRENCY = 16
 IDLE_POLL_SECONDS = 30.0
+# How long a claimed delivery is this instance's alone: long enough to send a batch at
+# Telegram's pace; a claim left by an instance that died is free again after it.
+CLAIM_SECONDS = 30
 
 
 class DeliveryWorker:
@@ -63,6 +66,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._listening: asyncio.Task[None] | None = None
         self._limit = asyncio.Semaphore(CONCURRENCY)
         self._sale_alerts = SaleAlerts(shop)
 
@@ -70,24 +74,35 @@ class DeliveryWorker:
         self._wake.set()
 
     async def start(self) -> None:
-        """Run in the background; leftovers from before a restart are due at once."""
+        """Run in the background; leftovers from before a restart are due at once (where this
+        process is alone on the database), and every other instance's announcements wake it."""
         async with self._db.transaction() as tx:
-            leftovers = await deliveries.make_all_due(tx)
+            leftovers = await deliveries.after_restart(tx)
         if leftovers:
             log.info("delivery worker: %s deliveries left from before, retrying now", leftovers)
+        self._listening = asyncio.create_task(
+            self._db.listen(deliveries.WAKE_CHANNEL, self.wake), name="delivery-wake"
+        )
         self._task = asyncio.create_task(self._run(), name="delivery-worker")
 
     async def stop(self) -> None:
         """Let the deliveries in flight finish, then stop."""
         self._stopping = True
         self._wake.set()
+        if self._listening is not None:
+            self._listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listening
         if self._task is not None:
             await self._task
 
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                batch = await deliveries.due(self._db.reader, limit=BATCH)
+                async with self._db.transaction(serial=False) as tx:  # a claim stands alone
+                    batch = await deliveries.claim_due(
+                        tx, self._shop.instance, limit=BATCH, claim_seconds=CLAIM_SECONDS
+                    )
                 if batch:
                     alert = DeliveryKind.SALE_ALERT
                     await asyncio.gather(

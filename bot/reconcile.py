@@ -1,6 +1,9 @@
 """The reconciliation's schedule: the chat application's job queue runs `shop.reconcile`.
 
-The use-cases live in `shop/reconcile.py`; this module only decides when they run.
+The use-cases live in `shop/reconcile.py`; this module only decides when they run. Every
+instance sharing the database has the same timers; each pass first takes its lease for one
+period (shop/leases.py), so it runs once per period across all of them, and another instance
+carries on within a period when the one running it stops.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import logging
 from typing import Any
 
 from bot.context import ShopApplication, ShopContext
+from shop import leases
 from shop.reconcile import catch_up_payments, reconcile, recover_star_payments
 
 log = logging.getLogger(__name__)
@@ -51,20 +55,23 @@ def schedule(application: ShopApplication) -> None:
 
 async def _job(context: ShopContext) -> None:
     try:
-        await reconcile(context.shop)
+        if await leases.take(context.shop, "reconcile", INTERVAL_SECONDS):
+            await reconcile(context.shop)
     except Exception:  # a database hiccup must not stop the schedule; the next run retries
         log.exception("reconciliation run failed")
 
 
 async def _recent_job(context: ShopContext) -> None:
     try:
-        await catch_up_payments(context.shop)
+        if await leases.take(context.shop, "reconcile.recent", RECENT_INTERVAL_SECONDS):
+            await catch_up_payments(context.shop)
     except Exception:  # as above: the next pass retries
         log.exception("reconciliation of recent payments failed")
 
 
 async def _stars_job(context: ShopContext) -> None:
     try:
-        await recover_star_payments(context.shop)
+        if await leases.take(context.shop, "reconcile.stars", STARS_INTERVAL_SECONDS):
+            await recover_star_payments(context.shop)
     except Exception:  # as above: the next run reads on from the stored offset
         log.exception("reconciliation of Stars payments failed")

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 ALERT_BURST = 3  # messages a chat may get at once after a quiet spell
 ALERT_GAP_SECONDS = 5.0  # then one message per this many seconds
 MAX_PER_DIGEST = 500  # beyond the lines that fit, the digest counts the rest
+CLAIM_SECONDS = 30  # as the delivery worker's claims (bot/delivery.py)
 
 
 class SaleAlerts:
@@ -40,9 +41,11 @@ class SaleAlerts:
         self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at monotonic)
 
     async def send_due(self, chat_id: int) -> None:
-        due = await deliveries.due_for_chat(
-            self._db.reader, chat_id, DeliveryKind.SALE_ALERT, limit=MAX_PER_DIGEST
-        )
+        async with self._db.transaction(serial=False) as tx:  # a claim stands alone
+            due = await deliveries.claim_due_for_chat(
+                tx, self._shop.instance, chat_id, DeliveryKind.SALE_ALERT,
+                limit=MAX_PER_DIGEST, claim_seconds=CLAIM_SECONDS,
+            )  # fmt: skip
         if not due:
             return
         wait = self._take_token(chat_id)

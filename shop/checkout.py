@@ -39,6 +39,9 @@ _MIN_LIFE = 30 * 60 + CLOCK_SKEW_ALLOWANCE_SECONDS
 _MAX_LIFE = 24 * 60 * 60 - CLOCK_SKEW_ALLOWANCE_SECONDS
 # A link that expires sooner than this is not offered again; a fresh session is made instead.
 REUSE_MARGIN_SECONDS = 5 * 60
+# An order still pending this long after it was written is not having its link made any more
+# (the process making it died): a new tap makes a new order rather than waiting on it.
+LINK_IN_FLIGHT_SECONDS = 60
 MAX_OPEN_SESSIONS_PER_BUYER = 5
 
 
@@ -106,6 +109,11 @@ class TooManyOpen(CheckoutRefused):
 
 class SlowDown(CheckoutRefused):
     """The buyer taps Buy faster than a person shops."""
+
+
+class LinkInProgress(SlowDown):
+    """A second tap on the same purchase while its payment link is being made (on another
+    instance: this one serialises a buyer's checkouts): the first tap's link is on its way."""
 
 
 class CheckoutFailed(CheckoutRefused):
@@ -290,6 +298,14 @@ async def new_order(
     order at any time, so its row must survive even a power loss (see `Database.transaction`)."""
     lines = [_priced(sold[line.product_id], line.quantity, rail) for line in wanted]
     async with shop.db.transaction(durable=True) as tx:
+        if await orders.purchase_in_flight(
+            tx,
+            buyer_user_id=buyer.user_id,
+            basket=basket_of([(w.product_id, w.quantity) for w in wanted]),
+            rail=rail,
+            since=now() - LINK_IN_FLIGHT_SECONDS,
+        ):
+            raise LinkInProgress
         order = await orders.create(
             tx,
             buyer_user_id=buyer.user_id,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import socket
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
@@ -91,6 +94,10 @@ BUY_TAPS_PER_MINUTE = 10
 SESSION_LOOKUP_SECONDS = 5.0
 
 
+def instance_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 @dataclass
 class Shop:
     settings: Settings
@@ -98,6 +105,9 @@ class Shop:
     stripe: StripeGateway
     bot: Bot
     wake_outbox: Callable[[], None]
+    # This process among the instances sharing the database: the holder of its claims and
+    # leases (host, pid and a random part, so a restarted process is a new holder).
+    instance: str = field(default_factory=instance_name)
     buyer_locks: KeyedLocks = field(default_factory=KeyedLocks)
     buy_taps: RateWindow = field(default_factory=lambda: RateWindow(BUY_TAPS_PER_MINUTE, 60))
     # Stripe look-ups the buyer's pages make (/success, /cancel), one per session per window.

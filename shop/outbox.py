@@ -70,13 +70,16 @@ _owed_rows: ContextVar[list[int] | None] = ContextVar("owed_rows", default=None)
 async def transaction(
     db: Database, wake: Callable[[], None], *, durable: bool = False
 ) -> AsyncIterator[Connection]:
-    """`db.transaction()` that calls `wake` after a commit that owed at least one message, so
-    no caller has to remember to wake the delivery worker (and none wakes it for nothing)."""
+    """`db.transaction()` that wakes the delivery workers after a commit that owed at least
+    one message — this process's through `wake`, every other instance's through the database's
+    announcement — so no caller has to remember to (and none wakes them for nothing)."""
     owed = [0]
     token = _owed_rows.set(owed)
     try:
         async with db.transaction(durable=durable) as tx:
             yield tx
+            if owed[0]:
+                await deliveries.announce(tx)
     finally:
         _owed_rows.reset(token)
     if owed[0]:

@@ -7,6 +7,7 @@ configuration named (a SQLite file, or a PostgreSQL URL).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,11 @@ class Database(Protocol):
         ...
 
     async def ping(self) -> bool: ...
+
+    async def listen(self, channel: str, wake: Callable[[], None]) -> None:
+        """Call `wake` whenever another instance announces on `channel`, until cancelled
+        (returns at once where one process is all there is)."""
+        ...
 
     async def close(self) -> None: ...
 

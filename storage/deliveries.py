@@ -26,65 +26,110 @@ async def enqueue(
     return changed == 1
 
 
-async def due(conn: Connection, *, limit: int) -> list[Delivery]:
-    """Pending deliveries whose next attempt time has come, oldest first."""
-    rows = await fetch_all(
-        conn,
-        "SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
-        " ORDER BY next_attempt_at, id LIMIT ?",
-        (now(), limit),
-    )
-    return [Delivery.from_row(row) for row in rows]
+_UNCLAIMED = ", claimed_by = NULL, claimed_until = NULL"
+_CLAIMABLE = (
+    "status = 'pending' AND next_attempt_at <= ?"
+    " AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)"
+)
 
 
-async def due_for_chat(
-    conn: Connection, chat_id: int, kind: DeliveryKind, *, limit: int
+async def claim_due(
+    conn: Connection, holder: str, *, limit: int, claim_seconds: int
 ) -> list[Delivery]:
-    """One chat's pending deliveries of one kind that are due, oldest first (for digests)."""
+    """Claim for `holder` the pending deliveries whose time has come and that nobody else is
+    sending (unclaimed, or their claim expired: its instance died), oldest first.
+
+    One statement: on PostgreSQL the rows another instance is claiming at the same moment are
+    skipped, not waited for (`SKIP LOCKED`), so instances never send the same row at once."""
+    ts = now()
     rows = await fetch_all(
         conn,
-        "SELECT * FROM deliveries WHERE status = 'pending' AND chat_id = ? AND kind = ?"
-        " AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-        (chat_id, kind.value, now(), limit),
+        "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+        f" SELECT id FROM deliveries WHERE {_CLAIMABLE}"  # noqa: S608 - constants only
+        f" ORDER BY next_attempt_at, id LIMIT ?{conn.dialect.skip_locked}) RETURNING *",
+        (holder, ts + claim_seconds, ts, ts, holder, limit),
     )
-    return [Delivery.from_row(row) for row in rows]
+    claimed = [Delivery.from_row(row) for row in rows]
+    return sorted(claimed, key=lambda d: (d.next_attempt_at, d.id))
+
+
+async def claim_due_for_chat(
+    conn: Connection,
+    holder: str,
+    chat_id: int,
+    kind: DeliveryKind,
+    *,
+    limit: int,
+    claim_seconds: int,
+) -> list[Delivery]:
+    """Claim one chat's due deliveries of one kind (for a digest), oldest first."""
+    ts = now()
+    rows = await fetch_all(
+        conn,
+        "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+        f" SELECT id FROM deliveries WHERE chat_id = ? AND kind = ? AND {_CLAIMABLE}"  # noqa: S608
+        f" ORDER BY id LIMIT ?{conn.dialect.skip_locked}) RETURNING *",
+        (holder, ts + claim_seconds, chat_id, kind.value, ts, ts, holder, limit),
+    )  # fmt: skip
+    return sorted((Delivery.from_row(row) for row in rows), key=lambda d: d.id)
+
+
+# Where the outbox's writers tell every instance's worker that something is owed (PostgreSQL's
+# LISTEN/NOTIFY; on SQLite one process wakes its own worker).
+WAKE_CHANNEL = "shop_outbox"
+
+
+async def announce(conn: Connection) -> None:
+    """Wake every instance's delivery worker when this transaction commits (on PostgreSQL, a
+    NOTIFY is delivered at commit and dropped with a rollback)."""
+    if conn.dialect.several_writers:
+        await conn.execute("SELECT pg_notify(?, '')", (WAKE_CHANNEL,))
 
 
 async def next_due_at(conn: Connection) -> int | None:
+    """When the next pending delivery may be claimed: its next attempt, or the end of the
+    claim another instance holds on it."""
     row = await fetch_one(
-        conn, "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'"
+        conn,
+        "SELECT MIN(CASE WHEN claimed_until > next_attempt_at THEN claimed_until"
+        " ELSE next_attempt_at END) FROM deliveries WHERE status = 'pending'",
     )
     return int(row[0]) if row and row[0] is not None else None
 
 
-async def make_all_due(conn: Connection) -> int:
-    """At start, everything still pending is retried at once: it may have waited on an outage
-    that ended while we were down."""
+async def after_restart(conn: Connection) -> int:
+    """At start, on SQLite (one process owns the file, so every claim is a dead process's):
+    everything still pending is due at once and unclaimed — it may have waited on an outage that
+    ended while we were down. On PostgreSQL other instances may be sending right now: nothing
+    is touched, and a dead instance's claims expire on their own."""
+    if conn.dialect.several_writers:
+        return 0
     ts = now()
-    changed = await conn.execute(
-        "UPDATE deliveries SET next_attempt_at = ?"
-        " WHERE status = 'pending' AND next_attempt_at > ?",
-        (ts, ts),
+    return await conn.execute(
+        "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL,"
+        " next_attempt_at = CASE WHEN next_attempt_at > ? THEN ? ELSE next_attempt_at END"
+        " WHERE status = 'pending' AND (next_attempt_at > ? OR claimed_by IS NOT NULL)",
+        (ts, ts, ts),
     )
-    return changed
 
 
 async def postpone(conn: Connection, delivery_ids: list[int], *, at: int) -> None:
     """Hold deliveries back without counting an attempt (pacing, not failure)."""
     await conn.executemany(
-        "UPDATE deliveries SET next_attempt_at = ? WHERE id = ?",
+        f"UPDATE deliveries SET next_attempt_at = ?{_UNCLAIMED} WHERE id = ?",
         [(at, delivery_id) for delivery_id in delivery_ids],
     )
 
 
-# Each takes any number of ids in one round trip (a digest settles hundreds at once).
+# Each takes any number of ids in one round trip (a digest settles hundreds at once), and
+# ends the claim (_UNCLAIMED): the row is settled, or due again for whoever claims it next.
 
 
 async def mark_sent(conn: Connection, *delivery_ids: int) -> None:
     ts = now()
     await conn.executemany(
         "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?,"
-        " last_error = NULL WHERE id = ?",
+        f" last_error = NULL{_UNCLAIMED} WHERE id = ?",
         [(ts, delivery_id) for delivery_id in delivery_ids],
     )
 
@@ -92,7 +137,7 @@ async def mark_sent(conn: Connection, *delivery_ids: int) -> None:
 async def reschedule(conn: Connection, *delivery_ids: int, at: int, error: str) -> None:
     await conn.executemany(
         "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
-        " WHERE id = ?",
+        f"{_UNCLAIMED} WHERE id = ?",
         [(at, error[:500], delivery_id) for delivery_id in delivery_ids],
     )
 
@@ -100,7 +145,7 @@ async def reschedule(conn: Connection, *delivery_ids: int, at: int, error: str) 
 async def mark_failed(conn: Connection, *delivery_ids: int, error: str) -> None:
     await conn.executemany(
         "UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_error = ?"
-        " WHERE id = ?",
+        f"{_UNCLAIMED} WHERE id = ?",
         [(error[:500], delivery_id) for delivery_id in delivery_ids],
     )
 

@@ -190,6 +190,22 @@ async def open_for(
     )
 
 
+async def purchase_in_flight(
+    conn: Connection, *, buyer_user_id: int, basket: str, rail: Rail, since: int
+) -> bool:
+    """Whether the buyer has an order for the same purchase written at or after `since` that
+    is still pending: its Checkout Session is being made right now, by this instance or
+    another. (A unique index could not tell that from an order a crash left pending, which
+    must not block the buyer until it expires.)"""
+    row = await fetch_one(
+        conn,
+        "SELECT 1 FROM orders WHERE buyer_user_id = ? AND basket = ? AND rail = ?"
+        " AND status = ? AND created_at >= ? LIMIT 1",
+        (buyer_user_id, basket, rail.value, OrderStatus.PENDING.value, since),
+    )
+    return row is not None
+
+
 async def count_open(conn: Connection, buyer_user_id: int, at: int) -> int:
     """The buyer's payment links that can still be paid (or are being made)."""
     row = await fetch_one(

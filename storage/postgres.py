@@ -12,9 +12,10 @@ works behind PgBouncer's transaction pooling.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from functools import lru_cache
@@ -23,6 +24,7 @@ from typing import Any
 import psycopg
 import psycopg.conninfo
 import psycopg_pool
+from psycopg import sql
 from psycopg.abc import Buffer
 from psycopg.adapt import Dumper, Loader
 from psycopg.rows import RowMaker
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 POOL_MIN = 1
 POOL_MAX = 10
 CONNECT_TIMEOUT_SECONDS = 10
+LISTEN_RETRY_SECONDS = 2.0
 # Any two instances agree on these numbers: the migrations run under the first, one instance at
 # a time; serial write transactions under the second, one at a time across all instances.
 MIGRATION_LOCK = 0x73686F70  # "shop"
@@ -178,7 +181,10 @@ class PostgresDatabase:
 
     dialect = POSTGRESQL
 
-    def __init__(self, pool: psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[PgRow]]):
+    def __init__(
+        self, url: str, pool: psycopg_pool.AsyncConnectionPool[psycopg.AsyncConnection[PgRow]]
+    ) -> None:
+        self._url = url
         self._pool = pool
         self._reader = PgPoolReader(pool)
 
@@ -195,7 +201,7 @@ class PostgresDatabase:
         except BaseException:
             await pool.close()
             raise
-        return cls(pool)
+        return cls(url, pool)
 
     @asynccontextmanager
     async def transaction(
@@ -229,6 +235,23 @@ class PostgresDatabase:
         except POSTGRESQL.errors as error:
             log.warning("database ping failed: %s", _one_line(error))
             return False
+
+    async def listen(self, channel: str, wake: Callable[[], None]) -> None:
+        """Call `wake` at every NOTIFY on `channel` (another instance owes something), until
+        cancelled. A lost connection is made again; `wake` is called on every (re)connect,
+        since what was announced meanwhile is gone."""
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+                ) as conn:
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    wake()
+                    async for _ in conn.notifies():
+                        wake()
+            except psycopg.Error as error:
+                log.warning("listening on %s failed (%s); again shortly", channel, _one_line(error))
+                await asyncio.sleep(LISTEN_RETRY_SECONDS)
 
     async def close(self) -> None:
         await self._pool.close()

@@ -142,6 +142,9 @@ class SqliteDatabase:
             log.exception("database ping failed")
             return False
 
+    async def listen(self, channel: str, wake: Callable[[], None]) -> None:
+        """Nothing to listen to: one process owns the file and wakes its own workers."""
+
     async def close(self) -> None:
         await self._reader_conn.close()
         await self._writer.close()

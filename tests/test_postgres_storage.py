@@ -8,14 +8,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import psycopg
 import pytest
 
 from sandbox.standins import free_port
-from storage import orders, stock
+from storage import deliveries, orders, stock
 from storage.db import Database, PostgresServer, SchemaTooNew, open_database
 from storage.migrations import latest_version
-from storage.models import Order, OrderStatus, ProductKind
+from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
 from storage.postgres import DatabaseUnreachable, PostgresDatabase
 from testkit.postgres import PostgresCluster
 from tests.backend import SESSION
@@ -104,16 +103,6 @@ async def test_orders_moving_at_once_in_every_order_keep_the_counts_and_never_de
     assert [tuple(row) for row in totals] == [(20, 20 * 500)]
 
 
-async def test_a_second_pending_order_for_the_same_purchase_is_refused(db: Database) -> None:
-    """Two instances taking one buyer's double tap at once: the database keeps one."""
-    product_id = await _stocked(db, 0)
-    async with db.transaction() as tx:
-        await new_order(tx, product_id, buyer=5)
-    with pytest.raises(psycopg.errors.UniqueViolation):
-        async with db.transaction() as tx:
-            await new_order(tx, product_id, buyer=5)
-
-
 async def test_instances_starting_together_migrate_once(
     postgres_cluster: PostgresCluster,
 ) -> None:
@@ -155,3 +144,30 @@ async def test_a_server_that_is_not_there_is_one_line() -> None:
     with pytest.raises(DatabaseUnreachable, match="cannot use PostgreSQL at") as refused:
         await PostgresDatabase.open(url)
     assert "\n" not in str(refused.value) and ":pw@" not in str(refused.value)
+
+
+async def test_instances_claiming_the_outbox_at_once_never_take_the_same_row(
+    db: Database,
+) -> None:
+    product_id = await _stocked(db, 0)
+    async with db.transaction() as tx:
+        order = await new_order(tx, product_id)
+        for n in range(40):
+            await deliveries.enqueue(
+                tx, dedupe_key=f"k{n}", order_id=order.id, kind=DeliveryKind.REFUND_NOTICE,
+                chat_id=7,
+            )  # fmt: skip
+    both_open = asyncio.Barrier(2)
+
+    async def claim(holder: str) -> list[int]:
+        async with db.transaction(serial=False) as tx:
+            await tx.execute("SELECT 1")
+            await both_open.wait()
+            claimed = await deliveries.claim_due(tx, holder, limit=30, claim_seconds=30)
+            return [d.id for d in claimed]
+
+    first, second = await asyncio.wait_for(asyncio.gather(claim("a"), claim("b")), timeout=10)
+    assert not set(first) & set(second)
+    assert len(first) + len(second) == 40
+    async with db.transaction(serial=False) as tx:  # all claimed: nothing left for a third
+        assert await deliveries.claim_due(tx, "c", limit=30, claim_seconds=30) == []

@@ -58,6 +58,7 @@ class TelegramBotMethods(TelegramUsers):
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             if generation != self._poll_generation:
+                self.poll_conflicts += 1
                 raise ApiError(409, POLL_CONFLICT)
             self._updates = [u for u in self._updates if self._wanted(u)]
             remaining = deadline - asyncio.get_running_loop().time()

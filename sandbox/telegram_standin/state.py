@@ -81,6 +81,7 @@ class TelegramState:
         self._allowed_updates: list[str] | None = None
         self._init_payments()
         self._poll_generation = 0
+        self.poll_conflicts = 0  # long polls ended by a newer one (two bots polling at once)
         self._failures: dict[str, deque[tuple[int, int]]] = {}
         self._recent_sends = SlidingWindow()
         self._handlers: dict[str, Callable[[JSON], Awaitable[Any]]] = {

@@ -81,11 +81,6 @@ CREATE INDEX orders_to_ship ON orders (id DESC)
 CREATE UNIQUE INDEX orders_by_star_charge ON orders (telegram_payment_charge_id)
     WHERE telegram_payment_charge_id IS NOT NULL;
 CREATE INDEX orders_open_by_rail ON orders (rail, status, expires_at);
--- A backstop SQLite does not need (one process, its checkouts serialised per buyer): two
--- instances taking a buyer's double tap at once cannot both write the order for the same
--- purchase. An order is pending only until its Checkout Session exists.
-CREATE UNIQUE INDEX orders_one_pending_purchase ON orders (buyer_user_id, basket, rail)
-    WHERE status = 'pending';
 
 CREATE TABLE order_lines (
     order_id    BIGINT NOT NULL REFERENCES orders (id),
