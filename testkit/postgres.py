@@ -20,6 +20,7 @@ from pathlib import Path
 from sandbox.standins import free_port
 
 USER = "shop"
+MAX_CONNECTIONS = 200  # several instances' pools, each up to storage.postgres.POOL_MAX
 VERSIONS_DIR = Path("/usr/lib/postgresql")
 
 
@@ -44,22 +45,22 @@ def server_bin() -> Path:
 class PostgresCluster:
     """One running throwaway server; `url(name)` of a database on it, `stop()` ends it."""
 
-    def __init__(self, directory: Path, port: int, bin_dir: Path) -> None:
+    def __init__(self, directory: Path, port: int, bin_dir: Path, *, crash_safe: bool) -> None:
         self.directory = directory
         self.port = port
         self._bin = bin_dir
+        self._crash_safe = crash_safe
 
     @classmethod
-    def start(cls, *, max_connections: int = 200) -> PostgresCluster:
+    def start(cls, *, crash_safe: bool = False) -> PostgresCluster:
+        """A new server. `crash_safe` keeps every commit through `halt` (synchronous_commit on:
+        a test that stops the server mid-run must find what the shop was told was committed)."""
         bin_dir = server_bin()
         directory = Path(tempfile.mkdtemp(prefix="shop-pg-"))
-        cluster = cls(directory, free_port(), bin_dir)
+        cluster = cls(directory, free_port(), bin_dir, crash_safe=crash_safe)
         try:
             cluster._init()
-            cluster._run(
-                "pg_ctl", "-D", str(cluster.data), "-l", str(directory / "log"), "-w",
-                "-o", cluster._server_options(max_connections), "start",
-            )  # fmt: skip
+            cluster.resume()
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
@@ -86,6 +87,17 @@ class PostgresCluster:
         )  # fmt: skip
         return result.stdout
 
+    def halt(self) -> None:
+        """Stop the server at once, keeping its files (a crash, a failover): `resume` it."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server (again, after `halt`), on its port."""
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.directory / "log"), "-w",
+            "-o", self._server_options(), "start",
+        )  # fmt: skip
+
     def stop(self) -> None:
         """Stop at once (nothing to keep) and remove the cluster's files."""
         with contextlib.suppress(subprocess.CalledProcessError):
@@ -100,11 +112,12 @@ class PostgresCluster:
             "--no-sync", "--locale=C.UTF-8",
         )  # fmt: skip
 
-    def _server_options(self, max_connections: int) -> str:
+    def _server_options(self) -> str:
+        commit = "on" if self._crash_safe else "off"
         return (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.directory}"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-            f" -c max_connections={max_connections}"
+            f" -c fsync=off -c synchronous_commit={commit} -c full_page_writes=off"
+            f" -c max_connections={MAX_CONNECTIONS}"
         )
 
     def _run(self, program: str, *args: str) -> None:
