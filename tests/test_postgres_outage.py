@@ -37,7 +37,8 @@ async def _health_until(port: int, status: int, within: float) -> dict[str, obje
             async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
                 seen = (response.status, await response.json())
             if seen[0] == status:
-                return seen[1]
+                body: dict[str, object] = seen[1]
+                return body
             await asyncio.sleep(0.25)
     raise AssertionError(f"/healthz never answered {status}: {seen}")
 
