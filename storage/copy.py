@@ -80,11 +80,17 @@ class CopyReport:
     seconds: float
 
     def lines(self) -> list[str]:
+        """One line per table, with the sums that were compared beside the tables they come
+        from, then one line that says the copy checked out: what an operator reads before
+        pointing the shop at the new database."""
         totals = self.figures.totals
+        currencies = sorted({name.split(".")[1] for name in totals if name.startswith("orders.")})
         notes = {
-            "orders": (
-                f"total {totals['orders.amount_total']}, discounts"
-                f" {totals['orders.amount_discount']}, refunded {totals['orders.amount_refunded']}"
+            "orders": "; ".join(
+                f"{currency} total {totals[f'orders.{currency}.amount_total']}, discounts"
+                f" {totals[f'orders.{currency}.amount_discount']}, refunded"
+                f" {totals[f'orders.{currency}.amount_refunded']}"
+                for currency in currencies
             ),
             "order_lines": f"{totals['order_lines.quantity']} units",
             "refunds": f"amount {totals['refunds.amount']}",
@@ -107,7 +113,7 @@ class CopyReport:
         lines.append(
             f"copied {self.source} to {self.target} (schema version {self.schema_version}) in"
             f" {self.seconds:.1f} s: every count, total and aggregate equal on both sides,"
-            f" {self.sequences} id sequences moved past the copied ids"
+            f" {self.sequences} id sequences moved past the copied ids (amounts in minor units)"
         )
         return lines
 

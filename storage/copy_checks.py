@@ -18,15 +18,17 @@ from typing import Any
 from storage.copy_tables import COPIED, REBUILT, row_counts
 from storage.sql import Connection, fetch_all, fetch_one
 
-# Sums that a copy must keep: the money of the orders and refunds, the units sold.
+# Sums that a copy must keep: the units sold, the money refunded; and per currency (amounts in
+# different currencies are never added together) the money of the orders.
 _TOTALS = {
-    "orders.amount_total": "SELECT COALESCE(SUM(amount_total), 0) FROM orders",
-    "orders.amount_discount": "SELECT COALESCE(SUM(amount_discount), 0) FROM orders",
-    "orders.amount_charged": "SELECT COALESCE(SUM(amount_charged), 0) FROM orders",
-    "orders.amount_refunded": "SELECT COALESCE(SUM(amount_refunded), 0) FROM orders",
     "order_lines.quantity": "SELECT COALESCE(SUM(quantity), 0) FROM order_lines",
     "refunds.amount": "SELECT COALESCE(SUM(amount), 0) FROM refunds",
 }
+ORDER_SUMS = ("amount_total", "amount_discount", "amount_charged", "amount_refunded")
+_ORDER_SUMS = (
+    f"SELECT currency, {', '.join(f'COALESCE(SUM({name}), 0)' for name in ORDER_SUMS)}"
+    " FROM orders GROUP BY currency"
+)
 STOCK_STATES = ("available", "reserved", "sold")
 
 AggregateRows = tuple[tuple[Any, ...], ...]
@@ -37,7 +39,8 @@ class Figures:
     """One database's counts, totals and aggregate rows, as the copy compares them."""
 
     rows: dict[str, int]  # per copied table
-    totals: dict[str, int]  # named sums (see _TOTALS) and stock items per state
+    # named sums (see _TOTALS), `orders.<currency>.<column>` and `stock_items.<state>`
+    totals: dict[str, int]
     aggregates: dict[str, AggregateRows]  # per rebuilt table: its non-zero rows, sorted
 
     def differences(self, target: Figures) -> list[str]:
@@ -47,10 +50,12 @@ class Figures:
             for name in self.rows
             if self.rows[name] != target.rows.get(name)
         ]
+        sums = [(name, self.totals.get(name), target.totals.get(name)) for name in self.totals]
+        sums += [(name, None, n) for name, n in target.totals.items() if name not in self.totals]
         found += [
-            f"{name}: {self.totals[name]} on the source, {target.totals.get(name)} on the target"
-            for name in self.totals
-            if self.totals[name] != target.totals.get(name)
+            f"{name}: {theirs} on the source, {ours} on the target"
+            for name, theirs, ours in sums
+            if theirs != ours
         ]
         for name, rows in self.aggregates.items():
             theirs = target.aggregates.get(name, ())
@@ -71,6 +76,9 @@ async def figures_of(conn: Connection, columns: dict[str, tuple[str, ...]]) -> F
     for name, sql in _TOTALS.items():
         row = await fetch_one(conn, sql)
         totals[name] = int(row[0]) if row else 0
+    for row in await fetch_all(conn, _ORDER_SUMS):
+        for i, name in enumerate(ORDER_SUMS, start=1):
+            totals[f"orders.{row[0]}.{name}"] = int(row[i])
     stock = await fetch_all(conn, "SELECT state, COUNT(*) FROM stock_items GROUP BY state")
     by_state = {str(row[0]): int(row[1]) for row in stock}
     for state in sorted({*STOCK_STATES, *by_state}):
