@@ -37,6 +37,7 @@ import psycopg.conninfo
 from storage.copy_checks import Figures, figures_of
 from storage.copy_tables import (
     COPIED,
+    LEFT_BEHIND,
     REBUILT,
     SchemaMismatch,
     check_schemas,
@@ -77,6 +78,7 @@ class CopyReport:
     schema_version: int
     figures: Figures
     sequences: int
+    left_behind: dict[str, int]  # rows of the source's LEFT_BEHIND tables, not copied
     seconds: float
 
     def lines(self) -> list[str]:
@@ -100,7 +102,7 @@ class CopyReport:
                 if name.startswith("stock_items.")
             ),
         }
-        width = max(len(table.name) for table in (*COPIED, *REBUILT))
+        width = max(len(table.name) for table in (*COPIED, *REBUILT, *LEFT_BEHIND))
         lines = [
             f"{name:<{width}}  {_rows(count)} copied"
             + (f" ({notes[name]})" if name in notes else "")
@@ -109,6 +111,10 @@ class CopyReport:
         lines += [
             f"{name:<{width}}  {_rows(len(rows))} rebuilt, equal to the source's"
             for name, rows in self.figures.aggregates.items()
+        ]
+        lines += [
+            f"{name:<{width}}  {_rows(count)} left behind (the first instance takes them afresh)"
+            for name, count in self.left_behind.items()
         ]
         lines.append(
             f"copied {self.source} to {self.target} (schema version {self.schema_version}) in"
@@ -135,11 +141,17 @@ async def copy_shop(source: DatabaseTarget, target: DatabaseTarget) -> CopyRepor
         db = await _open_target(target)
         try:
             async with db.transaction() as tx:
-                figures, sequences = await _copy_all(reader, tx)
+                figures, sequences, left_behind = await _copy_all(reader, tx)
         finally:
             await db.close()
     return CopyReport(
-        str(source), str(target), version, figures, sequences, time.monotonic() - started
+        str(source),
+        str(target),
+        version,
+        figures,
+        sequences,
+        left_behind,
+        time.monotonic() - started,
     )
 
 
@@ -198,19 +210,21 @@ async def _open_target(target: PostgresServer) -> Database:
         raise CopyError(f"the target cannot take this release's schema: {error}") from None
 
 
-async def _copy_all(source: Connection, target: Connection) -> tuple[Figures, int]:
+async def _copy_all(source: Connection, target: Connection) -> tuple[Figures, int, dict[str, int]]:
     """Inside the target's transaction: refuse a target that is not empty, copy every table,
-    move the sequences, then compare both sides (CopyError rolls it all back)."""
+    move the sequences, then compare both sides (CopyError rolls it all back). The target's
+    figures, the sequences moved, and the rows left behind on the source."""
     try:
         columns = await check_schemas(source, target)
     except SchemaMismatch as error:
         raise CopyError(str(error)) from None
-    held = {name: n for name, n in (await row_counts(target, (*COPIED, *REBUILT))).items() if n}
+    every_table = (*COPIED, *REBUILT, *LEFT_BEHIND)
+    held = {name: n for name, n in (await row_counts(target, every_table)).items() if n}
     if held:
         listed = ", ".join(f"{n} {name}" for name, n in held.items())
         raise CopyError(
-            f"the target already holds a shop ({listed}): a copy never merges or overwrites;"
-            " copy into a new, empty database"
+            f"the target is not empty ({listed}): a copy never merges two shops or overwrites"
+            " one, nor writes where an instance has run; copy into a new, empty database"
         )
     for table in COPIED:
         await copy_table(source, target, table, columns[table.name])
@@ -221,7 +235,7 @@ async def _copy_all(source: Connection, target: Connection) -> tuple[Figures, in
         raise CopyError(
             "the copy does not match the source, so nothing was kept: " + "; ".join(differences)
         )
-    return ours, sequences
+    return ours, sequences, await row_counts(source, LEFT_BEHIND)
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:

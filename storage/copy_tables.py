@@ -8,6 +8,10 @@ fail) instead of leaving that table behind on the old database:
 - `REBUILT`: the aggregates the triggers keep from orders and their lines (migrations 0003 and
   0007). They are not copied: the target's own triggers add each copied order as it arrives,
   and the copy then checks that they came out equal to the source's;
+- `LEFT_BEHIND`: who runs each one-at-a-time job right now (storage/leases.py). A stopped shop
+  has no running holder, so nothing is carried over: the first instance on the target takes
+  the leases afresh. Like every other table it must be empty on the target (a lease there
+  means an instance has run, or runs, on it);
 - `BOOKKEEPING`: the engine's record of the schema itself, which the target's migrations write.
 
 The SQL is the one both engines read alike (the repository functions' `?` placeholders); what
@@ -57,6 +61,8 @@ REBUILT = (
     Table("product_sales_total", ("currency", "product_id")),
 )
 
+LEFT_BEHIND = (Table("leases", ("name",)),)
+
 # PostgreSQL keeps the schema's version in a table; SQLite in the file's header.
 BOOKKEEPING = frozenset({"schema_version"})
 
@@ -82,7 +88,7 @@ class SchemaMismatch(Exception):
 
 
 def known_tables() -> frozenset[str]:
-    return frozenset(table.name for table in (*COPIED, *REBUILT)) | BOOKKEEPING
+    return frozenset(table.name for table in (*COPIED, *REBUILT, *LEFT_BEHIND)) | BOOKKEEPING
 
 
 async def tables_of(conn: Connection) -> frozenset[str]:
@@ -108,7 +114,7 @@ async def check_schemas(source: Connection, target: Connection) -> dict[str, tup
                 "use the copy shipped with the release that created them"
             )
     columns = {}
-    for table in (*COPIED, *REBUILT):
+    for table in (*COPIED, *REBUILT, *LEFT_BEHIND):
         theirs, ours = await columns_of(source, table.name), await columns_of(target, table.name)
         if not theirs or set(theirs) != set(ours):
             raise SchemaMismatch(

@@ -21,10 +21,10 @@ from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import free_port
 from shop import cart
-from storage import carts, job_state, languages, orders, products, sales, translations
+from storage import carts, job_state, languages, leases, orders, products, sales, translations
 from storage.clock import now
 from storage.copy import main
-from storage.copy_tables import BOOKKEEPING, COPIED, REBUILT, columns_of, tables_of
+from storage.copy_tables import BOOKKEEPING, COPIED, LEFT_BEHIND, REBUILT, columns_of, tables_of
 from storage.db import Database, SqliteFile, fetch_one, latest_schema_version, open_database
 from storage.models import Order, ProductKind, ProductRail
 from testkit.postgres import PostgresCluster
@@ -45,10 +45,10 @@ def _new_database(cluster: PostgresCluster) -> str:
     return cluster.create_database(f"copy_{uuid.uuid4().hex[:10]}")
 
 
-def _table_count(cluster: PostgresCluster, url: str) -> int:
-    """How many tables the database at `url` has (0: never migrated, never touched)."""
-    sql = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
-    return int(cluster.psql(sql, url.rsplit("/", 1)[1]))
+def _count(cluster: PostgresCluster, url: str, table: str = "pg_tables") -> int:
+    """Rows of `table` in the database at `url`; by default its tables (0: never touched)."""
+    where = " WHERE schemaname = 'public'" if table == "pg_tables" else ""
+    return int(cluster.psql(f"SELECT count(*) FROM {table}{where}", url.rsplit("/", 1)[1]))
 
 
 def _with_password(url: str) -> str:
@@ -134,7 +134,7 @@ async def _a_shop_on_sqlite(app: ShopApp, telegram: FakeTelegram, stripe_api: Fa
     """Ada's history in a running shop: a discounted cart of three kinds paid and partly
     refunded in the Dashboard, an expired link, an order the admin refunded, one paid in
     Telegram Stars, one still awaiting payment (its key reserved), a cart, translations,
-    languages and job state. The first order is returned."""
+    languages, job state and a lease. The first order is returned."""
     assert app.db is not None and app.shop is not None
     db = app.db
     keys = [f"K-{n}" for n in range(5)]
@@ -151,6 +151,7 @@ async def _a_shop_on_sqlite(app: ShopApp, telegram: FakeTelegram, stripe_api: Fa
         await translations.set_category_name(tx, "extras", "de", "Extras")
         await languages.choose(tx, 700_009, "de")
         await job_state.advance(tx, "copy.test", None, "kept")
+        await leases.take(tx, "copy.test", "instance-1", now_ms=now() * 1000, ttl_ms=60_000)
 
     first = await checkout_cart(app, telegram, [(key, 2), (ebook, 1), (mug, 1)])
     stripe_api.add_promotion_code(stripe_api.add_coupon(percent_off=25), "SPRING25")
@@ -203,13 +204,15 @@ async def test_a_shop_moves_whole_and_runs_on_postgresql(
         assert (status, out) == (1, ""), err
         assert err.startswith("copy failed: Another process") and err.count("\n") == 1
         assert "stopped shop" in err
-        assert _table_count(postgres_cluster, target) == 0
+        assert _count(postgres_cluster, target) == 0
 
     status, out, err = await _run_copy(tmp_path, source, _with_password(target))
     assert (status, err) == (0, ""), err
     assert PASSWORD not in out and ":***@" in out
     assert "every count, total and aggregate equal on both sides" in out.splitlines()[-1]
-    assert len(out.splitlines()) == len(COPIED) + len(REBUILT) + 1
+    assert len(out.splitlines()) == len(COPIED) + len(REBUILT) + len(LEFT_BEHIND) + 1
+    assert "leases                         1 row left behind" in out
+    assert _count(postgres_cluster, target, "leases") == 0
 
     async with _opened(source) as old, _opened(target) as new:
         assert await _every_row(new) == await _every_row(old)
@@ -264,8 +267,8 @@ async def test_a_target_that_already_holds_a_shop_is_refused_and_left_as_it_was(
     before = await _held_rows(target)
     status, out, err = await asyncio.to_thread(_copy_here, capsys, source, target)
     assert (status, out) == (1, "")
-    assert err.startswith("copy failed: the target already holds a shop (1 products, 1 orders")
-    assert "never merges or overwrites" in err and err.count("\n") == 1
+    assert err.startswith("copy failed: the target is not empty (1 products, 1 orders")
+    assert "never merges two shops or overwrites one" in err and err.count("\n") == 1
     assert await _held_rows(target) == before
 
 
@@ -288,7 +291,7 @@ async def test_a_source_at_another_schema_version_is_refused(
     assert f"the source's schema is version {found}" in err and err.count("\n") == 1
     advice = "start this release once on the source" if step < 0 else "newer than this release"
     assert advice in err
-    assert _table_count(postgres_cluster, target) == 0
+    assert _count(postgres_cluster, target) == 0
 
 
 async def test_a_copy_that_does_not_check_out_leaves_the_target_empty(
@@ -307,25 +310,23 @@ async def test_a_copy_that_does_not_check_out_leaves_the_target_empty(
     assert await _held_rows(target) == 0
 
 
-async def test_rows_the_target_refuses_leave_it_empty(
+async def test_a_row_the_target_refuses_leaves_it_empty(
     tmp_path: Path, postgres_cluster: PostgresCluster, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Two pending orders for one purchase (SQLite has no index against it; PostgreSQL's
-    instances need one): the copy fails at the second, in one line, and keeps nothing."""
-    db = await open_database(SqliteFile(tmp_path / "shop.db"))
-    try:
-        async with db.transaction() as tx:
-            product_id = await products.add(tx, title="Key", price_minor=500, currency="eur")
-            for _ in range(2):
-                await new_order(tx, product_id)
-    finally:
-        await db.close()
+    """A hand-made UPDATE left text in an integer column, which SQLite keeps and PostgreSQL
+    refuses: the copy fails at the last table, in one line, and keeps none of the others."""
+    await _small_shop(tmp_path / "shop.db")
+    with sqlite3.connect(tmp_path / "shop.db") as conn:
+        conn.execute(
+            "INSERT INTO category_translations (category, language, name, updated_at)"
+            " VALUES ('extras', 'de', 'Extras', 'yesterday')"
+        )
     target = _with_password(_new_database(postgres_cluster))
     status, out, err = await asyncio.to_thread(
         _copy_here, capsys, f"sqlite:///{tmp_path / 'shop.db'}", target
     )
     assert (status, out) == (1, "")
-    assert err.startswith("copy failed: ") and "orders_one_pending_purchase" in err
+    assert err.startswith("copy failed: ") and "yesterday" in err
     assert err.count("\n") == 1 and PASSWORD not in err
     assert await _held_rows(target) == 0
 
@@ -349,7 +350,7 @@ async def test_every_table_of_the_schema_is_copied_or_rebuilt(
     tmp_path: Path, postgres_cluster: PostgresCluster
 ) -> None:
     """A migration that adds a table must say how a copy treats it (storage/copy_tables.py)."""
-    known = {table.name for table in (*COPIED, *REBUILT)}
+    known = {table.name for table in (*COPIED, *REBUILT, *LEFT_BEHIND)}
     for url in (f"sqlite:///{tmp_path / 'shop.db'}", _new_database(postgres_cluster)):
         async with _opened(url) as db:
             assert set(await tables_of(db.reader)) - BOOKKEEPING == known, url
