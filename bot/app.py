@@ -35,6 +35,7 @@ from bot.delivery import DeliveryWorker
 from bot.language import LANGUAGE_GROUP, language_handler
 from bot.polling import PollingLease
 from bot.rate_limiter import SteadyRateLimiter
+from bot.update_inbox import UpdateInbox, read_update
 from shop import cancel, leases, payments
 from shop.context import Shop
 from shop.gateways import clock_check
@@ -123,6 +124,7 @@ class ShopApp:
         self.shop: Shop | None = None
         self.worker: DeliveryWorker | None = None
         self._polling: PollingLease | None = None
+        self._inbox: UpdateInbox | None = None
         self._http: HttpServer | None = None
         self._ready = False
         self.port: int | None = None
@@ -156,13 +158,14 @@ class ShopApp:
         return order_page(await cancel.cancel_checkout(self.shop, order, token))
 
     async def _feed_telegram_update(self, data: dict[str, Any]) -> None:
+        """A webhook update, recorded for whichever instance handles its chat (ValueError: not
+        an update; a database error: the webhook answers 503, Telegram sends it again)."""
         if not self._ready:
             raise RuntimeError("not ready yet")
-        try:
-            update = Update.de_json(data, self.application.bot)
-        except Exception as error:  # any shape PTB cannot read is not an update we can serve
-            raise ValueError("not a Telegram update") from error
-        await self.application.update_queue.put(update)
+        if self._inbox is not None:
+            await self._inbox.record(data)
+        else:  # polling mode: an update posted here anyway is handled by this instance
+            await self.application.update_queue.put(read_update(data, self.application.bot))
 
     async def _health(self) -> Health:
         """The database must answer and take a write (a probe, at most every few seconds);
@@ -225,6 +228,9 @@ class ShopApp:
         if self.application.updater is not None:
             self._polling = PollingLease(self.application, self.shop)
             await self._polling.start()
+        else:
+            self._inbox = UpdateInbox(self.application, self.shop)
+            await self._inbox.start()
         await self.worker.start()
         self._ready = True
         log.info("@%s is ready (%s mode)", bot.username, settings.telegram_mode)
@@ -286,6 +292,8 @@ class ShopApp:
         application = self.application
         if self._polling is not None:
             await self._polling.stop()
+        if self._inbox is not None:
+            await self._inbox.stop()
         if application.running:
             await application.stop()
         if self.worker is not None:

@@ -47,3 +47,17 @@ async def release_all(shop: Shop) -> None:
 async def holder(shop: Shop, name: str) -> str | None:
     """The instance holding the lease unexpired, if any."""
     return await leases.holder_of(shop.db.reader, name, now_ms=_now_ms())
+
+
+async def renew_mine(shop: Shop, prefix: str, seconds: float) -> set[str]:
+    """Renew every lease this instance holds under `prefix`; the names it still holds."""
+    async with shop.db.transaction(serial=False) as tx:
+        held = await leases.renew_mine(
+            tx, prefix, shop.instance, now_ms=_now_ms(), ttl_ms=int(seconds * 1000)
+        )
+    return set(held)
+
+
+async def count_held(shop: Shop, prefix: str) -> int:
+    """Unexpired leases under `prefix`, whoever holds them."""
+    return await leases.count_held(shop.db.reader, prefix, now_ms=_now_ms())

@@ -51,6 +51,9 @@ COPIED = (
     Table("person_languages", ("user_id",)),
     Table("product_translations", ("product_id", "language")),
     Table("category_translations", ("category", "language")),
+    # Webhook updates recorded and not handled yet are handled after the move; handled ones
+    # keep answering Telegram's repeats for their day.
+    Table("telegram_updates", ("update_id",)),
 )
 
 REBUILT = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storage.clock import now
 from storage.models import Delivery, DeliveryKind
-from storage.sql import Connection, fetch_all, fetch_one
+from storage.sql import Connection, fetch_all, fetch_one, notify
 
 
 async def enqueue(
@@ -82,8 +82,7 @@ WAKE_CHANNEL = "shop_outbox"
 async def announce(conn: Connection) -> None:
     """Wake every instance's delivery worker when this transaction commits (on PostgreSQL, a
     NOTIFY is delivered at commit and dropped with a rollback)."""
-    if conn.dialect.several_writers:
-        await conn.execute("SELECT pg_notify(?, '')", (WAKE_CHANNEL,))
+    await notify(conn, WAKE_CHANNEL)
 
 
 async def next_due_at(conn: Connection) -> int | None:

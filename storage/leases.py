@@ -10,7 +10,7 @@ instance's own clock (keep NTP on: leases last seconds to minutes, skew of a sec
 
 from __future__ import annotations
 
-from storage.sql import Connection, fetch_one
+from storage.sql import Connection, fetch_all, fetch_one
 
 
 async def take(conn: Connection, name: str, holder: str, *, now_ms: int, ttl_ms: int) -> bool:
@@ -45,6 +45,30 @@ async def after_restart(conn: Connection) -> None:
     before it. On PostgreSQL other instances may hold theirs: they expire on their own."""
     if not conn.dialect.several_writers:
         await conn.execute("DELETE FROM leases")
+
+
+async def renew_mine(
+    conn: Connection, prefix: str, holder: str, *, now_ms: int, ttl_ms: int
+) -> list[str]:
+    """Renew every unexpired lease of `holder` whose name starts with `prefix`; their names
+    (a lease that expired meanwhile may be someone else's now, and is not renewed)."""
+    rows = await fetch_all(
+        conn,
+        "UPDATE leases SET expires_at = ? WHERE holder = ? AND name LIKE ? AND expires_at > ?"
+        " RETURNING name",
+        (now_ms + ttl_ms, holder, f"{prefix}%", now_ms),
+    )
+    return sorted(str(row[0]) for row in rows)
+
+
+async def count_held(conn: Connection, prefix: str, *, now_ms: int) -> int:
+    """How many unexpired leases have names starting with `prefix` (say, live instances)."""
+    row = await fetch_one(
+        conn,
+        "SELECT COUNT(*) FROM leases WHERE name LIKE ? AND expires_at > ?",
+        (f"{prefix}%", now_ms),
+    )
+    return int(row[0]) if row else 0
 
 
 async def holder_of(conn: Connection, name: str, *, now_ms: int) -> str | None:

@@ -85,6 +85,14 @@ async def fetch_all(conn: Connection, sql: str, args: Sequence[Any] = ()) -> lis
     return list(await conn.execute_fetchall(sql, args))
 
 
+async def notify(conn: Connection, channel: str) -> None:
+    """Wake whoever listens on `channel` in every instance once this transaction commits (a
+    PostgreSQL NOTIFY is delivered at commit and dropped with a rollback); nothing on SQLite,
+    where the one process wakes its own workers."""
+    if conn.dialect.several_writers:
+        await conn.execute("SELECT pg_notify(?, '')", (channel,))
+
+
 def placeholders(count: int) -> str:
     """`?, ?, ?` for an `IN (…)` of `count` values (at least one)."""
     return ", ".join("?" * max(count, 1))
