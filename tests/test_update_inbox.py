@@ -4,6 +4,7 @@ instances on PostgreSQL — a chat's dialog kept whichever instance Telegram pos
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,10 +13,15 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot import update_inbox
 from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
-from sandbox.fake_telegram import FakeTelegram
+from sandbox.fake_telegram import FakeMessage, FakeTelegram
+from shop import leases
+from storage import stock
+from tests.cart_steps import stock_product
 from tests.conftest import ADMIN_ID, settings_for, start_app
+from tests.story import settled
 
 SECRET = "inbox_Secret-0123"
 
@@ -71,3 +77,51 @@ async def test_a_dialog_posted_to_two_instances_in_turn_stays_whole(
 ) -> None:
     async with webhook_apps(2, tmp_path, telegram, stripe_api) as apps:
         await _dialog(telegram, apps)
+
+
+async def _buyers_on_each(apps: list[ShopApp], first_buyer: int) -> list[int]:
+    """One buyer per instance: a chat whose partition that instance holds."""
+    chosen: list[int] = []
+    for app in apps:
+        assert app.shop is not None
+        for buyer in range(first_buyer, first_buyer + update_inbox.PARTS):
+            lease = f"{update_inbox.PART_LEASE}{buyer % update_inbox.PARTS}"
+            if await leases.holder(app.shop, lease) == app.shop.instance:
+                chosen.append(buyer)
+                break
+    assert len(chosen) == len(apps), "every instance holds some partitions"
+    return chosen
+
+
+async def _card(telegram: FakeTelegram, app: ShopApp, buyer: int, product_id: int) -> FakeMessage:
+    assert (
+        await _post(app, telegram.user_sends(buyer, f"/start p_{product_id}", queue=False)) == 200
+    )
+    return await telegram.wait_for(buyer, lambda m: m.button("Buy") is not None)
+
+
+@pytest.mark.postgresql_only
+async def test_two_instances_race_two_buyers_for_the_last_key(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    async with webhook_apps(2, tmp_path, telegram, stripe_api) as apps:
+        await asyncio.sleep(update_inbox.REBALANCE_SECONDS * 1.5)  # the partitions shared out
+        product_id = await stock_product(apps[0], "Game key", 999, ["KEY-LAST"])
+        buyers = await _buyers_on_each(apps, 700_100)
+        cards = [await _card(telegram, apps[0], b, product_id) for b in buyers]
+        taps = [
+            telegram.user_taps(b, card, card.button("Buy")["callback_data"], queue=False)
+            for b, card in zip(buyers, cards, strict=True)
+        ]
+        assert await asyncio.gather(*(_post(apps[1], tap) for tap in taps)) == [200, 200]
+        await asyncio.sleep(1.0)
+        for app in apps:
+            await settled(app)
+        linked = [b for b in buyers if any(_has_pay(m) for m in telegram.messages(b))]
+        assert len(linked) == 1, [[m.text for m in telegram.messages(b)] for b in buyers]
+        assert apps[0].db is not None
+        assert await stock.counts(apps[0].db.reader, product_id) == (0, 1)
+
+
+def _has_pay(message: FakeMessage) -> bool:
+    return any(b.get("url") and b["text"].startswith("Pay") for b in message.buttons())
