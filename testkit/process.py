@@ -32,16 +32,24 @@ _PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 _POLL_SECONDS = 0.01
 
 
+def database_url(database: Path | str) -> str:
+    """DATABASE_URL for a SQLite file (a Path) or a database URL as it is (a str)."""
+    return f"sqlite:///{database.resolve()}" if isinstance(database, Path) else database
+
+
 def shop_env(
     telegram: FakeTelegram,
     stripe_api: FakeStripe,
-    database: Path,
+    database: Path | str,
     port: int,
     *,
     admin_id: int,
     public_base_url: str,
+    extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment `python -m bot` gets: the stand-ins, a database, loopback only."""
+    """The environment `python -m bot` gets: the stand-ins, a database (a SQLite file, or a
+    DATABASE_URL such as postgresql://…), loopback only; `extra` adds or overrides settings
+    (TELEGRAM_MODE=webhook, say)."""
     env = {name: os.environ[name] for name in _PASSED_THROUGH if name in os.environ}
     env.update(
         {
@@ -49,11 +57,12 @@ def shop_env(
             **standin_environ(telegram, stripe_api),
             "PUBLIC_BASE_URL": public_base_url,
             "ADMIN_IDS": str(admin_id),
-            "DATABASE_URL": f"sqlite:///{database.resolve()}",
+            "DATABASE_URL": database_url(database),
             "HOST": "127.0.0.1",
             "PORT": str(port),
             "LOG_LEVEL": "INFO",
             "PYTHONPATH": str(ROOT),
+            **(extra or {}),
         }
     )
     return env
@@ -182,16 +191,24 @@ class ChildProcess:
 def shop_process(
     telegram: FakeTelegram,
     stripe_api: FakeStripe,
-    database: Path,
+    database: Path | str,
     workdir: Path,
     name: str,
     *,
     admin_id: int,
     public_base_url: str,
+    extra: Mapping[str, str] | None = None,
 ) -> tuple[ChildProcess, int]:
-    """`python -m bot` against the stand-ins on a free port, and that port."""
+    """`python -m bot` against the stand-ins on a free port, and that port (`database` and
+    `extra` as in `shop_env`)."""
     port = free_port()
     env = shop_env(
-        telegram, stripe_api, database, port, admin_id=admin_id, public_base_url=public_base_url
+        telegram,
+        stripe_api,
+        database,
+        port,
+        admin_id=admin_id,
+        public_base_url=public_base_url,
+        extra=extra,
     )
     return ChildProcess(name, [sys.executable, "-m", "bot"], env, workdir), port

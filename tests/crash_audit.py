@@ -1,5 +1,7 @@
-"""The crash test's audit: what the database, the chats and Stripe say after the storm, read
-straight from the SQLite file (with the bot stopped) and from the Telegram stand-in's chats."""
+"""The crash tests' audit: what the database, the chats and Stripe say after the storm, read
+straight from the database (with the bot stopped, or beside it) and from the Telegram stand-in's
+chats. The database is read without the shop's code: sqlite3 on the SQLite file, psycopg on
+PostgreSQL, the same SQL on both."""
 
 from __future__ import annotations
 
@@ -8,38 +10,92 @@ import re
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
 
 from sandbox.fake_telegram import FakeTelegram
 
 KEY_PATTERN = re.compile(r"CRASHKEY-\d+-\d+")
 ORDER_NUMBER = re.compile(r"#(\d+)")
+Row = tuple[Any, ...]
 
 
-def pending_deliveries(db_path: Path) -> int:
-    with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db:
-        row = db.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'").fetchone()
-    return int(row[0])
+class AuditDb(Protocol):
+    """The shop's database as the audit reads it: rows of a query, or a change and its count.
+    SQL with `?` placeholders, the same on both engines."""
+
+    def rows(self, sql: str, args: Sequence[object] = ()) -> list[Row]: ...
+
+    def change(self, sql: str, args: Sequence[object] = ()) -> int: ...
 
 
-def age_open_orders(db_path: Path) -> int:
+@dataclass(frozen=True)
+class SqliteAudit:
+    """The SQLite file, through sqlite3 (the file's own view, whatever the bot's code does)."""
+
+    path: Path
+
+    def rows(self, sql: str, args: Sequence[object] = ()) -> list[Row]:
+        with contextlib.closing(sqlite3.connect(self.path, timeout=30)) as db:
+            return db.execute(sql, tuple(args)).fetchall()
+
+    def change(self, sql: str, args: Sequence[object] = ()) -> int:
+        with contextlib.closing(sqlite3.connect(self.path, timeout=30)) as db, db:
+            return db.execute(sql, tuple(args)).rowcount
+
+
+@dataclass(frozen=True)
+class PostgresAudit:
+    """A PostgreSQL database, through psycopg."""
+
+    url: str
+
+    def rows(self, sql: str, args: Sequence[object] = ()) -> list[Row]:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            return conn.execute(_pg(sql), tuple(args)).fetchall()
+
+    def change(self, sql: str, args: Sequence[object] = ()) -> int:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            return conn.execute(_pg(sql), tuple(args)).rowcount
+
+
+def _pg(sql: str) -> Any:  # psycopg's LiteralString: the audit's own constant SQL
+    return sql.replace("?", "%s")
+
+
+def _count(db: AuditDb, sql: str) -> int:
+    return int(db.rows(sql)[0][0])
+
+
+def pending_work(db: AuditDb) -> int:
+    """What the shop still has to do: outbox deliveries pending, webhook updates not handled."""
+    return _count(db, "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'") + _count(
+        db, "SELECT COUNT(*) FROM telegram_updates WHERE handled_at IS NULL"
+    )
+
+
+def age_open_orders(db: AuditDb) -> int:
     """Move the expiry of every still-open order an hour into the past — as if the link's whole
-    life had gone by — so that the bot's reconciliation must deal with it. Returns how many."""
-    with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db, db:
-        cursor = db.execute(
-            "UPDATE orders SET expires_at = ? WHERE status IN ('pending', 'awaiting_payment')",
-            (int(time.time()) - 3600,),
-        )
-        return cursor.rowcount
+    life had gone by — so that the bot's reconciliation must deal with it; the reconciliation's
+    own leases are over too (an hour is longer than its period). Returns how many orders."""
+    expire_reconciliation_leases(db)
+    return db.change(
+        "UPDATE orders SET expires_at = ? WHERE status IN ('pending', 'awaiting_payment')",
+        (int(time.time()) - 3600,),
+    )
 
 
-def open_orders(db_path: Path) -> int:
-    with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db:
-        row = db.execute(
-            "SELECT COUNT(*) FROM orders WHERE status IN ('pending', 'awaiting_payment')"
-        ).fetchone()
-    return int(row[0])
+def expire_reconciliation_leases(db: AuditDb) -> None:
+    """The reconciliation ran "a period ago": the next instance whose timer fires runs it."""
+    db.change("UPDATE leases SET expires_at = 0 WHERE name LIKE ?", ("reconcile%",))
+
+
+def open_orders(db: AuditDb) -> int:
+    return _count(db, "SELECT COUNT(*) FROM orders WHERE status IN ('pending', 'awaiting_payment')")
 
 
 @dataclass(frozen=True)
@@ -60,20 +116,28 @@ class Audit:
     orders: dict[int, OrderRow]
     items: list[tuple[str, str, int | None]]  # content, state, order id
     goods_kind: dict[int, str]  # product id -> goods marker (a text's marker or "stock")
+    deliveries: Counter[str]  # outbox rows by status
+    claimed: int  # outbox rows an instance still claims
+    unhandled_updates: int  # webhook updates recorded and never handled
 
     @classmethod
-    def read(cls, db_path: Path, markers: dict[int, str]) -> Audit:
-        with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db:
-            rows = db.execute(
-                "SELECT o.id, o.buyer_chat_id, l.product_id, l.quantity, o.status,"
-                " o.checkout_session_id, l.kind"
-                " FROM orders AS o JOIN order_lines AS l ON l.order_id = o.id AND l.line_no = 0"
-            ).fetchall()
-            items = db.execute("SELECT content, state, order_id FROM stock_items").fetchall()
+    def read(cls, db: AuditDb, markers: dict[int, str]) -> Audit:
+        rows = db.rows(
+            "SELECT o.id, o.buyer_chat_id, l.product_id, l.quantity, o.status,"
+            " o.checkout_session_id, l.kind"
+            " FROM orders AS o JOIN order_lines AS l ON l.order_id = o.id AND l.line_no = 0"
+        )
+        items = db.rows("SELECT content, state, order_id FROM stock_items")
+        deliveries = db.rows("SELECT status, COUNT(*) FROM deliveries GROUP BY status")
         return cls(
             orders={int(r[0]): OrderRow(*r) for r in rows},
             items=[(str(c), str(s), o) for c, s, o in items],
             goods_kind=markers,
+            deliveries=Counter({str(status): int(n) for status, n in deliveries}),
+            claimed=_count(db, "SELECT COUNT(*) FROM deliveries WHERE claimed_by IS NOT NULL"),
+            unhandled_updates=_count(
+                db, "SELECT COUNT(*) FROM telegram_updates WHERE handled_at IS NULL"
+            ),
         )
 
 

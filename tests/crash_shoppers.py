@@ -11,7 +11,14 @@ from typing import Any
 
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
-from tests.crash_stripe import ASYNC_FAILED, ASYNC_SUCCEEDED, COMPLETED, EXPIRED, StripeStream
+from tests.crash_webhooks import (
+    ASYNC_FAILED,
+    ASYNC_SUCCEEDED,
+    COMPLETED,
+    EXPIRED,
+    JSON,
+    WebhookStream,
+)
 
 # A buyer gives up on a step after this long (the bot may be dead) and starts over.
 CARD_TIMEOUT = 6.0
@@ -60,16 +67,18 @@ def session_id_of(url: str) -> str:
 @dataclass
 class Shopper:
     """One buyer: opens a product card, sometimes changes the quantity, taps Buy, and then pays,
-    pays by a delayed method, lets the link expire, or walks away."""
+    pays by a delayed method, lets the link expire, or walks away. Their messages and taps
+    reach the bot through getUpdates, or with `updates` through the bot's webhook."""
 
     buyer: int
     rng: random.Random
     telegram: FakeTelegram
     stripe_api: FakeStripe
-    stream: StripeStream
+    stream: WebhookStream
     ledger: Ledger
     products: list[ProductSpec]
     tasks: set[asyncio.Task[None]]
+    updates: WebhookStream | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -89,7 +98,8 @@ class Shopper:
     async def one_purchase(self) -> None:
         product = self.rng.choice(self.products)
         want_two = product.stock and self.rng.random() < 0.3
-        update = self.telegram.user_sends(self.buyer, f"/start p_{product.id}")
+        start = f"/start p_{product.id}"
+        update = self._send(self.telegram.user_sends(self.buyer, start, queue=self._queue))
         since = int(update["message"]["message_id"])
 
         def is_card(message: FakeMessage) -> bool:
@@ -110,7 +120,7 @@ class Shopper:
         current = _current(self.telegram, card)
         if current is None or data not in [b.get("callback_data") for b in current.buttons()]:
             return
-        self.telegram.user_taps(self.buyer, current, data)
+        self._send(self.telegram.user_taps(self.buyer, current, data, queue=self._queue))
 
         def is_new_link(message: FakeMessage) -> bool:
             url = pay_url(message)
@@ -128,11 +138,21 @@ class Shopper:
         assert url is not None
         self.decide(session_id_of(url))
 
+    @property
+    def _queue(self) -> bool:
+        """Whether the stand-in keeps the user's updates for getUpdates (polling mode)."""
+        return self.updates is None
+
+    def _send(self, update: JSON) -> JSON:
+        if self.updates is not None:
+            self.updates.send(update)
+        return update
+
     async def _ask_for_two(self, card: FakeMessage, product_id: int) -> str | None:
         plus = f"qty:{product_id}:2"
         if plus not in [b.get("callback_data") for b in card.buttons()]:
             return None
-        self.telegram.user_taps(self.buyer, card, plus)
+        self._send(self.telegram.user_taps(self.buyer, card, plus, queue=self._queue))
         wanted = f"buy:{product_id}:2"
         redrawn = await self._wait(
             lambda m: (
@@ -217,7 +237,7 @@ def _current(telegram: FakeTelegram, message: FakeMessage) -> FakeMessage | None
     return None
 
 
-def sweep_open_sessions(stripe_api: FakeStripe, stream: StripeStream, ledger: Ledger) -> int:
+def sweep_open_sessions(stripe_api: FakeStripe, stream: WebhookStream, ledger: Ledger) -> int:
     """Every session still open at Stripe expires now, as time would make it, and Stripe sends
     checkout.session.expired (also for sessions no buyer ever saw: a kill ate the link)."""
     count = 0

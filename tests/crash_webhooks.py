@@ -1,6 +1,7 @@
-"""The crash test's Stripe side: webhook delivery as Stripe runs it (at least once, in any
-order, retried until a 2xx), so that a kill between committing an event and answering it is
-met by a retry."""
+"""The crash tests' webhook senders: Stripe's events and (in webhook mode) Telegram's updates,
+delivered as those services run it (at least once, retried until a 2xx), so that a kill
+between committing an event and answering it is met by a retry. Behind a load balancer any
+instance may get any attempt, dead or starting ones included."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import random
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,8 @@ ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"
 EXPIRED = "checkout.session.expired"
 
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
 
 @dataclass
 class Shipment:
@@ -30,20 +34,23 @@ class Shipment:
 
     event: JSON
     not_before: float
-    copy: bool = False  # a duplicate delivery of an event Stripe already sent
+    copy: bool = False  # a duplicate delivery of an event the sender already sent
 
 
 @dataclass
-class StripeStream:
-    """Stripe's webhook delivery: at least once, any order, retried until a 2xx.
+class WebhookStream:
+    """A webhook sender: at least once, any order, retried until a 2xx.
 
     Each event may be held back a while (so later ones overtake it) and may be delivered a
     second time later. A non-2xx answer or a connection error means "retry later", exactly as
-    Stripe treats it; every attempt is signed afresh."""
+    Stripe and Telegram treat it. Each attempt goes to one of `bases()` (the instances behind
+    the balancer) at `path`, with the headers `headers(body)` gives (signed afresh)."""
 
-    stripe_api: FakeStripe
-    url: str
+    bases: Callable[[], Sequence[str]]
+    path: str
+    headers: Callable[[bytes], dict[str, str]]
     rng: random.Random
+    event_id: Callable[[JSON], str] = field(default=lambda event: str(event["id"]))
     duplicate_rate: float = 0.2
     hold_rate: float = 0.25
     pending: list[Shipment] = field(default_factory=list)
@@ -81,20 +88,18 @@ class StripeStream:
             finally:
                 self.in_flight -= 1
             if delivered:
-                self.acked.add(str(shipment.event["id"]))
-            else:  # Stripe backs off; ours is short so the test stays short
+                self.acked.add(self.event_id(shipment.event))
+            else:  # the sender backs off; ours is short so the test stays short
                 shipment.not_before = time.monotonic() + self.rng.uniform(0.1, 0.5)
                 self.pending.append(shipment)
 
     async def _attempt(self, http: aiohttp.ClientSession, event: JSON) -> bool:
         body = json.dumps(event, indent=2).encode()
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "Stripe-Signature": self.stripe_api.sign(body),
-        }
+        headers = {"Content-Type": "application/json; charset=utf-8", **self.headers(body)}
+        url = self.rng.choice(list(self.bases())) + self.path
         self.attempts += 1
         try:
-            async with http.post(self.url, data=body, headers=headers) as response:
+            async with http.post(url, data=body, headers=headers) as response:
                 await response.read()
                 if 200 <= response.status < 300:
                     return True
@@ -110,3 +115,32 @@ class StripeStream:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{len(self.pending)} webhook deliveries never got a 2xx")
             await asyncio.sleep(0.05)
+
+
+def stripe_stream(
+    stripe_api: FakeStripe, bases: Callable[[], Sequence[str]], rng: random.Random
+) -> WebhookStream:
+    """Stripe's events to /stripe/webhook, signed, some held back, some sent twice."""
+
+    def signed(body: bytes) -> dict[str, str]:
+        return {"Stripe-Signature": stripe_api.sign(body)}
+
+    return WebhookStream(bases, "/stripe/webhook", signed, rng)
+
+
+def telegram_stream(
+    secret: str, bases: Callable[[], Sequence[str]], rng: random.Random
+) -> WebhookStream:
+    """Telegram's updates to /telegram/webhook with the webhook's secret token. Telegram sends
+    a chat's updates as they happen (a buyer's next step waits for the bot's answer anyway), so
+    none is held back; one whose answer got lost (a kill after the commit) comes again, and
+    some come twice besides."""
+    return WebhookStream(
+        bases,
+        "/telegram/webhook",
+        lambda _body: {TELEGRAM_SECRET_HEADER: secret},
+        rng,
+        event_id=lambda update: str(update["update_id"]),
+        duplicate_rate=0.1,
+        hold_rate=0.0,
+    )
