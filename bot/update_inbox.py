@@ -74,6 +74,7 @@ class UpdateInbox:
         self._application = application
         self._shop = shop
         self._held: set[int] = set()
+        self._free_last_round: set[int] = set()
         self._busy: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -117,25 +118,32 @@ class UpdateInbox:
                 log.exception("update inbox: taking partitions failed")
 
     async def _rebalance(self) -> None:
-        """Renew what this instance holds, then take free partitions up to its fair share or
-        let go of those beyond it."""
+        """Renew what this instance holds, let go of partitions beyond its fair share, and take
+        free ones up to it — or any left free for a whole round whatever the share, so that no
+        chat waits on an instance that is not coming.
+
+        Live instances are those whose heartbeat was renewed within the last two rounds: a
+        killed process's heartbeat lingers until it expires, and counting it would have the
+        survivors shed partitions for nobody."""
         shop = self._shop
         await leases.take(shop, HEARTBEAT + shop.instance, LEASE_SECONDS)
         held = await leases.renew_mine(shop, PART_LEASE, LEASE_SECONDS)
         self._held = {int(name.removeprefix(PART_LEASE)) for name in held}
-        live = max(await leases.count_held(shop, HEARTBEAT), 1)
-        fair = math.ceil(PARTS / live)
-        for part in range(PARTS):
-            if len(self._held) >= fair:
-                break
-            if part not in self._held and await leases.take(
-                shop, f"{PART_LEASE}{part}", LEASE_SECONDS
-            ):
-                self._held.add(part)
-                self._wake.set()
-        for part in sorted(self._held, reverse=True)[: max(len(self._held) - fair, 0)]:
+        fresh = LEASE_SECONDS - 2 * REBALANCE_SECONDS
+        fair = math.ceil(PARTS / max(await leases.count_fresh(shop, HEARTBEAT, fresh), 1))
+        released = set(sorted(self._held, reverse=True)[: max(len(self._held) - fair, 0)])
+        for part in released:
             self._held.discard(part)
             await leases.release(shop, f"{PART_LEASE}{part}")
+        taken = await leases.held_names(shop, PART_LEASE)
+        free = {p for p in range(PARTS) if f"{PART_LEASE}{p}" not in taken} - released
+        for part in sorted(free):
+            if len(self._held) >= fair and part not in self._free_last_round:
+                continue
+            if await leases.take(shop, f"{PART_LEASE}{part}", LEASE_SECONDS):
+                self._held.add(part)
+                self._wake.set()
+        self._free_last_round = free - self._held
         if await leases.take(shop, FORGET_LEASE, FORGET_EVERY_SECONDS):
             async with shop.db.transaction(serial=False) as tx:
                 await telegram_updates.forget_handled(tx)

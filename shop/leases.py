@@ -58,6 +58,12 @@ async def renew_mine(shop: Shop, prefix: str, seconds: float) -> set[str]:
     return set(held)
 
 
-async def count_held(shop: Shop, prefix: str) -> int:
-    """Unexpired leases under `prefix`, whoever holds them."""
-    return await leases.count_held(shop.db.reader, prefix, now_ms=_now_ms())
+async def count_fresh(shop: Shop, prefix: str, fresh_seconds: float) -> int:
+    """Leases under `prefix` renewed so lately that they run `fresh_seconds` more at least."""
+    fresh_until = _now_ms() + int(fresh_seconds * 1000)
+    return await leases.count_fresh(shop.db.reader, prefix, fresh_until_ms=fresh_until)
+
+
+async def held_names(shop: Shop, prefix: str) -> set[str]:
+    """Lease names under `prefix` that someone holds unexpired."""
+    return await leases.held_names(shop.db.reader, prefix, now_ms=_now_ms())

@@ -61,14 +61,23 @@ async def renew_mine(
     return sorted(str(row[0]) for row in rows)
 
 
-async def count_held(conn: Connection, prefix: str, *, now_ms: int) -> int:
-    """How many unexpired leases have names starting with `prefix` (say, live instances)."""
+async def count_fresh(conn: Connection, prefix: str, *, fresh_until_ms: int) -> int:
+    """How many leases under `prefix` run past `fresh_until_ms`: renewed lately, their holders
+    alive (a heartbeat renewed every round runs almost its whole length ahead)."""
     row = await fetch_one(
         conn,
         "SELECT COUNT(*) FROM leases WHERE name LIKE ? AND expires_at > ?",
-        (f"{prefix}%", now_ms),
+        (f"{prefix}%", fresh_until_ms),
     )
     return int(row[0]) if row else 0
+
+
+async def held_names(conn: Connection, prefix: str, *, now_ms: int) -> set[str]:
+    """The names under `prefix` someone holds unexpired."""
+    rows = await fetch_all(
+        conn, "SELECT name FROM leases WHERE name LIKE ? AND expires_at > ?", (f"{prefix}%", now_ms)
+    )
+    return {str(row[0]) for row in rows}
 
 
 async def holder_of(conn: Connection, name: str, *, now_ms: int) -> str | None:

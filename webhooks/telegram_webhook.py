@@ -35,6 +35,13 @@ def make_handler(ports: ShopPorts, secret_token: str) -> Handler:
             await ports.feed_telegram_update(update)
         except ValueError:
             return web.json_response({"error": "not an update"}, status=400)
+        except Exception as error:  # starting, or the database refused: Telegram sends it again
+            log.warning(
+                "telegram webhook: update %s not recorded (%s); Telegram will send it again",
+                update["update_id"],
+                type(error).__name__,
+            )
+            return web.json_response({"error": "not recorded, retry later"}, status=503)
         return web.json_response({"ok": True})
 
     return telegram_webhook
