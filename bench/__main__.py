@@ -50,7 +50,7 @@ async def _main(args: argparse.Namespace) -> Report:
         elif name == "growth":
             await growth.run(report, workdir, quick=args.quick)
         elif name == "window":
-            window.run(report, quick=args.quick)
+            await window.run(report, workdir, quick=args.quick)
         else:
             await durable.run(report, workdir, quick=args.quick)
         loads.append(f"after {name} {os.getloadavg()[0]:.2f}")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import InitVar, dataclass, field
@@ -16,6 +14,7 @@ from shop import outbox
 from shop.gateways.recent_calls import RecentCalls
 from shop.gateways.stripe_gateway import CheckoutSettings, StripeGateway
 from shop.i18n import Languages
+from shop.limits import Limits, Window
 from storage.db import Database
 from storage.sql import Connection
 
@@ -44,51 +43,13 @@ class KeyedLocks:
                 del self._locks[key]
 
 
-class RateWindow:
-    """At most `limit` events per key in any `seconds`-long window (Buy taps per buyer).
-
-    O(1) per event, however many keys are active: each key keeps at most `limit` times, and the
-    keys sit in the order they were last seen, so the idle ones are forgotten from the front of
-    that order as time passes instead of by scanning every key (which made a flash sale of
-    20,000 buyers cost seconds of event-loop CPU)."""
-
-    def __init__(
-        self, limit: int, seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._limit, self._seconds, self._clock = limit, seconds, clock
-        self._events: OrderedDict[int, deque[float]] = OrderedDict()
-
-    def __len__(self) -> int:
-        """Keys remembered: those seen within the last `seconds`, and no others."""
-        return len(self._events)
-
-    def allow(self, key: int) -> bool:
-        moment = self._clock()
-        horizon = moment - self._seconds
-        self._forget_idle(horizon)
-        events = self._events.get(key)
-        if events is None:
-            events = self._events[key] = deque()
-        else:
-            self._events.move_to_end(key)
-        while events and events[0] <= horizon:
-            events.popleft()
-        if len(events) >= self._limit:
-            return False
-        events.append(moment)
-        return True
-
-    def _forget_idle(self, horizon: float) -> None:
-        """Drop keys, oldest-seen first, whose every event has left the window."""
-        while self._events:
-            key, events = next(iter(self._events.items()))
-            if events and events[-1] > horizon:
-                return
-            del self._events[key]
-
-
 BUY_TAPS_PER_MINUTE = 10
+# Buy taps per buyer, counted by every instance together (a double tap, a bot tapping).
+BUY_TAPS = Window("buy_taps", BUY_TAPS_PER_MINUTE, 60)
 SESSION_LOOKUP_SECONDS = 5.0
+# Stripe look-ups the buyer's pages make (/success, /cancel): one per session per window across
+# every instance; the callers on one instance meanwhile share that instance's call.
+SESSION_LOOKUPS = Window("stripe_lookups", 1, SESSION_LOOKUP_SECONDS)
 
 
 @dataclass
@@ -98,17 +59,22 @@ class Shop:
     stripe: StripeGateway
     bot: Bot
     wake_outbox: Callable[[], None]
+    # One checkout at a time per buyer on this instance. Not in the database: a chat's updates
+    # are handled by one instance at a time, and the partial unique index on open orders
+    # stops a second pending order whatever instance makes it.
     buyer_locks: KeyedLocks = field(default_factory=KeyedLocks)
-    buy_taps: RateWindow = field(default_factory=lambda: RateWindow(BUY_TAPS_PER_MINUTE, 60))
-    # Stripe look-ups the buyer's pages make (/success, /cancel), one per session per window.
-    session_lookups: RecentCalls[None] = field(
-        default_factory=lambda: RecentCalls(SESSION_LOOKUP_SECONDS)
-    )
+    # The limits per buyer and per chat, in the database (shop/limits.py).
+    limits: Limits = field(init=False)
+    session_lookups: RecentCalls = field(init=False)
     # The offered languages: loaded from the settings unless the caller has them already.
     loaded_languages: InitVar[Languages | None] = None
     languages: Languages = field(init=False)
 
     def __post_init__(self, loaded_languages: Languages | None) -> None:
+        self.limits = Limits(self.db)
+        self.session_lookups = RecentCalls(
+            SESSION_LOOKUP_SECONDS, lambda key: self.limits.allow(SESSION_LOOKUPS, key)
+        )
         self.languages = loaded_languages or Languages.load(
             self.settings.languages, self.settings.default_language, self.settings.catalog_dir
         )
