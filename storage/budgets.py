@@ -25,9 +25,14 @@ class Slot:
     now_us: int  # the database's clock when the statement ran
 
 
-async def take_slot(conn: Connection, name: str, interval_us: int, lead_us: int) -> Slot:
+async def take_slot(
+    conn: Connection, name: str, interval_us: int, *, lead_us: int, slack_us: int
+) -> Slot:
     """Take the slot of budget `name` that is due now (or within `lead_us`), the next one then
-    being `interval_us` after now; or, when none is due yet, take nothing and say when one is.
+    being `interval_us` after it; or, when none is due yet, take nothing and say when one is.
+    A slot taken up to `slack_us` after it was due counts from when it was due, so the few
+    milliseconds a taker needs to wake and ask are not lost from every interval; taken later
+    (an idle budget), it counts from now.
 
     Nothing is ever reserved ahead: a slot is taken at the moment it is used, so an instance
     that wakes late for its slot moves the schedule with it instead of sending right behind
@@ -35,18 +40,17 @@ async def take_slot(conn: Connection, name: str, interval_us: int, lead_us: int)
     finds nothing due does a second statement read when something will be. The clock is read
     in the update itself: a take that waited for another's row lock is taken when it got it."""
     d = conn.dialect
+    due = f"{d.greatest}(send_budgets.next_slot_us, send_budgets.paused_until_us)"
     row = await fetch_one(
         conn,
         "INSERT INTO send_budgets (name, next_slot_us, paused_until_us, clock_us)"
         f" VALUES (?, {d.now_us} + ?, 0, {d.now_us})"
         " ON CONFLICT (name) DO UPDATE SET"
-        f" next_slot_us = {d.greatest}(send_budgets.next_slot_us,"
-        f" send_budgets.paused_until_us, {d.now_us}) + ?,"
+        f" next_slot_us = CASE WHEN {d.now_us} - {due} <= ? THEN {due} ELSE {d.now_us} END + ?,"
         f" clock_us = {d.now_us}"
-        f" WHERE {d.greatest}(send_budgets.next_slot_us, send_budgets.paused_until_us)"
-        f" <= {d.now_us} + ?"
+        f" WHERE {due} <= {d.now_us} + ?"
         " RETURNING next_slot_us, paused_until_us, clock_us",
-        (name, interval_us, interval_us, lead_us),
+        (name, interval_us, slack_us, interval_us, lead_us),
     )
     if row is not None:
         return Slot(True, int(row[0]), int(row[1]), int(row[2]))

@@ -19,6 +19,8 @@ from storage import budgets
 from storage.db import Database
 from tests.shop_records import scratch_db
 
+TAKE = {"lead_us": 1_000, "slack_us": 0}
+
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
@@ -28,11 +30,11 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 async def test_a_slot_is_taken_only_when_due_and_a_pause_moves_the_next(db: Database) -> None:
     async with db.transaction(serial=False) as tx:
-        first = await budgets.take_slot(tx, "telegram:1", 40_000, 1_000)
-        second = await budgets.take_slot(tx, "telegram:1", 40_000, 1_000)
-        other = await budgets.take_slot(tx, "stripe:abc", 40_000, 1_000)  # a budget of its own
+        first = await budgets.take_slot(tx, "telegram:1", 40_000, **TAKE)
+        second = await budgets.take_slot(tx, "telegram:1", 40_000, **TAKE)
+        other = await budgets.take_slot(tx, "stripe:abc", 40_000, **TAKE)  # a budget of its own
         paused = await budgets.pause(tx, "telegram:1", 2_000_000)
-        after = await budgets.take_slot(tx, "telegram:1", 40_000, 1_000)
+        after = await budgets.take_slot(tx, "telegram:1", 40_000, **TAKE)
     # An idle budget's slot is now (the clock is read once per use, microseconds apart).
     assert first.taken and abs(first.due_us - first.now_us - 40_000) < 1_000
     assert not second.taken and second.due_us == first.due_us  # nothing reserved ahead
