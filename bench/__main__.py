@@ -50,7 +50,7 @@ async def _main(args: argparse.Namespace) -> Report:
         elif name == "growth":
             await growth.run(report, workdir, quick=args.quick)
         elif name == "window":
-            await window.run(report, workdir, quick=args.quick)
+            await window.run(report, quick=args.quick)
         elif name == "budgets":
             await budgets.run(report, quick=args.quick)
         else:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 ALERT_BURST = 3  # messages a chat may get at once after a quiet spell
 ALERT_GAP_SECONDS = 5.0  # then one message per this many seconds
 MAX_PER_DIGEST = 500  # beyond the lines that fit, the digest counts the rest
-# Kept in the database: with several instances each may send an admin's alerts, and together
+# Kept across every instance (shop/limits.py): each may send an admin's alerts, and together
 # they must keep the chat's pace.
 ALERT_PACE = Pace("sale_alerts", ALERT_BURST, ALERT_GAP_SECONDS)
 

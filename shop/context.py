@@ -63,7 +63,8 @@ class Shop:
     # are handled by one instance at a time, and the partial unique index on open orders
     # stops a second pending order whatever instance makes it.
     buyer_locks: KeyedLocks = field(default_factory=KeyedLocks)
-    # The limits per buyer and per chat, in the database (shop/limits.py).
+    # The limits per buyer and per chat: in the database when several instances share it
+    # (shop/limits.py says why not on SQLite).
     limits: Limits = field(init=False)
     session_lookups: RecentCalls = field(init=False)
     # The offered languages: loaded from the settings unless the caller has them already.
@@ -71,7 +72,7 @@ class Shop:
     languages: Languages = field(init=False)
 
     def __post_init__(self, loaded_languages: Languages | None) -> None:
-        self.limits = Limits(self.db)
+        self.limits = Limits.for_database(self.db)
         self.session_lookups = RecentCalls(
             SESSION_LOOKUP_SECONDS, lambda key: self.limits.allow(SESSION_LOOKUPS, key)
         )

@@ -1,7 +1,9 @@
-"""The limits per buyer and per chat, kept in the database (storage/limits.py, shop/limits.py):
-a sliding window per subject, a pace per chat, rows forgotten once they limit nothing, and
-every instance counting together — takes for one subject at the same moment never let more
-through than the limit. The refund confirmations live there too: of two taps, one finds it."""
+"""The limits per buyer and per chat (shop/limits.py): a sliding window and a pace, each rule
+written once and run over both stores of their states — this process's memory (what a SQLite
+shop uses) and the database's rows (what instances sharing PostgreSQL use, here on the pass's
+engine) — with idle subjects forgotten, and takes for one subject at the same moment never
+letting more through than the limit. The refund confirmations live in the database too: of two
+taps, one finds it."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from shop.limits import Limits, Window
+from shop.limits import DatabaseStates, Limits, LimitStates, MemoryStates, Pace, Window
 from storage import limits, refunds
 from storage.db import Database, fetch_one
 from tests.shop_records import add_product, new_order, scratch_db
 
 T0 = 1_000_000  # a moment, in ms, for the replayed clock
+TAPS = Window("taps", 3, 60)
 
 
 @pytest.fixture
@@ -25,46 +28,36 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         yield database
 
 
-async def _allow(db: Database, subject: int, limit: int, window_ms: int, at_ms: int) -> bool:
-    async with db.transaction(serial=False) as tx:
-        return await limits.take_window(tx, "taps", str(subject), limit, window_ms, at_ms=at_ms)
+@pytest.fixture(params=["memory", "database"])
+def states(request: pytest.FixtureRequest, db: Database) -> LimitStates:
+    return MemoryStates() if request.param == "memory" else DatabaseStates(db)
 
 
-async def _rows(db: Database) -> int:
-    row = await fetch_one(db.reader, "SELECT COUNT(*) FROM rate_limits")
-    assert row is not None
-    return int(row[0])
+async def _allow(states: LimitStates, window: Window, subject: int, at_ms: int) -> bool:
+    return await states.apply(window, str(subject), at_ms=at_ms) == 0
 
 
-async def test_limit_per_subject_over_a_sliding_window(db: Database) -> None:
-    assert [await _allow(db, 1, 3, 60_000, T0) for _ in range(4)] == [True, True, True, False]
-    assert await _allow(db, 2, 3, 60_000, T0)  # another buyer has a window of their own
-    assert not await _allow(db, 1, 3, 60_000, T0 + 30_000)  # refused taps do not count
+async def test_limit_per_subject_over_a_sliding_window(states: LimitStates) -> None:
+    assert [await _allow(states, TAPS, 1, T0) for _ in range(4)] == [True, True, True, False]
+    assert await _allow(states, TAPS, 2, T0)  # another buyer has a window of their own
+    assert not await _allow(states, TAPS, 1, T0 + 30_000)  # refused taps do not count
     later = T0 + 60_000  # the first three taps are exactly 60 s old: out of the window
-    assert [await _allow(db, 1, 3, 60_000, later) for _ in range(4)] == [True, True, True, False]
+    assert [await _allow(states, TAPS, 1, later) for _ in range(4)] == [True, True, True, False]
 
 
-async def test_slides_tap_by_tap(db: Database) -> None:
-    assert await _allow(db, 7, 2, 10_000, T0)
-    assert await _allow(db, 7, 2, 10_000, T0 + 6_000)
-    assert await _allow(db, 7, 2, 10_000, T0 + 11_000)  # the first left, the second has not
-    assert not await _allow(db, 7, 2, 10_000, T0 + 11_000)
+async def test_slides_tap_by_tap(states: LimitStates) -> None:
+    two = Window("taps", 2, 10)
+    assert await _allow(states, two, 7, T0)
+    assert await _allow(states, two, 7, T0 + 6_000)
+    assert await _allow(states, two, 7, T0 + 11_000)  # the first left, the second has not
+    assert not await _allow(states, two, 7, T0 + 11_000)
 
 
-async def test_forgets_subjects_whose_events_all_left_their_window(db: Database) -> None:
-    for buyer in range(50):
-        await _allow(db, buyer, 10, 60_000, T0 + buyer * 1_000)
-    async with db.transaction(serial=False) as tx:
-        assert await limits.forget_expired(tx, at_ms=T0 + 59_000) == 0
-        assert await limits.forget_expired(tx, at_ms=T0 + 60_000 + 19_500) == 20
-    assert await _rows(db) == 30
-    assert await _allow(db, 0, 1, 60_000, T0 + 80_000)  # a forgotten buyer starts afresh
+async def test_a_pace_allows_a_burst_then_one_per_gap(states: LimitStates) -> None:
+    alerts = Pace("alerts", 3, 5)
 
-
-async def test_a_pace_allows_a_burst_then_one_per_gap(db: Database) -> None:
     async def wait(at_ms: int) -> int:
-        async with db.transaction(serial=False) as tx:
-            return await limits.take_pace(tx, "alerts", "9", 3, 5_000, at_ms=at_ms)
+        return await states.apply(alerts, "9", at_ms=at_ms)
 
     assert [await wait(T0) for _ in range(3)] == [0, 0, 0]
     assert await wait(T0 + 1_000) == 4_000  # the burst is spent: the next in 4 s
@@ -73,14 +66,40 @@ async def test_a_pace_allows_a_burst_then_one_per_gap(db: Database) -> None:
     assert [await wait(T0 + 60_000) for _ in range(4)] == [0, 0, 0, 5_000]  # quiet: a new burst
 
 
+async def test_memory_forgets_subjects_idle_for_a_whole_window() -> None:
+    states, minute = MemoryStates(), Window("taps", 10, 60)
+    for buyer in range(500):
+        await _allow(states, minute, buyer, T0 + buyer * 100)
+    assert len(states) == 500
+    await _allow(states, minute, 10_000, T0 + 55_000)
+    assert len(states) == 501  # everyone tapped within the minute
+    await _allow(states, minute, 10_001, T0 + 75_000)  # buyers 0..150 tapped over a minute ago
+    assert len(states) == 500 - 151 + 2
+    assert await _allow(states, minute, 0, T0 + 75_000)  # a forgotten buyer starts afresh
+    await _allow(states, minute, 10_002, T0 + 140_000)
+    assert len(states) == 1
+
+
+async def test_the_database_forgets_subjects_whose_events_all_left(db: Database) -> None:
+    states, minute = DatabaseStates(db), Window("taps", 10, 60)
+    for buyer in range(50):
+        await _allow(states, minute, buyer, T0 + buyer * 1_000)
+    async with db.transaction(serial=False) as tx:
+        assert await limits.forget_expired(tx, at_ms=T0 + 59_999) == 0
+        assert await limits.forget_expired(tx, at_ms=T0 + 60_000 + 19_500) == 20
+    row = await fetch_one(db.reader, "SELECT COUNT(*) FROM rate_limits")
+    assert row is not None and row[0] == 30
+
+
 async def test_takes_at_the_same_moment_let_through_only_the_limit(db: Database) -> None:
-    """Forty taps of one buyer at once (on PostgreSQL, side by side on forty connections at
-    most as the pool allows), on the database's own clock: ten pass, as on one instance."""
-    shop_limits = Limits(db)
+    """Forty taps of one buyer at once in the database (on PostgreSQL side by side, as many at
+    a time as the pool has connections), on the database's own clock: ten pass, as they would
+    on one instance."""
+    shared = Limits(DatabaseStates(db))
     taps = Window("buy_taps", 10, 60)
-    results = await asyncio.gather(*(shop_limits.allow(taps, 700001) for _ in range(40)))
+    results = await asyncio.gather(*(shared.allow(taps, 700001) for _ in range(40)))
     assert results.count(True) == 10
-    assert await shop_limits.allow(taps, 700002)
+    assert await shared.allow(taps, 700002)
 
 
 async def test_of_two_taps_on_one_refund_confirmation_one_finds_it(db: Database) -> None:

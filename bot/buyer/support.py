@@ -22,7 +22,7 @@ from shop.limits import Window
 log = logging.getLogger(__name__)
 
 RELAYS_PER_MINUTE = 5  # per buyer: a chatty (or hostile) buyer cannot flood the admins' chats
-# Counted in the database: the buyer's messages may reach any instance (shop/limits.py).
+# Counted across every instance (shop/limits.py): the buyer's messages may reach any of them.
 RELAYS = Window("support_relays", RELAYS_PER_MINUTE, 60)
 
 

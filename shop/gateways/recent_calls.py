@@ -5,7 +5,7 @@ at Stripe, whose rate limits are per account: 300 parallel page loads must not b
 calls that starve session creation and refunds. Callers asking for the same key while a call is
 in flight, or within `seconds` after it started, share that call. With several instances the
 pages' loads are spread over all of them, so before calling, an instance also claims the key
-(`claim`: the database's window, shop/context.py) — a key another instance called for within
+(`claim`: a window shared by the instances, shop/context.py) — a key another one called for within
 the window is not called again; the caller then reads what that call recorded.
 """
 

@@ -1,7 +1,10 @@
 -- What several identical instances must count together (issue 15, item 3): the send budgets,
 -- the limits per buyer and per chat, and the refund confirmations on an admin's screen. Until
--- now each lived in one process's memory; in the database every instance sees the same ones,
--- and a restart forgets none of them. Nothing here refers to another table of this step.
+-- now each lived in one process's memory; in the database every instance sees the same ones.
+-- A SQLite shop is one process: it keeps the budgets and limits in memory still (bot/app.py,
+-- shop/limits.py) and uses only the confirmations, so that they survive a restart; the two
+-- other tables are the same on both engines all the same, one schema per step number.
+-- Nothing here refers to another table of this step.
 
 -- One row per budget of an outside service ('telegram:<bot id>', 'stripe:<key digest>'): the
 -- next free slot and the end of the pause a 429 asked for, on the database's clock in
