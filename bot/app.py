@@ -34,12 +34,13 @@ from bot.context import CONTEXT_TYPES, ShopApplication, attach_shop
 from bot.delivery import DeliveryWorker
 from bot.language import LANGUAGE_GROUP, language_handler
 from bot.polling import PollingLease
-from bot.rate_limiter import SteadyRateLimiter
+from bot.rate_limiter import MESSAGES_PER_SECOND, SteadyRateLimiter
 from bot.update_inbox import UpdateInbox, read_update
 from shop import cancel, leases, payments
 from shop.context import Shop
 from shop.gateways import clock_check
-from shop.gateways.stripe_gateway import StripeGateway
+from shop.gateways.slots import SharedSchedule
+from shop.gateways.stripe_gateway import SESSION_CREATES_PER_SECOND, StripeGateway, budget_name
 from shop.i18n import Languages
 from storage.db import Database, DatabaseTarget, SchemaTooNew, SqliteFile, open_database
 from storage.health import WriteProbe
@@ -73,14 +74,14 @@ def file_base_url(api_base_url: str) -> str:
     return api_base_url.rstrip("/") + "/file/bot"
 
 
-def build_application(settings: Settings) -> ShopApplication:
+def build_application(settings: Settings, rate_limiter: SteadyRateLimiter) -> ShopApplication:
     builder = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
-        .rate_limiter(SteadyRateLimiter(max_retries=2))
+        .rate_limiter(rate_limiter)
         .concurrent_updates(CONCURRENT_UPDATES)
         .connect_timeout(10)
         .read_timeout(15)
@@ -110,7 +111,8 @@ class ShopApp:
         self.settings = settings
         self._add_routes = add_routes
         self._telegram_link_base = telegram_link_base
-        self.application = build_application(settings)
+        self._telegram_slots = SteadyRateLimiter(max_retries=2)
+        self.application = build_application(settings, self._telegram_slots)
         self.stripe = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
         # Loaded once: the buyer's pages speak from the start, before the shop (handed the same
         # languages) is up.
@@ -198,6 +200,7 @@ class ShopApp:
         if self._lock is None and isinstance(database, SqliteFile):  # before migrations run
             self._lock = lock_database(database.path)
         self.db = await _open_database(database)
+        self._share_send_budgets(self.db)
         self._write_probe = WriteProbe(self.db)
         # In the background: a slow or unreachable Stripe must not hold up the start.
         self._clock_check = asyncio.create_task(clock_check.warn_if_skewed(self.stripe))
@@ -234,6 +237,24 @@ class ShopApp:
         await self.worker.start()
         self._ready = True
         log.info("@%s is ready (%s mode)", bot.username, settings.telegram_mode)
+
+    def _share_send_budgets(self, db: Database) -> None:
+        """With several instances (PostgreSQL), Telegram's and Stripe's budgets are rows of the
+        database that every instance takes its slots from (shop/gateways/slots.py), so that
+        together they keep each one. On SQLite one process owns the shop, and the schedules in
+        its memory are the whole truth: a slot costs no write behind the one writer (README,
+        "Send budgets")."""
+        if not db.dialect.several_writers:
+            return
+        bot_id = self.settings.telegram_bot_token.split(":", 1)[0]
+        self._telegram_slots.use_schedule(
+            SharedSchedule(db, f"telegram:{bot_id}", MESSAGES_PER_SECOND)
+        )
+        self.stripe.use_schedule(
+            SharedSchedule(
+                db, budget_name(self.settings.stripe_secret_key), SESSION_CREATES_PER_SECOND
+            )
+        )
 
     def _wake_outbox(self) -> None:
         """What the shop calls after a commit that owed messages: the worker looks at once."""

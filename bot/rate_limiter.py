@@ -4,20 +4,22 @@ RetryAfter moves as a whole.
 PTB's AIORateLimiter is a bucket on top of a rate: waves leave within milliseconds, the next
 requests get 429, and requests that took a slot during the pause all leave together when it
 ends — one 429 became a cycle delivering at 0.66–0.77 of the limit (bench/FINDINGS.md §3).
-Here a chat request leaves at once when the schedule is free; otherwise it waits, and each slot
-as it comes (never inside a pause) goes to the waiting request of the highest priority, oldest
-first (telegram_sender.Priority: goods and payment links, then notices, then refusals). So a
-flood of refusals or notices delays no buyer's goods by more than one slot. A refusal identical
-to one still waiting (same method, chat and text) is not queued again: it shares that one's
-result. Requests without a chat (answerCallbackQuery, getUpdates…) are not messages and take no
-slot — Telegram's 30/s is about messages — they only wait out a pause.
+Here a chat request waits for a slot of the bot's schedule (shop/gateways/slots.py: evenly
+spaced, never inside a pause), and each slot as it comes goes to the waiting request of the
+highest priority, oldest first (telegram_sender.Priority: goods and payment links, then
+notices, then refusals). So a flood of refusals or notices delays no buyer's goods by more than
+one slot. The schedule is this process's own, or, with several instances on PostgreSQL, a row
+they all take their slots from (the wiring picks, bot/app.py): together they keep the bot's
+one budget, and a RetryAfter any of them gets pauses them all. A refusal identical to one still
+waiting (same method, chat and text) is not queued again: it shares that one's result.
+Requests without a chat (answerCallbackQuery, getUpdates…) are not messages and take no slot —
+Telegram's 30/s is about messages — they only wait out a pause.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import itertools
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -26,63 +28,37 @@ from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from shop.gateways.slots import LocalSchedule, SlotGranter, SlotSchedule
 from shop.gateways.telegram_sender import Priority, current_priority, retry_after_seconds
 
 MESSAGES_PER_SECOND = 28  # 29 left 34 ms of margin: two bunched arrivals gave 2 × 429
 PAUSE_MARGIN_SECONDS = 0.1
 
 Result = bool | JSONDict | list[JSONDict]
-_Waiter = tuple[Priority, int, "asyncio.Future[None]"]
 
 
 class SteadyRateLimiter(BaseRateLimiter[int]):
-    def __init__(self, per_second: float = MESSAGES_PER_SECOND, max_retries: int = 2) -> None:
-        self._interval = 1 / per_second
+    def __init__(
+        self,
+        per_second: float = MESSAGES_PER_SECOND,
+        max_retries: int = 2,
+        *,
+        schedule: SlotSchedule | None = None,
+    ) -> None:
         self._max_retries = max_retries
-        self._next_slot = 0.0
-        self._paused_until = 0.0
-        self._waiting: list[_Waiter] = []
-        self._order = itertools.count()
-        self._granter: asyncio.Task[None] | None = None
+        self._slots = SlotGranter(schedule or LocalSchedule(per_second), "telegram-send-slots")
         self._queued_refusals: dict[tuple[str, object, object], asyncio.Future[Result]] = {}
+
+    def use_schedule(self, schedule: SlotSchedule) -> None:
+        """Take the bot's slots from `schedule` from now on (the wiring, before any message)."""
+        self._slots.use(schedule)
 
     async def initialize(self) -> None:
         """Nothing to set up: the schedule starts empty."""
 
     async def shutdown(self) -> None:
         """Stop handing out slots; requests still waiting are cancelled."""
-        if self._granter is not None:
-            self._granter.cancel()
-        for _, _, waiter in self._waiting:
-            waiter.cancel()
-        self._waiting.clear()
-
-    async def _take_slot(self, priority: Priority) -> None:
-        loop = asyncio.get_running_loop()
-        moment = loop.time()
-        if not self._waiting and moment >= max(self._next_slot, self._paused_until):
-            self._next_slot = moment + self._interval
-            return
-        waiter: asyncio.Future[None] = loop.create_future()
-        heapq.heappush(self._waiting, (priority, next(self._order), waiter))
-        if self._granter is None or self._granter.done():
-            self._granter = asyncio.create_task(self._grant_slots(), name="telegram-send-slots")
-        await waiter
-
-    async def _grant_slots(self) -> None:
-        """Hand each slot, when it comes and no pause covers it, to the first waiter."""
-        loop = asyncio.get_running_loop()
-        while self._waiting:
-            moment = loop.time()
-            due = max(self._next_slot, self._paused_until)
-            if due > moment:
-                await asyncio.sleep(due - moment)
-                continue  # a RetryAfter may have moved the schedule meanwhile
-            _, _, waiter = heapq.heappop(self._waiting)
-            if waiter.done():  # its request was cancelled while waiting
-                continue
-            self._next_slot = moment + self._interval
-            waiter.set_result(None)
+        self._slots.shutdown()
 
     async def process_request(
         self,
@@ -131,17 +107,15 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
         priority: Priority,
     ) -> Result:
         retries = self._max_retries if rate_limit_args is None else rate_limit_args
-        loop = asyncio.get_running_loop()
         for attempt in itertools.count():
             if data.get("chat_id") is not None:
-                await self._take_slot(priority)
+                await self._slots.slot(priority)
             else:
-                await asyncio.sleep(max(self._paused_until - loop.time(), 0))
+                await self._slots.pause_over()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
+                await self._slots.pause(retry_after_seconds(error) + PAUSE_MARGIN_SECONDS)
                 if attempt >= retries:
                     raise
-                until = loop.time() + retry_after_seconds(error) + PAUSE_MARGIN_SECONDS
-                self._paused_until = max(self._paused_until, until)
         raise AssertionError("unreachable")

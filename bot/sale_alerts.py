@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 
 from bot.admin import texts
 from bot.language import stored_language
 from shop.context import Shop
 from shop.gateways.telegram_sender import Outcome, Result, backoff_seconds, send_text
+from shop.limits import Pace
 from storage import deliveries, orders
 from storage.clock import now
 from storage.models import Delivery, DeliveryKind
@@ -30,15 +30,17 @@ ALERT_BURST = 3  # messages a chat may get at once after a quiet spell
 ALERT_GAP_SECONDS = 5.0  # then one message per this many seconds
 MAX_PER_DIGEST = 500  # beyond the lines that fit, the digest counts the rest
 CLAIM_SECONDS = 30  # as the delivery worker's claims (bot/delivery.py)
+# Kept across every instance (shop/limits.py): each may send an admin's alerts, and together
+# they must keep the chat's pace.
+ALERT_PACE = Pace("sale_alerts", ALERT_BURST, ALERT_GAP_SECONDS)
 
 
 class SaleAlerts:
-    """Sends the sale alerts due for one admin chat, paced by a token bucket per chat."""
+    """Sends the sale alerts due for one admin chat, paced per chat (a token bucket)."""
 
     def __init__(self, shop: Shop) -> None:
         self._shop = shop
         self._db = shop.db
-        self._buckets: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at monotonic)
 
     async def send_due(self, chat_id: int) -> None:
         async with self._db.transaction(serial=False) as tx:  # a claim stands alone
@@ -48,7 +50,7 @@ class SaleAlerts:
             )  # fmt: skip
         if not due:
             return
-        wait = self._take_token(chat_id)
+        wait = await self._shop.limits.wait(ALERT_PACE, chat_id)
         if wait > 0:
             async with self._db.transaction() as tx:
                 await deliveries.postpone(tx, [d.id for d in due], at=now() + math.ceil(wait))
@@ -59,17 +61,6 @@ class SaleAlerts:
             log.exception("sale alert to %s failed unexpectedly", chat_id)
             outcome = Outcome(Result.RETRY, error=f"{type(error).__name__}: {error}")
         await self._settle(due, outcome)
-
-    def _take_token(self, chat_id: int) -> float:
-        """0 when the chat may get a message now (and one is counted), else seconds to wait."""
-        at = time.monotonic()
-        tokens, then = self._buckets.get(chat_id, (ALERT_BURST, at))
-        tokens = min(ALERT_BURST, tokens + (at - then) / ALERT_GAP_SECONDS)
-        if tokens < 1:
-            self._buckets[chat_id] = (tokens, at)
-            return (1 - tokens) * ALERT_GAP_SECONDS
-        self._buckets[chat_id] = (tokens - 1, at)
-        return 0.0
 
     async def _send(self, chat_id: int, due: list[Delivery]) -> Outcome:
         sold = await orders.get_many(self._db.reader, [d.order_id for d in due])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import stripe
 
 from shop import translations
-from shop.context import Shop
+from shop.context import BUY_TAPS, Shop
 from shop.gateways.stripe_gateway import CheckoutLink, StripeBusy
 from shop.i18n import N_
 from shop.money import MAX_AMOUNT
@@ -155,7 +155,7 @@ async def start_checkout(
     Serialised per buyer, so a double tap cannot create two sessions. Every refusal is raised
     before `before_stripe` runs (then only Stripe can fail), so the caller can answer a refusal
     in the tap's own answer and otherwise announce the link while Stripe works."""
-    if not shop.buy_taps.allow(buyer.user_id):
+    if not await shop.limits.allow(BUY_TAPS, buyer.user_id):
         raise SlowDown
     async with shop.buyer_locks.hold(buyer.user_id):
         sold = await products_for_sale(shop, wanted, Rail.STRIPE, buyer.language)

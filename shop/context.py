@@ -6,8 +6,6 @@ import asyncio
 import os
 import secrets
 import socket
-import time
-from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import InitVar, dataclass, field
@@ -19,6 +17,7 @@ from shop import outbox
 from shop.gateways.recent_calls import RecentCalls
 from shop.gateways.stripe_gateway import CheckoutSettings, StripeGateway
 from shop.i18n import Languages
+from shop.limits import Limits, Window
 from storage.db import Database
 from storage.sql import Connection
 
@@ -47,51 +46,13 @@ class KeyedLocks:
                 del self._locks[key]
 
 
-class RateWindow:
-    """At most `limit` events per key in any `seconds`-long window (Buy taps per buyer).
-
-    O(1) per event, however many keys are active: each key keeps at most `limit` times, and the
-    keys sit in the order they were last seen, so the idle ones are forgotten from the front of
-    that order as time passes instead of by scanning every key (which made a flash sale of
-    20,000 buyers cost seconds of event-loop CPU)."""
-
-    def __init__(
-        self, limit: int, seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._limit, self._seconds, self._clock = limit, seconds, clock
-        self._events: OrderedDict[int, deque[float]] = OrderedDict()
-
-    def __len__(self) -> int:
-        """Keys remembered: those seen within the last `seconds`, and no others."""
-        return len(self._events)
-
-    def allow(self, key: int) -> bool:
-        moment = self._clock()
-        horizon = moment - self._seconds
-        self._forget_idle(horizon)
-        events = self._events.get(key)
-        if events is None:
-            events = self._events[key] = deque()
-        else:
-            self._events.move_to_end(key)
-        while events and events[0] <= horizon:
-            events.popleft()
-        if len(events) >= self._limit:
-            return False
-        events.append(moment)
-        return True
-
-    def _forget_idle(self, horizon: float) -> None:
-        """Drop keys, oldest-seen first, whose every event has left the window."""
-        while self._events:
-            key, events = next(iter(self._events.items()))
-            if events and events[-1] > horizon:
-                return
-            del self._events[key]
-
-
 BUY_TAPS_PER_MINUTE = 10
+# Buy taps per buyer, counted by every instance together (a double tap, a bot tapping).
+BUY_TAPS = Window("buy_taps", BUY_TAPS_PER_MINUTE, 60)
 SESSION_LOOKUP_SECONDS = 5.0
+# Stripe look-ups the buyer's pages make (/success, /cancel): one per session per window across
+# every instance; the callers on one instance meanwhile share that instance's call.
+SESSION_LOOKUPS = Window("stripe_lookups", 1, SESSION_LOOKUP_SECONDS)
 
 
 def instance_name() -> str:
@@ -108,17 +69,23 @@ class Shop:
     # This process among the instances sharing the database: the holder of its claims and
     # leases (host, pid and a random part, so a restarted process is a new holder).
     instance: str = field(default_factory=instance_name)
+    # One checkout at a time per buyer on this instance. Not in the database: a chat's updates
+    # are handled by one instance at a time, and a second tap reaching another instance while
+    # the first's link is being made is told to wait for it (checkout.purchase_in_flight).
     buyer_locks: KeyedLocks = field(default_factory=KeyedLocks)
-    buy_taps: RateWindow = field(default_factory=lambda: RateWindow(BUY_TAPS_PER_MINUTE, 60))
-    # Stripe look-ups the buyer's pages make (/success, /cancel), one per session per window.
-    session_lookups: RecentCalls[None] = field(
-        default_factory=lambda: RecentCalls(SESSION_LOOKUP_SECONDS)
-    )
+    # The limits per buyer and per chat: in the database when several instances share it
+    # (shop/limits.py says why not on SQLite).
+    limits: Limits = field(init=False)
+    session_lookups: RecentCalls = field(init=False)
     # The offered languages: loaded from the settings unless the caller has them already.
     loaded_languages: InitVar[Languages | None] = None
     languages: Languages = field(init=False)
 
     def __post_init__(self, loaded_languages: Languages | None) -> None:
+        self.limits = Limits.for_database(self.db)
+        self.session_lookups = RecentCalls(
+            SESSION_LOOKUP_SECONDS, lambda key: self.limits.allow(SESSION_LOOKUPS, key)
+        )
         self.languages = loaded_languages or Languages.load(
             self.settings.languages, self.settings.default_language, self.settings.catalog_dir
         )

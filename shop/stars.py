@@ -28,7 +28,7 @@ from shop.checkout import (
     open_order,
     products_for_sale,
 )
-from shop.context import Shop
+from shop.context import BUY_TAPS, Shop
 from shop.gateways.telegram_stars import StarPayment
 from shop.i18n import N_, Lang
 from shop.money import format_money
@@ -123,7 +123,7 @@ async def start_stars_checkout(
     for the same products and quantities, else a new one, its stock reserved. The same steps
     and refusals as a Stripe checkout (shop/checkout.py), with Stars prices; serialised per
     buyer, so a double tap makes one order."""
-    if not shop.buy_taps.allow(buyer.user_id):
+    if not await shop.limits.allow(BUY_TAPS, buyer.user_id):
         raise SlowDown
     async with shop.buyer_locks.hold(buyer.user_id):
         sold = await products_for_sale(shop, wanted, Rail.STARS, buyer.language)

@@ -53,6 +53,10 @@ POSTGRESQL = Dialect(
         " ON CONFLICT (name) DO UPDATE SET updated_at = 0"
     ),
     errors=(psycopg.Error, psycopg_pool.PoolTimeout),
+    # clock_timestamp(): read where it is evaluated — in an upsert's SET, after the row lock
+    # it may have waited for, so a slot taken after a wait is taken at the end of it.
+    now_us="CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)",
+    greatest="GREATEST",
 )
 
 

@@ -41,6 +41,10 @@ class Dialect:
     skip_locked: str  # " FOR UPDATE SKIP LOCKED": claim rows nobody else is claiming
     write_probe: str  # one cheap statement that must write to the database
     errors: tuple[type[BaseException], ...]  # what a failing database raises
+    # The database's clock in whole microseconds since 1970 (UTC): instances on several
+    # machines that share a schedule read one clock, not their own.
+    now_us: str
+    greatest: str  # the larger of several values: SQLite's scalar MAX, PostgreSQL's GREATEST
 
     @property
     def several_writers(self) -> bool:

@@ -34,6 +34,9 @@ SQLITE = Dialect(
     # write, without a table of its own (storage/health.py).
     write_probe="PRAGMA application_id = 0",
     errors=(sqlite3.Error,),
+    # julianday('now') is fixed for the length of one statement, to the millisecond.
+    now_us="CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)",
+    greatest="MAX",
 )
 
 

@@ -1,11 +1,13 @@
 """Admin: `/refund <order> [amount]` and the order detail's Refund button, with a confirmation.
 
 Money leaves the merchant's account here, so a refund needs two steps and must never happen
-twice: the amount is kept server-side under a random token (the button carries only the
-token), the first tap takes the token away before anything is awaited, and the token is the
-Stripe idempotency key. A double tap, a forged button or a tap after a restart therefore
-refunds nothing more. A Telegram Stars order is refunded whole (shop/refunds.py says so when
-an amount is named); Telegram refuses a second refund of a charge, which books it once.
+twice: the amount is kept server-side, in the database, under a random token (the button
+carries only the token); the first tap takes the row away in the statement that reads it, so
+of two taps — on one instance or on two — only one finds it; and the token is the Stripe
+idempotency key. A double tap or a forged button therefore refunds nothing more; a tap after a
+restart (or on another instance) finds the confirmation as it was shown, for 15 minutes. A
+Telegram Stars order is refunded whole (shop/refunds.py says so when an amount is named);
+Telegram refuses a second refund of a charge, which books it once.
 
 Buttons: `bot.callbacks`' REFUND (an order's detail → a confirmation for everything left),
 REFUND_YES and REFUND_NO (the confirmation's, carrying its token).
@@ -15,8 +17,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
-from dataclasses import dataclass
 from html import escape
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -36,12 +36,12 @@ from shop.refunds import RefundRefused, refund_order, whole_order_only
 from shop.said import worded
 from shop.typed_money import parse_amount
 from storage import orders
+from storage import refunds as held
 from storage.models import Order, OrderStatus, Rail
 
 log = logging.getLogger(__name__)
 
 CONFIRMATION_TTL_SECONDS = 15 * 60
-_BOT_DATA_KEY = "admin_refunds"
 
 # What the confirmation gives back, by (paid in Stars?, how much of it).
 _GIVES_BACK = {
@@ -70,15 +70,6 @@ _GIVES_BACK = {
         "Telegram (part of the payment). It cannot be undone."
     ),
 }
-
-
-@dataclass(frozen=True)
-class PendingRefund:
-    """A confirmation on screen: which order, how much, and since when (monotonic)."""
-
-    order_id: int
-    amount: int
-    created: float
 
 
 def _refusal(lang: Lang, order: Order | None, order_id: int) -> str | None:
@@ -125,19 +116,6 @@ def confirmation_text(lang: Lang, order: Order, amount: int) -> str:
     )
 
 
-def _pending(context: ShopContext) -> dict[str, PendingRefund]:
-    """Confirmations on screen, per application; forgotten after a restart on purpose."""
-    store = context.bot_data.setdefault(_BOT_DATA_KEY, {})
-    assert isinstance(store, dict)
-    return store
-
-
-def _forget_stale(store: dict[str, PendingRefund]) -> None:
-    cutoff = time.monotonic() - CONFIRMATION_TTL_SECONDS
-    for token in [t for t, p in store.items() if p.created < cutoff]:
-        del store[token]
-
-
 async def ask(
     shop: Shop,
     context: ShopContext,
@@ -171,10 +149,11 @@ async def ask(
             parse_mode=ParseMode.HTML,
         )
         return
-    store = _pending(context)
-    _forget_stale(store)
     token = secrets.token_hex(8)
-    store[token] = PendingRefund(order.id, amount, time.monotonic())
+    async with shop.db.transaction(serial=False) as tx:
+        await held.hold_confirmation(
+            tx, token, order.id, amount, keep_ms=CONFIRMATION_TTL_SECONDS * 1000
+        )
     refund = lang.t("↩️ Refund {amount}", amount=lang.money(amount, order.currency))
     buttons = [
         InlineKeyboardButton(refund, callback_data=cb.REFUND_YES.encode(token)),
@@ -236,7 +215,7 @@ async def confirm(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.REFUND_YES)) is None:
         return
     query, data = tap
-    await _confirm(context.lang, context.shop, context, query, data.word(0))
+    await _confirm(context.lang, context.shop, query, data.word(0))
 
 
 async def cancel(update: Update, context: ShopContext) -> None:
@@ -244,7 +223,7 @@ async def cancel(update: Update, context: ShopContext) -> None:
     if (tap := await tapped(update, cb.REFUND_NO)) is None:
         return
     query, data = tap
-    dropped = _pending(context).pop(data.word(0), None)
+    dropped = await _take(context.shop, data.word(0))
     await query.answer()
     if dropped is not None:
         text = context.lang.t(
@@ -253,16 +232,19 @@ async def cancel(update: Update, context: ShopContext) -> None:
         await _edit(query, text)
 
 
-async def _confirm(
-    lang: Lang, shop: Shop, context: ShopContext, query: CallbackQuery, token: str
-) -> None:
-    # Taken before the first await: of two taps on one confirmation only one finds it.
-    pending = _pending(context).pop(token, None)
+async def _take(shop: Shop, token: str) -> held.HeldRefund | None:
+    """The confirmation under `token`, taken away: of two taps only one finds it."""
+    async with shop.db.transaction(serial=False) as tx:
+        return await held.take_confirmation(tx, token)
+
+
+async def _confirm(lang: Lang, shop: Shop, query: CallbackQuery, token: str) -> None:
+    pending = await _take(shop, token)
     if pending is None:
         await query.answer(lang.t("This confirmation was already used or has expired."))
         return
     order_id = pending.order_id
-    if pending.created < time.monotonic() - CONFIRMATION_TTL_SECONDS:
+    if pending.age_ms > CONFIRMATION_TTL_SECONDS * 1000:
         await query.answer()
         text = lang.t("This confirmation expired; send /refund {order} again.", order=order_id)
         await _edit(query, text)

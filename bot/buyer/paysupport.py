@@ -119,7 +119,7 @@ async def question(update: Update, context: ShopContext) -> object:
     if not said:
         await message.reply_text(support_texts.text_please(lang))
         return None
-    if not may_relay(context):
+    if not await may_relay(update, context):
         await message.reply_text(texts.plain_message_answer(lang, None, relayed=False))
         return None
     order_id = context.user_data.get(_ABOUT)

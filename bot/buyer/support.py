@@ -6,8 +6,6 @@ their own language; each admin reads the relayed message in theirs."""
 from __future__ import annotations
 
 import logging
-import time
-from collections import deque
 from collections.abc import Callable
 
 from telegram import Update
@@ -19,11 +17,13 @@ from bot.context import ShopContext
 from bot.language import stored_language
 from bot.shared import is_admin
 from shop.i18n import Lang
+from shop.limits import Window
 
 log = logging.getLogger(__name__)
 
 RELAYS_PER_MINUTE = 5  # per buyer: a chatty (or hostile) buyer cannot flood the admins' chats
-_RELAYED_AT = "support_relayed_at"  # user_data key: when this buyer's last messages went on
+# Counted across every instance (shop/limits.py): the buyer's messages may reach any of them.
+RELAYS = Window("support_relays", RELAYS_PER_MINUTE, 60)
 
 
 async def cancel_command(update: Update, context: ShopContext) -> None:
@@ -41,7 +41,7 @@ async def plain_message(update: Update, context: ShopContext) -> None:
     if is_admin(update, context):
         return
     contact = context.shop.settings.support_contact
-    relayed = contact is None and may_relay(context)
+    relayed = contact is None and await may_relay(update, context)
     if relayed:
         await _relay(update, context)
     await message.reply_text(
@@ -49,18 +49,11 @@ async def plain_message(update: Update, context: ShopContext) -> None:
     )
 
 
-def may_relay(context: ShopContext) -> bool:
+async def may_relay(update: Update, context: ShopContext) -> bool:
     """At most RELAYS_PER_MINUTE messages a minute per buyer reach the admins, plain messages
     and /paysupport questions together; True takes one of them."""
-    assert context.user_data is not None
-    stamps: deque[float] = context.user_data.setdefault(_RELAYED_AT, deque())
-    moment = time.monotonic()
-    while stamps and moment - stamps[0] > 60:
-        stamps.popleft()
-    if len(stamps) >= RELAYS_PER_MINUTE:
-        return False
-    stamps.append(moment)
-    return True
+    assert update.effective_user is not None
+    return await context.shop.limits.allow(RELAYS, update.effective_user.id)
 
 
 async def _relay(update: Update, context: ShopContext) -> None:

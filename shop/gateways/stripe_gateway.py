@@ -14,9 +14,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
 import stripe
-from aiolimiter import AsyncLimiter
 from stripe.params.checkout import SessionCreateParams
 
+from shop.gateways.slots import LocalSchedule, SlotGranter, SlotSchedule
 from shop.i18n import stripe_locale
 from storage.models import Order, OrderLine, Product
 
@@ -26,9 +26,11 @@ log = logging.getLogger(__name__)
 # is never retried by the SDK (it raises RateLimitError) — `_with_backoff` does that.
 NETWORK_RETRIES = 3
 REQUEST_TIMEOUT_SECONDS = 30
-# Stripe allows about 25 Checkout Session creations per second; stay just under it so a flash
-# sale queues here instead of collecting 429s.
+# Stripe allows about 25 Checkout Session creations per second per account; stay just under it
+# so a flash sale queues here instead of collecting 429s. With several instances they take their
+# slots from one schedule in the database (bot/app.py), so together they keep this rate.
 SESSION_CREATES_PER_SECOND = 24
+CREATE_PRIORITY = 0  # every creation is a buyer waiting for a link: first come, first served
 MAX_WAITING_CREATES = 2000
 BACKOFF_ATTEMPTS = 8
 BACKOFF_FIRST_SECONDS = 0.25
@@ -54,6 +56,13 @@ class CheckoutSettings:
     shipping_countries: tuple[str, ...]
     # Signs each order's cancel link (a server secret: STRIPE_WEBHOOK_SECRET).
     cancel_key: bytes = field(default=b"", repr=False)
+
+
+def budget_name(api_key: str) -> str:
+    """The name of the account's session-creation budget among the shared send budgets: a
+    digest of the key (never the key itself), the same for every instance using it. Stripe
+    counts test and live mode apart, as their keys are."""
+    return "stripe:" + hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
 def cancel_token(key: bytes, order_ref: str) -> str:
@@ -82,7 +91,9 @@ class RefundResult:
 class StripeGateway:
     def __init__(self, api_key: str, api_base: str) -> None:
         # One every 1/24 s, evenly spaced: a bucket of 24 would burst past Stripe's window.
-        self._creates = AsyncLimiter(1, 1 / SESSION_CREATES_PER_SECOND)
+        self._creates = SlotGranter(
+            LocalSchedule(SESSION_CREATES_PER_SECOND), "stripe-session-slots"
+        )
         self._throttled_until = 0.0
         self._waiting = 0
         self._http = stripe.AIOHTTPClient(timeout=REQUEST_TIMEOUT_SECONDS)
@@ -93,7 +104,13 @@ class StripeGateway:
             max_network_retries=NETWORK_RETRIES,
         )
 
+    def use_schedule(self, schedule: SlotSchedule) -> None:
+        """Take the session creations' slots from `schedule` (the wiring, once the database is
+        open: with several instances, the account's budget they share)."""
+        self._creates.use(schedule)
+
     async def close(self) -> None:
+        self._creates.shutdown()
         await self._http.close_async()  # type: ignore[no-untyped-call]
 
     async def create_checkout_session(
@@ -135,18 +152,20 @@ class StripeGateway:
         self, call: Callable[[], Awaitable[stripe.checkout.Session]]
     ) -> stripe.checkout.Session:
         for attempt in range(BACKOFF_ATTEMPTS):
-            async with self._creates:
-                try:
-                    return await call()
-                except stripe.StripeError as error:
-                    if isinstance(error, stripe.RateLimitError):
-                        self._throttled_until = time.monotonic() + THROTTLE_MEMORY_SECONDS
-                    if not _transient(error) or attempt == BACKOFF_ATTEMPTS - 1:
-                        raise
-                    delay = min(BACKOFF_FIRST_SECONDS * 2**attempt, BACKOFF_MAX_SECONDS)
-                    log.warning(
-                        "Stripe %s; retrying session creation in %.1fs", type(error).__name__, delay
-                    )
+            await self._creates.slot(CREATE_PRIORITY)
+            try:
+                return await call()
+            except stripe.StripeError as error:
+                delay = min(BACKOFF_FIRST_SECONDS * 2**attempt, BACKOFF_MAX_SECONDS)
+                if isinstance(error, stripe.RateLimitError):
+                    self._throttled_until = time.monotonic() + THROTTLE_MEMORY_SECONDS
+                    # Every creation on this account (every instance's) waits, not only ours.
+                    await self._creates.pause(BACKOFF_FIRST_SECONDS)
+                if not _transient(error) or attempt == BACKOFF_ATTEMPTS - 1:
+                    raise
+                log.warning(
+                    "Stripe %s; retrying session creation in %.1fs", type(error).__name__, delay
+                )
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")
 

@@ -1,0 +1,113 @@
+"""Send budgets shared through the database (storage/budgets.py, shop/gateways/slots.py): two
+limiters taking their slots from one row keep one pace between them, and a RetryAfter one of
+them gets pauses both. On SQLite the shop wires the local schedule (one process owns it), but
+the shared one runs there too, so these run on both engines."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from telegram._utils.types import JSONDict
+from telegram.error import RetryAfter
+
+from bot.rate_limiter import SteadyRateLimiter
+from shop.gateways.slots import LocalSchedule, SharedSchedule, SlotGranter
+from storage import budgets
+from storage.db import Database
+from tests.shop_records import scratch_db
+
+TAKE = {"lead_us": 1_000, "slack_us": 0}
+SHARING_SECONDS = 0.25  # ample for one transaction, even on a loaded machine
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with scratch_db(tmp_path) as database:
+        yield database
+
+
+async def test_a_slot_is_taken_only_when_due_and_a_pause_moves_the_next(db: Database) -> None:
+    async with db.transaction(serial=False) as tx:
+        first = await budgets.take_slot(tx, "telegram:1", 40_000, **TAKE)
+        second = await budgets.take_slot(tx, "telegram:1", 40_000, **TAKE)
+        other = await budgets.take_slot(tx, "stripe:abc", 40_000, **TAKE)  # a budget of its own
+        paused = await budgets.pause(tx, "telegram:1", 2_000_000)
+        after = await budgets.take_slot(tx, "telegram:1", 40_000, **TAKE)
+    # An idle budget's slot is now (the clock is read once per use, microseconds apart).
+    assert first.taken and abs(first.due_us - first.now_us - 40_000) < 1_000
+    assert not second.taken and second.due_us == first.due_us  # nothing reserved ahead
+    assert other.taken
+    assert abs(paused.paused_until_us - paused.now_us - 2_000_000) < 1_000
+    assert not after.taken and after.due_us == paused.paused_until_us
+
+
+def _limiter(db: Database, per_second: float) -> SteadyRateLimiter:
+    return SteadyRateLimiter(
+        max_retries=1, schedule=SharedSchedule(db, "telegram:123456", per_second)
+    )
+
+
+async def _send_all(
+    limiter: SteadyRateLimiter, count: int, sent: list[tuple[float, str]], name: str, *,
+    refuse_at: int | None = None,
+) -> None:  # fmt: skip
+    loop = asyncio.get_running_loop()
+    refused: list[float] = []
+
+    async def send() -> JSONDict:
+        if refuse_at is not None and len(sent) >= refuse_at and not refused:
+            refused.append(loop.time())
+            sent.append((loop.time(), "429"))
+            raise RetryAfter(1)
+        sent.append((loop.time(), name))
+        return {}
+
+    await asyncio.gather(
+        *(
+            limiter.process_request(send, (), {}, "sendMessage", {"chat_id": n}, None)
+            for n in range(count)
+        )
+    )
+
+
+async def test_two_instances_on_one_budget_keep_one_pace(db: Database) -> None:
+    first, second = _limiter(db, 20), _limiter(db, 20)
+    sent: list[tuple[float, str]] = []
+    await asyncio.gather(_send_all(first, 15, sent, "a"), _send_all(second, 15, sent, "b"))
+    times = sorted(t for t, _ in sent)
+    assert len(times) == 30 and {name for _, name in sent} == {"a", "b"}
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.05 * 0.5
+    assert times[-1] - times[0] >= 29 * 0.05 * 0.95  # 20/s between them, not 20/s each
+    assert max(sum(1 for t in times if s <= t < s + 1) for s in times) <= 21
+
+
+async def test_a_retry_after_one_instance_gets_pauses_the_other(db: Database) -> None:
+    first, second = _limiter(db, 20), _limiter(db, 20)
+    sent: list[tuple[float, str]] = []
+    await asyncio.gather(
+        _send_all(first, 10, sent, "a", refuse_at=6), _send_all(second, 10, sent, "b")
+    )
+    assert [name for _, name in sent].count("429") == 1
+    refused_at = next(t for t, name in sent if name == "429")
+    # The pause reaches the database one transaction after the 429: a slot either instance
+    # took meanwhile may still be used; none after that until the pause (1 s) is over.
+    paused = [name for t, name in sent if refused_at + SHARING_SECONDS < t < refused_at + 1.0]
+    assert paused == []
+    assert len([name for _, name in sent if name != "429"]) == 20
+
+
+async def test_the_requests_wait_while_the_schedule_cannot_be_read(tmp_path: Path) -> None:
+    """The database is gone: nothing leaves unpaced, nothing is lost; with slots again (here a
+    new schedule), the waiting request goes."""
+    async with scratch_db(tmp_path) as gone:
+        pass  # closed: every take now fails
+    granter = SlotGranter(SharedSchedule(gone, "telegram:9", 10), "test-slots")
+    waiting = asyncio.ensure_future(granter.slot(0))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    granter.use(LocalSchedule(10))
+    await asyncio.wait_for(waiting, timeout=3)
+    granter.shutdown()
