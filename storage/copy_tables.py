@@ -8,10 +8,13 @@ fail) instead of leaving that table behind on the old database:
 - `REBUILT`: the aggregates the triggers keep from orders and their lines (migrations 0003 and
   0007). They are not copied: the target's own triggers add each copied order as it arrives,
   and the copy then checks that they came out equal to the source's;
-- `LEFT_BEHIND`: who runs each one-at-a-time job right now (storage/leases.py). A stopped shop
-  has no running holder, so nothing is carried over: the first instance on the target takes
-  the leases afresh. Like every other table it must be empty on the target (a lease there
-  means an instance has run, or runs, on it);
+- `LEFT_BEHIND`: the running shop's moment-to-moment state: who runs each one-at-a-time job
+  (storage/leases.py), the send budgets' schedules, the per-buyer limits' windows and the
+  refund confirmations waiting on an admin's screen (storage/budgets.py, storage/limits.py,
+  storage/refunds.py). A stopped shop has none running, so nothing is carried over: the first
+  instance on the target starts them afresh (a confirmation must be asked for again). Like
+  every other table they must be empty on the target (a row there means an instance has run,
+  or runs, on it);
 - `BOOKKEEPING`: the engine's record of the schema itself, which the target's migrations write.
 
 The SQL is the one both engines read alike (the repository functions' `?` placeholders); what
@@ -64,7 +67,12 @@ REBUILT = (
     Table("product_sales_total", ("currency", "product_id")),
 )
 
-LEFT_BEHIND = (Table("leases", ("name",)),)
+LEFT_BEHIND = (
+    Table("leases", ("name",)),
+    Table("send_budgets", ("name",)),
+    Table("rate_limits", ("scope", "subject")),
+    Table("refund_confirmations", ("token",)),
+)
 
 # PostgreSQL keeps the schema's version in a table; SQLite in the file's header.
 BOOKKEEPING = frozenset({"schema_version"})
