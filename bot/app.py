@@ -1,8 +1,9 @@
 """The app factory: wires storage, Stripe, Telegram and the HTTP server, starts and stops them.
 
 One process, one event loop. Start order: the database's one-process lock → database (and, in
-the background, the clock compared with Stripe's) → HTTP server (so /healthz answers 503 while
-we connect) → Telegram (initialize, commands, webhook or polling) → delivery worker → ready.
+the background, the clock compared with Stripe's) → the Stripe inbox's intake → HTTP server (so
+/healthz answers 503 while we connect, and Stripe's events are recorded already) → Telegram
+(initialize, commands, webhook or polling) → delivery worker → the inbox's applier → ready.
 Stop runs the same steps backwards, in python-telegram-bot's documented order.
 """
 
@@ -37,6 +38,7 @@ from shop.context import Shop
 from shop.gateways import clock_check
 from shop.gateways.stripe_gateway import StripeGateway
 from shop.i18n import Languages
+from shop.stripe_inbox import Applier, Intake, holder_name, stuck
 from storage.db import Database, SchemaTooNew
 from storage.health import WriteProbe
 from storage.lock import DatabaseInUse, ProcessLock
@@ -114,6 +116,8 @@ class ShopApp:
         self._clock_check: asyncio.Task[float | None] | None = None
         self.shop: Shop | None = None
         self.worker: DeliveryWorker | None = None
+        self.intake: Intake | None = None
+        self.applier: Applier | None = None
         self._http: HttpServer | None = None
         self._ready = False
         self.port: int | None = None
@@ -121,7 +125,7 @@ class ShopApp:
     # --- what the HTTP edge calls -------------------------------------------------------------
     def _ports(self) -> ShopPorts:
         return ShopPorts(
-            handle_stripe_event=self._handle_stripe_event,
+            record_stripe_event=self._record_stripe_event,
             fulfil_session=self._fulfil_session,
             feed_telegram_update=self._feed_telegram_update,
             health=self._health,
@@ -131,10 +135,15 @@ class ShopApp:
             telegram_link_base=self._telegram_link_base,
         )
 
-    async def _handle_stripe_event(self, event: Mapping[str, Any]) -> None:
-        if self.shop is None:
+    async def _record_stripe_event(self, event: Mapping[str, Any]) -> None:
+        """Checked (ValueError: malformed), then recorded in the inbox; the applier does the
+        rest. Needs only the database: events are taken while Telegram is still connecting."""
+        arrival = payments.received(event)
+        if arrival is None:
+            return
+        if self.intake is None:
             raise RuntimeError("not ready yet")
-        await payments.handle_stripe_event(self.shop, event)
+        await self.intake.record(arrival)
 
     async def _fulfil_session(self, session_id: str) -> OrderPage | None:
         if self.shop is None:
@@ -163,7 +172,12 @@ class ShopApp:
         problems = [database_problem] if database_problem else []
         if not bot:
             problems.append("the bot is not running (starting, stopping or Telegram unreachable)")
-        return Health({"database": database_problem is None, "bot": bot}, tuple(problems))
+        waiting = await stuck(self.db) if self.db is not None and not database_problem else None
+        return Health(
+            {"database": database_problem is None, "bot": bot},
+            tuple(problems),
+            (waiting,) if waiting else (),
+        )
 
     async def _database_problem(self) -> str | None:
         if self.db is None or self._write_probe is None:
@@ -186,6 +200,8 @@ class ShopApp:
             self._lock = lock_database(settings.database_path)
         self.db = await _open_database(settings.database_path)
         self._write_probe = WriteProbe(self.db)
+        self.intake = Intake(self.db, self._wake_applier)
+        self.intake.start()
         # In the background: a slow or unreachable Stripe must not hold up the start.
         self._clock_check = asyncio.create_task(clock_check.warn_if_skewed(self.stripe))
         server = create_app(
@@ -219,8 +235,15 @@ class ShopApp:
         if self.application.updater is not None:
             await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         await self.worker.start()
+        self.applier = Applier(self.shop, holder_name())
+        await self.applier.start()
         self._ready = True
         log.info("@%s is ready (%s mode)", bot.username, settings.telegram_mode)
+
+    def _wake_applier(self) -> None:
+        """What the inbox's intake calls after each commit: the applier looks at once."""
+        if self.applier is not None:
+            self.applier.wake()
 
     def _wake_outbox(self) -> None:
         """What the shop calls after a commit that owed messages: the worker looks at once."""
@@ -266,12 +289,16 @@ class ShopApp:
         """Stop taking work, finish what is in flight, close everything."""
         self._ready = False
         if self._http is not None:
-            await self._http.close()
+            await self._http.close()  # the intake answers the requests in flight first
+        if self.intake is not None:
+            await self.intake.stop()
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
             await application.stop()
+        if self.applier is not None:
+            await self.applier.stop()
         if self.worker is not None:
             await self.worker.stop()
         await application.shutdown()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from shop.ids import parse_id
 from storage.models import OrderStatus
 
 _LARGEST_AMOUNT = 2**63 - 1  # SQLite's INTEGER
+# Longer ids and types than this are not Stripe's (theirs are a few dozen characters).
+_LONGEST_TEXT = 255
 
 
 @dataclass(frozen=True)
@@ -145,3 +147,22 @@ def _amount(value: object) -> int | None:
 
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def order_key(order_id: int) -> str:
+    """The inbox's sequencing key for the events of one order (storage/inbox.py): they are
+    applied one after another."""
+    return f"order:{order_id}"
+
+
+def storable_text(value: object) -> TypeGuard[str]:
+    """A non-empty string of a sane length that a database can store: one lone surrogate
+    (valid JSON, `"\\ud800"`) cannot be encoded, and would fail the whole inbox batch it is
+    written with."""
+    if not isinstance(value, str) or not value or len(value) > _LONGEST_TEXT:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
