@@ -80,6 +80,7 @@ async def test_refund_then_its_webhook_is_counted_once(
     event = stripe_api.refund_event(order.payment_intent_id)
     assert (await stripe_api.deliver(event))[0] == 200
     assert (await stripe_api.deliver(event))[0] == 200
+    await applied(app)
     after = await current(app, order.id)
     assert (after.status, after.amount_refunded) == (OrderStatus.REFUNDED, 1500)
     assert len(await outbox(app, order.id, DeliveryKind.REFUND_NOTICE)) == 1
