@@ -150,9 +150,10 @@ class Applier:
         """Run in the background, beginning with whatever the inbox holds: events recorded
         before a crash, and those backing off, are tried at once."""
         async with self._db.transaction() as tx:
-            left = await inbox.release_all(tx)
-        if left:
-            log.info("stripe inbox: %s events left from before, applying now", left)
+            await inbox.release_all(tx)
+        waiting = await inbox.count_waiting(self._db.reader)
+        if waiting:
+            log.info("stripe inbox: %s events waiting to be applied, applying now", waiting)
         self._task = asyncio.create_task(self._run(), name="stripe-inbox-applier")
 
     async def stop(self) -> None:

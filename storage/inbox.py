@@ -125,17 +125,16 @@ async def release(conn: aiosqlite.Connection, holder: str, seqs: Sequence[int]) 
     )
 
 
-async def release_all(conn: aiosqlite.Connection) -> int:
+async def release_all(conn: aiosqlite.Connection) -> None:
     """Every claim let go and every backoff ended, at start: the events are applied at once.
 
     Only for a database that one process owns (SQLite, under storage/lock.py), where any claim
     is a dead process's. On a database that instances share, a crashed instance's claims expire
     after their lease instead."""
-    cursor = await conn.execute(
+    await conn.execute(
         "UPDATE stripe_inbox SET claimed_by = NULL, claimed_until = NULL, not_before = 0"
         " WHERE applied_at IS NULL AND (claimed_by IS NOT NULL OR not_before > 0)"
     )
-    return cursor.rowcount
 
 
 async def next_due(conn: aiosqlite.Connection, now: int) -> int | None:
