@@ -135,10 +135,10 @@ class ShopApp:
             telegram_link_base=self._telegram_link_base,
         )
 
-    async def _record_stripe_event(self, event: Mapping[str, Any]) -> None:
+    async def _record_stripe_event(self, event: Mapping[str, Any], body: bytes) -> None:
         """Checked (ValueError: malformed), then recorded in the inbox; the applier does the
         rest. Needs only the database: events are taken while Telegram is still connecting."""
-        arrival = payments.received(event)
+        arrival = payments.received(event, body)
         if arrival is None:
             return
         if self.intake is None:
@@ -235,7 +235,8 @@ class ShopApp:
         if self.application.updater is not None:
             await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         await self.worker.start()
-        self.applier = Applier(self.shop, holder_name())
+        assert self.intake is not None
+        self.applier = Applier(self.shop, holder_name(), self.intake.quiet)
         await self.applier.start()
         self._ready = True
         log.info("@%s is ready (%s mode)", bot.username, settings.telegram_mode)

@@ -29,6 +29,7 @@ from shop.stripe_facts import (
     SessionFacts,
     order_key,
     session_facts,
+    session_reference,
     storable_text,
     target_status,
 )
@@ -49,11 +50,12 @@ CHARGE_REFUNDED = "charge.refunded"
 _OTHER_VERSIONS_SEEN: set[str] = set()
 
 
-def received(payload: Mapping[str, Any]) -> Arrival | None:
-    """What the webhook records of a verified event before its 2xx, after the checks that need
-    no database: None when it is knowingly ignored (a type this shop does not handle, another
-    integration's session or payment: a 200 and a log line, never a retry loop); ValueError
-    for a malformed event (a 400), so that nothing malformed enters the inbox."""
+def received(payload: Mapping[str, Any], body: bytes | None = None) -> Arrival | None:
+    """What the webhook records of a verified event (`payload`, parsed from `body`) before its
+    2xx, after the checks that need no database: None when it is knowingly ignored (a type this
+    shop does not handle, another integration's session or payment: a 200 and a log line, never
+    a retry loop); ValueError for a malformed event (a 400), so that nothing malformed enters
+    the inbox."""
     event_id, event_type = payload.get("id"), payload.get("type")
     if not storable_text(event_id) or not storable_text(event_type):
         raise ValueError("event without id or type")
@@ -70,16 +72,28 @@ def received(payload: Mapping[str, Any]) -> Arrival | None:
         key = _session_order_key(event_id, data["object"])
     if key is None:
         return None
-    # ASCII JSON: a lone surrogate Stripe escaped stays escaped, so every row can be written.
-    return Arrival(event_id, event_type, key, _created(payload), json.dumps(payload))
+    return Arrival(event_id, event_type, key, _created(payload), _as_text(payload, body))
+
+
+def _as_text(payload: Mapping[str, Any], body: bytes | None) -> str:
+    """The event as the inbox stores it: the body as Stripe sent it when it is plain UTF-8 (no
+    second serialisation on the webhook's path; `json.loads` read it as UTF-8 too), else the
+    payload as ASCII JSON, in which a lone surrogate stays escaped so that the row can always
+    be written and read back."""
+    if body is not None and json.detect_encoding(body) == "utf-8":
+        try:
+            return body.decode()
+        except UnicodeDecodeError:  # surrogates, which json.loads let through
+            pass
+    return json.dumps(payload)
 
 
 def _session_order_key(event_id: str, obj: Mapping[str, Any]) -> str | None:
-    facts = session_facts(obj)
-    if facts.order_id is None or not facts.ours:
-        log.info("stripe event %s ignored: session %s is not ours", event_id, facts.session_id)
+    reference = session_reference(obj)
+    if reference.order_id is None or not reference.ours:
+        log.info("stripe event %s ignored: session %s is not ours", event_id, reference.session_id)
         return None
-    return order_key(facts.order_id)
+    return order_key(reference.order_id)
 
 
 def _created(payload: Mapping[str, Any]) -> int:

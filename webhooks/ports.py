@@ -43,8 +43,9 @@ class Health:
 
 @dataclass(frozen=True)
 class ShopPorts:
-    # A verified event: returns once it is durably recorded (or knowingly ignored).
-    record_stripe_event: Callable[[Mapping[str, Any]], Awaitable[None]]
+    # A verified event and the body it was read from: returns once it is durably recorded (or
+    # knowingly ignored).
+    record_stripe_event: Callable[[Mapping[str, Any], bytes], Awaitable[None]]
     fulfil_session: Callable[[str], Awaitable[OrderPage | None]]  # None: not our session
     feed_telegram_update: Callable[[dict[str, Any]], Awaitable[None]]
     health: Callable[[], Awaitable[Health]]

@@ -42,7 +42,7 @@ def make_handler(ports: ShopPorts, webhook_secret: str) -> Handler:
         if not isinstance(event, dict):
             return _bad_request("malformed body")
         try:
-            await ports.record_stripe_event(event)
+            await ports.record_stripe_event(event, body)
         except ValueError as error:
             log.warning("stripe webhook: malformed event %s: %s", _event_id(event), error)
             return _bad_request("malformed event")
