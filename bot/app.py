@@ -236,7 +236,7 @@ class ShopApp:
             await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         await self.worker.start()
         assert self.intake is not None
-        self.applier = Applier(self.shop, holder_name(), self.intake.paused)
+        self.applier = Applier(self.shop, holder_name(), self.intake.calm)
         await self.applier.start()
         self._ready = True
         log.info("@%s is ready (%s mode)", bot.username, settings.telegram_mode)

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import secrets
 import socket
@@ -49,14 +50,16 @@ ALERT_AFTER = 5  # failed applies of one event before the admins are told
 KEEP_APPLIED_SECONDS = 86_400  # applied rows are kept a day, to read in the database
 PRUNE_EVERY_SECONDS = 3_600
 STUCK_SECONDS = 300  # /healthz warns once an event has waited this long
-# Applying waits for a pause in recording: no event for PAUSE_SECONDS. With events arriving at
-# random at r a second, the applier gets e^(-r × PAUSE_SECONDS) of the time, at ~2 ms an
-# event: it keeps up to about 130 events a second, and one shop's payments cause at most a few
-# dozen (Stripe creates 25 sessions a second per account). Above that (Stripe redelivering a
-# backlog after an outage), recording goes first and applying catches up when the flood ends,
-# with at least one apply every YIELD_SECONDS meanwhile so that none waits for ever.
-PAUSE_SECONDS = 0.01
+# Applying gives way to a flood of events: while they arrive faster than FLOOD_PER_SECOND
+# (averaged over about RATE_SECONDS), recording goes first and the applier applies one event
+# every YIELD_SECONDS at most, so that none waits for ever; it catches up at full speed (about
+# 500 events a second) once the flood ebbs. One shop's payments stay far below: Stripe creates
+# at most 25 sessions a second per account, a few events each. A flood is Stripe redelivering a
+# backlog after an outage, or a benchmark.
+FLOOD_PER_SECOND = 100.0
+RATE_SECONDS = 0.1
 YIELD_SECONDS = 0.5
+CALM_POLL_SECONDS = 0.01
 
 
 class NotRecorded(Exception):
@@ -80,7 +83,10 @@ class Intake:
         self._waiting: list[tuple[Arrival, asyncio.Future[None]]] = []
         self._more = asyncio.Event()
         self._idle = True  # nothing waiting, no commit under way
-        self._last_arrival = 0.0  # the event loop's clock
+        # Events a second, averaged with a time constant of RATE_SECONDS, as of `_rated_at`
+        # (the event loop's clock).
+        self._rate = 0.0
+        self._rated_at = 0.0
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
@@ -101,20 +107,25 @@ class Intake:
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         self._waiting.append((arrival, done))
-        self._idle, self._last_arrival = False, loop.time()
+        moment = loop.time()
+        self._rate = self._rate_at(moment) + 1 / RATE_SECONDS
+        self._idle, self._rated_at = False, moment
         self._more.set()
         await done
 
-    async def paused(self, at_most: float) -> None:
-        """Return once nothing is being recorded and no event has arrived for PAUSE_SECONDS,
-        or after `at_most` seconds: the applier's way of letting recording go first."""
+    def _rate_at(self, moment: float) -> float:
+        return self._rate * math.exp((self._rated_at - moment) / RATE_SECONDS)
+
+    async def calm(self, at_most: float) -> None:
+        """Return once nothing is being recorded and events arrive slower than
+        FLOOD_PER_SECOND, or after `at_most` seconds: the applier's way of letting recording
+        go first."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + at_most
         while (moment := loop.time()) < deadline:
-            since = moment - self._last_arrival
-            if self._idle and since >= PAUSE_SECONDS:
+            if self._idle and self._rate_at(moment) < FLOOD_PER_SECOND:
                 return
-            await asyncio.sleep(min(max(PAUSE_SECONDS - since, 0.0005), deadline - moment))
+            await asyncio.sleep(min(CALM_POLL_SECONDS, deadline - moment))
 
     async def _run(self) -> None:
         while True:
@@ -155,14 +166,14 @@ class Applier:
         self,
         shop: Shop,
         holder: str,
-        after_recording: Callable[[float], Awaitable[None]] | None = None,
+        calm: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
-        """`after_recording(at_most)` returns once the intake records nothing (or after
-        `at_most` seconds): each apply waits for it, see `_apply`."""
+        """`calm(at_most)` returns once the intake is not flooded (or after `at_most`
+        seconds): each apply waits for it, see `_apply`."""
         self._shop = shop
         self._db = shop.db
         self._holder = holder
-        self._after_recording = after_recording
+        self._calm = calm
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._stopping = False
@@ -210,8 +221,8 @@ class Applier:
     async def _apply_batch(self) -> bool:
         """Claim and apply one batch; False when there was nothing to claim."""
         self._wake.clear()
-        if self._after_recording is not None:
-            await self._after_recording(YIELD_SECONDS)
+        if self._calm is not None:
+            await self._calm(YIELD_SECONDS)
         async with self._db.transaction() as tx:
             batch = await inbox.claim(tx, self._holder, now(), LEASE_SECONDS, BATCH)
         if not batch:
@@ -233,12 +244,13 @@ class Applier:
     async def _apply(self, event: Waiting) -> bool:
         """Apply one event in the transaction that marks it applied; False when it failed.
 
-        Recording goes first: an apply costs about ten times the CPU and the write lock of
-        recording an event, and Stripe waits on the recording, so while events arrive without
-        a pause the applier waits (at most YIELD_SECONDS per event; bench/FINDINGS.md §1). At
-        the rates one shop's payments cause, arrivals leave pauses and it hardly waits."""
-        if self._after_recording is not None:
-            await self._after_recording(YIELD_SECONDS)
+        Recording goes first: an apply costs about ten times the CPU of recording an event, it
+        holds the write lock for as many turns of the event loop as it makes round trips (each
+        a long turn under load), and Stripe waits on the recording; so during a flood of events
+        the applier waits (at most YIELD_SECONDS per event; bench/FINDINGS.md §1). At the rates
+        one shop's payments cause, it does not wait."""
+        if self._calm is not None:
+            await self._calm(YIELD_SECONDS)
 
         async def mark(tx: aiosqlite.Connection) -> None:
             if not await inbox.mark_applied(tx, event.seq, now()):
