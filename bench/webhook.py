@@ -2,7 +2,10 @@
 
 Each event is a real state change (awaiting_payment → paid, an event row, two outbox rows: the
 goods and the admin's sale alert), so the shop does all of its per-payment work, not a
-duplicate short-cut. The orders are written with the storage functions the shop itself uses,
+duplicate short-cut. The shop answers once the event is in its inbox (group commit) and applies
+it right after, so the applier works beside the requests being measured; once the load stops,
+the bench waits for it to apply the events left and reports how many there were and how fast
+they went. The orders are written with the storage functions the shop itself uses,
 before the shop starts; the event bodies are the stand-in's own checkout.session (made through
 the shop's StripeGateway), re-labelled per order and pretty-printed and signed the way Stripe
 sends them. The same bodies then go to a bare aiohttp handler in a process of its own, through
@@ -11,20 +14,14 @@ the same client, for the ratio.
 
 from __future__ import annotations
 
-import copy
-import json
-import secrets
 import statistics
 import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bench.harness import (
-    ADMIN_ID,
-    PUBLIC_BASE_URL,
     Process,
     TimedStripe,
     TimedTelegram,
@@ -34,15 +31,9 @@ from bench.harness import (
 from bench.loadgen import LoadResult, run_load, signed
 from bench.profiling import Profile, Recording
 from bench.report import Report
+from bench.webhook_data import count_paid, drained, prepared_bodies
 from sandbox.standins import free_port
-from shop.gateways.stripe_gateway import CheckoutSettings, StripeGateway
-from storage import orders, products
-from storage.clock import now
-from storage.models import Order, OrderStatus, ProductKind
-from storage.sql import fetch_one
-from storage.sqlite import SqliteDatabase
 
-BUYERS = 500
 LEVELS = (1, 16, 64)
 GOAL_RATIO = 0.5
 FLOORS = ("record", "group")
@@ -93,88 +84,6 @@ class Level:
         return 1000 * self.cpu_seconds / len(self.latencies) if self.latencies else 0.0
 
 
-async def seed_orders(database: Path, count: int) -> tuple[list[Order], int]:
-    """`count` orders awaiting payment with their session ids, as checkout leaves them."""
-    db = await SqliteDatabase.open(database)
-    made: list[Order] = []
-    try:
-        async with db.transaction() as tx:
-            product_id = await products.add(
-                tx,
-                title="Flash drop: signed poster",
-                description="Limited edition.",
-                price_minor=2500,
-                currency="usd",
-                delivery_text="Your download: https://files.example/poster.pdf",
-            )
-            expires = now() + 3600
-            for i in range(count):
-                buyer = 700_000 + i % BUYERS
-                order = await orders.create(
-                    tx,
-                    buyer_user_id=buyer,
-                    buyer_chat_id=buyer,
-                    buyer_name=f"Buyer {buyer}",
-                    lines=[
-                        orders.NewLine(
-                            product_id,
-                            "Flash drop: signed poster",
-                            ProductKind.DIGITAL_TEXT,
-                            2500,
-                            1,
-                        )
-                    ],
-                    currency="usd",
-                    expires_at=expires,
-                )
-                session_id = "cs_test_" + secrets.token_hex(29)
-                await orders.update(
-                    tx,
-                    order.id,
-                    checkout_session_id=session_id,
-                    checkout_url=f"https://checkout.stripe.com/c/pay/{session_id}",
-                )
-                await orders.transition(tx, order, OrderStatus.AWAITING_PAYMENT)
-                current = await orders.get(tx, order.id)
-                assert current is not None
-                made.append(current)
-    finally:
-        await db.close()
-    return made, product_id
-
-
-async def template_event(stripe_api: TimedStripe, order: Order, database: Path) -> dict[str, Any]:
-    """A checkout.session.completed as the stand-in sends it, for one real session."""
-    db = await SqliteDatabase.open(database)
-    try:
-        product = await products.get(db.reader, order.lines[0].product_id)
-    finally:
-        await db.close()
-    assert product is not None
-    gateway = StripeGateway(stripe_api.api_key, stripe_api.api_base)
-    try:
-        link = await gateway.create_checkout_session(
-            order, {product.id: product}, [], CheckoutSettings(PUBLIC_BASE_URL, False, ("US",))
-        )
-    finally:
-        await gateway.close()
-    stripe_api.pay(link.session_id)
-    return stripe_api.session_event("checkout.session.completed", link.session_id)
-
-
-def event_for(template: dict[str, Any], order: Order) -> bytes:
-    """The template re-labelled for `order`, serialised the way Stripe sends it."""
-    event = copy.deepcopy(template)
-    event["id"] = "evt_" + secrets.token_hex(12)
-    session = event["data"]["object"]
-    assert order.checkout_session_id is not None
-    session["id"] = order.checkout_session_id
-    session["client_reference_id"] = str(order.id)
-    session["metadata"] = {"order_id": str(order.id), "order_ref": order.ref}
-    session["payment_intent"] = "pi_" + secrets.token_hex(12)
-    return json.dumps(event, indent=2).encode()
-
-
 async def _levels(
     url: str, bodies: list[bytes], plan: Plan, sign: Callable[[bytes], str], process: Process
 ) -> tuple[dict[int, Level], list[bytes]]:
@@ -197,24 +106,16 @@ async def _levels(
 
 @dataclass
 class OurShop:
-    """The shop's own run: its levels, the orders it paid, and its profile at c=64."""
+    """The shop's own run: its levels, the orders it paid, its profile at c=64, and its inbox
+    after the last request: the events recorded but not applied yet, and how long the applier
+    took to apply them."""
 
     levels: dict[int, Level]
     paid: int
     recording: Profile | None
     profiled_rps: float
-
-
-async def _prepared_bodies(
-    telegram: TimedTelegram, stripe_api: TimedStripe, database: Path, plan: Plan
-) -> list[bytes]:
-    """Buyers who started the bot, the orders seeded, and one signed-to-be event per order."""
-    telegram.user_sends(ADMIN_ID, "/help", first_name="Admin", queue=False)
-    for i in range(BUYERS):
-        telegram.user_sends(700_000 + i, "/start", queue=False)
-    made, _ = await seed_orders(database, plan.orders_needed + 1)
-    template = await template_event(stripe_api, made[-1], database)
-    return [event_for(template, order) for order in made[:-1]]
+    backlog: int
+    drain_seconds: float
 
 
 @dataclass(frozen=True)
@@ -248,10 +149,11 @@ async def _ours(setup: Setup, profile: bool) -> OurShop:
                 profiled = await run_load(url, signed(rest[: setup.plan.profiled], sign), 64)
             recording = rec.profile
             ours_profiled_rps = profiled.rps
-        paid = await _count_paid(setup.database)
+        backlog, drain_seconds = await drained(setup.database)
+        paid = await count_paid(setup.database)
     finally:
         await shop.stop()
-    return OurShop(ours, paid, recording, ours_profiled_rps)
+    return OurShop(ours, paid, recording, ours_profiled_rps, backlog, drain_seconds)
 
 
 async def _bare(setup: Setup) -> dict[int, Level]:
@@ -316,9 +218,12 @@ def _report_notes(
         f"sends it). Requests per level and round: {plan.per_level}, {plan.rounds} rounds "
         "taking turns (req/s is the median round, latencies are pooled, CPU per request is "
         f"the process's user + system time over the level); {plan.warmup} warm-up first. "
-        "Each request is a distinct order, so each one commits a state change, an event row "
-        "and two outbox rows; the delivery worker runs meanwhile (the bot's rate limiter keeps "
-        "it at about 30 messages/s; the Telegram stand-in has no limit in this scenario).",
+        "Each request is a distinct order. The shop answers once the event is committed in its "
+        "inbox (group commit); its applier applies each event right after (a state change, an "
+        "event row and two outbox rows, in one transaction), beside the requests being "
+        "measured, and the delivery worker runs meanwhile (the bot's rate limiter keeps it at "
+        "about 30 messages/s; the Telegram stand-in has no limit in this scenario). After the "
+        "last request the bench waits until the inbox is applied, then counts the paid orders.",
         "",
         "The floors (`bench/floor.py`) run between bare and ours, in processes of their own "
         "with the same bodies: each verifies the signature, parses the JSON and records the "
@@ -345,7 +250,7 @@ async def run(report: Report, workdir: Path, *, quick: bool, profile: bool) -> N
     await stripe_api.start()
     database = workdir / "webhook.db"
     try:
-        bodies = await _prepared_bodies(telegram, stripe_api, database, plan)
+        bodies = await prepared_bodies(telegram, stripe_api, database, plan.orders_needed)
         setup = Setup(telegram, stripe_api, database, bodies, plan, workdir)
         ours = await _ours(setup, profile)
         theirs = await _bare(setup)
@@ -359,6 +264,12 @@ async def run(report: Report, workdir: Path, *, quick: bool, profile: bool) -> N
     fired = plan.orders_needed - (0 if profile else plan.profiled)
     _report_levels(report, ours.levels, theirs, floors)
     report.add("1 webhook", "orders paid / events fired", f"{ours.paid:,} / {fired:,}", "all", None)
+    rate = ours.backlog / ours.drain_seconds if ours.drain_seconds else 0.0
+    report.add(
+        "1 webhook",
+        "inbox after the last 2xx: events not applied yet · applied in · events/s",
+        f"{ours.backlog:,} · {ours.drain_seconds:.1f} s · {rate:,.0f}",
+    )
     _report_notes(report, plan, len(bodies[0]), ours.recording, ours.profiled_rps)
 
 
@@ -384,14 +295,3 @@ async def _floor(
     finally:
         await process.stop()
     return levels
-
-
-async def _count_paid(database: Path) -> int:
-    db = await SqliteDatabase.open(database)
-    try:
-        row = await fetch_one(
-            db.reader, "SELECT COUNT(*) FROM orders WHERE status IN ('paid', 'fulfilled')"
-        )
-    finally:
-        await db.close()
-    return int(row[0]) if row else 0

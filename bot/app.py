@@ -1,8 +1,9 @@
 """The app factory: wires storage, Stripe, Telegram and the HTTP server, starts and stops them.
 
 One process, one event loop. Start order: the database's one-process lock → database (and, in
-the background, the clock compared with Stripe's) → HTTP server (so /healthz answers 503 while
-we connect) → Telegram (initialize, commands, webhook or polling) → delivery worker → ready.
+the background, the clock compared with Stripe's) → the Stripe inbox's intake → HTTP server (so
+/healthz answers 503 while we connect, and Stripe's events are recorded already) → Telegram
+(initialize, commands, webhook or polling) → delivery worker → the inbox's applier → ready.
 Stop runs the same steps backwards, in python-telegram-bot's documented order.
 """
 
@@ -42,6 +43,7 @@ from shop.gateways import clock_check
 from shop.gateways.slots import SharedSchedule
 from shop.gateways.stripe_gateway import SESSION_CREATES_PER_SECOND, StripeGateway, budget_name
 from shop.i18n import Languages
+from shop.stripe_inbox import Applier, Intake, stuck
 from storage.db import Database, DatabaseTarget, SchemaTooNew, SqliteFile, open_database
 from storage.health import WriteProbe
 from storage.lock import DatabaseInUse, ProcessLock
@@ -127,6 +129,8 @@ class ShopApp:
         self.worker: DeliveryWorker | None = None
         self._polling: PollingLease | None = None
         self._inbox: UpdateInbox | None = None
+        self.intake: Intake | None = None
+        self.applier: Applier | None = None
         self._http: HttpServer | None = None
         self._ready = False
         self.port: int | None = None
@@ -134,7 +138,7 @@ class ShopApp:
     # --- what the HTTP edge calls -------------------------------------------------------------
     def _ports(self) -> ShopPorts:
         return ShopPorts(
-            handle_stripe_event=self._handle_stripe_event,
+            record_stripe_event=self._record_stripe_event,
             fulfil_session=self._fulfil_session,
             feed_telegram_update=self._feed_telegram_update,
             health=self._health,
@@ -144,10 +148,15 @@ class ShopApp:
             telegram_link_base=self._telegram_link_base,
         )
 
-    async def _handle_stripe_event(self, event: Mapping[str, Any]) -> None:
-        if self.shop is None:
+    async def _record_stripe_event(self, event: Mapping[str, Any], body: bytes) -> None:
+        """Checked (ValueError: malformed), then recorded in the inbox; the applier does the
+        rest. Needs only the database: events are taken while Telegram is still connecting."""
+        arrival = payments.received(event, body)
+        if arrival is None:
+            return
+        if self.intake is None:
             raise RuntimeError("not ready yet")
-        await payments.handle_stripe_event(self.shop, event)
+        await self.intake.record(arrival)
 
     async def _fulfil_session(self, session_id: str) -> OrderPage | None:
         if self.shop is None:
@@ -177,7 +186,12 @@ class ShopApp:
         problems = [database_problem] if database_problem else []
         if not bot:
             problems.append("the bot is not running (starting, stopping or Telegram unreachable)")
-        return Health({"database": database_problem is None, "bot": bot}, tuple(problems))
+        waiting = await stuck(self.db) if self.db is not None and not database_problem else None
+        return Health(
+            {"database": database_problem is None, "bot": bot},
+            tuple(problems),
+            (waiting,) if waiting else (),
+        )
 
     async def _database_problem(self) -> str | None:
         if self.db is None or self._write_probe is None:
@@ -202,6 +216,8 @@ class ShopApp:
         self.db = await _open_database(database)
         self._share_send_budgets(self.db)
         self._write_probe = WriteProbe(self.db)
+        self.intake = Intake(self.db, self._wake_applier)
+        self.intake.start()
         # In the background: a slow or unreachable Stripe must not hold up the start.
         self._clock_check = asyncio.create_task(clock_check.warn_if_skewed(self.stripe))
         server = create_app(
@@ -235,6 +251,9 @@ class ShopApp:
             self._inbox = UpdateInbox(self.application, self.shop)
             await self._inbox.start()
         await self.worker.start()
+        assert self.intake is not None
+        self.applier = Applier(self.shop, self.shop.instance, self.intake.calm)
+        await self.applier.start()
         self._ready = True
         log.info("@%s is ready (%s mode)", bot.username, settings.telegram_mode)
 
@@ -255,6 +274,11 @@ class ShopApp:
                 db, budget_name(self.settings.stripe_secret_key), SESSION_CREATES_PER_SECOND
             )
         )
+
+    def _wake_applier(self) -> None:
+        """What the inbox's intake calls after each commit: the applier looks at once."""
+        if self.applier is not None:
+            self.applier.wake()
 
     def _wake_outbox(self) -> None:
         """What the shop calls after a commit that owed messages: the worker looks at once."""
@@ -309,7 +333,9 @@ class ShopApp:
         """Stop taking work, finish what is in flight, close everything."""
         self._ready = False
         if self._http is not None:
-            await self._http.close()
+            await self._http.close()  # the intake answers the requests in flight first
+        if self.intake is not None:
+            await self.intake.stop()
         application = self.application
         if self._polling is not None:
             await self._polling.stop()
@@ -317,6 +343,8 @@ class ShopApp:
             await self._inbox.stop()
         if application.running:
             await application.stop()
+        if self.applier is not None:
+            await self.applier.stop()
         if self.worker is not None:
             await self.worker.stop()
         await application.shutdown()

@@ -39,6 +39,7 @@ class Topic(enum.StrEnum):
     SHORT = "short"
     DOUBLE_PAYMENT = "double_payment"  # a second Stars charge for a paid order, by charge id
     UNDELIVERED = "undelivered"  # keyed by the delivery that failed, not by its order
+    STUCK_EVENT = "stuck_event"  # a Stripe event the inbox keeps failing to apply, by event id
 
 
 @dataclass(frozen=True)

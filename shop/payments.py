@@ -1,15 +1,19 @@
 """Stripe says a session moved → the order moves, and what we owe is queued, in one transaction.
 
-The webhook (`handle_stripe_event`), the success page (`fulfil_session`) and the reconciliation
-job (`apply_session_snapshot`) all end in `_apply_session`. Order moves go through the
-allow-list, so events in any order and any number converge on the same final state, and the
-outbox's dedupe keys make every message owed at most once.
+A webhook event is taken in two steps (README, "Stripe events: the inbox"): `received` checks it
+without the database and says what the inbox records before the 2xx; `apply_event` applies it
+from the inbox right after. The applier (shop/stripe_inbox.py), the success page
+(`fulfil_session`) and the reconciliation job (`apply_session_snapshot`) all end in
+`_apply_session`. Order moves go through the allow-list, so events in any order and any number
+converge on the same final state, and the outbox's dedupe keys make every message owed at most
+once.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import stripe
@@ -20,8 +24,17 @@ from shop.i18n import N_
 from shop.money import format_money
 from shop.said import Said, Value
 from shop.settle import close_unpaid, hold_payment, record_paid, tell_buyer
-from shop.stripe_facts import SessionFacts, session_facts, target_status
+from shop.stripe_facts import (
+    SessionFacts,
+    order_key,
+    session_facts,
+    session_reference,
+    storable_text,
+    target_status,
+)
 from storage import events, orders
+from storage.clock import now
+from storage.inbox import Arrival
 from storage.models import DeliveryKind, Order, OrderStatus
 from storage.sql import Connection
 
@@ -37,29 +50,80 @@ CHARGE_REFUNDED = "charge.refunded"
 _OTHER_VERSIONS_SEEN: set[str] = set()
 
 
-async def handle_stripe_event(shop: Shop, payload: Mapping[str, Any]) -> None:
-    """Record a verified event and apply it. Returns normally when recorded or knowingly
-    ignored (another integration's or another database's session: a 200, never a retry loop);
-    raises ValueError for a malformed event, and the database's errors when it cannot be
-    recorded (so Stripe retries)."""
+def received(payload: Mapping[str, Any], body: bytes | None = None) -> Arrival | None:
+    """What the webhook records of a verified event (`payload`, parsed from `body`) before its
+    2xx, after the checks that need no database: None when it is knowingly ignored (a type this
+    shop does not handle, another integration's session or payment: a 200 and a log line, never
+    a retry loop); ValueError for a malformed event (a 400), so that nothing malformed enters
+    the inbox."""
     event_id, event_type = payload.get("id"), payload.get("type")
-    if not isinstance(event_id, str) or not isinstance(event_type, str):
+    if not storable_text(event_id) or not storable_text(event_type):
         raise ValueError("event without id or type")
     if event_type not in SESSION_EVENTS and event_type != CHARGE_REFUNDED:
         log.info("stripe event %s (%s) ignored: not a type this shop handles", event_id, event_type)
-        return
+        return None
     data = payload.get("data")
     if not isinstance(data, Mapping) or not isinstance(data.get("object"), Mapping):
         raise ValueError("event without data.object")
     _note_api_version(event_id, payload.get("api_version"))
     if event_type == CHARGE_REFUNDED:
-        await refunds.handle_refund_event(shop, event_id, data["object"])
+        key = refunds.refund_order_key(event_id, data["object"])
+    else:
+        key = _session_order_key(event_id, data["object"])
+    if key is None:
+        return None
+    return Arrival(event_id, event_type, key, _created(payload), _as_text(payload, body))
+
+
+def _as_text(payload: Mapping[str, Any], body: bytes | None) -> str:
+    """The event as the inbox stores it: the body as Stripe sent it when it is plain UTF-8 (no
+    second serialisation on the webhook's path; `json.loads` read it as UTF-8 too), else the
+    payload as ASCII JSON, in which a lone surrogate stays escaped so that the row can always
+    be written and read back."""
+    if body is not None and json.detect_encoding(body) == "utf-8":
+        try:
+            return body.decode()
+        except UnicodeDecodeError:  # surrogates, which json.loads let through
+            pass
+    return json.dumps(payload)
+
+
+def _session_order_key(event_id: str, obj: Mapping[str, Any]) -> str | None:
+    reference = session_reference(obj)
+    if reference.order_id is None or not reference.ours:
+        log.info("stripe event %s ignored: session %s is not ours", event_id, reference.session_id)
+        return None
+    return order_key(reference.order_id)
+
+
+def _created(payload: Mapping[str, Any]) -> int:
+    """Stripe's `created` (unix seconds): the order events of one order are applied in; an
+    event without a usable one sorts as if created now."""
+    created = payload.get("created")
+    if isinstance(created, int) and not isinstance(created, bool) and 0 <= created < 2**62:
+        return created
+    return now()
+
+
+# A transaction's step that must commit with the event's apply, or not at all (the inbox marks
+# the event applied); None when nothing is to be marked.
+Mark = Callable[[Connection], Awaitable[None]] | None
+
+
+async def apply_event(shop: Shop, payload: Mapping[str, Any], mark: Mark = None) -> None:
+    """Apply an event that `received` accepted: record it, move the order, owe what the move
+    owes, in one transaction, which also runs `mark`. An event seen before (its id is in
+    `stripe_events`) changes nothing. The database's errors, and Stripe's while a refund's
+    order is looked up, propagate: the event stays in the inbox and is tried again."""
+    event_id, event_type = str(payload["id"]), str(payload["type"])
+    obj = payload["data"]["object"]
+    if event_type == CHARGE_REFUNDED:
+        await refunds.handle_refund_event(shop, event_id, obj, mark)
         return
-    facts = session_facts(data["object"])
-    if not facts.ours:
-        log.info("stripe event %s ignored: session %s is not ours", event_id, facts.session_id)
-        return
+    facts = session_facts(obj)
     async with shop.transaction() as tx:
+        if mark is not None:
+            await mark(tx)
         if await events.outcome_of(tx, event_id) is not None:
             log.info("stripe event %s already handled", event_id)
             return

@@ -8,7 +8,7 @@ Totals only grow, so the command's answer and the later webhook for the same ref
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from shop.gateways.telegram_stars import refund_star_payment
 from shop.ids import parse_id
 from shop.money import format_money
 from shop.refusal import Refusal
+from shop.stripe_facts import order_key, storable_text
 from storage import events, orders
 from storage import refunds as refund_log
 from storage.models import PAID_STATES, STARS_CURRENCY, DeliveryKind, Order, OrderStatus, Rail
@@ -91,23 +92,42 @@ async def apply_refunded_total(tx: Connection, order: Order, refunded_total: int
     return True
 
 
-async def handle_refund_event(shop: Shop, event_id: str, charge: Mapping[str, Any]) -> None:
-    """charge.refunded (from /refund or the Dashboard): the charge's refunded total applies.
-
-    The order is found by its payment intent; if the payment's own events have not arrived
-    yet, the intent's metadata (ours carry the order id) says which order it is."""
+def refund_order_key(event_id: str, charge: Mapping[str, Any]) -> str | None:
+    """The inbox's key for a charge.refunded, checked without the database: its order's (the
+    charge carries the PaymentIntent's metadata, ours the order id) or else its payment's, so a
+    refund is applied in turn with the payment's own events. None, with a log line, for a
+    charge without a payment; ValueError when it is not a charge."""
     intent, refunded = charge.get("payment_intent"), charge.get("amount_refunded")
     if charge.get("object") != "charge" or not isinstance(refunded, int):
         raise ValueError("charge.refunded without a charge")
-    if not isinstance(intent, str):
+    if not storable_text(intent):
         log.info("stripe event %s ignored: a charge without a payment intent", event_id)
-        return
+        return None
+    metadata = charge.get("metadata")
+    order_id = parse_id(metadata.get("order_id")) if isinstance(metadata, Mapping) else None
+    return order_key(order_id) if order_id is not None else f"payment:{intent}"
+
+
+async def handle_refund_event(
+    shop: Shop,
+    event_id: str,
+    charge: Mapping[str, Any],
+    mark: Callable[[Connection], Awaitable[None]] | None = None,
+) -> None:
+    """charge.refunded (from /refund or the Dashboard), accepted by `refund_order_key`: the
+    charge's refunded total applies, in a transaction that also runs `mark`.
+
+    The order is found by its payment intent; if the payment's own events have not arrived
+    yet, the intent's metadata (ours carry the order id) says which order it is."""
+    intent, refunded = str(charge["payment_intent"]), int(charge["amount_refunded"])
     order = await orders.by_payment_intent(shop.db.reader, intent)
     order_id = order.id if order else await _order_of_intent(shop, intent)
-    if order_id is None:
-        log.info("stripe event %s ignored: payment %s is not ours", event_id, intent)
-        return
     async with shop.transaction() as tx:
+        if mark is not None:
+            await mark(tx)
+        if order_id is None:
+            log.info("stripe event %s ignored: payment %s is not ours", event_id, intent)
+            return
         if await events.outcome_of(tx, event_id) is not None:
             return
         current = await orders.get(tx, order_id)

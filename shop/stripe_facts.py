@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from shop.ids import parse_id
 from storage.models import OrderStatus
 
 _LARGEST_AMOUNT = 2**63 - 1  # SQLite's INTEGER
+# Longer ids and types than this are not Stripe's (theirs are a few dozen characters).
+_LONGEST_TEXT = 255
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class SessionFacts:
     def ours(self) -> bool:
         """Whether the session carries our order reference at all (whether it matches one of
         our orders is for the caller to check against the order)."""
-        return self.order_id is not None and self.order_ref is not None
+        return _carries_reference(self.order_id, self.order_ref)
 
     @property
     def adds_up(self) -> bool:
@@ -69,22 +71,52 @@ def target_status(facts: SessionFacts) -> OrderStatus | None:
     return None
 
 
-def session_facts(obj: Mapping[str, Any]) -> SessionFacts:
-    """Parse a checkout.session; ValueError when it is not one."""
+@dataclass(frozen=True)
+class SessionReference:
+    """Which session, and which of our orders it says it was made for (not checked against
+    the order yet: `SessionFacts.ours`)."""
+
+    session_id: str
+    order_id: int | None
+    order_ref: str | None
+
+    @property
+    def ours(self) -> bool:
+        """As `SessionFacts.ours`."""
+        return _carries_reference(self.order_id, self.order_ref)
+
+
+def _carries_reference(order_id: int | None, order_ref: str | None) -> bool:
+    """An event is ours only when it carries our own order reference (DESIGN, point 4)."""
+    return order_id is not None and order_ref is not None
+
+
+def session_reference(obj: Mapping[str, Any]) -> SessionReference:
+    """The part of a checkout.session that can make it malformed (ValueError), read alone: the
+    webhook checks this much before recording an event; `session_facts` reads the rest, which
+    is never malformed (a field of the wrong type reads as missing)."""
     if obj.get("object") != "checkout.session" or not isinstance(obj.get("id"), str):
         raise ValueError("not a checkout.session object")
     metadata = obj.get("metadata") or {}
     if not isinstance(metadata, Mapping):
         raise ValueError("metadata is not an object")
+    return SessionReference(
+        obj["id"], parse_id(metadata.get("order_id")), _str_or_none(metadata.get("order_ref"))
+    )
+
+
+def session_facts(obj: Mapping[str, Any]) -> SessionFacts:
+    """Parse a checkout.session; ValueError when it is not one."""
+    reference = session_reference(obj)
     intent = obj.get("payment_intent")
     if isinstance(intent, Mapping):  # expanded
         intent = intent.get("id")
     details = obj.get("total_details")
     details = details if isinstance(details, Mapping) else {}
     return SessionFacts(
-        session_id=obj["id"],
-        order_id=parse_id(metadata.get("order_id")),
-        order_ref=_str_or_none(metadata.get("order_ref")),
+        session_id=reference.session_id,
+        order_id=reference.order_id,
+        order_ref=reference.order_ref,
         status=_str_or_none(obj.get("status")),
         payment_status=_str_or_none(obj.get("payment_status")),
         amount_total=_amount(obj.get("amount_total")),
@@ -145,3 +177,22 @@ def _amount(value: object) -> int | None:
 
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def order_key(order_id: int) -> str:
+    """The inbox's sequencing key for the events of one order (storage/inbox.py): they are
+    applied one after another."""
+    return f"order:{order_id}"
+
+
+def storable_text(value: object) -> TypeGuard[str]:
+    """A non-empty string of a sane length that a database can store: one lone surrogate
+    (valid JSON, `"\\ud800"`) cannot be encoded, and would fail the whole inbox batch it is
+    written with."""
+    if not isinstance(value, str) or not value or len(value) > _LONGEST_TEXT:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

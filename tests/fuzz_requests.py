@@ -18,7 +18,15 @@ CONCURRENCY = 12
 TG_SECRET = "Fuzz_secret-token_0123456789"
 TG_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 256 * 1024
-TABLES = ("products", "orders", "stripe_events", "deliveries", "stock_items", "refunds")
+TABLES = (
+    "products",
+    "orders",
+    "stripe_inbox",
+    "stripe_events",
+    "deliveries",
+    "stock_items",
+    "refunds",
+)
 HANDLED = (
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",

@@ -37,12 +37,15 @@ async def shop(settings: Settings) -> AsyncIterator[Shop]:
 
 
 async def receive(shop: Shop, stripe_api: FakeStripe, event: Mapping[str, Any]) -> None:
-    """The webhook's path minus HTTP: the raw body's signature checked by the SDK, then the
-    parsed event applied."""
+    """The webhook's path minus HTTP and the inbox: the raw body's signature checked by the SDK,
+    the parsed event checked as the webhook checks it (ValueError: a 400), then applied as the
+    inbox's applier applies it."""
     body = json.dumps(event)
     header = stripe_api.sign(body.encode())
     stripe.WebhookSignature.verify_header(body, header, shop.settings.stripe_webhook_secret, 300)
-    await payments.handle_stripe_event(shop, json.loads(body))
+    payload = json.loads(body)
+    if payments.received(payload) is not None:
+        await payments.apply_event(shop, payload)
 
 
 async def owed_keys(shop: Shop) -> list[str]:

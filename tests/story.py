@@ -89,10 +89,20 @@ async def pay_and_notify(stripe_api: FakeStripe, session_id: str) -> int:
     return status
 
 
+async def applied(app: ShopApp) -> None:
+    """Wait until the shop has applied the Stripe events it answered 2xx for: the webhook
+    answers once an event is recorded in the inbox, and the applier applies it right after
+    (shop/stripe_inbox.py). Events backing off after a failed apply are not waited for."""
+    assert app.applier is not None
+    await asyncio.wait_for(app.applier.settled(), 10)
+
+
 async def settled(app: ShopApp, *, buyers_only: bool = False) -> None:
-    """Wait until the outbox has nothing pending (all sent or given up). `buyers_only` skips
-    the admins' sale alerts, which a long run of sales paces to one message every few seconds."""
+    """Wait until the Stripe events received are applied and the outbox has nothing pending
+    (all sent or given up). `buyers_only` skips the admins' sale alerts, which a long run of
+    sales paces to one message every few seconds."""
     assert app.db is not None
+    await applied(app)
     reader = app.db.reader
 
     async def pending() -> int:

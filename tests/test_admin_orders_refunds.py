@@ -23,6 +23,7 @@ from tests.admin_order_steps import (
     until,
 )
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID
+from tests.story import applied
 
 # --- refunds -------------------------------------------------------------------------------
 
@@ -80,6 +81,7 @@ async def test_refund_then_its_webhook_is_counted_once(
     event = stripe_api.refund_event(order.payment_intent_id)
     assert (await stripe_api.deliver(event))[0] == 200
     assert (await stripe_api.deliver(event))[0] == 200
+    await applied(app)
     after = await current(app, order.id)
     assert (after.status, after.amount_refunded) == (OrderStatus.REFUNDED, 1500)
     assert len(await outbox(app, order.id, DeliveryKind.REFUND_NOTICE)) == 1
@@ -105,9 +107,11 @@ async def test_dashboard_refund_arrives_by_webhook_and_applies_once(
         )
         event = stripe_api.refund_event(order.payment_intent_id)
         assert (await stripe_api.deliver(event))[0] == 200
+        await applied(app)
         partial = await current(app, order.id)
         assert (partial.status, partial.amount_refunded) == (OrderStatus.PARTIALLY_REFUNDED, 700)
         assert (await stripe_api.deliver(event))[0] == 200
+        await applied(app)
         assert await current(app, order.id) == partial
         assert len(await outbox(app, order.id, DeliveryKind.REFUND_NOTICE)) == 1
 
@@ -117,6 +121,7 @@ async def test_dashboard_refund_arrives_by_webhook_and_applies_once(
         ] == 200
     finally:
         await http.close_async()  # type: ignore[no-untyped-call]
+    await applied(app)
     full = await current(app, order.id)
     assert (full.status, full.amount_refunded) == (OrderStatus.REFUNDED, 2000)
     assert len(await outbox(app, order.id, DeliveryKind.REFUND_NOTICE)) == 2

@@ -19,7 +19,7 @@ from storage.models import OrderStatus, ProductKind
 from storage.sqlite import SqliteDatabase
 from tests.admin_order_steps import admin_says, open_card_as, tap, unpaid_order
 from tests.conftest import ADMIN_ID, BUYER_ID, OTHER_BUYER_ID
-from tests.story import add_product, buy, order_of, session_of, settled
+from tests.story import add_product, applied, buy, order_of, session_of, settled
 
 DAY = 86_400
 
@@ -42,6 +42,7 @@ async def bought(
     stripe_api.pay(session_id)
     event = stripe_api.session_event("checkout.session.completed", session_id)
     assert (await stripe_api.deliver(event))[0] == 200
+    await applied(app)
     order = await order_of(app, session_id)
     assert order.units == quantity and order.status is OrderStatus.PAID
     return order.id
@@ -75,6 +76,7 @@ async def dashboard_refund(
     finally:
         await http.close_async()  # type: ignore[no-untyped-call]
     assert (await stripe_api.deliver(stripe_api.refund_event(order.payment_intent_id)))[0] == 200
+    await applied(app)
 
 
 def sections(message: FakeMessage) -> dict[str, str]:

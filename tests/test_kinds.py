@@ -12,6 +12,7 @@ from storage.models import OrderStatus, ProductKind
 from tests.conftest import ADMIN_ID, BUYER_ID
 from tests.story import (
     add_product,
+    applied,
     buy,
     open_card,
     order_of,
@@ -78,6 +79,7 @@ async def test_two_buyers_race_for_the_last_key(
     stripe_api.expire(session_id)
     event = stripe_api.session_event("checkout.session.expired", session_id)
     assert (await stripe_api.deliver(event))[0] == 200
+    await applied(app)
     assert (await order_of(app, session_id)).status is OrderStatus.EXPIRED
     assert app.db is not None
     assert await stock.available(app.db.reader, product_id) == 1

@@ -28,7 +28,7 @@ from tests.sandbox_helpers import (
     site,
     started_sandbox,
 )
-from tests.story import settled
+from tests.story import applied, settled
 
 # The sandbox runs on its own scratch SQLite file whatever the suite's engine.
 pytestmark = pytest.mark.sqlite_file
@@ -255,6 +255,7 @@ async def a_delayed_payment_fails_from_the_events_panel(
         ("checkout.session.async_payment_failed", 200),
     ]
     assert sandbox.app is not None and sandbox.app.db is not None
+    await applied(sandbox.app)
     order = await orders.by_session(sandbox.app.db.reader, delayed)
     assert order is not None and order.status.value == "failed"
 
@@ -321,6 +322,7 @@ async def test_resend_and_the_webhooks_stripe_sends_after_a_refund(sandbox: Sand
 
     # The bot refunds through the API; Stripe then sends charge.refunded by itself.
     assert sandbox.app is not None and sandbox.app.shop is not None
+    await applied(sandbox.app)
     order = await orders.by_session(sandbox.app.shop.db.reader, session_id)
     assert order is not None
     await refund_order(sandbox.app.shop, order.id, None, "sandbox-test")

@@ -1,9 +1,9 @@
 """Service-level tests of the payments use-case (shop/payments.py): a real SQLite file, and
 Checkout Sessions made, paid, settled and expired in the Stripe stand-in over real HTTP through
 the stripe SDK; each event is signed by the stand-in and verified by the SDK as the webhook
-does, then applied with `handle_stripe_event` (or looked up by the success page's
-`fulfil_session`). What is asserted is what the shop owes afterwards: the order's state, its
-stock and the outbox rows.
+does, then checked with `received` and applied with `apply_event` (or looked up by the success
+page's `fulfil_session`). What is asserted is what the shop owes afterwards: the order's state,
+its stock and the outbox rows.
 """
 
 from __future__ import annotations

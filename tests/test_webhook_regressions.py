@@ -12,7 +12,7 @@ from storage.models import OrderStatus
 from tests.conftest import BUYER_ID
 from tests.fuzz_requests import DEEP, TG_HEADER, Req
 from tests.fuzz_shop import _send_raw
-from tests.story import checkout, order_of
+from tests.story import applied, checkout, order_of
 
 # --------------------------------------------------------------------------- regressions
 # The five ways to a 5xx the fuzz found first (all fixed since), each pinned by its smallest
@@ -105,4 +105,5 @@ async def test_signed_event_with_an_absurd_amount_is_a_recorded_mismatch(
     event["data"]["object"]["amount_total"] = 10**30
     status, body = await stripe_api.deliver(event)
     assert status == 200, body
+    await applied(app)
     assert (await order_of(app, session_id)).status is OrderStatus.FAILED

@@ -220,6 +220,8 @@ def health_handler(ports: ShopPorts) -> Handler:
         body: dict[str, object] = {"status": "ok" if ready else "unavailable", **health.checks}
         if health.problems:
             body["problems"] = list(health.problems)
+        if health.warnings:
+            body["warnings"] = list(health.warnings)
         return web.json_response(body, status=200 if ready else 503)
 
     return healthz

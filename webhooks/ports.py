@@ -33,15 +33,19 @@ class OrderPage:
 @dataclass(frozen=True)
 class Health:
     """Each part's readiness (database, bot) and, when one is not ready, why — for the operator
-    reading /healthz."""
+    reading /healthz. `warnings` are worth a look but do not make the shop unready (Stripe
+    events waiting long to be applied: they are recorded, and still retried)."""
 
     checks: dict[str, bool]
     problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ShopPorts:
-    handle_stripe_event: Callable[[Mapping[str, Any]], Awaitable[None]]  # a verified event
+    # A verified event and the body it was read from: returns once it is durably recorded (or
+    # knowingly ignored).
+    record_stripe_event: Callable[[Mapping[str, Any], bytes], Awaitable[None]]
     fulfil_session: Callable[[str], Awaitable[OrderPage | None]]  # None: not our session
     feed_telegram_update: Callable[[dict[str, Any]], Awaitable[None]]
     health: Callable[[], Awaitable[Health]]

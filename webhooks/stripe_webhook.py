@@ -1,4 +1,5 @@
-"""POST /stripe/webhook: verify the signature on the raw body, hand the event to the shop."""
+"""POST /stripe/webhook: verify the signature on the raw body, hand the event to the shop, and
+answer 2xx once the shop has recorded it durably (its inbox; it is applied right after)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def make_handler(ports: ShopPorts, webhook_secret: str) -> Handler:
         if not isinstance(event, dict):
             return _bad_request("malformed body")
         try:
-            await ports.handle_stripe_event(event)
+            await ports.record_stripe_event(event, body)
         except ValueError as error:
             log.warning("stripe webhook: malformed event %s: %s", _event_id(event), error)
             return _bad_request("malformed event")
