@@ -72,9 +72,12 @@ def _count(db: AuditDb, sql: str) -> int:
 
 
 def pending_work(db: AuditDb) -> int:
-    """What the shop still has to do: outbox deliveries pending, webhook updates not handled."""
-    return _count(db, "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'") + _count(
-        db, "SELECT COUNT(*) FROM telegram_updates WHERE handled_at IS NULL"
+    """What the shop still has to do: outbox deliveries pending, webhook updates not handled,
+    Stripe events recorded and not applied."""
+    return (
+        _count(db, "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
+        + _count(db, "SELECT COUNT(*) FROM telegram_updates WHERE handled_at IS NULL")
+        + _count(db, "SELECT COUNT(*) FROM stripe_inbox WHERE applied_at IS NULL")
     )
 
 
@@ -119,6 +122,7 @@ class Audit:
     deliveries: Counter[str]  # outbox rows by status
     claimed: int  # outbox rows an instance still claims
     unhandled_updates: int  # webhook updates recorded and never handled
+    unapplied_events: int  # Stripe events recorded and never applied
 
     @classmethod
     def read(cls, db: AuditDb, markers: dict[int, str]) -> Audit:
@@ -137,6 +141,9 @@ class Audit:
             claimed=_count(db, "SELECT COUNT(*) FROM deliveries WHERE claimed_by IS NOT NULL"),
             unhandled_updates=_count(
                 db, "SELECT COUNT(*) FROM telegram_updates WHERE handled_at IS NULL"
+            ),
+            unapplied_events=_count(
+                db, "SELECT COUNT(*) FROM stripe_inbox WHERE applied_at IS NULL"
             ),
         )
 

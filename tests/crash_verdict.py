@@ -119,6 +119,8 @@ def problems(storm: Storm, audit: Audit, paid: set[int]) -> list[str]:
         found.append(f"{audit.claimed} outbox deliveries still claimed by an instance")
     if audit.unhandled_updates:
         found.append(f"{audit.unhandled_updates} recorded Telegram updates never handled")
+    if audit.unapplied_events:
+        found.append(f"{audit.unapplied_events} recorded Stripe events never applied")
     return found
 
 
