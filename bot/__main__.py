@@ -12,9 +12,10 @@ import signal
 import sys
 
 from bot import logging_setup
-from bot.app import ShopApp, StartupError
+from bot.app import ShopApp
 from bot.config import ConfigError, Settings, load_settings
 from bot.launch import choose_launch
+from bot.startup import StartupError
 
 log = logging.getLogger("bot")
 

@@ -12,12 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
-import psycopg
 from aiohttp import web
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -36,6 +33,7 @@ from bot.delivery import DeliveryWorker
 from bot.language import LANGUAGE_GROUP, language_handler
 from bot.polling import PollingLease
 from bot.rate_limiter import MESSAGES_PER_SECOND, SteadyRateLimiter
+from bot.startup import StartupError, lock_database, open_shop_database
 from bot.update_inbox import UpdateInbox, read_update
 from shop import cancel, leases, payments
 from shop.context import Shop
@@ -44,11 +42,10 @@ from shop.gateways.slots import SharedSchedule
 from shop.gateways.stripe_gateway import SESSION_CREATES_PER_SECOND, StripeGateway, budget_name
 from shop.i18n import Languages
 from shop.stripe_inbox import Applier, Intake, stuck
-from storage.db import Database, DatabaseTarget, SchemaTooNew, SqliteFile, open_database
+from storage.db import Database, SqliteFile
 from storage.health import WriteProbe
-from storage.lock import DatabaseInUse, ProcessLock
+from storage.lock import ProcessLock
 from storage.models import Order
-from storage.postgres import DatabaseUnreachable
 from webhooks.ports import Health, OrderPage, ShopPorts
 from webhooks.server import HttpServer, create_app, serve
 
@@ -63,10 +60,6 @@ SETUP_LEASE_SECONDS = 60.0
 CONCURRENT_UPDATES = 1024
 # The handler group of Telegram's payment updates: before group 0, where everything else is.
 PAYMENTS_GROUP = -1
-
-
-class StartupError(Exception):
-    """Start-up cannot go on; the message says why, for the operator."""
 
 
 def file_base_url(api_base_url: str) -> str:
@@ -213,7 +206,7 @@ class ShopApp:
         database = settings.database
         if self._lock is None and isinstance(database, SqliteFile):  # before migrations run
             self._lock = lock_database(database.path)
-        self.db = await _open_database(database)
+        self.db = await open_shop_database(database)
         self._share_send_budgets(self.db)
         self._write_probe = WriteProbe(self.db)
         self.intake = Intake(self.db, self._wake_applier)
@@ -373,37 +366,3 @@ def order_page(order: Order | None) -> OrderPage | None:
         paid=order.amount_paid,
         refunded=order.amount_refunded,
     )
-
-
-def lock_database(path: Path) -> ProcessLock:
-    """This process's claim on the database file, or a StartupError naming the owner."""
-    try:
-        return ProcessLock.acquire(path)
-    except DatabaseInUse as error:
-        raise StartupError(str(error)) from error
-    except OSError as error:
-        raise StartupError(
-            f"The lock beside the database {path} cannot be taken: {error}"
-        ) from error
-
-
-async def _open_database(target: DatabaseTarget) -> Database:
-    """The shop's database, or a StartupError saying which database is unusable and why (in
-    one line, never with a password)."""
-    try:
-        return await open_database(target)
-    except SchemaTooNew as error:
-        raise StartupError(
-            f"The database {target} cannot be used by this version: {error}."
-        ) from error
-    except DatabaseUnreachable as error:
-        raise StartupError(f"{error}. Check DATABASE_URL and that the server runs.") from error
-    except psycopg.Error as error:
-        raise StartupError(
-            f"The database {target} cannot be used: {' '.join(str(error).split())}"
-        ) from error
-    except sqlite3.DatabaseError as error:  # not a database, malformed, cannot be opened
-        raise StartupError(
-            f"The database {target} cannot be used: {error}. Restore it from a backup "
-            "(README: Backups) or point DATABASE_URL at another file."
-        ) from error

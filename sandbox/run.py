@@ -20,9 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot import logging_setup
-from bot.app import ShopApp, StartupError, lock_database
+from bot.app import ShopApp
 from bot.config import ConfigError, Settings
 from bot.launch import choose_launch
+from bot.startup import StartupError, lock_database
 from sandbox.chats import Chats
 from sandbox.customer import Customer
 from sandbox.fake_stripe import FakeStripe
