@@ -25,7 +25,7 @@ from types import TracebackType
 import aiosqlite.core
 
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
-_OWN_PACKAGES = ("bot/", "webhooks/", "storage/")
+_OWN_PACKAGES = ("bot/", "shop/", "webhooks/", "storage/")
 
 
 def _idle_leaves() -> tuple[str, ...]:
@@ -49,6 +49,8 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("logging (access log, event lines)", ("logging/__init__.py", "AccessLogger")),
     ("delivery worker (render, PTB → Telegram)", ("bot/delivery.py",)),
     ("checkout (handlers, Stripe session calls)", ("bot/handlers.py", "bot/checkout.py")),
+    ("Stripe inbox: the applier (claim, apply)", ("Applier.",)),
+    ("Stripe inbox: the intake's group commits", ("Intake.",)),
     ("storage calls (aiosqlite hand-off, rows → records)", ("storage/",)),
     ("webhook: shop's event handling", ("shop/payments.py",)),
     ("PTB: polling, update dispatch", ("telegram/ext/",)),
