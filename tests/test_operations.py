@@ -1,4 +1,5 @@
-"""Operating the shop: a broken or busy database file, a full disk, backups, a skewed clock.
+"""Operating the shop on its SQLite file: a broken or busy file, a full disk, backups, a schema
+newer than the code.
 
 Each story runs the real `python -m bot` (or the real app) against the stand-ins and a real
 SQLite file, and looks at what an operator sees: the exit status and the one line it printed,
@@ -8,9 +9,7 @@ or what /healthz answers.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
-import re
 import resource
 import sqlite3
 import sys
@@ -26,7 +25,6 @@ from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from sandbox.standins import free_port
-from shop.gateways import clock_check
 from storage import orders
 from storage.db import latest_schema_version
 from storage.health import PROBE_INTERVAL_SECONDS
@@ -39,6 +37,9 @@ from tests.story import add_product, buy, open_card, order_of, pay_and_notify, s
 
 EXIT_TIMEOUT = 60.0
 WAL_PAGE_SIZE, WAL_FRAME_HEADER = 4096, 24
+
+# Every story here is about the SQLite file itself (the PostgreSQL ones: test_postgres_*.py).
+pytestmark = pytest.mark.sqlite_file
 
 
 def bot_env(
@@ -113,7 +114,6 @@ def _damage(path: Path, how: str) -> None:
         path.write_bytes(path.read_bytes()[:1500])
 
 
-@pytest.mark.sqlite_file
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
 async def test_a_corrupt_database_file_stops_the_start_with_one_line(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe, damage: str
@@ -130,7 +130,6 @@ async def test_a_corrupt_database_file_stops_the_start_with_one_line(
         sqlite3.connect(db_path).execute("SELECT count(*) FROM sqlite_master").fetchone()
 
 
-@pytest.mark.sqlite_file
 async def test_a_second_process_on_the_same_database_is_refused(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
@@ -185,7 +184,6 @@ async def _health_until(
     raise AssertionError(f"/healthz never answered {status} within {within:.0f} s: {seen}")
 
 
-@pytest.mark.sqlite_file
 @pytest.mark.slow
 async def test_healthz_is_503_while_the_disk_takes_no_writes(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
@@ -226,7 +224,6 @@ def _wal_bytes(db_path: Path) -> int:
     return Path(f"{db_path}-wal").stat().st_size
 
 
-@pytest.mark.sqlite_file
 async def test_healthz_polled_hard_writes_at_most_once_per_interval(app: ShopApp) -> None:
     """/healthz is polled by monitors: 40 polls in a row commit one probe per interval, seen as
     pages appended to the WAL (nothing else writes in an idle shop)."""
@@ -265,7 +262,6 @@ def _plain_copy_sees_orders(db_path: Path, copy: Path) -> int | None:
         return None
 
 
-@pytest.mark.sqlite_file
 async def test_backup_while_the_bot_runs_restores_every_order(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
@@ -306,7 +302,6 @@ async def test_backup_while_the_bot_runs_restores_every_order(
         await restored.stop()
 
 
-@pytest.mark.sqlite_file
 async def test_backup_check_refuses_a_damaged_copy(tmp_path: Path) -> None:
     good, bad = tmp_path / "good.db", tmp_path / "bad.db"
     await (await SqliteDatabase.open(good)).close()
@@ -322,64 +317,6 @@ async def test_backup_check_refuses_a_damaged_copy(tmp_path: Path) -> None:
     assert err.count("\n") == 1 and err.startswith(f"backup failed: {bad} cannot be read")
 
 
-async def _clock_warning(caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
-    """The start-up clock check's warning, once the background check has logged it."""
-    for _ in range(200):
-        found = [r for r in caplog.records if r.name == "shop.gateways.clock_check"]
-        if found:
-            return found[0]
-        await asyncio.sleep(0.05)
-    raise AssertionError("the clock check said nothing")
-
-
-async def test_a_clock_six_minutes_fast_is_called_out_at_start(
-    tmp_path: Path,
-    telegram: FakeTelegram,
-    stripe_api: FakeStripe,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """6 minutes fast: every webhook would be refused as too old; the start says so."""
-    stripe_api.clock = lambda: time.time() - 360
-    app = await start_app(settings_for(tmp_path, telegram, stripe_api), telegram, stripe_api)
-    try:
-        warning = await _clock_warning(caplog)
-    finally:
-        await app.stop()
-    assert warning.levelno == logging.ERROR
-    message = warning.getMessage()
-    assert re.search(r"clock is 3(59|60|61) s ahead of Stripe's", message), message
-    assert "webhooks are refused" in message and "NTP" in message
-
-
-async def test_a_clock_90_seconds_slow_still_sells_30_minute_links(
-    tmp_path: Path,
-    telegram: FakeTelegram,
-    stripe_api: FakeStripe,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Stripe checks expires_at ≥ 30 minutes by its own clock: the link still asks for enough,
-    and the start warns about the skew."""
-    stripe_api.clock = lambda: time.time() + 90
-    settings = settings_for(tmp_path, telegram, stripe_api, CHECKOUT_EXPIRES_MINUTES="30")
-    app = await start_app(settings, telegram, stripe_api)
-    try:
-        product_id = await add_product(app)
-        pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
-        session = stripe_api.sessions[session_of(stripe_api, pay_message)]
-        assert session["expires_at"] >= stripe_api.clock() + 30 * 60
-        warning = await _clock_warning(caplog)
-    finally:
-        await app.stop()
-    assert warning.levelno == logging.WARNING
-    assert re.search(r"clock is (89|90|91) s behind Stripe's", warning.getMessage())
-
-
-async def test_an_accurate_clock_raises_no_alarm(app: ShopApp) -> None:
-    offset = await clock_check.warn_if_skewed(app.stripe)
-    assert offset is not None and abs(offset) < 2
-
-
-@pytest.mark.sqlite_file
 async def test_a_database_newer_than_the_code_stops_the_start_naming_both_versions(
     tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
 ) -> None:
