@@ -18,7 +18,6 @@ from typing import Any
 from aiohttp import web
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import ApplicationBuilder
 
 from bot import language_menu, reconcile
 from bot.admin.routes import routes as admin_routes
@@ -28,11 +27,12 @@ from bot.buyer.routes import payments as buyer_payments
 from bot.buyer.routes import routes as buyer_routes
 from bot.commands import set_commands
 from bot.config import Settings
-from bot.context import CONTEXT_TYPES, ShopApplication, attach_shop
+from bot.context import attach_shop
 from bot.delivery import DeliveryWorker
 from bot.language import LANGUAGE_GROUP, language_handler
 from bot.polling import PollingLease
 from bot.rate_limiter import MESSAGES_PER_SECOND, SteadyRateLimiter
+from bot.shop_bot import build_application
 from bot.startup import StartupError, lock_database, open_shop_database
 from bot.update_inbox import UpdateInbox, read_update
 from shop import cancel, leases, payments
@@ -55,39 +55,8 @@ log = logging.getLogger(__name__)
 SETUP_LEASE = "telegram.setup"
 SETUP_LEASE_SECONDS = 60.0
 
-# Buy taps wait for the Stripe queue inside their handler; room for a flash sale's worth of
-# them lets every tap be answered at once instead of queueing unanswered in PTB.
-CONCURRENT_UPDATES = 1024
 # The handler group of Telegram's payment updates: before group 0, where everything else is.
 PAYMENTS_GROUP = -1
-
-
-def file_base_url(api_base_url: str) -> str:
-    """PTB's file URL beside its API URL: …/bot → …/file/bot."""
-    if api_base_url.endswith("/bot"):
-        return api_base_url[: -len("bot")] + "file/bot"
-    return api_base_url.rstrip("/") + "/file/bot"
-
-
-def build_application(settings: Settings, rate_limiter: SteadyRateLimiter) -> ShopApplication:
-    builder = (
-        ApplicationBuilder()
-        .context_types(CONTEXT_TYPES)
-        .token(settings.telegram_bot_token)
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(file_base_url(settings.telegram_api_base_url))
-        .rate_limiter(rate_limiter)
-        .concurrent_updates(CONCURRENT_UPDATES)
-        .connect_timeout(10)
-        .read_timeout(15)
-        .write_timeout(15)
-        .pool_timeout(10)
-        # Room for PTB's final getUpdates at shutdown while the cancelled long poll lets go.
-        .get_updates_connection_pool_size(2)
-    )
-    if settings.telegram_mode == "webhook":
-        builder = builder.updater(None)
-    return builder.build()
 
 
 class ShopApp:

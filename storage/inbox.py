@@ -76,7 +76,11 @@ async def claim(
     claimed by another holder whose claim has not expired: its events are applied one after
     another, never side by side or past one that failed. On a shared database the inner SELECT
     is claimed with `FOR UPDATE SKIP LOCKED`: an event another instance is claiming at that
-    moment is skipped, not waited for."""
+    moment is skipped, not waited for.
+
+    Run it in a serial transaction (`Database.transaction()`'s default): the NOT EXISTS reads
+    the other holders' claims, and only a claim that starts after the previous one committed
+    sees them; two claims side by side could split one order's events between two holders."""
     rows = await fetch_all(
         conn,
         "UPDATE stripe_inbox SET claimed_by = ?, claimed_until = ?"

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from sandbox.standins import free_port
-from storage import deliveries, orders, stock
+from storage import deliveries, inbox, orders, stock
 from storage.db import Database, PostgresServer, SchemaTooNew, open_database
 from storage.migrations import latest_version
 from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
@@ -171,3 +171,34 @@ async def test_instances_claiming_the_outbox_at_once_never_take_the_same_row(
     assert len(first) + len(second) == 40
     async with db.transaction(serial=False) as tx:  # all claimed: nothing left for a third
         assert await deliveries.claim_due(tx, "c", limit=30, claim_seconds=30) == []
+
+
+async def test_appliers_claiming_at_once_never_split_an_order_s_events(db: Database) -> None:
+    """Eight appliers claim two events at a time, all at once, as instances do: each order's
+    waiting events are only ever held by one of them (storage/inbox.py: claims run serially)."""
+    arrivals = [
+        inbox.Arrival(f"evt_{order}_{n}", "checkout.session.completed", f"order:{order}", n, "{}")
+        for order in range(30)
+        for n in range(3)
+    ]
+    async with db.transaction(serial=False) as tx:
+        await inbox.add(tx, arrivals, now=1)
+
+    async def claim(holder: str) -> list[inbox.Waiting]:
+        async with db.transaction() as tx:
+            return await inbox.claim(tx, holder, now=2, lease_seconds=60, limit=2)
+
+    for _ in range(12):
+        rounds = await asyncio.wait_for(
+            asyncio.gather(*(claim(f"applier-{n}") for n in range(8))), timeout=10
+        )
+        holders: dict[str, set[int]] = {}
+        for number, claimed in enumerate(rounds):
+            for event in claimed:
+                holders.setdefault(event.order_key, set()).add(number)
+        assert all(len(held) == 1 for held in holders.values()), holders
+        async with db.transaction() as tx:
+            for claimed in rounds:
+                for event in claimed:
+                    assert await inbox.mark_applied(tx, event.seq, now=3)
+    assert await inbox.count_waiting(db.reader) == 0

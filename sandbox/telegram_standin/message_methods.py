@@ -201,12 +201,14 @@ class TelegramMessageMethods(TelegramBotMethods):
 
     async def _m_answerCallbackQuery(self, params: JSON) -> bool:
         query_id = str(params.get("callback_query_id") or "")
-        if query_id not in self._pending_queries:
+        tapped = self._pending_queries.get(query_id)
+        if tapped is None or time.monotonic() - tapped > self.callback_answer_seconds:
+            self._pending_queries.pop(query_id, None)
             raise ApiError(400, QUERY_INVALID)
         text = params.get("text")
         if isinstance(text, str) and utf16_len(text) > MAX_CALLBACK_ANSWER_UTF16:
             raise bad_request("MESSAGE_TOO_LONG")
-        self._pending_queries.discard(query_id)
+        del self._pending_queries[query_id]
         self.answered_callbacks.append(
             {
                 "callback_query_id": query_id,

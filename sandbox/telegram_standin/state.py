@@ -77,7 +77,11 @@ class TelegramState:
         self._query_ids = itertools.count(4_200_000_000_000_001)
         self._file_ids = itertools.count(1)
         self._files: dict[str, JSON] = {}  # file_id -> kind and metadata, for reuse checks
-        self._pending_queries: set[str] = set()
+        # Callback queries not answered yet -> when they were tapped. Telegram takes an answer
+        # only for a short while after the tap (about 10-15 s, undocumented), then says
+        # "query is too old"; tests may shorten the wait.
+        self._pending_queries: dict[str, float] = {}
+        self.callback_answer_seconds = 15.0
         self._allowed_updates: list[str] | None = None
         self._init_payments()
         self._poll_generation = 0

@@ -86,7 +86,7 @@ class TelegramUsers(TelegramState):
             user_id, "Buyer", self.language_of(user_id)
         )
         query_id = str(next(self._query_ids))
-        self._pending_queries.add(query_id)
+        self._pending_queries[query_id] = time.monotonic()
         query: JSON = {
             "id": query_id,
             "from": user,

@@ -144,3 +144,15 @@ async def test_wait_for_sees_messages_sent_later(bot: Bot, fake: FakeTelegram, b
     assert found.text == "Payment received"
     with pytest.raises(AssertionError, match="matched within"):
         await fake.wait_for(buyer, lambda m: m.text == "never", timeout=0.2)
+
+
+async def test_a_callback_query_answered_too_late_is_refused(
+    bot: Bot, fake: FakeTelegram, buyer: int
+) -> None:
+    await bot.send_message(buyer, "Pick", reply_markup=keyboard(("Tea", "buy:tea")))
+    fake.callback_answer_seconds = 0.2
+    query_id = fake.user_taps(buyer, fake.messages(buyer)[0], "buy:tea")["callback_query"]["id"]
+    await asyncio.sleep(0.3)
+    with pytest.raises(BadRequest, match="^Query is too old and response timeout expired"):
+        await bot.answer_callback_query(query_id)
+    assert fake.answered_callbacks == []
