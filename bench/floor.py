@@ -7,7 +7,11 @@ durably costs before the 2xx, whatever the shop then does with it.
 - ``group``: the same checks, but queued events are inserted by one writer task with one
   ``executemany`` per transaction (group commit): the "transactional inbox" FINDINGS §1 weighs.
 
-Run as its own process, like the shop and bare (`python -m bench.floor <port> <mode> <db>`).
+Run as its own process, like the shop and bare (`python -m bench.floor <port> <mode> <db>`),
+where <db> is a SQLite file or a `postgresql://` URL: the floors are measured on both engines,
+beside the shop on each. On PostgreSQL the transactions are not serial (an insert of its own
+is safe side by side, so the pool's connections commit concurrently), and the table's body is
+`bytea`, PostgreSQL's BLOB.
 """
 
 from __future__ import annotations
@@ -22,11 +26,16 @@ import stripe
 from aiohttp import web
 
 from bench.bare import serve_until_signal
-from storage.db import Database
-from storage.sqlite import SqliteDatabase
+from storage.db import Database, PostgresServer, SqliteFile, open_database
 
-INBOX = "CREATE TABLE IF NOT EXISTS bench_inbox (event_id TEXT PRIMARY KEY, body BLOB NOT NULL)"
-INSERT = "INSERT OR IGNORE INTO bench_inbox (event_id, body) VALUES (?, ?)"
+_TABLE = "CREATE TABLE IF NOT EXISTS bench_inbox (event_id TEXT PRIMARY KEY, body {} NOT NULL)"
+INBOX = {"sqlite": _TABLE.format("BLOB"), "postgresql": _TABLE.format("BYTEA")}
+INSERT = {
+    "sqlite": "INSERT OR IGNORE INTO bench_inbox (event_id, body) VALUES (?, ?)",
+    "postgresql": (
+        "INSERT INTO bench_inbox (event_id, body) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING"
+    ),
+}
 
 
 def _verified(request_body: bytes, signature: str, secret: str) -> tuple[str, bytes]:
@@ -39,6 +48,7 @@ class GroupCommit:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._insert = INSERT[db.dialect.name]
         self._queue: asyncio.Queue[tuple[str, bytes, asyncio.Future[None]]] = asyncio.Queue()
         self._task = asyncio.create_task(self._run())
 
@@ -52,16 +62,20 @@ class GroupCommit:
             batch = [await self._queue.get()]
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            async with self._db.transaction() as tx:
-                await tx.executemany(INSERT, [(event_id, body) for event_id, body, _ in batch])
+            async with self._db.transaction(serial=False) as tx:
+                await tx.executemany(
+                    self._insert, [(event_id, body) for event_id, body, _ in batch]
+                )
             for _, _, done in batch:
                 done.set_result(None)
 
 
-async def serve(port: int, mode: str, database: Path) -> None:
-    db = await SqliteDatabase.open(database)
+async def serve(port: int, mode: str, database: str) -> None:
+    target = PostgresServer(database) if database.startswith("postgresql://") else None
+    db = await open_database(target or SqliteFile(Path(database)))
     async with db.transaction() as tx:
-        await tx.execute(INBOX)
+        await tx.execute(INBOX[db.dialect.name])
+    insert = INSERT[db.dialect.name]
     secret = os.environ["STRIPE_WEBHOOK_SECRET"]
     group = GroupCommit(db) if mode == "group" else None
 
@@ -71,8 +85,8 @@ async def serve(port: int, mode: str, database: Path) -> None:
         if group is not None:
             await group.record(event_id, raw)
         else:
-            async with db.transaction() as tx:
-                await tx.execute(INSERT, (event_id, raw))
+            async with db.transaction(serial=False) as tx:
+                await tx.execute(insert, (event_id, raw))
         return web.json_response({"received": True})
 
     try:
@@ -82,7 +96,7 @@ async def serve(port: int, mode: str, database: Path) -> None:
 
 
 def main() -> int:
-    asyncio.run(serve(int(sys.argv[1]), sys.argv[2], Path(sys.argv[3])))
+    asyncio.run(serve(int(sys.argv[1]), sys.argv[2], sys.argv[3]))
     return 0
 
 

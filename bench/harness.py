@@ -82,18 +82,24 @@ class TimedStripe(FakeStripe):
 
 
 def shop_env(
-    telegram: FakeTelegram, stripe_api: FakeStripe, database: Path, port: int
+    telegram: FakeTelegram, stripe_api: FakeStripe, database: Path | str, port: int
 ) -> dict[str, str]:
-    """The environment `python -m bot` gets in the bench (testkit.process.shop_env)."""
+    """The environment `python -m bot` gets in the bench (testkit.process.shop_env): a SQLite
+    file (a Path) or a PostgreSQL URL (a str)."""
     return process.shop_env(
         telegram, stripe_api, database, port, admin_id=ADMIN_ID, public_base_url=PUBLIC_BASE_URL
     )
 
 
 def shop_process(
-    telegram: FakeTelegram, stripe_api: FakeStripe, database: Path, workdir: Path, name: str
+    telegram: FakeTelegram,
+    stripe_api: FakeStripe,
+    database: Path | str,
+    workdir: Path,
+    name: str,
 ) -> tuple[Process, int]:
-    """The bench's shop process (testkit.process.shop_process) and its port."""
+    """The bench's shop process (testkit.process.shop_process) and its port; `database` as in
+    `shop_env`."""
     return process.shop_process(
         telegram,
         stripe_api,

@@ -10,6 +10,11 @@ before the shop starts; the event bodies are the stand-in's own checkout.session
 the shop's StripeGateway), re-labelled per order and pretty-printed and signed the way Stripe
 sends them. The same bodies then go to a bare aiohttp handler in a process of its own, through
 the same client, for the ratio.
+
+Everything runs twice in the same run (issue 15): on SQLite, then on PostgreSQL
+(bench/webhook_postgres.py: a durable throwaway server holding a copy of the seeded orders, so
+the same bodies pay the same orders), each pass with its own bare baseline and floors measured
+right beside it, so that each ratio compares processes measured minutes apart at most.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import webhook_postgres
 from bench.harness import (
     Process,
     TimedStripe,
@@ -32,6 +38,7 @@ from bench.loadgen import LoadResult, run_load, signed
 from bench.profiling import Profile, Recording
 from bench.report import Report
 from bench.webhook_data import count_paid, drained, prepared_bodies
+from bench.webhook_postgres import PostgresStage
 from sandbox.standins import free_port
 
 LEVELS = (1, 16, 64)
@@ -120,22 +127,74 @@ class OurShop:
 
 @dataclass(frozen=True)
 class Setup:
-    """What every process of this scenario meets: the stand-ins, the seeded database, the
-    signed-to-be event bodies and the plan."""
+    """What every process of this scenario meets: the stand-ins, the signed-to-be event bodies
+    and the plan."""
 
     telegram: TimedTelegram
     stripe_api: TimedStripe
-    database: Path
     bodies: list[bytes]
     plan: Plan
     workdir: Path
 
 
-async def _ours(setup: Setup, profile: bool) -> OurShop:
+@dataclass(frozen=True)
+class Engine:
+    """One pass of the scenario: the engine's name, the shop's seeded database (a SQLite file
+    or a PostgreSQL URL), where each floor gets an empty one, and how its rows are labelled
+    (`prefix`) and its processes and files named (`tag`). The ≥ 0.5 goal is SQLite's (issue
+    15); PostgreSQL's figure is reported beside it."""
+
+    name: str
+    database: Path | str
+    floor_database: Callable[[str], Path | str]
+    prefix: str = ""
+    tag: str = ""
+    goal: bool = True
+
+    @classmethod
+    def sqlite(cls, database: Path, workdir: Path) -> Engine:
+        return cls("SQLite", database, lambda mode: workdir / f"floor-{mode}.db")
+
+    @classmethod
+    def postgresql(cls, server: PostgresStage) -> Engine:
+        return cls(
+            "PostgreSQL",
+            server.url,
+            lambda mode: server.fresh_database(f"floor_{mode}"),
+            prefix="PostgreSQL ",
+            tag="-pg",
+            goal=False,
+        )
+
+
+@dataclass
+class Pass:
+    """One engine's measurements: the shop, the bare handler and the floors beside it."""
+
+    engine: Engine
+    ours: OurShop
+    bare: dict[int, Level]
+    floors: dict[str, dict[int, Level]]
+
+
+async def _pass(setup: Setup, engine: Engine, profile: bool) -> Pass:
+    """Ours, then bare, then the floors, on one engine."""
+    print(f"bench: webhook on {engine.name} …", flush=True)
+    ours = await _ours(setup, engine, profile)
+    bare = await _bare(setup, engine)
+    floors = {mode: await _floor(mode, setup, engine) for mode in FLOORS}
+    return Pass(engine, ours, bare, floors)
+
+
+async def _ours(setup: Setup, engine: Engine, profile: bool) -> OurShop:
     """The real shop (`python -m bot`) through every level, then profiled at c=64."""
     sign = setup.stripe_api.sign
     shop, port = shop_process(
-        setup.telegram, setup.stripe_api, setup.database, setup.workdir, "shop-webhook"
+        setup.telegram,
+        setup.stripe_api,
+        engine.database,
+        setup.workdir,
+        f"shop-webhook{engine.tag}",
     )
     try:
         await shop.start()
@@ -145,23 +204,24 @@ async def _ours(setup: Setup, profile: bool) -> OurShop:
         recording: Profile | None = None
         ours_profiled_rps = 0.0
         if profile:
-            async with Recording(shop.pid, setup.workdir / "webhook-c64.pyspy") as rec:
+            spy = setup.workdir / f"webhook{engine.tag}-c64.pyspy"
+            async with Recording(shop.pid, spy) as rec:
                 profiled = await run_load(url, signed(rest[: setup.plan.profiled], sign), 64)
             recording = rec.profile
             ours_profiled_rps = profiled.rps
-        backlog, drain_seconds = await drained(setup.database)
-        paid = await count_paid(setup.database)
+        backlog, drain_seconds = await drained(engine.database)
+        paid = await count_paid(engine.database)
     finally:
         await shop.stop()
     return OurShop(ours, paid, recording, ours_profiled_rps, backlog, drain_seconds)
 
 
-async def _bare(setup: Setup) -> dict[int, Level]:
+async def _bare(setup: Setup, engine: Engine) -> dict[int, Level]:
     """The same bodies to a bare aiohttp handler in a process of its own."""
     bare_port = free_port()
-    env = shop_env(setup.telegram, setup.stripe_api, setup.database, bare_port)
+    env = shop_env(setup.telegram, setup.stripe_api, engine.database, bare_port)
     argv = [sys.executable, "-m", "bench.bare", str(bare_port)]
-    bare = Process("bare", argv, env, setup.workdir)
+    bare = Process(f"bare{engine.tag}", argv, env, setup.workdir)
     try:
         await bare.start()
         await bare.wait_http(f"http://127.0.0.1:{bare_port}/healthz")
@@ -172,47 +232,43 @@ async def _bare(setup: Setup) -> dict[int, Level]:
     return theirs
 
 
-def _report_levels(
-    report: Report,
-    ours: dict[int, Level],
-    theirs: dict[int, Level],
-    floors: dict[str, dict[int, Level]],
-) -> None:
+def _report_levels(report: Report, done: Pass) -> None:
+    ours, theirs, floors, engine = done.ours.levels, done.bare, done.floors, done.engine
     for level in LEVELS:
         a, b = ours[level], theirs[level]
+        at = f"{engine.prefix}c={level}"
+        goal = engine.goal and level == 64
         ratio = a.rps / b.rps if b.rps else 0.0
         statuses = "" if set(a.statuses) == {200} else f" (statuses {dict(a.statuses)})"
         report.add(
             "1 webhook",
-            f"c={level}: ours req/s · p50 · p99 · CPU per request{statuses}",
+            f"{at}: ours req/s · p50 · p99 · CPU per request{statuses}",
             f"{a.rps:,.0f} · {a.percentile_ms(50):.1f} ms · {a.percentile_ms(99):.1f} ms"
             f" · {a.cpu_ms_per_request:.2f} ms",
         )
         report.add(
             "1 webhook",
-            f"c={level}: bare req/s · p50 · p99 · CPU per request",
+            f"{at}: bare req/s · p50 · p99 · CPU per request",
             f"{b.rps:,.0f} · {b.percentile_ms(50):.1f} ms · {b.percentile_ms(99):.1f} ms"
             f" · {b.cpu_ms_per_request:.2f} ms",
         )
         report.add(
             "1 webhook",
-            f"c={level}: floors: one transaction per event · group commit (req/s, /bare)",
+            f"{at}: floors: one transaction per event · group commit (req/s, /bare)",
             " · ".join(
                 f"{floors[m][level].rps:,.0f} ({floors[m][level].rps / b.rps:.2f})" for m in FLOORS
             ),
         )
         report.add(
             "1 webhook",
-            f"c={level}: ratio ours/bare",
+            f"{at}: ratio ours/bare",
             f"{ratio:.2f}",
-            f"≥ {GOAL_RATIO}" if level == 64 else "—",
-            ratio >= GOAL_RATIO if level == 64 else None,
+            f"≥ {GOAL_RATIO}" if goal else "—",
+            ratio >= GOAL_RATIO if goal else None,
         )
 
 
-def _report_notes(
-    report: Report, plan: Plan, size: int, recording: Profile | None, ours_profiled_rps: float
-) -> None:
+def _report_notes(report: Report, plan: Plan, size: int, passes: list[Pass], stage: str) -> None:
     notes = [
         f"Event body: {size:,} bytes (pretty-printed checkout.session.completed, as Stripe "
         f"sends it). Requests per level and round: {plan.per_level}, {plan.rounds} rounds "
@@ -225,21 +281,42 @@ def _report_notes(
         "about 30 messages/s; the Telegram stand-in has no limit in this scenario). After the "
         "last request the bench waits until the inbox is applied, then counts the paid orders.",
         "",
-        "The floors (`bench/floor.py`) run between bare and ours, in processes of their own "
+        "The floors (`bench/floor.py`) run after bare, in processes of their own "
         "with the same bodies: each verifies the signature, parses the JSON and records the "
         "event id durably before its 2xx, through the shop's own `storage.db.Database`. "
         "*One transaction per event* is the least DESIGN's 'record in a transaction, then "
         "answer' can cost; *group commit* puts every event queued meanwhile into one "
         "transaction (one `executemany`), the transactional inbox weighed in FINDINGS §1.",
+        "",
+        "The whole scenario runs twice: on SQLite (the rows without a prefix), then on "
+        f"PostgreSQL (the rows marked so): {stage}. Each pass measures its own bare handler "
+        "and floors (each floor on an empty database of the same engine), so each ratio "
+        "compares processes measured within minutes of each other.",
     ]
-    if recording is not None:
-        notes += [
-            "",
-            f"Profile of the shop at c=64 ({ours_profiled_rps:,.0f} req/s while profiled):",
-            "",
-            *recording.table(),
-        ]
+    for done in passes:
+        recording = done.ours.recording
+        if recording is not None:
+            notes += [
+                "",
+                f"Profile of the shop on {done.engine.name} at c=64 "
+                f"({done.ours.profiled_rps:,.0f} req/s while profiled):",
+                "",
+                *recording.table(),
+            ]
     report.section("1. Webhook path", notes)
+
+
+def _report_pass(report: Report, done: Pass, fired: int) -> None:
+    _report_levels(report, done)
+    ours, prefix = done.ours, done.engine.prefix
+    paid = f"{ours.paid:,} / {fired:,}"
+    report.add("1 webhook", f"{prefix}orders paid / events fired", paid, "all", None)
+    rate = ours.backlog / ours.drain_seconds if ours.drain_seconds else 0.0
+    report.add(
+        "1 webhook",
+        f"{prefix}inbox after the last 2xx: events not applied yet · applied in · events/s",
+        f"{ours.backlog:,} · {ours.drain_seconds:.1f} s · {rate:,.0f}",
+    )
 
 
 async def run(report: Report, workdir: Path, *, quick: bool, profile: bool) -> None:
@@ -251,46 +328,40 @@ async def run(report: Report, workdir: Path, *, quick: bool, profile: bool) -> N
     database = workdir / "webhook.db"
     try:
         bodies = await prepared_bodies(telegram, stripe_api, database, plan.orders_needed)
-        setup = Setup(telegram, stripe_api, database, bodies, plan, workdir)
-        ours = await _ours(setup, profile)
-        theirs = await _bare(setup)
-        floors = {
-            mode: await _floor(mode, bodies, plan, stripe_api, telegram, workdir) for mode in FLOORS
-        }
+        setup = Setup(telegram, stripe_api, bodies, plan, workdir)
+        # The copy is taken before the SQLite pass pays the orders.
+        async with webhook_postgres.stage(database) as server:
+            passes = [
+                await _pass(setup, Engine.sqlite(database, workdir), profile),
+                await _pass(setup, Engine.postgresql(server), profile),
+            ]
+            stage = server.describe()
     finally:
         await telegram.stop()
         await stripe_api.stop()
 
     fired = plan.orders_needed - (0 if profile else plan.profiled)
-    _report_levels(report, ours.levels, theirs, floors)
-    report.add("1 webhook", "orders paid / events fired", f"{ours.paid:,} / {fired:,}", "all", None)
-    rate = ours.backlog / ours.drain_seconds if ours.drain_seconds else 0.0
-    report.add(
-        "1 webhook",
-        "inbox after the last 2xx: events not applied yet · applied in · events/s",
-        f"{ours.backlog:,} · {ours.drain_seconds:.1f} s · {rate:,.0f}",
-    )
-    _report_notes(report, plan, len(bodies[0]), ours.recording, ours.profiled_rps)
+    for done in passes:
+        _report_pass(report, done, fired)
+    _report_notes(report, plan, len(bodies[0]), passes, stage)
 
 
-async def _floor(
-    mode: str,
-    bodies: list[bytes],
-    plan: Plan,
-    stripe_api: TimedStripe,
-    telegram: TimedTelegram,
-    workdir: Path,
-) -> dict[int, Level]:
+async def _floor(mode: str, setup: Setup, engine: Engine) -> dict[int, Level]:
+    """One floor (`bench/floor.py`) on an empty database of the engine, through every level."""
     port = free_port()
-    database = workdir / f"floor-{mode}.db"
-    env = shop_env(telegram, stripe_api, database, port)
+    database = engine.floor_database(mode)
+    env = shop_env(setup.telegram, setup.stripe_api, database, port)
     argv = [sys.executable, "-m", "bench.floor", str(port), mode, str(database)]
-    process = Process(f"floor-{mode}", argv, env, workdir)
+    process = Process(f"floor-{mode}{engine.tag}", argv, env, setup.workdir)
     await process.start()
     try:
         await process.wait_http(f"http://127.0.0.1:{port}/healthz")
         levels, _ = await _levels(
-            f"http://127.0.0.1:{port}/stripe/webhook", bodies, plan, stripe_api.sign, process
+            f"http://127.0.0.1:{port}/stripe/webhook",
+            setup.bodies,
+            setup.plan,
+            setup.stripe_api.sign,
+            process,
         )
     finally:
         await process.stop()

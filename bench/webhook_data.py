@@ -1,6 +1,9 @@
 """Scenario 1's data: the orders seeded before the shop starts, one signed-to-be event body per
-order, and what the bench reads back from the shop's database file (beside the running shop, as
-WAL allows): the inbox's backlog and the paid orders.
+order, the same orders copied to PostgreSQL (so that the same bodies pay them there), and what
+the bench reads back from the shop's database (beside the running shop, as WAL allows on
+SQLite): the inbox's backlog and the paid orders.
+
+A database is a SQLite file (a Path) or a PostgreSQL URL (a str), as testkit.process takes it.
 """
 
 from __future__ import annotations
@@ -12,13 +15,18 @@ import json
 import secrets
 import sqlite3
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from bench.harness import ADMIN_ID, PUBLIC_BASE_URL, TimedStripe, TimedTelegram
 from shop.gateways.stripe_gateway import CheckoutSettings, StripeGateway
 from storage import orders, products
 from storage.clock import now
+from storage.copy import copy_shop
+from storage.db import DatabaseTarget, PostgresServer, SqliteFile, open_database
 from storage.models import Order, OrderStatus, ProductKind
 from storage.sql import fetch_one
 from storage.sqlite import SqliteDatabase
@@ -120,28 +128,60 @@ async def prepared_bodies(
     return [event_for(template, order) for order in made[:-1]]
 
 
-async def drained(database: Path, within: float = 300.0) -> tuple[int, float]:
+def target(database: Path | str) -> DatabaseTarget:
+    """The storage layer's name for a bench database: a SQLite file or a PostgreSQL URL."""
+    return SqliteFile(database) if isinstance(database, Path) else PostgresServer(database)
+
+
+async def copied_to_postgres(database: Path, url: str) -> float:
+    """The seeded SQLite shop copied, ids and session ids kept, into the empty PostgreSQL
+    database at `url` with the shop's own `storage.copy` (which checks counts and totals), so
+    that the very same signed bodies pay the very same orders there; the seconds it took."""
+    report = await copy_shop(SqliteFile(database), PostgresServer(url))
+    return report.seconds
+
+
+WAITING = "SELECT COUNT(*) FROM stripe_inbox WHERE applied_at IS NULL"
+
+
+async def drained(database: Path | str, within: float = 300.0) -> tuple[int, float]:
     """Wait for the shop's applier to apply every event its inbox recorded: (events waiting
     when the load stopped, seconds until none was left)."""
-    began = time.monotonic()
-    backlog = left = waiting(database)
-    while left:
-        if time.monotonic() - began > within:
-            raise RuntimeError(f"{left} events still not applied after {within:.0f} s")
-        await asyncio.sleep(0.05)
-        left = waiting(database)
+    async with _waiting_counter(database) as waiting:
+        began = time.monotonic()
+        backlog = left = await waiting()
+        while left:
+            if time.monotonic() - began > within:
+                raise RuntimeError(f"{left} events still not applied after {within:.0f} s")
+            await asyncio.sleep(0.05)
+            left = await waiting()
     return backlog, time.monotonic() - began
 
 
-def waiting(database: Path) -> int:
-    """Events the shop's inbox holds unapplied (read beside the running shop, as WAL allows)."""
-    with contextlib.closing(sqlite3.connect(database, timeout=10)) as conn:
-        row = conn.execute("SELECT COUNT(*) FROM stripe_inbox WHERE applied_at IS NULL")
-        return int(row.fetchone()[0])
+@contextlib.asynccontextmanager
+async def _waiting_counter(database: Path | str) -> AsyncIterator[Callable[[], Awaitable[int]]]:
+    """How many events the shop's inbox holds unapplied, read beside the running shop: on
+    SQLite a short connection per look (as WAL allows), on PostgreSQL one connection."""
+    if isinstance(database, Path):
+
+        async def in_file() -> int:
+            with contextlib.closing(sqlite3.connect(database, timeout=10)) as conn:
+                return int(conn.execute(WAITING).fetchone()[0])
+
+        yield in_file
+        return
+    async with await psycopg.AsyncConnection.connect(database, autocommit=True) as conn:
+
+        async def on_server() -> int:
+            row = await (await conn.execute(WAITING)).fetchone()
+            return int(row[0]) if row else 0
+
+        yield on_server
 
 
-async def count_paid(database: Path) -> int:
-    db = await SqliteDatabase.open(database)
+async def count_paid(database: Path | str) -> int:
+    """Orders paid or fulfilled, read once the shop has stopped."""
+    db = await open_database(target(database))
     try:
         row = await fetch_one(
             db.reader, "SELECT COUNT(*) FROM orders WHERE status IN ('paid', 'fulfilled')"

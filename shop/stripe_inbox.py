@@ -133,7 +133,10 @@ class Intake:
 
     async def _commit(self, batch: list[tuple[Arrival, asyncio.Future[None]]]) -> None:
         try:
-            async with self._db.transaction() as tx:
+            # Not serial: one insert that ignores ids already there stands alone, so on
+            # PostgreSQL a group commit need not wait for an apply (or any other serial write)
+            # to finish first. The claim is serial and sees each batch once it has committed.
+            async with self._db.transaction(serial=False) as tx:
                 await inbox.add(tx, [arrival for arrival, _ in batch], now())
         except Exception as error:
             log.exception("stripe inbox: %s events not recorded; Stripe will retry", len(batch))

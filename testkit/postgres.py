@@ -4,7 +4,9 @@ a cluster in a temporary directory, a free port on 127.0.0.1, gone when stopped.
 `initdb` refuses to run as root, so as root the cluster belongs to the `postgres` user the
 Debian package creates and every server command runs through `runuser`. `fsync=off` and
 `synchronous_commit=off`: nothing here must survive a power cut, and the tests measure the
-shop, not the disk. `tools/ensure-postgresql` installs the package when it is missing (`make
+shop, not the disk. The bench asks for a `durable` server instead (fsync, synchronous commits
+and full-page writes on, PostgreSQL's defaults), so that what it reports is what a production
+server's commits cost. `tools/ensure-postgresql` installs the package when it is missing (`make
 test` runs it first); a missing server is an error here, never a reason to skip.
 """
 
@@ -45,19 +47,24 @@ def server_bin() -> Path:
 class PostgresCluster:
     """One running throwaway server; `url(name)` of a database on it, `stop()` ends it."""
 
-    def __init__(self, directory: Path, port: int, bin_dir: Path, *, crash_safe: bool) -> None:
+    def __init__(
+        self, directory: Path, port: int, bin_dir: Path, *, crash_safe: bool, durable: bool = False
+    ) -> None:
         self.directory = directory
         self.port = port
         self._bin = bin_dir
         self._crash_safe = crash_safe
+        self.durable = durable
 
     @classmethod
-    def start(cls, *, crash_safe: bool = False) -> PostgresCluster:
+    def start(cls, *, crash_safe: bool = False, durable: bool = False) -> PostgresCluster:
         """A new server. `crash_safe` keeps every commit through `halt` (synchronous_commit on:
-        a test that stops the server mid-run must find what the shop was told was committed)."""
+        a test that stops the server mid-run must find what the shop was told was committed).
+        `durable` also flushes every commit to the disk (fsync and full_page_writes on), as a
+        production server does: for the bench's figures, never needed by a test."""
         bin_dir = server_bin()
         directory = Path(tempfile.mkdtemp(prefix="shop-pg-"))
-        cluster = cls(directory, free_port(), bin_dir, crash_safe=crash_safe)
+        cluster = cls(directory, free_port(), bin_dir, crash_safe=crash_safe, durable=durable)
         try:
             cluster._init()
             cluster.resume()
@@ -113,10 +120,11 @@ class PostgresCluster:
         )  # fmt: skip
 
     def _server_options(self) -> str:
-        commit = "on" if self._crash_safe else "off"
+        commit = "on" if self._crash_safe or self.durable else "off"
+        disk = "on" if self.durable else "off"
         return (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.directory}"
-            f" -c fsync=off -c synchronous_commit={commit} -c full_page_writes=off"
+            f" -c fsync={disk} -c synchronous_commit={commit} -c full_page_writes={disk}"
             f" -c max_connections={MAX_CONNECTIONS}"
         )
 
