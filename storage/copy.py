@@ -34,6 +34,11 @@ import aiosqlite
 import psycopg
 import psycopg.conninfo
 
+from storage.aggregates_rebuild import (
+    pause_aggregate_triggers,
+    rebuild_aggregates,
+    resume_aggregate_triggers,
+)
 from storage.copy_checks import Figures, figures_of
 from storage.copy_tables import (
     COPIED,
@@ -226,8 +231,13 @@ async def _copy_all(source: Connection, target: Connection) -> tuple[Figures, in
             f"the target is not empty ({listed}): a copy never merges two shops or overwrites"
             " one, nor writes where an instance has run; copy into a new, empty database"
         )
+    # The aggregate triggers off while the rows arrive, the aggregates summed once after them
+    # (storage/aggregates_rebuild.py says why), the triggers on again before the checks.
+    await pause_aggregate_triggers(target)
     for table in COPIED:
         await copy_table(source, target, table, columns[table.name])
+    await rebuild_aggregates(target)
+    await resume_aggregate_triggers(target)
     sequences = await reset_sequences(target)
     theirs, ours = await figures_of(source, columns), await figures_of(target, columns)
     differences = theirs.differences(ours)
