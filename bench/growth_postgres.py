@@ -5,7 +5,8 @@ the very rows bench/growth_data.py writes into SQLite (one seeded generator), lo
 in one transaction into a database the shop's own migrations created.
 
 The aggregates (order_counts, sales_daily, …) are built after the load by one INSERT … SELECT
-each, with the triggers off for the loading session. Loading with them on is quadratic: every
+each (storage/aggregates_rebuild.py, the very statements `python -m storage.copy` runs), with
+the triggers off for the loading session. Loading with them on is quadratic: every
 order's trigger updates the same few rows (the currency's total, the status's count), and
 inside one transaction each update adds a version that the next must step over, so 10,000
 orders took 2 s and 100,000 took over two minutes. The set-based sums mirror the triggers'
@@ -47,6 +48,7 @@ from bench.growth_data import (
     product_rows,
 )
 from bench.growth_probes import Outcome, cross_check, measure, measures
+from storage.aggregates_rebuild import REBUILD
 from storage.copy_checks import figures_of
 from storage.copy_tables import check_schemas, reset_sequences
 from storage.db import Database
@@ -55,31 +57,6 @@ from storage.sql import Connection, Dialect, Row
 from testkit.postgres import PostgresCluster
 
 BIG_TABLES = frozenset({"orders", "order_lines", "deliveries"})
-
-
-# The aggregates from the orders, as migration 0011's triggers add them up one order (and one
-# line) at a time: a sale is `is_sale(status, paid_at)`, its day `paid_at / 86400`, a line's
-# revenue its subtotal less its share of the discount, rounded toward zero line by line.
-_SALE = "is_sale(o.status, o.paid_at)"
-_LINE_REVENUE = (
-    "l.unit_amount * l.quantity - o.amount_discount * l.unit_amount * l.quantity / o.amount_total"
-)
-REBUILD = (
-    "INSERT INTO order_counts (status, n) SELECT status, COUNT(*) FROM orders GROUP BY status",
-    "INSERT INTO sales_daily (day, currency, orders, revenue, refunded)"
-    " SELECT o.paid_at / 86400, o.currency, COUNT(*), SUM(o.amount_total - o.amount_discount),"
-    f" SUM(o.amount_refunded) FROM orders o WHERE {_SALE} GROUP BY 1, 2",
-    "INSERT INTO sales_total (currency, orders, revenue, refunded)"
-    " SELECT o.currency, COUNT(*), SUM(o.amount_total - o.amount_discount),"
-    f" SUM(o.amount_refunded) FROM orders o WHERE {_SALE} GROUP BY 1",
-    "INSERT INTO product_sales_daily (day, currency, product_id, orders, units, revenue)"
-    " SELECT o.paid_at / 86400, o.currency, l.product_id, COUNT(*), SUM(l.quantity),"
-    f" SUM({_LINE_REVENUE}) FROM orders o JOIN order_lines l ON l.order_id = o.id"
-    f" WHERE {_SALE} GROUP BY 1, 2, 3",
-    "INSERT INTO product_sales_total (currency, product_id, orders, units, revenue)"
-    f" SELECT o.currency, l.product_id, COUNT(*), SUM(l.quantity), SUM({_LINE_REVENUE})"
-    f" FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE {_SALE} GROUP BY 1, 2",
-)
 
 
 async def load(url: str, count: int, at: int, seed: int = 5) -> None:

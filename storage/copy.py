@@ -5,11 +5,13 @@ failover); its orders, stock, carts and history must come along whole, or not at
 - the source is read in one read transaction (one consistent snapshot) while this process
   holds the bot's own lock on it (storage/lock.py): a bot still running is refused, and none
   can start until the copy is done;
-- the target is migrated to this code's schema first (open_database does it), and the source
+- the target is migrated to this code's schema first (as the bot's start does), and the source
   must already be at that version: a copy never migrates the shop's only good database;
 - the target must be empty: a copy never merges two shops or overwrites one;
-- every row goes across in one target transaction, ids kept (storage/copy_tables.py); the
-  aggregates are rebuilt by the target's triggers, the identity sequences moved past the ids;
+- every row goes across in one target transaction, ids kept (storage/copy_tables.py), with
+  the target's aggregate triggers paused; the aggregates are then summed once per table
+  (storage/aggregates_rebuild.py: the triggers would make the copy quadratic in the orders),
+  the triggers switched on again, the identity sequences moved past the ids;
 - before it commits, the counts, totals and aggregates of both sides are compared
   (storage/copy_checks.py). Any failure rolls the whole transaction back: the target is
   left empty, ready for another try, and the source was never written.
@@ -34,6 +36,11 @@ import aiosqlite
 import psycopg
 import psycopg.conninfo
 
+from storage.aggregates_rebuild import (
+    pause_aggregate_triggers,
+    rebuild_aggregates,
+    resume_aggregate_triggers,
+)
 from storage.copy_checks import Figures, figures_of
 from storage.copy_tables import (
     COPIED,
@@ -46,16 +53,14 @@ from storage.copy_tables import (
     row_counts,
 )
 from storage.db import (
-    Database,
     DatabaseTarget,
     PostgresServer,
     SchemaTooNew,
     SqliteFile,
     latest_schema_version,
-    open_database,
 )
 from storage.lock import DatabaseInUse, ProcessLock
-from storage.postgres import DatabaseUnreachable, redacted
+from storage.postgres import DatabaseUnreachable, PgConnection, PostgresDatabase, redacted
 from storage.sql import Connection
 from storage.sqlite import BUSY_TIMEOUT_MS, SqliteConnection
 
@@ -203,17 +208,22 @@ def _check_version(version: int) -> None:
         )
 
 
-async def _open_target(target: PostgresServer) -> Database:
+async def _open_target(target: PostgresServer) -> PostgresDatabase:
+    """The target, migrated to this code's schema (as the bot's start does)."""
     try:
-        return await open_database(target)
+        return await PostgresDatabase.open(target.url)
     except SchemaTooNew as error:
         raise CopyError(f"the target cannot take this release's schema: {error}") from None
 
 
-async def _copy_all(source: Connection, target: Connection) -> tuple[Figures, int, dict[str, int]]:
-    """Inside the target's transaction: refuse a target that is not empty, copy every table,
-    move the sequences, then compare both sides (CopyError rolls it all back). The target's
-    figures, the sequences moved, and the rows left behind on the source."""
+async def _copy_all(
+    source: Connection, target: PgConnection
+) -> tuple[Figures, int, dict[str, int]]:
+    """Inside the target's transaction: refuse a target that is not empty, copy every table
+    with the aggregate triggers paused, sum the aggregates, switch the triggers on again, move
+    the sequences, then compare both sides (CopyError rolls it all back, the triggers' pause
+    included). The target's figures, the sequences moved, and the rows left behind on the
+    source."""
     try:
         columns = await check_schemas(source, target)
     except SchemaMismatch as error:
@@ -226,8 +236,13 @@ async def _copy_all(source: Connection, target: Connection) -> tuple[Figures, in
             f"the target is not empty ({listed}): a copy never merges two shops or overwrites"
             " one, nor writes where an instance has run; copy into a new, empty database"
         )
+    # The aggregate triggers off while the rows arrive, the aggregates summed once after them
+    # (storage/aggregates_rebuild.py says why), the triggers on again before the checks.
+    await pause_aggregate_triggers(target)
     for table in COPIED:
         await copy_table(source, target, table, columns[table.name])
+    await rebuild_aggregates(target)
+    await resume_aggregate_triggers(target)
     sequences = await reset_sequences(target)
     theirs, ours = await figures_of(source, columns), await figures_of(target, columns)
     differences = theirs.differences(ours)

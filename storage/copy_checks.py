@@ -2,8 +2,8 @@
 
 Counting rows shows that nothing was left behind; the totals show that what arrived is the
 same money and the same stock (a column shifted or truncated on the way would change a sum);
-and the aggregates, which the target's triggers rebuilt from the copied orders, show that
-/sales and the order counts will read on the new database exactly what they read on the old.
+and the aggregates, summed anew from the copied orders, show that /sales and the order counts
+will read on the new database exactly what they read on the old.
 
 An aggregate row whose figures are all zero is left out of the comparison: the source keeps
 one where every order of a status moved on (a `pending` count of 0), while the target, whose

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from functools import lru_cache
@@ -155,6 +155,20 @@ class PgConnection:
     async def execute_fetchall(self, sql: str, args: Sequence[Any] = ()) -> Sequence[Row]:
         cursor = await self._conn.execute(to_pyformat(sql), tuple(args))
         return await cursor.fetchall() if cursor.description is not None else []
+
+    @asynccontextmanager
+    async def copy_from(
+        self, table: str, columns: Sequence[str]
+    ) -> AsyncIterator[Callable[[Sequence[Any]], Awaitable[None]]]:
+        """`COPY table (columns) FROM STDIN` in this connection's transaction: the writer of
+        one row at a time (values as for `execute`), flushed in large buffers. For bulk loads
+        (`python -m storage.copy`): one statement for any number of rows, where `executemany`
+        costs the server a statement per row."""
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        async with self._conn.cursor() as cursor, cursor.copy(statement) as copy:
+            yield copy.write_row
 
 
 class PgPoolReader:

@@ -1,7 +1,7 @@
 """Moving a shop from SQLite to PostgreSQL (issue 15, item 6): `python -m storage.copy SOURCE_URL
-TARGET_URL` copies a stopped shop whole (ids kept, aggregates rebuilt by the target's triggers
-and equal to the source's, sequences past the copied ids), or refuses and leaves the target
-empty; the shop then runs on the target as it ran on the file."""
+TARGET_URL` copies a stopped shop whole (ids kept, aggregates summed anew and equal to the
+source's: tests/test_storage_copy_aggregates.py, sequences past the copied ids), or refuses and
+leaves the target empty; the shop then runs on the target as it ran on the file."""
 
 from __future__ import annotations
 
