@@ -240,6 +240,24 @@ async def review(shop: Shop, buyer_user_id: int, *, language: str | None = None)
 
     Every difference is corrected in the cart itself, so the cart the buyer is shown next is the
     one checkout would charge: they confirm with a second tap, never by surprise."""
+    changes, _ = await reviewed(shop, buyer_user_id, language=language)
+    return changes
+
+
+async def reviewed(
+    shop: Shop, buyer_user_id: int, *, language: str | None = None
+) -> tuple[list[Changed], Cart]:
+    """`review`, and the cart as it is afterwards (for the page that shows it).
+
+    Read first, outside any write: a cart that already matches the shop — nearly every /cart
+    and Checkout tap — needs no write at all, and reading it inside the write transaction held
+    the serial lock (every instance's writes queue behind it, storage/postgres.py) for half a
+    dozen round trips per tap. Checkout prices and reserves from the database in its own
+    transaction anyway, so a change landing after this read is no different from one landing
+    after the review's commit."""
+    seen = await load(shop.db.reader, buyer_user_id, language=language)
+    if not any(_stale(item) for item in seen.items):
+        return [], seen
     changes = []
     async with shop.transaction() as tx:
         for item in (await load(tx, buyer_user_id, language=language)).items:
@@ -249,7 +267,15 @@ async def review(shop: Shop, buyer_user_id: int, *, language: str | None = None)
                 changes.append(changed)
             elif item.product is not None and item.seen_stars != _stars_of(item.product):
                 await _remember_prices(tx, buyer_user_id, item.product)  # none seen before
-    return changes
+    return changes, await load(shop.db.reader, buyer_user_id, language=language)
+
+
+def _stale(item: CartItem) -> bool:
+    """Whether `review` has to write the line: it differs from the product, or has not
+    remembered the product's Stars price yet."""
+    if _compare(item) is not None:
+        return True
+    return item.product is not None and item.seen_stars != _stars_of(item.product)
 
 
 def _stars_of(product: Product) -> int | None:

@@ -50,6 +50,13 @@ class Database(Protocol):
         """Single reads, never inside a write."""
         ...
 
+    def budget_connection(self) -> AbstractAsyncContextManager[Connection]:
+        """For the send budgets' slots alone (storage/budgets.py): statements that must not
+        wait behind the shop's other work, each committed on its own. On PostgreSQL a
+        connection kept for them outside the pool, since a slot taken late is lost to every
+        instance; on SQLite a transaction on the one writer."""
+        ...
+
     async def ping(self) -> bool: ...
 
     async def listen(self, channel: str, wake: Callable[[], None]) -> None:

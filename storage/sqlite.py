@@ -137,6 +137,13 @@ class SqliteDatabase:
         """The read-only connection: single statements, never inside a write."""
         return self._reader
 
+    @asynccontextmanager
+    async def budget_connection(self) -> AsyncIterator[SqliteConnection]:
+        """The send budgets' statements: the one writer is all there is, so a transaction
+        (the shop keeps SQLite's budgets in memory: bot/app.py; the tests use this)."""
+        async with self.transaction(serial=False) as tx:
+            yield tx
+
     async def ping(self) -> bool:
         """Whether the database answers a trivial query (for /healthz)."""
         try:

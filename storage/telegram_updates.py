@@ -32,26 +32,31 @@ async def record(conn: Connection, update_id: int, chat_id: int, part: int, body
     return changed == 1
 
 
-async def waiting(conn: Connection, parts: list[int], *, limit: int) -> list[WaitingUpdate]:
-    """Updates not handled yet in the given partitions, oldest first."""
+async def waiting_chats(conn: Connection, parts: list[int], *, limit: int) -> list[int]:
+    """Chats with updates not handled yet in the given partitions, the one waiting longest
+    first: just their ids (the bodies are read per chat, when its turn comes)."""
     if not parts:
         return []
     rows = await fetch_all(
         conn,
-        "SELECT update_id, chat_id, body FROM telegram_updates WHERE handled_at IS NULL"
-        f" AND part IN ({placeholders(len(parts))}) ORDER BY update_id LIMIT ?",  # noqa: S608
+        "SELECT chat_id FROM telegram_updates WHERE handled_at IS NULL"
+        f" AND part IN ({placeholders(len(parts))})"  # noqa: S608
+        " GROUP BY chat_id ORDER BY MIN(update_id) LIMIT ?",
         (*parts, limit),
     )
-    return [WaitingUpdate(int(row[0]), int(row[1]), str(row[2])) for row in rows]
+    return [int(row[0]) for row in rows]
 
 
-async def waiting_for_chat(conn: Connection, chat_id: int, *, limit: int) -> list[WaitingUpdate]:
-    """One chat's updates not handled yet, oldest first."""
+async def waiting_for_chat(
+    conn: Connection, chat_id: int, part: int, *, limit: int
+) -> list[WaitingUpdate]:
+    """One chat's updates not handled yet, oldest first (`part` is the chat's partition: it
+    lets the waiting updates' index find them)."""
     rows = await fetch_all(
         conn,
         "SELECT update_id, chat_id, body FROM telegram_updates WHERE handled_at IS NULL"
-        " AND chat_id = ? ORDER BY update_id LIMIT ?",
-        (chat_id, limit),
+        " AND part = ? AND chat_id = ? ORDER BY update_id LIMIT ?",
+        (part, chat_id, limit),
     )
     return [WaitingUpdate(int(row[0]), int(row[1]), str(row[2])) for row in rows]
 

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from bot.app import ShopApp
+from bot.buyer import texts
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from shop.said import worded
@@ -320,6 +321,37 @@ async def test_stripe_throttling_and_outage_are_retried_under_the_same_key(
     other = BUYER_ID + 1
     assert (await buy(telegram, other, await open_card(telegram, other, product_id))).button("Pay")
     assert len(stripe_api.sessions) == 2
+
+
+async def test_while_stripe_throttles_the_preparing_message_holds_up_no_session(
+    app: ShopApp, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    """After Stripe answered 429, a Buy tap also gets a "preparing your link…" message; the
+    session is made beside it, not after it: here Telegram holds that message back 2 s, and
+    the session exists long before. The link then takes the placeholder's place."""
+    product_id = await add_product(app)
+    first, second = BUYER_ID, BUYER_ID + 1
+    stripe_api.fail_next("POST", "/v1/checkout/sessions", times=1, status=429)
+    await buy(telegram, first, await open_card(telegram, first, product_id))
+    card = await open_card(telegram, second, product_id)
+    shown = len(telegram.messages(second))
+    telegram.fail_next("sendMessage", times=1, status=429, retry_after=2)
+    telegram.user_taps(second, card, card.button("Buy")["callback_data"])
+    loop = asyncio.get_running_loop()
+    tapped = loop.time()
+    while len(stripe_api.sessions) < 2:
+        assert loop.time() - tapped < 1.5, "the session waited for the placeholder"
+        await asyncio.sleep(0.02)
+    linked = await telegram.wait_for(
+        second, lambda m: any(b["text"].startswith("Pay") for b in m.buttons()), timeout=10
+    )
+    [placeholder] = [
+        call.response["result"]["message_id"]
+        for call in telegram.calls_of("sendMessage")
+        if call.status == 200 and call.params.get("text") == texts.preparing_link(EN)
+    ]
+    assert linked.message_id == placeholder  # edited into the link
+    assert len(telegram.messages(second)) == shown + 1
 
 
 async def test_buyers_cannot_flood_checkout(

@@ -15,7 +15,7 @@ from storage import deliveries, inbox, orders, stock
 from storage.db import Database, PostgresServer, SchemaTooNew, open_database
 from storage.migrations import latest_version
 from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
-from storage.postgres import DatabaseUnreachable, PostgresDatabase
+from storage.postgres import POOL_MAX, DatabaseUnreachable, PostgresDatabase
 from testkit.postgres import PostgresCluster
 from tests.backend import SESSION
 from tests.shop_records import add_product, new_order
@@ -202,3 +202,36 @@ async def test_appliers_claiming_at_once_never_split_an_order_s_events(db: Datab
                 for event in claimed:
                     assert await inbox.mark_applied(tx, event.seq, now=3)
     assert await inbox.count_waiting(db.reader) == 0
+
+
+async def test_serial_writes_waiting_for_another_instance_leave_the_pool_to_reads(
+    db: Database,
+) -> None:
+    """Another instance holds the shared write lock; this one's serial transactions (a flash
+    sale's worth) queue for it holding one pooled connection between them, so a read — the next
+    buyer's cart, the lock holder's own next step elsewhere — still gets a connection at once."""
+    assert SESSION.url is not None
+    other = await open_database(PostgresServer(SESSION.url))
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_lock() -> None:
+        async with other.transaction():
+            holding.set()
+            await release.wait()
+
+    async def write() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("SELECT 1")
+
+    holder = asyncio.create_task(hold_the_lock())
+    await holding.wait()
+    writers = [asyncio.create_task(write()) for _ in range(POOL_MAX * 2)]
+    try:
+        await asyncio.sleep(0.2)  # the writers are queued
+        assert await asyncio.wait_for(db.reader.execute_fetchall("SELECT 1"), timeout=2)
+        assert not any(writer.done() for writer in writers)  # still one at a time, after it
+    finally:
+        release.set()
+        await holder
+        await asyncio.wait_for(asyncio.gather(*writers), timeout=10)
+        await other.close()

@@ -17,6 +17,7 @@ from bot.rate_limiter import SteadyRateLimiter
 from shop.gateways.slots import LocalSchedule, SharedSchedule, SlotGranter
 from storage import budgets
 from storage.db import Database
+from storage.postgres import POOL_MAX
 from tests.shop_records import scratch_db
 
 TAKE = {"lead_us": 1_000, "slack_us": 0}
@@ -111,3 +112,32 @@ async def test_the_requests_wait_while_the_schedule_cannot_be_read(tmp_path: Pat
     granter.use(LocalSchedule(10))
     await asyncio.wait_for(waiting, timeout=3)
     granter.shutdown()
+
+
+@pytest.mark.postgresql_only
+async def test_a_slot_is_taken_while_every_pooled_connection_is_busy(db: Database) -> None:
+    """A busy instance's pool is often empty (transactions queued for the serial lock): the
+    budget's slot still comes at once, on the connection kept for the budgets, instead of
+    waiting behind that work and moving every instance's schedule (`make bench` scenario 8)."""
+    release = asyncio.Event()
+    held: list[None] = []
+    all_held = asyncio.Event()
+
+    async def hold_a_connection() -> None:
+        async with db.transaction(serial=False):
+            held.append(None)
+            if len(held) == POOL_MAX:
+                all_held.set()
+            await release.wait()
+
+    holders = [asyncio.create_task(hold_a_connection()) for _ in range(POOL_MAX)]
+    await asyncio.wait_for(all_held.wait(), timeout=10)
+    try:
+        schedule = SharedSchedule(db, "stripe:busy", 24)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        assert await asyncio.wait_for(schedule.take(), timeout=2) == 0
+        assert loop.time() - began < SHARING_SECONDS
+    finally:
+        release.set()
+        await asyncio.gather(*holders)

@@ -208,3 +208,28 @@ async def test_a_new_stars_price_is_a_change_the_buyer_is_told(shop: Shop) -> No
     assert await cart.review(shop, ADA.user_id) == []
     [line] = await carts.lines(shop.db.reader, ADA.user_id)
     assert (line.unit_amount, line.stars_amount) == (1200, 750)
+
+
+async def test_reviewing_a_cart_that_matches_the_shop_waits_for_no_write(shop: Shop) -> None:
+    """Every /cart and Checkout tap reviews the cart; one that matches the shop is only read,
+    so a flash sale's reviews never queue behind (or hold up) the writes of other buyers: here
+    a write transaction stays open meanwhile, and the review still answers at once."""
+    key, ebook, _ = await _shop_of_three(shop)
+    await cart.add(shop, ADA.user_id, key, 1)
+    await cart.add(shop, ADA.user_id, ebook, 1)
+    assert await cart.review(shop, ADA.user_id) == []  # its prices are remembered now
+    writing, done = asyncio.Event(), asyncio.Event()
+
+    async def a_long_write() -> None:
+        async with shop.db.transaction():
+            writing.set()
+            await done.wait()
+
+    writer = asyncio.create_task(a_long_write())
+    await writing.wait()
+    try:
+        changes, seen = await asyncio.wait_for(cart.reviewed(shop, ADA.user_id), timeout=2)
+    finally:
+        done.set()
+        await writer
+    assert changes == [] and [item.product_id for item in seen.items] == [key, ebook]

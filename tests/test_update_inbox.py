@@ -5,6 +5,7 @@ instances on PostgreSQL — a chat's dialog kept whichever instance Telegram pos
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -125,3 +126,35 @@ async def test_two_instances_race_two_buyers_for_the_last_key(
 
 def _has_pay(message: FakeMessage) -> bool:
     return any(b.get("url") and b["text"].startswith("Pay") for b in message.buttons())
+
+
+async def test_a_new_chat_is_served_while_more_chats_than_a_batch_wait_in_checkout(
+    tmp_path: Path,
+    telegram: FakeTelegram,
+    stripe_api: FakeStripe,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A flash sale in webhook mode: more buyers' taps are in progress (waiting for Stripe's
+    queue; here for their buyer's checkout lock) than one dispatch batch, and every one of them
+    is the oldest update waiting. A buyer arriving now is still answered at once, not after
+    the taps ahead have finished — by then Telegram no longer takes a tap's answer."""
+    monkeypatch.setattr(update_inbox, "BATCH", 2)
+    async with webhook_apps(1, tmp_path, telegram, stripe_api) as apps:
+        app = apps[0]
+        assert app.shop is not None
+        product_id = await stock_product(app, "Game key", 999, ["KEY-1", "KEY-2", "KEY-3"])
+        buyers = [700_201, 700_202, 700_203]
+        cards = [await _card(telegram, app, b, product_id) for b in buyers]
+        async with contextlib.AsyncExitStack() as held:
+            for buyer in buyers:  # their taps wait inside checkout until the locks go
+                await held.enter_async_context(app.shop.buyer_locks.hold(buyer))
+            for buyer, card in zip(buyers, cards, strict=True):
+                data = card.button("Buy")["callback_data"]
+                tap = telegram.user_taps(buyer, card, data, queue=False)
+                assert await _post(app, tap) == 200
+            await asyncio.sleep(0.3)  # the taps are being handled
+            newcomer = 700_299
+            assert await _post(app, telegram.user_sends(newcomer, "/start", queue=False)) == 200
+            await telegram.wait_for(newcomer, lambda _: True, timeout=2.0)
+        for buyer in buyers:  # and the taps go on once their locks are free
+            await telegram.wait_for(buyer, _has_pay)

@@ -35,8 +35,7 @@ Page = tuple[str, InlineKeyboardMarkup]
 
 async def _reviewed(shop: Shop, lang: Lang, user_id: int) -> tuple[list[Changed], Cart]:
     """The cart brought up to date with the shop, and what that changed, named in `lang`."""
-    changes = await cart.review(shop, user_id, language=lang.code)
-    return changes, await _loaded(shop, lang, user_id)
+    return await cart.reviewed(shop, user_id, language=lang.code)
 
 
 async def _loaded(shop: Shop, lang: Lang, user_id: int) -> Cart:

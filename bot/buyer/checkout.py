@@ -8,10 +8,12 @@ speak it too.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
 from bot import callbacks as cb
 from bot.buyer import keyboards, notices, texts
@@ -79,12 +81,12 @@ async def check_out(
     """A tap that asks for a payment link (Buy now on a card, Checkout in the cart): the order
     message with Pay, or why not, in the tap's own answer."""
     answered: list[bool] = []
-    placeholder: list[Message] = []
+    preparing: list[asyncio.Task[Message]] = []
 
     async def before_stripe() -> None:
         answered.append(await answer_tap(query, _waiting(lang, shop.stripe.estimated_wait())))
         if shop.stripe.throttled():
-            placeholder.append(await message.reply_text(texts.preparing_link(lang)))
+            preparing.append(asyncio.create_task(_preparing(lang, message)))
 
     try:
         buyer = buyer_of(lang, query.from_user, message.chat.id)
@@ -93,14 +95,18 @@ async def check_out(
         )
     except CheckoutRefused as refusal:
         text = refusal_text(lang, refusal, name_the_line=from_cart)
+        placeholder = await _placeholder(preparing)
         await _refuse(query, message, placeholder, text, answered=bool(answered))
         return
     except Exception:
+        for task in preparing:
+            task.cancel()
         if not answered:  # stop the spinner; on_error tells the buyer what happened
             await answer_tap(query)
         raise
     if not answered:  # an open link was found again: no Stripe call, nothing announced yet
         await answer_tap(query)
+    placeholder = await _placeholder(preparing)
     text, markup = notices.pay_message(lang, order), keyboards.pay(lang, order)
     with sending_as(Priority.GOODS):
         if placeholder:
@@ -112,6 +118,29 @@ async def check_out(
             sent = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
             message_id = sent.message_id
     await claim_pay_message(shop.db, order.id, message_id)
+
+
+async def _preparing(lang: Lang, message: Message) -> Message:
+    """The "preparing your link…" message while Stripe itself refuses now and then: sent
+    beside the session's creation, never before it. Awaited first, a placeholder queued behind other
+    buyers' links held every creation for a Telegram slot, so one 429 from Stripe halved the
+    sessions made for the next 10 s (`make bench` scenario 8). It goes as a link would (the
+    link is edited into it)."""
+    with sending_as(Priority.GOODS):
+        return await message.reply_text(texts.preparing_link(lang))
+
+
+async def _placeholder(preparing: list[asyncio.Task[Message]]) -> list[Message]:
+    """The "preparing…" message once sent, to be edited into the link or the refusal; none
+    when there was no need for one, or it could not be sent (the link then comes as a new
+    message)."""
+    if not preparing:
+        return []
+    try:
+        return [await preparing[0]]
+    except TelegramError as error:
+        log.warning("the 'preparing your link' message was not sent: %s", error)
+        return []
 
 
 def _waiting(lang: Lang, wait: float) -> str:
