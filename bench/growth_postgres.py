@@ -143,6 +143,9 @@ class _Noting:
     def reader(self) -> _NotingReader:
         return self._reader
 
+    def budget_connection(self) -> AbstractAsyncContextManager[Connection]:
+        return self._db.budget_connection()
+
     async def ping(self) -> bool:
         return await self._db.ping()
 
