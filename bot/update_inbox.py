@@ -55,6 +55,9 @@ def read_update(data: dict[str, Any], bot: Bot) -> Update:
         raise ValueError("not a Telegram update") from error
     if not isinstance(update.update_id, int) or update.update_id not in _INT64:
         raise ValueError("an update id Telegram never sends")
+    for named in (update.effective_chat, update.effective_user):
+        if named is not None and not (isinstance(named.id, int) and named.id in _INT64):
+            raise ValueError("a chat or user id Telegram never sends")
     return update
 
 
@@ -203,7 +206,13 @@ class UpdateInbox:
             self._wake.set()
 
     async def _handle(self, waiting: telegram_updates.WaitingUpdate) -> None:
-        update = Update.de_json(json.loads(waiting.body), self._application.bot)
-        await self._application.process_update(update)  # handler errors go to the error handler
+        """Handle one update and mark it handled. Handler errors go to the error handler; an
+        update python-telegram-bot itself cannot process would fail the same way on every try,
+        so it is logged and marked handled rather than retried forever."""
+        try:
+            update = Update.de_json(json.loads(waiting.body), self._application.bot)
+            await self._application.process_update(update)
+        except Exception:
+            log.exception("update inbox: update %s cannot be handled; dropped", waiting.update_id)
         async with self._shop.db.transaction(serial=False) as tx:
             await telegram_updates.mark_handled(tx, waiting.update_id)

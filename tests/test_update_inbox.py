@@ -13,9 +13,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from telegram import Bot
 
 from bot import update_inbox
 from bot.app import ShopApp
+from bot.update_inbox import read_update
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeMessage, FakeTelegram
 from shop import leases
@@ -158,3 +160,18 @@ async def test_a_new_chat_is_served_while_more_chats_than_a_batch_wait_in_checko
             await telegram.wait_for(newcomer, lambda _: True, timeout=2.0)
         for buyer in buyers:  # and the taps go on once their locks are free
             await telegram.wait_for(buyer, _has_pay)
+
+
+def test_an_update_naming_a_chat_or_user_with_an_id_telegram_never_sends_is_refused() -> None:
+    """Refused at the webhook (a 400): recorded, python-telegram-bot could never process it,
+    and it would come back on every round of the inbox."""
+    bot = Bot("123:abc")
+    sender = {"id": 7, "is_bot": False, "first_name": "A"}
+    message = {"message_id": 1, "date": 0, "chat": {"id": 7, "type": "private"}, "from": sender}
+    assert read_update({"update_id": 1, "message": message}, bot).update_id == 1
+    for chat_id in ({"x": 1}, [1], 2**63, "7"):
+        bad = {**message, "chat": {"id": chat_id, "type": "private"}}
+        with pytest.raises(ValueError, match="never sends"):
+            read_update({"update_id": 1, "message": bad}, bot)
+    with pytest.raises(ValueError, match="never sends"):
+        read_update({"update_id": 1, "message": {**message, "from": {**sender, "id": [1]}}}, bot)
