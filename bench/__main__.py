@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--only webhook,flash,growth,window,durable,budgets] [--no-profile]`.
+"""`python -m bench [--quick] [--only webhook,flash,growth,window,durable,instances]
+[--no-profile]`.
 
 Runs the scenarios in order, prints the table and, for a full run of all of them, writes
 bench/RESULTS.md. The scratch files (databases, the shop's logs, py-spy's raw profiles) go to a
@@ -16,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import budgets, durable, flash, growth, webhook, window
+from bench import durable, flash, growth, instances, webhook, window
 from bench.harness import Machine
 from bench.report import RESULTS, Report
 
-SCENARIOS = ("webhook", "flash", "growth", "window", "durable", "budgets")
+SCENARIOS = ("webhook", "flash", "growth", "window", "durable", "instances")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -51,8 +52,8 @@ async def _main(args: argparse.Namespace) -> Report:
             await growth.run(report, workdir, quick=args.quick)
         elif name == "window":
             await window.run(report, quick=args.quick)
-        elif name == "budgets":
-            await budgets.run(report, quick=args.quick)
+        elif name == "instances":
+            await instances.run(report, workdir, quick=args.quick)
         else:
             await durable.run(report, workdir, quick=args.quick)
         loads.append(f"after {name} {os.getloadavg()[0]:.2f}")

@@ -63,7 +63,7 @@ def _has_pay_link(result: dict[str, Any]) -> bool:
     return any(b.get("url") and str(b.get("text", "")).startswith("Pay") for r in rows for b in r)
 
 
-def _scan(telegram: TimedTelegram, log: SaleLog, query_buyer: dict[str, int]) -> None:
+def scan_sale(telegram: TimedTelegram, log: SaleLog, query_buyer: dict[str, int]) -> None:
     """Fold the stand-in's new calls into the log (incrementally, so polling stays cheap)."""
     for at, call in telegram.calls_since(log.scanned):
         log.scanned += 1
@@ -96,7 +96,7 @@ def _scan(telegram: TimedTelegram, log: SaleLog, query_buyer: dict[str, int]) ->
 CHECKOUT_LABEL = "Checkout"
 
 
-def _checkout_button(message: FakeMessage) -> str | None:
+def checkout_button(message: FakeMessage) -> str | None:
     for button in message.buttons():
         if CHECKOUT_LABEL in str(button.get("text", "")) and button.get("callback_data"):
             return str(button["callback_data"])
@@ -117,7 +117,7 @@ async def open_carts(telegram: TimedTelegram, buyers: list[int]) -> dict[int, Fa
         for buyer in buyers:
             if buyer not in carts:
                 for message in telegram.messages(buyer):
-                    if _checkout_button(message) is not None:
+                    if checkout_button(message) is not None:
                         carts[buyer] = message
                         break
     return carts
@@ -150,7 +150,7 @@ async def _tap_checkout_evenly(
         delay = due - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        data = _checkout_button(carts[buyer])
+        data = checkout_button(carts[buyer])
         assert data is not None, "open_carts kept only carts with a Checkout button"
         update = telegram.user_taps(buyer, carts[buyer], data)
         query_buyer[str(update["callback_query"]["id"])] = buyer
@@ -164,12 +164,12 @@ async def _wait_for_every_answer(
     message."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        _scan(telegram, log, query_buyer)
+        scan_sale(telegram, log, query_buyer)
         if len(log.linked) + sum(log.errors.values()) >= buyers:
             break
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)  # a straggler's second message, if any
-    _scan(telegram, log, query_buyer)
+    scan_sale(telegram, log, query_buyer)
 
 
 def _sale_result(
