@@ -104,6 +104,10 @@ class DeliveryWorker:
                         tx, self._shop.instance, limit=BATCH, claim_seconds=CLAIM_SECONDS
                     )
                 if batch:
+                    async with self._db.transaction(serial=False) as tx:  # sees others' claims
+                        batch = await deliveries.one_writer_per_order(
+                            tx, self._shop.instance, batch
+                        )
                     alert = DeliveryKind.SALE_ALERT
                     await asyncio.gather(
                         *(self._deliver_guarded(d) for d in batch if d.kind is not alert),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from storage.clock import now
 from storage.models import Delivery, DeliveryKind
 from storage.sql import Connection, fetch_all, fetch_one, notify
@@ -32,25 +34,79 @@ _CLAIMABLE = (
     " AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)"
 )
 
+# The deliveries that write the order's own message (bot/delivery.py): each renders the order
+# as it is when sent, so one at a time per order keeps the last word with the newest state.
+# Two at once could land in either order, and an edit rendered before the payment cleared,
+# landing after the goods, would hide them.
+ORDER_MESSAGE_WRITERS = (DeliveryKind.GOODS, DeliveryKind.ORDER_MESSAGE)
+_WRITERS_SQL = "(" + ", ".join(f"'{kind.value}'" for kind in ORDER_MESSAGE_WRITERS) + ")"
+_NO_WRITER_IN_FLIGHT = (
+    f"(kind NOT IN {_WRITERS_SQL} OR NOT EXISTS (SELECT 1 FROM deliveries AS writing"
+    " WHERE writing.order_id = deliveries.order_id AND writing.id <> deliveries.id"
+    f" AND writing.status = 'pending' AND writing.kind IN {_WRITERS_SQL}"
+    " AND writing.claimed_until > ?))"
+)
+
 
 async def claim_due(
     conn: Connection, holder: str, *, limit: int, claim_seconds: int
 ) -> list[Delivery]:
     """Claim for `holder` the pending deliveries whose time has come and that nobody else is
-    sending (unclaimed, or their claim expired: its instance died), oldest first.
+    sending (unclaimed, or their claim expired: its instance died), oldest first; none that
+    would write an order's message while another delivery is writing it.
 
     One statement: on PostgreSQL the rows another instance is claiming at the same moment are
-    skipped, not waited for (`SKIP LOCKED`), so instances never send the same row at once."""
+    skipped, not waited for (`SKIP LOCKED`), so instances never send the same row at once.
+    Two instances may still each claim a different writer of one order at that moment: the
+    caller then lets `one_writer_per_order` sort them out, after this claim commits."""
     ts = now()
     rows = await fetch_all(
         conn,
         "UPDATE deliveries SET claimed_by = ?, claimed_until = ? WHERE id IN ("
-        f" SELECT id FROM deliveries WHERE {_CLAIMABLE}"  # noqa: S608 - constants only
+        f" SELECT id FROM deliveries WHERE {_CLAIMABLE} AND {_NO_WRITER_IN_FLIGHT}"  # noqa: S608
         f" ORDER BY next_attempt_at, id LIMIT ?{conn.dialect.skip_locked}) RETURNING *",
-        (holder, ts + claim_seconds, ts, ts, holder, limit),
+        (holder, ts + claim_seconds, ts, ts, holder, ts, limit),
     )
     claimed = [Delivery.from_row(row) for row in rows]
     return sorted(claimed, key=lambda d: (d.next_attempt_at, d.id))
+
+
+async def one_writer_per_order(
+    conn: Connection, holder: str, claimed: list[Delivery]
+) -> list[Delivery]:
+    """Of `holder`'s committed claims, keep at most one writer of each order's message (the
+    goods first), and none for an order whose message another instance has claimed too; let
+    the others go, due again in a second or two without counting an attempt.
+
+    Run in a transaction after the claim's own commit: of two instances that claimed writers
+    of one order at the same moment, the one whose claim committed later sees the other's
+    here and gives way (both may, then both try again a moment apart)."""
+    writers = [d for d in claimed if d.kind in ORDER_MESSAGE_WRITERS]
+    if not writers:
+        return claimed
+    busy = await _orders_written_elsewhere(conn, holder, {d.order_id for d in writers})
+    kept: dict[int, Delivery] = {}
+    for delivery in sorted(writers, key=lambda d: (d.kind is not DeliveryKind.GOODS, d.id)):
+        if delivery.order_id not in busy:
+            kept.setdefault(delivery.order_id, delivery)
+    let_go = [d.id for d in writers if kept.get(d.order_id) is not d]
+    if let_go:
+        await postpone(conn, let_go, at=now() + random.randint(1, 2))
+    return [d for d in claimed if d.kind not in ORDER_MESSAGE_WRITERS or d.id not in let_go]
+
+
+async def _orders_written_elsewhere(conn: Connection, holder: str, order_ids: set[int]) -> set[int]:
+    """Of `order_ids`, those whose message another holder has a live claim to write."""
+    ids = sorted(order_ids)
+    marks = ", ".join("?" * len(ids))
+    rows = await fetch_all(
+        conn,
+        f"SELECT DISTINCT order_id FROM deliveries WHERE order_id IN ({marks})"  # noqa: S608
+        f" AND status = 'pending' AND kind IN {_WRITERS_SQL}"
+        " AND claimed_by <> ? AND claimed_until > ?",
+        (*ids, holder, now()),
+    )
+    return {int(row[0]) for row in rows}
 
 
 async def claim_due_for_chat(

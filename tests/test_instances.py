@@ -5,6 +5,7 @@ instance sends it, with every instance woken by the database's announcement."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,8 +17,19 @@ from bot.app import ShopApp
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from shop import leases
+from storage.models import OrderStatus
 from tests.conftest import BUYER_ID, settings_for, start_app
-from tests.story import add_product, buy, open_card, pay_and_notify, session_of, settled
+from tests.story import (
+    add_product,
+    applied,
+    buy,
+    notify,
+    open_card,
+    order_of,
+    pay_and_notify,
+    session_of,
+    settled,
+)
 
 pytestmark = pytest.mark.postgresql_only
 
@@ -99,3 +111,35 @@ async def test_purchases_paid_through_either_instance_are_delivered_once(
             assert len(receipts) == 1, (buyer, [m.text for m in telegram.messages(buyer)])
         edits = [c for c in telegram.calls_of("editMessageText") if "GOODS-ebook" in str(c)]
         assert len(edits) == len(buyers)  # each receipt edited in once, by one instance
+
+
+async def test_an_edit_slow_at_telegram_is_never_landed_over_by_the_goods(
+    tmp_path: Path, telegram: FakeTelegram, stripe_api: FakeStripe
+) -> None:
+    """One instance edits the order's message to "being confirmed" and Telegram is slow to take
+    it; meanwhile the payment clears. Another instance must not edit the goods in before that
+    edit is done: landing after them, the older edit would hide the goods (a kill storm lost
+    an order's goods this way)."""
+    async with instances(2, tmp_path, telegram, stripe_api) as apps:
+        product_id = await add_product(apps[0], title="Ebook", delivery_text="GOODS-ebook")
+        pay_message = await buy(telegram, BUYER_ID, await open_card(telegram, BUYER_ID, product_id))
+        session_id = session_of(stripe_api, pay_message)
+        stripe_api.webhook_url = f"http://127.0.0.1:{apps[0].port}/stripe/webhook"
+        confirming = telegram.hold_next("editMessageText")
+        stripe_api.pay(session_id, payment_status="unpaid")
+        await notify(stripe_api, "checkout.session.completed", session_id)
+        await asyncio.wait_for(confirming.arrived.wait(), 10)
+        stripe_api.settle(session_id, succeeded=True)
+        await notify(stripe_api, "checkout.session.async_payment_succeeded", session_id)
+        await applied(apps[0])
+
+        async def goods_edited() -> bool:
+            return any("GOODS-ebook" in str(c) for c in telegram.calls_of("editMessageText"))
+
+        with contextlib.suppress(AssertionError):  # the other instance's chance to jump ahead
+            await _eventually(goods_edited, seconds=2)
+        confirming.released.set()
+        for app in apps:
+            await settled(app)
+        assert "GOODS-ebook" in (pay_message.text or ""), pay_message.text
+        assert (await order_of(apps[0], session_id)).status is OrderStatus.FULFILLED

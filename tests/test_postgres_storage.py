@@ -12,9 +12,9 @@ import pytest
 
 from sandbox.standins import free_port
 from storage import deliveries, inbox, orders, stock
-from storage.db import Database, PostgresServer, SchemaTooNew, open_database
+from storage.db import Database, PostgresServer, SchemaTooNew, fetch_all, open_database
 from storage.migrations import latest_version
-from storage.models import DeliveryKind, Order, OrderStatus, ProductKind
+from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ProductKind
 from storage.postgres import POOL_MAX, DatabaseUnreachable, PostgresDatabase
 from testkit.postgres import PostgresCluster
 from tests.backend import SESSION
@@ -171,6 +171,37 @@ async def test_instances_claiming_the_outbox_at_once_never_take_the_same_row(
     assert len(first) + len(second) == 40
     async with db.transaction(serial=False) as tx:  # all claimed: nothing left for a third
         assert await deliveries.claim_due(tx, "c", limit=30, claim_seconds=30) == []
+
+
+async def test_instances_claiming_at_once_never_write_one_order_s_message_together(
+    db: Database,
+) -> None:
+    """Two instances claim at the same moment, each order owing its message's edit and its
+    goods: after each sorts out its committed claims, no order's message has two writers."""
+    product_id = await _stocked(db, 0)
+    async with db.transaction() as tx:
+        for buyer in range(1, 21):
+            order = await new_order(tx, product_id, buyer=buyer)
+            for kind in (DeliveryKind.ORDER_MESSAGE, DeliveryKind.GOODS):
+                await deliveries.enqueue(
+                    tx, dedupe_key=f"{kind}:{order.id}", order_id=order.id, kind=kind,
+                    chat_id=buyer,
+                )  # fmt: skip
+    both_open = asyncio.Barrier(2)
+
+    async def claim(holder: str) -> list[Delivery]:
+        async with db.transaction(serial=False) as tx:
+            await tx.execute("SELECT 1")
+            await both_open.wait()
+            claimed = await deliveries.claim_due(tx, holder, limit=25, claim_seconds=30)
+        async with db.transaction(serial=False) as tx:
+            return await deliveries.one_writer_per_order(tx, holder, claimed)
+
+    first, second = await asyncio.wait_for(asyncio.gather(claim("a"), claim("b")), timeout=10)
+    writers = [d.order_id for d in first + second]
+    assert len(writers) == len(set(writers)), sorted(writers)
+    claims = await fetch_all(db.reader, "SELECT id FROM deliveries WHERE claimed_by IS NOT NULL")
+    assert {int(row[0]) for row in claims} == {d.id for d in first + second}  # the rest let go
 
 
 async def test_appliers_claiming_at_once_never_split_an_order_s_events(db: Database) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from shop import outbox
 from shop.outbox import Owed, Topic
-from storage import orders
+from storage import deliveries, orders
 from storage.db import Database, fetch_all
 from storage.models import DeliveryKind, Order, OrderStatus
 from tests.shop_records import add_product, new_order, scratch_db
@@ -112,3 +112,27 @@ async def test_send_again_owes_one_copy_per_tap_and_only_to_the_buyer(db: Databa
         f"resend:{order.id}:admin:t2",
     ]
     assert len(wakes) == 2
+
+
+async def test_one_delivery_at_a_time_writes_an_order_s_message(db: Database) -> None:
+    """The order's message edit and its goods both owed: the goods go first, the edit waits
+    until they are settled (storage/deliveries.py: each renders the order when it is sent,
+    and two in flight could land in either order)."""
+    order = await _order(db)
+    async with outbox.transaction(db, lambda: None) as tx:
+        await outbox.owe_edit(tx, order, "processing")
+        await outbox.owe_buyer(
+            tx, order, DeliveryKind.GOODS, Owed.notice(DeliveryKind.GOODS, order)
+        )
+    async with db.transaction() as tx:
+        claimed = await deliveries.claim_due(tx, "a", limit=10, claim_seconds=30)
+    assert {d.kind for d in claimed} == {DeliveryKind.ORDER_MESSAGE, DeliveryKind.GOODS}
+    async with db.transaction() as tx:
+        (goods,) = await deliveries.one_writer_per_order(tx, "a", claimed)
+    assert goods.kind is DeliveryKind.GOODS
+    async with db.transaction() as tx:  # the edit, due again, is not claimed beside the goods
+        await tx.execute("UPDATE deliveries SET next_attempt_at = 0 WHERE kind = 'order_message'")
+        assert await deliveries.claim_due(tx, "b", limit=10, claim_seconds=30) == []
+        await deliveries.mark_sent(tx, goods.id)
+        (edit,) = await deliveries.claim_due(tx, "b", limit=10, claim_seconds=30)
+    assert edit.kind is DeliveryKind.ORDER_MESSAGE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from sandbox.telegram_standin.protocol import (
@@ -30,6 +31,15 @@ class FakeCall:
     params: JSON
     status: int
     response: JSON
+
+
+@dataclass
+class HeldCall:
+    """A call the stand-in keeps waiting (`FakeTelegram.hold_next`): `arrived` is set when it
+    reaches Telegram, and it goes on once the test sets `released`."""
+
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass

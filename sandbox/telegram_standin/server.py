@@ -29,7 +29,7 @@ from sandbox.telegram_standin.protocol import (
     RATE_LIMITED_METHODS,
     ApiError,
 )
-from sandbox.telegram_standin.records import FakeCall
+from sandbox.telegram_standin.records import FakeCall, HeldCall
 
 
 class FakeTelegram(TelegramPaymentMethods):
@@ -74,6 +74,24 @@ class FakeTelegram(TelegramPaymentMethods):
             raise ValueError("fail_next injects 429 (flood control) or 5xx (gateway) answers")
         self._failures[canonical] = deque([(status, retry_after)] * times)
 
+    def hold_next(self, method: str) -> HeldCall:
+        """Keep the next call of ``method`` waiting, before Telegram acts on it, until the
+        test releases it: a slow answer from Telegram, for tests that order two senders'
+        calls (one instance's edit still on its way while another's lands)."""
+        canonical = _CANONICAL.get(method.lower())
+        if canonical is None:
+            raise ValueError(f"FakeTelegram does not implement {method!r}")
+        held = HeldCall()
+        self._holds.setdefault(canonical, deque()).append(held)
+        return held
+
+    async def _held(self, method: str) -> None:
+        pending = self._holds.get(method)
+        if pending:
+            held = pending.popleft()
+            held.arrived.set()
+            await held.released.wait()
+
     async def _serve(self, request: web.Request) -> web.Response:
         raw_method = request.match_info["method"]
         method = _CANONICAL.get(raw_method.lower(), raw_method)
@@ -96,6 +114,7 @@ class FakeTelegram(TelegramPaymentMethods):
                 self._injected_failure(method)
                 self._chat_flood_control(method, params)
                 self._flood_control(method)
+                await self._held(method)
                 status, body = 200, {"ok": True, "result": await handler(params)}
             except ApiError as error:
                 status, body = error.status, error.body()

@@ -28,7 +28,13 @@ from sandbox.telegram_standin.protocol import (
     ApiError,
     bad_request,
 )
-from sandbox.telegram_standin.records import FakeCall, FakeInvoice, FakeMessage, FakePayment
+from sandbox.telegram_standin.records import (
+    FakeCall,
+    FakeInvoice,
+    FakeMessage,
+    FakePayment,
+    HeldCall,
+)
 
 
 class TelegramState:
@@ -87,6 +93,7 @@ class TelegramState:
         self._poll_generation = 0
         self.poll_conflicts = 0  # long polls ended by a newer one (two bots polling at once)
         self._failures: dict[str, deque[tuple[int, int]]] = {}
+        self._holds: dict[str, deque[HeldCall]] = {}  # calls a test keeps waiting (hold_next)
         self._recent_sends = SlidingWindow()
         self._handlers: dict[str, Callable[[JSON], Awaitable[Any]]] = {
             name: getattr(self, "_m_" + name) for name in METHODS
