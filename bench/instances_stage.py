@@ -177,9 +177,16 @@ async def _start_shops(
     return shops, bases
 
 
-def _dump(telegram: TimedTelegram, stripe_api: TimedStripe, workdir: Path, size: int) -> None:
+def _dump(
+    telegram: TimedTelegram,
+    stripe_api: TimedStripe,
+    lags: list[tuple[float, float]],
+    workdir: Path,
+    size: int,
+) -> None:
     """Both stand-ins' timelines (seconds from the first call, what, status, chat), for a
-    closer look at any 429 the rows count: `instances-<N>-telegram.csv`, `…-stripe.csv`. The
+    closer look at any 429 the rows count: `instances-<N>-telegram.csv`, `…-stripe.csv`, and
+    the stalls of the loop that stamps them (`…-lag.csv`: a 429 beside one is the bench's). The
     first line's `t0` is that first call on the machine's monotonic clock (time.monotonic()
     in any process), to line the calls up with what the instances log."""
     t0 = min(telegram.call_times[:1] + [hit.at for hit in stripe_api.timeline[:1]], default=0.0)
@@ -193,6 +200,21 @@ def _dump(telegram: TimedTelegram, stripe_api: TimedStripe, workdir: Path, size:
         out.write(f"# t0 {t0:.4f}\nseconds,method,path,status\n")
         for hit in stripe_api.timeline:
             out.write(f"{hit.at - t0:.4f},{hit.method},{hit.path},{hit.status}\n")
+    with (workdir / f"instances-{size}-lag.csv").open("w") as out:
+        out.write(f"# t0 {t0:.4f}\nseconds,late_ms\n")
+        out.writelines(f"{at - t0:.4f},{late * 1000:.1f}\n" for at, late in lags)
+
+
+async def _watch_loop(lags: list[tuple[float, float]]) -> None:
+    """Note every moment this process's event loop (the stand-ins' too) answered more than
+    10 ms late: the stand-ins stamp requests on it, so a stall bunches their stamps."""
+    loop = asyncio.get_running_loop()
+    while True:
+        before = loop.time()
+        await asyncio.sleep(0.005)
+        late = loop.time() - before - 0.005
+        if late > 0.010:
+            lags.append((loop.time(), late))
 
 
 @contextlib.asynccontextmanager
@@ -209,6 +231,8 @@ async def stage(
     stripe_api = TimedStripe(rate_limit_per_second=STRIPE_LIMIT)
     await telegram.start()
     await stripe_api.start()
+    lags: list[tuple[float, float]] = []
+    watching = asyncio.create_task(_watch_loop(lags))
     telegram.user_sends(ADMIN_ID, "/help", first_name="Admin", queue=False)  # started the bot
     shops: list[Process] = []
     try:
@@ -222,4 +246,5 @@ async def stage(
             await shop.stop()
         await stripe_api.stop()
         await telegram.stop()
-        _dump(telegram, stripe_api, workdir, size)
+        watching.cancel()
+        _dump(telegram, stripe_api, lags, workdir, size)

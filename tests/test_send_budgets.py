@@ -45,6 +45,16 @@ async def test_a_slot_is_taken_only_when_due_and_a_pause_moves_the_next(db: Data
     assert not after.taken and after.due_us == paused.paused_until_us
 
 
+def test_a_slot_not_taken_is_never_used_even_when_it_has_come_due_since() -> None:
+    """The take found nothing due; by the read of when a slot would be, one had come due. It is
+    not ours — another instance may be taking it — so it is asked for again, not used."""
+    came_due = budgets.Slot(taken=False, due_us=1_000_000, paused_until_us=0, now_us=1_000_400)
+    assert came_due.wait_seconds() > 0
+    later = budgets.Slot(taken=False, due_us=1_040_000, paused_until_us=0, now_us=1_000_000)
+    assert later.wait_seconds() == pytest.approx(0.04)
+    assert budgets.Slot(taken=True, due_us=0, paused_until_us=0, now_us=0).wait_seconds() == 0
+
+
 def _limiter(db: Database, per_second: float) -> SteadyRateLimiter:
     return SteadyRateLimiter(
         max_retries=1, schedule=SharedSchedule(db, "telegram:123456", per_second)

@@ -110,7 +110,7 @@ class SharedSchedule:
                 conn, self._name, self._interval_us, lead_us=LEAD_US, slack_us=self._slack_us
             )
         self._learn(slot)
-        return 0.0 if slot.taken else max(slot.due_us - slot.now_us, 0) / 1_000_000
+        return slot.wait_seconds()
 
     async def pause(self, seconds: float) -> None:
         async with self._db.budget_connection() as conn:
