@@ -146,6 +146,9 @@ class _Noting:
     def budget_connection(self) -> AbstractAsyncContextManager[Connection]:
         return self._db.budget_connection()
 
+    def single_statements(self) -> AbstractAsyncContextManager[Connection]:
+        return self._db.single_statements()
+
     async def ping(self) -> bool:
         return await self._db.ping()
 

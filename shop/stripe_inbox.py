@@ -133,11 +133,13 @@ class Intake:
 
     async def _commit(self, batch: list[tuple[Arrival, asyncio.Future[None]]]) -> None:
         try:
-            # Not serial: one insert that ignores ids already there stands alone, so on
-            # PostgreSQL a group commit need not wait for an apply (or any other serial write)
-            # to finish first. The claim is serial and sees each batch once it has committed.
-            async with self._db.transaction(serial=False) as tx:
-                await inbox.add(tx, [arrival for arrival, _ in batch], now())
+            # One INSERT, committed on its own: it ignores ids already there, so it stands
+            # alone — on PostgreSQL it waits for no apply (or other serial write) to finish
+            # first, and it saves the hand-offs of BEGIN and COMMIT, which at 64 webhooks at
+            # once left the event loop idle a quarter of the time waiting on them. The claim
+            # is serial and sees each batch once it has committed.
+            async with self._db.single_statements() as conn:
+                await inbox.add(conn, [arrival for arrival, _ in batch], now())
         except Exception as error:
             log.exception("stripe inbox: %s events not recorded; Stripe will retry", len(batch))
             for _, done in batch:

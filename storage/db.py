@@ -57,6 +57,14 @@ class Database(Protocol):
         instance; on SQLite a transaction on the one writer."""
         ...
 
+    def single_statements(self) -> AbstractAsyncContextManager[Connection]:
+        """A write connection on which each statement commits on its own: one hand-off to
+        SQLite's writer thread (one round trip to PostgreSQL) per write, where BEGIN, the
+        statement and COMMIT take three. Only for writes that are one statement, atomic by
+        itself, safe beside any other (the Stripe inbox's group commit). On SQLite it holds
+        the one writer while it is open."""
+        ...
+
     async def ping(self) -> bool: ...
 
     async def listen(self, channel: str, wake: Callable[[], None]) -> None:

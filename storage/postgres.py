@@ -273,6 +273,12 @@ class PostgresDatabase:
         async with self._budget_pool.connection() as conn:
             yield PgConnection(conn)
 
+    @asynccontextmanager
+    async def single_statements(self) -> AsyncIterator[PgConnection]:
+        """A pooled connection as it is (autocommit): each statement commits on its own."""
+        async with self._pool.connection() as conn:
+            yield PgConnection(conn)
+
     async def ping(self) -> bool:
         """Whether the server answers a trivial query (for /healthz)."""
         try:

@@ -144,6 +144,13 @@ class SqliteDatabase:
         async with self.transaction(serial=False) as tx:
             yield tx
 
+    @asynccontextmanager
+    async def single_statements(self) -> AsyncIterator[SqliteConnection]:
+        """The writer outside any BEGIN (the connections are in autocommit): each statement is
+        its own transaction, one hand-off to the writer's thread."""
+        async with self._write_lock:
+            yield self._tx
+
     async def ping(self) -> bool:
         """Whether the database answers a trivial query (for /healthz)."""
         try:

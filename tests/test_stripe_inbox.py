@@ -25,9 +25,11 @@ from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from shop import stripe_inbox
 from storage import inbox
+from storage.db import fetch_all
 from storage.models import OrderStatus
 from tests.backend import sqlite_path
 from tests.conftest import ADMIN_ID, BUYER_ID, settings_for, start_app
+from tests.shop_records import scratch_db
 from tests.story import applied, checkout, order_of, paid_event, settled
 
 # These stories read the inbox straight from the SQLite file (sqlite3), beside the shop.
@@ -282,3 +284,21 @@ async def test_healthz_warns_about_an_event_waiting_too_long(
         assert body["warnings"] == ["a Stripe event has waited 10 min to be applied (see the log)"]
         assert app.db is not None
         assert await inbox.count_waiting(app.db.reader) == 1  # refused until now, still owed
+
+
+async def test_a_batch_past_one_statement_with_ids_already_there_is_recorded_once(
+    tmp_path: Path,
+) -> None:
+    """The group commit writes a hundred rows per INSERT, each committed on its own: a batch
+    of 250 in which some ids were recorded before keeps every event exactly once."""
+    arrivals = [
+        inbox.Arrival(f"evt_{n}", "checkout.session.completed", f"order:{n}", n, "{}")
+        for n in range(250)
+    ]
+    async with scratch_db(tmp_path) as db:
+        async with db.single_statements() as conn:
+            await inbox.add(conn, arrivals[90:110], now=1)
+            await inbox.add(conn, arrivals, now=2)
+        rows = await fetch_all(db.reader, "SELECT id, received_at FROM stripe_inbox")
+    assert len(rows) == 250
+    assert sorted(int(r[0].removeprefix("evt_")) for r in rows if r[1] == 1) == list(range(90, 110))
