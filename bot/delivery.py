@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 
 from telegram import InlineKeyboardMarkup
 
@@ -104,10 +105,7 @@ class DeliveryWorker:
                         tx, self._shop.instance, limit=BATCH, claim_seconds=CLAIM_SECONDS
                     )
                 if batch:
-                    async with self._db.transaction(serial=False) as tx:  # sees others' claims
-                        batch = await deliveries.one_writer_per_order(
-                            tx, self._shop.instance, batch
-                        )
+                    batch = await self._one_writer_per_order(batch)
                     alert = DeliveryKind.SALE_ALERT
                     await asyncio.gather(
                         *(self._deliver_guarded(d) for d in batch if d.kind is not alert),
@@ -122,6 +120,18 @@ class DeliveryWorker:
             except Exception:
                 log.exception("delivery worker: pass failed; retrying shortly")
                 await asyncio.sleep(1)
+
+    async def _one_writer_per_order(self, batch: list[Delivery]) -> list[Delivery]:
+        """The claimed deliveries to send now: one per order's message at a time (storage/
+        deliveries.py); the rest are due again in a second or two, without an attempt."""
+        elsewhere = await deliveries.orders_written_elsewhere(
+            self._db.reader, self._shop.instance, batch
+        )
+        kept, let_go = deliveries.one_writer_per_order(batch, elsewhere)
+        if let_go:
+            async with self._db.transaction(serial=False) as tx:
+                await deliveries.postpone(tx, let_go, at=now() + random.randint(1, 2))
+        return kept
 
     async def _sleep_until_due(self) -> None:
         next_at = await deliveries.next_due_at(self._db.reader)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 from storage.clock import now
 from storage.models import Delivery, DeliveryKind
 from storage.sql import Connection, fetch_all, fetch_one, notify
@@ -58,7 +56,7 @@ async def claim_due(
     One statement: on PostgreSQL the rows another instance is claiming at the same moment are
     skipped, not waited for (`SKIP LOCKED`), so instances never send the same row at once.
     Two instances may still each claim a different writer of one order at that moment: the
-    caller then lets `one_writer_per_order` sort them out, after this claim commits."""
+    caller then sorts them out with `one_writer_per_order`, after this claim commits."""
     ts = now()
     rows = await fetch_all(
         conn,
@@ -71,33 +69,31 @@ async def claim_due(
     return sorted(claimed, key=lambda d: (d.next_attempt_at, d.id))
 
 
-async def one_writer_per_order(
-    conn: Connection, holder: str, claimed: list[Delivery]
-) -> list[Delivery]:
-    """Of `holder`'s committed claims, keep at most one writer of each order's message (the
-    goods first), and none for an order whose message another instance has claimed too; let
-    the others go, due again in a second or two without counting an attempt.
-
-    Run in a transaction after the claim's own commit: of two instances that claimed writers
-    of one order at the same moment, the one whose claim committed later sees the other's
-    here and gives way (both may, then both try again a moment apart)."""
+def one_writer_per_order(
+    claimed: list[Delivery], written_elsewhere: set[int]
+) -> tuple[list[Delivery], list[int]]:
+    """Of one holder's claims, which to send and which to let go: at most one writer of each
+    order's message (the goods first), and none for an order whose message another holder is
+    writing (`orders_written_elsewhere`, read after the claim committed: of two holders that
+    claimed writers of one order at the same moment, the one whose claim committed later sees
+    the other's and gives way; both may, and then both try again a moment apart)."""
     writers = [d for d in claimed if d.kind in ORDER_MESSAGE_WRITERS]
-    if not writers:
-        return claimed
-    busy = await _orders_written_elsewhere(conn, holder, {d.order_id for d in writers})
     kept: dict[int, Delivery] = {}
     for delivery in sorted(writers, key=lambda d: (d.kind is not DeliveryKind.GOODS, d.id)):
-        if delivery.order_id not in busy:
+        if delivery.order_id not in written_elsewhere:
             kept.setdefault(delivery.order_id, delivery)
     let_go = [d.id for d in writers if kept.get(d.order_id) is not d]
-    if let_go:
-        await postpone(conn, let_go, at=now() + random.randint(1, 2))
-    return [d for d in claimed if d.kind not in ORDER_MESSAGE_WRITERS or d.id not in let_go]
+    return [d for d in claimed if d.id not in let_go], let_go
 
 
-async def _orders_written_elsewhere(conn: Connection, holder: str, order_ids: set[int]) -> set[int]:
-    """Of `order_ids`, those whose message another holder has a live claim to write."""
-    ids = sorted(order_ids)
+async def orders_written_elsewhere(
+    conn: Connection, holder: str, claimed: list[Delivery]
+) -> set[int]:
+    """The orders of `claimed`'s message writers whose message another holder has a live
+    claim to write too."""
+    ids = sorted({d.order_id for d in claimed if d.kind in ORDER_MESSAGE_WRITERS})
+    if not ids:
+        return set()
     marks = ", ".join("?" * len(ids))
     rows = await fetch_all(
         conn,

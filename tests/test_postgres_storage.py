@@ -12,6 +12,7 @@ import pytest
 
 from sandbox.standins import free_port
 from storage import deliveries, inbox, orders, stock
+from storage.clock import now
 from storage.db import Database, PostgresServer, SchemaTooNew, fetch_all, open_database
 from storage.migrations import latest_version
 from storage.models import Delivery, DeliveryKind, Order, OrderStatus, ProductKind
@@ -194,8 +195,11 @@ async def test_instances_claiming_at_once_never_write_one_order_s_message_togeth
             await tx.execute("SELECT 1")
             await both_open.wait()
             claimed = await deliveries.claim_due(tx, holder, limit=25, claim_seconds=30)
+        elsewhere = await deliveries.orders_written_elsewhere(db.reader, holder, claimed)
+        kept, let_go = deliveries.one_writer_per_order(claimed, elsewhere)
         async with db.transaction(serial=False) as tx:
-            return await deliveries.one_writer_per_order(tx, holder, claimed)
+            await deliveries.postpone(tx, let_go, at=now() + 1)
+        return kept
 
     first, second = await asyncio.wait_for(asyncio.gather(claim("a"), claim("b")), timeout=10)
     writers = [d.order_id for d in first + second]
