@@ -147,6 +147,20 @@ async def test_a_server_that_is_not_there_is_one_line() -> None:
     assert "\n" not in str(refused.value) and ":pw@" not in str(refused.value)
 
 
+async def _claimed_at_once(db: Database, *, limit: int) -> tuple[list[Delivery], ...]:
+    """What instances "a" and "b" claim from the outbox at the same moment: both transactions
+    open before either claims."""
+    both_open = asyncio.Barrier(2)
+
+    async def claim(holder: str) -> list[Delivery]:
+        async with db.transaction(serial=False) as tx:
+            await tx.execute("SELECT 1")
+            await both_open.wait()
+            return await deliveries.claim_due(tx, holder, limit=limit, claim_seconds=30)
+
+    return tuple(await asyncio.wait_for(asyncio.gather(claim("a"), claim("b")), timeout=10))
+
+
 async def test_instances_claiming_the_outbox_at_once_never_take_the_same_row(
     db: Database,
 ) -> None:
@@ -158,16 +172,7 @@ async def test_instances_claiming_the_outbox_at_once_never_take_the_same_row(
                 tx, dedupe_key=f"k{n}", order_id=order.id, kind=DeliveryKind.REFUND_NOTICE,
                 chat_id=7,
             )  # fmt: skip
-    both_open = asyncio.Barrier(2)
-
-    async def claim(holder: str) -> list[int]:
-        async with db.transaction(serial=False) as tx:
-            await tx.execute("SELECT 1")
-            await both_open.wait()
-            claimed = await deliveries.claim_due(tx, holder, limit=30, claim_seconds=30)
-            return [d.id for d in claimed]
-
-    first, second = await asyncio.wait_for(asyncio.gather(claim("a"), claim("b")), timeout=10)
+    first, second = ([d.id for d in claimed] for claimed in await _claimed_at_once(db, limit=30))
     assert not set(first) & set(second)
     assert len(first) + len(second) == 40
     async with db.transaction(serial=False) as tx:  # all claimed: nothing left for a third
@@ -188,20 +193,17 @@ async def test_instances_claiming_at_once_never_write_one_order_s_message_togeth
                     tx, dedupe_key=f"{kind}:{order.id}", order_id=order.id, kind=kind,
                     chat_id=buyer,
                 )  # fmt: skip
-    both_open = asyncio.Barrier(2)
 
-    async def claim(holder: str) -> list[Delivery]:
-        async with db.transaction(serial=False) as tx:
-            await tx.execute("SELECT 1")
-            await both_open.wait()
-            claimed = await deliveries.claim_due(tx, holder, limit=25, claim_seconds=30)
+    async def sort_out(holder: str, claimed: list[Delivery]) -> list[Delivery]:
+        """As the delivery worker does once its claim has committed."""
         elsewhere = await deliveries.orders_written_elsewhere(db.reader, holder, claimed)
         kept, let_go = deliveries.one_writer_per_order(claimed, elsewhere)
         async with db.transaction(serial=False) as tx:
             await deliveries.postpone(tx, let_go, at=now() + 1)
         return kept
 
-    first, second = await asyncio.wait_for(asyncio.gather(claim("a"), claim("b")), timeout=10)
+    at_once = await _claimed_at_once(db, limit=25)
+    first, second = [await sort_out(h, c) for h, c in zip("ab", at_once, strict=True)]
     writers = [d.order_id for d in first + second]
     assert len(writers) == len(set(writers)), sorted(writers)
     claims = await fetch_all(db.reader, "SELECT id FROM deliveries WHERE claimed_by IS NOT NULL")
