@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from bench.harness import ADMIN_ID, BOT_TOKEN, Process, TimedStripe, TimedTelegr
 from bench.profiling import Profile
 from bench.report import Report
 from storage import carts, products
+from storage.db import Database
 from storage.sqlite import SqliteDatabase
 
 TAP_WINDOW_SECONDS = 10.0
@@ -46,27 +48,29 @@ CART = (
 
 
 async def _seed_sale(database: Path, buyers: list[int]) -> None:
-    """The three products, and every buyer's cart holding one of each (a cart lives in the
-    database, so it is there before the shop starts, as after a restart)."""
+    """The sale's products and carts in the SQLite file, before the shop starts."""
     db = await SqliteDatabase.open(database)
     try:
-        async with db.transaction() as tx:
-            for title, price, delivery in CART:
-                product_id = await products.add(
-                    tx,
-                    title=title,
-                    description="Limited edition, tonight only.",
-                    price_minor=price,
-                    currency="usd",
-                    delivery_text=delivery,
-                )
-                for buyer in buyers:
-                    await carts.add(
-                        tx, buyer, product_id=product_id, quantity=1, unit_amount=price,
-                        currency="usd",
-                    )  # fmt: skip
+        await seed_sale(db, buyers)
     finally:
         await db.close()
+
+
+async def seed_sale(db: Database, buyers: Sequence[int]) -> None:
+    """The three products, and every buyer's cart holding one of each (a cart lives in the
+    database, so it is there before the shop starts, as after a restart); on either engine
+    (scenario 8 seeds PostgreSQL with it)."""
+    async with db.transaction() as tx:
+        for title, price, delivery in CART:
+            product_id = await products.add(
+                tx, title=title, description="Limited edition, tonight only.",
+                price_minor=price, currency="usd", delivery_text=delivery,
+            )  # fmt: skip
+            for buyer in buyers:
+                await carts.add(
+                    tx, buyer, product_id=product_id, quantity=1, unit_amount=price,
+                    currency="usd",
+                )  # fmt: skip
 
 
 def _dump_calls(telegram: TimedTelegram, path: Path) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import math
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,15 +106,22 @@ def checkout_button(message: FakeMessage) -> str | None:
 
 async def open_carts(telegram: TimedTelegram, buyers: list[int]) -> dict[int, FakeMessage]:
     """Each buyer sends /cart; the shop answers with their cart and its Checkout button."""
-    timeout = 180.0
     for buyer in buyers:
         telegram.user_sends(buyer, "/cart", first_name=f"Buyer {buyer}")
+    return await carts_shown(telegram, buyers, within=180.0)
+
+
+async def carts_shown(
+    telegram: TimedTelegram, buyers: Sequence[int], *, within: float, poll: float = 0.2
+) -> dict[int, FakeMessage]:
+    """Each buyer's cart message with its Checkout button, once every one has arrived; an
+    error naming how many came when `within` seconds pass first."""
     carts: dict[int, FakeMessage] = {}
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while len(carts) < len(buyers):
         if time.monotonic() > deadline:
             raise RuntimeError(f"only {len(carts)} of {len(buyers)} carts arrived")
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(poll)
         for buyer in buyers:
             if buyer not in carts:
                 for message in telegram.messages(buyer):

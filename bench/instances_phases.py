@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 
-from bench.flash_sale import SaleLog, checkout_button, scan_sale
+from bench.flash_sale import SaleLog, carts_shown, checkout_button, scan_sale
 from bench.harness import messages_sent
 from bench.instances_stage import GOODS_MARKER, Stage
 from sandbox.fake_telegram import RATE_LIMITED_METHODS, FakeCall, FakeMessage
@@ -55,18 +55,7 @@ async def open_carts(stage: Stage, buyers: Sequence[int]) -> dict[int, FakeMessa
         )
         for buyer in buyers
     ]
-    found: dict[int, FakeMessage] = {}
-    deadline = time.monotonic() + PHASE_TIMEOUT
-    while len(found) < len(buyers):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"only {len(found)} of {len(buyers)} carts arrived")
-        await asyncio.sleep(POLL_SECONDS)
-        for buyer in buyers:
-            if buyer not in found:
-                for message in telegram.messages(buyer):
-                    if checkout_button(message) is not None:
-                        found[buyer] = message
-                        break
+    found = await carts_shown(telegram, buyers, within=PHASE_TIMEOUT, poll=POLL_SECONDS)
     await _settle(posts)
     return found
 

@@ -28,10 +28,9 @@ from typing import Any
 import aiohttp
 import psycopg
 
-from bench.flash import CART
+from bench.flash import CART, seed_sale
 from bench.flash_common import STRIPE_CREATES_PER_SECOND, TELEGRAM_PER_CHAT
 from bench.harness import ADMIN_ID, BOT_TOKEN, PUBLIC_BASE_URL, Process, TimedStripe, TimedTelegram
-from storage import carts, products
 from storage.db import PostgresServer, open_database
 from testkit import process
 from testkit.postgres import PostgresCluster
@@ -137,21 +136,11 @@ class Stage:
 
 
 async def _seed(url: str, buyers: Sequence[int]) -> None:
-    """The flash sale's three products and every buyer's cart holding one of each, written
-    (and the schema migrated) before any instance starts, as a shop that already has them."""
+    """The flash sale's products and carts (bench/flash.py), written (and the schema migrated)
+    before any instance starts, as a shop that already has them."""
     db = await open_database(PostgresServer(url))
     try:
-        async with db.transaction() as tx:
-            for title, price, delivery in CART:
-                product_id = await products.add(
-                    tx, title=title, description="Limited edition, tonight only.",
-                    price_minor=price, currency="usd", delivery_text=delivery,
-                )  # fmt: skip
-                for buyer in buyers:
-                    await carts.add(
-                        tx, buyer, product_id=product_id, quantity=1, unit_amount=price,
-                        currency="usd",
-                    )  # fmt: skip
+        await seed_sale(db, buyers)
     finally:
         await db.close()
 
