@@ -4,7 +4,8 @@ One process, one event loop. Start order: the database's one-process lock → da
 the background, the clock compared with Stripe's) → the Stripe inbox's intake → HTTP server (so
 /healthz answers 503 while we connect, and Stripe's events are recorded already) → Telegram
 (initialize, commands, webhook or polling) → delivery worker → the inbox's applier → ready.
-Stop runs the same steps backwards, in python-telegram-bot's documented order.
+Stop runs the same steps backwards, in python-telegram-bot's documented order, against one
+deadline (bot/shutdown.py).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bot.language import LANGUAGE_GROUP, language_handler
 from bot.polling import PollingLease
 from bot.rate_limiter import MESSAGES_PER_SECOND, SteadyRateLimiter
 from bot.shop_bot import build_application
+from bot.shutdown import Shutdown
 from bot.startup import StartupError, lock_database, open_shop_database
 from bot.update_inbox import UpdateInbox, read_update
 from shop import cancel, leases, payments
@@ -292,33 +294,36 @@ class ShopApp:
                 delay = min(delay * 2, 30)
 
     async def stop(self) -> None:
-        """Stop taking work, finish what is in flight, close everything."""
+        """Stop taking work, finish what is in flight, close everything: within the stop's
+        deadline, what is still running then cut short and named (bot/shutdown.py)."""
         self._ready = False
+        shutdown = Shutdown()
         if self._http is not None:
-            await self._http.close()  # the intake answers the requests in flight first
+            # the intake answers the requests in flight first
+            await shutdown.step("the HTTP server", self._http.close())
         if self.intake is not None:
-            await self.intake.stop()
+            await shutdown.step("the Stripe inbox's intake", self.intake.stop())
         application = self.application
         if self._polling is not None:
-            await self._polling.stop()
+            await shutdown.step("polling", self._polling.stop())
         if self._inbox is not None:
-            await self._inbox.stop()
+            await shutdown.step("the Telegram update inbox", self._inbox.stop())
         if application.running:
-            await application.stop()
+            await shutdown.step("python-telegram-bot's handlers and jobs", application.stop())
         if self.applier is not None:
-            await self.applier.stop()
+            await shutdown.step("the Stripe inbox's applier", self.applier.stop())
         if self.worker is not None:
-            await self.worker.stop()
-        await application.shutdown()
+            await shutdown.step("the delivery worker", self.worker.stop())
+        await shutdown.step("python-telegram-bot's shutdown", application.shutdown())
         if self._clock_check is not None:
             self._clock_check.cancel()
             await asyncio.gather(self._clock_check, return_exceptions=True)
-        await self.stripe.close()
+        await shutdown.step("the Stripe client", self.stripe.close())
         if self.shop is not None:
             with contextlib.suppress(*self.shop.db.dialect.errors):
-                await leases.release_all(self.shop)
+                await shutdown.step("giving the leases up", leases.release_all(self.shop))
         if self.db is not None:
-            await self.db.close()
+            await shutdown.step("the database", self.db.close())
         if self._lock is not None:
             self._lock.release()
         log.info("stopped")

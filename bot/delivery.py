@@ -92,13 +92,16 @@ class DeliveryWorker:
         self._wake.set()
         if self._listening is not None:
             self._listening.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listening
+            # gather, not a suppressed CancelledError: the stop's own deadline must get through
+            await asyncio.gather(self._listening, return_exceptions=True)
         if self._task is not None:
             await self._task
 
     async def _run(self) -> None:
         while not self._stopping:
+            # Cleared before the claim, never after it: a wake that comes while the claim or
+            # the look for the next due time runs (an enqueue, the stop) is kept for the sleep.
+            self._wake.clear()
             try:
                 async with self._db.transaction(serial=False) as tx:  # a claim stands alone
                     batch = await deliveries.claim_due(
@@ -136,7 +139,6 @@ class DeliveryWorker:
     async def _sleep_until_due(self) -> None:
         next_at = await deliveries.next_due_at(self._db.reader)
         timeout = IDLE_POLL_SECONDS if next_at is None else max(next_at - now(), 0) + 0.05
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=min(timeout, IDLE_POLL_SECONDS))
 

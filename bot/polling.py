@@ -46,8 +46,8 @@ class PollingLease:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # gather, not a suppressed CancelledError: the stop's own deadline must get through
+            await asyncio.gather(self._task, return_exceptions=True)
         if self._updater.running:
             await self._updater.stop()
         with contextlib.suppress(*self._shop.db.dialect.errors):

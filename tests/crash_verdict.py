@@ -18,7 +18,7 @@ from collections import Counter
 from sandbox.fake_stripe import FakeStripe
 from sandbox.fake_telegram import FakeTelegram
 from tests.crash_audit import Audit, OrderRow, describe_chat, goods_messages, notices, refusals
-from tests.crash_chaos import Chaos
+from tests.crash_chaos import Chaos, KillableShop
 from tests.crash_storm import Outcome, Storm
 
 MIN_KILLS = 50  # issue 15: at least 50 SIGKILLs a storm
@@ -41,6 +41,7 @@ def check(storm: Storm, chaos: Chaos, outcome: Outcome) -> str:
             f"{chaos.starts} starts, Stripe trouble spells {chaos.stripe_troubles}",
             *summary(storm, outcome.audit, outcome.stranded, paid, outcome.aged),
             f"lives that ended on their own {own_exits}, logs {[str(b.log_path) for b in bots]}",
+            f"stop steps cut short at the deadline {_cut_short(bots)}",
             "seconds " + ", ".join(f"{k} {v:.0f}" for k, v in outcome.phases.items()),
         ]
     )
@@ -189,3 +190,9 @@ def summary(
         f"sold out {ledger.sold_out_seen}; told {dict(refusals(telegram, storm.buyers))}",
         f"exits {storm.exit_codes} (one per instance and life after the storm)",
     ]
+
+
+def _cut_short(bots: list[KillableShop]) -> int:
+    """How many stop steps the instances cut short at the stop's deadline (bot/shutdown.py):
+    reported, since a stop that has to cut a step short is a stop that waited on something."""
+    return sum(bot.log_path.read_text(errors="replace").count("cut short") for bot in bots)
