@@ -26,9 +26,8 @@ SLOW_STEP_SECONDS = 2.0  # a step that took this long is named even though it fi
 class Shutdown:
     """The steps of one stop, run one after another against one deadline."""
 
-    def __init__(self, grace: float = STOP_GRACE_SECONDS) -> None:
-        self._deadline = time.monotonic() + grace
-        self.cut_short: list[str] = []
+    def __init__(self) -> None:
+        self._deadline = time.monotonic() + STOP_GRACE_SECONDS
 
     async def step(self, name: str, stopping: Awaitable[None]) -> None:
         """Await `stopping` until the deadline (at least LAST_STEP_SECONDS); cancelled and
@@ -42,7 +41,6 @@ class Shutdown:
         except TimeoutError:
             if not scope.expired():
                 raise  # the step's own timeout, not the stop's
-            self.cut_short.append(name)
             log.warning(
                 "stopping: %s did not finish within %.1f s; cut short (what it was doing is "
                 "picked up again, as after a crash)",

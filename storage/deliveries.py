@@ -83,7 +83,8 @@ def one_writer_per_order(
         if delivery.order_id not in written_elsewhere:
             kept.setdefault(delivery.order_id, delivery)
     let_go = [d.id for d in writers if kept.get(d.order_id) is not d]
-    return [d for d in claimed if d.id not in let_go], let_go
+    dropped = set(let_go)
+    return [d for d in claimed if d.id not in dropped], let_go
 
 
 async def orders_written_elsewhere(
